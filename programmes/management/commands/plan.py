@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from programmes.planner import IntakeError, Intake, PlanResult, Referral, as_dict, plan
+from programmes.selectors import catalogue_snapshot
+from programmes.text import plan_as_text
+
+EXIT_PROGRAMME = 0
+EXIT_BAD_INPUT = 2
+EXIT_REFERRAL = 3
+
+
+class Command(BaseCommand):
+    help = (
+        "Plan a home programme for a diagnosed condition and print it. Exit status: 0 programme, "
+        "3 referral, 2 bad input."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("condition", help="condition slug, e.g. achilles_midportion")
+        parser.add_argument("--side", choices=["left", "right", "both"])
+        onset = parser.add_mutually_exclusive_group()
+        onset.add_argument("--acute", dest="onset", action="store_const", const="acute")
+        onset.add_argument("--chronic", dest="onset", action="store_const", const="chronic")
+        parser.add_argument("--irritability", choices=["low", "moderate", "high"])
+        parser.add_argument("--swelling", action="store_true")
+        parser.add_argument("--recent-injury", action="store_true")
+        parser.add_argument("--weeks-since-surgery", type=int)
+        parser.add_argument("--age", type=int)
+        parser.add_argument("--activity", choices=["general", "runner", "dancer", "jumping_sport"])
+        parser.add_argument("--circulation-problems", action="store_true",
+                            help="circulation or sensation problems (no ice or heat)")
+        parser.add_argument("--cannot-bear-weight", action="store_true")
+        parser.add_argument("--red-flag", action="append", default=[], metavar="NAME",
+                            help="a red-flag answer (repeatable)")
+        parser.add_argument("--cleared", action="store_true",
+                            help="a clinician has cleared/staged an after-clearance condition")
+        parser.add_argument("--protocol", help="protocol slug (default: the condition's default)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        catalogue = catalogue_snapshot()
+        if not catalogue.conditions:
+            raise CommandError(
+                "The catalogue is empty: run `python manage.py load_catalogue` first.",
+                returncode=EXIT_BAD_INPUT,
+            )
+        intake = Intake(
+            condition=options["condition"],
+            side=options["side"],
+            onset=options["onset"],
+            irritability=options["irritability"],
+            swelling=options["swelling"],
+            recent_injury=options["recent_injury"],
+            weeks_since_surgery=options["weeks_since_surgery"],
+            age=options["age"],
+            activity=options["activity"],
+            circulation_or_sensation_problems=options["circulation_problems"],
+            able_to_bear_weight=not options["cannot_bear_weight"],
+            red_flags=frozenset(options["red_flag"]),
+            cleared=options["cleared"],
+            protocol=options["protocol"],
+        )
+        try:
+            result: PlanResult = plan(intake, catalogue)
+        except IntakeError as error:
+            messages = [m for field in error.fields.values() for m in field]
+            raise CommandError("\n".join(messages), returncode=EXIT_BAD_INPUT) from None
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(as_dict(result), indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(plan_as_text(result, catalogue))
+        if isinstance(result, Referral):
+            sys.exit(EXIT_REFERRAL)

@@ -1,0 +1,487 @@
+"""The clinical catalogue (editable data with sources) and stored, revisioned programmes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from rehab.models import PublicModel
+
+from .vocab import (
+    AppliesWhen,
+    Category,
+    HomeStatus,
+    Modality,
+    MovementTag,
+    Questionnaire,
+    Side,
+    Urgency,
+)
+
+
+def _check_members(value: Any, allowed: set[str], what: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"{what} must be a list of names.")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ValidationError(
+            f"Unknown {what}: {', '.join(unknown)}. Valid: {', '.join(sorted(allowed))}."
+        )
+
+
+def validate_movement_tags(value: Any) -> None:
+    _check_members(value, set(MovementTag.values), "movement tags")
+
+
+def validate_string_list(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError("Must be a list of non-empty texts.")
+
+
+def validate_source_codes(value: Any) -> None:
+    validate_string_list(value)
+    if not value:
+        raise ValidationError("At least one source id is required.")
+    known = set(Source.objects.filter(code__in=value).values_list("code", flat=True))
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ValidationError(f"Unknown source ids: {', '.join(unknown)}.")
+
+
+# --- Catalogue ----------------------------------------------------------------------------
+
+
+class Source(models.Model):
+    code = models.CharField(max_length=16, unique=True)
+    citation = models.TextField()
+    url = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class RedFlag(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    question = models.TextField(help_text="Patient-facing yes/no question.")
+    meaning = models.TextField(help_text="Clinician-facing: what a yes may mean.")
+    urgency = models.CharField(max_length=16, choices=Urgency.choices)
+    advice = models.TextField(help_text="Patient-facing: what to do now.")
+    check_in = models.BooleanField(default=False, help_text="Asked in the morning check-in.")
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Timeframe(models.Model):
+    """A documented review point: if the rule holds `after_days` into home care, act."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    after_days = models.PositiveIntegerField()
+    by_days = models.PositiveIntegerField(null=True, blank=True)
+    applies_when = models.CharField(max_length=16, choices=AppliesWhen.choices)
+    rule = models.TextField()
+    action = models.TextField()
+    metric = models.CharField(max_length=32)
+    threshold = models.FloatField(null=True, blank=True)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["after_days", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(by_days__isnull=True)
+                | models.Q(by_days__gte=models.F("after_days")),
+                name="timeframe_by_days_not_before_after_days",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Condition(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    summary = models.TextField()
+    home_status = models.CharField(max_length=16, choices=HomeStatus.choices)
+    contraindicated_tags = models.JSONField(
+        default=list, blank=True, validators=[validate_movement_tags]
+    )
+    red_flags = models.ManyToManyField(RedFlag, blank=True, related_name="conditions")
+    timeframes = models.ManyToManyField(Timeframe, blank=True, related_name="conditions")
+    refer_if = models.JSONField(default=list, blank=True)
+    age_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_heat = models.JSONField(default=list, blank=True)
+    refer_when = models.TextField(blank=True)
+    questionnaire = models.CharField(max_length=8, choices=Questionnaire.choices)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        _check_members(self.ice_heat, set(Modality.values), "ice/heat modalities")
+        _check_members(self.refer_if, {"swelling", "recent_injury"}, "referral facts")
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValidationError({"age_max": "The upper age must not be below the lower age."})
+
+
+class Dose(models.Model):
+    """Dose fields shared by catalogue exercises, protocol items and prescribed items.
+
+    Units are in the names; a blank field means the source gives no figure."""
+
+    sets = models.PositiveSmallIntegerField(null=True, blank=True)
+    reps = models.PositiveSmallIntegerField(null=True, blank=True)
+    reps_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_s = models.PositiveSmallIntegerField(null=True, blank=True)
+    times_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    days_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    load = models.CharField(max_length=200, blank=True)
+    tempo = models.CharField(max_length=200, blank=True)
+    rest_s = models.PositiveSmallIntegerField(null=True, blank=True)
+    dose_notes = models.TextField(blank=True)
+
+    DOSE_FIELDS = (
+        "sets",
+        "reps",
+        "reps_max",
+        "hold_s",
+        "times_per_day",
+        "days_per_week",
+        "load",
+        "tempo",
+        "rest_s",
+        "dose_notes",
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        errors = {}
+        if self.days_per_week is not None and not 1 <= self.days_per_week <= 7:
+            errors["days_per_week"] = "Days per week must be between 1 and 7."
+        if self.times_per_day is not None and not 1 <= self.times_per_day <= 6:
+            errors["times_per_day"] = "Times per day must be between 1 and 6."
+        if self.reps_max is not None and (self.reps is None or self.reps_max < self.reps):
+            errors["reps_max"] = "The upper rep count must not be below the lower one."
+        if errors:
+            raise ValidationError(errors)
+
+    def dose_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.DOSE_FIELDS}
+
+
+class Exercise(Dose):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=16, choices=Category.choices)
+    movement_tags = models.JSONField(default=list, validators=[validate_movement_tags])
+    instructions = models.JSONField(default=list, validators=[validate_string_list])
+    dose_sources = models.JSONField(default=list, blank=True)
+    progression = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    regression = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cautions = models.TextField(blank=True)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Protocol(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="protocols")
+    name = models.CharField(max_length=200)
+    summary = models.TextField()
+    is_default = models.BooleanField(default=False)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["condition"],
+                condition=models.Q(is_default=True),
+                name="one_default_protocol_per_condition",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtocolPhase(models.Model):
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    start_week = models.PositiveSmallIntegerField()
+    end_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    goals = models.JSONField(default=list, blank=True)
+    entry_criteria = models.JSONField(default=list, blank=True)
+    progression_criteria = models.JSONField(default=list, blank=True)
+    advice = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["protocol", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "position"], name="protocol_phase_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.slug} phase {self.position}: {self.name}"
+
+
+class ProtocolItem(Dose):
+    phase = models.ForeignKey(ProtocolPhase, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    when = models.JSONField(default=dict, blank=True)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["phase", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "position"], name="protocol_item_order")
+        ]
+
+
+class Threshold(models.Model):
+    """A number a clinical rule compares against (thresholds.yaml), with its source."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    value = models.FloatField()
+    unit = models.CharField(max_length=64)
+    description = models.TextField()
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} = {self.value:g} {self.unit}"
+
+
+class IceHeatRule(models.Model):
+    """The hard limits for one modality (reference §2g)."""
+
+    modality = models.CharField(max_length=8, choices=Modality.choices, unique=True)
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    max_minutes = models.PositiveSmallIntegerField()
+    min_gap_hours = models.PositiveSmallIntegerField()
+    barrier = models.TextField()
+    allowed_when = models.TextField()
+    safety_rules = models.JSONField(default=list, validators=[validate_string_list])
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    def __str__(self) -> str:
+        return self.modality
+
+
+class IceHeatSchedule(models.Model):
+    """Times of day at which one modality may be offered, for a window of days."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    modality = models.CharField(max_length=8, choices=Modality.choices)
+    situation = models.CharField(max_length=32)
+    times = models.JSONField(default=list)
+    from_day = models.PositiveSmallIntegerField(default=0)
+    to_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    sources = models.JSONField(default=list, validators=[validate_source_codes])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+# --- Stored programmes --------------------------------------------------------------------
+
+
+class ImmutableModel(models.Model):
+    """Rows written once: a revision is never edited, only superseded by a newer one."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValidationError(f"{type(self).__name__} rows are immutable once saved.")
+        super().save(*args, **kwargs)
+
+
+class Programme(PublicModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ENDED = "ended"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="programmes"
+    )
+    diagnosis = models.OneToOneField(
+        "patients.Diagnosis", on_delete=models.PROTECT, related_name="programme"
+    )
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    started_on = models.DateField()
+    prescribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    current_revision = models.ForeignKey(
+        "ProgrammeRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_on", "-created_at"]
+        constraints = [
+            # One active programme per patient: "today" and reminders have one answer.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(status="active"),
+                name="one_active_programme_per_patient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.condition} for {self.patient}"
+
+
+class ProgrammeRevision(PublicModel, ImmutableModel):
+    class Kind(models.TextChoices):
+        PRESCRIBED = "prescribed"
+        DOSE_CHANGED = "dose_changed"
+        EXERCISE_ADDED = "exercise_added"
+        EXERCISE_REMOVED = "exercise_removed"
+        EXERCISE_SWAPPED = "exercise_swapped"
+        PHASE_CHANGED = "phase_changed"
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.TextField()
+    summary = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    current_phase = models.PositiveSmallIntegerField(default=1)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["programme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="revision_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"revision {self.number} ({self.kind})"
+
+
+class ProgrammePhase(ImmutableModel):
+    revision = models.ForeignKey(ProgrammeRevision, on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    start_week = models.PositiveSmallIntegerField()
+    end_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    goals = models.JSONField(default=list, blank=True)
+    progression_criteria = models.JSONField(default=list, blank=True)
+    advice = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["revision", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "position"], name="programme_phase_order")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProgrammeItem(Dose, ImmutableModel):
+    """One prescribed exercise in one phase of one revision.
+
+    `key` stays the same across revisions so a change can name "this item"."""
+
+    phase = models.ForeignKey(ProgrammePhase, on_delete=models.CASCADE, related_name="items")
+    key = models.UUIDField()
+    position = models.PositiveSmallIntegerField()
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
+    sources = models.JSONField(default=list)
+    override_reason = models.TextField(
+        blank=True, help_text="Why a contraindicated exercise was prescribed anyway."
+    )
+
+    class Meta:
+        ordering = ["phase", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["phase", "key"], name="programme_item_key"),
+            models.UniqueConstraint(fields=["phase", "position"], name="programme_item_order"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.exercise)
+
+
+class IceHeatSlot(ImmutableModel):
+    revision = models.ForeignKey(
+        ProgrammeRevision, on_delete=models.CASCADE, related_name="ice_heat_slots"
+    )
+    modality = models.CharField(max_length=8, choices=Modality.choices)
+    max_minutes = models.PositiveSmallIntegerField()
+    min_gap_hours = models.PositiveSmallIntegerField()
+    times = models.JSONField(default=list)
+    from_day = models.PositiveSmallIntegerField(default=0)
+    to_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    safety_rules = models.JSONField(default=list)
+    sources = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.modality} at {', '.join(self.times)}"
+
+
+class Checkpoint(models.Model):
+    """A review point fixed at prescription: on `due_on`, check `rule` and act."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="checkpoints")
+    timeframe = models.ForeignKey(Timeframe, on_delete=models.PROTECT, related_name="+")
+    after_days = models.PositiveIntegerField()
+    due_on = models.DateField()
+    rule = models.TextField()
+    action = models.TextField()
+    sources = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["programme", "after_days"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "timeframe"], name="one_checkpoint_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"day {self.after_days}: {self.rule}"

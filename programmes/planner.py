@@ -1,0 +1,644 @@
+"""The programme planner: a pure, deterministic function from an intake to a plan.
+
+`plan(intake, catalogue)` returns either a `ProgrammePlan` (phases of dosed exercises, an
+ice/heat schedule, review checkpoints, warnings for the clinician) or a `Referral` (reasons and
+urgency). No ORM, no clock: the catalogue and the assessment date come in as arguments, so the
+same input always gives the same output.
+
+Safety invariants (each is tested in tests/programmes/test_planner.py):
+- an exercise whose movement tags meet a contraindicated tag is never prescribed;
+- any red-flag answer, inability to bear weight, or a refer-only condition gives a referral;
+- ice/heat appears only where the rules allow it, and never with circulation or sensation
+  problems.
+Every number used comes from the catalogue with its source id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from rehab.exceptions import DomainError
+
+from .knowledge import (
+    Catalogue,
+    ConditionSpec,
+    DoseSpec,
+    PhaseSpec,
+    ProtocolItemSpec,
+    ProtocolSpec,
+    Sources,
+)
+from .vocab import (
+    AppliesWhen,
+    Category,
+    HomeStatus,
+    Irritability,
+    Modality,
+    MovementTag,
+    Onset,
+    Side,
+    Urgency,
+)
+
+ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
+LOADING_CATEGORIES = frozenset(
+    {Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH}
+)
+ACHILLES_CONDITIONS = frozenset(
+    {"achilles_midportion", "achilles_insertional", "achilles_partial_tear"}
+)
+
+
+class IntakeError(DomainError):
+    code = "invalid_intake"
+
+
+# --- Input --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What the clinician knows. Only `condition` is required."""
+
+    condition: str
+    side: str | None = None
+    onset: str | None = None
+    onset_date: date | None = None
+    assessed_on: date | None = None
+    irritability: str | None = None
+    swelling: bool = False
+    recent_injury: bool = False
+    weeks_since_surgery: int | None = None
+    age: int | None = None
+    activity: str | None = None
+    circulation_or_sensation_problems: bool = False
+    able_to_bear_weight: bool = True
+    red_flags: frozenset[str] = frozenset()
+    cleared: bool = False
+    protocol: str | None = None
+
+
+# --- Output -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A warning for the clinician or a reason for referral."""
+
+    code: str
+    message: str
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedItem:
+    exercise: str
+    name: str
+    category: str
+    movement_tags: tuple[str, ...]
+    dose: DoseSpec
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPhase:
+    position: int
+    name: str
+    start_week: int
+    end_week: int | None
+    goals: tuple[str, ...]
+    progression_criteria: tuple[str, ...]
+    advice: tuple[str, ...]
+    items: tuple[PlannedItem, ...]
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedIceHeat:
+    modality: str
+    max_minutes: int
+    min_gap_hours: int
+    times: tuple[str, ...]
+    from_day: int
+    to_day: int | None
+    safety_rules: tuple[str, ...]
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCheckpoint:
+    timeframe: str
+    after_days: int
+    by_days: int | None
+    rule: str
+    action: str
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammePlan:
+    condition: str
+    protocol: str
+    side: str | None
+    phases: tuple[PlannedPhase, ...]
+    ice_heat: tuple[PlannedIceHeat, ...]
+    checkpoints: tuple[PlannedCheckpoint, ...]
+    warnings: tuple[Note, ...]
+    status: Literal["programme"] = "programme"
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    condition: str
+    urgency: str
+    reasons: tuple[Note, ...]
+    warnings: tuple[Note, ...] = field(default=())
+    status: Literal["referral"] = "referral"
+
+
+PlanResult = ProgrammePlan | Referral
+
+
+# --- The planner --------------------------------------------------------------------------
+
+
+def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
+    validate_intake(intake, catalogue)
+    condition = catalogue.conditions[intake.condition]
+    warnings = _warnings(intake, condition, catalogue)
+
+    reasons, urgency = _referral_reasons(intake, condition, catalogue)
+    protocol = _choose_protocol(intake, catalogue)
+    if protocol is None and not reasons:
+        reasons.append(
+            Note(
+                "no_home_protocol",
+                f"The catalogue has no home protocol for {condition.name}; a clinician must "
+                "stage the rehabilitation.",
+                condition.sources,
+            )
+        )
+    if reasons or protocol is None:
+        return Referral(
+            condition=condition.slug,
+            urgency=urgency,
+            reasons=tuple(reasons),
+            warnings=tuple(warnings),
+        )
+
+    banned = contraindicated_tags(intake, condition)
+    phases = tuple(
+        _plan_phase(phase, intake, banned, catalogue, warnings) for phase in protocol.phases
+    )
+    return ProgrammePlan(
+        condition=condition.slug,
+        protocol=protocol.slug,
+        side=intake.side,
+        phases=phases,
+        ice_heat=_plan_ice_heat(intake, condition, catalogue, warnings),
+        checkpoints=_plan_checkpoints(intake, condition, phases, catalogue),
+        warnings=tuple(warnings),
+    )
+
+
+def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[str]:
+    """Movement tags this patient must not be given: the condition's own, plus those the
+    intake adds. Also used by the adjust-programme service for its override rule."""
+    banned = set(condition.contraindicated_tags) | {MovementTag.CLINIC_ONLY}
+    if intake.circulation_or_sensation_problems:
+        # SEED-002: no ice or heat with circulation or sensation problems; R31b (inference):
+        # eyes-closed balance relies on sensation from the foot.
+        banned |= {MovementTag.COLD, MovementTag.HEAT, MovementTag.EYES_CLOSED}
+    if intake.irritability == Irritability.HIGH:
+        # R6 / R31b: plyometrics, quick rebounds and hops are for a settled tendon only.
+        banned.add(MovementTag.IMPACT)
+    return frozenset(banned)
+
+
+def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
+    """Raise IntakeError with a message per bad field; valid choices are listed."""
+    errors: dict[str, list[str]] = {}
+
+    def bad(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if intake.condition not in catalogue.conditions:
+        bad(
+            "condition",
+            f"Unknown condition {intake.condition!r}. Valid: "
+            f"{', '.join(sorted(catalogue.conditions))}.",
+        )
+    _check_choice(intake.side, Side.values, "side", bad)
+    _check_choice(intake.onset, Onset.values, "onset", bad)
+    _check_choice(intake.irritability, Irritability.values, "irritability", bad)
+    _check_choice(intake.activity, list(ACTIVITIES), "activity", bad)
+    unknown_flags = sorted(set(intake.red_flags) - set(catalogue.red_flags))
+    if unknown_flags:
+        bad(
+            "red_flags",
+            f"Unknown red flag(s): {', '.join(unknown_flags)}. Valid: "
+            f"{', '.join(sorted(catalogue.red_flags))}.",
+        )
+    if intake.age is not None and not 0 <= intake.age <= 120:
+        bad("age", "Age must be between 0 and 120 years.")
+    if intake.weeks_since_surgery is not None and not 0 <= intake.weeks_since_surgery <= 520:
+        bad("weeks_since_surgery", "Weeks since surgery must be between 0 and 520.")
+    if intake.onset_date is not None:
+        if intake.assessed_on is None:
+            bad("assessed_on", "An onset date needs the assessment date to compare with.")
+        elif intake.onset_date > intake.assessed_on:
+            bad("onset_date", "The onset date cannot be after the assessment date.")
+    if intake.protocol is not None and intake.condition in catalogue.conditions:
+        valid = [p.slug for p in catalogue.protocols_for(intake.condition)]
+        if intake.protocol not in valid:
+            bad(
+                "protocol",
+                f"Unknown protocol {intake.protocol!r} for {intake.condition}. Valid: "
+                f"{', '.join(valid) or 'none'}.",
+            )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise IntakeError(first, fields=errors)
+
+
+def _check_choice(value: str | None, valid: Iterable[str], name: str, bad: _Bad) -> None:
+    valid = list(valid)
+    if value is not None and value not in valid:
+        bad(name, f"Unknown {name} {value!r}. Valid: {', '.join(valid)}.")
+
+
+class _Bad:
+    def __call__(self, name: str, message: str) -> None: ...
+
+
+def _referral_reasons(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> tuple[list[Note], str]:
+    reasons: list[Note] = []
+    urgency = Urgency.ROUTINE
+
+    def refer(note: Note, level: Urgency) -> None:
+        nonlocal urgency
+        reasons.append(note)
+        if level.rank > urgency.rank:
+            urgency = level
+
+    flags = set(intake.red_flags)
+    if not intake.able_to_bear_weight:
+        flags.add("cannot_bear_weight")
+    for slug in sorted(flags, key=lambda s: (-Urgency(catalogue.red_flags[s].urgency).rank, s)):
+        flag = catalogue.red_flags[slug]
+        refer(Note(f"red_flag:{slug}", flag.meaning, flag.sources), Urgency(flag.urgency))
+
+    if condition.home_status == HomeStatus.REFER_URGENT:
+        refer(Note("refer_urgent", condition.refer_when, condition.sources), Urgency.URGENT)
+    elif condition.home_status == HomeStatus.REFER:
+        refer(Note("refer_only", condition.refer_when, condition.sources), Urgency.ROUTINE)
+    elif condition.home_status == HomeStatus.AFTER_CLEARANCE and not intake.cleared:
+        refer(
+            Note(
+                "needs_clearance",
+                f"{condition.name} needs a clinician to stage the programme first; record the "
+                "clearance to plan it.",
+                condition.sources,
+            ),
+            Urgency.ROUTINE,
+        )
+
+    for fact in sorted(condition.refer_if):
+        if getattr(intake, fact, False):
+            refer(
+                Note(f"refer_if:{fact}", condition.refer_when, condition.sources),
+                Urgency.ROUTINE,
+            )
+
+    post_op = catalogue.threshold("post_operative_supervised_weeks")
+    if intake.weeks_since_surgery is not None and intake.weeks_since_surgery < post_op.value:
+        refer(
+            Note(
+                "post_operative",
+                f"Surgery {intake.weeks_since_surgery} week(s) ago: rehabilitation stays with the "
+                f"surgical team and physiotherapist until week {post_op.value:g}.",
+                post_op.sources,
+            ),
+            Urgency.ROUTINE,
+        )
+    return reasons, str(urgency)
+
+
+def _choose_protocol(intake: Intake, catalogue: Catalogue) -> ProtocolSpec | None:
+    if intake.protocol is not None:
+        return catalogue.protocols[intake.protocol]
+    return catalogue.default_protocol(intake.condition)
+
+
+def _matches(item: ProtocolItemSpec, intake: Intake) -> bool:
+    for fact, allowed in item.when.items():
+        if str(getattr(intake, fact, None)) not in allowed:
+            return False
+    return True
+
+
+def _plan_phase(
+    phase: PhaseSpec,
+    intake: Intake,
+    banned: frozenset[str],
+    catalogue: Catalogue,
+    warnings: list[Note],
+) -> PlannedPhase:
+    items = []
+    for item in phase.items:
+        if not _matches(item, intake):
+            continue
+        exercise = catalogue.exercises[item.exercise]
+        clash = exercise.movement_tags & banned
+        if clash:
+            warnings.append(
+                Note(
+                    f"left_out:{exercise.slug}",
+                    f"Left out {exercise.name} from '{phase.name}': "
+                    f"{', '.join(sorted(clash))} is contraindicated for this patient.",
+                    item.sources,
+                )
+            )
+            continue
+        items.append(
+            PlannedItem(
+                exercise=exercise.slug,
+                name=exercise.name,
+                category=exercise.category,
+                movement_tags=tuple(sorted(exercise.movement_tags)),
+                dose=exercise.dose.overridden_by(item.dose),
+                sources=item.sources,
+            )
+        )
+    return PlannedPhase(
+        position=phase.position,
+        name=phase.name,
+        start_week=phase.start_week,
+        end_week=phase.end_week,
+        goals=phase.goals,
+        progression_criteria=phase.progression_criteria,
+        advice=phase.advice,
+        items=tuple(items),
+        sources=phase.sources,
+    )
+
+
+def _recent_injury(intake: Intake, catalogue: Catalogue) -> bool:
+    if intake.recent_injury:
+        return True
+    if intake.onset_date is not None and intake.assessed_on is not None:
+        window = catalogue.threshold("acute_window_days").value
+        return (intake.assessed_on - intake.onset_date).days <= window
+    return False
+
+
+def _plan_ice_heat(
+    intake: Intake,
+    condition: ConditionSpec,
+    catalogue: Catalogue,
+    warnings: list[Note],
+) -> tuple[PlannedIceHeat, ...]:
+    if intake.circulation_or_sensation_problems:
+        rule_sources = tuple(
+            sorted({s for r in catalogue.ice_heat_rules.values() for s in r.sources})
+        )
+        warnings.append(
+            Note(
+                "no_ice_heat",
+                "No ice or heat: the patient reports a circulation or sensation problem.",
+                rule_sources,
+            )
+        )
+        return ()
+    if _recent_injury(intake, catalogue):
+        situation, modality = "acute_injury", Modality.ICE
+    elif intake.swelling:
+        situation, modality = "swelling", Modality.ICE
+    else:
+        situation, modality = "no_swelling", Modality.HEAT
+    if modality not in condition.ice_heat:
+        return ()
+    rule = catalogue.ice_heat_rules[modality]
+    exercise = catalogue.exercises[rule.exercise]
+    if exercise.movement_tags & contraindicated_tags(intake, condition):
+        return ()
+    return tuple(
+        PlannedIceHeat(
+            modality=modality,
+            max_minutes=rule.max_minutes,
+            min_gap_hours=rule.min_gap_hours,
+            times=tuple(t.strftime("%H:%M") for t in schedule.times),
+            from_day=schedule.from_day,
+            to_day=schedule.to_day,
+            safety_rules=rule.safety_rules,
+            sources=tuple(dict.fromkeys(rule.sources + schedule.sources)),
+        )
+        for schedule in catalogue.ice_heat_schedules
+        if schedule.modality == modality and schedule.situation == situation
+    )
+
+
+def _plan_checkpoints(
+    intake: Intake,
+    condition: ConditionSpec,
+    phases: tuple[PlannedPhase, ...],
+    catalogue: Catalogue,
+) -> tuple[PlannedCheckpoint, ...]:
+    acute = intake.onset == Onset.ACUTE or _recent_injury(intake, catalogue)
+    loading = any(item.category in LOADING_CATEGORIES for p in phases for item in p.items)
+    applicable = {
+        AppliesWhen.ANY: True,
+        AppliesWhen.ACUTE: acute,
+        AppliesWhen.LOADING: loading,
+    }
+    checkpoints = [
+        PlannedCheckpoint(
+            timeframe=tf.slug,
+            after_days=tf.after_days,
+            by_days=tf.by_days,
+            rule=tf.rule,
+            action=tf.action,
+            sources=tf.sources,
+        )
+        for tf in (catalogue.timeframes[slug] for slug in condition.timeframes)
+        if applicable.get(AppliesWhen(tf.applies_when), False)
+    ]
+    return tuple(sorted(checkpoints, key=lambda c: (c.after_days, c.timeframe)))
+
+
+def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> list[Note]:
+    """Facts that do not fit the diagnosis, or that the clinician should act on."""
+    notes: list[Note] = []
+    if intake.age is not None and (
+        (condition.age_min is not None and intake.age < condition.age_min)
+        or (condition.age_max is not None and intake.age > condition.age_max)
+    ):
+        notes.append(
+            Note(
+                "age_outside_band",
+                f"{condition.name} is described in ages {condition.age_min}–{condition.age_max}; "
+                f"a patient aged {intake.age} does not fit — reconsider the diagnosis.",
+                condition.sources,
+            )
+        )
+    if condition.home_status == HomeStatus.AFTER_CLEARANCE and intake.cleared:
+        notes.append(
+            Note(
+                "cleared_by_clinician",
+                f"{condition.name} is planned because a clinician cleared it; keep it under "
+                "clinical review.",
+                condition.sources,
+            )
+        )
+    post_op = catalogue.threshold("post_operative_supervised_weeks")
+    if intake.weeks_since_surgery is not None and intake.weeks_since_surgery >= post_op.value:
+        notes.append(
+            Note(
+                "post_operative",
+                f"Surgery {intake.weeks_since_surgery} weeks ago: check the surgeon's protocol "
+                "before progressing.",
+                post_op.sources,
+            )
+        )
+    if intake.irritability == Irritability.HIGH:
+        notes.append(
+            Note(
+                "high_irritability",
+                "Highly irritable: hopping, rebounding and plyometric work are left out; "
+                "isometric holds are offered where the protocol allows.",
+                ("R6", "R9", "R31b"),
+            )
+        )
+    if condition.slug == "posterior_ankle_impingement" and intake.activity == "dancer":
+        notes.append(
+            Note(
+                "dancer_impingement",
+                "Dancer: no relevé or pointe work while symptomatic; recurrences every few "
+                "months may warrant a surgical opinion.",
+                ("SEED-002", "SEED-004"),
+            )
+        )
+    if intake.side == Side.BOTH and condition.slug in ACHILLES_CONDITIONS:
+        notes.append(
+            Note(
+                "bilateral_achilles",
+                "Both sides: if recurrent and severe, consider a cholesterol test "
+                "(familial hypercholesterolaemia).",
+                ("R43",),
+            )
+        )
+        if condition.slug == "achilles_insertional":
+            notes.append(
+                Note(
+                    "bilateral_insertional",
+                    "Bilateral insertional pain: screen for inflammatory enthesitis (morning "
+                    "back stiffness, psoriasis, eye inflammation, recent urethritis or "
+                    "diarrhoea).",
+                    ("R44",),
+                )
+            )
+    if intake.swelling and intake.recent_injury and condition.slug == "ankle_sprain":
+        notes.append(
+            Note(
+                "sprain_swelling",
+                "Confirm the Ottawa rules are negative: extreme swelling or bruising with "
+                "difficulty loading needs same-day review.",
+                ("SEED-002", "R26"),
+            )
+        )
+    return notes
+
+
+# --- Plain-data view (CLI JSON, API previews) ---------------------------------------------
+
+
+def as_dict(result: PlanResult) -> dict[str, object]:
+    """The plan as JSON-ready data; the shape `manage.py plan --format json` prints."""
+    notes = [_note(n) for n in result.warnings]
+    if isinstance(result, Referral):
+        return {
+            "status": result.status,
+            "condition": result.condition,
+            "protocol": None,
+            "side": None,
+            "warnings": notes,
+            "referral": {
+                "urgency": result.urgency,
+                "reasons": [_note(n) for n in result.reasons],
+            },
+            "phases": [],
+            "ice_heat": [],
+            "checkpoints": [],
+        }
+    return {
+        "status": result.status,
+        "condition": result.condition,
+        "protocol": result.protocol,
+        "side": result.side,
+        "warnings": notes,
+        "referral": None,
+        "phases": [
+            {
+                "position": phase.position,
+                "name": phase.name,
+                "start_week": phase.start_week,
+                "end_week": phase.end_week,
+                "goals": list(phase.goals),
+                "advice": list(phase.advice),
+                "items": [
+                    {
+                        "exercise": item.exercise,
+                        "name": item.name,
+                        "category": item.category,
+                        "movement_tags": list(item.movement_tags),
+                        "sets": item.dose.sets,
+                        "reps": item.dose.reps,
+                        "reps_max": item.dose.reps_max,
+                        "hold_s": item.dose.hold_s,
+                        "times_per_day": item.dose.times_per_day,
+                        "days_per_week": item.dose.days_per_week,
+                        "load": item.dose.load,
+                        "tempo": item.dose.tempo,
+                        "sources": list(item.sources),
+                    }
+                    for item in phase.items
+                ],
+                "progression_criteria": list(phase.progression_criteria),
+                "sources": list(phase.sources),
+            }
+            for phase in result.phases
+        ],
+        "ice_heat": [
+            {
+                "modality": slot.modality,
+                "max_minutes": slot.max_minutes,
+                "min_gap_hours": slot.min_gap_hours,
+                "times": list(slot.times),
+                "from_day": slot.from_day,
+                "to_day": slot.to_day,
+                "safety_rules": list(slot.safety_rules),
+                "sources": list(slot.sources),
+            }
+            for slot in result.ice_heat
+        ],
+        "checkpoints": [
+            {
+                "timeframe": c.timeframe,
+                "after_days": c.after_days,
+                "by_days": c.by_days,
+                "rule": c.rule,
+                "action": c.action,
+                "sources": list(c.sources),
+            }
+            for c in result.checkpoints
+        ],
+    }
+
+
+def _note(note: Note) -> Mapping[str, object]:
+    return {"code": note.code, "message": note.message, "sources": list(note.sources)}

@@ -1,0 +1,215 @@
+"""Reads for the programmes app."""
+
+from __future__ import annotations
+
+import threading
+from datetime import time
+from typing import Any
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from .knowledge import (
+    Catalogue,
+    ConditionSpec,
+    DoseSpec,
+    ExerciseSpec,
+    IceHeatRuleSpec,
+    IceHeatScheduleSpec,
+    PhaseSpec,
+    ProtocolItemSpec,
+    ProtocolSpec,
+    RedFlagSpec,
+    ThresholdSpec,
+    TimeframeSpec,
+)
+from .models import (
+    Condition,
+    Dose,
+    Exercise,
+    IceHeatRule,
+    IceHeatSchedule,
+    Protocol,
+    ProtocolItem,
+    ProtocolPhase,
+    RedFlag,
+    Threshold,
+    Timeframe,
+)
+
+_cache: dict[str, Catalogue] = {}
+_lock = threading.Lock()
+
+CATALOGUE_MODELS = (
+    Condition,
+    Exercise,
+    Protocol,
+    ProtocolPhase,
+    ProtocolItem,
+    RedFlag,
+    Timeframe,
+    Threshold,
+    IceHeatRule,
+    IceHeatSchedule,
+)
+
+
+def catalogue_snapshot() -> Catalogue:
+    """The catalogue as immutable dataclasses for the pure planner.
+
+    Built once per process (a fixed handful of queries) and rebuilt after any catalogue row is
+    saved or deleted in this process (admin edits, load_catalogue). Other processes pick up an
+    edit when they restart; a clinic editing the catalogue restarts the app (README)."""
+    with _lock:
+        snapshot = _cache.get("catalogue")
+        if snapshot is None:
+            snapshot = _cache["catalogue"] = build_catalogue()
+        return snapshot
+
+
+def forget_catalogue(**_: Any) -> None:
+    _cache.pop("catalogue", None)
+
+
+for _model in CATALOGUE_MODELS:
+    post_save.connect(forget_catalogue, sender=_model, dispatch_uid=f"forget-{_model.__name__}")
+    post_delete.connect(forget_catalogue, sender=_model, dispatch_uid=f"forget-d-{_model.__name__}")
+for _through in (Condition.red_flags.through, Condition.timeframes.through):
+    m2m_changed.connect(forget_catalogue, sender=_through, dispatch_uid=f"forget-{_through}")
+
+
+def _dose(row: Dose) -> DoseSpec:
+    return DoseSpec(
+        sets=row.sets,
+        reps=row.reps,
+        reps_max=row.reps_max,
+        hold_s=row.hold_s,
+        times_per_day=row.times_per_day,
+        days_per_week=row.days_per_week,
+        load=row.load,
+        tempo=row.tempo,
+        rest_s=row.rest_s,
+        dose_notes=row.dose_notes,
+    )
+
+
+def build_catalogue() -> Catalogue:
+    exercises = {
+        e.slug: ExerciseSpec(
+            slug=e.slug,
+            name=e.name,
+            category=e.category,
+            movement_tags=frozenset(e.movement_tags),
+            dose=_dose(e),
+            sources=tuple(e.sources),
+            progression=e.progression.slug if e.progression else None,
+            regression=e.regression.slug if e.regression else None,
+        )
+        for e in Exercise.objects.select_related("progression", "regression")
+    }
+    conditions = {
+        c.slug: ConditionSpec(
+            slug=c.slug,
+            name=c.name,
+            home_status=c.home_status,
+            contraindicated_tags=frozenset(c.contraindicated_tags),
+            red_flags=tuple(r.slug for r in c.red_flags.all()),
+            timeframes=tuple(t.slug for t in c.timeframes.all()),
+            refer_if=frozenset(c.refer_if),
+            age_min=c.age_min,
+            age_max=c.age_max,
+            ice_heat=frozenset(c.ice_heat),
+            refer_when=c.refer_when,
+            sources=tuple(c.sources),
+        )
+        for c in Condition.objects.prefetch_related("red_flags", "timeframes")
+    }
+    protocols = {
+        p.slug: ProtocolSpec(
+            slug=p.slug,
+            condition=p.condition.slug,
+            name=p.name,
+            is_default=p.is_default,
+            sources=tuple(p.sources),
+            phases=tuple(
+                PhaseSpec(
+                    position=ph.position,
+                    name=ph.name,
+                    start_week=ph.start_week,
+                    end_week=ph.end_week,
+                    goals=tuple(ph.goals),
+                    progression_criteria=tuple(ph.progression_criteria),
+                    advice=tuple(ph.advice),
+                    sources=tuple(ph.sources),
+                    items=tuple(
+                        ProtocolItemSpec(
+                            exercise=item.exercise.slug,
+                            dose=_dose(item),
+                            sources=tuple(item.sources),
+                            when={k: tuple(v) for k, v in item.when.items()},
+                        )
+                        for item in ph.items.all()
+                    ),
+                )
+                for ph in p.phases.all()
+            ),
+        )
+        for p in Protocol.objects.select_related("condition").prefetch_related(
+            "phases__items__exercise"
+        )
+    }
+    return Catalogue(
+        conditions=conditions,
+        exercises=exercises,
+        protocols=protocols,
+        red_flags={
+            r.slug: RedFlagSpec(
+                slug=r.slug,
+                urgency=r.urgency,
+                meaning=r.meaning,
+                sources=tuple(r.sources),
+                check_in=r.check_in,
+            )
+            for r in RedFlag.objects.all()
+        },
+        timeframes={
+            t.slug: TimeframeSpec(
+                slug=t.slug,
+                after_days=t.after_days,
+                by_days=t.by_days,
+                applies_when=t.applies_when,
+                rule=t.rule,
+                action=t.action,
+                metric=t.metric,
+                threshold=t.threshold,
+                sources=tuple(t.sources),
+            )
+            for t in Timeframe.objects.all()
+        },
+        ice_heat_rules={
+            r.modality: IceHeatRuleSpec(
+                modality=r.modality,
+                exercise=r.exercise.slug,
+                max_minutes=r.max_minutes,
+                min_gap_hours=r.min_gap_hours,
+                safety_rules=tuple(r.safety_rules),
+                sources=tuple(r.sources),
+            )
+            for r in IceHeatRule.objects.select_related("exercise")
+        },
+        ice_heat_schedules=tuple(
+            IceHeatScheduleSpec(
+                slug=s.slug,
+                modality=s.modality,
+                situation=s.situation,
+                times=tuple(time.fromisoformat(t) for t in s.times),
+                from_day=s.from_day,
+                to_day=s.to_day,
+                sources=tuple(s.sources),
+            )
+            for s in IceHeatSchedule.objects.all()
+        ),
+        thresholds={
+            t.slug: ThresholdSpec(slug=t.slug, value=t.value, sources=tuple(t.sources))
+            for t in Threshold.objects.all()
+        },
+    )

@@ -1,0 +1,85 @@
+"""A plan as plain, readable text (the CLI's default output)."""
+
+from __future__ import annotations
+
+from .knowledge import Catalogue, DoseSpec
+from .planner import Note, PlanResult, Referral
+
+
+def describe_dose(dose: DoseSpec) -> str:
+    """'3 × 15, twice a day, 7 days a week' — only the parts the dose sets."""
+    parts = []
+    reps = None
+    if dose.reps is not None:
+        reps = f"{dose.reps}–{dose.reps_max}" if dose.reps_max else str(dose.reps)
+    if dose.hold_s is not None:
+        hold = f"{dose.hold_s} s hold"
+        reps = f"{reps} × {hold}" if reps else hold
+    if dose.sets is not None and reps:
+        parts.append(f"{dose.sets} × {reps}")
+    elif dose.sets is not None:
+        parts.append(f"{dose.sets} sets")
+    elif reps:
+        parts.append(reps)
+    if dose.times_per_day is not None:
+        parts.append({1: "once a day", 2: "twice a day"}.get(
+            dose.times_per_day, f"{dose.times_per_day} times a day"))
+    if dose.days_per_week is not None:
+        parts.append("every day" if dose.days_per_week == 7 else f"{dose.days_per_week} days a week")
+    if dose.load:
+        parts.append(f"load: {dose.load}")
+    if dose.tempo:
+        parts.append(f"tempo: {dose.tempo}")
+    return ", ".join(parts) or "dose set by your clinician"
+
+
+def _notes(title: str, notes: tuple[Note, ...]) -> list[str]:
+    if not notes:
+        return []
+    lines = ["", title]
+    lines += [f"  - {n.message} [{', '.join(n.sources)}]" for n in notes]
+    return lines
+
+
+def plan_as_text(result: PlanResult, catalogue: Catalogue) -> str:
+    condition = catalogue.conditions[result.condition]
+    if isinstance(result, Referral):
+        lines = [
+            f"REFERRAL — {condition.name}",
+            f"Urgency: {result.urgency}",
+            "No home programme: refer instead.",
+        ]
+        lines += _notes("Reasons:", result.reasons)
+        lines += _notes("Warnings:", result.warnings)
+        return "\n".join(lines)
+
+    protocol = catalogue.protocols[result.protocol]
+    lines = [f"PROGRAMME — {condition.name}", f"Protocol: {protocol.name}"]
+    if result.side:
+        lines.append(f"Side: {result.side}")
+    for phase in result.phases:
+        weeks = f"week {phase.start_week}" + (
+            f"–{phase.end_week}" if phase.end_week and phase.end_week != phase.start_week else
+            ("" if phase.end_week else " onwards"))
+        lines += ["", f"Phase {phase.position}: {phase.name} ({weeks})"]
+        for item in phase.items:
+            lines.append(f"  - {item.name}: {describe_dose(item.dose)} [{', '.join(item.sources)}]")
+        for criterion in phase.progression_criteria:
+            lines.append(f"    move on when: {criterion}")
+    if result.ice_heat:
+        lines += ["", "Ice / heat:"]
+        for slot in result.ice_heat:
+            days = f"days {slot.from_day}–{slot.to_day}" if slot.to_day is not None else "ongoing"
+            lines.append(
+                f"  - {slot.modality}: up to {slot.max_minutes} min at {', '.join(slot.times)} "
+                f"(at least {slot.min_gap_hours} h apart; {days}) [{', '.join(slot.sources)}]"
+            )
+    if result.checkpoints:
+        lines += ["", "Review checkpoints:"]
+        for checkpoint in result.checkpoints:
+            lines.append(
+                f"  - day {checkpoint.after_days}: {checkpoint.rule} → {checkpoint.action} "
+                f"[{', '.join(checkpoint.sources)}]"
+            )
+    lines += _notes("Warnings for the clinician:", result.warnings)
+    return "\n".join(lines)
