@@ -15,7 +15,7 @@ Every number used comes from the catalogue with its source id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -264,14 +264,12 @@ def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
         raise IntakeError(first, fields=errors)
 
 
-def _check_choice(value: str | None, valid: Iterable[str], name: str, bad: _Bad) -> None:
-    valid = list(valid)
-    if value is not None and value not in valid:
-        bad(name, f"Unknown {name} {value!r}. Valid: {', '.join(valid)}.")
-
-
-class _Bad:
-    def __call__(self, name: str, message: str) -> None: ...
+def _check_choice(
+    value: str | None, valid: Iterable[str], name: str, bad: Callable[[str, str], None]
+) -> None:
+    choices = list(valid)
+    if value is not None and value not in choices:
+        bad(name, f"Unknown {name} {value!r}. Valid: {', '.join(choices)}.")
 
 
 def _referral_reasons(
@@ -642,3 +640,75 @@ def as_dict(result: PlanResult) -> dict[str, object]:
 
 def _note(note: Note) -> Mapping[str, object]:
     return {"code": note.code, "message": note.message, "sources": list(note.sources)}
+
+
+# --- Intake as stored data (Diagnosis.intake, API bodies) ---------------------------------
+
+_BOOL_FIELDS = (
+    "swelling",
+    "recent_injury",
+    "circulation_or_sensation_problems",
+    "able_to_bear_weight",
+    "cleared",
+)
+_TEXT_FIELDS = ("side", "onset", "irritability", "activity", "protocol")
+_INT_FIELDS = ("weeks_since_surgery", "age")
+_DATE_FIELDS = ("onset_date", "assessed_on")
+
+
+def intake_to_dict(intake: Intake) -> dict[str, object]:
+    data: dict[str, object] = {"condition": intake.condition}
+    for name in _TEXT_FIELDS + _INT_FIELDS + _BOOL_FIELDS:
+        data[name] = getattr(intake, name)
+    for name in _DATE_FIELDS:
+        value = getattr(intake, name)
+        data[name] = value.isoformat() if value else None
+    data["red_flags"] = sorted(intake.red_flags)
+    return data
+
+
+def intake_from_dict(data: Mapping[str, object]) -> Intake:
+    """Parse stored or submitted intake data; IntakeError names every bad field."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    unknown = sorted(set(data) - {"condition", "red_flags", *_BOOL_FIELDS, *_TEXT_FIELDS,
+                                  *_INT_FIELDS, *_DATE_FIELDS})
+    for name in unknown:
+        errors[name] = ["Unknown field."]
+    condition = data.get("condition")
+    if not isinstance(condition, str) or not condition:
+        errors["condition"] = ["A condition slug is required."]
+    for name in _TEXT_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[name] = ["Must be text."]
+        elif value:
+            values[name] = value
+    for name in _INT_FIELDS:
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[name] = ["Must be a whole number."]
+        elif value is not None:
+            values[name] = value
+    for name in _BOOL_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, bool):
+            errors[name] = ["Must be true or false."]
+        elif value is not None:
+            values[name] = value
+    for name in _DATE_FIELDS:
+        value = data.get(name)
+        if value is None:
+            continue
+        try:
+            values[name] = date.fromisoformat(str(value))
+        except ValueError:
+            errors[name] = ["Must be a date as YYYY-MM-DD."]
+    flags = data.get("red_flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        errors["red_flags"] = ["Must be a list of red-flag names."]
+    else:
+        values["red_flags"] = frozenset(flags)
+    if errors:
+        raise IntakeError(next(iter(errors.values()))[0], fields=errors)
+    return Intake(condition=str(condition), **values)  # type: ignore[arg-type]

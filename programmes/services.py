@@ -6,10 +6,11 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from rehab.exceptions import DomainError
@@ -35,7 +36,10 @@ from .models import (
     Threshold,
     Timeframe,
 )
-from .planner import ProgrammePlan
+from .knowledge import DoseSpec
+from .planner import ProgrammePlan, contraindicated_tags, intake_from_dict
+from .selectors import catalogue_snapshot
+from .text import describe_dose
 
 M = TypeVar("M", bound=models.Model)
 
@@ -301,3 +305,370 @@ def _ref(rows: Mapping[str, M], slug: str | None, where: str) -> Any:
         return rows[slug]
     except KeyError:
         raise DomainError(f"{where}: unknown reference {slug!r}", code="bad_catalogue") from None
+
+
+# --- Prescribing and adjusting ------------------------------------------------------------
+
+
+@transaction.atomic
+def prescribe_programme(
+    *,
+    diagnosis: Any,
+    plan: ProgrammePlan,
+    prescribed_by: Any,
+    started_on: date,
+) -> Programme:
+    """Store a planner result as the patient's active programme (revision 1).
+
+    Refuses a plan for another condition than the diagnosis, and a second active programme."""
+    patient = diagnosis.patient
+    if plan.condition != diagnosis.condition.slug:
+        raise DomainError(
+            "The plan is for a different condition than the diagnosis.", code="plan_mismatch"
+        )
+    if Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE).exists():
+        raise DomainError(
+            "This patient already has an active programme; end it before prescribing another.",
+            code="active_programme_exists",
+        )
+    programme = Programme(
+        patient=patient,
+        diagnosis=diagnosis,
+        condition=diagnosis.condition,
+        protocol=Protocol.objects.get(slug=plan.protocol),
+        side=plan.side or diagnosis.side,
+        started_on=started_on,
+        prescribed_by=prescribed_by,
+    )
+    programme.full_clean(exclude=["current_revision"])
+    programme.save()
+
+    revision = ProgrammeRevision.objects.create(
+        programme=programme,
+        number=1,
+        kind=ProgrammeRevision.Kind.PRESCRIBED,
+        reason="Initial prescription.",
+        summary=f"Prescribed {programme.protocol.name}.",
+        changed_by=prescribed_by,
+        current_phase=1,
+        warnings=[
+            {"code": n.code, "message": n.message, "sources": list(n.sources)}
+            for n in plan.warnings
+        ],
+    )
+    exercises = {e.slug: e for e in Exercise.objects.filter(
+        slug__in={i.exercise for p in plan.phases for i in p.items})}
+    phases = [
+        _PhaseDraft(
+            fields={
+                "position": p.position,
+                "name": p.name,
+                "start_week": p.start_week,
+                "end_week": p.end_week,
+                "goals": list(p.goals),
+                "progression_criteria": list(p.progression_criteria),
+                "advice": list(p.advice),
+                "sources": list(p.sources),
+            },
+            items=[
+                _ItemDraft(
+                    key=uuid.uuid4(),
+                    exercise=exercises[i.exercise],
+                    dose={name: getattr(i.dose, name) for name in Dose.DOSE_FIELDS},
+                    sources=list(i.sources),
+                )
+                for i in p.items
+            ],
+        )
+        for p in plan.phases
+    ]
+    _write_revision_body(revision, phases)
+    IceHeatSlot.objects.bulk_create(
+        IceHeatSlot(
+            revision=revision,
+            modality=slot.modality,
+            max_minutes=slot.max_minutes,
+            min_gap_hours=slot.min_gap_hours,
+            times=list(slot.times),
+            from_day=slot.from_day,
+            to_day=slot.to_day,
+            safety_rules=list(slot.safety_rules),
+            sources=list(slot.sources),
+        )
+        for slot in plan.ice_heat
+    )
+    timeframes = {t.slug: t for t in Timeframe.objects.filter(
+        slug__in=[c.timeframe for c in plan.checkpoints])}
+    Checkpoint.objects.bulk_create(
+        Checkpoint(
+            programme=programme,
+            timeframe=timeframes[c.timeframe],
+            after_days=c.after_days,
+            due_on=started_on + timedelta(days=c.after_days),
+            rule=c.rule,
+            action=c.action,
+            sources=list(c.sources),
+        )
+        for c in plan.checkpoints
+    )
+    programme.current_revision = revision
+    programme.save(update_fields=["current_revision", "updated_at"])
+    return programme
+
+
+@dataclass(frozen=True)
+class ChangeDose:
+    item: uuid.UUID
+    dose: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AddExercise:
+    phase: int
+    exercise: str
+    dose: Mapping[str, Any] = field(default_factory=dict)
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class RemoveExercise:
+    item: uuid.UUID
+
+
+@dataclass(frozen=True)
+class SwapExercise:
+    item: uuid.UUID
+    exercise: str
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class MovePhase:
+    to_phase: int
+
+
+Change = ChangeDose | AddExercise | RemoveExercise | SwapExercise | MovePhase
+
+
+@dataclass
+class _ItemDraft:
+    key: uuid.UUID
+    exercise: Exercise
+    dose: dict[str, Any]
+    sources: list[str]
+    override_reason: str = ""
+
+
+@dataclass
+class _PhaseDraft:
+    fields: dict[str, Any]
+    items: list[_ItemDraft]
+
+
+@transaction.atomic
+def adjust_programme(
+    *, programme: Programme, changed_by: Any, change: Change, reason: str
+) -> ProgrammeRevision:
+    """Record one change as a new immutable revision (who, when, why) and make it current.
+
+    Adding or swapping in an exercise whose movement tags are contraindicated for this patient
+    is refused unless `override_reason` is given; the override is stored on the item and the
+    revision so it shows in the history."""
+    # Lock the programme row so two concurrent adjustments get consecutive revision numbers.
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if programme.status != Programme.Status.ACTIVE:
+        raise DomainError("Only an active programme can be adjusted.", code="programme_ended")
+    if not _is_patients_therapist(changed_by, programme):
+        raise DomainError("Only the patient's therapist can adjust this programme.",
+                          code="permission_denied")
+    if not reason or not reason.strip():
+        raise DomainError("Say why the programme is being changed.",
+                          fields={"reason": ["A reason is required."]})
+
+    current = programme.current_revision
+    assert current is not None
+    phases = [
+        _PhaseDraft(
+            fields={name: getattr(p, name) for name in _PHASE_COPY_FIELDS},
+            items=[
+                _ItemDraft(
+                    key=i.key,
+                    exercise=i.exercise,
+                    dose=i.dose_dict(),
+                    sources=list(i.sources),
+                    override_reason=i.override_reason,
+                )
+                for i in p.items.all()
+            ],
+        )
+        for p in current.phases.prefetch_related("items__exercise")
+    ]
+    kind, summary, override, current_phase = _apply(change, phases, programme, current)
+    revision = ProgrammeRevision.objects.create(
+        programme=programme,
+        number=current.number + 1,
+        kind=kind,
+        reason=reason.strip(),
+        summary=summary,
+        override_reason=override,
+        changed_by=changed_by,
+        current_phase=current_phase,
+        warnings=current.warnings,
+    )
+    _write_revision_body(revision, phases)
+    IceHeatSlot.objects.bulk_create(
+        IceHeatSlot(
+            revision=revision,
+            **{name: getattr(slot, name) for name in _SLOT_COPY_FIELDS},
+        )
+        for slot in current.ice_heat_slots.all()
+    )
+    programme.current_revision = revision
+    programme.save(update_fields=["current_revision", "updated_at"])
+    return revision
+
+
+_PHASE_COPY_FIELDS = (
+    "position",
+    "name",
+    "start_week",
+    "end_week",
+    "goals",
+    "progression_criteria",
+    "advice",
+    "sources",
+)
+_SLOT_COPY_FIELDS = (
+    "modality",
+    "max_minutes",
+    "min_gap_hours",
+    "times",
+    "from_day",
+    "to_day",
+    "safety_rules",
+    "sources",
+)
+
+
+def _is_patients_therapist(user: Any, programme: Programme) -> bool:
+    therapist = getattr(user, "therapist", None)
+    return therapist is not None and programme.patient.therapist_id == therapist.pk
+
+
+def _find_item(phases: list[_PhaseDraft], key: uuid.UUID) -> tuple[_PhaseDraft, _ItemDraft]:
+    for phase in phases:
+        for item in phase.items:
+            if item.key == key:
+                return phase, item
+    raise DomainError("That exercise is not in the current programme.",
+                      fields={"item": ["Unknown programme item."]})
+
+
+def _exercise(slug: str) -> Exercise:
+    try:
+        return Exercise.objects.get(slug=slug)
+    except Exercise.DoesNotExist:
+        raise DomainError(f"Unknown exercise {slug!r}.",
+                          fields={"exercise": [f"Unknown exercise {slug!r}."]}) from None
+
+
+def _check_contraindication(programme: Programme, exercise: Exercise, override: str) -> str:
+    """'' when the exercise is safe for this patient; the override reason when it is not but
+    the therapist overrode; DomainError otherwise."""
+    catalogue = catalogue_snapshot()
+    intake = intake_from_dict(programme.diagnosis.intake)
+    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
+    clash = sorted(set(exercise.movement_tags) & banned)
+    if not clash:
+        return ""
+    if override.strip():
+        return override.strip()
+    raise DomainError(
+        f"{exercise.name} is contraindicated for this patient ({', '.join(clash)}).",
+        code="contraindicated",
+        fields={"override_reason": [
+            f"{exercise.name} involves {', '.join(clash)}, which is contraindicated for "
+            f"{programme.condition.name}. Give a reason to override."
+        ]},
+    )
+
+
+def _apply(
+    change: Change,
+    phases: list[_PhaseDraft],
+    programme: Programme,
+    current: ProgrammeRevision,
+) -> tuple[str, str, str, int]:
+    """Apply `change` to the drafts in place; return (kind, summary, override, phase)."""
+    Kind = ProgrammeRevision.Kind
+    phase_now = current.current_phase
+    if isinstance(change, ChangeDose):
+        _, item = _find_item(phases, change.item)
+        before = describe_dose(_spec(item.dose))
+        unknown = set(change.dose) - set(Dose.DOSE_FIELDS)
+        if unknown:
+            raise DomainError("Unknown dose fields.",
+                              fields={name: ["Not a dose field."] for name in sorted(unknown)})
+        item.dose = {**item.dose, **change.dose}
+        after = describe_dose(_spec(item.dose))
+        return Kind.DOSE_CHANGED, f"{item.exercise.name}: {before} → {after}", "", phase_now
+    if isinstance(change, AddExercise):
+        if not 1 <= change.phase <= len(phases):
+            raise DomainError("No such phase.", fields={"phase": ["No such phase."]})
+        exercise = _exercise(change.exercise)
+        override = _check_contraindication(programme, exercise, change.override_reason)
+        dose = {**exercise.dose_dict(), **change.dose}
+        phases[change.phase - 1].items.append(
+            _ItemDraft(uuid.uuid4(), exercise, dose, list(exercise.sources), override)
+        )
+        summary = f"Added {exercise.name} to phase {change.phase}: {describe_dose(_spec(dose))}"
+        return Kind.EXERCISE_ADDED, summary, override, phase_now
+    if isinstance(change, RemoveExercise):
+        phase, item = _find_item(phases, change.item)
+        phase.items.remove(item)
+        return Kind.EXERCISE_REMOVED, f"Removed {item.exercise.name}", "", phase_now
+    if isinstance(change, SwapExercise):
+        phase, item = _find_item(phases, change.item)
+        exercise = _exercise(change.exercise)
+        override = _check_contraindication(programme, exercise, change.override_reason)
+        summary = f"Swapped {item.exercise.name} for {exercise.name}"
+        item.exercise, item.sources, item.override_reason = exercise, list(exercise.sources), override
+        return Kind.EXERCISE_SWAPPED, summary, override, phase_now
+    if isinstance(change, MovePhase):
+        if not 1 <= change.to_phase <= len(phases) or change.to_phase == phase_now:
+            raise DomainError("Choose another existing phase.",
+                              fields={"to_phase": [f"Choose a phase from 1 to {len(phases)} "
+                                                   f"other than the current {phase_now}."]})
+        direction = "Advanced" if change.to_phase > phase_now else "Stepped back"
+        return Kind.PHASE_CHANGED, f"{direction} from phase {phase_now} to {change.to_phase}", \
+            "", change.to_phase
+    raise TypeError(f"unknown change {change!r}")
+
+
+def _spec(dose: Mapping[str, Any]) -> DoseSpec:
+    return DoseSpec(**{k: v for k, v in dose.items() if v is not None})
+
+
+def _write_revision_body(revision: ProgrammeRevision, phases: list[_PhaseDraft]) -> None:
+    """Insert the phases and items of a new revision, validating every dose first."""
+    phase_rows = [ProgrammePhase(revision=revision, **p.fields) for p in phases]
+    ProgrammePhase.objects.bulk_create(phase_rows)
+    items = []
+    for phase_row, draft in zip(phase_rows, phases, strict=True):
+        for position, item in enumerate(draft.items, start=1):
+            row = ProgrammeItem(
+                phase=phase_row,
+                key=item.key,
+                position=position,
+                exercise=item.exercise,
+                sources=item.sources,
+                override_reason=item.override_reason,
+                **item.dose,
+            )
+            try:
+                row.clean_fields(exclude=["phase", "exercise", "sources"])
+                row.clean()
+            except ValidationError as error:
+                raise DomainError("The dose is not valid.", fields=error.message_dict) from None
+            items.append(row)
+    ProgrammeItem.objects.bulk_create(items)
