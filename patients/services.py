@@ -21,8 +21,9 @@ def _validated(obj: Any, exclude: list[str] | None = None) -> None:
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as error:
-        raise DomainError("Please correct the highlighted fields.",
-                          fields=error.message_dict) from None
+        raise DomainError(
+            "Please correct the highlighted fields.", fields=error.message_dict
+        ) from None
 
 
 @transaction.atomic
@@ -77,11 +78,13 @@ def record_diagnosis(
 ) -> Diagnosis:
     """Store a therapist's diagnosis with the intake exactly as the planner will read it."""
     if patient.therapist_id != therapist.pk:
-        raise DomainError("Only the patient's own therapist can record a diagnosis.",
-                          code="permission_denied")
+        raise DomainError(
+            "Only the patient's own therapist can record a diagnosis.", code="permission_denied"
+        )
     if intake.side is None:
-        raise DomainError("Say which side is affected.",
-                          fields={"side": ["Choose left, right or both."]})
+        raise DomainError(
+            "Say which side is affected.", fields={"side": ["Choose left, right or both."]}
+        )
     validate_intake(intake, catalogue_snapshot())
     diagnosis = Diagnosis(
         patient=patient,

@@ -125,8 +125,16 @@ class CheckpointInline(admin.TabularInline):
 class ProgrammeAdmin(admin.ModelAdmin):
     list_display = ("patient", "condition", "protocol", "status", "started_on")
     list_filter = ("status", "condition")
-    readonly_fields = ("patient", "diagnosis", "condition", "protocol", "side", "started_on",
-                       "prescribed_by", "current_revision")
+    readonly_fields = (
+        "patient",
+        "diagnosis",
+        "condition",
+        "protocol",
+        "side",
+        "started_on",
+        "prescribed_by",
+        "current_revision",
+    )
     inlines = (ProgrammeRevisionInline, CheckpointInline)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -136,8 +144,17 @@ class ProgrammeAdmin(admin.ModelAdmin):
 class ProgrammeItemInline(admin.TabularInline):
     model = models.ProgrammeItem
     extra = 0
-    fields = ("position", "exercise", "sets", "reps", "hold_s", "times_per_day",
-              "days_per_week", "load", "override_reason")
+    fields = (
+        "position",
+        "exercise",
+        "sets",
+        "reps",
+        "hold_s",
+        "times_per_day",
+        "days_per_week",
+        "load",
+        "override_reason",
+    )
     readonly_fields = fields
     can_delete = False
 

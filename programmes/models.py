@@ -267,6 +267,9 @@ class ProtocolItem(Dose):
             models.UniqueConstraint(fields=["phase", "position"], name="protocol_item_order")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.phase}: {self.exercise}"
+
 
 class Threshold(models.Model):
     """A number a clinical rule compares against (thresholds.yaml), with its source."""

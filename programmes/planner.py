@@ -44,9 +44,7 @@ from .vocab import (
 )
 
 ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
-LOADING_CATEGORIES = frozenset(
-    {Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH}
-)
+LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH})
 ACHILLES_CONDITIONS = frozenset(
     {"achilles_midportion", "achilles_insertional", "achilles_partial_tear"}
 )
@@ -334,10 +332,7 @@ def _choose_protocol(intake: Intake, catalogue: Catalogue) -> ProtocolSpec | Non
 
 
 def _matches(item: ProtocolItemSpec, intake: Intake) -> bool:
-    for fact, allowed in item.when.items():
-        if str(getattr(intake, fact, None)) not in allowed:
-            return False
-    return True
+    return all(str(getattr(intake, fact, None)) in allowed for fact, allowed in item.when.items())
 
 
 def _plan_phase(
@@ -671,8 +666,10 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
     """Parse stored or submitted intake data; IntakeError names every bad field."""
     errors: dict[str, list[str]] = {}
     values: dict[str, object] = {}
-    unknown = sorted(set(data) - {"condition", "red_flags", *_BOOL_FIELDS, *_TEXT_FIELDS,
-                                  *_INT_FIELDS, *_DATE_FIELDS})
+    unknown = sorted(
+        set(data)
+        - {"condition", "red_flags", *_BOOL_FIELDS, *_TEXT_FIELDS, *_INT_FIELDS, *_DATE_FIELDS}
+    )
     for name in unknown:
         errors[name] = ["Unknown field."]
     condition = data.get("condition")

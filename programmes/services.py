@@ -16,6 +16,7 @@ from django.db import models, transaction
 from rehab.exceptions import DomainError
 
 from .catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
+from .knowledge import DoseSpec
 from .models import (
     Checkpoint,
     Condition,
@@ -36,7 +37,6 @@ from .models import (
     Threshold,
     Timeframe,
 )
-from .knowledge import DoseSpec
 from .planner import ProgrammePlan, contraindicated_tags, intake_from_dict
 from .selectors import catalogue_snapshot
 from .text import describe_dose
@@ -147,9 +147,7 @@ def load_catalogue(*, directory: Path = CATALOGUE_DIR) -> LoadReport:
             Condition, {"slug": entry["slug"]}, _pick(entry, CONDITION_FIELDS), report
         )
         condition.red_flags.set([_ref(red_flags, s, entry["slug"]) for s in entry["red_flags"]])
-        condition.timeframes.set(
-            [_ref(timeframes, s, entry["slug"]) for s in entry["timeframes"]]
-        )
+        condition.timeframes.set([_ref(timeframes, s, entry["slug"]) for s in entry["timeframes"]])
         conditions[entry["slug"]] = condition
 
     for entry in files.protocols:
@@ -160,9 +158,7 @@ def load_catalogue(*, directory: Path = CATALOGUE_DIR) -> LoadReport:
         values["exercise"] = _ref(exercises, entry["exercise"], entry["modality"])
         _upsert(IceHeatRule, {"modality": entry["modality"]}, values, report)
     for entry in files.ice_heat_schedules:
-        _upsert(
-            IceHeatSchedule, {"slug": entry["slug"]}, _pick(entry, SCHEDULE_FIELDS), report
-        )
+        _upsert(IceHeatSchedule, {"slug": entry["slug"]}, _pick(entry, SCHEDULE_FIELDS), report)
     return report
 
 
@@ -293,7 +289,11 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
 def _blank_dose() -> dict[str, Any]:
     """Every dose field empty, so a key removed from a file is cleared on reload."""
     return {
-        name: ("" if isinstance(Dose._meta.get_field(name), (models.CharField, models.TextField)) else None)
+        name: (
+            ""
+            if isinstance(Dose._meta.get_field(name), (models.CharField, models.TextField))
+            else None
+        )
         for name in Dose.DOSE_FIELDS
     }
 
@@ -356,8 +356,12 @@ def prescribe_programme(
             for n in plan.warnings
         ],
     )
-    exercises = {e.slug: e for e in Exercise.objects.filter(
-        slug__in={i.exercise for p in plan.phases for i in p.items})}
+    exercises = {
+        e.slug: e
+        for e in Exercise.objects.filter(
+            slug__in={i.exercise for p in plan.phases for i in p.items}
+        )
+    }
     phases = [
         _PhaseDraft(
             fields={
@@ -397,8 +401,10 @@ def prescribe_programme(
         )
         for slot in plan.ice_heat
     )
-    timeframes = {t.slug: t for t in Timeframe.objects.filter(
-        slug__in=[c.timeframe for c in plan.checkpoints])}
+    timeframes = {
+        t.slug: t
+        for t in Timeframe.objects.filter(slug__in=[c.timeframe for c in plan.checkpoints])
+    }
     Checkpoint.objects.bulk_create(
         Checkpoint(
             programme=programme,
@@ -479,11 +485,13 @@ def adjust_programme(
     if programme.status != Programme.Status.ACTIVE:
         raise DomainError("Only an active programme can be adjusted.", code="programme_ended")
     if not _is_patients_therapist(changed_by, programme):
-        raise DomainError("Only the patient's therapist can adjust this programme.",
-                          code="permission_denied")
+        raise DomainError(
+            "Only the patient's therapist can adjust this programme.", code="permission_denied"
+        )
     if not reason or not reason.strip():
-        raise DomainError("Say why the programme is being changed.",
-                          fields={"reason": ["A reason is required."]})
+        raise DomainError(
+            "Say why the programme is being changed.", fields={"reason": ["A reason is required."]}
+        )
 
     current = programme.current_revision
     assert current is not None
@@ -560,16 +568,19 @@ def _find_item(phases: list[_PhaseDraft], key: uuid.UUID) -> tuple[_PhaseDraft, 
         for item in phase.items:
             if item.key == key:
                 return phase, item
-    raise DomainError("That exercise is not in the current programme.",
-                      fields={"item": ["Unknown programme item."]})
+    raise DomainError(
+        "That exercise is not in the current programme.",
+        fields={"item": ["Unknown programme item."]},
+    )
 
 
 def _exercise(slug: str) -> Exercise:
     try:
         return Exercise.objects.get(slug=slug)
     except Exercise.DoesNotExist:
-        raise DomainError(f"Unknown exercise {slug!r}.",
-                          fields={"exercise": [f"Unknown exercise {slug!r}."]}) from None
+        raise DomainError(
+            f"Unknown exercise {slug!r}.", fields={"exercise": [f"Unknown exercise {slug!r}."]}
+        ) from None
 
 
 def _check_contraindication(programme: Programme, exercise: Exercise, override: str) -> str:
@@ -586,10 +597,12 @@ def _check_contraindication(programme: Programme, exercise: Exercise, override: 
     raise DomainError(
         f"{exercise.name} is contraindicated for this patient ({', '.join(clash)}).",
         code="contraindicated",
-        fields={"override_reason": [
-            f"{exercise.name} involves {', '.join(clash)}, which is contraindicated for "
-            f"{programme.condition.name}. Give a reason to override."
-        ]},
+        fields={
+            "override_reason": [
+                f"{exercise.name} involves {', '.join(clash)}, which is contraindicated for "
+                f"{programme.condition.name}. Give a reason to override."
+            ]
+        },
     )
 
 
@@ -607,8 +620,10 @@ def _apply(
         before = describe_dose(_spec(item.dose))
         unknown = set(change.dose) - set(Dose.DOSE_FIELDS)
         if unknown:
-            raise DomainError("Unknown dose fields.",
-                              fields={name: ["Not a dose field."] for name in sorted(unknown)})
+            raise DomainError(
+                "Unknown dose fields.",
+                fields={name: ["Not a dose field."] for name in sorted(unknown)},
+            )
         item.dose = {**item.dose, **change.dose}
         after = describe_dose(_spec(item.dose))
         return Kind.DOSE_CHANGED, f"{item.exercise.name}: {before} → {after}", "", phase_now
@@ -632,16 +647,30 @@ def _apply(
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
         summary = f"Swapped {item.exercise.name} for {exercise.name}"
-        item.exercise, item.sources, item.override_reason = exercise, list(exercise.sources), override
+        item.exercise, item.sources, item.override_reason = (
+            exercise,
+            list(exercise.sources),
+            override,
+        )
         return Kind.EXERCISE_SWAPPED, summary, override, phase_now
     if isinstance(change, MovePhase):
         if not 1 <= change.to_phase <= len(phases) or change.to_phase == phase_now:
-            raise DomainError("Choose another existing phase.",
-                              fields={"to_phase": [f"Choose a phase from 1 to {len(phases)} "
-                                                   f"other than the current {phase_now}."]})
+            raise DomainError(
+                "Choose another existing phase.",
+                fields={
+                    "to_phase": [
+                        f"Choose a phase from 1 to {len(phases)} "
+                        f"other than the current {phase_now}."
+                    ]
+                },
+            )
         direction = "Advanced" if change.to_phase > phase_now else "Stepped back"
-        return Kind.PHASE_CHANGED, f"{direction} from phase {phase_now} to {change.to_phase}", \
-            "", change.to_phase
+        return (
+            Kind.PHASE_CHANGED,
+            f"{direction} from phase {phase_now} to {change.to_phase}",
+            "",
+            change.to_phase,
+        )
     raise TypeError(f"unknown change {change!r}")
 
 

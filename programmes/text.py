@@ -22,10 +22,15 @@ def describe_dose(dose: DoseSpec) -> str:
     elif reps:
         parts.append(reps)
     if dose.times_per_day is not None:
-        parts.append({1: "once a day", 2: "twice a day"}.get(
-            dose.times_per_day, f"{dose.times_per_day} times a day"))
+        parts.append(
+            {1: "once a day", 2: "twice a day"}.get(
+                dose.times_per_day, f"{dose.times_per_day} times a day"
+            )
+        )
     if dose.days_per_week is not None:
-        parts.append("every day" if dose.days_per_week == 7 else f"{dose.days_per_week} days a week")
+        parts.append(
+            "every day" if dose.days_per_week == 7 else f"{dose.days_per_week} days a week"
+        )
     if dose.load:
         parts.append(f"load: {dose.load}")
     if dose.tempo:
@@ -59,8 +64,10 @@ def plan_as_text(result: PlanResult, catalogue: Catalogue) -> str:
         lines.append(f"Side: {result.side}")
     for phase in result.phases:
         weeks = f"week {phase.start_week}" + (
-            f"–{phase.end_week}" if phase.end_week and phase.end_week != phase.start_week else
-            ("" if phase.end_week else " onwards"))
+            f"–{phase.end_week}"
+            if phase.end_week and phase.end_week != phase.start_week
+            else ("" if phase.end_week else " onwards")
+        )
         lines += ["", f"Phase {phase.position}: {phase.name} ({weeks})"]
         for item in phase.items:
             lines.append(f"  - {item.name}: {describe_dose(item.dose)} [{', '.join(item.sources)}]")

@@ -12,7 +12,9 @@ from rehab.exceptions import DomainError
 
 
 class Command(BaseCommand):
-    help = "Load the clinical catalogue (programmes/catalogue/*.yaml) into the database. Idempotent."
+    help = (
+        "Load the clinical catalogue (programmes/catalogue/*.yaml) into the database. Idempotent."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--directory", type=Path, default=CATALOGUE_DIR)

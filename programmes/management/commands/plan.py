@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from programmes.planner import IntakeError, Intake, PlanResult, Referral, as_dict, plan
+from programmes.planner import Intake, IntakeError, PlanResult, Referral, as_dict, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.text import plan_as_text
 
@@ -33,13 +33,24 @@ class Command(BaseCommand):
         parser.add_argument("--weeks-since-surgery", type=int)
         parser.add_argument("--age", type=int)
         parser.add_argument("--activity", choices=["general", "runner", "dancer", "jumping_sport"])
-        parser.add_argument("--circulation-problems", action="store_true",
-                            help="circulation or sensation problems (no ice or heat)")
+        parser.add_argument(
+            "--circulation-problems",
+            action="store_true",
+            help="circulation or sensation problems (no ice or heat)",
+        )
         parser.add_argument("--cannot-bear-weight", action="store_true")
-        parser.add_argument("--red-flag", action="append", default=[], metavar="NAME",
-                            help="a red-flag answer (repeatable)")
-        parser.add_argument("--cleared", action="store_true",
-                            help="a clinician has cleared/staged an after-clearance condition")
+        parser.add_argument(
+            "--red-flag",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a red-flag answer (repeatable)",
+        )
+        parser.add_argument(
+            "--cleared",
+            action="store_true",
+            help="a clinician has cleared/staged an after-clearance condition",
+        )
         parser.add_argument("--protocol", help="protocol slug (default: the condition's default)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from programmes.knowledge import Catalogue
+from programmes.selectors import build_catalogue, forget_catalogue
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Load the real catalogue once into the test database; tests run in transactions that
+    roll back, so it stays as loaded. (A transactional_db test flushes it: such tests load it
+    again with the `loaded_catalogue` fixture.)"""
+    with django_db_blocker.unblock():
+        call_command("load_catalogue", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def catalogue(django_db_setup: None, django_db_blocker: Any) -> Catalogue:
+    """The catalogue snapshot the planner reads, built once from the loaded database."""
+    with django_db_blocker.unblock():
+        return build_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache() -> Iterator[None]:
+    # A test that edits a catalogue row refreshes the per-process snapshot; its transaction
+    # then rolls back, so drop the snapshot after every test.
+    yield
+    forget_catalogue()
+
+
+@pytest.fixture
+def loaded_catalogue(transactional_db: None) -> None:
+    call_command("load_catalogue", verbosity=0)
+
+
+@pytest.fixture
+def therapist(db: None) -> Any:
+    return factories.TherapistFactory()
+
+
+@pytest.fixture
+def colleague(db: None) -> Any:
+    """Another therapist in the clinic, with a caseload of their own."""
+    return factories.TherapistFactory()
+
+
+@pytest.fixture
+def patient(therapist: Any) -> Any:
+    return factories.PatientFactory(therapist=therapist)

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from patients.models import Patient, Therapist
+from patients.services import record_diagnosis
+from programmes.planner import Intake, ProgrammePlan, plan
+from programmes.selectors import catalogue_snapshot
+from programmes.services import prescribe_programme
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            obj.save()
+
+
+class TherapistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Therapist
+
+    user = factory.SubFactory(UserFactory)
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    user = factory.SubFactory(UserFactory)
+    therapist = factory.SubFactory(TherapistFactory)
+    time_zone = "Europe/London"
+    date_of_birth = date(1985, 3, 2)
+
+
+def prescribe(
+    patient: Patient,
+    intake: Intake | None = None,
+    started_on: date = date(2026, 11, 2),
+) -> Any:
+    """Diagnose and prescribe through the real services, as the patient's therapist."""
+    intake = intake or Intake(condition="achilles_midportion", side="right")
+    result = plan(intake, catalogue_snapshot())
+    assert isinstance(result, ProgrammePlan), result
+    diagnosis = record_diagnosis(
+        patient=patient, therapist=patient.therapist, intake=intake, made_on=started_on
+    )
+    return prescribe_programme(
+        diagnosis=diagnosis,
+        plan=result,
+        prescribed_by=patient.therapist.user,
+        started_on=started_on,
+    )

@@ -1,0 +1,471 @@
+"""The planner's behaviour and safety rules, table-driven over the real catalogue."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+
+from programmes.knowledge import Catalogue
+from programmes.planner import (
+    Intake,
+    IntakeError,
+    ProgrammePlan,
+    Referral,
+    as_dict,
+    contraindicated_tags,
+    intake_from_dict,
+    intake_to_dict,
+    plan,
+)
+
+# What each of the 24 conditions gives with a plain intake (no clearance, no red flags).
+CONDITION_OUTCOMES = {
+    "achilles_midportion": ("programme", None),
+    "achilles_insertional": ("programme", None),
+    "achilles_partial_tear": ("referral", "routine"),
+    "achilles_rupture": ("referral", "urgent"),
+    "retrocalcaneal_bursitis": ("programme", None),
+    "retro_achilles_bursitis": ("programme", None),
+    "haglunds": ("programme", None),
+    "posterior_ankle_impingement": ("referral", "routine"),
+    "peroneal_tendinopathy": ("programme", None),
+    "posterior_tibial_tendinopathy": ("referral", "routine"),
+    "severs_disease": ("programme", None),
+    "tarsal_tunnel": ("referral", "routine"),
+    "peroneal_neuropathy": ("referral", "routine"),
+    "sciatica_referred": ("referral", "routine"),
+    "nerve_pain_other": ("referral", "routine"),
+    "ankle_sprain": ("programme", None),
+    "ankle_oa": ("programme", None),
+    "inflammatory_arthritis": ("referral", "routine"),
+    "bone_infection": ("referral", "urgent"),
+    "plantar_fasciitis": ("programme", None),
+    "calcaneal_stress_fracture": ("referral", "routine"),
+    "ankle_fracture": ("referral", "routine"),
+    "vascular_claudication": ("referral", "routine"),
+    "calf_strain": ("programme", None),
+}
+
+# Intake variations every safety invariant must hold under.
+VARIANTS = {
+    "plain": {},
+    "cleared": {"cleared": True},
+    "high_irritability": {"irritability": "high", "cleared": True},
+    "circulation": {"circulation_or_sensation_problems": True, "cleared": True},
+    "swelling": {"swelling": True, "cleared": True},
+    "recent_injury": {"recent_injury": True, "onset": "acute", "cleared": True},
+}
+
+
+def _programme(result: object) -> ProgrammePlan:
+    assert isinstance(result, ProgrammePlan), result
+    return result
+
+
+def _slugs(result: ProgrammePlan) -> set[str]:
+    return {item.exercise for phase in result.phases for item in phase.items}
+
+
+def test_the_table_covers_every_condition_in_the_catalogue(catalogue: Catalogue) -> None:
+    assert set(CONDITION_OUTCOMES) == set(catalogue.conditions)
+
+
+@pytest.mark.parametrize(("condition", "expected"), CONDITION_OUTCOMES.items())
+def test_each_condition_plans_or_refers_as_its_status_says(
+    catalogue: Catalogue, condition: str, expected: tuple[str, str | None]
+) -> None:
+    result = plan(Intake(condition=condition, side="left"), catalogue)
+    status, urgency = expected
+    assert result.status == status
+    if isinstance(result, Referral):
+        assert result.urgency == urgency
+        assert result.reasons
+        assert all(reason.sources for reason in result.reasons)
+    else:
+        assert result.phases
+        assert all(phase.items for phase in result.phases)
+
+
+@pytest.mark.parametrize(
+    "condition", ["posterior_ankle_impingement", "posterior_tibial_tendinopathy"]
+)
+def test_after_clearance_conditions_plan_only_once_cleared(
+    catalogue: Catalogue, condition: str
+) -> None:
+    refused = plan(Intake(condition=condition), catalogue)
+    assert isinstance(refused, Referral)
+    assert [r.code for r in refused.reasons] == ["needs_clearance"]
+
+    cleared = _programme(plan(Intake(condition=condition, cleared=True), catalogue))
+    assert "cleared_by_clinician" in {w.code for w in cleared.warnings}
+
+
+def test_a_cleared_partial_tear_still_refers_because_no_home_protocol_exists(
+    catalogue: Catalogue,
+) -> None:
+    result = plan(Intake(condition="achilles_partial_tear", cleared=True), catalogue)
+    assert isinstance(result, Referral)
+    assert [r.code for r in result.reasons] == ["no_home_protocol"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("condition", CONDITION_OUTCOMES)
+def test_it_never_prescribes_a_contraindicated_movement(
+    catalogue: Catalogue, condition: str, variant: str
+) -> None:
+    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    spec = catalogue.conditions[condition]
+    banned = contraindicated_tags(intake, spec)
+    assert spec.contraindicated_tags <= banned
+    for protocol in catalogue.protocols_for(condition):
+        result = plan(dataclasses.replace(intake, protocol=protocol.slug), catalogue)
+        if isinstance(result, Referral):
+            continue
+        for phase in result.phases:
+            for item in phase.items:
+                assert not set(item.movement_tags) & banned, (protocol.slug, item.exercise)
+        for slot in result.ice_heat:
+            tag = "cold" if slot.modality == "ice" else "heat"
+            assert tag not in banned
+
+
+def test_insertional_never_lowers_the_heel_below_the_floor(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_insertional"), catalogue))
+    tags = {t for p in result.phases for i in p.items for t in i.movement_tags}
+    assert "below_floor_dorsiflexion" not in tags
+    assert "loaded_dorsiflexion" not in tags
+    assert "ecc_heel_drop_floor" in _slugs(result)
+    assert not {"ecc_heel_drop_straight_step", "ecc_heel_drop_bent_step"} & _slugs(result)
+
+
+def test_impingement_has_no_loaded_end_range_plantarflexion(catalogue: Catalogue) -> None:
+    result = _programme(
+        plan(Intake(condition="posterior_ankle_impingement", cleared=True), catalogue)
+    )
+    for phase in result.phases:
+        for item in phase.items:
+            assert "end_range_plantarflexion" not in item.movement_tags, item.exercise
+            assert "impact" not in item.movement_tags, item.exercise
+    assert "heel_raise_mid_range" in _slugs(result)
+    assert not {s for s in _slugs(result) if s.startswith(("heel_raise_one", "heel_raise_two"))}
+
+
+def test_a_contraindicated_exercise_in_bad_data_is_still_left_out(catalogue: Catalogue) -> None:
+    # Simulate a clinic editing the insertional protocol to add a step drop: the planner's own
+    # filter must catch what the data checks would have caught.
+    protocol = catalogue.protocols["achilles_insertional_floor"]
+    first = protocol.phases[0]
+    bad_item = dataclasses.replace(first.items[0], exercise="ecc_heel_drop_straight_step")
+    bad_protocol = dataclasses.replace(
+        protocol, phases=(dataclasses.replace(first, items=(*first.items, bad_item)),)
+    )
+    bad = dataclasses.replace(
+        catalogue, protocols={**catalogue.protocols, protocol.slug: bad_protocol}
+    )
+    result = _programme(plan(Intake(condition="achilles_insertional"), bad))
+    assert "ecc_heel_drop_straight_step" not in _slugs(result)
+    assert "left_out:ecc_heel_drop_straight_step" in {w.code for w in result.warnings}
+
+
+RED_FLAG_URGENCY = {
+    "sudden_pop": "urgent",
+    "cannot_bear_weight": "urgent",
+    "redness_warmth_fever": "urgent",
+    "dvt_signs": "emergency",
+}
+
+
+@pytest.mark.parametrize("flag", sorted(RED_FLAG_URGENCY))
+def test_rupture_infection_weight_bearing_and_dvt_flags_refer_urgently(
+    catalogue: Catalogue, flag: str
+) -> None:
+    result = plan(Intake(condition="achilles_midportion", red_flags=frozenset({flag})), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == RED_FLAG_URGENCY[flag]
+    assert f"red_flag:{flag}" in {r.code for r in result.reasons}
+
+
+def test_every_red_flag_answer_refers_at_its_own_urgency(catalogue: Catalogue) -> None:
+    for slug, flag in catalogue.red_flags.items():
+        result = plan(Intake(condition="ankle_oa", red_flags=frozenset({slug})), catalogue)
+        assert isinstance(result, Referral), slug
+        assert result.urgency == flag.urgency, slug
+        assert result.reasons[0].sources == flag.sources
+
+
+def test_the_most_urgent_of_several_flags_wins(catalogue: Catalogue) -> None:
+    flags = frozenset({"numbness_tingling", "sudden_pop"})
+    result = plan(Intake(condition="achilles_midportion", red_flags=flags), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert result.reasons[0].code == "red_flag:sudden_pop"
+
+
+def test_unable_to_bear_weight_refers_the_same_day(catalogue: Catalogue) -> None:
+    result = plan(Intake(condition="ankle_sprain", able_to_bear_weight=False), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert [r.code for r in result.reasons] == ["red_flag:cannot_bear_weight"]
+
+
+def test_posterior_tibial_swelling_refers_even_when_cleared(catalogue: Catalogue) -> None:
+    intake = Intake(condition="posterior_tibial_tendinopathy", cleared=True, swelling=True)
+    result = plan(intake, catalogue)
+    assert isinstance(result, Referral)
+    assert "refer_if:swelling" in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("weeks", "status"), [(0, "referral"), (5, "referral"), (6, "programme"), (20, "programme")]
+)
+def test_surgery_within_the_supervised_window_refers(
+    catalogue: Catalogue, weeks: int, status: str
+) -> None:
+    intake = Intake(
+        condition="posterior_ankle_impingement", cleared=True, weeks_since_surgery=weeks
+    )
+    result = plan(intake, catalogue)
+    assert result.status == status
+    codes = {n.code for n in (result.reasons if isinstance(result, Referral) else result.warnings)}
+    assert "post_operative" in codes
+
+
+# --- Ice and heat -------------------------------------------------------------------------
+
+
+def test_no_ice_or_heat_at_all_with_circulation_or_sensation_problems(
+    catalogue: Catalogue,
+) -> None:
+    for condition in ("ankle_sprain", "achilles_midportion", "ankle_oa"):
+        for swelling in (True, False):
+            intake = Intake(
+                condition=condition,
+                swelling=swelling,
+                recent_injury=swelling,
+                circulation_or_sensation_problems=True,
+            )
+            result = _programme(plan(intake, catalogue))
+            assert result.ice_heat == ()
+            assert "no_ice_heat" in {w.code for w in result.warnings}
+            tags = {t for p in result.phases for i in p.items for t in i.movement_tags}
+            assert not tags & {"cold", "heat", "eyes_closed"}
+
+
+def test_a_recent_injury_gets_ice_for_the_first_days_and_never_heat(catalogue: Catalogue) -> None:
+    intake = Intake(condition="ankle_sprain", recent_injury=True, onset="acute")
+    result = _programme(plan(intake, catalogue))
+    assert [slot.modality for slot in result.ice_heat] == ["ice"]
+    slot = result.ice_heat[0]
+    assert (slot.from_day, slot.to_day) == (0, 3)
+    assert "R28" in slot.sources
+
+
+def test_swelling_gets_ice_only(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_midportion", swelling=True), catalogue))
+    assert {slot.modality for slot in result.ice_heat} == {"ice"}
+
+
+def test_heat_only_without_swelling_and_without_a_recent_injury(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="ankle_oa", onset="chronic"), catalogue))
+    assert {slot.modality for slot in result.ice_heat} == {"heat"}
+
+
+def test_an_onset_date_inside_the_acute_window_counts_as_a_recent_injury(
+    catalogue: Catalogue,
+) -> None:
+    window = int(catalogue.threshold("acute_window_days").value)
+    assessed = date(2026, 11, 20)
+    inside = Intake(
+        condition="calf_strain", onset_date=assessed - timedelta(days=window), assessed_on=assessed
+    )
+    outside = dataclasses.replace(inside, onset_date=assessed - timedelta(days=window + 1))
+    assert {s.modality for s in _programme(plan(inside, catalogue)).ice_heat} == {"ice"}
+    assert {s.modality for s in _programme(plan(outside, catalogue)).ice_heat} == {"heat"}
+
+
+@pytest.mark.parametrize("variant", ["plain", "swelling", "recent_injury"])
+@pytest.mark.parametrize("condition", [c for c, (s, _) in CONDITION_OUTCOMES.items()])
+def test_every_ice_heat_schedule_keeps_the_15_minute_and_2_hour_rules(
+    catalogue: Catalogue, condition: str, variant: str
+) -> None:
+    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    result = plan(intake, catalogue)
+    if isinstance(result, Referral):
+        return
+    for slot in result.ice_heat:
+        assert slot.max_minutes <= 15
+        assert slot.min_gap_hours >= 2
+        times = [datetime.strptime(t, "%H:%M") for t in slot.times]
+        for earlier, later in pairwise(times):
+            assert later - earlier >= timedelta(hours=slot.min_gap_hours)
+        assert slot.safety_rules
+        assert slot.sources
+
+
+# --- Dose, protocols, irritability ----------------------------------------------------------
+
+
+def test_alfredson_is_3_by_15_twice_daily_every_day_for_12_weeks(catalogue: Catalogue) -> None:
+    intake = Intake(condition="achilles_midportion", protocol="achilles_midportion_alfredson")
+    result = _programme(plan(intake, catalogue))
+    (phase,) = result.phases
+    assert (phase.start_week, phase.end_week) == (1, 12)
+    drops = {i.exercise: i.dose for i in phase.items if i.category == "eccentric"}
+    assert set(drops) == {"ecc_heel_drop_straight_step", "ecc_heel_drop_bent_step"}
+    for dose in drops.values():
+        assert (dose.sets, dose.reps, dose.times_per_day, dose.days_per_week) == (3, 15, 2, 7)
+
+
+def test_hsr_runs_three_days_a_week_with_the_load_rising_as_reps_fall(
+    catalogue: Catalogue,
+) -> None:
+    intake = Intake(condition="achilles_midportion", protocol="achilles_midportion_hsr")
+    result = _programme(plan(intake, catalogue))
+    reps = [p.items[0].dose.reps for p in result.phases]
+    assert reps == [15, 12, 10, 8, 6]
+    assert {i.dose.days_per_week for p in result.phases for i in p.items} == {3}
+    assert (result.phases[0].start_week, result.phases[-1].end_week) == (1, 12)
+
+
+def test_the_default_mid_portion_protocol_is_silbernagel(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_midportion"), catalogue))
+    assert result.protocol == "achilles_midportion_silbernagel"
+    assert [p.start_week for p in result.phases] == [1, 2, 3, 12]
+
+
+def test_high_irritability_swaps_impact_for_isometric_holds(catalogue: Catalogue) -> None:
+    calm = _programme(plan(Intake(condition="achilles_midportion"), catalogue))
+    irritable = _programme(
+        plan(Intake(condition="achilles_midportion", irritability="high"), catalogue)
+    )
+    assert "heel_raise_quick_rebound" in _slugs(calm)
+    assert "iso_calf_hold" not in _slugs(calm)
+    assert "iso_calf_hold" in _slugs(irritable)
+    assert not {"heel_raise_quick_rebound", "plyo_progression"} & _slugs(irritable)
+    assert "high_irritability" in {w.code for w in irritable.warnings}
+
+
+def test_every_planned_item_checkpoint_and_warning_cites_a_source(catalogue: Catalogue) -> None:
+    for condition in CONDITION_OUTCOMES:
+        result = plan(Intake(condition=condition, cleared=True, side="both"), catalogue)
+        if isinstance(result, Referral):
+            continue
+        assert all(i.sources for p in result.phases for i in p.items)
+        assert all(p.sources for p in result.phases)
+        assert all(c.sources for c in result.checkpoints)
+        assert all(w.sources for w in result.warnings)
+
+
+# --- Checkpoints --------------------------------------------------------------------------
+
+
+def test_mid_portion_checkpoints_include_the_12_week_visa_a_review(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_midportion"), catalogue))
+    by_slug = {c.timeframe: c for c in result.checkpoints}
+    assert by_slug["loading_12_weeks_visa_a"].after_days == 84
+    assert set(by_slug["loading_12_weeks_visa_a"].sources) >= {"R7", "R14"}
+    assert by_slug["home_stretching_no_relief"].after_days == 7
+    assert [c.after_days for c in result.checkpoints] == sorted(
+        c.after_days for c in result.checkpoints
+    )
+
+
+def test_acute_timeframes_apply_only_to_acute_presentations(catalogue: Catalogue) -> None:
+    acute = _programme(
+        plan(Intake(condition="ankle_sprain", onset="acute", recent_injury=True), catalogue)
+    )
+    chronic = _programme(plan(Intake(condition="ankle_sprain", onset="chronic"), catalogue))
+    assert "acute_not_better_2_3_days" in {c.timeframe for c in acute.checkpoints}
+    assert "acute_not_better_2_3_days" not in {c.timeframe for c in chronic.checkpoints}
+    first = acute.checkpoints[0]
+    assert first.after_days == 2
+
+
+# --- Warnings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "warned"), [(7, True), (8, False), (14, False), (15, True)])
+def test_severs_outside_ages_8_to_14_warns(catalogue: Catalogue, age: int, warned: bool) -> None:
+    result = _programme(plan(Intake(condition="severs_disease", age=age), catalogue))
+    assert ("age_outside_band" in {w.code for w in result.warnings}) is warned
+
+
+def test_bilateral_insertional_pain_prompts_an_enthesitis_screen(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_insertional", side="both"), catalogue))
+    assert {"bilateral_insertional", "bilateral_achilles"} <= {w.code for w in result.warnings}
+
+
+def test_a_dancer_with_impingement_is_warned_off_releve(catalogue: Catalogue) -> None:
+    intake = Intake(condition="posterior_ankle_impingement", cleared=True, activity="dancer")
+    result = _programme(plan(intake, catalogue))
+    assert "dancer_impingement" in {w.code for w in result.warnings}
+
+
+# --- Bad input ----------------------------------------------------------------------------
+
+
+def test_an_unknown_condition_lists_the_valid_slugs(catalogue: Catalogue) -> None:
+    with pytest.raises(IntakeError) as error:
+        plan(Intake(condition="achilles_midportoin"), catalogue)
+    message = error.value.fields["condition"][0]
+    assert "achilles_midportion" in message
+    assert "plantar_fasciitis" in message
+
+
+def test_a_misspelt_red_flag_lists_the_valid_ones(catalogue: Catalogue) -> None:
+    intake = Intake(condition="achilles_midportion", red_flags=frozenset({"sudden_pops"}))
+    with pytest.raises(IntakeError) as error:
+        plan(intake, catalogue)
+    valid = error.value.fields["red_flags"][0].split("Valid: ")[1].rstrip(".").split(", ")
+    assert set(valid) == set(catalogue.red_flags)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"side": "middle"}, "side"),
+        ({"irritability": "extreme"}, "irritability"),
+        ({"age": 130}, "age"),
+        ({"weeks_since_surgery": -1}, "weeks_since_surgery"),
+        ({"protocol": "ankle_oa_gentle"}, "protocol"),
+        ({"onset_date": date(2026, 11, 5), "assessed_on": date(2026, 11, 1)}, "onset_date"),
+        ({"onset_date": date(2026, 11, 5)}, "assessed_on"),
+    ],
+)
+def test_bad_intake_fields_are_named(
+    catalogue: Catalogue, changes: dict[str, object], field: str
+) -> None:
+    intake = dataclasses.replace(Intake(condition="achilles_midportion"), **changes)  # type: ignore[arg-type]
+    with pytest.raises(IntakeError) as error:
+        plan(intake, catalogue)
+    assert field in error.value.fields
+
+
+def test_planning_is_deterministic(catalogue: Catalogue) -> None:
+    intake = Intake(condition="achilles_midportion", side="left", swelling=True)
+    assert plan(intake, catalogue) == plan(intake, catalogue)
+    assert as_dict(plan(intake, catalogue)) == as_dict(plan(intake, catalogue))
+
+
+def test_intake_round_trips_through_stored_data() -> None:
+    intake = Intake(
+        condition="ankle_sprain",
+        side="left",
+        onset_date=date(2026, 11, 1),
+        assessed_on=date(2026, 11, 2),
+        age=31,
+        red_flags=frozenset({"sudden_pop"}),
+        recent_injury=True,
+    )
+    assert intake_from_dict(intake_to_dict(intake)) == intake
+
+
+def test_stored_intake_with_wrong_types_names_each_field() -> None:
+    with pytest.raises(IntakeError) as error:
+        intake_from_dict(
+            {"condition": "ankle_oa", "age": "forty", "swelling": "yes", "colour": "red"}
+        )
+    assert set(error.value.fields) == {"age", "swelling", "colour"}
