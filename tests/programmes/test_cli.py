@@ -1,0 +1,124 @@
+"""`manage.py plan`: the exit statuses a shell sees (0 programme, 3 referral, 2 bad input).
+
+These run the real command in subprocesses against a throwaway SQLite database with the
+catalogue loaded, because exit statuses only exist at the process boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    database = tmp_path_factory.mktemp("cli") / "cli.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "DJANGO_SETTINGS_MODULE": "rehab.settings",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    empty = run("migrate", "--noinput")
+    assert empty.returncode == 0, empty.stderr
+    not_loaded = run("plan", "achilles_midportion")
+    assert not_loaded.returncode == 2
+    assert "load_catalogue" in not_loaded.stderr
+    loaded = run("load_catalogue")
+    assert loaded.returncode == 0, loaded.stderr
+    return run
+
+
+def test_a_programme_exits_0_and_reads_as_text(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles_midportion", "--side", "right")
+    assert result.returncode == 0, result.stderr
+    assert "PROGRAMME — Achilles tendinopathy, mid-portion" in result.stdout
+    assert "Phase 1:" in result.stdout
+    assert "[R6]" in result.stdout
+
+
+def test_json_has_the_documented_shape(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles_insertional", "--swelling", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "programme"
+    assert data["condition"] == "achilles_insertional"
+    assert data["referral"] is None
+    item = data["phases"][0]["items"][1]
+    for key in (
+        "exercise",
+        "category",
+        "movement_tags",
+        "sets",
+        "reps",
+        "hold_s",
+        "times_per_day",
+        "days_per_week",
+        "load",
+    ):
+        assert key in item
+    for phase in data["phases"]:
+        assert {"name", "start_week", "end_week", "items", "progression_criteria"} <= set(phase)
+        for entry in phase["items"]:
+            assert "below_floor_dorsiflexion" not in entry["movement_tags"]
+    (ice,) = data["ice_heat"]
+    assert ice["modality"] == "ice"
+    assert {"max_minutes", "min_gap_hours", "times"} <= set(ice)
+    assert all({"after_days", "rule", "sources"} <= set(c) for c in data["checkpoints"])
+
+
+def test_a_referral_exits_3(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles_midportion", "--red-flag", "sudden_pop", "--format", "json")
+    assert result.returncode == 3
+    data = json.loads(result.stdout)
+    assert data["status"] == "referral"
+    assert data["referral"]["urgency"] == "urgent"
+    assert data["phases"] == []
+
+
+def test_cannot_bear_weight_exits_3_as_text(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "ankle_sprain", "--cannot-bear-weight")
+    assert result.returncode == 3
+    assert "REFERRAL" in result.stdout
+    assert "Urgency: urgent" in result.stdout
+
+
+def test_an_unknown_condition_exits_2_listing_the_valid_slugs(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles")
+    assert result.returncode == 2
+    assert "Unknown condition 'achilles'" in result.stderr
+    assert "achilles_midportion" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_misspelt_red_flag_exits_2_listing_the_valid_ones(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles_midportion", "--red-flag", "sudden-pop")
+    assert result.returncode == 2
+    assert "sudden-pop" in result.stderr
+    assert "sudden_pop" in result.stderr
+
+
+def test_a_bad_option_value_exits_2(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "achilles_midportion", "--side", "middle")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+    result = run("plan", "severs_disease", "--age", "ten")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

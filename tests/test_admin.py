@@ -1,0 +1,94 @@
+"""The Django admin: every page renders for clinic staff; the catalogue is editable there and
+the planner follows the edit; prescribed revisions are read-only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.forms.models import model_to_dict
+from django.test import Client
+from django.urls import reverse
+
+from programmes.models import Exercise, ProgrammeRevision
+from programmes.planner import Intake, ProgrammePlan, plan
+from programmes.selectors import catalogue_snapshot
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(patient: Any) -> Client:
+    factories.prescribe(patient)
+    Group.objects.create(name="Clinic staff")
+    user = get_user_model().objects.create_superuser("clinic.admin", "a@example.org", "pw-12345")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _url(model: Any, view: str, *args: Any) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize(
+    "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"
+)
+def test_every_admin_page_renders(staff_client: Client, model: Any) -> None:
+    assert staff_client.get(_url(model, "changelist")).status_code == 200
+    obj = model._default_manager.first()
+    assert obj is not None, f"no {model.__name__} row to open"
+    assert staff_client.get(_url(model, "change", obj.pk)).status_code == 200
+    model_admin = admin.site._registry[model]
+    if model_admin.has_add_permission(_Request(staff_client)):
+        assert staff_client.get(_url(model, "add")).status_code == 200
+
+
+class _Request:
+    def __init__(self, client: Client) -> None:
+        self.user = get_user_model().objects.get(username="clinic.admin")
+
+
+def _form_data(exercise: Exercise) -> dict[str, Any]:
+    return {
+        key: json.dumps(value) if isinstance(value, list) else ("" if value is None else value)
+        for key, value in model_to_dict(exercise).items()
+    }
+
+
+def test_editing_an_exercise_in_the_admin_changes_what_is_planned(staff_client: Client) -> None:
+    # The Silbernagel first phase inherits the wall stretch's default dose from the exercise.
+    exercise = Exercise.objects.get(slug="stretch_gastroc_wall")
+    before = exercise.reps
+    data = _form_data(exercise) | {"reps": before - 1}
+    response = staff_client.post(_url(Exercise, "change", exercise.pk), data)
+    assert response.status_code == 302
+
+    result = plan(Intake(condition="achilles_midportion"), catalogue_snapshot())
+    assert isinstance(result, ProgrammePlan)
+    stretch = next(i for i in result.phases[0].items if i.exercise == "stretch_gastroc_wall")
+    assert stretch.dose.reps == before - 1
+
+
+def test_an_unknown_movement_tag_is_refused_in_the_admin(staff_client: Client) -> None:
+    exercise = Exercise.objects.get(slug="mob_ankle_pumps")
+    data = _form_data(exercise) | {"movement_tags": json.dumps(["tiptoe"])}
+    response = staff_client.post(_url(Exercise, "change", exercise.pk), data)
+    assert response.status_code == 200
+    assert "Unknown movement tags: tiptoe" in response.content.decode()
+    assert Exercise.objects.get(pk=exercise.pk).movement_tags == ["end_range_plantarflexion"]
+
+
+def test_revisions_cannot_be_changed_or_deleted_in_the_admin(staff_client: Client) -> None:
+    revision = ProgrammeRevision.objects.first()
+    assert revision is not None
+    page = staff_client.get(_url(ProgrammeRevision, "change", revision.pk)).content.decode()
+    assert 'name="_save"' not in page
+    response = staff_client.post(_url(ProgrammeRevision, "delete", revision.pk), {"post": "yes"})
+    assert response.status_code == 403
+    assert ProgrammeRevision.objects.filter(pk=revision.pk).exists()

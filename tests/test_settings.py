@@ -1,0 +1,87 @@
+"""Settings and the services the suite runs against."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from rehab.celery import app
+from rehab.env import ConfigurationError, env_bool, env_int
+
+
+def test_bad_environment_values_stop_start_up_with_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEBUG", "perhaps")
+    with pytest.raises(ConfigurationError, match="DEBUG"):
+        env_bool("DEBUG", False)
+    monkeypatch.setenv("REHAB_CONN_MAX_AGE", "sixty")
+    with pytest.raises(ConfigurationError, match="REHAB_CONN_MAX_AGE"):
+        env_int("REHAB_CONN_MAX_AGE", 60)
+
+
+def test_celery_speaks_json_only_and_acknowledges_late() -> None:
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_ci_runs_against_postgresql() -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must set DATABASE_URL to the PostgreSQL server")
+        pytest.skip("DATABASE_URL is not PostgreSQL on this machine")
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute("select count(*) from programmes_condition")
+        assert cursor.fetchone() == (24,)
+
+
+@pytest.mark.integration
+def test_the_celery_broker_is_the_redis_server_when_configured() -> None:
+    if not os.environ.get("REDIS_URL"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must set REDIS_URL to the Redis server")
+        pytest.skip("REDIS_URL is not set on this machine")
+    assert os.environ["REDIS_URL"] == settings.CELERY_BROKER_URL
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        assert conn.transport.driver_type == "redis"
+
+
+def test_without_redis_or_a_database_url_a_laptop_needs_no_server(tmp_path: Path) -> None:
+    """Fresh-laptop defaults, checked in a clean process: SQLite and the filesystem broker."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env["DJANGO_SETTINGS_MODULE"] = "rehab.settings"
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "from rehab.celery import app\n"
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL)\n"
+        "conn = app.connection_for_write(); conn.ensure_connection(max_retries=1)\n"
+        "print(conn.transport.driver_type)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "filesystem",
+    ]
