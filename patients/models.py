@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from programmes.vocab import Side
+from programmes.vocab import Questionnaire, Side
 from rehab.models import PublicModel
 
 
@@ -20,6 +22,11 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             f"{value!r} is not a known time zone; use an IANA name such as Europe/London."
         ) from None
+
+
+def default_session_times() -> list[str]:
+    """Morning and evening, so twice-daily protocols have two slots by default."""
+    return ["08:00", "18:00"]
 
 
 class Therapist(PublicModel):
@@ -40,6 +47,12 @@ class Patient(PublicModel):
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
     date_of_birth = models.DateField(null=True, blank=True)
+    # Reminder preferences: local wall-clock times, in the patient's own time zone.
+    session_times = models.JSONField(default=default_session_times, blank=True)
+    email_reminders = models.BooleanField(default=True)
+    quiet_start = models.TimeField(default=time(21, 0))
+    quiet_end = models.TimeField(default=time(7, 0))
+    daily_reminder_cap = models.PositiveSmallIntegerField(default=6)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "user__username"]
@@ -75,3 +88,197 @@ class Diagnosis(PublicModel):
     def clean(self) -> Any:
         if self.patient_id and self.therapist_id and self.patient.therapist_id != self.therapist_id:
             raise ValidationError("Only the patient's own therapist can record a diagnosis.")
+
+
+NRS = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class SessionLog(PublicModel):
+    """One exercise session (a slot on a local date), done or skipped.
+
+    `client_uuid` is generated on the device, so an offline phone can resend safely; the same
+    slot logged again updates this row."""
+
+    class Status(models.TextChoices):
+        DONE = "done"
+        SKIPPED = "skipped"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="session_logs")
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="session_logs"
+    )
+    client_uuid = models.UUIDField()
+    local_date = models.DateField()
+    slot = models.PositiveSmallIntegerField(help_text="1 = first session of the day.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DONE)
+    skip_reason = models.TextField(blank=True)
+    pain_after_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS)
+    logged_at = models.DateTimeField(help_text="When the patient logged it (device time).")
+
+    class Meta:
+        ordering = ["-local_date", "-slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_uuid"], name="session_client_uuid"),
+            models.UniqueConstraint(
+                fields=["programme", "local_date", "slot"], name="one_log_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pain_after_nrs__lte=10), name="session_pain_after_0_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.local_date} session {self.slot} ({self.status})"
+
+
+class ExerciseLog(models.Model):
+    """What was done for one programme item, stored beside what was prescribed."""
+
+    session = models.ForeignKey(SessionLog, on_delete=models.CASCADE, related_name="exercises")
+    item_key = models.UUIDField()
+    exercise = models.ForeignKey("programmes.Exercise", on_delete=models.PROTECT, related_name="+")
+    target_sets = models.PositiveSmallIntegerField(null=True, blank=True)
+    target_reps = models.PositiveSmallIntegerField(null=True, blank=True)
+    target_hold_s = models.PositiveSmallIntegerField(null=True, blank=True)
+    sets_done = models.PositiveSmallIntegerField(null=True, blank=True)
+    reps_done = models.PositiveSmallIntegerField(null=True, blank=True)
+    hold_s_done = models.PositiveSmallIntegerField(null=True, blank=True)
+    load = models.CharField(max_length=100, blank=True)
+    pain_during_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "item_key"], name="one_entry_per_item"),
+            models.CheckConstraint(
+                condition=models.Q(pain_during_nrs__lte=10), name="exercise_pain_during_0_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exercise} in {self.session}"
+
+
+class CheckIn(PublicModel):
+    """The morning check-in: pain, stiffness and the red-flag questions, once per local day."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
+    client_uuid = models.UUIDField()
+    local_date = models.DateField()
+    morning_pain_nrs = models.PositiveSmallIntegerField(validators=NRS)
+    stiffness_minutes = models.PositiveSmallIntegerField(validators=[MaxValueValidator(24 * 60)])
+    red_flags = models.JSONField(default=list, blank=True)
+    logged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_uuid"], name="check_in_client_uuid"),
+            models.UniqueConstraint(fields=["patient", "local_date"], name="one_check_in_a_day"),
+            models.CheckConstraint(
+                condition=models.Q(morning_pain_nrs__lte=10), name="check_in_pain_0_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} check-in {self.local_date}"
+
+
+class QuestionnaireResponse(PublicModel):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    client_uuid = models.UUIDField()
+    questionnaire = models.CharField(max_length=8, choices=Questionnaire.choices)
+    local_date = models.DateField()
+    answers = models.JSONField()
+    score = models.FloatField()
+    subscales = models.JSONField(default=dict, blank=True)
+    logged_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_uuid"], name="questionnaire_client_uuid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire} {self.score:g} on {self.local_date}"
+
+
+class Flag(PublicModel):
+    """Something the therapist should know, raised once per rule and episode.
+
+    `episode` names the stretch of time the evidence belongs to (a date, an ISO week, a
+    checkpoint), so a re-run of the sweep finds the existing row instead of raising again."""
+
+    class Kind(models.TextChoices):
+        RED_FLAG = "red_flag", "Red flag"
+        STEP_BACK = "step_back", "Step back"
+        READY_TO_PROGRESS = "ready_to_progress", "Ready to progress"
+        NOT_ADHERING = "not_adhering", "Not doing it"
+        NOT_IMPROVING = "not_improving", "Doing it, not improving"
+
+    class Severity(models.IntegerChoices):
+        INFO = 1
+        REVIEW = 2
+        URGENT = 3
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        RESOLVED = "resolved"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    programme = models.ForeignKey(
+        "programmes.Programme", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.CharField(max_length=64)
+    episode = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    message = models.TextField()
+    evidence = models.JSONField(default=dict)
+    suggestion = models.TextField(blank=True)
+    sources = models.JSONField(default=list)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-severity", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "rule", "episode"], name="one_flag_per_rule_and_episode"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.rule} ({self.status})"
+
+
+class Notification(PublicModel):
+    """An in-app message (shown on the web, listed by the API)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,416 @@
+"""Clinical monitoring rules: pure functions from what a patient logged to findings.
+
+`evaluate(state)` reads a `PatientState` (the patient's own local "today", their logs,
+check-ins, VISA-A scores, the programme's checkpoints, and the thresholds from the catalogue)
+and returns `Finding`s. No ORM, no clock. Each finding names its rule, the episode its evidence
+belongs to (so the same finding is raised once), the numbers behind it and the sources.
+
+Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
+- red_flag:<slug>        a red-flag answer in a check-in → urgent            (reference §5)
+- pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
+- next_morning_rising    morning pain up on two consecutive days → step back (R5, timeframe
+                         next_morning_24h)
+- weekly_trend           mean morning pain or stiffness up on last week → step back (R5)
+- ready_to_progress      a week in the safe pain zone with good adherence → offer progression
+- not_adhering           adherence under the limit over 7 days ("not doing it")
+- checkpoint:<timeframe> a documented timeframe passed without improvement ("doing it, not
+                         improving"; VISA-A only counts with adequate adherence)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import mean
+from typing import Protocol, TypeVar
+
+from programmes.knowledge import RedFlagSpec, ThresholdSpec, TimeframeSpec
+
+WEEK = 7
+# At least this many check-ins in each of two weeks before a weekly trend is judged: fewer is
+# noise, not a trend (design choice; flagged INFERENCE in the finding's sources).
+MIN_CHECK_INS_FOR_TREND = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDay:
+    """What was logged on one local date."""
+
+    date: date
+    sessions_done: int
+    max_pain_during: int | None = None
+    max_pain_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Morning:
+    date: date
+    pain: int
+    stiffness_minutes: int
+    red_flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreOn:
+    date: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class DueCheckpoint:
+    timeframe: TimeframeSpec
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    today: date
+    started_on: date
+    sessions_per_week: int
+    days: tuple[SessionDay, ...]
+    mornings: tuple[Morning, ...]
+    visa_a: tuple[ScoreOn, ...]
+    checkpoints: tuple[DueCheckpoint, ...]
+    thresholds: Mapping[str, ThresholdSpec]
+    red_flags: Mapping[str, RedFlagSpec]
+    regression: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    episode: str
+    kind: str
+    severity: int
+    message: str
+    evidence: Mapping[str, object]
+    sources: tuple[str, ...]
+    suggestion: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Adherence:
+    done: int
+    prescribed: int
+    days: int = field(default=WEEK)
+
+    @property
+    def percent(self) -> float | None:
+        return (
+            None
+            if self.prescribed == 0
+            else 100 * min(self.done, self.prescribed) / self.prescribed
+        )
+
+
+INFO, REVIEW, URGENT = 1, 2, 3
+
+
+def evaluate(state: PatientState) -> list[Finding]:
+    findings = _red_flags(state)
+    step_back = [
+        f
+        for f in (_pain_during(state), _morning_rising(state), _weekly_trend(state))
+        if f is not None
+    ]
+    findings += step_back
+    adherence = adherence_over(state, WEEK)
+    findings += [f for f in (_not_adhering(state, adherence),) if f is not None]
+    if not step_back:
+        findings += [f for f in (_ready_to_progress(state, adherence),) if f is not None]
+    findings += _checkpoints(state)
+    return findings
+
+
+def adherence_over(state: PatientState, days: int) -> Adherence:
+    """Sessions done against sessions prescribed over the last `days` local days (today
+    included), counting only days since the programme started."""
+    first = max(state.started_on, state.today - timedelta(days=days - 1))
+    span = (state.today - first).days + 1
+    if span <= 0:
+        return Adherence(0, 0, 0)
+    prescribed = round(state.sessions_per_week * span / WEEK)
+    done = sum(d.sessions_done for d in state.days if first <= d.date <= state.today)
+    return Adherence(done=done, prescribed=prescribed, days=span)
+
+
+def _threshold(state: PatientState, slug: str) -> ThresholdSpec:
+    return state.thresholds[slug]
+
+
+def _week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class _Dated(Protocol):
+    @property
+    def date(self) -> date: ...
+
+
+D = TypeVar("D", bound=_Dated)
+
+
+def _recent(state: PatientState, items: Iterable[D], days: int) -> list[D]:
+    start = state.today - timedelta(days=days - 1)
+    return [i for i in items if start <= i.date <= state.today]
+
+
+def _red_flags(state: PatientState) -> list[Finding]:
+    findings = []
+    for morning in _recent(state, state.mornings, WEEK):
+        for slug in morning.red_flags:
+            flag = state.red_flags.get(slug)
+            if flag is None:
+                continue
+            findings.append(
+                Finding(
+                    rule=f"red_flag:{slug}",
+                    episode=morning.date.isoformat(),
+                    kind="red_flag",
+                    severity=URGENT,
+                    message=f"Red flag reported on {morning.date:%d %b}: {flag.meaning}",
+                    evidence={
+                        "date": morning.date.isoformat(),
+                        "answer": slug,
+                        "urgency": flag.urgency,
+                    },
+                    sources=flag.sources,
+                    suggestion="Contact the patient today; advise them to seek care now.",
+                )
+            )
+    return findings
+
+
+def _pain_during(state: PatientState) -> Finding | None:
+    limit = _threshold(state, "pain_during_exercise_max")
+    over = [
+        d
+        for d in _recent(state, state.days, WEEK)
+        if d.max_pain_during is not None and d.max_pain_during > limit.value
+    ]
+    if not over:
+        return None
+    worst = max(over, key=lambda d: (d.max_pain_during, d.date))
+    return Finding(
+        rule="pain_during_above_max",
+        episode=_week(worst.date),
+        kind="step_back",
+        severity=REVIEW,
+        message=(
+            f"Pain during exercise reached {worst.max_pain_during}/10 on {worst.date:%d %b} "
+            f"(limit {limit.value:g}/10) on {len(over)} day(s) this week."
+        ),
+        evidence={
+            "limit": limit.value,
+            "days": {d.date.isoformat(): d.max_pain_during for d in over},
+        },
+        sources=limit.sources,
+        suggestion=state.regression,
+    )
+
+
+def _morning_rising(state: PatientState) -> Finding | None:
+    by_date = {m.date: m.pain for m in state.mornings}
+    for offset in range(WEEK):
+        day = state.today - timedelta(days=offset)
+        run = [by_date.get(day - timedelta(days=n)) for n in (2, 1, 0)]
+        first, second, third = run
+        if first is None or second is None or third is None:
+            continue
+        if first < second < third:
+            return Finding(
+                rule="next_morning_rising",
+                episode=day.isoformat(),
+                kind="step_back",
+                severity=REVIEW,
+                message=(
+                    f"Morning pain rose on two consecutive days: {first} → {second} → {third}/10 "
+                    f"up to {day:%d %b}."
+                ),
+                evidence={
+                    (day - timedelta(days=n)).isoformat(): by_date[day - timedelta(days=n)]
+                    for n in (2, 1, 0)
+                },
+                sources=("R5", "R5b", "R5c"),
+                suggestion=state.regression,
+            )
+    return None
+
+
+def _weekly_trend(state: PatientState) -> Finding | None:
+    this_week = _recent(state, state.mornings, WEEK)
+    last_week = [
+        m
+        for m in state.mornings
+        if state.today - timedelta(days=2 * WEEK - 1)
+        <= m.date
+        <= state.today - timedelta(days=WEEK)
+    ]
+    if len(this_week) < MIN_CHECK_INS_FOR_TREND or len(last_week) < MIN_CHECK_INS_FOR_TREND:
+        return None
+    pain_now, pain_before = mean(m.pain for m in this_week), mean(m.pain for m in last_week)
+    stiff_now = mean(m.stiffness_minutes for m in this_week)
+    stiff_before = mean(m.stiffness_minutes for m in last_week)
+    if pain_now <= pain_before and stiff_now <= stiff_before:
+        return None
+    return Finding(
+        rule="weekly_trend",
+        episode=_week(state.today),
+        kind="step_back",
+        severity=REVIEW,
+        message=(
+            f"Morning symptoms are rising week on week: pain {pain_before:.1f} → "
+            f"{pain_now:.1f}/10, stiffness {stiff_before:.0f} → {stiff_now:.0f} min."
+        ),
+        evidence={
+            "pain_mean": [round(pain_before, 1), round(pain_now, 1)],
+            "stiffness_mean": [round(stiff_before, 1), round(stiff_now, 1)],
+        },
+        sources=("R5", "INFERENCE"),
+        suggestion=state.regression,
+    )
+
+
+def _not_adhering(state: PatientState, adherence: Adherence) -> Finding | None:
+    limit = _threshold(state, "non_adherence_pct")
+    if adherence.days < WEEK or adherence.percent is None or adherence.percent >= limit.value:
+        return None
+    return Finding(
+        rule="not_adhering",
+        episode=_week(state.today),
+        kind="not_adhering",
+        severity=REVIEW,
+        message=(
+            f"Not doing it: {adherence.done} of {adherence.prescribed} sessions in the last 7 days "
+            f"({adherence.percent:.0f}%, below {limit.value:g}%)."
+        ),
+        evidence={
+            "done": adherence.done,
+            "prescribed": adherence.prescribed,
+            "percent": round(adherence.percent, 1),
+            "limit": limit.value,
+        },
+        sources=limit.sources,
+        suggestion="Ask what gets in the way before changing the programme.",
+    )
+
+
+def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | None:
+    safe = _threshold(state, "pain_safe_max")
+    needed = _threshold(state, "ready_to_progress_adherence_pct")
+    if adherence.days < WEEK or adherence.percent is None or adherence.percent < needed.value:
+        return None
+    days = _recent(state, state.days, WEEK)
+    mornings = _recent(state, state.mornings, WEEK)
+    pains = [d.max_pain_during for d in days if d.max_pain_during is not None]
+    pains += [d.max_pain_after for d in days if d.max_pain_after is not None]
+    pains += [m.pain for m in mornings]
+    if not pains or max(pains) > safe.value:
+        return None
+    return Finding(
+        rule="ready_to_progress",
+        episode=_week(state.today),
+        kind="ready_to_progress",
+        severity=INFO,
+        message=(
+            f"Ready to progress: pain at most {max(pains)}/10 (safe zone ≤ {safe.value:g}) with "
+            f"{adherence.percent:.0f}% of sessions done in the last 7 days."
+        ),
+        evidence={"max_pain": max(pains), "adherence_percent": round(adherence.percent, 1)},
+        sources=tuple(dict.fromkeys(safe.sources + needed.sources)),
+        suggestion="Accept to advance the programme to its next phase.",
+    )
+
+
+def _checkpoints(state: PatientState) -> list[Finding]:
+    findings = []
+    for checkpoint in state.checkpoints:
+        if checkpoint.due_on > state.today:
+            continue
+        finding = _checkpoint(state, checkpoint)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+Judgement = tuple[dict[str, object], str]
+
+
+def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | None:
+    tf = checkpoint.timeframe
+    if tf.metric == "visa_a_change":
+        judged = _visa_a_not_improved(state, checkpoint)
+    elif tf.metric in {"pain_not_improved", "symptoms_persist"}:
+        judged = _pain_not_improved(state, checkpoint)
+    else:
+        return None  # next-morning and weekly metrics are judged continuously above
+    if judged is None:
+        return None
+    evidence, detail = judged
+    return Finding(
+        rule=f"checkpoint:{tf.slug}",
+        episode=checkpoint.due_on.isoformat(),
+        kind="not_improving",
+        severity=REVIEW,
+        message=f"Day {tf.after_days} review — {tf.rule} Now: {detail}.",
+        evidence={"timeframe": tf.slug, "after_days": tf.after_days, **evidence},
+        sources=tf.sources,
+        suggestion=tf.action,
+    )
+
+
+def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
+    """VISA-A change since the first week below the threshold, despite adequate adherence."""
+    tf = checkpoint.timeframe
+    baseline = next(
+        (s for s in state.visa_a if s.date <= state.started_on + timedelta(days=WEEK)), None
+    )
+    latest = next(
+        (s for s in reversed(state.visa_a) if s.date >= checkpoint.due_on - timedelta(days=WEEK)),
+        None,
+    )
+    if baseline is None or latest is None or baseline is latest or tf.threshold is None:
+        return None
+    change = latest.value - baseline.value
+    if change >= tf.threshold:
+        return None
+    overall = adherence_over(state, (state.today - state.started_on).days + 1)
+    enough = _threshold(state, "non_adherence_pct").value
+    if overall.percent is None or overall.percent < enough:
+        return None  # not doing it: the adherence rule speaks, not this one
+    evidence: dict[str, object] = {
+        "visa_a": [baseline.value, latest.value],
+        "change": change,
+        "threshold": tf.threshold,
+        "adherence_percent": round(overall.percent, 1),
+    }
+    detail = (
+        f"VISA-A {baseline.value:g} → {latest.value:g} (change {change:+g}, below "
+        f"{tf.threshold:g}) with {overall.percent:.0f}% adherence"
+    )
+    return evidence, detail
+
+
+def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
+    """Morning pain no lower than at the start (or symptoms still present) when due."""
+    mornings = [m for m in state.mornings if m.date >= state.started_on]
+    if not mornings:
+        return None
+    first, last = mornings[0], mornings[-1]
+    if last.date < checkpoint.due_on - timedelta(days=1):
+        return None  # no recent check-in to judge by
+    metric = checkpoint.timeframe.metric
+    if metric == "pain_not_improved" and last.pain < first.pain:
+        return None
+    if metric == "symptoms_persist" and last.pain == 0 and last.stiffness_minutes == 0:
+        return None
+    evidence: dict[str, object] = {
+        "morning_pain": [first.pain, last.pain],
+        "dates": [first.date.isoformat(), last.date.isoformat()],
+    }
+    detail = (
+        f"morning pain {first.pain}/10 on {first.date:%d %b} → {last.pain}/10 on {last.date:%d %b}"
+    )
+    return evidence, detail

@@ -1,0 +1,281 @@
+"""Rule tables for the pure monitoring rules, with the real catalogue's thresholds."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from patients.monitoring import (
+    DueCheckpoint,
+    Morning,
+    PatientState,
+    ScoreOn,
+    SessionDay,
+    adherence_over,
+    evaluate,
+)
+from programmes.knowledge import Catalogue
+
+TODAY = date(2026, 11, 20)
+STARTED = date(2026, 11, 1)
+
+
+def _days(pains: list[int | None], sessions: int = 2, end: date = TODAY) -> tuple[SessionDay, ...]:
+    """One SessionDay per value, the last on `end`; None = nothing logged that day."""
+    start = end - timedelta(days=len(pains) - 1)
+    return tuple(
+        SessionDay(start + timedelta(days=i), sessions, max_pain_during=p, max_pain_after=p)
+        for i, p in enumerate(pains)
+        if p is not None
+    )
+
+
+def _mornings(pains: list[int], stiffness: int = 5, end: date = TODAY) -> tuple[Morning, ...]:
+    start = end - timedelta(days=len(pains) - 1)
+    return tuple(Morning(start + timedelta(days=i), p, stiffness) for i, p in enumerate(pains))
+
+
+@pytest.fixture
+def state(catalogue: Catalogue) -> PatientState:
+    """A patient doing well: twice-daily sessions all done, pain 2/10, steady mornings."""
+    return PatientState(
+        today=TODAY,
+        started_on=STARTED,
+        sessions_per_week=14,
+        days=_days([2] * 20),
+        mornings=_mornings([2] * 20),
+        visa_a=(),
+        checkpoints=(),
+        thresholds=catalogue.thresholds,
+        red_flags=catalogue.red_flags,
+        regression="Step back to phase 1.",
+    )
+
+
+def _rules(state: PatientState) -> dict[str, Any]:
+    return {f.rule: f for f in evaluate(state)}
+
+
+def test_a_patient_doing_well_is_offered_progression_and_nothing_else(state: PatientState) -> None:
+    findings = _rules(state)
+    assert set(findings) == {"ready_to_progress"}
+    ready = findings["ready_to_progress"]
+    assert ready.kind == "ready_to_progress"
+    assert ready.episode == "2026-W47"
+    assert ready.evidence == {"max_pain": 2, "adherence_percent": 100.0}
+    assert ready.sources == ("R5b", "INFERENCE")
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), set()),
+        (("sudden_pop",), {"red_flag:sudden_pop"}),
+        (
+            ("redness_warmth_fever", "numbness_tingling"),
+            {"red_flag:redness_warmth_fever", "red_flag:numbness_tingling"},
+        ),
+    ],
+)
+def test_red_flags_in_a_check_in_are_urgent(
+    state: PatientState, flags: tuple[str, ...], expected: set[str]
+) -> None:
+    mornings = (*state.mornings[:-1], Morning(TODAY, 3, 10, flags))
+    findings = [
+        f for f in evaluate(dataclasses.replace(state, mornings=mornings)) if f.kind == "red_flag"
+    ]
+    assert {f.rule for f in findings} == expected
+    for finding in findings:
+        assert finding.severity == 3
+        assert finding.episode == "2026-11-20"
+        assert finding.sources
+
+
+@pytest.mark.parametrize(("pain", "flagged"), [(4, False), (5, False), (6, True), (9, True)])
+def test_pain_during_exercise_above_5_steps_back(
+    state: PatientState, pain: int, flagged: bool
+) -> None:
+    days = (*state.days[:-1], SessionDay(TODAY, 2, max_pain_during=pain))
+    findings = _rules(dataclasses.replace(state, days=days))
+    assert ("pain_during_above_max" in findings) is flagged
+    if flagged:
+        finding = findings["pain_during_above_max"]
+        assert finding.kind == "step_back"
+        assert finding.evidence["days"] == {"2026-11-20": pain}
+        assert finding.suggestion == "Step back to phase 1."
+        assert "R5" in finding.sources
+        assert "ready_to_progress" not in findings  # never both
+
+
+@pytest.mark.parametrize(
+    ("last_three", "flagged"),
+    [
+        ([2, 3, 4], True),  # up, then up again
+        ([2, 3, 3], False),  # up once only
+        ([4, 3, 4], False),
+        ([2, 2, 2], False),
+    ],
+)
+def test_morning_pain_rising_two_days_running_steps_back(
+    state: PatientState, last_three: list[int], flagged: bool
+) -> None:
+    mornings = (*state.mornings[:-3], *_mornings(last_three))
+    findings = _rules(dataclasses.replace(state, mornings=mornings))
+    assert ("next_morning_rising" in findings) is flagged
+
+
+@pytest.mark.parametrize(
+    ("last_week", "this_week", "flagged"),
+    [
+        ([2] * 7, [2] * 7, False),
+        ([2] * 7, [3] * 7, True),
+        ([4] * 7, [3] * 7, False),
+    ],
+)
+def test_morning_pain_rising_week_on_week_steps_back(
+    state: PatientState, last_week: list[int], this_week: list[int], flagged: bool
+) -> None:
+    mornings = _mornings(last_week, end=TODAY - timedelta(days=7)) + _mornings(this_week)
+    # Remove day-to-day rises so only the weekly trend can fire.
+    findings = _rules(dataclasses.replace(state, mornings=mornings))
+    assert ("weekly_trend" in findings) is flagged
+
+
+def test_stiffness_rising_week_on_week_also_steps_back(state: PatientState) -> None:
+    mornings = _mornings([2] * 7, stiffness=5, end=TODAY - timedelta(days=7)) + _mornings(
+        [2] * 7, stiffness=20
+    )
+    finding = _rules(dataclasses.replace(state, mornings=mornings))["weekly_trend"]
+    assert finding.evidence["stiffness_mean"] == [5, 20]
+
+
+def test_too_few_check_ins_are_no_trend(state: PatientState) -> None:
+    mornings = _mornings([1, 1], end=TODAY - timedelta(days=7)) + _mornings([5, 5])
+    assert "weekly_trend" not in _rules(dataclasses.replace(state, mornings=mornings))
+
+
+@pytest.mark.parametrize(
+    ("sessions_done", "expected"),
+    [
+        (14, {"ready_to_progress"}),  # 100 %
+        (12, {"ready_to_progress"}),  # 86 %
+        (11, set()),  # 79 %: neither ready nor failing
+        (7, set()),  # 50 %: at the limit, not below it
+        (6, {"not_adhering"}),  # 43 %
+        (0, {"not_adhering"}),
+    ],
+)
+def test_adherence_separates_not_doing_it_from_ready(
+    state: PatientState, sessions_done: int, expected: set[str]
+) -> None:
+    # Spread `sessions_done` over the last 7 days.
+    days = []
+    for offset in range(7):
+        done = 2 if sessions_done >= 2 else sessions_done
+        sessions_done -= done
+        days.append(SessionDay(TODAY - timedelta(days=offset), done, 1, 1))
+    rules = set(_rules(dataclasses.replace(state, days=tuple(days))))
+    assert rules & {"ready_to_progress", "not_adhering"} == expected
+
+
+def test_adherence_counts_only_days_since_the_start(state: PatientState) -> None:
+    fresh = dataclasses.replace(state, started_on=TODAY - timedelta(days=2), days=_days([2] * 3))
+    adherence = adherence_over(fresh, 7)
+    assert (adherence.done, adherence.prescribed, adherence.days) == (6, 6, 3)
+    # Under a week of data: no adherence verdict either way.
+    assert not {"ready_to_progress", "not_adhering"} & set(_rules(fresh))
+
+
+def test_three_sessions_a_week_protocols_are_judged_against_three(state: PatientState) -> None:
+    days = tuple(SessionDay(TODAY - timedelta(days=d), 1, 1, 1) for d in (0, 2, 4))
+    hsr = dataclasses.replace(state, sessions_per_week=3, days=days)
+    assert adherence_over(hsr, 7).percent == 100
+    assert "ready_to_progress" in _rules(hsr)
+
+
+def _checkpoint(catalogue: Catalogue, slug: str, started: date = STARTED) -> DueCheckpoint:
+    timeframe = catalogue.timeframes[slug]
+    return DueCheckpoint(timeframe, started + timedelta(days=timeframe.after_days))
+
+
+@pytest.mark.parametrize(
+    ("scores", "sessions", "flagged"),
+    [
+        ((50, 60), 2, True),  # +10 with full adherence: not improving
+        ((50, 64), 2, False),  # +14 reaches the threshold
+        ((50, 60), 0, False),  # not doing it: the adherence rule speaks instead
+    ],
+)
+def test_visa_a_under_14_points_at_12_weeks_despite_adherence(
+    state: PatientState,
+    catalogue: Catalogue,
+    scores: tuple[int, int],
+    sessions: int,
+    flagged: bool,
+) -> None:
+    started = TODAY - timedelta(days=84)
+    checkpoint = _checkpoint(catalogue, "loading_12_weeks_visa_a", started)
+    later = dataclasses.replace(
+        state,
+        started_on=started,
+        days=tuple(SessionDay(started + timedelta(days=d), sessions) for d in range(85)),
+        visa_a=(ScoreOn(started, scores[0]), ScoreOn(TODAY, scores[1])),
+        checkpoints=(checkpoint,),
+    )
+    findings = _rules(later)
+    assert ("checkpoint:loading_12_weeks_visa_a" in findings) is flagged
+    if flagged:
+        finding = findings["checkpoint:loading_12_weeks_visa_a"]
+        assert finding.kind == "not_improving"
+        assert finding.evidence["change"] == 10
+        assert set(finding.sources) >= {"R7", "R14"}
+        assert finding.episode == TODAY.isoformat()
+    if sessions == 0:
+        assert "not_adhering" in findings
+
+
+@pytest.mark.parametrize(("pains", "flagged"), [([6, 6, 6], True), ([6, 5, 4], False)])
+def test_an_acute_injury_not_better_after_2_days_is_flagged(
+    state: PatientState, catalogue: Catalogue, pains: list[int], flagged: bool
+) -> None:
+    started = TODAY - timedelta(days=2)
+    acute = dataclasses.replace(
+        state,
+        started_on=started,
+        days=(),
+        mornings=_mornings(pains),
+        checkpoints=(_checkpoint(catalogue, "acute_not_better_2_3_days", started),),
+    )
+    assert ("checkpoint:acute_not_better_2_3_days" in _rules(acute)) is flagged
+
+
+def test_a_checkpoint_not_yet_due_is_silent(state: PatientState, catalogue: Catalogue) -> None:
+    future = DueCheckpoint(catalogue.timeframes["symptoms_beyond_few_months"], TODAY + timedelta(1))
+    assert not [
+        f
+        for f in evaluate(dataclasses.replace(state, checkpoints=(future,)))
+        if f.kind == "not_improving"
+    ]
+
+
+def test_symptoms_persisting_beyond_a_few_months(state: PatientState, catalogue: Catalogue) -> None:
+    started = TODAY - timedelta(days=90)
+    persisting = dataclasses.replace(
+        state,
+        started_on=started,
+        mornings=_mornings([4] * 91),
+        checkpoints=(_checkpoint(catalogue, "symptoms_beyond_few_months", started),),
+    )
+    finding = _rules(persisting)["checkpoint:symptoms_beyond_few_months"]
+    assert finding.suggestion == catalogue.timeframes["symptoms_beyond_few_months"].action
+    cleared = dataclasses.replace(
+        persisting, mornings=(*persisting.mornings[:-1], Morning(TODAY, 0, 0))
+    )
+    assert "checkpoint:symptoms_beyond_few_months" not in _rules(cleared)
+
+
+def test_evaluation_is_deterministic(state: PatientState) -> None:
+    assert evaluate(state) == evaluate(state)
