@@ -243,6 +243,7 @@ class Flag(PublicModel):
     evidence = models.JSONField(default=dict)
     suggestion = models.TextField(blank=True)
     sources = models.JSONField(default=list)
+    notify_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -399,6 +399,8 @@ def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgem
     if not mornings:
         return None
     first, last = mornings[0], mornings[-1]
+    if first.date == last.date:
+        return None  # one check-in is no change either way
     if last.date < checkpoint.due_on - timedelta(days=1):
         return None  # no recent check-in to judge by
     metric = checkpoint.timeframe.metric

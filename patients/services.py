@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
 
-from programmes.models import Condition
+from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
 from programmes.planner import Intake, intake_to_dict, validate_intake
 from programmes.selectors import catalogue_snapshot
+from programmes.services import MovePhase, adjust_programme
 from rehab.exceptions import DomainError
 
-from .models import Diagnosis, Patient, Therapist
+from .models import (
+    CheckIn,
+    Diagnosis,
+    ExerciseLog,
+    Flag,
+    Notification,
+    Patient,
+    QuestionnaireResponse,
+    SessionLog,
+    Therapist,
+)
+from .monitoring import evaluate
+from .questionnaires import score
+from .selectors import active_programme, patient_state
 
 
 def _validated(obj: Any, exclude: list[str] | None = None) -> None:
@@ -98,3 +116,361 @@ def record_diagnosis(
     _validated(diagnosis)
     diagnosis.save()
     return diagnosis
+
+
+# --- What patients log --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The stored row and what happened: created, updated, or already present (a replay)."""
+
+    obj: Any
+    outcome: str
+
+
+def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
+    if all(getattr(existing, name) == value for name, value in fields.items()):
+        return Recorded(existing, "already_present")
+    raise DomainError(
+        "This record was already sent with different content.",
+        code="conflict",
+        fields={"client_uuid": ["Already used for a different record."]},
+    )
+
+
+@transaction.atomic
+def record_check_in(
+    *,
+    patient: Patient,
+    client_uuid: uuid.UUID,
+    local_date: date,
+    morning_pain_nrs: int,
+    stiffness_minutes: int,
+    red_flags: list[str],
+    logged_at: datetime,
+) -> Recorded:
+    """Store the morning check-in, once per local day.
+
+    Idempotent on `client_uuid`: the same UUID and content again returns the stored row; the
+    same UUID with other content is a conflict. A second check-in for the same day updates it.
+    A red-flag answer is evaluated as soon as the transaction commits."""
+    known = set(catalogue_snapshot().red_flags)
+    unknown = sorted(set(red_flags) - known)
+    if unknown:
+        raise DomainError(
+            f"Unknown red flag(s): {', '.join(unknown)}.",
+            fields={"red_flags": [f"Valid: {', '.join(sorted(known))}."]},
+        )
+    fields = {
+        "local_date": local_date,
+        "morning_pain_nrs": morning_pain_nrs,
+        "stiffness_minutes": stiffness_minutes,
+        "red_flags": sorted(set(red_flags)),
+    }
+    existing = CheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
+    if existing is not None:
+        return _replay_or_conflict(existing, fields)
+    check_in = (
+        CheckIn.objects.select_for_update().filter(patient=patient, local_date=local_date).first()
+    )
+    outcome = "updated"
+    if check_in is None:
+        check_in = CheckIn(patient=patient, client_uuid=client_uuid, logged_at=logged_at)
+        outcome = "created"
+    for name, value in fields.items():
+        setattr(check_in, name, value)
+    check_in.logged_at = logged_at
+    _validated(check_in)
+    try:
+        with transaction.atomic():
+            check_in.save()
+    except IntegrityError:
+        # A concurrent identical request won the race: answer as a replay.
+        existing = CheckIn.objects.get(patient=patient, client_uuid=client_uuid)
+        return _replay_or_conflict(existing, fields)
+    if check_in.red_flags:
+        _evaluate_after_commit(patient)
+    return Recorded(check_in, outcome)
+
+
+@dataclass(frozen=True)
+class ExerciseDone:
+    item_key: uuid.UUID
+    sets_done: int | None = None
+    reps_done: int | None = None
+    hold_s_done: int | None = None
+    load: str = ""
+    pain_during_nrs: int | None = None
+
+
+@transaction.atomic
+def record_session(
+    *,
+    patient: Patient,
+    client_uuid: uuid.UUID,
+    local_date: date,
+    slot: int,
+    logged_at: datetime,
+    exercises: list[ExerciseDone],
+    pain_after_nrs: int | None = None,
+    skipped: bool = False,
+    skip_reason: str = "",
+) -> Recorded:
+    """Store one exercise session (or a skip) for a slot of the patient's active programme.
+
+    Idempotent on `client_uuid`; logging the same slot again replaces what it holds. Each entry
+    stores the prescribed dose beside what was done."""
+    programme = (
+        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        .select_related("current_revision")
+        .first()
+    )
+    if programme is None:
+        raise DomainError("There is no active programme to log against.", code="no_programme")
+    if skipped and not skip_reason.strip():
+        raise DomainError(
+            "Say why the session was skipped.",
+            fields={"skip_reason": ["A reason is required when skipping."]},
+        )
+    existing = SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first()
+    summary = {
+        "local_date": local_date,
+        "slot": slot,
+        "status": SessionLog.Status.SKIPPED if skipped else SessionLog.Status.DONE,
+        "pain_after_nrs": pain_after_nrs,
+        "skip_reason": skip_reason.strip(),
+    }
+    if existing is not None:
+        return _replay_or_conflict(existing, summary)
+
+    items = {
+        item.key: item
+        for item in ProgrammeItem.objects.filter(
+            phase__revision=programme.current_revision
+        ).select_related("exercise")
+    }
+    unknown = [str(e.item_key) for e in exercises if e.item_key not in items]
+    if unknown:
+        raise DomainError(
+            "Some exercises are not in the current programme.",
+            fields={"exercises": [f"Unknown item {key}." for key in unknown]},
+        )
+    log = (
+        SessionLog.objects.select_for_update()
+        .filter(programme=programme, local_date=local_date, slot=slot)
+        .first()
+    )
+    outcome = "updated"
+    if log is None:
+        log = SessionLog(patient=patient, programme=programme, client_uuid=client_uuid)
+        outcome = "created"
+    for name, value in summary.items():
+        setattr(log, name, value)
+    log.logged_at = logged_at
+    _validated(log)
+    try:
+        with transaction.atomic():
+            log.save()
+    except IntegrityError:
+        existing = SessionLog.objects.get(patient=patient, client_uuid=client_uuid)
+        return _replay_or_conflict(existing, summary)
+    ExerciseLog.objects.filter(session=log).delete()
+    rows = []
+    for entry in [] if skipped else exercises:
+        item = items[entry.item_key]
+        row = ExerciseLog(
+            session=log,
+            item_key=entry.item_key,
+            exercise=item.exercise,
+            target_sets=item.sets,
+            target_reps=item.reps,
+            target_hold_s=item.hold_s,
+            sets_done=entry.sets_done,
+            reps_done=entry.reps_done,
+            hold_s_done=entry.hold_s_done,
+            load=entry.load,
+            pain_during_nrs=entry.pain_during_nrs,
+        )
+        _validated(row, exclude=["session"])
+        rows.append(row)
+    ExerciseLog.objects.bulk_create(rows)
+    return Recorded(log, outcome)
+
+
+# --- Flags --------------------------------------------------------------------------------
+
+
+def _evaluate_after_commit(patient: Patient) -> None:
+    from .tasks import evaluate_patient_task
+
+    # robust=True: if the broker is down the request still succeeds; the red-flag sweep
+    # (every minute, reading the database) evaluates the patient instead.
+    transaction.on_commit(lambda: evaluate_patient_task.delay(str(patient.pk)), robust=True)
+
+
+@transaction.atomic
+def evaluate_patient(*, patient: Patient, now: datetime) -> list[Flag]:
+    """Run the monitoring rules and store each finding as a flag, once per rule and episode.
+
+    A finding already stored as an open flag updates its evidence; an acknowledged or resolved
+    flag for the same episode is left alone. Urgent new flags are notified after commit."""
+    programme = active_programme(patient)
+    if programme is None:
+        return []
+    flags = []
+    for finding in evaluate(patient_state(patient, programme, now)):
+        values = {
+            "programme": programme,
+            "kind": finding.kind,
+            "severity": finding.severity,
+            "message": finding.message,
+            "evidence": dict(finding.evidence),
+            "suggestion": finding.suggestion,
+            "sources": list(finding.sources),
+        }
+        flag, created = Flag.objects.get_or_create(
+            patient=patient, rule=finding.rule, episode=finding.episode, defaults=values
+        )
+        if not created and flag.status == Flag.Status.OPEN and flag.evidence != values["evidence"]:
+            for name, value in values.items():
+                setattr(flag, name, value)
+            flag.save()
+        if created and flag.severity == Flag.Severity.URGENT:
+            flag_id = str(flag.pk)
+            transaction.on_commit(lambda f=flag_id: _notify_task(f), robust=True)  # type: ignore[misc]
+        flags.append(flag)
+    return flags
+
+
+def _notify_task(flag_id: str) -> None:
+    from .tasks import notify_flag_task
+
+    notify_flag_task.delay(flag_id)
+
+
+# A claim older than this is taken to belong to a worker that died mid-send.
+NOTIFY_CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def notify_flag(*, flag: Flag, now: datetime) -> bool:
+    """E-mail the therapist about an urgent flag and leave them an in-app notification.
+
+    At-least-once: the row is claimed, the e-mail sent, then marked notified. A worker that
+    dies between claim and mark leaves a stale claim, which the sweep re-sends after
+    NOTIFY_CLAIM_TIMEOUT — for a red flag a rare duplicate e-mail beats a lost one."""
+    claimed = (
+        Flag.objects.filter(pk=flag.pk, notified_at__isnull=True)
+        .filter(
+            models.Q(notify_claimed_at__isnull=True)
+            | models.Q(notify_claimed_at__lt=now - NOTIFY_CLAIM_TIMEOUT)
+        )
+        .update(notify_claimed_at=now)
+    )
+    if claimed != 1:
+        return False
+    flag.refresh_from_db()
+    therapist_user = flag.patient.therapist.user
+    subject = f"Urgent: {flag.patient} reported a red flag"
+    body = (
+        f"{flag.message}\n\nSuggested action: {flag.suggestion}\n"
+        f"Sources: {', '.join(flag.sources)}\n"
+    )
+    with transaction.atomic():
+        Notification.objects.create(
+            user=therapist_user, kind="red_flag", title=subject, body=flag.message
+        )
+        if therapist_user.email:
+            send_mail(subject, body, None, [therapist_user.email])
+        Flag.objects.filter(pk=flag.pk).update(notified_at=now)
+    return True
+
+
+@transaction.atomic
+def acknowledge_flag(*, flag: Flag, by: Any, now: datetime) -> Flag:
+    _check_flag_owner(flag, by)
+    if flag.status != Flag.Status.OPEN:
+        raise DomainError("Only an open flag can be acknowledged.", code="flag_not_open")
+    flag.status = Flag.Status.ACKNOWLEDGED
+    flag.acknowledged_by, flag.acknowledged_at = by, now
+    flag.save()
+    return flag
+
+
+@transaction.atomic
+def resolve_flag(*, flag: Flag, by: Any, note: str, now: datetime) -> Flag:
+    _check_flag_owner(flag, by)
+    if flag.status == Flag.Status.RESOLVED:
+        raise DomainError("This flag is already resolved.", code="flag_resolved")
+    if not note.strip():
+        raise DomainError(
+            "Add a note saying how it was resolved.", fields={"note": ["A note is required."]}
+        )
+    flag.status = Flag.Status.RESOLVED
+    flag.resolved_by, flag.resolved_at, flag.resolution_note = by, now, note.strip()
+    flag.save()
+    return flag
+
+
+@transaction.atomic
+def accept_progression(*, flag: Flag, by: Any, now: datetime) -> ProgrammeRevision:
+    """Accept a 'ready to progress' flag: advance to the next phase and resolve the flag."""
+    _check_flag_owner(flag, by)
+    if flag.kind != Flag.Kind.READY_TO_PROGRESS or flag.status == Flag.Status.RESOLVED:
+        raise DomainError("Only an unresolved 'ready to progress' flag can be accepted.")
+    programme = active_programme(flag.patient)
+    if programme is None or programme.current_revision is None:
+        raise DomainError("There is no active programme.", code="no_programme")
+    phase = programme.current_revision.current_phase
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=by,
+        change=MovePhase(to_phase=phase + 1),
+        reason=f"Accepted 'ready to progress': {flag.message}",
+    )
+    resolve_flag(flag=flag, by=by, note=f"Progressed to phase {phase + 1}.", now=now)
+    return revision
+
+
+def _check_flag_owner(flag: Flag, user: Any) -> None:
+    therapist = getattr(user, "therapist", None)
+    if therapist is None or flag.patient.therapist_id != therapist.pk:
+        raise DomainError(
+            "Only the patient's therapist can act on this flag.", code="permission_denied"
+        )
+
+
+@transaction.atomic
+def record_questionnaire(
+    *,
+    patient: Patient,
+    client_uuid: uuid.UUID,
+    questionnaire: str,
+    local_date: date,
+    answers: Mapping[str, object],
+    logged_at: datetime,
+) -> Recorded:
+    """Score and store a questionnaire response; idempotent on `client_uuid`."""
+    result = score(questionnaire, answers)
+    fields = {"questionnaire": questionnaire, "local_date": local_date, "answers": dict(answers)}
+    existing = QuestionnaireResponse.objects.filter(
+        patient=patient, client_uuid=client_uuid
+    ).first()
+    if existing is not None:
+        return _replay_or_conflict(existing, fields)
+    response = QuestionnaireResponse(
+        patient=patient,
+        client_uuid=client_uuid,
+        score=result.total,
+        subscales=dict(result.subscales),
+        logged_at=logged_at,
+        **fields,
+    )
+    _validated(response)
+    try:
+        with transaction.atomic():
+            response.save()
+    except IntegrityError:
+        existing = QuestionnaireResponse.objects.get(patient=patient, client_uuid=client_uuid)
+        return _replay_or_conflict(existing, fields)
+    return Recorded(response, "created")

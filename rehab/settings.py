@@ -6,6 +6,8 @@ var/, so web + worker + beat run with nothing else installed.
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
 
 VAR_DIR = BASE_DIR / "var"
@@ -142,8 +144,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# The periodic sweeps; each entry expires so a backlog after an outage is not replayed.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The periodic sweeps. Each entry expires before its next run, so a backlog that built up
+# during an outage is dropped rather than replayed: the next run reads the database anyway.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "red-flag-sweep": {
+        "task": "patients.tasks.red_flag_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "monitoring-sweep": {
+        "task": "patients.tasks.monitoring_sweep",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 3000},
+    },
+}
 
 LOGGING = {
     "version": 1,

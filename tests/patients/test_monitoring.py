@@ -279,3 +279,16 @@ def test_symptoms_persisting_beyond_a_few_months(state: PatientState, catalogue:
 
 def test_evaluation_is_deterministic(state: PatientState) -> None:
     assert evaluate(state) == evaluate(state)
+
+
+def test_a_single_check_in_is_not_judged_against_itself(
+    state: PatientState, catalogue: Catalogue
+) -> None:
+    started = TODAY - timedelta(days=2)
+    one = dataclasses.replace(
+        state,
+        started_on=started,
+        mornings=(Morning(TODAY, 6, 30),),
+        checkpoints=(_checkpoint(catalogue, "acute_not_better_2_3_days", started),),
+    )
+    assert "checkpoint:acute_not_better_2_3_days" not in _rules(one)

@@ -1,0 +1,83 @@
+"""Celery entry points: ids in, load, call one service. The database is the source of truth;
+the sweeps re-drive anything a lost message or a broker outage delayed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import ParamSpec
+
+from celery import Task, shared_task
+from django.db import OperationalError, models
+from django.utils import timezone
+
+from .models import CheckIn, Flag, Patient
+from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+
+# Retry only what can pass by itself: a database connection blip, a mail server hiccup.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def clinical_task(*, time_limit: int = 60) -> Callable[[Callable[P, None]], Task[P, None]]:
+    """A late-acknowledged task that retries only transient errors, with time limits."""
+    return shared_task(
+        autoretry_for=TRANSIENT,
+        retry_backoff=True,
+        retry_backoff_max=60,  # well under the Redis visibility timeout: a retry is an ETA
+        retry_jitter=True,
+        max_retries=5,
+        acks_late=True,
+        soft_time_limit=time_limit - 5,
+        time_limit=time_limit,
+    )
+
+
+@clinical_task()
+def evaluate_patient_task(patient_id: str) -> None:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        return  # deleted since: nothing to do
+    evaluate_patient(patient=patient, now=timezone.now())
+
+
+@clinical_task()
+def notify_flag_task(flag_id: str) -> None:
+    flag = Flag.objects.filter(pk=flag_id).select_related("patient__therapist__user").first()
+    if flag is None:
+        return
+    notify_flag(flag=flag, now=timezone.now())
+
+
+@clinical_task(time_limit=60)
+def red_flag_sweep() -> None:
+    """Every minute: evaluate patients whose recent check-ins carry red flags, and notify any
+    urgent flag not yet notified (or whose sender died mid-send)."""
+    now = timezone.now()
+    since = now - timedelta(days=2)
+    recent = (
+        CheckIn.objects.filter(created_at__gte=since)
+        .exclude(red_flags=[])
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    for patient in Patient.objects.filter(pk__in=list(recent)):
+        evaluate_patient(patient=patient, now=now)
+    pending = Flag.objects.filter(severity=Flag.Severity.URGENT, notified_at__isnull=True).filter(
+        models.Q(notify_claimed_at__isnull=True)
+        | models.Q(notify_claimed_at__lt=now - NOTIFY_CLAIM_TIMEOUT)
+    )
+    for flag in pending.select_related("patient__therapist__user"):
+        notify_flag(flag=flag, now=now)
+
+
+@clinical_task(time_limit=3400)
+def monitoring_sweep() -> None:
+    """Hourly: evaluate every patient with an active programme."""
+    now = timezone.now()
+    patients = Patient.objects.filter(programmes__status="active").distinct()
+    for patient in patients.iterator(chunk_size=500):
+        evaluate_patient(patient=patient, now=now)

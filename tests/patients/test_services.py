@@ -1,0 +1,340 @@
+"""Recording what patients log, and turning it into flags exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from patients.models import CheckIn, ExerciseLog, Flag, Notification, SessionLog
+from patients.services import (
+    ExerciseDone,
+    acknowledge_flag,
+    accept_progression,
+    evaluate_patient,
+    notify_flag,
+    record_check_in,
+    record_questionnaire,
+    record_session,
+    resolve_flag,
+)
+from patients.tasks import monitoring_sweep, red_flag_sweep
+from programmes.models import ProgrammeItem
+from rehab.exceptions import DomainError
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+STARTED = date(2026, 11, 2)
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def programme(patient: Any) -> Any:
+    return factories.prescribe(patient, started_on=STARTED)
+
+
+def _check_in(
+    patient: Any,
+    day: date,
+    pain: int = 2,
+    flags: list[str] | None = None,
+    client_uuid: uuid.UUID | None = None,
+) -> Any:
+    return record_check_in(
+        patient=patient,
+        client_uuid=client_uuid or uuid.uuid4(),
+        local_date=day,
+        morning_pain_nrs=pain,
+        stiffness_minutes=10,
+        red_flags=flags or [],
+        logged_at=NOW,
+    )
+
+
+def _phase_items(programme: Any) -> list[ProgrammeItem]:
+    return list(
+        ProgrammeItem.objects.filter(phase__revision=programme.current_revision, phase__position=1)
+    )
+
+
+# --- Check-ins ----------------------------------------------------------------------------
+
+
+def test_a_check_in_replayed_with_the_same_uuid_is_stored_once(programme: Any) -> None:
+    key = uuid.uuid4()
+    first = _check_in(programme.patient, NOW.date(), client_uuid=key)
+    again = _check_in(programme.patient, NOW.date(), client_uuid=key)
+    assert (first.outcome, again.outcome) == ("created", "already_present")
+    assert again.obj.pk == first.obj.pk
+    assert CheckIn.objects.count() == 1
+
+
+def test_the_same_uuid_with_other_content_is_a_conflict(programme: Any) -> None:
+    key = uuid.uuid4()
+    _check_in(programme.patient, NOW.date(), pain=2, client_uuid=key)
+    with pytest.raises(DomainError) as error:
+        _check_in(programme.patient, NOW.date(), pain=7, client_uuid=key)
+    assert error.value.code == "conflict"
+    assert CheckIn.objects.get().morning_pain_nrs == 2
+
+
+def test_a_second_check_in_the_same_day_updates_it(programme: Any) -> None:
+    _check_in(programme.patient, NOW.date(), pain=2)
+    second = _check_in(programme.patient, NOW.date(), pain=4)
+    assert second.outcome == "updated"
+    assert CheckIn.objects.get().morning_pain_nrs == 4
+
+
+@pytest.mark.parametrize(("pain", "field"), [(11, "morning_pain_nrs")])
+def test_out_of_range_pain_is_refused_with_the_field(programme: Any, pain: int, field: str) -> None:
+    with pytest.raises(DomainError) as error:
+        _check_in(programme.patient, NOW.date(), pain=pain)
+    assert field in error.value.fields
+
+
+def test_an_unknown_red_flag_is_refused(programme: Any) -> None:
+    with pytest.raises(DomainError) as error:
+        _check_in(programme.patient, NOW.date(), flags=["popped"])
+    assert "red_flags" in error.value.fields
+
+
+def test_a_red_flag_check_in_is_evaluated_once_committed(
+    programme: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
+    assert len(callbacks) == 1  # the evaluation task is enqueued only after commit
+    with django_capture_on_commit_callbacks() as callbacks:
+        _check_in(programme.patient, NOW.date() - timedelta(days=1))
+    assert callbacks == []  # no red flag, no immediate evaluation
+
+
+# --- Sessions -----------------------------------------------------------------------------
+
+
+def test_a_session_stores_target_beside_actual(programme: Any) -> None:
+    item = next(i for i in _phase_items(programme) if i.exercise.slug == "heel_raise_seated")
+    recorded = record_session(
+        patient=programme.patient,
+        client_uuid=uuid.uuid4(),
+        local_date=NOW.date(),
+        slot=1,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item.key, sets_done=2, reps_done=10, pain_during_nrs=3)],
+        pain_after_nrs=2,
+    )
+    entry = ExerciseLog.objects.get(session=recorded.obj)
+    assert (entry.target_sets, entry.target_reps) == (3, 10)
+    assert (entry.sets_done, entry.reps_done, entry.pain_during_nrs) == (2, 10, 3)
+
+
+def test_logging_the_same_slot_again_updates_it(programme: Any) -> None:
+    item = _phase_items(programme)[0]
+    for pain in (3, 5):
+        record_session(
+            patient=programme.patient,
+            client_uuid=uuid.uuid4(),
+            local_date=NOW.date(),
+            slot=1,
+            logged_at=NOW,
+            exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
+        )
+    assert SessionLog.objects.count() == 1
+    assert ExerciseLog.objects.get().pain_during_nrs == 5
+
+
+def test_a_skip_needs_a_reason_and_logs_no_exercises(programme: Any) -> None:
+    with pytest.raises(DomainError):
+        record_session(
+            patient=programme.patient,
+            client_uuid=uuid.uuid4(),
+            local_date=NOW.date(),
+            slot=1,
+            logged_at=NOW,
+            exercises=[],
+            skipped=True,
+        )
+    recorded = record_session(
+        patient=programme.patient,
+        client_uuid=uuid.uuid4(),
+        local_date=NOW.date(),
+        slot=1,
+        logged_at=NOW,
+        exercises=[],
+        skipped=True,
+        skip_reason="Travelling",
+    )
+    assert recorded.obj.status == "skipped"
+
+
+def test_an_item_from_another_programme_is_refused(programme: Any) -> None:
+    with pytest.raises(DomainError) as error:
+        record_session(
+            patient=programme.patient,
+            client_uuid=uuid.uuid4(),
+            local_date=NOW.date(),
+            slot=1,
+            logged_at=NOW,
+            exercises=[ExerciseDone(uuid.uuid4())],
+        )
+    assert "exercises" in error.value.fields
+
+
+# --- Questionnaires -----------------------------------------------------------------------
+
+VISA_A_BEST = {f"q{n}": 10 for n in range(1, 8)} | {"q8_group": 1, "q8_minutes_band": 4}
+
+
+def test_a_questionnaire_is_scored_and_stored_once(programme: Any) -> None:
+    key = uuid.uuid4()
+    first = record_questionnaire(
+        patient=programme.patient,
+        client_uuid=key,
+        questionnaire="visa_a",
+        local_date=NOW.date(),
+        answers=VISA_A_BEST,
+        logged_at=NOW,
+    )
+    again = record_questionnaire(
+        patient=programme.patient,
+        client_uuid=key,
+        questionnaire="visa_a",
+        local_date=NOW.date(),
+        answers=VISA_A_BEST,
+        logged_at=NOW,
+    )
+    assert first.obj.score == 100
+    assert again.outcome == "already_present"
+
+
+# --- Flags --------------------------------------------------------------------------------
+
+
+def _red_flag(flags: list[Flag]) -> Flag:
+    (flag,) = [f for f in flags if f.kind == "red_flag"]
+    return flag
+
+
+def test_a_red_flag_raises_one_urgent_flag_however_often_evaluated(programme: Any) -> None:
+    _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
+    for _ in range(3):
+        evaluate_patient(patient=programme.patient, now=NOW)
+    flag = Flag.objects.get(rule="red_flag:sudden_pop")
+    assert flag.severity == Flag.Severity.URGENT
+    assert flag.episode == NOW.date().isoformat()
+    assert flag.sources
+
+
+def test_an_urgent_flag_emails_the_therapist_exactly_once(programme: Any) -> None:
+    _check_in(programme.patient, NOW.date(), flags=["redness_warmth_fever"])
+    flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+    assert notify_flag(flag=flag, now=NOW) is True
+    assert notify_flag(flag=flag, now=NOW) is False
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [programme.patient.therapist.user.email]
+    assert "red flag" in mail.outbox[0].subject
+    therapist_user = programme.patient.therapist.user
+    assert Notification.objects.filter(user=therapist_user, kind="red_flag").count() == 1
+
+
+def test_a_sender_that_died_mid_send_is_retried_after_the_claim_times_out(programme: Any) -> None:
+    _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
+    flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+    Flag.objects.filter(pk=flag.pk).update(notify_claimed_at=NOW)  # claimed, never sent
+    assert notify_flag(flag=flag, now=NOW + timedelta(minutes=1)) is False
+    assert notify_flag(flag=flag, now=NOW + timedelta(minutes=6)) is True
+    assert len(mail.outbox) == 1
+
+
+def test_the_red_flag_sweep_catches_up_when_the_broker_was_down(programme: Any) -> None:
+    # The check-in was stored but its task never ran (e.g. Redis down): the sweep finds it.
+    _check_in(programme.patient, NOW.date(), flags=["cannot_bear_weight"])
+    red_flag_sweep()
+    red_flag_sweep()  # run twice: still one flag, one e-mail
+    assert Flag.objects.filter(rule="red_flag:cannot_bear_weight").count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> None:
+    patient = programme.patient
+    item = _phase_items(programme)[0]
+    for day in range(3):
+        record_session(
+            patient=patient,
+            client_uuid=uuid.uuid4(),
+            local_date=date.today() - timedelta(days=day),
+            slot=1,
+            logged_at=NOW,
+            exercises=[ExerciseDone(item.key, pain_during_nrs=8)],
+        )
+    monitoring_sweep()
+    monitoring_sweep()
+    assert Flag.objects.filter(rule="pain_during_above_max").count() == 1
+    flag = Flag.objects.get(rule="pain_during_above_max")
+    assert flag.kind == "step_back"
+    assert "8/10" in flag.message
+
+
+def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
+    patient = programme.patient
+    item = _phase_items(programme)[0]
+    today = NOW.date()
+    record_session(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=today,
+        slot=1,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item.key, pain_during_nrs=6)],
+    )
+    evaluate_patient(patient=patient, now=NOW)
+    record_session(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=today,
+        slot=2,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item.key, pain_during_nrs=8)],
+    )
+    evaluate_patient(patient=patient, now=NOW)
+    flag = Flag.objects.get(rule="pain_during_above_max")
+    assert flag.evidence["days"] == {today.isoformat(): 8}
+
+
+def test_acknowledge_resolve_and_ownership(programme: Any, colleague: Any) -> None:
+    _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
+    flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+    with pytest.raises(DomainError):
+        acknowledge_flag(flag=flag, by=colleague.user, now=NOW)
+    therapist = programme.patient.therapist.user
+    acknowledge_flag(flag=flag, by=therapist, now=NOW)
+    with pytest.raises(DomainError) as error:
+        resolve_flag(flag=flag, by=therapist, note=" ", now=NOW)
+    assert "note" in error.value.fields
+    resolve_flag(flag=flag, by=therapist, note="Seen in clinic; no rupture.", now=NOW)
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolution_note) == ("resolved", "Seen in clinic; no rupture.")
+    # Evaluating again does not reopen or duplicate the resolved episode.
+    evaluate_patient(patient=programme.patient, now=NOW)
+    assert Flag.objects.get(pk=flag.pk).status == "resolved"
+    assert Flag.objects.filter(rule="red_flag:sudden_pop").count() == 1
+
+
+def test_accepting_ready_to_progress_creates_a_revision(programme: Any) -> None:
+    flag = Flag.objects.create(
+        patient=programme.patient,
+        programme=programme,
+        rule="ready_to_progress",
+        episode="2026-W47",
+        kind="ready_to_progress",
+        severity=1,
+        message="Ready.",
+        sources=["R5b"],
+    )
+    revision = accept_progression(flag=flag, by=programme.patient.therapist.user, now=NOW)
+    assert (revision.number, revision.kind, revision.current_phase) == (2, "phase_changed", 2)
+    assert Flag.objects.get(pk=flag.pk).status == "resolved"
