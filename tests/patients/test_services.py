@@ -12,8 +12,8 @@ from django.core import mail
 from patients.models import CheckIn, ExerciseLog, Flag, Notification, SessionLog
 from patients.services import (
     ExerciseDone,
-    acknowledge_flag,
     accept_progression,
+    acknowledge_flag,
     evaluate_patient,
     notify_flag,
     record_check_in,
