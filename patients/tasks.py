@@ -13,6 +13,7 @@ from django.db import OperationalError, models
 from django.utils import timezone
 
 from .models import CheckIn, Flag, Patient
+from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
 from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag
 
 log = logging.getLogger(__name__)
@@ -81,3 +82,17 @@ def monitoring_sweep() -> None:
     patients = Patient.objects.filter(programmes__status="active").distinct()
     for patient in patients.iterator(chunk_size=500):
         evaluate_patient(patient=patient, now=now)
+
+
+@clinical_task(time_limit=60)
+def reminder_sweep() -> None:
+    """Every minute: create due reminders from the database and hand each to a worker."""
+    now = timezone.now()
+    for reminder_id in schedule_due_reminders(now=now):
+        send_reminder_task.delay(reminder_id)
+    send_nudges(now=now)
+
+
+@clinical_task()
+def send_reminder_task(reminder_id: str) -> None:
+    deliver_reminder(reminder_id=reminder_id, now=timezone.now())

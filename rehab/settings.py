@@ -155,12 +155,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "reminder-sweep": {
+        "task": "patients.tasks.reminder_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "monitoring-sweep": {
         "task": "patients.tasks.monitoring_sweep",
         "schedule": crontab(minute=17),
         "options": {"expires": 3000},
     },
 }
+
+# Minutes after a session reminder before one follow-up nudge if nothing is logged.
+REHAB_NUDGE_AFTER_MINUTES = env_int("REHAB_NUDGE_AFTER_MINUTES", 120)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,152 @@
+"""Reminders: plan what is due from the database, deliver each exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from programmes.models import IceHeatSlot, Programme
+
+from .models import CheckIn, Notification, Patient, QuestionnaireResponse, Reminder, SessionLog
+from .reminders import WEEK, ReminderFacts, reminders_for
+from .selectors import current_phase_items, local_today
+
+# After an outage, reminders due within this window are still sent; older ones are not (a
+# 6 a.m. "time for your session" at 2 p.m. helps nobody).
+CATCH_UP = timedelta(hours=3)
+MAX_ATTEMPTS = 5
+
+TEXT = {
+    "session": ("Time for your exercises", "Your session {slot} of today's programme is due."),
+    "check_in": ("Morning check-in", "How is your ankle this morning? It takes a minute."),
+    "questionnaire": ("Weekly questionnaire", "Your weekly progress questionnaire is due."),
+    "ice": ("Ice reminder", "Ice: up to 15 minutes, with a towel between the ice and your skin."),
+    "heat": ("Heat reminder", "Heat: up to 15 minutes, only if there is no swelling."),
+}
+
+
+def reminder_facts(patient: Patient, programme: Programme) -> ReminderFacts:
+    items = current_phase_items(programme)
+    slots = IceHeatSlot.objects.filter(revision=programme.current_revision)
+    return ReminderFacts(
+        zone=patient.zone,
+        started_on=programme.started_on,
+        session_times=tuple(time.fromisoformat(t) for t in patient.session_times) or (time(8),),
+        sessions_per_day=max((i.times_per_day or 1 for i in items), default=1),
+        training_days_per_week=max((i.days_per_week or WEEK for i in items), default=WEEK),
+        ice_heat=tuple(
+            (s.modality, tuple(time.fromisoformat(t) for t in s.times), s.from_day, s.to_day)
+            for s in slots
+        ),
+        quiet_start=patient.quiet_start,
+        quiet_end=patient.quiet_end,
+        daily_cap=patient.daily_reminder_cap,
+    )
+
+
+def schedule_due_reminders(*, now: datetime) -> list[str]:
+    """Create a row for every reminder now due (idempotent) and return the ids of pending
+    reminders to deliver, including ones whose earlier message was lost."""
+    programmes = Programme.objects.filter(status=Programme.Status.ACTIVE).select_related(
+        "patient", "current_revision"
+    )
+    for programme in programmes:
+        patient = programme.patient
+        facts = reminder_facts(patient, programme)
+        today = local_today(patient, now)
+        for day in (today - timedelta(days=1), today):
+            for planned in reminders_for(facts, day):
+                if now - CATCH_UP < planned.due_at <= now:
+                    Reminder.objects.get_or_create(
+                        patient=patient,
+                        local_date=day,
+                        slot=planned.slot,
+                        defaults={"kind": planned.kind, "due_at": planned.due_at},
+                    )
+    pending = Reminder.objects.filter(
+        status=Reminder.Status.PENDING, due_at__gt=now - CATCH_UP, attempts__lt=MAX_ATTEMPTS
+    )
+    return [str(pk) for pk in pending.values_list("pk", flat=True)]
+
+
+def already_done(reminder: Reminder) -> bool:
+    patient = reminder.patient
+    if reminder.kind == "session":
+        slot = int(reminder.slot.split(":")[1])
+        return SessionLog.objects.filter(
+            patient=patient, local_date=reminder.local_date, slot=slot
+        ).exists()
+    if reminder.kind == "check_in":
+        return CheckIn.objects.filter(patient=patient, local_date=reminder.local_date).exists()
+    if reminder.kind == "questionnaire":
+        return QuestionnaireResponse.objects.filter(
+            patient=patient,
+            local_date__gt=reminder.local_date - timedelta(days=WEEK),
+            local_date__lte=reminder.local_date,
+        ).exists()
+    return False  # ice and heat are not logged
+
+
+def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
+    """Send one pending reminder: in-app notification and (if wanted) e-mail.
+
+    The notification and the status change commit together, so a worker killed mid-send
+    leaves the reminder pending and its redelivery sends exactly one notification."""
+    with transaction.atomic():
+        reminder = (
+            Reminder.objects.select_for_update()
+            .select_related("patient__user")
+            .filter(pk=reminder_id, status=Reminder.Status.PENDING)
+            .first()
+        )
+        if reminder is None:
+            return False
+        reminder.attempts += 1
+        if already_done(reminder):
+            reminder.status = Reminder.Status.SKIPPED
+            reminder.save(update_fields=["attempts", "status", "updated_at"])
+            return False
+        title, body = TEXT[reminder.kind]
+        body = body.format(slot=reminder.slot.split(":")[-1])
+        user = reminder.patient.user
+        Notification.objects.create(
+            user=user, kind=f"reminder:{reminder.kind}", title=title, body=body
+        )
+        if reminder.patient.email_reminders and user.email:
+            send_mail(title, body, None, [user.email])
+        reminder.status, reminder.sent_at = Reminder.Status.SENT, now
+        reminder.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
+    return True
+
+
+def send_nudges(*, now: datetime) -> int:
+    """One follow-up nudge for a session reminder still not logged after the set delay."""
+    delay = timedelta(minutes=settings.REHAB_NUDGE_AFTER_MINUTES)
+    sent = 0
+    candidates = Reminder.objects.filter(
+        kind="session",
+        status=Reminder.Status.SENT,
+        nudged_at__isnull=True,
+        sent_at__lte=now - delay,
+        sent_at__gt=now - delay - CATCH_UP,
+    ).select_related("patient__user")
+    for reminder in candidates:
+        with transaction.atomic():
+            if already_done(reminder):
+                Reminder.objects.filter(pk=reminder.pk).update(nudged_at=now)
+                continue
+            claimed = Reminder.objects.filter(pk=reminder.pk, nudged_at__isnull=True).update(
+                nudged_at=now
+            )
+            if claimed == 1:
+                Notification.objects.create(
+                    user=reminder.patient.user,
+                    kind="reminder:nudge",
+                    title="Still time for today's exercises",
+                    body="Nothing logged yet for this session. Log it or mark it skipped.",
+                )
+                sent += 1
+    return sent
