@@ -20,7 +20,18 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         call_command("load_catalogue", verbosity=0)
 
 
-@pytest.fixture(scope="session")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run transactional tests last: they flush the database (and the catalogue loaded into
+    it) when they finish, which would leave the tests after them without a catalogue."""
+
+    def flushes(item: pytest.Item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and marker.kwargs.get("transaction"))
+
+    items.sort(key=flushes)  # stable: the order within each group is kept
+
+
+@pytest.fixture(scope="session", autouse=True)
 def catalogue(django_db_setup: None, django_db_blocker: Any) -> Catalogue:
     """The catalogue snapshot the planner reads, built once from the loaded database."""
     with django_db_blocker.unblock():
