@@ -244,6 +244,7 @@ class Flag(PublicModel):
     suggestion = models.TextField(blank=True)
     sources = models.JSONField(default=list)
     notify_claimed_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

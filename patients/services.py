@@ -386,6 +386,35 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
     return True
 
 
+def send_flag_digest(*, therapist: Therapist, now: datetime) -> int:
+    """E-mail a therapist one digest of the flags raised since their last digest.
+
+    The flags are marked in the same transaction as the e-mail, so a second run the same day
+    sends nothing; returns how many flags the digest listed."""
+    with transaction.atomic():
+        flags = list(
+            Flag.objects.select_for_update(of=("self",))
+            .filter(patient__therapist=therapist, digested_at__isnull=True)
+            .select_related("patient__user")
+            .order_by("-severity", "created_at")
+        )
+        if not flags:
+            return 0
+        lines = [
+            f"- [{flag.get_kind_display()}] {flag.patient}: {flag.message} "
+            f"({', '.join(flag.sources)})"
+            for flag in flags
+        ]
+        subject = f"{len(flags)} new flag(s) on your caseload"
+        Notification.objects.create(
+            user=therapist.user, kind="flag_digest", title=subject, body="\n".join(lines)
+        )
+        if therapist.user.email:
+            send_mail(subject, "\n".join(lines), None, [therapist.user.email])
+        Flag.objects.filter(pk__in=[f.pk for f in flags]).update(digested_at=now)
+    return len(flags)
+
+
 @transaction.atomic
 def acknowledge_flag(*, flag: Flag, by: Any, now: datetime) -> Flag:
     _check_flag_owner(flag, by)

@@ -12,9 +12,9 @@ from celery import Task, shared_task
 from django.db import OperationalError, models
 from django.utils import timezone
 
-from .models import CheckIn, Flag, Patient
+from .models import CheckIn, Flag, Patient, Therapist
 from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
-from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag
+from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag, send_flag_digest
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -96,3 +96,11 @@ def reminder_sweep() -> None:
 @clinical_task()
 def send_reminder_task(reminder_id: str) -> None:
     deliver_reminder(reminder_id=reminder_id, now=timezone.now())
+
+
+@clinical_task(time_limit=600)
+def flag_digest_sweep() -> None:
+    """Daily: one e-mail per therapist listing the flags raised since their last digest."""
+    now = timezone.now()
+    for therapist in Therapist.objects.select_related("user"):
+        send_flag_digest(therapist=therapist, now=now)

@@ -160,6 +160,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "flag-digest": {
+        "task": "patients.tasks.flag_digest_sweep",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
+    },
     "monitoring-sweep": {
         "task": "patients.tasks.monitoring_sweep",
         "schedule": crontab(minute=17),

@@ -21,7 +21,7 @@ from patients.services import (
     record_session,
     resolve_flag,
 )
-from patients.tasks import monitoring_sweep, red_flag_sweep
+from patients.tasks import flag_digest_sweep, monitoring_sweep, red_flag_sweep
 from programmes.models import ProgrammeItem
 from rehab.exceptions import DomainError
 from tests import factories
@@ -338,3 +338,18 @@ def test_accepting_ready_to_progress_creates_a_revision(programme: Any) -> None:
     revision = accept_progression(flag=flag, by=programme.patient.therapist.user, now=NOW)
     assert (revision.number, revision.kind, revision.current_phase) == (2, "phase_changed", 2)
     assert Flag.objects.get(pk=flag.pk).status == "resolved"
+
+
+def test_the_daily_digest_lists_new_flags_once(programme: Any, colleague: Any) -> None:
+    _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
+    evaluate_patient(patient=programme.patient, now=NOW)
+    mail.outbox.clear()
+    flag_digest_sweep()
+    flag_digest_sweep()  # run twice: one digest
+    therapist = programme.patient.therapist.user
+    digests = [m for m in mail.outbox if m.to == [therapist.email]]
+    assert len(digests) == 1
+    assert "[Red flag]" in digests[0].body
+    assert "R54" in digests[0].body or "SEED-001" in digests[0].body  # the flag's sources
+    assert "new flag" in digests[0].subject
+    assert not [m for m in mail.outbox if m.to == [colleague.user.email]]  # nothing new there
