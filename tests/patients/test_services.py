@@ -350,6 +350,6 @@ def test_the_daily_digest_lists_new_flags_once(programme: Any, colleague: Any) -
     digests = [m for m in mail.outbox if m.to == [therapist.email]]
     assert len(digests) == 1
     assert "[Red flag]" in digests[0].body
-    assert "R54" in digests[0].body or "SEED-001" in digests[0].body  # the flag's sources
+    assert "(SEED-001, R54)" in digests[0].body  # the flag's sources
     assert "new flag" in digests[0].subject
     assert not [m for m in mail.outbox if m.to == [colleague.user.email]]  # nothing new there
