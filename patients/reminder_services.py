@@ -23,8 +23,8 @@ TEXT = {
     "session": ("Time for your exercises", "Your session {slot} of today's programme is due."),
     "check_in": ("Morning check-in", "How is your ankle this morning? It takes a minute."),
     "questionnaire": ("Weekly questionnaire", "Your weekly progress questionnaire is due."),
-    "ice": ("Ice reminder", "Ice: up to 15 minutes, with a towel between the ice and your skin."),
-    "heat": ("Heat reminder", "Heat: up to 15 minutes, only if there is no swelling."),
+    "ice": ("Ice reminder", "Ice: up to {minutes} minutes, with a towel between ice and skin."),
+    "heat": ("Heat reminder", "Heat: up to {minutes} minutes, only if there is no swelling."),
 }
 
 
@@ -110,7 +110,7 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
             reminder.save(update_fields=["attempts", "status", "updated_at"])
             return False
         title, body = TEXT[reminder.kind]
-        body = body.format(slot=reminder.slot.split(":")[-1])
+        body = body.format(slot=reminder.slot.split(":")[-1], minutes=_max_minutes(reminder))
         user = reminder.patient.user
         Notification.objects.create(
             user=user, kind=f"reminder:{reminder.kind}", title=title, body=body
@@ -120,6 +120,22 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
         reminder.status, reminder.sent_at = Reminder.Status.SENT, now
         reminder.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
     return True
+
+
+def _max_minutes(reminder: Reminder) -> int | None:
+    """The prescribed limit for an ice/heat reminder (catalogue data, SEED-002)."""
+    if reminder.kind not in {"ice", "heat"}:
+        return None
+    slot = (
+        IceHeatSlot.objects.filter(
+            revision__programme__patient=reminder.patient,
+            revision__programme__status=Programme.Status.ACTIVE,
+            modality=reminder.kind,
+        )
+        .order_by("-revision__number")
+        .first()
+    )
+    return slot.max_minutes if slot else None
 
 
 def send_nudges(*, now: datetime) -> int:

@@ -139,6 +139,18 @@ def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
     )
 
 
+def _save_or_replay(obj: Any, fields: Mapping[str, Any]) -> Recorded | None:
+    """Save a new or changed row; if a concurrent request with the same client UUID won the
+    race, answer as a replay of its row (or a conflict). None means saved."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        existing = type(obj).objects.get(patient=obj.patient, client_uuid=obj.client_uuid)
+        return _replay_or_conflict(existing, fields)
+    return None
+
+
 @transaction.atomic
 def record_check_in(
     *,
@@ -182,13 +194,8 @@ def record_check_in(
         setattr(check_in, name, value)
     check_in.logged_at = logged_at
     _validated(check_in)
-    try:
-        with transaction.atomic():
-            check_in.save()
-    except IntegrityError:
-        # A concurrent identical request won the race: answer as a replay.
-        existing = CheckIn.objects.get(patient=patient, client_uuid=client_uuid)
-        return _replay_or_conflict(existing, fields)
+    if (raced := _save_or_replay(check_in, fields)) is not None:
+        return raced
     if check_in.red_flags:
         _evaluate_after_commit(patient)
     return Recorded(check_in, outcome)
@@ -269,12 +276,8 @@ def record_session(
         setattr(log, name, value)
     log.logged_at = logged_at
     _validated(log)
-    try:
-        with transaction.atomic():
-            log.save()
-    except IntegrityError:
-        existing = SessionLog.objects.get(patient=patient, client_uuid=client_uuid)
-        return _replay_or_conflict(existing, summary)
+    if (raced := _save_or_replay(log, summary)) is not None:
+        return raced
     ExerciseLog.objects.filter(session=log).delete()
     rows = []
     for entry in [] if skipped else exercises:
@@ -496,10 +499,6 @@ def record_questionnaire(
         **fields,
     )
     _validated(response)
-    try:
-        with transaction.atomic():
-            response.save()
-    except IntegrityError:
-        existing = QuestionnaireResponse.objects.get(patient=patient, client_uuid=client_uuid)
-        return _replay_or_conflict(existing, fields)
+    if (raced := _save_or_replay(response, fields)) is not None:
+        return raced
     return Recorded(response, "created")

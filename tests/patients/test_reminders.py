@@ -197,3 +197,11 @@ def test_no_nudge_once_the_session_is_logged(programme: Any) -> None:
 
 def test_reminders_missed_during_a_long_outage_are_not_sent_late(programme: Any) -> None:
     assert schedule_due_reminders(now=AT_0805 + timedelta(hours=4)) == []
+
+
+def test_an_ice_or_heat_reminder_states_the_prescribed_limit(programme: Any) -> None:
+    for reminder_id in schedule_due_reminders(now=AT_0805):
+        deliver_reminder(reminder_id=reminder_id, now=AT_0805)
+    heat = Notification.objects.get(kind="reminder:heat")
+    limit = programme.current_revision.ice_heat_slots.get(modality="heat").max_minutes
+    assert f"up to {limit} minutes" in heat.body
