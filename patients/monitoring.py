@@ -28,9 +28,6 @@ from typing import Protocol, TypeVar
 from programmes.knowledge import RedFlagSpec, ThresholdSpec, TimeframeSpec
 
 WEEK = 7
-# At least this many check-ins in each of two weeks before a weekly trend is judged: fewer is
-# noise, not a trend (design choice; flagged INFERENCE in the finding's sources).
-MIN_CHECK_INS_FOR_TREND = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +245,8 @@ def _weekly_trend(state: PatientState) -> Finding | None:
         <= m.date
         <= state.today - timedelta(days=WEEK)
     ]
-    if len(this_week) < MIN_CHECK_INS_FOR_TREND or len(last_week) < MIN_CHECK_INS_FOR_TREND:
+    minimum = _threshold(state, "weekly_trend_min_check_ins")
+    if min(len(this_week), len(last_week)) < minimum.value:
         return None
     pain_now, pain_before = mean(m.pain for m in this_week), mean(m.pain for m in last_week)
     stiff_now = mean(m.stiffness_minutes for m in this_week)
@@ -268,7 +266,7 @@ def _weekly_trend(state: PatientState) -> Finding | None:
             "pain_mean": [round(pain_before, 1), round(pain_now, 1)],
             "stiffness_mean": [round(stiff_before, 1), round(stiff_now, 1)],
         },
-        sources=("R5", "INFERENCE"),
+        sources=minimum.sources,
         suggestion=state.regression,
     )
 

@@ -139,9 +139,17 @@ def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
     )
 
 
-def _save_or_replay(obj: Any, fields: Mapping[str, Any]) -> Recorded | None:
-    """Save a new or changed row; if a concurrent request with the same client UUID won the
-    race, answer as a replay of its row (or a conflict). None means saved."""
+def _save_or_replay(
+    obj: Any, fields: Mapping[str, Any], logged_at: datetime | None = None
+) -> Recorded | None:
+    """Set `fields` (and `logged_at`), validate, and save a new or changed row. If a concurrent
+    request with the same client UUID won the race, answer as a replay of its row (or a
+    conflict). None means saved."""
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    if logged_at is not None:
+        obj.logged_at = logged_at
+    _validated(obj)
     try:
         with transaction.atomic():
             obj.save()
@@ -190,11 +198,7 @@ def record_check_in(
     if check_in is None:
         check_in = CheckIn(patient=patient, client_uuid=client_uuid, logged_at=logged_at)
         outcome = "created"
-    for name, value in fields.items():
-        setattr(check_in, name, value)
-    check_in.logged_at = logged_at
-    _validated(check_in)
-    if (raced := _save_or_replay(check_in, fields)) is not None:
+    if (raced := _save_or_replay(check_in, fields, logged_at)) is not None:
         return raced
     if check_in.red_flags:
         _evaluate_after_commit(patient)
@@ -272,11 +276,7 @@ def record_session(
     if log is None:
         log = SessionLog(patient=patient, programme=programme, client_uuid=client_uuid)
         outcome = "created"
-    for name, value in summary.items():
-        setattr(log, name, value)
-    log.logged_at = logged_at
-    _validated(log)
-    if (raced := _save_or_replay(log, summary)) is not None:
+    if (raced := _save_or_replay(log, summary, logged_at)) is not None:
         return raced
     ExerciseLog.objects.filter(session=log).delete()
     rows = []
@@ -498,7 +498,6 @@ def record_questionnaire(
         logged_at=logged_at,
         **fields,
     )
-    _validated(response)
     if (raced := _save_or_replay(response, fields)) is not None:
         return raced
     return Recorded(response, "created")

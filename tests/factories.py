@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import factory
@@ -66,4 +66,20 @@ def prescribe(
         plan=result,
         prescribed_by=patient.therapist.user,
         started_on=started_on,
+    )
+
+
+def due_session_reminder(patient: Patient) -> Any:
+    """A patient on a programme started yesterday, with today's first session reminder due now."""
+    from django.utils import timezone
+
+    from patients.models import Reminder
+
+    prescribe(patient, started_on=timezone.localdate() - timedelta(days=1))
+    return Reminder.objects.create(
+        patient=patient,
+        local_date=timezone.localdate(),
+        slot="session:1",
+        kind="session",
+        due_at=timezone.now(),
     )

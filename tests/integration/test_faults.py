@@ -77,14 +77,7 @@ def test_a_worker_killed_mid_send_still_yields_exactly_one_notification(
     worker_process: Path,
 ) -> None:
     patient = factories.PatientFactory()
-    factories.prescribe(patient, started_on=timezone.localdate() - timedelta(days=1))
-    reminder = Reminder.objects.create(
-        patient=patient,
-        local_date=timezone.localdate(),
-        slot="session:1",
-        kind="session",
-        due_at=timezone.now(),
-    )
+    reminder = factories.due_session_reminder(patient)
     send_reminder_task.delay(str(reminder.pk))
 
     stalled = worker_process / "stalled"

@@ -22,14 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_a_due_reminder_sent_twice_is_delivered_exactly_once(worker: Any) -> None:
     patient = factories.PatientFactory()
-    factories.prescribe(patient, started_on=timezone.localdate() - timedelta(days=1))
-    reminder = Reminder.objects.create(
-        patient=patient,
-        local_date=timezone.localdate(),
-        slot="session:1",
-        kind="session",
-        due_at=timezone.now(),
-    )
+    reminder = factories.due_session_reminder(patient)
     runs: list[str] = []
 
     def count(sender: Any = None, args: Any = None, **_: Any) -> None:

@@ -197,6 +197,9 @@ def test_no_nudge_once_the_session_is_logged(programme: Any) -> None:
 
 def test_reminders_missed_during_a_long_outage_are_not_sent_late(programme: Any) -> None:
     assert schedule_due_reminders(now=AT_0805 + timedelta(hours=4)) == []
+    assert not Reminder.objects.exists()
+    # Within the catch-up window the same reminders are still sent.
+    assert len(schedule_due_reminders(now=AT_0805 + timedelta(hours=2))) == 3
 
 
 def test_an_ice_or_heat_reminder_states_the_prescribed_limit(programme: Any) -> None:

@@ -55,6 +55,17 @@ def _check_in(
     )
 
 
+def _log(patient: Any, item: ProgrammeItem, day: date, slot: int, pain: int) -> Any:
+    return record_session(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        slot=slot,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
+    )
+
+
 def _phase_items(programme: Any) -> list[ProgrammeItem]:
     return list(
         ProgrammeItem.objects.filter(phase__revision=programme.current_revision, phase__position=1)
@@ -135,14 +146,7 @@ def test_a_session_stores_target_beside_actual(programme: Any) -> None:
 def test_logging_the_same_slot_again_updates_it(programme: Any) -> None:
     item = _phase_items(programme)[0]
     for pain in (3, 5):
-        record_session(
-            patient=programme.patient,
-            client_uuid=uuid.uuid4(),
-            local_date=NOW.date(),
-            slot=1,
-            logged_at=NOW,
-            exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
-        )
+        _log(programme.patient, item, NOW.date(), slot=1, pain=pain)
     assert SessionLog.objects.count() == 1
     assert ExerciseLog.objects.get().pain_during_nrs == 5
 
@@ -263,14 +267,7 @@ def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> Non
     patient = programme.patient
     item = _phase_items(programme)[0]
     for day in range(3):
-        record_session(
-            patient=patient,
-            client_uuid=uuid.uuid4(),
-            local_date=date.today() - timedelta(days=day),
-            slot=1,
-            logged_at=NOW,
-            exercises=[ExerciseDone(item.key, pain_during_nrs=8)],
-        )
+        _log(patient, item, date.today() - timedelta(days=day), slot=1, pain=8)
     monitoring_sweep()
     monitoring_sweep()
     assert Flag.objects.filter(rule="pain_during_above_max").count() == 1
@@ -283,23 +280,9 @@ def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
     patient = programme.patient
     item = _phase_items(programme)[0]
     today = NOW.date()
-    record_session(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=today,
-        slot=1,
-        logged_at=NOW,
-        exercises=[ExerciseDone(item.key, pain_during_nrs=6)],
-    )
+    _log(patient, item, today, slot=1, pain=6)
     evaluate_patient(patient=patient, now=NOW)
-    record_session(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=today,
-        slot=2,
-        logged_at=NOW,
-        exercises=[ExerciseDone(item.key, pain_during_nrs=8)],
-    )
+    _log(patient, item, today, slot=2, pain=8)
     evaluate_patient(patient=patient, now=NOW)
     flag = Flag.objects.get(rule="pain_during_above_max")
     assert flag.evidence["days"] == {today.isoformat(): 8}
