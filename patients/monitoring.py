@@ -123,12 +123,32 @@ def evaluate(state: PatientState) -> list[Finding]:
 def adherence_over(state: PatientState, days: int) -> Adherence:
     """Sessions done against sessions prescribed over the last `days` local days (today
     included), counting only days since the programme started."""
-    first = max(state.started_on, state.today - timedelta(days=days - 1))
-    span = (state.today - first).days + 1
+    done = {d.date: d.sessions_done for d in state.days}
+    return adherence(
+        started_on=state.started_on,
+        today=state.today,
+        sessions_per_week=state.sessions_per_week,
+        done_on=done,
+        days=days,
+    )
+
+
+def adherence(
+    *,
+    started_on: date,
+    today: date,
+    sessions_per_week: int,
+    done_on: Mapping[date, int],
+    days: int = WEEK,
+) -> Adherence:
+    """The one definition of adherence, shared by the monitoring rules, the caseload and the
+    progress pages: sessions done / sessions prescribed over the window."""
+    first = max(started_on, today - timedelta(days=days - 1))
+    span = (today - first).days + 1
     if span <= 0:
         return Adherence(0, 0, 0)
-    prescribed = round(state.sessions_per_week * span / WEEK)
-    done = sum(d.sessions_done for d in state.days if first <= d.date <= state.today)
+    prescribed = round(sessions_per_week * span / WEEK)
+    done = sum(n for day, n in done_on.items() if first <= day <= today)
     return Adherence(done=done, prescribed=prescribed, days=span)
 
 

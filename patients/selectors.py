@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Max
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.http import Http404
 
-from programmes.models import Programme, ProgrammeItem
+from programmes.models import (
+    IceHeatSlot,
+    Programme,
+    ProgrammeItem,
+    ProgrammePhase,
+    ProgrammeRevision,
+)
 from programmes.selectors import catalogue_snapshot
 
-from .models import CheckIn, Patient, QuestionnaireResponse, SessionLog
-from .monitoring import WEEK, DueCheckpoint, Morning, PatientState, ScoreOn, SessionDay
+from .models import (
+    CheckIn,
+    Flag,
+    Notification,
+    Patient,
+    QuestionnaireResponse,
+    SessionLog,
+    Therapist,
+)
+from .monitoring import (
+    WEEK,
+    DueCheckpoint,
+    Morning,
+    PatientState,
+    ScoreOn,
+    SessionDay,
+    adherence,
+)
+from .reminders import training_weekdays
 
 # How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
 # months, 90 days) plus a week of baseline.
@@ -119,3 +147,385 @@ def patient_state(patient: Patient, programme: Programme, now: datetime) -> Pati
 def _max(values: object) -> int | None:
     present = [v for v in values if v is not None]  # type: ignore[attr-defined]
     return max(present) if present else None
+
+
+# --- Visibility ---------------------------------------------------------------------------
+# Every page and endpoint reads patients through these, so "not yours" is decided in one
+# place and always looks like "does not exist" (a 404, never a 403 that confirms the row).
+
+
+def patients_visible_to(user: Any) -> QuerySet[Patient]:
+    """A therapist sees their own caseload, a patient only themself, anyone else nobody."""
+    therapist = getattr(user, "therapist", None)
+    if therapist is not None:
+        return Patient.objects.filter(therapist=therapist).select_related("user")
+    patient = getattr(user, "patient", None)
+    if patient is not None:
+        return Patient.objects.filter(pk=patient.pk).select_related("user")
+    return Patient.objects.none()
+
+
+def visible_patient(user: Any, patient_id: uuid.UUID | str) -> Patient:
+    """The patient if `user` may see them; Http404 otherwise (and for a malformed id)."""
+    try:
+        return patients_visible_to(user).select_related("therapist__user").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such patient.") from None
+
+
+def flags_visible_to(user: Any) -> QuerySet[Flag]:
+    return Flag.objects.filter(patient__in=patients_visible_to(user)).select_related(
+        "patient__user"
+    )
+
+
+def visible_flag(user: Any, flag_id: uuid.UUID | str) -> Flag:
+    """Only the patient's therapist acts on flags; anyone else gets Http404."""
+    therapist = getattr(user, "therapist", None)
+    if therapist is None:
+        raise Http404("No such flag.")
+    try:
+        return (
+            Flag.objects.select_related("patient__user", "patient__therapist")
+            .filter(patient__therapist=therapist)
+            .get(pk=flag_id)
+        )
+    except (Flag.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such flag.") from None
+
+
+def notifications_for(user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+# --- Schedule: what is due on a local date ------------------------------------------------
+
+
+def item_due_on(item: ProgrammeItem, day: date, started_on: date) -> bool:
+    """Items done on n days a week are spread evenly (3 → Mon, Wed, Fri); daily otherwise."""
+    if day < started_on:
+        return False
+    return day.weekday() in training_weekdays(item.days_per_week or WEEK)
+
+
+def sessions_due_on(items: list[ProgrammeItem], day: date, started_on: date) -> int:
+    """How many sessions fall on `day`: the most times-per-day among the items due that day."""
+    return max(
+        (item.times_per_day or 1 for item in items if item_due_on(item, day, started_on)),
+        default=0,
+    )
+
+
+def ice_heat_due_on(slots: list[IceHeatSlot], day: date, started_on: date) -> list[IceHeatSlot]:
+    day_index = (day - started_on).days
+    return [
+        s for s in slots if day_index >= s.from_day and (s.to_day is None or day_index <= s.to_day)
+    ]
+
+
+def programme_week(programme: Programme, today: date) -> int:
+    """Week 1 is the first seven days of the programme."""
+    return max(0, (today - programme.started_on).days) // WEEK + 1
+
+
+@dataclass(frozen=True)
+class DueSession:
+    slot: int
+    time: str
+    items: list[ProgrammeItem]
+    log: SessionLog | None
+
+
+@dataclass(frozen=True)
+class Today:
+    """What a patient has to do on their own local date, and what they have already logged."""
+
+    patient: Patient
+    local_date: date
+    programme: Programme | None
+    phase: ProgrammePhase | None = None
+    week: int = 0
+    sessions: list[DueSession] = field(default_factory=list)
+    ice_heat: list[IceHeatSlot] = field(default_factory=list)
+    check_in: CheckIn | None = None
+    questionnaire: str = ""
+    questionnaire_due: bool = False
+
+
+def today_for(patient: Patient, now: datetime) -> Today:
+    """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
+    and whether the weekly questionnaire is due, in a fixed number of queries."""
+    today = local_today(patient, now)
+    programme = active_programme(patient)
+    if programme is None or programme.current_revision is None:
+        return Today(patient=patient, local_date=today, programme=None)
+    revision = programme.current_revision
+    phase = (
+        ProgrammePhase.objects.filter(revision=revision, position=revision.current_phase)
+        .prefetch_related("items__exercise")
+        .first()
+    )
+    items = list(phase.items.all()) if phase is not None else []
+    logs = {
+        log.slot: log
+        for log in SessionLog.objects.filter(
+            programme=programme, local_date=today
+        ).prefetch_related("exercises")
+    }
+    times = list(patient.session_times)
+    sessions = [
+        DueSession(
+            slot=slot,
+            time=times[slot - 1] if slot <= len(times) else "",
+            items=[
+                item
+                for item in items
+                if item_due_on(item, today, programme.started_on)
+                and (item.times_per_day or 1) >= slot
+            ],
+            log=logs.get(slot),
+        )
+        for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
+    ]
+    questionnaire = programme.condition.questionnaire
+    last_response = (
+        QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire)
+        .order_by("-local_date")
+        .values_list("local_date", flat=True)
+        .first()
+    )
+    return Today(
+        patient=patient,
+        local_date=today,
+        programme=programme,
+        phase=phase,
+        week=programme_week(programme, today),
+        sessions=sessions,
+        ice_heat=ice_heat_due_on(list(revision.ice_heat_slots.all()), today, programme.started_on),
+        check_in=CheckIn.objects.filter(patient=patient, local_date=today).first(),
+        questionnaire=questionnaire,
+        questionnaire_due=last_response is None or (today - last_response).days >= WEEK,
+    )
+
+
+# --- Caseload -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    patient: Patient
+    programme: Programme | None
+    week: int | None
+    phase: ProgrammePhase | None
+    adherence_7d: float | None  # percent, None when nothing was prescribed yet
+    latest_pain_nrs: int | None
+    latest_pain_on: date | None
+    open_flags: list[Flag]
+
+
+def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
+    """The therapist's patients with condition, week and phase, 7-day adherence, the latest
+    morning pain and open flags (most severe first). A fixed number of queries, whatever the
+    caseload size."""
+    patients = list(Patient.objects.filter(therapist=therapist).select_related("user"))
+    ids = [p.pk for p in patients]
+    programmes = {
+        p.patient_id: p
+        for p in Programme.objects.filter(
+            patient_id__in=ids, status=Programme.Status.ACTIVE
+        ).select_related("condition", "current_revision")
+    }
+    revisions = [p.current_revision_id for p in programmes.values()]
+    phases: dict[tuple[object, int], ProgrammePhase] = {
+        (phase.revision_id, phase.position): phase
+        for phase in ProgrammePhase.objects.filter(revision_id__in=revisions).prefetch_related(
+            "items"
+        )
+    }
+    earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
+        days=WEEK
+    )
+    done: dict[object, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for programme_id, day, count in (
+        SessionLog.objects.filter(
+            programme__in=programmes.values(),
+            status=SessionLog.Status.DONE,
+            local_date__gte=earliest,
+        )
+        .values_list("programme_id", "local_date")
+        .annotate(n=Count("id"))
+    ):
+        done[programme_id][day] = count
+    latest_pain = _latest_check_ins(ids)
+    flags: dict[object, list[Flag]] = defaultdict(list)
+    for flag in (
+        Flag.objects.filter(patient_id__in=ids)
+        .exclude(status=Flag.Status.RESOLVED)
+        .order_by("-severity", "-created_at")
+    ):
+        flags[flag.patient_id].append(flag)
+
+    rows = []
+    for patient in patients:
+        programme = programmes.get(patient.pk)
+        today = local_today(patient, now)
+        phase = week = percent = None
+        if programme is not None and programme.current_revision is not None:
+            phase = phases.get(
+                (programme.current_revision_id, programme.current_revision.current_phase)
+            )
+            week = programme_week(programme, today)
+            items = list(phase.items.all()) if phase is not None else []
+            percent = adherence(
+                started_on=programme.started_on,
+                today=today,
+                sessions_per_week=sessions_per_week(items),
+                done_on=done[programme.pk],
+            ).percent
+        check_in = latest_pain.get(patient.pk)
+        rows.append(
+            CaseloadRow(
+                patient=patient,
+                programme=programme,
+                week=week,
+                phase=phase,
+                adherence_7d=percent,
+                latest_pain_nrs=check_in.morning_pain_nrs if check_in else None,
+                latest_pain_on=check_in.local_date if check_in else None,
+                open_flags=flags[patient.pk],
+            )
+        )
+    # Most urgent first: the highest open-flag severity, then name.
+    rows.sort(key=lambda r: -max((f.severity for f in r.open_flags), default=0))
+    return rows
+
+
+def _latest_check_ins(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, CheckIn]:
+    latest = (
+        CheckIn.objects.filter(patient_id=OuterRef("patient_id"))
+        .order_by("-local_date")
+        .values("pk")[:1]
+    )
+    return {
+        c.patient_id: c
+        for c in CheckIn.objects.filter(patient_id__in=patient_ids, pk=Subquery(latest))
+    }
+
+
+# --- Progress -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One programme week. Pain values are means of the week's entries (0–10); adherence is a
+    percentage; the score is the week's last questionnaire score."""
+
+    week: int
+    starts_on: date
+    pain_during: float | None
+    pain_morning: float | None
+    adherence: float | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    programme: Programme | None
+    questionnaire: str
+    weeks: list[WeekPoint]
+
+
+def weekly_progress(patient: Patient, now: datetime) -> Progress:
+    """Week-by-week pain (during exercise, next morning), adherence and questionnaire score
+    since the programme started, in a fixed number of queries."""
+    programme = active_programme(patient)
+    if programme is None or programme.current_revision is None:
+        return Progress(programme=None, questionnaire="", weeks=[])
+    today = local_today(patient, now)
+    start = programme.started_on
+    items = current_phase_items(programme)
+    per_week = sessions_per_week(items)
+
+    during: dict[int, list[int]] = defaultdict(list)
+    done: dict[date, int] = defaultdict(int)
+    logs = SessionLog.objects.filter(programme=programme, local_date__gte=start).annotate(
+        max_pain_during=Max("exercises__pain_during_nrs")
+    )
+    for log in logs:
+        if log.status == SessionLog.Status.DONE:
+            done[log.local_date] += 1
+        if log.max_pain_during is not None:
+            during[_week_of(start, log.local_date)].append(log.max_pain_during)
+    mornings: dict[int, list[int]] = defaultdict(list)
+    for day, pain in CheckIn.objects.filter(patient=patient, local_date__gte=start).values_list(
+        "local_date", "morning_pain_nrs"
+    ):
+        mornings[_week_of(start, day)].append(pain)
+    questionnaire = programme.condition.questionnaire
+    scores: dict[int, float] = {}
+    for day, value in (
+        QuestionnaireResponse.objects.filter(
+            patient=patient, questionnaire=questionnaire, local_date__gte=start
+        )
+        .order_by("local_date", "created_at")
+        .values_list("local_date", "score")
+    ):
+        scores[_week_of(start, day)] = value
+
+    weeks = []
+    for week in range(1, programme_week(programme, today) + 1):
+        starts_on = start + timedelta(days=(week - 1) * WEEK)
+        ends_on = min(today, starts_on + timedelta(days=WEEK - 1))
+        weeks.append(
+            WeekPoint(
+                week=week,
+                starts_on=starts_on,
+                pain_during=_mean(during.get(week)),
+                pain_morning=_mean(mornings.get(week)),
+                adherence=adherence(
+                    started_on=starts_on,
+                    today=ends_on,
+                    sessions_per_week=per_week,
+                    done_on=done,
+                    days=WEEK,
+                ).percent,
+                score=scores.get(week),
+            )
+        )
+    return Progress(programme=programme, questionnaire=questionnaire, weeks=weeks)
+
+
+def _week_of(start: date, day: date) -> int:
+    return (day - start).days // WEEK + 1
+
+
+def _mean(values: list[int] | None) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+# --- Histories ----------------------------------------------------------------------------
+
+
+def recent_sessions(patient: Patient, limit: int = 30) -> list[SessionLog]:
+    return list(
+        SessionLog.objects.filter(patient=patient)
+        .prefetch_related("exercises__exercise")
+        .order_by("-local_date", "-slot")[:limit]
+    )
+
+
+def revision_history(programme: Programme) -> list[ProgrammeRevision]:
+    return list(
+        ProgrammeRevision.objects.filter(programme=programme)
+        .select_related("changed_by")
+        .order_by("-number")
+    )
+
+
+def programme_detail(programme: Programme) -> list[ProgrammePhase]:
+    """The current revision's phases with their items and exercises (three queries)."""
+    return list(
+        ProgrammePhase.objects.filter(revision_id=programme.current_revision_id)
+        .prefetch_related("items__exercise")
+        .order_by("position")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,9 +14,16 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 
 from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
-from programmes.planner import Intake, intake_to_dict, validate_intake
+from programmes.planner import (
+    Intake,
+    PlanResult,
+    Referral,
+    intake_to_dict,
+    plan,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
-from programmes.services import MovePhase, adjust_programme
+from programmes.services import MovePhase, adjust_programme, prescribe_programme
 from rehab.exceptions import DomainError
 
 from .models import (
@@ -501,3 +508,128 @@ def record_questionnaire(
     if (raced := _save_or_replay(response, fields)) is not None:
         return raced
     return Recorded(response, "created")
+
+
+# --- Prescribing from an intake -----------------------------------------------------------
+
+
+def preview_plan(*, intake: Intake) -> PlanResult:
+    """What the planner would prescribe (or why it refers), without storing anything."""
+    catalogue = catalogue_snapshot()
+    validate_intake(intake, catalogue)
+    return plan(intake, catalogue)
+
+
+@transaction.atomic
+def start_programme(
+    *,
+    patient: Patient,
+    therapist: Therapist,
+    intake: Intake,
+    made_on: date,
+    started_on: date,
+    notes: str = "",
+) -> Programme:
+    """Record the diagnosis and prescribe the planner's programme, in one transaction.
+
+    A referral is never stored as a programme: it is refused with the planner's reasons."""
+    result = preview_plan(intake=intake)
+    if isinstance(result, Referral):
+        raise DomainError(
+            "The planner refers this patient instead of prescribing a home programme.",
+            code="referral",
+            fields={"condition": [reason.message for reason in result.reasons]},
+        )
+    diagnosis = record_diagnosis(
+        patient=patient, therapist=therapist, intake=intake, made_on=made_on, notes=notes
+    )
+    return prescribe_programme(
+        diagnosis=diagnosis, plan=result, prescribed_by=therapist.user, started_on=started_on
+    )
+
+
+@transaction.atomic
+def end_programme(*, programme: Programme, by: Any) -> Programme:
+    """Discharge or stop: the programme stays on record, ended, and reminders stop."""
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    therapist = getattr(by, "therapist", None)
+    if therapist is None or programme.patient.therapist_id != therapist.pk:
+        raise DomainError(
+            "Only the patient's therapist can end this programme.", code="permission_denied"
+        )
+    if programme.status != Programme.Status.ACTIVE:
+        raise DomainError("This programme has already ended.", code="programme_ended")
+    programme.status = Programme.Status.ENDED
+    programme.save(update_fields=["status", "updated_at"])
+    return programme
+
+
+# --- Preferences, notifications, invitations ---------------------------------------------
+
+
+@transaction.atomic
+def update_reminder_preferences(
+    *,
+    patient: Patient,
+    session_times: list[str] | None = None,
+    time_zone: str | None = None,
+    email_reminders: bool | None = None,
+) -> Patient:
+    """Change what the patient chose; times are 'HH:MM' in their own zone, sorted, unique."""
+    if session_times is not None:
+        parsed = []
+        for value in session_times:
+            try:
+                parsed.append(time.fromisoformat(value.strip()).strftime("%H:%M"))
+            except (ValueError, AttributeError):
+                raise DomainError(
+                    "Please correct the session times.",
+                    fields={"session_times": [f"{value!r} is not a time like 08:00."]},
+                ) from None
+        if not 1 <= len(set(parsed)) <= MAX_SESSION_TIMES:
+            raise DomainError(
+                "Please correct the session times.",
+                fields={"session_times": [f"Give between 1 and {MAX_SESSION_TIMES} times."]},
+            )
+        patient.session_times = sorted(set(parsed))
+    if time_zone is not None:
+        patient.time_zone = time_zone
+    if email_reminders is not None:
+        patient.email_reminders = email_reminders
+    _validated(patient)
+    patient.save()
+    return patient
+
+
+# One per session of the most frequent daily dose in the catalogue (times_per_day is 1–6).
+MAX_SESSION_TIMES = 6
+
+
+def mark_notifications_read(*, user: Any, ids: list[uuid.UUID] | None, now: datetime) -> int:
+    """Mark the user's own notifications read (all unread when `ids` is None); returns how
+    many changed. Another user's ids are ignored, never an error that confirms them."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=now)
+
+
+def send_invitation(*, patient: Patient, set_password_url: str) -> None:
+    """E-mail the patient a one-time link to choose their password.
+
+    `set_password_url` is built by the caller from Django's password-reset token for this
+    user, so the link stops working once a password is set."""
+    user = patient.user
+    if not user.email:
+        raise DomainError(
+            "The patient has no e-mail address for the invitation.",
+            fields={"email": ["Add an e-mail address to send an invitation."]},
+        )
+    send_mail(
+        "Your home exercise programme",
+        f"Your therapist has set up an account for you.\n\n"
+        f"Choose your password here: {set_password_url}\n\n"
+        f"Your username is {user.get_username()}.",
+        None,
+        [user.email],
+    )
