@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -580,7 +580,7 @@ def update_reminder_preferences(
         parsed = []
         for value in session_times:
             try:
-                parsed.append(time.fromisoformat(value.strip()).strftime("%H:%M"))
+                parsed.append(datetime.strptime(value.strip(), "%H:%M").strftime("%H:%M"))
             except (ValueError, AttributeError):
                 raise DomainError(
                     "Please correct the session times.",

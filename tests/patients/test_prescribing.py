@@ -1,0 +1,132 @@
+"""Prescribing from an intake in one step, ending a programme, reminder preferences and
+invitations: the services the web pages and the API both call."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from patients.models import Diagnosis
+from patients.services import (
+    end_programme,
+    preview_plan,
+    send_invitation,
+    start_programme,
+    update_reminder_preferences,
+)
+from programmes.models import Programme
+from programmes.planner import Intake, ProgrammePlan, Referral
+from rehab.exceptions import DomainError
+
+pytestmark = pytest.mark.django_db
+
+DAY = date(2026, 11, 2)
+
+
+def _start(patient: Any, therapist: Any, intake: Intake) -> Programme:
+    return start_programme(
+        patient=patient, therapist=therapist, intake=intake, made_on=DAY, started_on=DAY
+    )
+
+
+def test_preview_returns_the_plan_without_storing_anything(patient: Any) -> None:
+    result = preview_plan(intake=Intake(condition="achilles_midportion", side="right"))
+    assert isinstance(result, ProgrammePlan)
+    assert not Diagnosis.objects.exists()
+    assert not Programme.objects.exists()
+
+
+def test_starting_a_programme_stores_the_diagnosis_and_revision_one(
+    patient: Any, therapist: Any
+) -> None:
+    programme = _start(patient, therapist, Intake(condition="achilles_midportion", side="right"))
+    assert programme.status == Programme.Status.ACTIVE
+    assert programme.diagnosis.intake["condition"] == "achilles_midportion"
+    assert programme.current_revision is not None
+    assert programme.current_revision.number == 1
+
+
+def test_a_referral_is_refused_with_its_reasons_and_nothing_is_stored(
+    patient: Any, therapist: Any
+) -> None:
+    intake = Intake(condition="achilles_midportion", side="right", able_to_bear_weight=False)
+    assert isinstance(preview_plan(intake=intake), Referral)
+    with pytest.raises(DomainError) as error:
+        _start(patient, therapist, intake)
+    assert error.value.code == "referral"
+    assert error.value.fields["condition"]
+    assert not Diagnosis.objects.exists()
+
+
+def test_another_therapist_cannot_start_a_programme(patient: Any, colleague: Any) -> None:
+    with pytest.raises(DomainError):
+        _start(patient, colleague, Intake(condition="achilles_midportion", side="right"))
+    assert not Programme.objects.exists()
+
+
+def test_ending_a_programme_frees_the_patient_for_a_new_one(patient: Any, therapist: Any) -> None:
+    first = _start(patient, therapist, Intake(condition="achilles_midportion", side="right"))
+    end_programme(programme=first, by=therapist.user)
+    second = _start(patient, therapist, Intake(condition="achilles_insertional", side="right"))
+    first.refresh_from_db()
+    assert first.status == Programme.Status.ENDED
+    assert second.status == Programme.Status.ACTIVE
+
+
+def test_only_the_patients_therapist_can_end_a_programme(
+    patient: Any, therapist: Any, colleague: Any
+) -> None:
+    programme = _start(patient, therapist, Intake(condition="achilles_midportion", side="right"))
+    for outsider in (colleague.user, patient.user):
+        with pytest.raises(DomainError):
+            end_programme(programme=programme, by=outsider)
+    programme.refresh_from_db()
+    assert programme.status == Programme.Status.ACTIVE
+
+
+def test_reminder_times_are_stored_sorted_and_unique(patient: Any) -> None:
+    update_reminder_preferences(
+        patient=patient, session_times=["18:30", "07:15", "7:15"], email_reminders=False
+    )
+    patient.refresh_from_db()
+    assert patient.session_times == ["07:15", "18:30"]
+    assert patient.email_reminders is False
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"session_times": ["25:00"]}, "session_times"),
+        ({"session_times": []}, "session_times"),
+        ({"session_times": [f"0{n}:00" for n in range(7)]}, "session_times"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+    ],
+)
+def test_bad_preferences_are_refused_beside_the_field(
+    patient: Any, changes: dict[str, Any], field: str
+) -> None:
+    before = (patient.session_times, patient.time_zone)
+    with pytest.raises(DomainError) as error:
+        update_reminder_preferences(patient=patient, **changes)
+    assert field in error.value.fields
+    patient.refresh_from_db()
+    assert (patient.session_times, patient.time_zone) == before
+
+
+def test_an_invitation_emails_the_link_and_the_username(patient: Any) -> None:
+    send_invitation(patient=patient, set_password_url="https://clinic.example/set/abc/")
+    assert len(mail.outbox) == 1
+    assert "https://clinic.example/set/abc/" in mail.outbox[0].body
+    assert patient.user.username in mail.outbox[0].body
+    assert mail.outbox[0].to == [patient.user.email]
+
+
+def test_an_invitation_needs_an_email_address(patient: Any) -> None:
+    patient.user.email = ""
+    with pytest.raises(DomainError) as error:
+        send_invitation(patient=patient, set_password_url="https://clinic.example/set/abc/")
+    assert "email" in error.value.fields
+    assert mail.outbox == []

@@ -1,0 +1,289 @@
+"""The reads the web pages and the API share: what is due today, the caseload, weekly
+progress, and who may see whom."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from patients.models import Flag, Notification
+from patients.selectors import (
+    caseload,
+    today_for,
+    visible_flag,
+    visible_patient,
+    weekly_progress,
+)
+from patients.services import (
+    ExerciseDone,
+    mark_notifications_read,
+    record_check_in,
+    record_questionnaire,
+    record_session,
+)
+from programmes.models import ProgrammeItem
+from programmes.planner import Intake
+from tests import factories
+from tests.patients.test_questionnaires import VISA_A_WORST
+
+pytestmark = pytest.mark.django_db
+
+STARTED = date(2026, 11, 2)  # a Monday
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def _items(programme: Any) -> list[ProgrammeItem]:
+    revision = programme.current_revision
+    return list(
+        ProgrammeItem.objects.filter(
+            phase__revision=revision, phase__position=revision.current_phase
+        ).select_related("exercise")
+    )
+
+
+def _log(patient: Any, day: date, slot: int = 1, pain_during: int | None = 2) -> Any:
+    item = _items(patient.programmes.get())[0]
+    return record_session(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        slot=slot,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item_key=item.key, sets_done=3, pain_during_nrs=pain_during)],
+        pain_after_nrs=2,
+    ).obj
+
+
+def _check_in(patient: Any, day: date, pain: int, flags: list[str] | None = None) -> Any:
+    return record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        morning_pain_nrs=pain,
+        stiffness_minutes=10,
+        red_flags=flags or [],
+        logged_at=NOW,
+    ).obj
+
+
+# --- Today --------------------------------------------------------------------------------
+
+
+def test_today_lists_both_daily_sessions_when_stretches_are_twice_a_day(patient: Any) -> None:
+    # Silbernagel phase 1: strengthening once a day, the two calf stretches twice a day.
+    programme = factories.prescribe(patient, started_on=STARTED)
+    today = today_for(patient, NOW)
+    assert today.programme == programme
+    assert today.local_date == STARTED
+    assert today.week == 1
+    assert today.phase is not None
+    assert today.phase.position == 1
+    assert [s.slot for s in today.sessions] == [1, 2]
+    assert [s.time for s in today.sessions] == ["08:00", "18:00"]
+    assert len(today.sessions[0].items) == len(_items(programme))
+    assert {i.exercise.slug for i in today.sessions[1].items} == {
+        "stretch_gastroc_wall",
+        "stretch_soleus_bent_knee",
+    }
+    assert [s.modality for s in today.ice_heat] == ["heat"]
+    assert today.check_in is None
+    assert today.questionnaire == "visa_a"
+    assert today.questionnaire_due
+
+
+def test_today_shows_what_is_already_logged(patient: Any) -> None:
+    factories.prescribe(patient, started_on=STARTED)
+    log = _log(patient, STARTED, slot=1)
+    check_in = _check_in(patient, STARTED, pain=3)
+    today = today_for(patient, NOW)
+    assert today.sessions[0].log == log
+    assert today.sessions[1].log is None
+    assert today.check_in == check_in
+
+
+def test_today_is_the_patients_own_local_date(patient: Any) -> None:
+    patient.time_zone = "Pacific/Auckland"  # UTC+13 in November
+    patient.save()
+    factories.prescribe(patient, started_on=STARTED)
+    late_evening_utc = datetime(2026, 11, 3, 23, 30, tzinfo=UTC)
+    assert today_for(patient, late_evening_utc).local_date == date(2026, 11, 4)
+
+
+def test_three_days_a_week_programmes_have_rest_days(patient: Any) -> None:
+    intake = Intake(
+        condition="achilles_midportion", side="left", protocol="achilles_midportion_hsr"
+    )
+    factories.prescribe(patient, intake=intake, started_on=STARTED)
+    monday, tuesday = NOW, NOW + timedelta(days=1)
+    assert [s.slot for s in today_for(patient, monday).sessions] == [1]
+    assert today_for(patient, tuesday).sessions == []
+
+
+def test_the_questionnaire_is_due_again_a_week_after_the_last_one(patient: Any) -> None:
+    factories.prescribe(patient, started_on=STARTED)
+    answers = VISA_A_WORST
+    record_questionnaire(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        questionnaire="visa_a",
+        local_date=STARTED,
+        answers=answers,
+        logged_at=NOW,
+    )
+    assert not today_for(patient, NOW + timedelta(days=6)).questionnaire_due
+    assert today_for(patient, NOW + timedelta(days=7)).questionnaire_due
+
+
+def test_today_without_a_programme_is_empty(patient: Any) -> None:
+    today = today_for(patient, NOW)
+    assert today.programme is None
+    assert today.sessions == []
+
+
+# --- Caseload -----------------------------------------------------------------------------
+
+
+def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_first(
+    therapist: Any, colleague: Any
+) -> None:
+    quiet = factories.PatientFactory(therapist=therapist)
+    worried = factories.PatientFactory(therapist=therapist)
+    factories.PatientFactory(therapist=colleague)  # not on this caseload
+    for patient in (quiet, worried):
+        factories.prescribe(patient, started_on=STARTED)
+    for day in range(7):
+        _log(quiet, STARTED + timedelta(days=day), slot=1)
+        _log(quiet, STARTED + timedelta(days=day), slot=2)
+    _check_in(quiet, STARTED + timedelta(days=6), pain=2)
+    Flag.objects.create(
+        patient=worried,
+        rule="red_flag:pop",
+        episode="x",
+        kind="red_flag",
+        severity=3,
+        message="m",
+    )
+    Flag.objects.create(
+        patient=worried,
+        rule="not_adhering",
+        episode="y",
+        kind="not_adhering",
+        severity=2,
+        message="m",
+    )
+
+    rows = caseload(therapist, NOW + timedelta(days=6))
+
+    assert [r.patient for r in rows] == [worried, quiet]
+    assert [f.severity for f in rows[0].open_flags] == [3, 2]
+    by_patient = {r.patient: r for r in rows}
+    assert by_patient[quiet].week == 1
+    assert by_patient[quiet].phase.position == 1
+    assert by_patient[quiet].adherence_7d == 100
+    assert by_patient[worried].adherence_7d == 0
+    assert by_patient[quiet].latest_pain_nrs == 2
+    assert by_patient[worried].latest_pain_nrs is None
+
+
+def test_resolved_flags_leave_the_caseload(therapist: Any, patient: Any) -> None:
+    Flag.objects.create(
+        patient=patient,
+        rule="r",
+        episode="e",
+        kind="step_back",
+        severity=2,
+        message="m",
+        status=Flag.Status.RESOLVED,
+    )
+    assert caseload(therapist, NOW)[0].open_flags == []
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
+    therapist: Any, size: int, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(size):
+        patient = factories.PatientFactory(therapist=therapist)
+        factories.prescribe(patient, started_on=STARTED)
+        _log(patient, STARTED)
+        _check_in(patient, STARTED, pain=1)
+    with django_assert_max_num_queries(7):
+        assert len(caseload(therapist, NOW)) == size
+
+
+# --- Progress -----------------------------------------------------------------------------
+
+
+def test_weekly_progress_averages_pain_and_counts_adherence_by_programme_week(
+    patient: Any,
+) -> None:
+    factories.prescribe(patient, started_on=STARTED)
+    _log(patient, STARTED, pain_during=2)
+    _log(patient, STARTED + timedelta(days=1), pain_during=4)
+    _log(patient, STARTED + timedelta(days=8), pain_during=1)
+    _check_in(patient, STARTED, pain=3)
+    _check_in(patient, STARTED + timedelta(days=1), pain=4)
+
+    progress = weekly_progress(patient, NOW + timedelta(days=9))
+
+    assert [w.week for w in progress.weeks] == [1, 2]
+    week1, week2 = progress.weeks
+    assert week1.pain_during == 3.0
+    assert week1.pain_morning == 3.5
+    assert week2.pain_during == 1.0
+    assert week2.pain_morning is None
+    # Two sessions a day prescribed: 2 done of 14 in week 1, 1 of 6 so far in week 2.
+    assert week1.adherence == pytest.approx(100 * 2 / 14)
+    assert week2.adherence == pytest.approx(100 * 1 / 6)
+    assert progress.questionnaire == "visa_a"
+
+
+# --- Visibility ---------------------------------------------------------------------------
+
+
+def test_a_therapist_sees_only_their_own_patients(
+    therapist: Any, colleague: Any, patient: Any
+) -> None:
+    assert visible_patient(therapist.user, patient.pk) == patient
+    with pytest.raises(Http404):
+        visible_patient(colleague.user, patient.pk)
+
+
+def test_a_patient_sees_only_themself(patient: Any, therapist: Any) -> None:
+    other = factories.PatientFactory(therapist=therapist)
+    assert visible_patient(patient.user, patient.pk) == patient
+    with pytest.raises(Http404):
+        visible_patient(patient.user, other.pk)
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", str(uuid.uuid4())])
+def test_a_malformed_or_unknown_id_is_not_found(therapist: Any, bad_id: str) -> None:
+    with pytest.raises(Http404):
+        visible_patient(therapist.user, bad_id)
+
+
+def test_only_the_patients_therapist_can_reach_a_flag(
+    therapist: Any, colleague: Any, patient: Any
+) -> None:
+    flag = Flag.objects.create(
+        patient=patient, rule="r", episode="e", kind="step_back", severity=2, message="m"
+    )
+    assert visible_flag(therapist.user, flag.pk) == flag
+    for outsider in (colleague.user, patient.user):
+        with pytest.raises(Http404):
+            visible_flag(outsider, flag.pk)
+
+
+def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapist: Any) -> None:
+    mine = Notification.objects.create(user=patient.user, kind="k", title="mine")
+    theirs = Notification.objects.create(user=therapist.user, kind="k", title="theirs")
+    changed = mark_notifications_read(user=patient.user, ids=[mine.pk, theirs.pk], now=NOW)
+    assert changed == 1
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at == NOW
+    assert theirs.read_at is None
