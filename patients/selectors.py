@@ -18,8 +18,10 @@ from programmes.models import (
     ProgrammeItem,
     ProgrammePhase,
     ProgrammeRevision,
+    RedFlag,
 )
 from programmes.selectors import catalogue_snapshot
+from programmes.vocab import Urgency
 
 from .models import (
     CheckIn,
@@ -529,3 +531,74 @@ def programme_detail(programme: Programme) -> list[ProgrammePhase]:
         .prefetch_related("items__exercise")
         .order_by("position")
     )
+
+
+# --- Web pages ----------------------------------------------------------------------------
+
+
+def check_in_questions() -> list[RedFlag]:
+    """The red-flag questions asked every morning (catalogue flags with `check_in: true`), in
+    catalogue order, with their patient-facing question and advice."""
+    return list(RedFlag.objects.filter(check_in=True).order_by("id"))
+
+
+def red_flag_advice(slugs: list[str]) -> list[RedFlag]:
+    """The catalogue's flags for `slugs`, most urgent first: what to tell the patient now."""
+    flags = list(RedFlag.objects.filter(slug__in=slugs))
+    return sorted(flags, key=lambda f: -Urgency(f.urgency).rank)
+
+
+def recent_check_ins(patient: Patient, limit: int = 30) -> list[CheckIn]:
+    return list(CheckIn.objects.filter(patient=patient).order_by("-local_date")[:limit])
+
+
+def questionnaire_history(patient: Patient) -> list[QuestionnaireResponse]:
+    return list(
+        QuestionnaireResponse.objects.filter(patient=patient).order_by("-local_date", "-created_at")
+    )
+
+
+def patient_flags(patient: Patient) -> list[Flag]:
+    """Open and acknowledged flags first (most severe, newest), then resolved ones."""
+    flags = list(
+        Flag.objects.filter(patient=patient).select_related("acknowledged_by", "resolved_by")
+    )
+    return sorted(
+        flags,
+        key=lambda f: (f.status == Flag.Status.RESOLVED, -f.severity, -f.created_at.timestamp()),
+    )
+
+
+def session_on(patient: Patient, local_date: date, slot: int) -> SessionLog | None:
+    """The patient's log for one slot on one local date of their active programme, if any."""
+    return (
+        SessionLog.objects.filter(
+            patient=patient,
+            local_date=local_date,
+            slot=slot,
+            programme__status=Programme.Status.ACTIVE,
+        )
+        .prefetch_related("exercises")
+        .first()
+    )
+
+
+def programmes_of(patient: Patient) -> list[Programme]:
+    return list(
+        Programme.objects.filter(patient=patient)
+        .select_related("condition", "protocol", "current_revision")
+        .order_by("-started_on", "-created_at")
+    )
+
+
+def visible_programme(user: Any, programme_id: uuid.UUID | str) -> Programme:
+    """A programme of the therapist's own caseload; Http404 for anyone else."""
+    therapist = getattr(user, "therapist", None)
+    if therapist is None:
+        raise Http404("No such programme.")
+    try:
+        return Programme.objects.select_related(
+            "patient__user", "condition", "protocol", "current_revision", "diagnosis"
+        ).get(pk=programme_id, patient__therapist=therapist)
+    except (Programme.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such programme.") from None

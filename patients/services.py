@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
 from programmes.planner import (
@@ -139,10 +140,26 @@ class Recorded:
 def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
     if all(getattr(existing, name) == value for name, value in fields.items()):
         return Recorded(existing, "already_present")
-    raise DomainError(
+    raise _conflict()
+
+
+def _conflict() -> DomainError:
+    return DomainError(
         "This record was already sent with different content.",
         code="conflict",
         fields={"client_uuid": ["Already used for a different record."]},
+    )
+
+
+def _entry(item_key: uuid.UUID, done: Any) -> tuple[object, ...]:
+    """What a patient reported for one exercise, comparable between a request and a row."""
+    return (
+        item_key,
+        done.sets_done,
+        done.reps_done,
+        done.hold_s_done,
+        done.load,
+        done.pain_during_nrs,
     )
 
 
@@ -176,12 +193,15 @@ def record_check_in(
     stiffness_minutes: int,
     red_flags: list[str],
     logged_at: datetime,
+    now: datetime | None = None,
 ) -> Recorded:
     """Store the morning check-in, once per local day.
 
     Idempotent on `client_uuid`: the same UUID and content again returns the stored row; the
     same UUID with other content is a conflict. A second check-in for the same day updates it.
-    A red-flag answer is evaluated as soon as the transaction commits."""
+    A red-flag answer raises the therapist's flag in the same transaction (so it exists before
+    the patient reads the advice, with or without a worker); the e-mail goes after commit, and
+    the red-flag sweep re-sends it if the broker was down."""
     known = set(catalogue_snapshot().red_flags)
     unknown = sorted(set(red_flags) - known)
     if unknown:
@@ -208,7 +228,7 @@ def record_check_in(
     if (raced := _save_or_replay(check_in, fields, logged_at)) is not None:
         return raced
     if check_in.red_flags:
-        _evaluate_after_commit(patient)
+        evaluate_patient(patient=patient, now=now or timezone.now())
     return Recorded(check_in, outcome)
 
 
@@ -260,6 +280,10 @@ def record_session(
         "skip_reason": skip_reason.strip(),
     }
     if existing is not None:
+        # A replay must match the exercise entries too, or an edit would be lost silently.
+        sent = set() if skipped else {_entry(e.item_key, e) for e in exercises}
+        if sent != {_entry(row.item_key, row) for row in existing.exercises.all()}:
+            raise _conflict()
         return _replay_or_conflict(existing, summary)
 
     items = {
@@ -309,14 +333,6 @@ def record_session(
 
 
 # --- Flags --------------------------------------------------------------------------------
-
-
-def _evaluate_after_commit(patient: Patient) -> None:
-    from .tasks import evaluate_patient_task
-
-    # robust=True: if the broker is down the request still succeeds; the red-flag sweep
-    # (every minute, reading the database) evaluates the patient instead.
-    transaction.on_commit(lambda: evaluate_patient_task.delay(str(patient.pk)), robust=True)
 
 
 @transaction.atomic
@@ -633,3 +649,4 @@ def send_invitation(*, patient: Patient, set_password_url: str) -> None:
         None,
         [user.email],
     )
+

@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Therapist
+    path("caseload/", views.caseload, name="caseload"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<uuid:pk>/", views.patient_detail, name="patient_detail"),
+    path("patients/<uuid:pk>/invite/", views.patient_invite, name="patient_invite"),
+    path("flags/<uuid:pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
+    path("flags/<uuid:pk>/resolve/", views.flag_resolve, name="flag_resolve"),
+    path("flags/<uuid:pk>/accept/", views.flag_accept, name="flag_accept"),
+    # Patient
+    path("today/", views.today, name="today"),
+    path("today/sessions/<int:slot>/", views.log_session, name="log_session"),
+    path("check-in/", views.check_in, name="check_in"),
+    path("check-in/done/", views.check_in_result, name="check_in_result"),
+    path("questionnaires/", views.questionnaires, name="questionnaires"),
+    path("questionnaires/new/", views.questionnaire_new, name="questionnaire_new"),
+    path("progress/", views.progress, name="progress"),
+    path("reminders/", views.preferences, name="preferences"),
+    # Both
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+]

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
+
+from rehab import views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
+    path("programmes/", include("programmes.urls")),
     path("api/v1/", include("rehab.api_urls")),
     path("admin/", admin.site.urls),
 ]

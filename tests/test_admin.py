@@ -43,7 +43,7 @@ OWN_APPS = {"auth", "programmes", "patients", "rehab"}
 @pytest.mark.parametrize(
     "model",
     [m for m in admin.site._registry if m._meta.app_label in OWN_APPS],
-    ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}"
+    ids=lambda m: f"{m._meta.app_label}.{m._meta.model_name}",
 )
 def test_every_admin_page_renders(staff_client: Client, model: Any) -> None:
     assert staff_client.get(_url(model, "changelist")).status_code == 200

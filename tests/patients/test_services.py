@@ -52,6 +52,7 @@ def _check_in(
         stiffness_minutes=10,
         red_flags=flags or [],
         logged_at=NOW,
+        now=NOW,
     )
 
 
@@ -113,18 +114,42 @@ def test_an_unknown_red_flag_is_refused(programme: Any) -> None:
     assert "red_flags" in error.value.fields
 
 
-def test_a_red_flag_check_in_is_evaluated_once_committed(
+def test_a_red_flag_check_in_raises_the_flag_at_once_and_emails_after_commit(
     programme: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
-    assert len(callbacks) == 1  # the evaluation task is enqueued only after commit
+        # In the same transaction: the therapist's flag exists before the patient sees advice.
+        assert Flag.objects.filter(patient=programme.patient, kind=Flag.Kind.RED_FLAG).exists()
+    assert len(callbacks) == 1  # the e-mail task is enqueued only after commit
     with django_capture_on_commit_callbacks() as callbacks:
         _check_in(programme.patient, NOW.date() - timedelta(days=1))
-    assert callbacks == []  # no red flag, no immediate evaluation
+    assert callbacks == []  # no red flag, nothing to send
 
 
 # --- Sessions -----------------------------------------------------------------------------
+
+
+def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: Any) -> None:
+    item = _phase_items(programme)[0]
+    key = uuid.uuid4()
+
+    def send(pain: int) -> Any:
+        return record_session(
+            patient=programme.patient,
+            client_uuid=key,
+            local_date=NOW.date(),
+            slot=1,
+            logged_at=NOW,
+            exercises=[ExerciseDone(item.key, sets_done=3, pain_during_nrs=pain)],
+        )
+
+    assert send(2).outcome == "created"
+    assert send(2).outcome == "already_present"
+    with pytest.raises(DomainError) as error:
+        send(6)
+    assert error.value.code == "conflict"
+    assert ExerciseLog.objects.get().pain_during_nrs == 2
 
 
 def test_a_session_stores_target_beside_actual(programme: Any) -> None:

@@ -1,0 +1,99 @@
+"""Small template helpers for the web pages: roles, doses, the unread-notification count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import template
+
+from patients.selectors import notifications_for
+from programmes.knowledge import DoseSpec
+from programmes.models import Dose
+from programmes.selectors import catalogue_snapshot
+from programmes.text import describe_dose
+from programmes.vocab import Urgency
+
+register = template.Library()
+
+
+@register.filter
+def role(user: Any) -> str:
+    """'therapist', 'patient', 'staff' or '' — what the header shows."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    if hasattr(user, "therapist"):
+        return "therapist"
+    if hasattr(user, "patient"):
+        return "patient"
+    return "staff" if user.is_staff else ""
+
+
+@register.filter
+def dose(row: Dose | DoseSpec) -> str:
+    """A prescribed, planned or catalogue dose in words: '3 × 15, twice a day, every day'."""
+    if isinstance(row, DoseSpec):
+        return describe_dose(row)
+    return describe_dose(DoseSpec(**{k: v for k, v in row.dose_dict().items() if v is not None}))
+
+
+@register.filter
+def condition_name(slug: str) -> str:
+    condition = catalogue_snapshot().conditions.get(slug)
+    return condition.name if condition else slug
+
+
+@register.filter
+def protocol_name(slug: str) -> str:
+    protocol = catalogue_snapshot().protocols.get(slug)
+    return protocol.name if protocol else slug
+
+
+@register.simple_tag
+def unread_notification_count(user: Any) -> int:
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+@register.filter
+def nrs(value: float | None) -> str:
+    """A 0–10 pain value (or a mean) for tables: '3', '2.5' or '–' when missing."""
+    return "–" if value is None else f"{value:g}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} %"
+
+
+@register.filter
+def minutes(value: timedelta) -> int:
+    return round(value.total_seconds() / 60)
+
+
+@register.filter
+def urgency_label(value: str) -> str:
+    """'urgent' → 'Same day' (the catalogue's urgency vocabulary in words)."""
+    try:
+        return str(Urgency(value).label)
+    except ValueError:
+        return value
+
+
+def _amount(sets: int | None, reps: int | None, hold_s: int | None) -> str:
+    each = f"{hold_s} s" if hold_s is not None else (str(reps) if reps is not None else "")
+    if sets is not None and each:
+        return f"{sets} × {each}"
+    return f"{sets} sets" if sets is not None else each
+
+
+@register.filter
+def exercise_done(entry: Any) -> str:
+    """'3 × 10 (of 3 × 15), 5 kg, pain 2/10' — what was done beside what was prescribed."""
+    done = _amount(entry.sets_done, entry.reps_done, entry.hold_s_done) or "done"
+    target = _amount(entry.target_sets, entry.target_reps, entry.target_hold_s)
+    parts = [f"{done} (of {target})" if target else done]
+    if entry.load:
+        parts.append(entry.load)
+    if entry.pain_during_nrs is not None:
+        parts.append(f"pain {entry.pain_during_nrs}/10")
+    return ", ".join(parts)

@@ -1,0 +1,337 @@
+"""Forms for prescribing and adjusting programmes on the web. Shape only: the planner and the
+services decide what is safe (contraindications, referrals, valid doses)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from patients.models import Patient
+from patients.selectors import patients_visible_to
+from patients.templatetags.rehab_web import dose
+from programmes.models import Exercise, Programme, ProgrammePhase
+from programmes.planner import ACTIVITIES, Intake, contraindicated_tags, intake_from_dict
+from programmes.selectors import catalogue_snapshot
+from programmes.services import (
+    AddExercise,
+    Change,
+    ChangeDose,
+    MovePhase,
+    RemoveExercise,
+    SwapExercise,
+)
+from programmes.vocab import Irritability, Onset, Side
+
+from .models import RedFlag
+
+BLANK = [("", "Not recorded")]
+
+
+def _optional_int(label: str, *, minimum: int, maximum: int, help_text: str = "") -> forms.Field:
+    message = f"Enter a whole number from {minimum} to {maximum}."
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=minimum,
+        max_value=maximum,
+        help_text=help_text,
+        error_messages={"min_value": message, "max_value": message, "invalid": message},
+    )
+
+
+class PatientChoiceField(forms.ModelChoiceField):
+    """A patient of the caseload; those already on a programme are marked."""
+
+    active: frozenset[Any] = frozenset()
+
+    def label_from_instance(self, obj: Any) -> str:
+        active = " (has an active programme)" if obj.pk in self.active else ""
+        return f"{obj} — {obj.user.get_username()}{active}"
+
+
+class ProgrammeForm(forms.Form):
+    """The diagnosis and the planner's intake, plus when the programme starts."""
+
+    patient = PatientChoiceField(queryset=Patient.objects.none(), empty_label="Choose a patient")
+    condition = forms.ChoiceField(label="Diagnosis")
+    side = forms.ChoiceField(label="Affected side", choices=Side.choices, widget=forms.RadioSelect)
+    protocol = forms.ChoiceField(
+        required=False, help_text="Leave on the default unless you have a reason to choose."
+    )
+    onset = forms.ChoiceField(required=False, choices=BLANK + list(Onset.choices))
+    onset_date = forms.DateField(
+        required=False,
+        label="Date symptoms began",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    irritability = forms.ChoiceField(required=False, choices=BLANK + list(Irritability.choices))
+    activity = forms.ChoiceField(
+        required=False,
+        choices=BLANK + [(a, a.replace("_", " ").capitalize()) for a in ACTIVITIES],
+    )
+    age = _optional_int("Age (years)", minimum=0, maximum=120)
+    weeks_since_surgery = _optional_int(
+        "Weeks since surgery", minimum=0, maximum=520, help_text="Blank if there was no surgery."
+    )
+    swelling = forms.BooleanField(required=False, label="Swelling")
+    recent_injury = forms.BooleanField(required=False, label="Recent injury")
+    circulation_or_sensation_problems = forms.BooleanField(
+        required=False, label="Problems with circulation or feeling in the feet"
+    )
+    cannot_bear_weight = forms.BooleanField(required=False, label="Cannot bear weight")
+    cleared = forms.BooleanField(
+        required=False,
+        label="Cleared by a clinician for home rehabilitation",
+        help_text="For conditions that need clinician clearance first.",
+    )
+    red_flags = forms.MultipleChoiceField(
+        required=False,
+        label="Red flags present",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Any red flag means the planner refers instead of prescribing.",
+    )
+    started_on = forms.DateField(
+        label="Programme starts on",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        catalogue = catalogue_snapshot()
+        patients = patients_visible_to(user).order_by("user__last_name", "user__first_name")
+        field = self.fields["patient"]
+        assert isinstance(field, PatientChoiceField)
+        field.queryset = patients
+        field.active = frozenset(
+            Programme.objects.filter(
+                patient__in=patients, status=Programme.Status.ACTIVE
+            ).values_list("patient_id", flat=True)
+        )
+        conditions = sorted(catalogue.conditions.values(), key=lambda c: c.name)
+        self.fields["condition"].choices = [("", "Choose a diagnosis")] + [  # type: ignore[attr-defined]
+            (c.slug, c.name) for c in conditions
+        ]
+        self.fields["protocol"].choices = [("", "Default for the diagnosis")] + [  # type: ignore[attr-defined]
+            (p.slug, f"{catalogue.conditions[p.condition].name}: {p.name}")
+            for p in sorted(catalogue.protocols.values(), key=lambda p: (p.condition, p.slug))
+        ]
+        self.fields["red_flags"].choices = [  # type: ignore[attr-defined]
+            (flag.slug, flag.question) for flag in RedFlag.objects.order_by("id")
+        ]
+
+    def fingerprint(self) -> str:
+        """A digest of everything entered, so 'Prescribe' only ever stores what the
+        therapist last saw previewed (an edit after the preview needs a new preview)."""
+        data = {k: v for k, v in self.cleaned_data.items() if k != "notes"}
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def intake(self, *, assessed_on: date) -> Intake:
+        data = self.cleaned_data
+        return Intake(
+            condition=data["condition"],
+            side=data["side"],
+            onset=data["onset"] or None,
+            onset_date=data["onset_date"],
+            assessed_on=assessed_on,
+            irritability=data["irritability"] or None,
+            swelling=data["swelling"],
+            recent_injury=data["recent_injury"],
+            weeks_since_surgery=data["weeks_since_surgery"],
+            age=data["age"],
+            activity=data["activity"] or None,
+            circulation_or_sensation_problems=data["circulation_or_sensation_problems"],
+            able_to_bear_weight=not data["cannot_bear_weight"],
+            red_flags=frozenset(data["red_flags"]),
+            cleared=data["cleared"],
+            protocol=data["protocol"] or None,
+        )
+
+
+# --- Adjusting ------------------------------------------------------------------------------
+
+
+REASON_HELP = "Kept in the revision history with your name and the time."
+
+
+def _reason() -> forms.CharField:
+    return forms.CharField(
+        label="Reason for the change",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=REASON_HELP,
+        error_messages={"required": "Say why the programme is being changed."},
+    )
+
+
+def _override() -> forms.CharField:
+    return forms.CharField(
+        label="Override reason (only for a contraindicated exercise)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed, and shown in the history, if the exercise is contraindicated.",
+    )
+
+
+def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
+    """Every catalogue exercise, those contraindicated for this patient marked as such."""
+    catalogue = catalogue_snapshot()
+    intake = intake_from_dict(programme.diagnosis.intake)
+    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
+    return [
+        (e.slug, f"{e.name}{' — CONTRAINDICATED' if set(e.movement_tags) & banned else ''}")
+        for e in Exercise.objects.order_by("category", "name")
+        if e.category != "ice_heat"
+    ]
+
+
+def item_choices(phases: list[ProgrammePhase]) -> list[tuple[str, str]]:
+    return [
+        (str(item.key), f"Phase {phase.position}: {item.exercise.name} ({dose(item)})")
+        for phase in phases
+        for item in phase.items.all()
+    ]
+
+
+class AdjustForm(forms.Form):
+    action = ""
+    title = ""
+
+    def __init__(
+        self, *args: Any, phases: list[ProgrammePhase], programme: Programme, **kwargs: Any
+    ) -> None:
+        kwargs["prefix"] = self.action
+        super().__init__(*args, **kwargs)
+        self.phases, self.programme = phases, programme
+        if "item" in self.fields:
+            self.fields["item"].choices = item_choices(phases)  # type: ignore[attr-defined]
+        if "exercise" in self.fields:
+            self.fields["exercise"].choices = exercise_choices(programme)  # type: ignore[attr-defined]
+
+    def change(self) -> Change:
+        raise NotImplementedError
+
+
+DOSE_NAMES = ("sets", "reps", "reps_max", "hold_s", "times_per_day", "days_per_week", "load")
+
+
+class DoseFields(forms.Form):
+    sets = _optional_int("Sets", minimum=1, maximum=20)
+    reps = _optional_int("Reps", minimum=1, maximum=100)
+    reps_max = _optional_int("Up to reps", minimum=1, maximum=100)
+    hold_s = _optional_int("Hold (seconds)", minimum=1, maximum=600)
+    times_per_day = _optional_int("Times a day", minimum=1, maximum=6)
+    days_per_week = _optional_int("Days a week", minimum=1, maximum=7)
+    load = forms.CharField(required=False, max_length=200)
+
+    def dose(self) -> dict[str, Any]:
+        """Only what was filled in: a blank field keeps the current value."""
+        return {
+            name: self.cleaned_data[name]
+            for name in DOSE_NAMES
+            if self.cleaned_data.get(name) not in (None, "")
+        }
+
+
+class ChangeDoseForm(AdjustForm, DoseFields):
+    action, title = "dose", "Change a dose"
+    item = forms.ChoiceField(label="Exercise")
+    reason = _reason()
+    field_order = ["item", *DOSE_NAMES, "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not self.dose():
+            raise forms.ValidationError("Fill in at least one part of the dose to change.")
+        return data
+
+    def change(self) -> Change:
+        return ChangeDose(item=uuid.UUID(self.cleaned_data["item"]), dose=self.dose())
+
+
+class AddExerciseForm(AdjustForm, DoseFields):
+    action, title = "add", "Add an exercise"
+    phase = forms.TypedChoiceField(coerce=int)
+    exercise = forms.ChoiceField()
+    override_reason = _override()
+    reason = _reason()
+    field_order = ["phase", "exercise", *DOSE_NAMES, "override_reason", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [  # type: ignore[attr-defined]
+            (p.position, f"Phase {p.position}: {p.name}") for p in self.phases
+        ]
+        for name in DOSE_NAMES:
+            self.fields[name].help_text = "Blank: the catalogue's dose."
+
+    def change(self) -> Change:
+        data = self.cleaned_data
+        return AddExercise(
+            phase=data["phase"],
+            exercise=data["exercise"],
+            dose=self.dose(),
+            override_reason=data["override_reason"],
+        )
+
+
+class RemoveExerciseForm(AdjustForm):
+    action, title = "remove", "Remove an exercise"
+    item = forms.ChoiceField(label="Exercise")
+    reason = _reason()
+
+    def change(self) -> Change:
+        return RemoveExercise(item=uuid.UUID(self.cleaned_data["item"]))
+
+
+class SwapExerciseForm(AdjustForm):
+    action, title = "swap", "Swap an exercise"
+    item = forms.ChoiceField(label="Replace")
+    exercise = forms.ChoiceField(label="With")
+    override_reason = _override()
+    reason = _reason()
+
+    def change(self) -> Change:
+        data = self.cleaned_data
+        return SwapExercise(
+            item=uuid.UUID(data["item"]),
+            exercise=data["exercise"],
+            override_reason=data["override_reason"],
+        )
+
+
+class MovePhaseForm(AdjustForm):
+    action, title = "phase", "Advance or step back a phase"
+    to_phase = forms.TypedChoiceField(label="Move to", coerce=int)
+    reason = _reason()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = self.programme.current_revision
+        now = current.current_phase if current else 1
+        self.fields["to_phase"].choices = [  # type: ignore[attr-defined]
+            (
+                p.position,
+                f"{'Advance to' if p.position > now else 'Step back to'} "
+                f"phase {p.position}: {p.name}",
+            )
+            for p in self.phases
+            if p.position != now
+        ]
+
+    def change(self) -> Change:
+        return MovePhase(to_phase=self.cleaned_data["to_phase"])
+
+
+ADJUST_FORMS: tuple[type[AdjustForm], ...] = (
+    ChangeDoseForm,
+    AddExerciseForm,
+    RemoveExerciseForm,
+    SwapExerciseForm,
+    MovePhaseForm,
+)

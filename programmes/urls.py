@@ -1,0 +1,12 @@
+"""Therapist pages for prescribing and adjusting programmes (mounted at /programmes/)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("new/", views.programme_new, name="programme_new"),
+    path("<uuid:pk>/", views.programme_adjust, name="programme_adjust"),
+]

@@ -1,0 +1,85 @@
+"""Therapist pages for prescribing a programme from an intake and adjusting it afterwards."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from patients import selectors
+from patients.forms import add_domain_error
+from patients.services import preview_plan, start_programme
+from programmes.planner import PlanResult, Referral
+from programmes.services import adjust_programme
+from rehab.exceptions import DomainError
+from rehab.views import therapist_required
+
+from .forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
+
+
+@therapist_required
+def programme_new(request: HttpRequest) -> HttpResponse:
+    """Intake → preview (programme or referral, with reasons) → prescribe, on one page."""
+    today = timezone.localdate()
+    initial = {"patient": request.GET.get("patient"), "started_on": today}
+    form = ProgrammeForm(request.POST or None, user=request.user, initial=initial)
+    result: PlanResult | None = None
+    if request.method == "POST" and form.is_valid():
+        intake = form.intake(assessed_on=today)
+        try:
+            result = preview_plan(intake=intake)
+            seen = request.POST.get("previewed") == form.fingerprint()
+            if "prescribe" in request.POST and not seen:
+                messages.warning(request, "The intake changed after the preview: check it again.")
+            elif "prescribe" in request.POST and not isinstance(result, Referral):
+                programme = start_programme(
+                    patient=form.cleaned_data["patient"],
+                    therapist=request.user.therapist,  # type: ignore[union-attr]
+                    intake=intake,
+                    made_on=today,
+                    started_on=form.cleaned_data["started_on"],
+                    notes=form.cleaned_data["notes"],
+                )
+                messages.success(request, "Programme prescribed. Adjust it here if needed.")
+                return redirect("programme_adjust", pk=programme.pk)
+        except DomainError as error:
+            add_domain_error(form, error)
+    context = {"form": form, "result": result, "nav": "programme_new"}
+    return render(request, "programmes/programme_new.html", context)
+
+
+@therapist_required
+def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The current programme, one form per kind of change, and the revision history."""
+    programme = selectors.visible_programme(request.user, pk)
+    phases = selectors.programme_detail(programme)
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms: list[AdjustForm] = [
+        cls(request.POST if cls.action == action else None, phases=phases, programme=programme)
+        for cls in ADJUST_FORMS
+    ]
+    posted = next((f for f in forms if f.is_bound), None)
+    if posted is not None and posted.is_valid():
+        try:
+            revision = adjust_programme(
+                programme=programme,
+                changed_by=request.user,
+                change=posted.change(),
+                reason=posted.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            add_domain_error(posted, error)
+        else:
+            messages.success(request, f"Saved as revision {revision.number}: {revision.summary}")
+            return redirect("programme_adjust", pk=programme.pk)
+    context = {
+        "programme": programme,
+        "phases": phases,
+        "forms": forms,
+        "posted": posted,
+        "history": selectors.revision_history(programme),
+    }
+    return render(request, "programmes/programme_adjust.html", context)

@@ -1,0 +1,46 @@
+/* Small progressive enhancements; every page works without them.
+ *
+ * 1. A form is sent once: a second submit (double click, impatient tap) is ignored and the
+ *    buttons are disabled after the browser has collected the form data (so the clicked
+ *    button's name/value is still sent). The server is idempotent on the form's client_uuid
+ *    anyway; this only spares the patient a confusing second request.
+ * 2. Elements with data-show-when="<checkbox id>" are shown only while that box is ticked.
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.hasAttribute("data-allow-resubmit")) {
+      return;
+    }
+    if (form.dataset.submitting === "true") {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.submitting = "true";
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+        b.disabled = true;
+      });
+    }, 0);
+  });
+
+  // A page restored from the back/forward cache gets working buttons again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    });
+  });
+
+  function syncToggles() {
+    document.querySelectorAll("[data-show-when]").forEach(function (el) {
+      var box = document.getElementById(el.getAttribute("data-show-when"));
+      if (box) { el.hidden = !box.checked; }
+    });
+  }
+  document.addEventListener("change", syncToggles);
+  document.addEventListener("DOMContentLoaded", syncToggles);
+  document.addEventListener("htmx:afterSwap", syncToggles);
+})();

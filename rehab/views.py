@@ -1,0 +1,54 @@
+"""Project-level pages and the role guards every web page uses.
+
+A wrong role gets a 404, never a 403: a patient poking at a therapist URL learns nothing about
+whether the page (or the row behind it) exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+View = Callable[..., HttpResponse]
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its start page: therapist → caseload, patient → today, staff → admin."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if hasattr(user, "therapist"):
+        return redirect("caseload")
+    if hasattr(user, "patient"):
+        return redirect("today")
+    if user.is_staff:
+        return redirect("admin:index")
+    raise Http404("This account has no role yet; ask the clinic to set it up.")
+
+
+def _role_required(*roles: str) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not any(hasattr(request.user, role) for role in roles):
+                raise Http404("No such page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+therapist_required = _role_required("therapist")
+"""Anonymous → login page; signed in without a therapist profile → 404."""
+
+patient_required = _role_required("patient")
+"""Anonymous → login page; signed in without a patient profile → 404."""
+
+member_required = _role_required("therapist", "patient")
+"""Anonymous → login page; signed in as neither therapist nor patient (e.g. staff) → 404."""

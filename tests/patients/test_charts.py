@@ -1,0 +1,125 @@
+"""Progress charts as SVG geometry: pure, so no database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from patients.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, line_chart, progress_charts
+from patients.selectors import Progress, WeekPoint
+
+PLOT_BOTTOM, PLOT_TOP = HEIGHT - BOTTOM, TOP
+
+
+def _week(
+    n: int, during: float | None, morning: float | None, score: float | None = None
+) -> WeekPoint:
+    return WeekPoint(
+        week=n,
+        starts_on=date(2026, 11, 2) + timedelta(weeks=n - 1),
+        pain_during=during,
+        pain_morning=morning,
+        adherence=80.0 if during is not None else None,
+        score=score,
+    )
+
+
+def test_values_map_onto_the_plot_area_bottom_to_top() -> None:
+    chart = line_chart(
+        slug="t",
+        title="T",
+        summary="S",
+        x_labels=["Week 1", "Week 2", "Week 3"],
+        series=[("A", [0, 5, 10])],
+        y_max=10,
+        y_step=2,
+    )
+    points = chart.lines[0].points
+    assert [p.x for p in points] == [LEFT, (LEFT + WIDTH - RIGHT) / 2, WIDTH - RIGHT]
+    assert [p.y for p in points] == [PLOT_BOTTOM, (PLOT_BOTTOM + PLOT_TOP) / 2, PLOT_TOP]
+    assert [t.label for t in chart.y_ticks] == ["0", "2", "4", "6", "8", "10"]
+
+
+def test_a_missing_week_breaks_the_line_instead_of_joining_across_it() -> None:
+    chart = line_chart(
+        slug="t",
+        title="T",
+        summary="S",
+        x_labels=["W1", "W2", "W3", "W4"],
+        series=[("A", [2, None, 4, 6])],
+        y_max=10,
+        y_step=2,
+    )
+    line = chart.lines[0]
+    assert line.path.count("M") == 2
+    assert line.path.count("L") == 1
+    assert [p.value for p in line.points] == [2, 4, 6]
+    assert chart.rows[1] == ("W2", ("no data",))
+
+
+def test_a_single_week_is_drawn_in_the_middle() -> None:
+    chart = line_chart(
+        slug="t",
+        title="T",
+        summary="S",
+        x_labels=["Week 1"],
+        series=[("A", [3])],
+        y_max=10,
+        y_step=5,
+    )
+    assert chart.lines[0].points[0].x == (LEFT + WIDTH - RIGHT) / 2
+
+
+def test_values_beyond_the_scale_are_clamped_to_the_plot_area() -> None:
+    chart = line_chart(
+        slug="t",
+        title="T",
+        summary="S",
+        x_labels=["a", "b"],
+        series=[("A", [-1, 120])],
+        y_max=100,
+        y_step=20,
+    )
+    assert [p.y for p in chart.lines[0].points] == [PLOT_BOTTOM, PLOT_TOP]
+
+
+def test_series_differ_by_marker_shape_and_dash_not_only_colour() -> None:
+    chart = line_chart(
+        slug="t",
+        title="T",
+        summary="S",
+        x_labels=["a"],
+        series=[("A", [1]), ("B", [2]), ("C", [3])],
+        y_max=10,
+        y_step=5,
+    )
+    assert len({(line.shape, line.dash) for line in chart.lines}) == 3
+    assert chart.lines[1].points[0].marker.startswith("M")
+    assert "h" in chart.lines[1].points[0].marker
+
+
+def test_progress_gives_pain_adherence_and_questionnaire_charts_with_descriptions() -> None:
+    progress = Progress(
+        programme=None,
+        questionnaire="visa_a",
+        weeks=[_week(1, 4, 3, 55), _week(2, 3, None), _week(3, 2, 2, 70)],
+    )
+    pain, adherence, score = progress_charts(progress)
+    assert pain.title == "Pain by week (0–10)"
+    assert [line.label for line in pain.lines] == ["Pain during exercise", "Pain next morning"]
+    assert "Latest: during exercise 2, next morning 2." in pain.description
+    assert adherence.rows[0] == ("Week 1", ("80 %",))
+    assert score.title == "VISA-A score"
+    assert "higher is better" in score.description
+    assert [p.value for p in score.lines[0].points] == [55, 70]
+
+
+def test_no_weeks_no_charts() -> None:
+    assert progress_charts(Progress(programme=None, questionnaire="", weeks=[])) == []
+
+
+@pytest.mark.parametrize(("slug", "top"), [("lefs", "80"), ("faam", "100")])
+def test_the_score_axis_runs_to_the_questionnaires_maximum(slug: str, top: str) -> None:
+    progress = Progress(programme=None, questionnaire=slug, weeks=[_week(1, 1, 1, 50)])
+    assert progress_charts(progress)[-1].y_ticks[-1].label == top
