@@ -43,9 +43,9 @@ from .questionnaires import score
 from .selectors import active_programme, patient_state
 
 
-def _validated(obj: Any, exclude: list[str] | None = None) -> None:
+def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
     try:
-        obj.full_clean(exclude=exclude)
+        obj.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
     except ValidationError as error:
         raise DomainError(
             "Please correct the highlighted fields.", fields=error.message_dict
@@ -173,12 +173,23 @@ def _save_or_replay(
         setattr(obj, name, value)
     if logged_at is not None:
         obj.logged_at = logged_at
-    _validated(obj)
+    # Field checks here; uniqueness is left to the database, because a racing duplicate can
+    # commit between a uniqueness check and the insert, and it must be answered as a replay.
+    _validated(obj, unique=False)
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError:
-        existing = type(obj).objects.get(patient=obj.patient, client_uuid=obj.client_uuid)
+        existing = (
+            type(obj).objects.filter(patient=obj.patient, client_uuid=obj.client_uuid).first()
+        )
+        if existing is None:
+            # Another record (another device, another UUID) took the same slot or day at the
+            # same moment: nothing was stored; the client can send again to update it.
+            raise DomainError(
+                "This was logged from another device at the same moment; please send it again.",
+                code="conflict",
+            ) from None
         return _replay_or_conflict(existing, fields)
     return None
 
@@ -649,4 +660,3 @@ def send_invitation(*, patient: Patient, set_password_url: str) -> None:
         None,
         [user.email],
     )
-

@@ -145,10 +145,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema plus the shared error responses (rehab/api_schema.py).
+    "DEFAULT_SCHEMA_CLASS": "rehab.api_schema.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rehab.api.ApiPagination",
+    "EXCEPTION_HANDLER": "rehab.api.exception_handler",
+    # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).
+    "DEFAULT_METADATA_CLASS": None,
+    # Scoped throttles only (views name their scope): token logins per client address, and
+    # offline-sync batches per user (engineering-reference §4.6).
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Per-device API tokens: stored hashed, expiring, revocable one by one or all at once.
@@ -166,6 +174,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "patients.models.SessionLog.Status",
+        "FlagStatusEnum": "patients.models.Flag.Status",
+        "FlagKindEnum": "patients.models.Flag.Kind",
+        "RevisionKindEnum": "programmes.models.ProgrammeRevision.Kind",
+        "SyncStatusEnum": ["created", "updated", "already_present", "rejected"],
+        "PlanStatusEnum": ["programme", "referral"],
+        "RoleEnum": ["patient", "therapist", "other"],
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

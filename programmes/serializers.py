@@ -1,0 +1,363 @@
+"""HTTP shapes for the catalogue and programmes: `...Input` validates a request body's shape,
+`...Output` renders rows. No rules live here; the services and the planner decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from rehab.api import InputSerializer
+
+from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
+from .planner import ACTIVITIES
+from .vocab import Irritability, Onset, Side
+
+# --- Catalogue ----------------------------------------------------------------------------
+
+
+class DoseOutput(serializers.Serializer):
+    """A dose: units are in the names; null or "" means the source gives no figure."""
+
+    sets = serializers.IntegerField(allow_null=True)
+    reps = serializers.IntegerField(allow_null=True)
+    reps_max = serializers.IntegerField(allow_null=True)
+    hold_s = serializers.IntegerField(allow_null=True)
+    times_per_day = serializers.IntegerField(allow_null=True)
+    days_per_week = serializers.IntegerField(allow_null=True)
+    load = serializers.CharField()
+    tempo = serializers.CharField()
+    rest_s = serializers.IntegerField(allow_null=True)
+    dose_notes = serializers.CharField()
+
+
+class ExerciseOutput(serializers.ModelSerializer):
+    progression = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    regression = serializers.SlugRelatedField(  # type: ignore[var-annotated]
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    movement_tags = serializers.ListField(child=serializers.CharField())
+    instructions = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+    dose = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Exercise
+        fields = [
+            "slug",
+            "name",
+            "category",
+            "movement_tags",
+            "instructions",
+            "cautions",
+            "dose",
+            "sources",
+            "progression",
+            "regression",
+        ]
+
+    def get_dose(self, obj: Exercise) -> DoseOutput:
+        return DoseOutput(obj.dose_dict()).data  # type: ignore[return-value]
+
+
+ExerciseOutput.get_dose.__annotations__["return"] = DoseOutput
+
+
+class ConditionOutput(serializers.ModelSerializer):
+    contraindicated_tags = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Condition
+        fields = [
+            "slug",
+            "name",
+            "summary",
+            "home_status",
+            "contraindicated_tags",
+            "questionnaire",
+            "refer_when",
+            "sources",
+        ]
+
+
+# --- Stored programmes --------------------------------------------------------------------
+
+
+class ItemExerciseOutput(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    movement_tags = serializers.ListField(child=serializers.CharField())
+    instructions = serializers.ListField(child=serializers.CharField())
+    cautions = serializers.CharField()
+
+
+class ProgrammeItemOutput(serializers.Serializer):
+    """A prescribed exercise; `key` stays the same across revisions (use it to log it)."""
+
+    key = serializers.UUIDField()
+    position = serializers.IntegerField()
+    exercise = ItemExerciseOutput()
+    sets = serializers.IntegerField(allow_null=True)
+    reps = serializers.IntegerField(allow_null=True)
+    reps_max = serializers.IntegerField(allow_null=True)
+    hold_s = serializers.IntegerField(allow_null=True)
+    times_per_day = serializers.IntegerField(allow_null=True)
+    days_per_week = serializers.IntegerField(allow_null=True)
+    load = serializers.CharField()
+    tempo = serializers.CharField()
+    rest_s = serializers.IntegerField(allow_null=True)
+    dose_notes = serializers.CharField()
+    override_reason = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class PhaseOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    start_week = serializers.IntegerField()
+    end_week = serializers.IntegerField(allow_null=True)
+    goals = serializers.ListField(child=serializers.CharField())
+    progression_criteria = serializers.ListField(child=serializers.CharField())
+    advice = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+    items = ProgrammeItemOutput(many=True)
+
+
+class IceHeatSlotOutput(serializers.ModelSerializer):
+    times = serializers.ListField(child=serializers.CharField())
+    safety_rules = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = IceHeatSlot
+        fields = [
+            "modality",
+            "max_minutes",
+            "min_gap_hours",
+            "times",
+            "from_day",
+            "to_day",
+            "safety_rules",
+            "sources",
+        ]
+
+
+class RevisionOutput(serializers.ModelSerializer):
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProgrammeRevision
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "reason",
+            "summary",
+            "override_reason",
+            "changed_by",
+            "current_phase",
+            "created_at",
+        ]
+
+    def get_changed_by(self, obj: ProgrammeRevision) -> str:
+        return obj.changed_by.get_full_name() or obj.changed_by.get_username()
+
+
+class ProgrammeOutput(serializers.Serializer):
+    """A programme with its current revision's phases, items and ice/heat schedule."""
+
+    id = serializers.UUIDField(source="programme.id")
+    patient = serializers.UUIDField(source="programme.patient_id")
+    condition = serializers.CharField(source="programme.condition.slug")
+    condition_name = serializers.CharField(source="programme.condition.name")
+    protocol = serializers.CharField(source="programme.protocol.slug")
+    protocol_name = serializers.CharField(source="programme.protocol.name")
+    side = serializers.CharField(source="programme.side")
+    status = serializers.CharField(source="programme.status")
+    started_on = serializers.DateField(source="programme.started_on")
+    revision = serializers.IntegerField(source="programme.current_revision.number")
+    current_phase = serializers.IntegerField(source="programme.current_revision.current_phase")
+    phases = PhaseOutput(many=True)
+    ice_heat = IceHeatSlotOutput(many=True)
+
+
+# --- Prescribing --------------------------------------------------------------------------
+
+
+class IntakeInput(InputSerializer):
+    """What the clinician knows; only `condition` is required (a slug from /conditions/)."""
+
+    condition = serializers.CharField(max_length=64)
+    side = serializers.ChoiceField(Side.choices, required=False, allow_null=True)
+    onset = serializers.ChoiceField(Onset.choices, required=False, allow_null=True)
+    onset_date = serializers.DateField(required=False, allow_null=True)
+    assessed_on = serializers.DateField(required=False, allow_null=True)
+    irritability = serializers.ChoiceField(Irritability.choices, required=False, allow_null=True)
+    swelling = serializers.BooleanField(required=False)
+    recent_injury = serializers.BooleanField(required=False)
+    weeks_since_surgery = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=520
+    )
+    age = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=120)
+    activity = serializers.ChoiceField(list(ACTIVITIES), required=False, allow_null=True)
+    circulation_or_sensation_problems = serializers.BooleanField(required=False)
+    able_to_bear_weight = serializers.BooleanField(required=False)
+    red_flags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=50
+    )
+    cleared = serializers.BooleanField(required=False)
+    protocol = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+
+def intake_data(validated: dict[str, Any]) -> dict[str, Any]:
+    """Validated IntakeInput data in the planner's `intake_from_dict` shape (dates as text)."""
+    data = dict(validated)
+    for name in ("onset_date", "assessed_on"):
+        if data.get(name) is not None:
+            data[name] = data[name].isoformat()
+    return data
+
+
+class PrescribeInput(InputSerializer):
+    intake = IntakeInput()
+    made_on = serializers.DateField(required=False, help_text="Default: today.")
+    started_on = serializers.DateField(required=False, help_text="Default: today.")
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class NoteOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class PlannedItemOutput(serializers.Serializer):
+    exercise = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    movement_tags = serializers.ListField(child=serializers.CharField())
+    sets = serializers.IntegerField(allow_null=True)
+    reps = serializers.IntegerField(allow_null=True)
+    reps_max = serializers.IntegerField(allow_null=True)
+    hold_s = serializers.IntegerField(allow_null=True)
+    times_per_day = serializers.IntegerField(allow_null=True)
+    days_per_week = serializers.IntegerField(allow_null=True)
+    load = serializers.CharField()
+    tempo = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class PlannedPhaseOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+    start_week = serializers.IntegerField()
+    end_week = serializers.IntegerField(allow_null=True)
+    goals = serializers.ListField(child=serializers.CharField())
+    advice = serializers.ListField(child=serializers.CharField())
+    items = PlannedItemOutput(many=True)
+    progression_criteria = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class PlannedIceHeatOutput(serializers.Serializer):
+    modality = serializers.CharField()
+    max_minutes = serializers.IntegerField()
+    min_gap_hours = serializers.IntegerField()
+    times = serializers.ListField(child=serializers.CharField())
+    from_day = serializers.IntegerField()
+    to_day = serializers.IntegerField(allow_null=True)
+    safety_rules = serializers.ListField(child=serializers.CharField())
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class PlannedCheckpointOutput(serializers.Serializer):
+    timeframe = serializers.CharField()
+    after_days = serializers.IntegerField()
+    by_days = serializers.IntegerField(allow_null=True)
+    rule = serializers.CharField()
+    action = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class ReferralOutput(serializers.Serializer):
+    urgency = serializers.CharField()
+    reasons = NoteOutput(many=True)
+
+
+class PlanOutput(serializers.Serializer):
+    """The planner's answer (`planner.as_dict`): a programme, or a referral with reasons."""
+
+    status = serializers.ChoiceField(["programme", "referral"])
+    condition = serializers.CharField()
+    protocol = serializers.CharField(allow_null=True)
+    side = serializers.CharField(allow_null=True)
+    warnings = NoteOutput(many=True)
+    referral = ReferralOutput(allow_null=True)
+    phases = PlannedPhaseOutput(many=True)
+    ice_heat = PlannedIceHeatOutput(many=True)
+    checkpoints = PlannedCheckpointOutput(many=True)
+
+
+# --- Adjusting ----------------------------------------------------------------------------
+
+CHANGES = ["change_dose", "add_exercise", "remove_exercise", "swap_exercise", "move_phase"]
+# The fields each kind of change needs (besides `change` and `reason`).
+CHANGE_REQUIRES = {
+    "change_dose": ("item", "dose"),
+    "add_exercise": ("phase", "exercise"),
+    "remove_exercise": ("item",),
+    "swap_exercise": ("item", "exercise"),
+    "move_phase": ("to_phase",),
+}
+
+
+class DoseInput(InputSerializer):
+    sets = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=20)
+    reps = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=200)
+    reps_max = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=200)
+    hold_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=600)
+    times_per_day = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=6
+    )
+    days_per_week = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=7
+    )
+    load = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    tempo = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    rest_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=600)
+    dose_notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class AdjustmentInput(InputSerializer):
+    """One change, recorded as a new revision with the reason. Which fields are needed
+    depends on `change`: change_dose (item, dose), add_exercise (phase, exercise, dose?),
+    remove_exercise (item), swap_exercise (item, exercise), move_phase (to_phase).
+    Adding or swapping in a contraindicated exercise needs `override_reason`."""
+
+    change = serializers.ChoiceField(CHANGES)
+    reason = serializers.CharField(max_length=2000)
+    item = serializers.UUIDField(required=False, help_text="A programme item's `key`.")
+    dose = DoseInput(required=False)
+    phase = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    exercise = serializers.CharField(required=False, max_length=64, help_text="Exercise slug.")
+    override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
+    to_phase = serializers.IntegerField(required=False, min_value=1, max_value=20)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        missing = [name for name in CHANGE_REQUIRES[attrs["change"]] if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [f"Required for {attrs['change']}."] for name in missing}
+            )
+        return attrs
+
+
+class EndProgrammeOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()

@@ -1,0 +1,347 @@
+"""The therapist's endpoints: caseload, patient detail, prescribing, adjusting, flags; and
+Idempotency-Key on those POSTs."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from patients.models import Flag, Patient
+from programmes.models import Programme, ProgrammeRevision
+from rehab.models import IdempotencyKey
+from tests import factories
+from tests.api.conftest import client_for, current_items
+
+INTAKE = {"condition": "achilles_midportion", "side": "right"}
+
+
+def make_flag(patient: Any, kind: str = Flag.Kind.STEP_BACK, **extra: Any) -> Flag:
+    return Flag.objects.create(
+        patient=patient,
+        rule=f"rule-{uuid.uuid4().hex[:6]}",
+        episode="2026-11-05",
+        kind=kind,
+        severity=extra.pop("severity", Flag.Severity.REVIEW),
+        message="Pain during exercise above 5/10.",
+        **extra,
+    )
+
+
+# --- Caseload and patients ----------------------------------------------------------------
+
+
+def test_the_caseload_lists_my_patients_only(
+    as_therapist: Any, patient: Any, programme: Any, stranger: Any
+) -> None:
+    make_flag(patient, severity=Flag.Severity.URGENT)
+    body = as_therapist.get("/api/v1/caseload/").json()
+    assert [row["patient"]["id"] for row in body["results"]] == [str(patient.pk)]
+    row = body["results"][0]
+    assert row["week"] >= 1
+    assert row["open_flags"][0]["severity"] == 3
+
+
+def test_a_patient_cannot_read_the_caseload(as_patient: Any) -> None:
+    response = as_patient.get("/api/v1/caseload/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_patient_detail_has_trends_sessions_and_flags(
+    as_therapist: Any, patient: Any, programme: Any
+) -> None:
+    make_flag(patient)
+    body = as_therapist.get(f"/api/v1/patients/{patient.pk}/").json()
+    assert body["programme"] == str(programme.pk)
+    assert body["progress"]["weeks"][0]["week"] == 1
+    assert len(body["open_flags"]) == 1
+
+
+def test_a_therapist_adds_a_patient(as_therapist: Any, therapist: Any) -> None:
+    response = as_therapist.post(
+        "/api/v1/caseload/", {"username": "sam.heel", "time_zone": "Europe/Paris"}
+    )
+    assert response.status_code == 201
+    assert Patient.objects.get(user__username="sam.heel").therapist == therapist
+    bad = as_therapist.post("/api/v1/caseload/", {"username": "x", "time_zone": "Nowhere"})
+    assert bad.status_code == 400
+    assert "time_zone" in bad.json()["fields"]
+
+
+# --- Prescribing --------------------------------------------------------------------------
+
+
+def test_preview_returns_the_plan_and_stores_nothing(as_therapist: Any) -> None:
+    response = as_therapist.post("/api/v1/plan-preview/", INTAKE)
+    assert response.status_code == 200
+    assert response.json()["status"] == "programme"
+    assert response.json()["phases"]
+    assert not Programme.objects.exists()
+
+
+def test_preview_explains_a_referral(as_therapist: Any) -> None:
+    body = as_therapist.post(
+        "/api/v1/plan-preview/", INTAKE | {"able_to_bear_weight": False}
+    ).json()
+    assert body["status"] == "referral"
+    assert body["referral"]["reasons"]
+
+
+@pytest.mark.parametrize(
+    ("intake", "field"),
+    [
+        ({"condition": "gout"}, "condition"),
+        ({"condition": "achilles_midportion", "side": "up"}, "side"),
+        ({"condition": "achilles_midportion", "age": -1}, "age"),
+        ({"condition": "achilles_midportion", "red_flags": ["itchy"]}, "red_flags"),
+        ({}, "condition"),
+    ],
+)
+def test_a_bad_intake_is_a_400_naming_the_field(
+    as_therapist: Any, intake: dict, field: str
+) -> None:
+    response = as_therapist.post("/api/v1/plan-preview/", intake)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_a_patient_cannot_preview_plans(as_patient: Any) -> None:
+    assert as_patient.post("/api/v1/plan-preview/", INTAKE).status_code == 403
+
+
+def test_prescribing_creates_the_programme(as_therapist: Any, patient: Any) -> None:
+    response = as_therapist.post(
+        f"/api/v1/patients/{patient.pk}/programmes/",
+        {"intake": INTAKE, "started_on": "2026-11-16"},
+    )
+    assert response.status_code == 201
+    programme = Programme.objects.get(patient=patient)
+    assert response.json()["id"] == str(programme.pk)
+    assert programme.started_on == date(2026, 11, 16)
+    again = as_therapist.post(f"/api/v1/patients/{patient.pk}/programmes/", {"intake": INTAKE})
+    assert again.status_code == 400
+    assert again.json()["code"] == "active_programme_exists"
+
+
+def test_prescribing_refuses_a_referral(as_therapist: Any, patient: Any) -> None:
+    response = as_therapist.post(
+        f"/api/v1/patients/{patient.pk}/programmes/",
+        {"intake": INTAKE | {"red_flags": ["sudden_pop"]}},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "referral"
+    assert not Programme.objects.exists()
+
+
+def test_prescribing_with_a_bad_intake_is_a_400(as_therapist: Any, patient: Any) -> None:
+    response = as_therapist.post(
+        f"/api/v1/patients/{patient.pk}/programmes/", {"intake": {"side": "up"}}
+    )
+    assert response.status_code == 400
+    assert {"intake.condition", "intake.side"} <= set(response.json()["fields"])
+
+
+# --- Adjusting ----------------------------------------------------------------------------
+
+
+def test_changing_a_dose_makes_a_revision_with_the_reason(
+    as_therapist: Any, programme: Any
+) -> None:
+    item = current_items(programme)[0]
+    response = as_therapist.post(
+        f"/api/v1/programmes/{programme.pk}/adjustments/",
+        {"change": "change_dose", "item": str(item.key), "dose": {"sets": 2}, "reason": "Sore."},
+    )
+    assert response.status_code == 201
+    assert response.json()["number"] == 2
+    assert response.json()["reason"] == "Sore."
+    history = as_therapist.get(f"/api/v1/programmes/{programme.pk}/revisions/").json()
+    assert [r["number"] for r in history["results"]] == [2, 1]
+
+
+def test_a_contraindicated_exercise_needs_an_override_reason(
+    as_therapist: Any, programme: Any
+) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/adjustments/"
+    body = {
+        "change": "add_exercise",
+        "phase": 1,
+        "exercise": "pt_joint_mobilisation",
+        "reason": "Trial.",
+    }
+    refused = as_therapist.post(url, body)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "contraindicated"
+    assert "override_reason" in refused.json()["fields"]
+    allowed = as_therapist.post(url, body | {"override_reason": "Supervised in clinic."})
+    assert allowed.status_code == 201
+    assert allowed.json()["override_reason"] == "Supervised in clinic."
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"change": "change_dose", "reason": "x"}, "item"),
+        ({"change": "teleport", "reason": "x"}, "change"),
+        ({"change": "move_phase", "to_phase": 2}, "reason"),
+        ({"change": "move_phase", "to_phase": 99, "reason": "x"}, "to_phase"),
+        ({"change": "remove_exercise", "item": str(uuid.uuid4()), "reason": "x"}, "item"),
+    ],
+)
+def test_a_bad_adjustment_is_a_400(
+    as_therapist: Any, programme: Any, body: dict, field: str
+) -> None:
+    response = as_therapist.post(f"/api/v1/programmes/{programme.pk}/adjustments/", body)
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+
+
+def test_a_patient_reads_their_programme_but_cannot_adjust_it(
+    as_patient: Any, programme: Any
+) -> None:
+    assert as_patient.get(f"/api/v1/programmes/{programme.pk}/").status_code == 200
+    response = as_patient.post(
+        f"/api/v1/programmes/{programme.pk}/adjustments/",
+        {"change": "move_phase", "to_phase": 2, "reason": "I feel great."},
+    )
+    assert response.status_code == 404
+
+
+def test_ending_a_programme(as_therapist: Any, programme: Any) -> None:
+    response = as_therapist.post(f"/api/v1/programmes/{programme.pk}/end/")
+    assert response.json()["status"] == "ended"
+    again = as_therapist.post(f"/api/v1/programmes/{programme.pk}/end/")
+    assert again.status_code == 400
+    assert again.json()["code"] == "programme_ended"
+
+
+# --- Flags --------------------------------------------------------------------------------
+
+
+def test_flags_are_listed_and_filtered(as_therapist: Any, patient: Any, stranger: Any) -> None:
+    make_flag(patient)
+    make_flag(patient, status=Flag.Status.RESOLVED)
+    make_flag(stranger)
+    assert as_therapist.get("/api/v1/flags/").json()["count"] == 2
+    open_only = as_therapist.get("/api/v1/flags/?status=open").json()
+    assert [f["status"] for f in open_only["results"]] == ["open"]
+    assert as_therapist.get("/api/v1/flags/?kind=red_flag").json()["count"] == 0
+    assert as_therapist.get("/api/v1/flags/?status=sleeping").status_code == 400
+    assert as_therapist.get("/api/v1/flags/?created_after=2000-01-01").json()["count"] == 2
+
+
+def test_a_flag_is_acknowledged_then_resolved(as_therapist: Any, patient: Any) -> None:
+    flag = make_flag(patient)
+    assert as_therapist.get(f"/api/v1/flags/{flag.pk}/").json()["status"] == "open"
+    ack = as_therapist.post(f"/api/v1/flags/{flag.pk}/acknowledge/")
+    assert ack.json()["status"] == "acknowledged"
+    assert as_therapist.post(f"/api/v1/flags/{flag.pk}/acknowledge/").status_code == 400
+    no_note = as_therapist.post(f"/api/v1/flags/{flag.pk}/resolve/", {})
+    assert no_note.status_code == 400
+    assert "note" in no_note.json()["fields"]
+    done = as_therapist.post(f"/api/v1/flags/{flag.pk}/resolve/", {"note": "Phoned."})
+    assert done.json()["status"] == "resolved"
+
+
+def test_accepting_progression_advances_the_phase(
+    as_therapist: Any, patient: Any, programme: Any
+) -> None:
+    flag = make_flag(patient, kind=Flag.Kind.READY_TO_PROGRESS, programme=programme)
+    response = as_therapist.post(f"/api/v1/flags/{flag.pk}/accept-progression/")
+    assert response.status_code == 201
+    assert response.json()["current_phase"] == 2
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.RESOLVED
+    other = make_flag(patient)
+    assert as_therapist.post(f"/api/v1/flags/{other.pk}/accept-progression/").status_code == 400
+
+
+def test_a_patient_cannot_see_flags(as_patient: Any, patient: Any) -> None:
+    flag = make_flag(patient)
+    assert as_patient.get("/api/v1/flags/").status_code == 403
+    assert as_patient.get(f"/api/v1/flags/{flag.pk}/").status_code == 404
+
+
+# --- Idempotency-Key ----------------------------------------------------------------------
+
+
+def test_a_retried_post_with_the_same_key_replays_the_first_response(
+    as_therapist: Any, programme: Any
+) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/adjustments/"
+    body = {"change": "move_phase", "to_phase": 2, "reason": "Criteria met."}
+    first = as_therapist.post(url, body, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = as_therapist.post(url, body, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 2
+
+
+def test_the_same_key_with_another_body_is_a_422(as_therapist: Any, programme: Any) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/adjustments/"
+    body = {"change": "move_phase", "to_phase": 2, "reason": "Criteria met."}
+    as_therapist.post(url, body, HTTP_IDEMPOTENCY_KEY="k-2")
+    response = as_therapist.post(url, body | {"reason": "Other."}, HTTP_IDEMPOTENCY_KEY="k-2")
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_reused"
+
+
+def test_a_failed_request_stores_nothing_so_a_corrected_retry_runs(
+    as_therapist: Any, patient: Any
+) -> None:
+    flag = make_flag(patient)
+    url = f"/api/v1/flags/{flag.pk}/resolve/"
+    assert as_therapist.post(url, {"note": ""}, HTTP_IDEMPOTENCY_KEY="k-3").status_code == 400
+    assert not IdempotencyKey.objects.exists()
+    fixed = as_therapist.post(url, {"note": "Done."}, HTTP_IDEMPOTENCY_KEY="k-3")
+    assert fixed.status_code == 200
+    assert IdempotencyKey.objects.get().response_status == 200
+
+
+def test_keys_belong_to_one_user(as_therapist: Any, as_colleague: Any) -> None:
+    assert as_therapist.post("/api/v1/notifications/mark-read/", {}, HTTP_IDEMPOTENCY_KEY="k")
+    response = as_colleague.post("/api/v1/notifications/mark-read/", {}, HTTP_IDEMPOTENCY_KEY="k")
+    assert "Idempotent-Replayed" not in response
+    assert IdempotencyKey.objects.count() == 2
+
+
+def test_an_overlong_key_is_a_400(as_therapist: Any) -> None:
+    response = as_therapist.post(
+        "/api/v1/notifications/mark-read/", {}, HTTP_IDEMPOTENCY_KEY="k" * 256
+    )
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["fields"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_with_one_key_run_once(shared_database: None) -> None:
+    patient = factories.PatientFactory()
+    programme = factories.prescribe(patient)
+    clients = [client_for(patient.therapist.user) for _ in range(10)]
+    url = f"/api/v1/programmes/{programme.pk}/adjustments/"
+    body = {"change": "move_phase", "to_phase": 2, "reason": "Criteria met."}
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def send(client: Any) -> None:
+        try:
+            start.wait()
+            response = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="same")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 10
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 2
