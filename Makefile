@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations format bench clean
+.PHONY: install run test lint check-migrations format bench bench-quick bench-data clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -37,6 +37,20 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks (bench/README.md). Bench data goes to its own databases, never to `test`:
+# SQLite var/bench.sqlite3 by default, or e.g. BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench
+N ?= 1000
+BENCH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/bench.sqlite3
+
+bench-data: install
+	$(PY) -m bench.generate --patients $(N) --database $(BENCH_DATABASE_URL)
+
+bench: install
+	$(PY) -m bench.run $(ARGS)
+
+bench-quick: install
+	$(PY) -m bench.run --quick $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache

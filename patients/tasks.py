@@ -15,6 +15,7 @@ from django.utils import timezone
 from .models import CheckIn, Flag, Patient, Therapist
 from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
 from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag, send_flag_digest
+from .sweep import evaluate_active_programmes
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -77,11 +78,15 @@ def red_flag_sweep() -> None:
 
 @clinical_task(time_limit=3400)
 def monitoring_sweep() -> None:
-    """Hourly: evaluate every patient with an active programme."""
-    now = timezone.now()
-    patients = Patient.objects.filter(programmes__status="active").distinct()
-    for patient in patients.iterator(chunk_size=500):
-        evaluate_patient(patient=patient, now=now)
+    """Hourly: evaluate every active programme, in chunks of a fixed number of queries."""
+    report = evaluate_active_programmes(now=timezone.now())
+    log.info(
+        "monitoring sweep: %d programmes, %d findings, %d flags created, %d updated",
+        report.programmes,
+        report.findings,
+        report.created,
+        report.updated,
+    )
 
 
 @clinical_task(time_limit=60)

@@ -1,0 +1,220 @@
+"""The monitoring sweep against the database floor, in a fresh process per measurement.
+
+    python -m bench.monitoring MODE --database URL --today YYYY-MM-DD [--limit N]
+
+MODE is one of:
+- sweep:   `patients.sweep.evaluate_active_programmes` over every active programme, from no
+           flags (`--fresh`) or with the flags of an earlier run in place (steady state);
+- legacy:  the sweep as it was before (evaluate_patient per patient, ~8 queries each), over
+           the first `--limit` patients, from no flags;
+- floor:   one SQL statement that reads the same rows as the sweep (session logs of the
+           window, the exercise entries of the last week's sessions, check-ins, VISA-A scores,
+           checkpoints) and aggregates them per programme: what the database alone needs, with
+           no rules, no Python objects and no writes;
+- check:   on a sample of `--limit` programmes, the batched sweep's flags equal those of
+           evaluate_patient (both in a transaction that is rolled back), and "today" finds the
+           generated sessions.
+
+Prints one JSON line: seconds, peak RSS of the process (MiB) and the RSS before the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from bench.common import bench_now, emit, peak_rss_mb, setup_django, stopwatch
+
+FLOOR_SQL = """
+WITH entries AS (
+    SELECT e.session_id, MAX(e.pain_during_nrs) AS pain
+    FROM {exercise} e JOIN {session} s ON s.id = e.session_id
+    WHERE s.local_date >= %s
+    GROUP BY e.session_id
+), days AS (
+    SELECT s.programme_id, s.local_date,
+           SUM(CASE WHEN s.status = 'done' THEN 1 ELSE 0 END) AS done,
+           MAX(e.pain) AS pain_during,
+           MAX(s.pain_after_nrs) AS pain_after
+    FROM {session} s
+    JOIN {programme} p ON p.id = s.programme_id AND p.status = 'active'
+    LEFT JOIN entries e ON e.session_id = s.id
+    WHERE s.local_date >= %s
+    GROUP BY s.programme_id, s.local_date
+), sessions AS (
+    SELECT programme_id, COUNT(*) AS days, SUM(done) AS done,
+           MAX(pain_during) AS pain_during, MAX(pain_after) AS pain_after
+    FROM days GROUP BY programme_id
+), mornings AS (
+    SELECT patient_id, COUNT(*) AS n, AVG(morning_pain_nrs) AS pain,
+           AVG(stiffness_minutes) AS stiffness, MAX(local_date) AS last
+    FROM {check_in} WHERE local_date >= %s GROUP BY patient_id
+), scores AS (
+    SELECT patient_id, COUNT(*) AS n, MIN(score) AS low, MAX(score) AS high
+    FROM {response} WHERE questionnaire = 'visa_a' AND local_date >= %s GROUP BY patient_id
+), due AS (
+    SELECT programme_id, COUNT(*) AS n FROM {checkpoint} WHERE due_on <= %s
+    GROUP BY programme_id
+)
+SELECT p.id, s.days, s.done, s.pain_during, s.pain_after, m.n, m.pain, m.stiffness, m.last,
+       q.n, q.low, q.high, d.n
+FROM {programme} p
+LEFT JOIN sessions s ON s.programme_id = p.id
+LEFT JOIN mornings m ON m.patient_id = p.patient_id
+LEFT JOIN scores q ON q.patient_id = p.patient_id
+LEFT JOIN due d ON d.programme_id = p.id
+WHERE p.status = 'active'
+"""
+
+
+def floor(today: date) -> dict[str, Any]:
+    from django.db import connection
+
+    from patients.models import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
+    from patients.selectors import HISTORY_DAYS
+    from patients.sweep import PAIN_DURING_DAYS
+    from programmes.models import Checkpoint, Programme
+
+    sql = FLOOR_SQL.format(
+        session=SessionLog._meta.db_table,
+        exercise=ExerciseLog._meta.db_table,
+        programme=Programme._meta.db_table,
+        check_in=CheckIn._meta.db_table,
+        response=QuestionnaireResponse._meta.db_table,
+        checkpoint=Checkpoint._meta.db_table,
+    )
+    since = today - timedelta(days=HISTORY_DAYS)
+    recent = today - timedelta(days=PAIN_DURING_DAYS - 1)
+    params: list[Any] = [recent, since, since, since, today]
+    if connection.vendor == "sqlite":
+        params = [d.isoformat() for d in params]
+    before = peak_rss_mb()
+    rows = 0
+    with stopwatch() as elapsed, connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(2000):
+            rows += len(batch)
+    return {"seconds": round(elapsed(), 3), "rows": rows, "rss_before_mb": round(before, 1)}
+
+
+def sweep(today: date, *, fresh: bool) -> dict[str, Any]:
+    from patients.models import Flag
+    from patients.sweep import evaluate_active_programmes
+    from programmes.selectors import catalogue_snapshot
+
+    if fresh:
+        Flag.objects.all().delete()
+    catalogue_snapshot()
+    before = peak_rss_mb()
+    with stopwatch() as elapsed:
+        report = evaluate_active_programmes(now=bench_now(today))
+    return {
+        "seconds": round(elapsed(), 3),
+        "rss_before_mb": round(before, 1),
+        "programmes": report.programmes,
+        "findings": report.findings,
+        "created": report.created,
+        "updated": report.updated,
+        "flags": Flag.objects.count(),
+    }
+
+
+def legacy(today: date, *, limit: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patients.models import Flag, Patient
+    from patients.services import evaluate_patient
+    from programmes.selectors import catalogue_snapshot
+
+    Flag.objects.all().delete()
+    catalogue_snapshot()
+    now = bench_now(today)
+    patients = Patient.objects.filter(programmes__status="active").distinct().order_by("pk")
+    before = peak_rss_mb()
+    count = 0
+    with CaptureQueriesContext(connection) as queries, stopwatch() as elapsed:
+        for patient in patients[:limit].iterator(chunk_size=500):
+            evaluate_patient(patient=patient, now=now)
+            count += 1
+    return {
+        "seconds": round(elapsed(), 3),
+        "rss_before_mb": round(before, 1),
+        "patients": count,
+        "queries": len(queries),
+        "queries_per_patient": round(len(queries) / max(count, 1), 1),
+    }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def check(today: date, *, limit: int) -> dict[str, Any]:
+    """The batched sweep equals evaluate_patient on generated data; "today" reads it."""
+    from django.db import transaction
+
+    from patients.models import Flag, Patient
+    from patients.selectors import today_for
+    from patients.services import evaluate_patient
+    from patients.sweep import evaluate_programmes
+    from programmes.models import Programme
+
+    now = bench_now(today)
+    programmes = list(
+        Programme.objects.filter(status="active").order_by("pk").select_related("patient")[:limit]
+    )
+    fields = ("patient_id", "rule", "episode", "kind", "severity", "message", "evidence")
+
+    def flags(run: Any) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
+        try:
+            with transaction.atomic():
+                Flag.objects.all().delete()
+                run()
+                found = sorted((str(row[0]), *row[1:]) for row in Flag.objects.values_list(*fields))
+                raise _Rollback
+        except _Rollback:
+            pass
+        return found
+
+    one_by_one = flags(lambda: [evaluate_patient(patient=p.patient, now=now) for p in programmes])
+    batched = flags(lambda: evaluate_programmes(programme_ids=[p.pk for p in programmes], now=now))
+    days = [today_for(p, now) for p in Patient.objects.filter(programmes__in=programmes[:50])]
+    kinds: dict[str, int] = {}
+    for row in batched:
+        kinds[row[3]] = kinds.get(row[3], 0) + 1
+    return {
+        "programmes": len(programmes),
+        "flags": len(batched),
+        "flags_by_kind": kinds,
+        "equal_to_evaluate_patient": one_by_one == batched,
+        "today_with_sessions": sum(1 for d in days if d.sessions),
+        "today_checked": len(days),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="monitoring sweep benchmark (one mode)")
+    parser.add_argument("mode", choices=["sweep", "legacy", "floor", "check"])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--today", type=date.fromisoformat, required=True)
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--fresh", action="store_true", help="delete all flags first")
+    args = parser.parse_args(argv)
+    setup_django(args.database)
+    if args.mode == "sweep":
+        result = sweep(args.today, fresh=args.fresh)
+    elif args.mode == "legacy":
+        result = legacy(args.today, limit=args.limit)
+    elif args.mode == "floor":
+        result = floor(args.today)
+    else:
+        result = check(args.today, limit=args.limit)
+    emit({"mode": args.mode, **result, "peak_rss_mb": round(peak_rss_mb(), 1)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+"""The monitoring sweep, batched: every active programme evaluated in chunks.
+
+`evaluate_patient` (services.py) reads one patient's state in about eight queries. The hourly
+sweep over a whole clinic uses this module instead: for a chunk of programmes (500 by
+default) it reads the same facts in a fixed number of queries, whatever the chunk size,
+builds each patient's `PatientState` as `patients.selectors.patient_state` does (one
+difference: the pain during exercise, the costly figure to read, is read for the last week
+only — the only window the rules read it in), runs the pure `evaluate`, and stores the findings
+with the same semantics as `evaluate_patient`:
+
+- one flag per (patient, rule, episode); a finding with no stored flag creates one;
+- a stored flag that is still open and whose evidence changed is updated with the new values;
+- an acknowledged or resolved flag is left alone;
+- a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
+
+Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
+the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
+the programme id, and nothing is kept from one chunk to the next.
+
+tests/patients/test_sweep.py proves the flags equal those of `evaluate_patient`.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
+from django.utils import timezone
+
+from programmes.knowledge import Catalogue
+from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
+from programmes.selectors import catalogue_snapshot
+
+from .models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
+from .monitoring import WEEK, DueCheckpoint, Finding, Morning, PatientState, ScoreOn, SessionDay
+from .monitoring import evaluate as evaluate_state
+from .selectors import HISTORY_DAYS, regression_suggestion, sessions_per_week
+
+CHUNK_SIZE = 500
+# How far back the pain during exercise is read: the rules that use it look back one week.
+PAIN_DURING_DAYS = WEEK
+
+# The fields a finding sets on its flag (created, or updated while open).
+FLAG_VALUE_FIELDS = (
+    "programme",
+    "kind",
+    "severity",
+    "message",
+    "evidence",
+    "suggestion",
+    "sources",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep (or one chunk) did: programmes evaluated, findings, flags written."""
+
+    programmes: int = 0
+    findings: int = 0
+    created: int = 0
+    updated: int = 0
+
+    def __add__(self, other: SweepReport) -> SweepReport:
+        return SweepReport(
+            self.programmes + other.programmes,
+            self.findings + other.findings,
+            self.created + other.created,
+            self.updated + other.updated,
+        )
+
+
+def evaluate_active_programmes(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> SweepReport:
+    """Evaluate every active programme, `chunk_size` at a time; idempotent."""
+    report = SweepReport()
+    after: uuid.UUID | None = None
+    while True:
+        rows = Programme.objects.filter(status=Programme.Status.ACTIVE).order_by("pk")
+        if after is not None:
+            rows = rows.filter(pk__gt=after)
+        ids = list(rows.values_list("pk", flat=True)[:chunk_size])
+        if not ids:
+            return report
+        report += evaluate_programmes(programme_ids=ids, now=now)
+        after = ids[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Programme:
+    """The few columns of a programme (and its patient) the monitoring state needs."""
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    time_zone: str
+    started_on: date
+    revision_id: uuid.UUID
+    current_phase: int
+
+
+@transaction.atomic
+def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
+    """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
+    programmes, exercises, current-phase items, session days, check-ins (and apart, their
+    red-flag answers), VISA-A scores, checkpoints, stored flags, then the inserts and updates
+    of flags."""
+    programmes = [
+        _Programme(*row)
+        for row in Programme.objects.filter(
+            pk__in=list(programme_ids),
+            status=Programme.Status.ACTIVE,
+            # A programme is given its revision in the transaction that creates it; one
+            # without is not readable by the rules (patient_state would fail on it).
+            current_revision__isnull=False,
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "patient_id",
+            "patient__time_zone",
+            "started_on",
+            "current_revision_id",
+            "current_revision__current_phase",
+        )
+    ]
+    if not programmes:
+        return SweepReport()
+    if connection.vendor == "postgresql":
+        # PostgreSQL's JIT compiles the chunk's aggregate (its cost estimate is high) in
+        # 0.5–1 s, longer than the query then runs; this transaction does without it.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+    catalogue = catalogue_snapshot()
+    today = {p.id: now.astimezone(zoneinfo.ZoneInfo(p.time_zone)).date() for p in programmes}
+    since = {
+        p.id: max(p.started_on - timedelta(days=WEEK), today[p.id] - timedelta(days=HISTORY_DAYS))
+        for p in programmes
+    }
+    earliest = min(since.values())
+    programme_of_patient = {p.patient_id: p.id for p in programmes}
+
+    per_week, regression = _prescriptions(programmes)
+    days = _session_days(programmes, since, today)
+    mornings, visa_a = _patient_reports(programme_of_patient, since, earliest)
+    checkpoints = _checkpoints(programmes, catalogue)
+
+    findings: list[tuple[_Programme, Finding]] = []
+    for p in programmes:
+        state = PatientState(
+            today=today[p.id],
+            started_on=p.started_on,
+            sessions_per_week=per_week[p.id],
+            days=days.get(p.id, ()),
+            mornings=mornings.get(p.id, ()),
+            visa_a=visa_a.get(p.id, ()),
+            checkpoints=checkpoints.get(p.id, ()),
+            thresholds=catalogue.thresholds,
+            red_flags=catalogue.red_flags,
+            regression=regression[p.id],
+        )
+        findings += [(p, finding) for finding in evaluate_state(state)]
+    created, updated = _store(findings)
+    return SweepReport(
+        programmes=len(programmes), findings=len(findings), created=created, updated=updated
+    )
+
+
+def _prescriptions(
+    programmes: list[_Programme],
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str]]:
+    """Sessions per week and the regression suggestion of each programme's current phase."""
+    exercises = {e.pk: e for e in Exercise.objects.select_related("regression")}
+    phase_of = {p.revision_id: p for p in programmes}
+    items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
+    for revision_id, exercise_id, times_per_day, days_per_week in (
+        ProgrammeItem.objects.filter(
+            phase__revision_id__in=list(phase_of),
+            phase__position=F("phase__revision__current_phase"),
+        )
+        .order_by("phase_id", "position")
+        .values_list("phase__revision_id", "exercise_id", "times_per_day", "days_per_week")
+    ):
+        items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
+
+    # Many programmes share a prescription: compute each distinct one once.
+    memo: dict[tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str]] = {}
+    per_week: dict[uuid.UUID, int] = {}
+    regression: dict[uuid.UUID, str] = {}
+    for p in programmes:
+        key = (p.current_phase, tuple(items.get(p.id, ())))
+        if key not in memo:
+            rows = [
+                ProgrammeItem(exercise=exercises[e], times_per_day=t, days_per_week=d)
+                for e, t, d in key[1]
+            ]
+            memo[key] = (sessions_per_week(rows), _regression(p.current_phase, rows))
+        per_week[p.id], regression[p.id] = memo[key]
+    return per_week, regression
+
+
+def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
+    programme = Programme(current_revision=ProgrammeRevision(current_phase=current_phase))
+    return regression_suggestion(programme, items)
+
+
+def _session_days(
+    programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
+) -> dict[uuid.UUID, tuple[SessionDay, ...]]:
+    """Per programme and local date: sessions done and the highest pain after, and for the
+    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None).
+
+    The pain during exercise is the one figure that needs the exercise entries, looked up per
+    session through their index; the rules that read it (pain above the limit, ready to
+    progress) look back one week, so older sessions are not looked up. Everything else is as
+    patient_state derives it from the logs, aggregated by the database. (A join with the
+    entries instead would make the database read every entry in the table for each chunk.)"""
+    earliest = min(since.values())
+    recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
+    pain_during = (
+        ExerciseLog.objects.filter(session_id=OuterRef("pk"))
+        .order_by()
+        .values("session_id")
+        .annotate(highest=Max("pain_during_nrs"))
+        .values("highest")
+    )
+    # One lookup per row: the programme's window start and its list of days.
+    window: dict[uuid.UUID, tuple[date, list[SessionDay]]] = {
+        p.id: (since[p.id], []) for p in programmes
+    }
+    rows = (
+        SessionLog.objects.filter(
+            programme_id__in=[p.id for p in programmes], local_date__gte=earliest
+        )
+        .values("programme_id", "local_date")
+        .annotate(
+            done=Count("pk", filter=Q(status=SessionLog.Status.DONE)),
+            pain_during=Max(
+                Case(
+                    When(
+                        local_date__gte=recent,
+                        then=Subquery(pain_during, output_field=IntegerField()),
+                    ),
+                    default=None,
+                    output_field=IntegerField(),
+                )
+            ),
+            pain_after=Max("pain_after_nrs"),
+        )
+        .order_by()
+        .values_list("programme_id", "local_date", "done", "pain_during", "pain_after")
+    )
+    for programme_id, day, done, during, after in rows:
+        start, found = window[programme_id]
+        if day >= start:
+            found.append(SessionDay(day, done, during, after))
+    return {key: tuple(sorted(found, key=lambda d: d.date)) for key, (_, found) in window.items()}
+
+
+def _patient_reports(
+    programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
+    since: Mapping[uuid.UUID, date],
+    earliest: date,
+) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
+    """Morning check-ins and VISA-A scores since each programme's window opened."""
+    patients = list(programme_of_patient)
+    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
+    # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
+    # empty list) is not decoded row by row.
+    answers = {
+        (patient_id, day): tuple(flags)
+        for patient_id, day, flags in check_ins.exclude(red_flags=[]).values_list(
+            "patient_id", "local_date", "red_flags"
+        )
+    }
+    # One lookup per row: the window start of the patient's programme and its lists.
+    window: dict[uuid.UUID, tuple[date, list[Morning], list[ScoreOn]]] = {
+        patient_id: (since[programme_id], [], [])
+        for patient_id, programme_id in programme_of_patient.items()
+    }
+    for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
+        "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
+    ):
+        start, mornings, _ = window[patient_id]
+        if day >= start:
+            flags = answers.get((patient_id, day), ()) if answers else ()
+            mornings.append(Morning(day, pain, stiffness, flags))
+    for patient_id, day, value in (
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=patients, questionnaire="visa_a", local_date__gte=earliest
+        )
+        .order_by("patient_id", "local_date", "created_at")
+        .values_list("patient_id", "local_date", "score")
+    ):
+        start, _, scores = window[patient_id]
+        if day >= start:
+            scores.append(ScoreOn(day, value))
+    return (
+        {
+            # One check-in a day: sorting by date alone is the order patient_state reads.
+            programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
+            for key, (_, mornings, _) in window.items()
+        },
+        {programme_of_patient[key]: tuple(scores) for key, (_, _, scores) in window.items()},
+    )
+
+
+def _checkpoints(
+    programmes: list[_Programme], catalogue: Catalogue
+) -> dict[uuid.UUID, tuple[DueCheckpoint, ...]]:
+    due: dict[uuid.UUID, list[DueCheckpoint]] = defaultdict(list)
+    for programme_id, slug, due_on in (
+        Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        .order_by("programme_id", "after_days")
+        .values_list("programme_id", "timeframe__slug", "due_on")
+    ):
+        due[programme_id].append(DueCheckpoint(catalogue.timeframes[slug], due_on))
+    return {key: tuple(value) for key, value in due.items()}
+
+
+FlagKey = tuple[uuid.UUID, str, str]
+
+
+def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
+    """Create, update or leave each finding's flag exactly as evaluate_patient would, in a
+    fixed number of statements; returns (created, updated)."""
+    if not findings:
+        return 0, 0
+    keys = {(p.patient_id, f.rule, f.episode) for p, f in findings}
+    current: dict[FlagKey, Flag] = {
+        (flag.patient_id, flag.rule, flag.episode): flag
+        for flag in Flag.objects.filter(
+            patient_id__in={k[0] for k in keys}, episode__in={k[2] for k in keys}
+        )
+        if (flag.patient_id, flag.rule, flag.episode) in keys
+    }
+    new: dict[FlagKey, Flag] = {}
+    changed: dict[FlagKey, Flag] = {}
+    # In order, as evaluate_patient's get_or_create would meet them: a later finding for the
+    # same key updates the flag an earlier one created.
+    for p, finding in findings:
+        key = (p.patient_id, finding.rule, finding.episode)
+        values = _values(p, finding)
+        flag = current.get(key)
+        if flag is None:
+            flag = Flag(patient_id=p.patient_id, rule=finding.rule, episode=finding.episode)
+            _set(flag, values)
+            current[key] = new[key] = flag
+        elif flag.status == Flag.Status.OPEN and flag.evidence != values["evidence"]:
+            _set(flag, values)
+            if key not in new:
+                changed[key] = flag
+    # A flag another process created since we read (an evaluate_patient_task for a fresh
+    # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count.
+    Flag.objects.bulk_create(new.values(), ignore_conflicts=True)
+    inserted = set(
+        Flag.objects.filter(pk__in=[f.pk for f in new.values()]).values_list("pk", flat=True)
+        if new
+        else ()
+    )
+    if changed:
+        stamp = timezone.now()  # what auto_now would write; bulk_update does not apply it
+        for flag in changed.values():
+            flag.updated_at = stamp
+        Flag.objects.bulk_update(changed.values(), [*FLAG_VALUE_FIELDS, "updated_at"])
+    for flag in new.values():
+        if flag.pk in inserted and flag.severity == Flag.Severity.URGENT:
+            flag_id = str(flag.pk)
+            transaction.on_commit(lambda f=flag_id: _notify(f), robust=True)  # type: ignore[misc]
+    return len(inserted), len(changed)
+
+
+def _values(p: _Programme, finding: Finding) -> dict[str, Any]:
+    return {
+        "programme_id": p.id,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "message": finding.message,
+        "evidence": dict(finding.evidence),
+        "suggestion": finding.suggestion,
+        "sources": list(finding.sources),
+    }
+
+
+def _set(flag: Flag, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(flag, name, value)
+
+
+def _notify(flag_id: str) -> None:
+    from .tasks import notify_flag_task
+
+    notify_flag_task.delay(flag_id)

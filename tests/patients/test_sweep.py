@@ -1,0 +1,335 @@
+"""The batched monitoring sweep stores exactly the flags evaluate_patient would, in a fixed
+number of queries per chunk."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from patients.models import Flag, Patient
+from patients.questionnaires import QUESTIONNAIRES
+from patients.selectors import current_phase_items, local_today
+from patients.services import (
+    ExerciseDone,
+    acknowledge_flag,
+    end_programme,
+    evaluate_patient,
+    record_check_in,
+    record_questionnaire,
+    record_session,
+    resolve_flag,
+)
+from patients.sweep import evaluate_active_programmes, evaluate_programmes
+from programmes.planner import Intake
+from programmes.selectors import catalogue_snapshot
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# 20:00 UTC: already tomorrow in Sydney and Auckland, still today in New York.
+NOW = datetime(2026, 11, 20, 20, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Course:
+    """How one patient gets on: who they are, and what they log (seeded, so repeatable)."""
+
+    condition: str
+    time_zone: str
+    days: int  # since the programme started
+    adherence: float  # chance each session is done
+    pain: int  # typical pain, 0–10
+    rising: int = 0  # morning pain added per week
+    visa_a: bool = False
+    steady: bool = False  # the same morning pain every day
+
+
+COURSES = [
+    Course("achilles_midportion", "Europe/London", 20, 0.95, 1, steady=True),  # ready to progress
+    Course("achilles_insertional", "America/New_York", 16, 0.25, 3),  # not doing it
+    Course("plantar_fasciitis", "Australia/Sydney", 12, 0.8, 6),  # pain above the limit
+    Course("ankle_sprain", "Pacific/Auckland", 25, 0.7, 2, rising=2),  # rising week on week
+    Course("peroneal_tendinopathy", "Europe/Berlin", 9, 0.6, 4),
+    Course("posterior_ankle_impingement", "Asia/Kolkata", 30, 0.9, 3),
+    Course("achilles_midportion", "Europe/Dublin", 95, 0.75, 4, visa_a=True),  # not improving
+    Course("calf_strain", "America/Los_Angeles", 3, 0.5, 2),
+]
+
+
+def _answers(questionnaire: str, level: float) -> dict[str, object]:
+    """Valid answers at `level` (0 worst – 1 best) for every item of the questionnaire."""
+    answers: dict[str, object] = {}
+    for item in QUESTIONNAIRES[questionnaire].items:
+        if item.choices:
+            values = sorted(choice.value for choice in item.choices)
+            answers[item.key] = values[round(level * (len(values) - 1))]
+        else:
+            assert item.minimum is not None
+            assert item.maximum is not None
+            answers[item.key] = item.minimum + round(level * (item.maximum - item.minimum))
+    return answers
+
+
+def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
+    today = local_today(patient, NOW)
+    started = today - timedelta(days=course.days)
+    programme = factories.prescribe(
+        patient, Intake(condition=course.condition, side="left", cleared=True), started
+    )
+    items = current_phase_items(programme)
+    per_day = max(item.times_per_day or 1 for item in items)
+    for offset in range(course.days + 1):
+        day = started + timedelta(days=offset)
+        for slot in range(1, per_day + 1):
+            draw = rng.random()
+            if draw < course.adherence:
+                record_session(
+                    patient=patient,
+                    client_uuid=uuid.uuid4(),
+                    local_date=day,
+                    slot=slot,
+                    logged_at=NOW,
+                    exercises=[
+                        ExerciseDone(
+                            item.key,
+                            sets_done=item.sets,
+                            reps_done=item.reps,
+                            pain_during_nrs=_nrs(course.pain + rng.randint(-1, 1)),
+                        )
+                        for item in items
+                    ],
+                    pain_after_nrs=_nrs(course.pain + rng.randint(-1, 1)),
+                )
+            elif draw < course.adherence + 0.1:
+                record_session(
+                    patient=patient,
+                    client_uuid=uuid.uuid4(),
+                    local_date=day,
+                    slot=slot,
+                    logged_at=NOW,
+                    exercises=[],
+                    skipped=True,
+                    skip_reason="Too busy.",
+                )
+        if rng.random() < 0.85:
+            record_check_in(
+                patient=patient,
+                client_uuid=uuid.uuid4(),
+                local_date=day,
+                morning_pain_nrs=_nrs(
+                    course.pain
+                    + course.rising * offset // 7
+                    + (0 if course.steady else rng.randint(0, 1))
+                ),
+                stiffness_minutes=10 + course.rising * offset,
+                red_flags=[],
+                logged_at=NOW,
+            )
+        if course.visa_a and offset % 7 == 0:
+            record_questionnaire(
+                patient=patient,
+                client_uuid=uuid.uuid4(),
+                questionnaire="visa_a",
+                local_date=day,
+                answers=_answers("visa_a", 0.5 + rng.random() / 20),
+                logged_at=NOW,
+            )
+    return programme
+
+
+def _nrs(value: int) -> int:
+    return max(0, min(10, value))
+
+
+@pytest.fixture
+def clinic(therapist: Any) -> list[Patient]:
+    """Patients on different conditions, time zones and courses; one reports a red flag
+    today, one has ended their programme, one has none."""
+    rng = random.Random(6)
+    patients = []
+    for course in COURSES:
+        patient = factories.PatientFactory(therapist=therapist, time_zone=course.time_zone)
+        _follow(course, patient, rng)
+        patients.append(patient)
+    red = factories.PatientFactory(therapist=therapist)
+    factories.prescribe(red, started_on=NOW.date() - timedelta(days=5))
+    record_check_in(
+        patient=red,
+        client_uuid=uuid.uuid4(),
+        local_date=NOW.date(),
+        morning_pain_nrs=8,
+        stiffness_minutes=30,
+        red_flags=["sudden_pop", "numbness_tingling"],
+        logged_at=NOW,
+    )
+    ended = factories.PatientFactory(therapist=therapist)
+    programme = _follow(Course("achilles_midportion", "Europe/London", 10, 0.2, 7), ended, rng)
+    end_programme(programme=programme, by=therapist.user)
+    factories.PatientFactory(therapist=therapist)  # diagnosed, nothing prescribed
+    # record_check_in evaluates a red-flag answer at once (at the real clock): start each
+    # test from no flags, so what is compared is the sweeps' work alone.
+    Flag.objects.all().delete()
+    return [*patients, red, ended]
+
+
+FIELDS = (
+    "patient_id",
+    "programme_id",
+    "rule",
+    "episode",
+    "kind",
+    "severity",
+    "status",
+    "message",
+    "evidence",
+    "suggestion",
+    "sources",
+)
+
+
+def _flags() -> list[tuple[object, ...]]:
+    return sorted(
+        (tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row))
+        for row in Flag.objects.values_list(*FIELDS)
+    )
+
+
+def test_the_batched_sweep_raises_the_same_flags_as_each_patient_evaluated(
+    clinic: list[Patient], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as one_by_one:
+        for patient in clinic:
+            evaluate_patient(patient=patient, now=NOW)
+    expected = _flags()
+    Flag.objects.all().delete()
+
+    with django_capture_on_commit_callbacks() as batched:
+        report = evaluate_active_programmes(now=NOW, chunk_size=3)  # chunks cut across patients
+
+    assert _flags() == expected
+    assert report.programmes == len(clinic) - 1  # the ended programme is not evaluated
+    assert report.created == len(expected)
+    # Every kind of finding is covered, so the comparison means something.
+    assert {row[FIELDS.index("kind")] for row in expected} == {
+        "red_flag",
+        "step_back",
+        "not_adhering",
+        "ready_to_progress",
+        "not_improving",
+    }
+    urgent = Flag.objects.filter(severity=Flag.Severity.URGENT).count()
+    assert urgent == 2
+    assert len(batched) == len(one_by_one) == urgent  # each new urgent flag is notified once
+
+
+def test_a_second_sweep_creates_and_notifies_nothing(
+    clinic: list[Patient], django_capture_on_commit_callbacks: Any
+) -> None:
+    first = evaluate_active_programmes(now=NOW)
+    stored = _flags()
+    with django_capture_on_commit_callbacks() as callbacks:
+        second = evaluate_active_programmes(now=NOW)
+    assert first.created == len(stored) > 0
+    assert (second.created, second.updated) == (0, 0)
+    assert second.findings == first.findings
+    assert _flags() == stored
+    assert callbacks == []
+
+
+def _pain_log(patient: Patient, day: date, slot: int, pain: int) -> None:
+    programme = patient.programmes.get(status="active")
+    item = current_phase_items(programme)[0]
+    record_session(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        slot=slot,
+        logged_at=NOW,
+        exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
+    )
+
+
+def test_new_evidence_updates_an_open_flag_as_evaluate_patient_does(patient: Patient) -> None:
+    factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
+    today = NOW.date()
+    _pain_log(patient, today, 1, 6)
+    evaluate_active_programmes(now=NOW)
+    _pain_log(patient, today, 2, 8)
+    report = evaluate_active_programmes(now=NOW)
+    flag = Flag.objects.get(rule="pain_during_above_max")
+    assert report.updated == 1
+    assert flag.evidence["days"] == {today.isoformat(): 8}
+    assert "8/10" in flag.message
+
+
+def test_acknowledged_and_resolved_flags_are_left_alone(patient: Patient) -> None:
+    factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
+    today = NOW.date()
+    _pain_log(patient, today, 1, 6)
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=today,
+        morning_pain_nrs=3,
+        stiffness_minutes=5,
+        red_flags=["sudden_pop"],
+        logged_at=NOW,
+    )
+    Flag.objects.all().delete()  # raised at once on the real clock; the sweep raises them now
+    evaluate_active_programmes(now=NOW)
+    by = patient.therapist.user
+    pain = acknowledge_flag(flag=Flag.objects.get(rule="pain_during_above_max"), by=by, now=NOW)
+    red = resolve_flag(
+        flag=Flag.objects.get(rule="red_flag:sudden_pop"), by=by, note="Seen.", now=NOW
+    )
+    _pain_log(patient, today, 2, 9)  # new evidence for the acknowledged episode
+
+    report = evaluate_active_programmes(now=NOW)
+
+    assert (report.created, report.updated) == (0, 0)
+    pain_now, red_now = Flag.objects.get(pk=pain.pk), Flag.objects.get(pk=red.pk)
+    assert (pain_now.status, pain_now.evidence) == ("acknowledged", pain.evidence)
+    assert red_now.status == "resolved"
+    assert Flag.objects.count() == 2
+
+
+# Reads: programmes, exercises, items, session days, check-ins, red-flag answers, VISA-A,
+# checkpoints, stored flags, inserted flags (10); a savepoint pair (2); the flag insert, which
+# SQLite splits into batches of 45 rows (Django's 999-parameter cap): up to 4 for 50 patients;
+# and one update statement. The same bound must hold for 1 and for 50 patients.
+QUERY_BOUND = 17
+
+
+@pytest.mark.parametrize("patients", [1, 50])
+def test_a_chunk_is_evaluated_in_a_fixed_number_of_queries(
+    therapist: Any, patients: int, django_assert_max_num_queries: Any
+) -> None:
+    today = NOW.date()
+    ids = []
+    for n in range(patients):
+        patient = factories.PatientFactory(therapist=therapist)
+        programme = factories.prescribe(patient, started_on=today - timedelta(days=10 + n % 5))
+        _pain_log(patient, today, 1, 7)
+        record_check_in(
+            patient=patient,
+            client_uuid=uuid.uuid4(),
+            local_date=today,
+            morning_pain_nrs=4,
+            stiffness_minutes=15,
+            red_flags=["numbness_tingling"] if n % 2 else [],
+            logged_at=NOW,
+        )
+        ids.append(programme.pk)
+    Flag.objects.all().delete()  # those the red-flag check-ins raised at once
+    catalogue_snapshot()  # built once per process, not per sweep
+
+    with django_assert_max_num_queries(QUERY_BOUND):
+        report = evaluate_programmes(programme_ids=ids, now=NOW)
+
+    assert report.programmes == patients
+    assert report.created >= 2 * patients  # pain above the limit and not doing it, at least
