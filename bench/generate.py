@@ -629,6 +629,9 @@ def generate(*, patients: int, today: date, seed: int) -> dict[str, Any]:
         "analyze_seconds": round(analyze_time(), 2),
         "rows_per_second": round(inserted / elapsed()) if elapsed() else None,
         "distinct_intakes_planned": len(clinic.plans),
+        "patients_in_database": get_user_model()
+        .objects.filter(username__startswith="bench-p")
+        .count(),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "totals": {
             "session_logs": SessionLog.objects.count(),

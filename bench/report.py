@@ -63,6 +63,9 @@ def monitoring(mode: str) -> list[str]:
         if not isinstance(runs, list):
             continue
         for run in runs:
+            if "sweep_fresh" not in run:
+                lines.append(f"| {name} | {_f(run['patients'])} | {run.get('result', '–')} |||||")
+                continue
             floor, fresh, steady = run.get("floor", {}), run["sweep_fresh"], run["sweep_steady"]
             lines.append(
                 f"| {name} | {_f(run['patients'])} | {_f(floor.get('seconds'), 2)} | "
