@@ -138,14 +138,14 @@ def _forbidden() -> JsonResponse:
 
 @require_http_methods(["GET"])
 def today(request: HttpRequest) -> HttpResponse:
-    from patients.api_selectors import today_for_api
+    from patients.selectors import today_for
 
     user = _user(request)
     patient = getattr(user, "patient", None) if user else None
     if patient is None:
         return _forbidden()
     zone = patient.zone
-    day = today_for_api(patient, timezone.now())
+    day = today_for(patient, timezone.now())
     check_in = day.check_in
     return JsonResponse(
         {

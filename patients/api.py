@@ -192,7 +192,7 @@ class TodayApi(PatientApi):
         ],
     )
     def get(self, request: Request) -> Response:
-        today = api_selectors.today_for_api(self.patient, timezone.now())
+        today = selectors.today_for(self.patient, timezone.now())
         return Response(TodayOutput(today, context=self.get_serializer_context()).data)
 
 

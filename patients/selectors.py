@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from programmes.models import (
@@ -167,12 +167,25 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
+def get_or_404(queryset: QuerySet[Any], pk: uuid.UUID | str) -> Any:
+    """The row with `pk` in `queryset` (already narrowed to what the caller may see), else
+    Http404 — also for a malformed id, so a bad id and someone else's id look the same."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValidationError, ValueError):
+        raise Http404("Not found.") from None
+
+
 def visible_patient(user: Any, patient_id: uuid.UUID | str) -> Patient:
     """The patient if `user` may see them; Http404 otherwise (and for a malformed id)."""
-    try:
-        return patients_visible_to(user).select_related("therapist__user").get(pk=patient_id)
-    except (Patient.DoesNotExist, ValidationError, ValueError):
-        raise Http404("No such patient.") from None
+    return get_or_404(patients_visible_to(user).select_related("therapist__user"), patient_id)
+
+
+def programmes_visible_to(user: Any) -> QuerySet[Programme]:
+    """A patient's own programmes; a therapist's caseload's programmes."""
+    return Programme.objects.filter(patient__in=patients_visible_to(user)).select_related(
+        "condition", "protocol", "current_revision", "patient__user"
+    )
 
 
 def flags_visible_to(user: Any) -> QuerySet[Flag]:
@@ -184,16 +197,10 @@ def flags_visible_to(user: Any) -> QuerySet[Flag]:
 def visible_flag(user: Any, flag_id: uuid.UUID | str) -> Flag:
     """Only the patient's therapist acts on flags; anyone else gets Http404."""
     therapist = getattr(user, "therapist", None)
-    if therapist is None:
-        raise Http404("No such flag.")
-    try:
-        return (
-            Flag.objects.select_related("patient__user", "patient__therapist")
-            .filter(patient__therapist=therapist)
-            .get(pk=flag_id)
-        )
-    except (Flag.DoesNotExist, ValidationError, ValueError):
-        raise Http404("No such flag.") from None
+    flags = Flag.objects.select_related("patient__user", "patient__therapist")
+    return get_or_404(
+        flags.filter(patient__therapist=therapist) if therapist else flags.none(), flag_id
+    )
 
 
 def notifications_for(user: Any) -> QuerySet[Notification]:
@@ -272,7 +279,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
         log.slot: log
         for log in SessionLog.objects.filter(
             programme=programme, local_date=today
-        ).prefetch_related("exercises")
+        ).prefetch_related("exercises__exercise")
     }
     times = list(patient.session_times)
     sessions = [
@@ -340,9 +347,9 @@ def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
     revisions = [p.current_revision_id for p in programmes.values()]
     phases: dict[tuple[object, int], ProgrammePhase] = {
         (phase.revision_id, phase.position): phase
-        for phase in ProgrammePhase.objects.filter(revision_id__in=revisions).prefetch_related(
-            "items"
-        )
+        for phase in ProgrammePhase.objects.filter(
+            revision_id__in=revisions, position=F("revision__current_phase")
+        ).prefetch_related("items")
     }
     earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
         days=WEEK
@@ -592,13 +599,8 @@ def programmes_of(patient: Patient) -> list[Programme]:
 
 
 def visible_programme(user: Any, programme_id: uuid.UUID | str) -> Programme:
-    """A programme of the therapist's own caseload; Http404 for anyone else."""
-    therapist = getattr(user, "therapist", None)
-    if therapist is None:
+    """A programme of the therapist's own caseload; Http404 for anyone else (patients too:
+    adjusting is the therapist's page)."""
+    if getattr(user, "therapist", None) is None:
         raise Http404("No such programme.")
-    try:
-        return Programme.objects.select_related(
-            "patient__user", "condition", "protocol", "current_revision", "diagnosis"
-        ).get(pk=programme_id, patient__therapist=therapist)
-    except (Programme.DoesNotExist, ValidationError, ValueError):
-        raise Http404("No such programme.") from None
+    return get_or_404(programmes_visible_to(user).select_related("diagnosis"), programme_id)
