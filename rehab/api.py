@@ -172,7 +172,7 @@ class InputSerializer(serializers.Serializer):
 
 class ApiPagination(PageNumberPagination):
     """`?page=2&page_size=100`: 50 a page by default, at most 200 (a larger page_size is
-    capped). A page_size that is not a whole number from 1 is a 400, not ignored."""
+    capped). A page or page_size that is not a whole number from 1 is a 400, not ignored."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -183,6 +183,13 @@ class ApiPagination(PageNumberPagination):
         if raw is not None and not (raw.isdigit() and int(raw) >= 1):
             raise exceptions.ValidationError({"page_size": ["Use a whole number from 1."]})
         return super().get_page_size(request)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        # DRF reads an empty or malformed ?page= as page 1; the schema says a whole number.
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) >= 1):
+            raise exceptions.ValidationError({"page": ["Use a whole number from 1."]})
+        return super().paginate_queryset(queryset, request, view)
 
 
 @csrf_exempt  # answers every method with a 404; the CSRF check would answer a POST with 403

@@ -205,6 +205,13 @@ def test_a_page_beyond_the_end_is_a_404_and_page_size_is_capped(
     assert as_patient.get("/api/v1/sessions/?page_size=100000").status_code == 200
 
 
+@pytest.mark.parametrize("page", ["", "0", "two", "-1"])
+def test_a_page_that_is_not_a_whole_number_is_a_400(as_patient: Any, page: str) -> None:
+    response = as_patient.get(f"/api/v1/sessions/?page={page}")
+    assert response.status_code == 400
+    assert "page" in response.json()["fields"]
+
+
 def test_put_replaces_a_logs_contents_and_keeps_its_slot(
     as_patient: Any, patient: Any, programme: Any
 ) -> None:
