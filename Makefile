@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations format bench bench-quick bench-data clean
+.PHONY: install run test lint check-migrations format bench bench-quick bench-data bench-soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -51,6 +51,10 @@ bench: install
 
 bench-quick: install
 	$(PY) -m bench.run --quick $(ARGS)
+
+# 64 clients for 2 minutes against gunicorn + PostgreSQL (database bench_soak): zero errors?
+bench-soak: install
+	$(PY) -m bench.run --only soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache

@@ -236,6 +236,9 @@ def start_gunicorn(database: str, port: int, log: Path) -> subprocess.Popen[byte
         [
             str(Path(sys.executable).with_name("gunicorn")),
             "rehab.wsgi:application",
+            # Not the repository's gunicorn.conf.py (production): every option is given here.
+            "--config",
+            str(ROOT / "bench" / "gunicorn_conf.py"),
             "--bind",
             f"{HOST}:{port}",
             "--workers",

@@ -2,12 +2,14 @@
 
     python -m bench.run            # full: sweep at 1k/10k/100k, API at 10k patients
     python -m bench.run --quick    # the same steps, small and short (under 5 minutes)
+    python -m bench.run --only soak   # 64 clients for 2 minutes, zero errors (bench/soak.py)
 
 Each measurement runs in a child process (so peak memory is its own) with a time limit.
 PostgreSQL (`--postgres`, database `bench`, recreated unless --keep-data) carries the sweep,
 the reminder dispatch and the API; SQLite (`--sqlite`, var/bench.sqlite3) the data-generation
-and sweep figures for the laptop default. A part whose server is not there is reported as
-skipped with the reason, never silently left out.
+and sweep figures for the laptop default. The soak has a database of its own (`bench_soak`)
+and runs in the full run, or alone with `--only soak` (which then touches nothing else). A part
+whose server is not there is reported as skipped with the reason, never silently left out.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ MODES: dict[str, dict[str, Any]] = {
         "api_seconds": 1,
         "api_warmup": 0.3,
         "api_levels": "1,8,32,64",
+        "soak_patients": 1000,  # the quick run soaks only when asked: --only soak
+        "soak_clients": 64,
+        "soak_seconds": 15,
     },
     "full": {
         "sizes": [1000, 10000, 100000],
@@ -59,6 +64,9 @@ MODES: dict[str, dict[str, Any]] = {
         "api_seconds": 10,
         "api_warmup": 2,
         "api_levels": "1,8,32,64",
+        "soak_patients": 2000,
+        "soak_clients": 64,
+        "soak_seconds": 120,
     },
 }
 
@@ -163,6 +171,23 @@ def monitoring(
     return out
 
 
+def soak(runner: Runner, database: str, cfg: dict[str, Any], *, keep_data: bool) -> Any:
+    """Many clients for minutes on the soak's own database (bench/soak.py): zero errors?"""
+    args = ["--database", database, "--patients", str(cfg["soak_patients"])]
+    args += ["--clients", str(cfg["soak_clients"]), "--seconds", str(cfg["soak_seconds"])]
+    result = runner.step(
+        f"soak: {cfg['soak_clients']} clients for {cfg['soak_seconds']} s",
+        lambda: runner.child(
+            "bench.soak",
+            *args,
+            *(["--keep-data"] if keep_data else []),
+            timeout=1800 + cfg["soak_seconds"],
+        ),
+    )
+    runner.save("soak", result)
+    return result
+
+
 def generate(runner: Runner, database: str, size: int) -> Any:
     return runner.step(
         f"generate {size} patients ({urlparse(database).scheme})",
@@ -184,9 +209,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--postgres", help=f"default {DEFAULT_POSTGRES} (quick: …/bench_quick)")
     parser.add_argument("--sqlite", help=f"default {DEFAULT_SQLITE} (quick: bench-quick…)")
     parser.add_argument("--redis", default=DEFAULT_REDIS)
+    parser.add_argument("--soak-database", help=f"default {DEFAULT_POSTGRES}_soak (quick: …_quick)")
     parser.add_argument("--keep-data", action="store_true", help="extend existing bench data")
     parser.add_argument(
-        "--only", default="", help="comma-separated: generate,sweep,sqlite,planner,reminders,api"
+        "--only",
+        default="",
+        help="comma-separated: generate,sweep,sqlite,planner,reminders,api,soak",
     )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
@@ -194,8 +222,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.postgres = DEFAULT_POSTGRES + ("_quick" if args.quick else "")
     if not args.sqlite:
         args.sqlite = DEFAULT_SQLITE_QUICK if args.quick else DEFAULT_SQLITE
+    if not args.soak_database:
+        args.soak_database = DEFAULT_POSTGRES + "_soak" + ("_quick" if args.quick else "")
     cfg = MODES[mode]
     only = set(filter(None, args.only.split(",")))
+    if only == {"soak"}:  # the soak alone: the other parts' databases and results are left be
+        soak(Runner(mode, default_today()), args.soak_database, cfg, keep_data=args.keep_data)
+        return
 
     def wanted(part: str) -> bool:
         return not only or part in only
@@ -282,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     runner.save(
         "monitoring", {"postgresql": sweeps or postgres_skip, "sqlite": sqlite.get("monitoring")}
     )
+    if "soak" in only or (not only and mode == "full"):  # the quick run: only when asked
+        soak(runner, args.soak_database, cfg, keep_data=args.keep_data)
     summary |= {"steps": runner.log, "seconds": round(time.monotonic() - runner.started, 1)}
     if isinstance(reminders, str):
         runner.save("reminders", {"result": reminders})
