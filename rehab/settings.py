@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
 
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "axes",
     "rehab",
     "programmes",
@@ -46,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every response (static files from whitenoise too) carries the policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,13 +130,35 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "rehab" / "static"]
+# rehab/static is found as the `rehab` app's static folder (no STATICFILES_DIRS entry:
+# listing it too made collectstatic find every file twice).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": env_str(
             "REHAB_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
+    },
+}
+
+# --- Content Security Policy (django-csp 4.0), on every response in every environment ----
+# Only our own files: no inline script or style, no eval, no plugins, no framing, forms post
+# only to us. Pages keep to it: no <script> blocks, no on…= handlers, no style="" attributes
+# (the SVG charts use presentation attributes and classes), and htmx is told not to inject its
+# indicator <style> (base.html). The API docs pages relax style-src for their bundles only
+# (rehab/api_docs.py). The browser test tests/browser/test_csp.py fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
     },
 }
 
