@@ -14,18 +14,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
+from rehab.audit import log_access, log_view
 
-from . import api_selectors, selectors, services, sync
+from . import api_selectors, privacy, selectors, services, sync
 from .api_auth import role_of
 from .filters import (
     CheckInFilter,
@@ -811,6 +815,7 @@ class PatientDetailApi(APIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         patient = selectors.visible_patient(request.user, pk)
+        log_view(request.user, patient)
         context = {"zone": patient.zone}
         return Response(PatientDetailOutput(_patient_detail(patient), context=context).data)
 
@@ -866,7 +871,9 @@ class FlagDetailApi(APIView):
         examples=[OpenApiExample("Step back", value=FLAG_EXAMPLE)],
     )
     def get(self, request: Request, pk: str) -> Response:
-        return Response(FlagOutput(selectors.visible_flag(request.user, pk)).data)
+        flag = selectors.visible_flag(request.user, pk)
+        log_view(request.user, flag)
+        return Response(FlagOutput(flag).data)
 
 
 class AcknowledgeFlagApi(APIView):
@@ -912,3 +919,112 @@ class ResolveFlagApi(APIView):
         note = validated(ResolveFlagInput, request.data)["note"]
         flag = services.resolve_flag(flag=flag, by=request.user, note=note, now=timezone.now())
         return Response(FlagOutput(flag).data)
+
+
+# --- Data export --------------------------------------------------------------------------
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/zip`; errors are still the JSON body."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+
+    def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> bytes:
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+def _export(patient: Patient, *, as_zip: bool) -> Response | HttpResponse:
+    now = timezone.now()
+    data = privacy.patient_export(patient, now=now)
+    log_access(patient, what="export:zip" if as_zip else "export:json")
+    if not as_zip:
+        return Response(data)
+    name = f"rehab-data-{patient.pk}-{now:%Y%m%d}.zip"
+    return HttpResponse(
+        privacy.export_csv_zip(data),
+        content_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+EXPORT_DESCRIPTION = (
+    "Everything held about the patient: profile, diagnoses, programmes with every revision, "
+    "session logs with each exercise entry, check-ins, questionnaire responses with scores, "
+    "and flags. Each export is recorded in the audit trail."
+)
+ZIP_RESPONSE = {
+    (200, "application/zip"): OpenApiResponse(
+        OpenApiTypes.BINARY,
+        description="A zip of CSV files: patient.csv, diagnoses.csv, programmes.csv, "
+        "programme_revisions.csv, prescribed_exercises.csv, session_logs.csv, "
+        "exercise_entries.csv, check_ins.csv, questionnaire_responses.csv, flags.csv.",
+        examples=[OpenApiExample("Zip", value="(binary zip file)", response_only=True)],
+    )
+}
+EXPORT_EXAMPLE = {
+    "format_version": 1,
+    "exported_at": "2026-11-20T09:00:00+00:00",
+    "patient": {"id": EXAMPLE_UUID, "username": "pat.achilles", "time_zone": "Europe/London"},
+    "diagnoses": [],
+    "programmes": [],
+    "session_logs": [SESSION_OUTPUT_EXAMPLE],
+    "check_ins": [],
+    "questionnaire_responses": [],
+    "flags": [],
+}
+EXPORT_EXAMPLES = [OpenApiExample("Export", value=EXPORT_EXAMPLE, response_only=True)]
+
+
+class MyExportApi(PatientApi):
+    @extend_schema(
+        summary="Download all my data as one JSON document",
+        description=EXPORT_DESCRIPTION,
+        tags=["patient"],
+        responses={200: OpenApiTypes.OBJECT},
+        examples=EXPORT_EXAMPLES,
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        return _export(self.patient, as_zip=False)
+
+
+class MyExportZipApi(PatientApi):
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(
+        summary="Download all my data as CSV files (one per kind of record) in a zip",
+        description=EXPORT_DESCRIPTION,
+        tags=["patient"],
+        responses=ZIP_RESPONSE,
+    )
+    def get(self, request: Request) -> Response | HttpResponse:
+        return _export(self.patient, as_zip=True)
+
+
+class PatientExportApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @extend_schema(
+        summary="Export a patient's whole record as JSON (recorded in the audit trail)",
+        description=EXPORT_DESCRIPTION,
+        tags=["therapist"],
+        responses={200: OpenApiTypes.OBJECT},
+        examples=EXPORT_EXAMPLES,
+    )
+    def get(self, request: Request, pk: str) -> Response | HttpResponse:
+        return _export(selectors.visible_patient(request.user, pk), as_zip=False)
+
+
+class PatientExportZipApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(
+        summary="Export a patient's whole record as CSV files in a zip (recorded)",
+        description=EXPORT_DESCRIPTION,
+        tags=["therapist"],
+        responses=ZIP_RESPONSE,
+    )
+    def get(self, request: Request, pk: str) -> Response | HttpResponse:
+        return _export(selectors.visible_patient(request.user, pk), as_zip=True)

@@ -116,12 +116,8 @@ class LoginApi(LoginView):
         self._make_room_for_a_token(user)
         instance, token = self.create_token()
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        logger.info(
-            "API login user=%s device=%r token=%s",
-            user.pk,
-            data.validated_data.get("device_name", ""),
-            instance.token_key,
-        )
+        # Ids only: the device name is the patient's own text (often their name).
+        logger.info("API login user=%s token=%s", user.pk, instance.token_key)
         output = {
             "token": token,
             "expiry": instance.expiry,

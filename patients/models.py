@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from programmes.vocab import Questionnaire, Side
+from rehab.audit import AuditedQuerySet
 from rehab.models import PublicModel
 
 
@@ -53,9 +54,15 @@ class Patient(PublicModel):
     quiet_start = models.TimeField(default=time(21, 0))
     quiet_end = models.TimeField(default=time(7, 0))
     daily_reminder_cap = models.PositiveSmallIntegerField(default=6)
+    # Set when the patient's identifying data was removed on request (patients/privacy.py):
+    # the clinical history stays, attached to an account that names nobody.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name", "user__username"]
+        permissions = [("anonymise_patient", "Can anonymise a patient on request")]
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
@@ -77,6 +84,8 @@ class Diagnosis(PublicModel):
     intake = models.JSONField(default=dict)
     made_on = models.DateField()
     notes = models.TextField(blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-made_on", "-created_at"]
@@ -115,6 +124,8 @@ class SessionLog(PublicModel):
     pain_after_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS)
     logged_at = models.DateTimeField(help_text="When the patient logged it (device time).")
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-local_date", "-slot"]
         constraints = [
@@ -146,6 +157,8 @@ class ExerciseLog(models.Model):
     load = models.CharField(max_length=100, blank=True)
     pain_during_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["session", "item_key"], name="one_entry_per_item"),
@@ -168,6 +181,8 @@ class CheckIn(PublicModel):
     stiffness_minutes = models.PositiveSmallIntegerField(validators=[MaxValueValidator(24 * 60)])
     red_flags = models.JSONField(default=list, blank=True)
     logged_at = models.DateTimeField()
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-local_date"]
@@ -194,6 +209,8 @@ class QuestionnaireResponse(PublicModel):
     score = models.FloatField()
     subscales = models.JSONField(default=dict, blank=True)
     logged_at = models.DateTimeField()
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-local_date"]
@@ -255,6 +272,8 @@ class Flag(PublicModel):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-severity", "-created_at"]

@@ -356,13 +356,9 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
             if key not in new:
                 changed[key] = flag
     # A flag another process created since we read (an evaluate_patient_task for a fresh
-    # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count.
-    Flag.objects.bulk_create(new.values(), ignore_conflicts=True)
-    inserted = set(
-        Flag.objects.filter(pk__in=[f.pk for f in new.values()]).values_list("pk", flat=True)
-        if new
-        else ()
-    )
+    # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count
+    # (the audited bulk_create returns just those, and writes an audit entry for each).
+    inserted = {flag.pk for flag in Flag.objects.bulk_create(new.values(), ignore_conflicts=True)}
     if changed:
         stamp = timezone.now()  # what auto_now would write; bulk_update does not apply it
         for flag in changed.values():

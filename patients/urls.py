@@ -12,6 +12,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<uuid:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:pk>/invite/", views.patient_invite, name="patient_invite"),
+    path(
+        "patients/<uuid:pk>/export.json",
+        views.patient_export,
+        {"fmt": "json"},
+        name="patient_export_json",
+    ),
+    path(
+        "patients/<uuid:pk>/export.zip",
+        views.patient_export,
+        {"fmt": "zip"},
+        name="patient_export_zip",
+    ),
     path("flags/<uuid:pk>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
     path("flags/<uuid:pk>/resolve/", views.flag_resolve, name="flag_resolve"),
     path("flags/<uuid:pk>/accept/", views.flag_accept, name="flag_accept"),
@@ -24,6 +36,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("questionnaires/new/", views.questionnaire_new, name="questionnaire_new"),
     path("progress/", views.progress, name="progress"),
     path("reminders/", views.preferences, name="preferences"),
+    path("my-data/", views.my_data, name="my_data"),
+    path("my-data/export.json", views.my_data_export, {"fmt": "json"}, name="my_data_json"),
+    path("my-data/export.zip", views.my_data_export, {"fmt": "zip"}, name="my_data_zip"),
     # Both
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),

@@ -18,10 +18,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
+from rehab.audit import log_access, log_view
 from rehab.exceptions import DomainError
 from rehab.views import member_required, patient_required, therapist_required
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .charts import progress_charts
 from .forms import (
     CheckInForm,
@@ -99,6 +100,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @therapist_required
 def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     patient = selectors.visible_patient(request.user, pk)
+    log_view(request.user, patient)
     now = timezone.now()
     progress = selectors.weekly_progress(patient, now)
     context = {
@@ -366,3 +368,40 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     services.mark_notifications_read(user=request.user, ids=None, now=timezone.now())
     messages.success(request, "All notifications are marked as read.")
     return redirect("notifications")
+
+
+# --- My data: export ----------------------------------------------------------------------
+
+EXPORTS = {
+    "json": ("application/json", privacy.export_json),
+    "zip": ("application/zip", privacy.export_csv_zip),
+}
+
+
+def export_response(patient: Patient, fmt: str) -> HttpResponse:
+    """Everything held about `patient` as a download; recorded in the audit trail."""
+    content_type, write = EXPORTS[fmt]
+    now = timezone.now()
+    body = write(privacy.patient_export(patient, now=now))
+    log_access(patient, what=f"export:{fmt}")
+    name = f"rehab-data-{patient.pk}-{now:%Y%m%d}.{fmt}"
+    return HttpResponse(
+        body,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@patient_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "patients/my_data.html", {"nav": "my_data"})
+
+
+@patient_required
+def my_data_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    return export_response(_patient(request), fmt)
+
+
+@therapist_required
+def patient_export(request: HttpRequest, pk: uuid.UUID, fmt: str) -> HttpResponse:
+    return export_response(selectors.visible_patient(request.user, pk), fmt)

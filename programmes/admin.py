@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from rehab.admin import AccessLoggedAdmin
+
 from . import models
 
 
@@ -85,7 +87,7 @@ class IceHeatScheduleAdmin(admin.ModelAdmin):
     list_display = ("slug", "modality", "situation", "times", "from_day", "to_day")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AccessLoggedAdmin):
     """Revisions are immutable: visible to clinic staff, changed only through the services."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
@@ -122,7 +124,7 @@ class CheckpointInline(admin.TabularInline):
 
 
 @admin.register(models.Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(AccessLoggedAdmin):
     list_display = ("patient", "condition", "protocol", "status", "started_on")
     list_filter = ("status", "condition")
     readonly_fields = (

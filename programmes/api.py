@@ -24,6 +24,7 @@ from patients.api import EXAMPLE_ITEM, EXAMPLE_UUID, PatientApi, schema_generati
 from patients.api_selectors import get_or_404, programmes_visible_to
 from patients.filters import ConditionFilter, ExerciseFilter
 from rehab.api import IsTherapist, idempotent
+from rehab.audit import log_view
 
 from . import services
 from .models import Condition, Exercise, Programme, ProgrammeRevision
@@ -225,6 +226,7 @@ class ProgrammeDetailApi(APIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
+        log_view(request.user, programme)
         return Response(programme_output(programme))
 
 
@@ -250,6 +252,7 @@ class RevisionListApi(generics.ListAPIView):
         if schema_generation(self):
             return self.queryset
         programme = get_or_404(programmes_visible_to(self.request.user), self.kwargs["pk"])
+        log_view(self.request.user, programme, what="view revisions")
         return (
             ProgrammeRevision.objects.filter(programme=programme)
             .select_related("changed_by")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from rehab.audit import AuditedQuerySet
 from rehab.models import PublicModel
 
 from .vocab import (
@@ -360,6 +361,8 @@ class Programme(PublicModel):
         "ProgrammeRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-started_on", "-created_at"]
         constraints = [
@@ -396,6 +399,8 @@ class ProgrammeRevision(PublicModel, ImmutableModel):
     current_phase = models.PositiveSmallIntegerField(default=1)
     warnings = models.JSONField(default=list, blank=True)
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["programme", "number"]
         constraints = [
@@ -416,6 +421,8 @@ class ProgrammePhase(ImmutableModel):
     progression_criteria = models.JSONField(default=list, blank=True)
     advice = models.JSONField(default=list, blank=True)
     sources = models.JSONField(default=list)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["revision", "position"]
@@ -441,6 +448,8 @@ class ProgrammeItem(Dose, ImmutableModel):
         blank=True, help_text="Why a contraindicated exercise was prescribed anyway."
     )
 
+    objects = AuditedQuerySet.as_manager()
+
     class Meta:
         ordering = ["phase", "position"]
         constraints = [
@@ -465,6 +474,8 @@ class IceHeatSlot(ImmutableModel):
     safety_rules = models.JSONField(default=list)
     sources = models.JSONField(default=list)
 
+    objects = AuditedQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.modality} at {', '.join(self.times)}"
 
@@ -479,6 +490,8 @@ class Checkpoint(models.Model):
     rule = models.TextField()
     action = models.TextField()
     sources = models.JSONField(default=list)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["programme", "after_days"]

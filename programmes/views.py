@@ -14,6 +14,7 @@ from patients.forms import add_domain_error
 from patients.services import preview_plan, start_programme
 from programmes.planner import PlanResult, Referral
 from programmes.services import adjust_programme
+from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.views import therapist_required
 
@@ -55,6 +56,8 @@ def programme_new(request: HttpRequest) -> HttpResponse:
 def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The current programme, one form per kind of change, and the revision history."""
     programme = selectors.visible_programme(request.user, pk)
+    if request.method == "GET":
+        log_view(request.user, programme)
     phases = selectors.programme_detail(programme)
     action = request.POST.get("action") if request.method == "POST" else None
     forms: list[AdjustForm] = [

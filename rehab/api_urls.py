@@ -20,6 +20,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/logout/", auth.LogoutApi.as_view(), name="logout"),
     path("auth/logout-all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("me/", patients.MeApi.as_view(), name="me"),
+    path("me/export/", patients.MyExportApi.as_view(), name="me-export"),
+    path("me/export/csv/", patients.MyExportZipApi.as_view(), name="me-export-csv"),
     # Patients
     path("today/", patients.TodayApi.as_view(), name="today"),
     path("programme/", programmes.CurrentProgrammeApi.as_view(), name="current-programme"),
@@ -59,6 +61,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("caseload/", patients.CaseloadApi.as_view(), name="caseload"),
     path("patients/<uuid:pk>/", patients.PatientDetailApi.as_view(), name="patient"),
     path("patients/<uuid:pk>/programmes/", programmes.PrescribeApi.as_view(), name="prescribe"),
+    path("patients/<uuid:pk>/export/", patients.PatientExportApi.as_view(), name="patient-export"),
+    path(
+        "patients/<uuid:pk>/export/csv/",
+        patients.PatientExportZipApi.as_view(),
+        name="patient-export-csv",
+    ),
     path("plan-preview/", programmes.PlanPreviewApi.as_view(), name="plan-preview"),
     path("programmes/<uuid:pk>/", programmes.ProgrammeDetailApi.as_view(), name="programme"),
     path(

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "auditlog",
     "rehab",
     "programmes",
     "patients",
@@ -55,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: stamps every audit entry of the request with its actor, address
+    # and request id (an API token user is read when the entry is written, after DRF's auth).
+    "rehab.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -210,6 +214,32 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": ["patient", "therapist", "other"],
     },
 }
+
+# --- Audit trail (django-auditlog; rehab/audit.py) ---------------------------------------
+# Every create, update and delete of these clinical records is logged with actor, time,
+# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text and
+# dates of birth are redacted in the diffs, and entries name objects by id only, so the
+# trail (append-only, kept) holds no identifying text and survives a patient's anonymisation.
+AUDITED_MODELS: dict[str, list[str]] = {
+    "patients.Patient": ["date_of_birth"],
+    "patients.Diagnosis": ["notes"],
+    "patients.SessionLog": ["skip_reason"],
+    "patients.ExerciseLog": ["load"],
+    "patients.CheckIn": [],
+    "patients.QuestionnaireResponse": [],
+    "patients.Flag": ["resolution_note"],
+    "programmes.Programme": [],
+    "programmes.ProgrammeRevision": ["reason", "override_reason", "summary"],
+    "programmes.ProgrammePhase": [],
+    "programmes.ProgrammeItem": ["override_reason"],
+    "programmes.IceHeatSlot": [],
+    "programmes.Checkpoint": [],
+}
+AUDITLOG_INCLUDE_TRACKING_MODELS = [
+    {"model": model, "mask_fields": masked} for model, masked in AUDITED_MODELS.items()
+]
+AUDITLOG_MASK_CALLABLE = "rehab.audit.redact"
+AUDITLOG_CID_GETTER = "rehab.audit.request_id"
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
