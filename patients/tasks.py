@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import ParamSpec
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import OperationalError, models
 from django.utils import timezone
 
@@ -79,7 +80,9 @@ def red_flag_sweep() -> None:
 @clinical_task(time_limit=3400)
 def monitoring_sweep() -> None:
     """Hourly: evaluate every active programme, in chunks of a fixed number of queries."""
-    report = evaluate_active_programmes(now=timezone.now())
+    report = evaluate_active_programmes(
+        now=timezone.now(), chunk_size=settings.REHAB_SWEEP_CHUNK_SIZE
+    )
     log.info(
         "monitoring sweep: %d programmes, %d findings, %d flags created, %d updated",
         report.programmes,

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.signals import got_request_exception
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -52,6 +52,23 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"code": code, "message": message, "fields": fields or {}}
 
 
+# The database could not be reached or the connection was lost mid-request (a restart, a
+# failover, a network blip): a 503 the client can retry, never a 500 with a traceback.
+# Offline records replay on their client_uuid, so a retry never stores a record twice.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+UNAVAILABLE_MESSAGE = "The service cannot reach its database just now; please try again shortly."
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response(request: Any) -> Response:
+    logger.warning("Database unavailable during %s", getattr(request, "path", "?"))
+    return Response(
+        error_body("unavailable", UNAVAILABLE_MESSAGE),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 # Domain codes that are not "bad input" (400).
 DOMAIN_STATUS = {
     "conflict": status.HTTP_409_CONFLICT,
@@ -68,6 +85,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         http_status = DOMAIN_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
         return Response(error_body(exc.code, exc.message, exc.fields), status=http_status)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable_response(context.get("request"))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

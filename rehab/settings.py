@@ -299,6 +299,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # Minutes after a session reminder before one follow-up nudge if nothing is logged.
 REHAB_NUDGE_AFTER_MINUTES = env_int("REHAB_NUDGE_AFTER_MINUTES", 120)
+# Programmes the hourly monitoring sweep evaluates per transaction (patients/sweep.py): a
+# killed or failed sweep keeps the chunks it finished, and the next run carries on.
+REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
 
 LOGGING = {
     "version": 1,

@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/v1/", include("rehab.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A lost database connection outside the API's handler: a 503 page, never a traceback.
+handler500 = "rehab.views.server_error"

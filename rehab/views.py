@@ -5,13 +5,17 @@ whether the page (or the row behind it) exists."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
+
+from .api import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, error_body
 
 View = Callable[..., HttpResponse]
 
@@ -52,3 +56,21 @@ patient_required = _role_required("patient")
 
 member_required = _role_required("therapist", "patient")
 """Anonymous → login page; signed in as neither therapist nor patient (e.g. staff) → 404."""
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an error outside the API's own handler (a page, a middleware). A lost
+    database connection is a 503 to retry; anything else a plain 500. Either way a short page
+    (or the API's JSON body under /api/) that needs no database and shows no traceback."""
+    unavailable = isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE)
+    status = 503 if unavailable else 500
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if unavailable else {}
+    if request.path.startswith("/api/"):
+        body = (
+            error_body("unavailable", UNAVAILABLE_MESSAGE)
+            if unavailable
+            else error_body("server_error", "Something went wrong on our side; please try again.")
+        )
+        return JsonResponse(body, status=status, headers=headers)
+    page = render_to_string(f"{status}.html")
+    return HttpResponse(page, status=status, headers=headers)

@@ -1,29 +1,43 @@
-"""Faults with real processes: a worker killed mid-send, Redis stopped while patients log.
+"""Faults with real processes and servers: a worker killed mid-send and mid-sweep, Redis
+stopped while patients log on the web and through the API, the PostgreSQL connection lost in
+the middle of a request.
 
 These need PostgreSQL (shared with worker subprocesses) and Redis: they run in CI and skip on
 a laptop without them."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import time as time_module
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from auditlog.models import LogEntry
 from celery.contrib.testing.worker import start_worker
 from django.core import mail
+from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.test import Client, RequestFactory
+from django.urls import reverse
 from django.utils import timezone
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
-from patients.models import CheckIn, Flag, Notification, Reminder
+from patients.models import CheckIn, Flag, Notification, Reminder, SessionLog
 from patients.services import record_check_in
-from patients.tasks import red_flag_sweep, send_reminder_task
+from patients.sweep import evaluate_active_programmes
+from patients.tasks import monitoring_sweep, red_flag_sweep, reminder_sweep, send_reminder_task
+from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories
 from tests.integration.conftest import needs_real_services, wait_for
@@ -163,3 +177,277 @@ def test_with_redis_down_logging_works_and_flags_catch_up_after(redis_outage: An
         wait_for(lambda: len(mail.outbox) == 1, timeout=60)
     flag.refresh_from_db()
     assert flag.notified_at is not None
+
+
+# --- Redis down while patients log on the web and through the API --------------------------
+
+
+def _api_client(user: Any) -> APIClient:
+    _, token = AuthToken.objects.create(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def _web_session_form(client: Client) -> dict[str, Any]:
+    form = client.get(reverse("log_session", args=[1])).context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
+    return data | {"pain_after_nrs": "3"}
+
+
+def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
+    redis_outage: Any,
+) -> None:
+    """Patients keep logging (web and API) through a Redis outage; when it is back, the
+    reminders that fell due and the red-flag e-mail go out once each, and sweeping again
+    sends nothing more."""
+    today = timezone.localdate()
+    logger = factories.PatientFactory()
+    programme = factories.prescribe(logger, started_on=today - timedelta(days=3))
+    quiet = factories.PatientFactory(quiet_start=time(0), quiet_end=time(0))
+    due = (timezone.now() - timedelta(minutes=40)).astimezone(quiet.zone)
+    quiet.session_times = [due.strftime("%H:%M")]
+    quiet.save()
+    factories.prescribe(quiet, started_on=today - timedelta(days=3))
+    item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
+    api, web = _api_client(logger.user), Client()
+    web.force_login(logger.user)
+
+    answers = []
+    for day in (1, 2):  # the last two days, through the API
+        body = {
+            "client_uuid": str(uuid.uuid4()),
+            "local_date": (today - timedelta(days=day)).isoformat(),
+            "slot": 1,
+            "pain_after_nrs": 3,
+            "exercises": [{"item_key": str(item.key), "sets_done": 3}],
+            "logged_at": timezone.now().isoformat(),
+        }
+        answers.append(api.post("/api/v1/sessions/", body, format="json").status_code)
+        answers.append(api.post("/api/v1/sessions/", body, format="json").status_code)  # resent
+    check_in = {
+        "client_uuid": str(uuid.uuid4()),
+        "local_date": today.isoformat(),
+        "morning_pain_nrs": 6,
+        "stiffness_minutes": 20,
+        "red_flags": ["redness_warmth_fever"],
+        "logged_at": timezone.now().isoformat(),
+    }
+    answers.append(api.post("/api/v1/check-ins/", check_in, format="json").status_code)
+    answers.append(web.post(reverse("log_session", args=[1]), _web_session_form(web)).status_code)
+
+    assert answers == [201, 200, 201, 200, 201, 302]  # stored, replayed, never a 500
+    assert SessionLog.objects.filter(patient=logger).count() == 3
+    assert CheckIn.objects.filter(patient=logger).count() == 1
+    flag = Flag.objects.get(patient=logger, kind="red_flag")  # raised with the check-in
+    assert flag.notified_at is None  # its e-mail could not be queued
+    assert mail.outbox == []
+
+    redis_outage()  # Redis is back; beat's next sweeps run
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        reminder_sweep.delay()
+        red_flag_sweep.delay()
+        pending = Reminder.objects.filter(status=Reminder.Status.PENDING)
+        wait_for(lambda: Reminder.objects.exists() and not pending.exists(), timeout=60)
+        wait_for(lambda: Flag.objects.get(pk=flag.pk).notified_at is not None, timeout=60)
+        sent = Notification.objects.filter(kind__startswith="reminder:").count()
+        emails = len(mail.outbox)
+        for _ in range(2):  # the next sweeps find nothing left to do
+            reminder_sweep.delay()
+            red_flag_sweep.delay()
+        time_module.sleep(5)
+
+    reminders = Reminder.objects.filter(patient=quiet)
+    assert {r.kind for r in reminders} >= {"check_in", "session"}  # fell due in the outage
+    assert set(reminders.values_list("status", flat=True)) == {"sent"}
+    assert sent == reminders.count()  # one notification per reminder
+    assert Notification.objects.filter(kind__startswith="reminder:").count() == sent
+    assert len(mail.outbox) == emails  # and no e-mail twice
+    assert [m.subject for m in mail.outbox].count(f"Urgent: {logger} reported a red flag") == 1
+    assert SessionLog.objects.filter(patient=logger).count() == 3  # nothing lost or doubled
+
+
+# --- A worker killed in the middle of the monitoring sweep ----------------------------------
+
+
+@pytest.fixture
+def stalling_worker(loaded_catalogue: None, tmp_path: Path) -> Iterator[Path]:
+    """A real worker process whose first sweep stalls after its first chunk of 2 programmes
+    (tests/support/stalling_worker.py)."""
+    needs_real_services()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "rehab.settings",
+        "REHAB_SWEEP_CHUNK_SIZE": "2",
+        "REHAB_TEST_STALL_DIR": str(tmp_path),
+    }
+    command = ["-A", "tests.support.stalling_worker", "worker", "--pool=prefork"]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            *command,
+            "--concurrency=1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield tmp_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_a_worker_killed_mid_sweep_leaves_the_next_sweep_to_finish_without_duplicates(
+    stalling_worker: Path,
+) -> None:
+    today = timezone.localdate()
+    patients = []
+    for _ in range(6):  # three chunks of two
+        patient = factories.PatientFactory()
+        factories.prescribe(patient, started_on=today - timedelta(days=10))
+        patients.append(patient)  # no session in 10 days: "not doing it" for each
+    monitoring_sweep.delay()
+
+    stalled = stalling_worker / "stalled"
+    wait_for(stalled.exists, timeout=60)  # chunk 1 committed, chunks 2 and 3 not started
+    first_chunk = Flag.objects.count()
+    assert first_chunk > 0
+    os.kill(int(stalled.read_text()), signal.SIGKILL)
+
+    # acks_late + reject_on_worker_lost: the sweep is redelivered and runs from the start.
+    flagged = Flag.objects.values("patient").distinct()
+    wait_for(lambda: flagged.count() == len(patients), timeout=90)
+    time_module.sleep(3)  # let the redelivered sweep finish its last chunk
+
+    rows = list(Flag.objects.values_list("patient", "rule", "episode"))
+    assert len(rows) == len(set(rows))  # one flag per rule and episode
+    again = evaluate_active_programmes(now=timezone.now())
+    assert again.created == 0  # nothing was left undone
+    created = LogEntry.objects.filter(
+        action=LogEntry.Action.CREATE, content_type__model="flag"
+    ).count()
+    assert created == len(rows)  # and each flag's creation audited once
+
+
+# --- The database connection lost in the middle of a request --------------------------------
+
+
+def needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs PostgreSQL: the test kills the request's server connection")
+
+
+def _wsgi(method: str, path: str, **extra: Any) -> tuple[int, dict[str, str], bytes]:
+    """One request through Django's real WSGI entry point (as gunicorn calls it), with the
+    request_started/finished housekeeping that drops a broken connection."""
+    request = getattr(RequestFactory(), method.lower())(path, **extra)
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(get_wsgi_application()(request.environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@contextlib.contextmanager
+def connection_killed_at(table: str) -> Iterator[list[str]]:
+    """Terminate this thread's PostgreSQL connection from the server side just before the
+    first statement that touches `table` runs (pg_terminate_backend, as a failover or a
+    restart would), once."""
+    killed: list[str] = []
+    db = connection.settings_dict
+
+    def killer(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not killed and table in sql:
+            killed.append(sql)
+            pid = context["connection"].connection.info.backend_pid
+            with psycopg.connect(
+                host=db["HOST"],
+                port=db["PORT"],
+                user=db["USER"],
+                dbname=db["NAME"],
+                autocommit=True,
+            ) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(killer):
+            yield killed
+    finally:
+        connection.close()
+
+
+def test_a_lost_database_connection_mid_request_is_a_503_and_the_retry_is_stored_once(
+    loaded_catalogue: None,
+) -> None:
+    needs_postgresql()
+    patient = factories.PatientFactory()
+    programme = factories.prescribe(patient, started_on=timezone.localdate() - timedelta(days=2))
+    item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
+    _, token = AuthToken.objects.create(patient.user)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    body = json.dumps(
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "local_date": (timezone.localdate() - timedelta(days=1)).isoformat(),
+            "slot": 1,
+            "exercises": [{"item_key": str(item.key), "sets_done": 3}],
+            "logged_at": timezone.now().isoformat(),
+        }
+    )
+    post = {"data": body, "content_type": "application/json", **auth}
+
+    with connection_killed_at("patients_sessionlog") as killed:
+        status, headers, content = _wsgi("POST", "/api/v1/sessions/", **post)
+    assert killed  # the connection really went, after authentication, mid-request
+    assert status == 503
+    assert headers["Retry-After"] == "5"
+    assert json.loads(content)["code"] == "unavailable"
+    assert b"Traceback" not in content
+    assert SessionLog.objects.filter(patient=patient).count() == 0  # rolled back, not half-done
+
+    status, _, _ = _wsgi("POST", "/api/v1/sessions/", **post)  # the phone retries
+    assert status == 201
+    assert _wsgi("POST", "/api/v1/sessions/", **post)[0] == 200  # and again: a replay
+    assert SessionLog.objects.filter(patient=patient).count() == 1
+
+
+def test_a_lost_database_connection_on_a_page_is_a_503_page_then_the_page_works(
+    loaded_catalogue: None,
+) -> None:
+    needs_postgresql()
+    patient = factories.PatientFactory()
+    factories.prescribe(patient, started_on=timezone.localdate() - timedelta(days=2))
+    browser = Client()
+    browser.force_login(patient.user)
+    cookie = {"HTTP_COOKIE": f"sessionid={browser.cookies['sessionid'].value}"}
+
+    with connection_killed_at("patients_sessionlog") as killed:
+        status, headers, content = _wsgi("GET", "/today/", **cookie)
+    assert killed
+    assert status == 503
+    assert headers["Retry-After"] == "5"
+    assert "Back in a moment" in content.decode()
+    assert "Traceback" not in content.decode()
+
+    status, _, content = _wsgi("GET", "/today/", **cookie)
+    assert status == 200
+    assert "Today" in content.decode()
