@@ -260,17 +260,17 @@ def test_an_entry_cannot_be_changed_or_deleted_through_the_orm(entry: LogEntry) 
 def test_the_database_refuses_to_rewrite_an_entry(entry: LogEntry) -> None:
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         LogEntry.objects.filter(pk=entry.pk).update(object_repr="tampered")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE auditlog_logentry SET changes = NULL WHERE id = %s", [entry.pk])
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE auditlog_logentry SET changes = NULL WHERE id = %s", [entry.pk])
     assert LogEntry.objects.get(pk=entry.pk).object_repr != "tampered"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for flush")
 def test_postgresql_refuses_to_delete_an_entry_even_in_sql(entry: LogEntry) -> None:
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM auditlog_logentry WHERE id = %s", [entry.pk])
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM auditlog_logentry WHERE id = %s", [entry.pk])
     assert LogEntry.objects.filter(pk=entry.pk).exists()
 
 
