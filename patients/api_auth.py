@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from rehab.api import InputSerializer, error_body
+from rehab.authentication import TokenAuthentication
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,8 @@ class LoginApi(LoginView):
 
 
 class LogoutApi(LogoutView):
+    authentication_classes = (TokenAuthentication,)  # knox's own, without the token check
+
     @extend_schema(
         summary="Log out this device (revoke the token used)",
         tags=["auth"],
@@ -154,6 +157,8 @@ class LogoutApi(LogoutView):
 
 
 class LogoutAllApi(LogoutAllView):
+    authentication_classes = (TokenAuthentication,)
+
     @extend_schema(
         summary="Log out everywhere (revoke every token of this account)",
         tags=["auth"],

@@ -108,6 +108,7 @@ class PatientForm(forms.Form):
     password = forms.CharField(
         label="First password",
         required=False,
+        max_length=128,
         widget=forms.PasswordInput(render_value=True),
         help_text="At least 8 characters, not only numbers, not a common password.",
     )
@@ -130,6 +131,7 @@ class PatientForm(forms.Form):
 class ResolveFlagForm(forms.Form):
     note = forms.CharField(
         label="How was it resolved?",
+        max_length=5000,  # as the API (ResolveFlagInput)
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Kept with the flag, e.g. 'Phoned the patient; seen in clinic today.'",
     )
@@ -180,7 +182,10 @@ class SessionLogForm(RecordForm):
     pain_after_nrs = nrs_field("Pain after the session", required=False)
     skipped = forms.BooleanField(label="I skipped this session", required=False)
     skip_reason = forms.CharField(
-        label="Why was it skipped?", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Why was it skipped?",
+        required=False,
+        max_length=2000,  # as the API (SessionChangeInput)
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, items: list[ProgrammeItem], **kwargs: Any) -> None:
@@ -284,6 +289,7 @@ class QuestionnaireForm(RecordForm):
 class PreferencesForm(forms.Form):
     session_times = forms.CharField(
         label="Exercise session times",
+        max_length=100,  # six "HH:MM" and commas fit many times over
         help_text="24-hour clock, separated by commas, e.g. 08:00, 18:00 (up to 6).",
     )
     time_zone = forms.ChoiceField(choices=time_zone_choices)

@@ -8,11 +8,11 @@ stored as instants and returned in the patient's own time zone."""
 from __future__ import annotations
 
 import uuid
-import zoneinfo
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
@@ -20,10 +20,17 @@ from rest_framework import serializers
 
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
 from programmes.vocab import Questionnaire
-from rehab.api import InputSerializer, flatten_errors
+from rehab.api import InputSerializer, flatten_errors, has_unstorable_text
 from rehab.exceptions import DomainError
 
-from .models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
+from .models import (
+    CheckIn,
+    Flag,
+    Notification,
+    QuestionnaireResponse,
+    SessionLog,
+    validate_time_zone,
+)
 from .services import ExerciseDone
 from .sync import SyncItem
 
@@ -120,13 +127,18 @@ class MeUpdateInput(InputSerializer):
     email_reminders = serializers.BooleanField(required=False)
 
     def validate_time_zone(self, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise serializers.ValidationError(
-                "Not a known time zone; use an IANA name such as Europe/London."
-            ) from None
-        return value
+        return known_time_zone(value)
+
+
+def known_time_zone(value: str) -> str:
+    """An IANA zone name this machine knows (the model's own check), else a 400."""
+    try:
+        validate_time_zone(value)
+    except DjangoValidationError:
+        raise serializers.ValidationError(
+            "Not a known time zone; use an IANA name such as Europe/London."
+        ) from None
+    return value
 
 
 # --- Session logs -------------------------------------------------------------------------
@@ -278,6 +290,19 @@ class QuestionnaireResponseInput(InputSerializer):
     answers = AnswersField()
     logged_at = AwareDateTimeField(required=False)
 
+    def validate_answers(self, value: dict[str, Any]) -> dict[str, Any]:
+        # Item keys are short ("q8_minutes_band"); an unknown key is named in the error, so
+        # a huge or endless one is refused here rather than echoed back.
+        if len(value) > MAX_ANSWERS or any(len(key) > 64 for key in value):
+            raise serializers.ValidationError(
+                f"At most {MAX_ANSWERS} answers, each keyed by a question's key."
+            )
+        return value
+
+
+# More than the longest questionnaire (FAAM: 29 items).
+MAX_ANSWERS = 100
+
 
 class QuestionnaireResponseOutput(serializers.ModelSerializer):
     answers = AnswersField()
@@ -393,6 +418,8 @@ SYNC_OUTPUTS: dict[str, type[serializers.Serializer]] = {
 
 
 class SyncInput(InputSerializer):
+    checked_per_item = ("records",)  # each record is checked on its own (sync_item)
+
     records = serializers.ListField(
         child=serializers.DictField(),
         min_length=1,
@@ -417,7 +444,9 @@ def sync_item(index: int, record: Mapping[str, Any]) -> SyncItem:
             code="invalid",
             fields={"type": [f"Choose one of {', '.join(SYNC_INPUTS)}."]},
         )
-        return SyncItem(index, str(kind or ""), client_uuid, error=error)
+        # Echoed in the result: never a lone surrogate (the response could not be encoded).
+        echo = "" if has_unstorable_text(kind) else str(kind or "")[:64]
+        return SyncItem(index, echo, client_uuid, error=error)
     body = {name: value for name, value in record.items() if name != "type"}
     serializer = serializer_class(data=body)
     if not serializer.is_valid():
@@ -562,3 +591,6 @@ class PatientCreateInput(InputSerializer):
     password = serializers.CharField(
         required=False, allow_blank=True, write_only=True, max_length=128, default=""
     )
+
+    def validate_time_zone(self, value: str) -> str:
+        return known_time_zone(value)

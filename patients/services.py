@@ -40,7 +40,7 @@ from .models import (
 )
 from .monitoring import evaluate
 from .questionnaires import score
-from .selectors import active_programme, patient_state
+from .selectors import active_programme, local_today, patient_state
 
 
 def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
@@ -84,6 +84,13 @@ def create_patient(
     user = get_user_model()(
         username=username, first_name=first_name, last_name=last_name, email=email
     )
+    if date_of_birth is not None and not (
+        EARLIEST_BIRTH <= date_of_birth <= timezone.now().date() + DATE_SLACK
+    ):
+        raise DomainError(
+            "Please correct the date of birth.",
+            fields={"date_of_birth": [f"Use a date from {EARLIEST_BIRTH} to today."]},
+        )
     if password:
         user.set_password(password)
     else:
@@ -127,6 +134,33 @@ def record_diagnosis(
 
 
 # --- What patients log --------------------------------------------------------------------
+
+# Which dates a record may carry (web pages and the API both come here). A session, check-in
+# or questionnaire is dated on a day the patient has reached in their own time zone, plus
+# DATE_SLACK for a phone a little ahead across a zone edge; a date in the past is accepted
+# back to EARLIEST_DATE, however late it arrives (an offline phone keeps what it logged on the
+# day). No tighter floor such as the programme's start: existing clients and fixtures backfill
+# history before it, and a floor tied to today's date would refuse them as time passes.
+DATE_SLACK = timedelta(days=1)
+# The floor of every date the clinic records (as for device clocks, serializers.py).
+EARLIEST_DATE = date(2000, 1, 1)
+EARLIEST_BIRTH = date(1900, 1, 1)
+# How far ahead a programme may be scheduled to start; later means reassess first.
+MAX_START_AHEAD = timedelta(days=90)
+
+
+def _check_local_date(patient: Patient, local_date: date, now: datetime | None = None) -> None:
+    latest = local_today(patient, now or timezone.now()) + DATE_SLACK
+    if local_date > latest:
+        raise DomainError(
+            "This date has not come yet in your time zone.",
+            fields={"local_date": [f"Use a date up to {latest}."]},
+        )
+    if local_date < EARLIEST_DATE:
+        raise DomainError(
+            "This date is too far in the past.",
+            fields={"local_date": [f"Use a date from {EARLIEST_DATE}."]},
+        )
 
 
 @dataclass(frozen=True)
@@ -213,6 +247,7 @@ def record_check_in(
     A red-flag answer raises the therapist's flag in the same transaction (so it exists before
     the patient reads the advice, with or without a worker); the e-mail goes after commit, and
     the red-flag sweep re-sends it if the broker was down."""
+    _check_local_date(patient, local_date, now)
     known = set(catalogue_snapshot().red_flags)
     unknown = sorted(set(red_flags) - known)
     if unknown:
@@ -277,6 +312,7 @@ def record_session(
     )
     if programme is None:
         raise DomainError("There is no active programme to log against.", code="no_programme")
+    _check_local_date(patient, local_date)
     if skipped and not skip_reason.strip():
         raise DomainError(
             "Say why the session was skipped.",
@@ -517,6 +553,7 @@ def record_questionnaire(
     logged_at: datetime,
 ) -> Recorded:
     """Score and store a questionnaire response; idempotent on `client_uuid`."""
+    _check_local_date(patient, local_date)
     result = score(questionnaire, answers)
     fields = {"questionnaire": questionnaire, "local_date": local_date, "answers": dict(answers)}
     existing = QuestionnaireResponse.objects.filter(
@@ -560,6 +597,21 @@ def start_programme(
     """Record the diagnosis and prescribe the planner's programme, in one transaction.
 
     A referral is never stored as a programme: it is refused with the planner's reasons."""
+    today = local_today(patient, timezone.now())
+    if not EARLIEST_DATE <= made_on <= today + DATE_SLACK:
+        raise DomainError(
+            "Please correct the diagnosis date.",
+            fields={"made_on": [f"Use a date from {EARLIEST_DATE} to today."]},
+        )
+    if not EARLIEST_DATE <= started_on <= today + MAX_START_AHEAD:
+        raise DomainError(
+            "Please correct the start date.",
+            fields={
+                "started_on": [
+                    f"Use a date from {EARLIEST_DATE} to {MAX_START_AHEAD.days} days from today."
+                ]
+            },
+        )
     result = preview_plan(intake=intake)
     if isinstance(result, Referral):
         raise DomainError(

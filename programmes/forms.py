@@ -99,7 +99,9 @@ class ProgrammeForm(forms.Form):
         label="Programme starts on",
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )  # as the API (PrescribeInput)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -163,6 +165,7 @@ REASON_HELP = "Kept in the revision history with your name and the time."
 def _reason() -> forms.CharField:
     return forms.CharField(
         label="Reason for the change",
+        max_length=2000,  # as the API (AdjustmentInput), and for the override reason
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=REASON_HELP,
         error_messages={"required": "Say why the programme is being changed."},
@@ -173,6 +176,7 @@ def _override() -> forms.CharField:
     return forms.CharField(
         label="Override reason (only for a contraindicated exercise)",
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Needed, and shown in the history, if the exercise is contraindicated.",
     )

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.http import Http404, HttpRequest, JsonResponse
@@ -31,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .api_parsers import RequestTooLarge
 from .exceptions import DomainError
 from .models import IdempotencyKey
 
@@ -91,6 +94,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):  # Django read a form body over the limit
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        exc = exceptions.ParseError("The request could not be read.")
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")
@@ -132,6 +139,30 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 # --- Strict JSON input -------------------------------------------------------------------
 
+# NUL (PostgreSQL refuses it in text and in jsonb) and unpaired UTF-16 surrogates ("\ud800":
+# json.loads accepts the escape, but no database driver can encode it, nor can the JSON
+# renderer echo it back in an error message). Refused in every value and key of API input.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Contains a character that cannot be stored (NUL or an unpaired surrogate)."
+
+
+def has_unstorable_text(value: Any) -> bool:
+    """True if any text in `value` (strings, list items, object keys and values) has NUL or
+    an unpaired surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 # The JSON type each kind of input field takes. DRF is lenient by default (1 or "true" for a
 # boolean, 7 for a text, false for a UUID); the API takes exactly what its schema says, so a
 # client bug shows up as a 400 naming the field instead of a silently converted value.
@@ -165,7 +196,12 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
 
 class InputSerializer(serializers.Serializer):
     """Base for `...Input` serializers: every field (and list item) must already have the
-    JSON type the schema gives it; DRF's coercions are not applied."""
+    JSON type the schema gives it; DRF's coercions are not applied. No value (nor object key)
+    may hold NUL or an unpaired surrogate (UNSTORABLE_MESSAGE); a nested serializer checks its
+    own fields, and fields named in `checked_per_item` are left to whoever checks each item
+    (the offline batch, where one bad record must not block the others)."""
+
+    checked_per_item: ClassVar[tuple[str, ...]] = ()
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -179,6 +215,11 @@ class InputSerializer(serializers.Serializer):
                 if message is None and child is not None and isinstance(value, list):
                     bad = [json_type_error(child, item) for item in value]
                     message = next((m for m in bad if m), None)
+                unchecked = isinstance(field, serializers.BaseSerializer) or (
+                    name in self.checked_per_item
+                )
+                if message is None and not unchecked and has_unstorable_text(value):
+                    message = UNSTORABLE_MESSAGE
                 if message:
                     errors[name] = [message]
             if errors:
@@ -251,6 +292,8 @@ class IsTherapist(_Role):
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 REPLAYED_HEADER = "Idempotent-Replayed"
+# A structured-field string (the IETF draft): printable ASCII, here at most 255 characters.
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
@@ -270,8 +313,10 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not 1 <= len(key) <= 255:
-            raise exceptions.ValidationError({IDEMPOTENCY_HEADER: ["Use 1 to 255 characters."]})
+        if not _IDEMPOTENCY_KEY.fullmatch(key):  # a NUL in the key was a 500 on PostgreSQL
+            raise exceptions.ValidationError(
+                {IDEMPOTENCY_HEADER: ["Use 1 to 255 printable ASCII characters."]}
+            )
         now = timezone.now()
         user = cast(Any, request.user)  # authenticated: the view's permissions ran first
         digest = hashlib.sha256(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -19,6 +20,8 @@ ERROR_EXAMPLES = {
     "403": ("permission_denied", "You do not have permission to perform this action.", {}),
     "404": ("not_found", "Not found.", {}),
     "409": ("conflict", "This record was already sent with different content.", {}),
+    "413": ("request_too_large", "The request body is larger than 2.5 MiB; send less.", {}),
+    "415": ("unsupported_media_type", "Send JSON encoded as UTF-8 (charset=utf-8).", {}),
     "422": ("idempotency_key_reused", "This Idempotency-Key was already used …", {}),
     "429": ("throttled", "Request was throttled. Expected available in 42 seconds.", {}),
 }
@@ -48,6 +51,9 @@ class ApiSchema(AutoSchema):
             yield "403", "Not allowed for this account."
         if "{" in self.path or self._is_list_view() or method != "GET":
             yield "404", "Not found, or not yours."
+        if method in ("POST", "PUT", "PATCH"):
+            yield "413", "The body is larger than the limit (2.5 MiB)."
+            yield "415", "Not a JSON body in UTF-8."
         if getattr(handler, "idempotent", False):
             yield "409", "A request with this Idempotency-Key is still running."
             yield "422", "This Idempotency-Key was used for a different request."
@@ -77,3 +83,9 @@ class ApiSchema(AutoSchema):
                 )
             )
         return parameters
+
+
+class TokenScheme(KnoxTokenScheme):
+    """The knox token scheme for our subclass (rehab.authentication.TokenAuthentication)."""
+
+    target_class = "rehab.authentication.TokenAuthentication"

@@ -169,9 +169,16 @@ CONTENT_SECURITY_POLICY = {
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rehab@localhost")
 
+# Request bodies (web forms and API JSON alike): Django's default of 2.5 MiB, set explicitly
+# because the API's parser enforces it too (rehab.api_parsers; DRF would otherwise read any
+# size). The largest realistic offline batch, 500 sessions each with every exercise of the
+# phase and 100-character loads, is under half of it; anything larger is a 413 (split it).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's, refusing a malformed token before it reaches the database.
+        "rehab.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -179,7 +186,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "rehab.api_schema.ApiSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # No ?format= override: the Accept header chooses (JSON, or a zip on the export endpoints),
+    # so an unknown ?format=… is not an undocumented 404.
+    "URL_FORMAT_OVERRIDE": None,
+    # JSON with limits: size (413), UTF-8 only (415), nesting depth (400).
+    "DEFAULT_PARSER_CLASSES": ["rehab.api_parsers.JsonParser"],
     "DEFAULT_PAGINATION_CLASS": "rehab.api.ApiPagination",
     "EXCEPTION_HANDLER": "rehab.api.exception_handler",
     # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from rehab import views
+from rehab.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before Django's auth URLs: the sign-in form that checks the username's length.
+    path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("programmes/", include("programmes.urls")),
