@@ -27,8 +27,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = "rehab.settings_production"
 # Everything that configures the production settings; cleared so the machine running the
-# tests cannot change what they see.
+# tests cannot change what they see. (The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for the
+# whole session, and check --deploy rightly reports it as an error.)
 KNOBS = (
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DJANGO_SETTINGS_MODULE",
     "DEBUG",
     "SECRET_KEY",
