@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
 
-from patients.models import Patient, Therapist
+from patients.models import Flag, Patient, Therapist
 from patients.services import record_diagnosis
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
@@ -82,4 +83,17 @@ def due_session_reminder(patient: Patient) -> Any:
         slot="session:1",
         kind="session",
         due_at=timezone.now(),
+    )
+
+
+def make_flag(patient: Patient, kind: str = Flag.Kind.STEP_BACK, **extra: Any) -> Flag:
+    """An open flag for the therapist, as the monitoring rules would raise it."""
+    return Flag.objects.create(
+        patient=patient,
+        rule=extra.pop("rule", f"rule-{uuid.uuid4().hex[:6]}"),
+        episode="2026-11-05",
+        kind=kind,
+        severity=extra.pop("severity", Flag.Severity.REVIEW),
+        message="Pain during exercise above 5/10.",
+        **extra,
     )

@@ -85,15 +85,7 @@ def ctx(patient: Any, programme: Any, therapist: Any) -> SimpleNamespace:
         exercises=[ExerciseDone(item_key=items[0].key, sets_done=1)],
         pain_after_nrs=2,
     ).obj
-    flag = Flag.objects.create(
-        patient=patient,
-        programme=programme,
-        rule="hostile-test",
-        episode="2026-11-05",
-        kind=Flag.Kind.STEP_BACK,
-        severity=Flag.Severity.REVIEW,
-        message="Pain during exercise above 5/10.",
-    )
+    flag = factories.make_flag(patient, programme=programme, rule="hostile-test")
     newcomer = factories.PatientFactory(therapist=therapist)
     return SimpleNamespace(
         patient=patient,

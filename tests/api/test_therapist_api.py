@@ -20,25 +20,13 @@ from tests.api.conftest import client_for, current_items
 INTAKE = {"condition": "achilles_midportion", "side": "right"}
 
 
-def make_flag(patient: Any, kind: str = Flag.Kind.STEP_BACK, **extra: Any) -> Flag:
-    return Flag.objects.create(
-        patient=patient,
-        rule=f"rule-{uuid.uuid4().hex[:6]}",
-        episode="2026-11-05",
-        kind=kind,
-        severity=extra.pop("severity", Flag.Severity.REVIEW),
-        message="Pain during exercise above 5/10.",
-        **extra,
-    )
-
-
 # --- Caseload and patients ----------------------------------------------------------------
 
 
 def test_the_caseload_lists_my_patients_only(
     as_therapist: Any, patient: Any, programme: Any, stranger: Any
 ) -> None:
-    make_flag(patient, severity=Flag.Severity.URGENT)
+    factories.make_flag(patient, severity=Flag.Severity.URGENT)
     body = as_therapist.get("/api/v1/caseload/").json()
     assert [row["patient"]["id"] for row in body["results"]] == [str(patient.pk)]
     row = body["results"][0]
@@ -55,7 +43,7 @@ def test_a_patient_cannot_read_the_caseload(as_patient: Any) -> None:
 def test_patient_detail_has_trends_sessions_and_flags(
     as_therapist: Any, patient: Any, programme: Any
 ) -> None:
-    make_flag(patient)
+    factories.make_flag(patient)
     body = as_therapist.get(f"/api/v1/patients/{patient.pk}/").json()
     assert body["programme"] == str(programme.pk)
     assert body["progress"]["weeks"][0]["week"] == 1
@@ -225,9 +213,9 @@ def test_ending_a_programme(as_therapist: Any, programme: Any) -> None:
 
 
 def test_flags_are_listed_and_filtered(as_therapist: Any, patient: Any, stranger: Any) -> None:
-    make_flag(patient)
-    make_flag(patient, status=Flag.Status.RESOLVED)
-    make_flag(stranger)
+    factories.make_flag(patient)
+    factories.make_flag(patient, status=Flag.Status.RESOLVED)
+    factories.make_flag(stranger)
     assert as_therapist.get("/api/v1/flags/").json()["count"] == 2
     open_only = as_therapist.get("/api/v1/flags/?status=open").json()
     assert [f["status"] for f in open_only["results"]] == ["open"]
@@ -237,7 +225,7 @@ def test_flags_are_listed_and_filtered(as_therapist: Any, patient: Any, stranger
 
 
 def test_a_flag_is_acknowledged_then_resolved(as_therapist: Any, patient: Any) -> None:
-    flag = make_flag(patient)
+    flag = factories.make_flag(patient)
     assert as_therapist.get(f"/api/v1/flags/{flag.pk}/").json()["status"] == "open"
     ack = as_therapist.post(f"/api/v1/flags/{flag.pk}/acknowledge/")
     assert ack.json()["status"] == "acknowledged"
@@ -252,18 +240,18 @@ def test_a_flag_is_acknowledged_then_resolved(as_therapist: Any, patient: Any) -
 def test_accepting_progression_advances_the_phase(
     as_therapist: Any, patient: Any, programme: Any
 ) -> None:
-    flag = make_flag(patient, kind=Flag.Kind.READY_TO_PROGRESS, programme=programme)
+    flag = factories.make_flag(patient, kind=Flag.Kind.READY_TO_PROGRESS, programme=programme)
     response = as_therapist.post(f"/api/v1/flags/{flag.pk}/accept-progression/")
     assert response.status_code == 201
     assert response.json()["current_phase"] == 2
     flag.refresh_from_db()
     assert flag.status == Flag.Status.RESOLVED
-    other = make_flag(patient)
+    other = factories.make_flag(patient)
     assert as_therapist.post(f"/api/v1/flags/{other.pk}/accept-progression/").status_code == 400
 
 
 def test_a_patient_cannot_see_flags(as_patient: Any, patient: Any) -> None:
-    flag = make_flag(patient)
+    flag = factories.make_flag(patient)
     assert as_patient.get("/api/v1/flags/").status_code == 403
     assert as_patient.get(f"/api/v1/flags/{flag.pk}/").status_code == 404
 
@@ -296,7 +284,7 @@ def test_the_same_key_with_another_body_is_a_422(as_therapist: Any, programme: A
 def test_a_failed_request_stores_nothing_so_a_corrected_retry_runs(
     as_therapist: Any, patient: Any
 ) -> None:
-    flag = make_flag(patient)
+    flag = factories.make_flag(patient)
     url = f"/api/v1/flags/{flag.pk}/resolve/"
     assert as_therapist.post(url, {"note": ""}, HTTP_IDEMPOTENCY_KEY="k-3").status_code == 400
     assert not IdempotencyKey.objects.exists()

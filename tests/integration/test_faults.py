@@ -46,25 +46,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def worker_process(loaded_catalogue: None, tmp_path: Path) -> Iterator[Path]:
-    """A real `celery worker` process (prefork, one child) on the test database."""
+@contextlib.contextmanager
+def celery_worker_process(app_module: str, **env: str) -> Iterator[None]:
+    """A real `celery worker` process (prefork, one child) on the test database, with `env`
+    added to its environment; terminated (or killed) on the way out."""
     needs_real_services()
     db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "EMAIL_BACKEND": "tests.support.slow_mail.SlowFirstSendBackend",
-        "REHAB_TEST_MAIL_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "rehab.settings",
-    }
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "celery",
             "-A",
-            "rehab",
+            app_module,
             "worker",
             "--pool=prefork",
             "--concurrency=1",
@@ -73,18 +67,34 @@ def worker_process(loaded_catalogue: None, tmp_path: Path) -> Iterator[Path]:
             "--loglevel=INFO",
         ],
         cwd=ROOT,
-        env=env,
+        env={
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DJANGO_SETTINGS_MODULE": "rehab.settings",
+            **env,
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        yield tmp_path
+        yield
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def worker_process(loaded_catalogue: None, tmp_path: Path) -> Iterator[Path]:
+    """A worker whose first e-mail send stalls (tests/support/slow_mail.py)."""
+    with celery_worker_process(
+        "rehab",
+        EMAIL_BACKEND="tests.support.slow_mail.SlowFirstSendBackend",
+        REHAB_TEST_MAIL_DIR=str(tmp_path),
+    ):
+        yield tmp_path
 
 
 def test_a_worker_killed_mid_send_still_yields_exactly_one_notification(
@@ -273,42 +283,14 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
 
 @pytest.fixture
 def stalling_worker(loaded_catalogue: None, tmp_path: Path) -> Iterator[Path]:
-    """A real worker process whose first sweep stalls after its first chunk of 2 programmes
+    """A worker whose first sweep stalls after its first chunk of 2 programmes
     (tests/support/stalling_worker.py)."""
-    needs_real_services()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DJANGO_SETTINGS_MODULE": "rehab.settings",
-        "REHAB_SWEEP_CHUNK_SIZE": "2",
-        "REHAB_TEST_STALL_DIR": str(tmp_path),
-    }
-    command = ["-A", "tests.support.stalling_worker", "worker", "--pool=prefork"]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            *command,
-            "--concurrency=1",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with celery_worker_process(
+        "tests.support.stalling_worker",
+        REHAB_SWEEP_CHUNK_SIZE="2",
+        REHAB_TEST_STALL_DIR=str(tmp_path),
+    ):
         yield tmp_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_a_worker_killed_mid_sweep_leaves_the_next_sweep_to_finish_without_duplicates(

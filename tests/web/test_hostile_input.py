@@ -51,15 +51,7 @@ def ctx(patient: Any, programme: Any, therapist: Any, stranger: Any) -> SimpleNa
     item = ProgrammeItem.objects.filter(
         phase__revision=revision, phase__position=revision.current_phase
     ).first()
-    flag = Flag.objects.create(
-        patient=patient,
-        programme=programme,
-        rule="hostile-test",
-        episode="2026-11-05",
-        kind=Flag.Kind.STEP_BACK,
-        severity=Flag.Severity.REVIEW,
-        message="Pain during exercise above 5/10.",
-    )
+    flag = factories.make_flag(patient, programme=programme, rule="hostile-test")
     newcomer = factories.PatientFactory(therapist=therapist)
     return SimpleNamespace(
         patient=patient,
