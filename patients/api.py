@@ -27,7 +27,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
-from rehab.audit import log_access, log_view
+from rehab.audit import log_view
 
 from . import api_selectors, privacy, selectors, services, sync
 from .api_auth import role_of
@@ -65,6 +65,7 @@ from .serializers import (
     session_values,
     sync_item,
 )
+from .views import download
 
 EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"
 EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"
@@ -935,18 +936,8 @@ class ZipRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else JSONRenderer().render(data)
 
 
-def _export(patient: Patient, *, as_zip: bool) -> Response | HttpResponse:
-    now = timezone.now()
-    data = privacy.patient_export(patient, now=now)
-    log_access(patient, what="export:zip" if as_zip else "export:json")
-    if not as_zip:
-        return Response(data)
-    name = f"rehab-data-{patient.pk}-{now:%Y%m%d}.zip"
-    return HttpResponse(
-        privacy.export_csv_zip(data),
-        content_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+def _export(patient: Patient, fmt: str) -> HttpResponse:
+    return download(privacy.export_file(patient, fmt=fmt, now=timezone.now()))
 
 
 EXPORT_DESCRIPTION = (
@@ -985,8 +976,8 @@ class MyExportApi(PatientApi):
         responses={200: OpenApiTypes.OBJECT},
         examples=EXPORT_EXAMPLES,
     )
-    def get(self, request: Request) -> Response | HttpResponse:
-        return _export(self.patient, as_zip=False)
+    def get(self, request: Request) -> HttpResponse:
+        return _export(self.patient, "json")
 
 
 class MyExportZipApi(PatientApi):
@@ -998,8 +989,8 @@ class MyExportZipApi(PatientApi):
         tags=["patient"],
         responses=ZIP_RESPONSE,
     )
-    def get(self, request: Request) -> Response | HttpResponse:
-        return _export(self.patient, as_zip=True)
+    def get(self, request: Request) -> HttpResponse:
+        return _export(self.patient, "zip")
 
 
 class PatientExportApi(APIView):
@@ -1012,8 +1003,8 @@ class PatientExportApi(APIView):
         responses={200: OpenApiTypes.OBJECT},
         examples=EXPORT_EXAMPLES,
     )
-    def get(self, request: Request, pk: str) -> Response | HttpResponse:
-        return _export(selectors.visible_patient(request.user, pk), as_zip=False)
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        return _export(selectors.visible_patient(request.user, pk), "json")
 
 
 class PatientExportZipApi(APIView):
@@ -1026,5 +1017,5 @@ class PatientExportZipApi(APIView):
         tags=["therapist"],
         responses=ZIP_RESPONSE,
     )
-    def get(self, request: Request, pk: str) -> Response | HttpResponse:
-        return _export(selectors.visible_patient(request.user, pk), as_zip=True)
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        return _export(selectors.visible_patient(request.user, pk), "zip")

@@ -17,6 +17,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -313,6 +314,30 @@ _EMPTY_COLUMNS = {
     "questionnaire_responses": ["id", "questionnaire", "local_date", "score", "answers"],
     "flags": ["id", "kind", "severity", "status", "message", "raised_at"],
 }
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    body: bytes
+    content_type: str
+    filename: str
+
+
+EXPORT_FORMATS = {
+    "json": ("application/json", export_json),
+    "zip": ("application/zip", export_csv_zip),
+}
+
+
+def export_file(patient: Patient, *, fmt: str, now: datetime) -> ExportFile:
+    """Everything held about `patient` as a file to download ("json" or "zip"); the export
+    is recorded in the audit trail as the current actor's."""
+    from rehab.audit import log_access
+
+    content_type, write = EXPORT_FORMATS[fmt]
+    body = write(patient_export(patient, now=now))
+    log_access(patient, what=f"export:{fmt}")
+    return ExportFile(body, content_type, f"rehab-data-{patient.pk}-{now:%Y%m%d}.{fmt}")
 
 
 # --- Anonymisation ------------------------------------------------------------------------

@@ -145,7 +145,9 @@ DATE_SLACK = timedelta(days=1)
 # The floor of every date the clinic records (as for device clocks, serializers.py).
 EARLIEST_DATE = date(2000, 1, 1)
 EARLIEST_BIRTH = date(1900, 1, 1)
-# How far ahead a programme may be scheduled to start; later means reassess first.
+# How far ahead a programme may be scheduled to start; later means reassess first. These
+# date limits guard input (typos, 9999-12-31); they are not clinical timeframes, which live in
+# the catalogue with their sources.
 MAX_START_AHEAD = timedelta(days=90)
 
 

@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from rehab.audit import log_access, log_view
+from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.views import member_required, patient_required, therapist_required
 
@@ -372,23 +372,12 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 # --- My data: export ----------------------------------------------------------------------
 
-EXPORTS = {
-    "json": ("application/json", privacy.export_json),
-    "zip": ("application/zip", privacy.export_csv_zip),
-}
 
-
-def export_response(patient: Patient, fmt: str) -> HttpResponse:
-    """Everything held about `patient` as a download; recorded in the audit trail."""
-    content_type, write = EXPORTS[fmt]
-    now = timezone.now()
-    body = write(privacy.patient_export(patient, now=now))
-    log_access(patient, what=f"export:{fmt}")
-    name = f"rehab-data-{patient.pk}-{now:%Y%m%d}.{fmt}"
+def download(file: privacy.ExportFile) -> HttpResponse:
     return HttpResponse(
-        body,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        file.body,
+        content_type=file.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
 
 
@@ -399,9 +388,10 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def my_data_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    return export_response(_patient(request), fmt)
+    return download(privacy.export_file(_patient(request), fmt=fmt, now=timezone.now()))
 
 
 @therapist_required
 def patient_export(request: HttpRequest, pk: uuid.UUID, fmt: str) -> HttpResponse:
-    return export_response(selectors.visible_patient(request.user, pk), fmt)
+    patient = selectors.visible_patient(request.user, pk)
+    return download(privacy.export_file(patient, fmt=fmt, now=timezone.now()))

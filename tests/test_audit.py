@@ -18,8 +18,6 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from patients.models import Flag, Patient, SessionLog
 from patients.services import ExerciseDone, record_session
@@ -27,6 +25,8 @@ from programmes.models import ProgrammeItem
 from rehab.apps import CLINIC_ADMINS
 from rehab.audit import AuditedQuerySet
 from tests import factories
+from tests.api.conftest import client_for
+from tests.integration.conftest import needs_postgresql
 
 ACTION = LogEntry.Action
 
@@ -156,17 +156,10 @@ def test_entries_hold_ids_and_redacted_text_never_a_name(patient: Any, programme
         assert private not in everything
 
 
-def _token_client(user: Any) -> APIClient:
-    _, token = AuthToken.objects.create(user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
-
 def test_an_api_write_is_attributed_to_the_token_user_with_address_and_request_id(
     patient: Any, programme: Any
 ) -> None:
-    client = _token_client(patient.user)
+    client = client_for(patient.user)
     body = {
         "client_uuid": str(uuid.uuid4()),
         "local_date": timezone.now().astimezone(patient.zone).date().isoformat(),
@@ -209,7 +202,7 @@ def test_a_therapist_viewing_a_patient_is_logged_on_the_web_and_the_api(
     web.force_login(therapist_user)
     assert web.get(reverse("patient_detail", args=[patient.pk])).status_code == 200
     assert web.get(reverse("programme_adjust", args=[programme.pk])).status_code == 200
-    api = _token_client(therapist_user)
+    api = client_for(therapist_user)
     assert api.get(f"/api/v1/patients/{patient.pk}/").status_code == 200
     assert api.get(f"/api/v1/programmes/{programme.pk}/").status_code == 200
 
@@ -224,7 +217,7 @@ def test_a_therapist_viewing_a_patient_is_logged_on_the_web_and_the_api(
 def test_a_patient_reading_their_own_programme_is_not_an_audit_event(
     patient: Any, programme: Any
 ) -> None:
-    api = _token_client(patient.user)
+    api = client_for(patient.user)
     assert api.get(f"/api/v1/programmes/{programme.pk}/").status_code == 200
     assert entries_for(programme, ACTION.ACCESS) == []
 
@@ -266,8 +259,8 @@ def test_the_database_refuses_to_rewrite_an_entry(entry: LogEntry) -> None:
     assert LogEntry.objects.get(pk=entry.pk).object_repr != "tampered"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for flush")
 def test_postgresql_refuses_to_delete_an_entry_even_in_sql(entry: LogEntry) -> None:
+    needs_postgresql()  # SQLite keeps DELETE for the test runner's flush
     refused = pytest.raises(DatabaseError, match="append-only")
     with refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM auditlog_logentry WHERE id = %s", [entry.pk])

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import signals
 from django.core.cache import cache
-from django.db import connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -100,6 +101,18 @@ def session_body(patient: Any, programme: Any, **overrides: Any) -> dict[str, An
         "logged_at": "2026-11-03T08:25:00-05:00",
     }
     return body | overrides
+
+
+@pytest.fixture
+def keep_the_test_connection() -> Iterator[None]:
+    """Requests reach Django's WSGI handler directly (not through its test client), whose
+    request signals would close the connection holding the test's transaction on PostgreSQL;
+    detach them for the test, as Django's test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

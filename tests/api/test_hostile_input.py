@@ -22,26 +22,16 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from patients.models import (
-    CheckIn,
     Diagnosis,
-    ExerciseLog,
-    Flag,
-    Notification,
-    Patient,
-    QuestionnaireResponse,
-    SessionLog,
 )
 from patients.services import ExerciseDone, record_session
-from programmes.models import Programme, ProgrammeRevision
-from rehab.models import IdempotencyKey
 from tests import factories
 from tests.api.conftest import current_items, local_today, session_body
+from tests.support.snapshot import stored_state
 
 MiB = 1024 * 1024
 LIMIT = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -96,29 +86,6 @@ def ctx(patient: Any, programme: Any, therapist: Any) -> SimpleNamespace:
         flag=flag,
         newcomer=newcomer,
     )
-
-
-def state() -> dict[str, Any]:
-    """Everything a refused request could have written."""
-    return {
-        "users": get_user_model().objects.count(),
-        "patients": list(
-            Patient.objects.order_by("pk").values_list(
-                "pk", "time_zone", "session_times", "email_reminders", "date_of_birth"
-            )
-        ),
-        "sessions": list(SessionLog.objects.order_by("pk").values_list("pk", "updated_at")),
-        "exercise_logs": ExerciseLog.objects.count(),
-        "check_ins": CheckIn.objects.count(),
-        "responses": QuestionnaireResponse.objects.count(),
-        "diagnoses": Diagnosis.objects.count(),
-        "programmes": Programme.objects.count(),
-        "revisions": ProgrammeRevision.objects.count(),
-        "flags": list(Flag.objects.order_by("pk").values_list("pk", "status", "resolution_note")),
-        "idempotency_keys": IdempotencyKey.objects.count(),
-        "tokens": AuthToken.objects.count(),
-        "notifications": Notification.objects.filter(read_at__isnull=True).count(),
-    }
 
 
 # --- Bodies --------------------------------------------------------------------------------
@@ -948,7 +915,7 @@ def test_hostile_input_is_refused_cleanly_and_stores_nothing(
         body = case.raw() if callable(case.raw) else case.raw
     else:
         body = json.dumps(case.body(ctx)).encode()  # ASCII escapes: lone surrogates survive
-    before = state()
+    before = stored_state()
 
     response = client.generic(  # the body exactly as given, under the content type given
         case.method.upper(), url, body, content_type=case.content_type, **(case.headers or {})
@@ -966,7 +933,7 @@ def test_hostile_input_is_refused_cleanly_and_stores_nothing(
         if case.field:
             names = payload["fields"]
             assert any(n == case.field or n.startswith(f"{case.field}.") for n in names), payload
-        assert state() == before
+        assert stored_state() == before
     else:  # a sync batch answers per record
         assert payload["rejected"] == len(payload["results"]), payload
 
@@ -1052,7 +1019,7 @@ def test_a_hostile_record_in_a_batch_is_rejected_alone(
     kind = next((k for prefix, k in _KIND.items() if name.startswith(prefix)), "session")
     record = {"type": kind} | record
     good = check_in(local_date=lambda c: c.today.isoformat())(ctx) | {"type": "check_in"}
-    before = state()
+    before = stored_state()
 
     response = as_patient.post(
         SYNC, data=json.dumps({"records": [record, good]}), content_type="application/json"
@@ -1063,7 +1030,7 @@ def test_a_hostile_record_in_a_batch_is_rejected_alone(
     bad, fine = body["results"]
     assert (bad["status"], fine["status"]) == ("rejected", "created"), body
     assert any(n == field or n.startswith(f"{field}.") for n in bad["fields"]), bad
-    after = state()
+    after = stored_state()
     assert after["check_ins"] == before["check_ins"] + 1
     assert {k: v for k, v in after.items() if k != "check_ins"} == {
         k: v for k, v in before.items() if k != "check_ins"

@@ -16,15 +16,12 @@ another UUID, a planner referral, an already-resolved flag) answered with a docu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
 from schemathesis.checks import positive_data_acceptance
@@ -40,19 +37,7 @@ pytestmark = pytest.mark.schemathesis
 
 
 @pytest.fixture
-def _keep_the_test_connection() -> Iterator[None]:
-    """Requests reach Django's WSGI handler directly (not through its test client), whose
-    request signals would close the connection holding the test's transaction on PostgreSQL;
-    detach them for the test, as Django's test client does."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def seeded(therapist: Any, _keep_the_test_connection: None) -> dict[str, Any]:
+def seeded(therapist: Any, keep_the_test_connection: None) -> dict[str, Any]:
     patient = factories.PatientFactory(therapist=therapist)
     factories.prescribe(patient, started_on=date(2026, 11, 2))
     return {"patient": patient, "therapist": therapist}

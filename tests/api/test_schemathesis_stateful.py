@@ -61,7 +61,6 @@ import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from random import Random
@@ -69,9 +68,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -868,19 +866,7 @@ def idempotency_headers() -> st.SearchStrategy[dict[str, str]]:
 
 
 @pytest.fixture
-def _keep_the_test_connection() -> Iterator[None]:
-    """Requests reach Django's WSGI handler directly (not through its test client), whose
-    request signals would close the connection holding the test's transaction on PostgreSQL;
-    detach them for the test, as Django's test client does."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def cast(therapist: Any, colleague: Any, _keep_the_test_connection: None) -> Cast:
+def cast(therapist: Any, colleague: Any, keep_the_test_connection: None) -> Cast:
     """Two clinics: each therapist with one patient on a prescribed programme; real tokens."""
     identities = []
     patients = {}

@@ -41,3 +41,14 @@ def needs_real_services() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must provide {', '.join(missing)}")
         pytest.skip(f"needs {', '.join(missing)}")
+
+
+def needs_postgresql() -> None:
+    """For a test of PostgreSQL's own behaviour (triggers, killed connections): skipped on a
+    laptop's SQLite, a failure in CI."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs PostgreSQL")

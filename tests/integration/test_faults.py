@@ -31,7 +31,6 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
-from rest_framework.test import APIClient
 
 from patients.models import CheckIn, Flag, Notification, Reminder, SessionLog
 from patients.services import record_check_in
@@ -40,7 +39,9 @@ from patients.tasks import monitoring_sweep, red_flag_sweep, reminder_sweep, sen
 from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories
-from tests.integration.conftest import needs_real_services, wait_for
+from tests.api.conftest import client_for
+from tests.integration.conftest import needs_postgresql, needs_real_services, wait_for
+from tests.web.conftest import session_form
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,20 +193,6 @@ def test_with_redis_down_logging_works_and_flags_catch_up_after(redis_outage: An
 # --- Redis down while patients log on the web and through the API --------------------------
 
 
-def _api_client(user: Any) -> APIClient:
-    _, token = AuthToken.objects.create(user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
-
-def _web_session_form(client: Client) -> dict[str, Any]:
-    form = client.get(reverse("log_session", args=[1])).context["form"]
-    data = {name: form[name].value() for name in form.fields}
-    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
-    return data | {"pain_after_nrs": "3"}
-
-
 def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
     redis_outage: Any,
 ) -> None:
@@ -221,7 +208,7 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
     quiet.save()
     factories.prescribe(quiet, started_on=today - timedelta(days=3))
     item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
-    api, web = _api_client(logger.user), Client()
+    api, web = client_for(logger.user), Client()
     web.force_login(logger.user)
 
     answers = []
@@ -245,7 +232,7 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
         "logged_at": timezone.now().isoformat(),
     }
     answers.append(api.post("/api/v1/check-ins/", check_in, format="json").status_code)
-    answers.append(web.post(reverse("log_session", args=[1]), _web_session_form(web)).status_code)
+    answers.append(web.post(reverse("log_session", args=[1]), session_form(web)).status_code)
 
     assert answers == [201, 200, 201, 200, 201, 302]  # stored, replayed, never a 500
     assert SessionLog.objects.filter(patient=logger).count() == 3
@@ -326,13 +313,6 @@ def test_a_worker_killed_mid_sweep_leaves_the_next_sweep_to_finish_without_dupli
 
 
 # --- The database connection lost in the middle of a request --------------------------------
-
-
-def needs_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("CI must run this on PostgreSQL (DATABASE_URL)")
-        pytest.skip("needs PostgreSQL: the test kills the request's server connection")
 
 
 def _wsgi(method: str, path: str, **extra: Any) -> tuple[int, dict[str, str], bytes]:

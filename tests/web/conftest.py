@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from tests import factories
 
@@ -60,3 +61,17 @@ def stranger_client(stranger: Any) -> Client:
 @pytest.fixture
 def colleague_client(colleague: Any) -> Client:
     return client_for(colleague.user)
+
+
+def session_form(client: Client, slot: int = 1, **overrides: Any) -> dict[str, Any]:
+    """The log-session form for `slot` as the page offers it, filled in: pain after 3/10,
+    pain during 2/10 for each exercise."""
+    response = client.get(reverse("log_session", args=[slot]))
+    form = response.context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
+    data["pain_after_nrs"] = "3"
+    for name in form.fields:
+        if name.endswith("-pain_during_nrs"):
+            data[name] = "2"
+    return data | overrides

@@ -19,21 +19,17 @@ from typing import Any
 
 import pytest
 from django import forms
-from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
 from patients.models import (
-    CheckIn,
-    Diagnosis,
-    ExerciseLog,
     Flag,
     Patient,
-    QuestionnaireResponse,
     SessionLog,
 )
 from programmes.models import Programme, ProgrammeItem, ProgrammeRevision
 from tests import factories
+from tests.support.snapshot import stored_state
 from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.django_db
@@ -61,25 +57,6 @@ def ctx(patient: Any, programme: Any, therapist: Any, stranger: Any) -> SimpleNa
         newcomer=newcomer,
         stranger=stranger,
     )
-
-
-def state() -> dict[str, Any]:
-    return {
-        "users": list(get_user_model().objects.order_by("pk").values_list("pk", "first_name")),
-        "patients": list(
-            Patient.objects.order_by("pk").values_list(
-                "pk", "time_zone", "session_times", "email_reminders", "date_of_birth"
-            )
-        ),
-        "sessions": list(SessionLog.objects.order_by("pk").values_list("pk", "updated_at")),
-        "exercise_logs": ExerciseLog.objects.count(),
-        "check_ins": CheckIn.objects.count(),
-        "responses": QuestionnaireResponse.objects.count(),
-        "diagnoses": Diagnosis.objects.count(),
-        "programmes": Programme.objects.count(),
-        "revisions": ProgrammeRevision.objects.count(),
-        "flags": list(Flag.objects.order_by("pk").values_list("pk", "status", "resolution_note")),
-    }
 
 
 # --- Form data, as the page would send it --------------------------------------------------
@@ -524,7 +501,7 @@ def test_a_hostile_form_is_refused_beside_the_field_and_stores_nothing(
     }[who]()
     url = case.url(ctx)
     data = case.data(client, ctx)
-    before = state()
+    before = stored_state()
 
     if case.prescribe:
         preview = client.post(url, data | {"preview": "1"})
@@ -542,18 +519,18 @@ def test_a_hostile_form_is_refused_beside_the_field_and_stores_nothing(
         assert any(f.non_field_errors() for f in posted)
     else:
         assert any(field in f.errors for f in posted), [dict(f.errors) for f in posted]
-    assert state() == before
+    assert stored_state() == before
 
 
 def test_a_body_over_the_limit_is_a_400_page_not_a_500(ctx: SimpleNamespace) -> None:
     """Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with over 1000 fields)
     before any view runs: a 400 page, nothing stored."""
     client = client_for(ctx.patient.user)
-    before = state()
+    before = stored_state()
     big = client.post(reverse("check_in"), {"morning_pain_nrs": "x" * (3 * 2**20)})
     many = client.post(reverse("check_in"), {f"f{n}": "1" for n in range(2000)})
     assert (big.status_code, many.status_code) == (400, 400)
-    assert state() == before
+    assert stored_state() == before
 
 
 def test_undecodable_bytes_and_encoded_surrogates_are_replaced_not_a_500(

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
-from tests.web.conftest import NOW
+from tests.web.conftest import NOW, session_form
 
 pytestmark = pytest.mark.django_db
 
@@ -52,22 +52,10 @@ def test_today_without_a_programme_says_so(patient_client: Client) -> None:
 # --- Logging a session ----------------------------------------------------------------------
 
 
-def _session_data(client: Client, slot: int = 1, **overrides: Any) -> dict[str, Any]:
-    response = client.get(reverse("log_session", args=[slot]))
-    form = response.context["form"]
-    data = {name: form[name].value() for name in form.fields}
-    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
-    data["pain_after_nrs"] = "3"
-    for name in form.fields:
-        if name.endswith("-pain_during_nrs"):
-            data[name] = "2"
-    return data | overrides
-
-
 def test_logging_a_session_stores_done_and_prescribed_per_exercise(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
-    response = patient_client.post(reverse("log_session", args=[1]), _session_data(patient_client))
+    response = patient_client.post(reverse("log_session", args=[1]), session_form(patient_client))
     assert response.status_code == 302
     assert response["Location"] == reverse("today")
     log = SessionLog.objects.get(patient=patient, slot=1)
@@ -83,7 +71,7 @@ def test_logging_a_session_stores_done_and_prescribed_per_exercise(
 def test_a_double_submitted_session_form_is_one_record(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
-    data = _session_data(patient_client)
+    data = session_form(patient_client)
     patient_client.post(reverse("log_session", args=[1]), data)
     second = patient_client.post(reverse("log_session", args=[1]), data)
     assert second.status_code == 302
@@ -93,8 +81,8 @@ def test_a_double_submitted_session_form_is_one_record(
 def test_logging_the_same_slot_again_updates_it(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
-    patient_client.post(reverse("log_session", args=[1]), _session_data(patient_client))
-    again = _session_data(patient_client, pain_after_nrs="5")
+    patient_client.post(reverse("log_session", args=[1]), session_form(patient_client))
+    again = session_form(patient_client, pain_after_nrs="5")
     assert again["client_uuid"] != ""
     patient_client.post(reverse("log_session", args=[1]), again)
     assert SessionLog.objects.get(patient=patient, slot=1).pain_after_nrs == 5
@@ -103,7 +91,7 @@ def test_logging_the_same_slot_again_updates_it(
 def test_a_changed_form_sent_again_with_the_same_uuid_updates_the_slot(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
-    data = _session_data(patient_client)
+    data = session_form(patient_client)
     patient_client.post(reverse("log_session", args=[1]), data)
     patient_client.post(reverse("log_session", args=[1]), data | {"pain_after_nrs": "6"})
     assert SessionLog.objects.get(patient=patient, slot=1).pain_after_nrs == 6
@@ -113,7 +101,7 @@ def test_skipping_a_session_needs_a_reason(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
     url = reverse("log_session", args=[2])
-    data = _session_data(patient_client, 2, skipped="on", skip_reason="")
+    data = session_form(patient_client, 2, skipped="on", skip_reason="")
     refused = patient_client.post(url, data)
     assert refused.status_code == 200
     assert "Say why the session was skipped." in refused.content.decode()
@@ -126,7 +114,7 @@ def test_skipping_a_session_needs_a_reason(
 def test_bad_session_input_is_shown_beside_the_field_and_kept(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
-    data = _session_data(patient_client, pain_after_nrs="11")
+    data = session_form(patient_client, pain_after_nrs="11")
     first_load = next(name for name in data if name.endswith("-load"))
     data[first_load] = "5 kg backpack"
     response = patient_client.post(reverse("log_session", args=[1]), data)
