@@ -268,6 +268,7 @@ class QuestionnaireForm(RecordForm):
                     choices=choices,
                     widget=forms.RadioSelect,
                     error_messages={"required": "Choose an answer."},
+                    help_text=item.note,
                 )
             else:
                 self.fields[item.key] = forms.IntegerField(

@@ -43,6 +43,7 @@ class Item:
     unit: str = ""
     allow_not_applicable: bool = False
     section: str = ""
+    note: str = ""  # plain guidance shown under the question
 
     def __post_init__(self) -> None:
         is_number = self.minimum is not None and self.maximum is not None
@@ -61,6 +62,7 @@ class Questionnaire:
     sources: tuple[str, ...]
     max_score: float
     higher_is_better: bool = True
+    instructions: tuple[str, ...] = ()  # plain paragraphs shown before the first question
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +120,21 @@ VISA_A_Q8_POINTS: dict[int, tuple[int, ...]] = {
     3: (0, 2, 5, 7, 10),
 }
 
+# F9: the items ask how things have been; they never ask the patient to perform a test
+# movement (some are banned for some conditions, e.g. heel below step level when insertional).
+_DO_NOT_TRY = (
+    "Do not try a movement your clinician has told you to avoid — answer from what you remember."
+)
+_FROM_MEMORY = "Answer from what you remember; do not try it now just to answer."
+
 VISA_A = Questionnaire(
     slug="visa_a",
     name="VISA-A",
     sources=("R13", "R13b"),
     max_score=100,
+    instructions=(
+        "These questions ask how your Achilles has been over the last week. " + _DO_NOT_TRY,
+    ),
     items=(
         Item(
             "q1",
@@ -131,33 +143,38 @@ VISA_A = Questionnaire(
         ),
         Item(
             "q2",
-            "Once you have been up and about for a while, stand with the ball of your foot on "
-            "the edge of a step, knee straight, and let the heel sink as far as it goes. How "
-            "much does your Achilles hurt?",
+            "Once you are warmed up later in the day, how much does your Achilles hurt when "
+            "your calf gets a full stretch with the knee straight, as when your heel drops "
+            "below the edge of a step?",
             choices=_PAIN,
+            note=_FROM_MEMORY,
         ),
         Item(
             "q3",
-            "After a 30-minute walk on level ground, how much does your Achilles hurt over the "
-            "next 2 hours? (If you cannot walk for 30 minutes because of the pain, choose 0.)",
+            "After you have walked on flat ground for 30 minutes, how much does your Achilles "
+            "hurt in the 2 hours that follow? (If pain stops you walking for 30 minutes, "
+            "choose 0.)",
             choices=_PAIN,
         ),
         Item(
             "q4",
-            "How much does your Achilles hurt when you go down a flight of stairs at your "
+            "How much does your Achilles hurt when you walk down a flight of stairs at your "
             "usual pace?",
             choices=_PAIN,
         ),
         Item(
             "q5",
-            "Rise up onto your toes on the painful leg 10 times, from a flat floor. How much "
-            "does your Achilles hurt while you do it or just afterwards?",
+            "When you rise up onto the toes of the painful leg 10 times from a flat floor, how "
+            "much does your Achilles hurt while you do it or straight afterwards?",
             choices=_PAIN,
+            note=_FROM_MEMORY,
         ),
         Item(
             "q6",
-            "How many times in a row can you hop on the painful leg without it hurting?",
+            "How many hops in a row on the painful leg can you do without pain?",
             choices=_scale("none", "10 or more"),
+            # Safer: an untried or forbidden hop scores as none rather than as a guess.
+            note=_FROM_MEMORY + " If you have not hopped on it lately, choose 0.",
         ),
         Item(
             "q7",

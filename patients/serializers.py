@@ -340,6 +340,7 @@ class QuestionOutput(serializers.Serializer):
     maximum = serializers.IntegerField(allow_null=True)
     unit = serializers.CharField()
     allow_not_applicable = serializers.BooleanField()
+    note = serializers.CharField(help_text="Plain guidance shown under the question; may be empty.")
 
 
 class QuestionnaireOutput(serializers.Serializer):
@@ -348,6 +349,9 @@ class QuestionnaireOutput(serializers.Serializer):
     max_score = serializers.FloatField()
     higher_is_better = serializers.BooleanField()
     sources = serializers.ListField(child=serializers.CharField())
+    instructions = serializers.ListField(
+        child=serializers.CharField(), help_text="Plain paragraphs to show before the questions."
+    )
     items = QuestionOutput(many=True)
 
 

@@ -300,6 +300,9 @@ def test_questionnaire_definitions_list_items_and_choices(as_patient: Any) -> No
     assert {q["slug"] for q in body["results"]} == {"visa_a", "lefs", "faam"}
     visa_a = as_patient.get("/api/v1/questionnaires/visa_a/").json()
     assert visa_a["items"][0]["choices"]
+    # F9: the plain instructions and per-question notes reach the app too.
+    assert "Do not try a movement your clinician has told you to avoid" in visa_a["instructions"][0]
+    assert "do not try it now" in visa_a["items"][1]["note"]
     assert as_patient.get("/api/v1/questionnaires/nope/").status_code == 404
 
 

@@ -391,3 +391,39 @@ def test_it_rejects_a_number_item_outside_its_range(value: object, message: str)
     with pytest.raises(QuestionnaireError) as caught:
         clean_answers(STIFFNESS, {"minutes": value})
     assert caught.value.fields == {"minutes": [message]}
+
+
+# --- VISA-A wording (F9, F27, F34) --------------------------------------------------------
+
+# Phrases of the old wording that told the patient to perform a movement (F9).
+PERFORM_INSTRUCTIONS = (
+    "stand with",
+    "let the heel sink",
+    "rise up onto your toes on the painful leg 10 times",
+)
+
+
+@pytest.mark.parametrize("key", ["q2", "q3", "q4", "q5", "q6"])
+def test_visa_a_movement_items_are_recall_questions_not_instructions(key: str) -> None:
+    """F9: Robinson 2001 asks whether it hurts; it never tells the patient to do the test."""
+    item = next(i for i in QUESTIONNAIRES["visa_a"].items if i.key == key)
+    text = item.text.lower()
+    assert text.split()[0] in {"when", "how", "after", "do", "did", "once", "in"}
+    assert text.rstrip(" .)").endswith("?") or "?" in text
+    assert not any(phrase in text for phrase in PERFORM_INSTRUCTIONS)
+
+
+def test_visa_a_tells_the_patient_not_to_try_a_movement_they_were_told_to_avoid() -> None:
+    """F9"""
+    intro = " ".join(QUESTIONNAIRES["visa_a"].instructions)
+    assert (
+        "Do not try a movement your clinician has told you to avoid — answer from what you "
+        "remember." in intro
+    )
+
+
+@pytest.mark.parametrize("key", ["q2", "q5", "q6"])
+def test_visa_a_items_about_a_movement_say_answer_from_memory(key: str) -> None:
+    """F9"""
+    item = next(i for i in QUESTIONNAIRES["visa_a"].items if i.key == key)
+    assert "do not try it" in item.note.lower()

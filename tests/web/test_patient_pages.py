@@ -231,6 +231,16 @@ def test_an_achilles_patient_answers_visa_a_and_sees_the_score(
     assert "You are up to date" in history
 
 
+def test_the_visa_a_form_says_not_to_try_a_movement_and_answer_from_memory(
+    patient_client: Client, programme: Any
+) -> None:
+    """F9"""
+    page = patient_client.get(reverse("questionnaire_new")).content.decode()
+    assert "Do not try a movement your clinician has told you to avoid" in page
+    assert page.count("Answer from what you remember; do not try it now") == 3
+    assert "let the heel sink" not in page
+
+
 def test_a_double_submitted_questionnaire_is_one_record(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
