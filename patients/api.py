@@ -805,6 +805,7 @@ class PatientDetailApi(APIView):
                                 "pain_morning": 3.0,
                                 "adherence": 92.9,
                                 "score": 61.0,
+                                "subscales": {},
                             }
                         ],
                     },

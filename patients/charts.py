@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .questionnaires import QUESTIONNAIRES
-from .selectors import Progress
+from .questionnaires import QUESTIONNAIRES, Questionnaire
+from .selectors import Progress, WeekPoint
 
 WIDTH, HEIGHT = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 14, 14, 42  # margins around the plot area, in SVG units
@@ -103,8 +103,11 @@ def line_chart(
     y_max: float,
     y_step: float,
     unit: str = "",
+    gap_texts: Sequence[Sequence[str | None]] = (),
 ) -> Chart:
-    """A line chart of `series` (label, one value or None per x label) on 0..y_max."""
+    """A line chart of `series` (label, one value or None per x label) on 0..y_max.
+    `gap_texts[s][i]`, when given, says why series s has no value at x i ("not scorable");
+    otherwise the data table says "no data"."""
     left, top, right, bottom = LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM
     count = len(x_labels)
 
@@ -149,8 +152,14 @@ def line_chart(
                 legend_marker=marker_path(shape, 20, 8, 4),
             )
         )
+
+    def cell(s: int, i: int) -> str:
+        value = series[s][1][i]
+        gap = gap_texts[s][i] if s < len(gap_texts) else None
+        return gap if value is None and gap else format_value(value, unit)
+
     rows = tuple(
-        (x_label, tuple(format_value(values[i], unit) for _, values in series))
+        (x_label, tuple(cell(s, i) for s in range(len(series))))
         for i, x_label in enumerate(x_labels)
     )
     return Chart(
@@ -183,7 +192,6 @@ def progress_charts(progress: Progress) -> list[Chart]:
     during = [w.pain_during for w in weeks]
     morning = [w.pain_morning for w in weeks]
     adherence = [w.adherence for w in weeks]
-    scores = [w.score for w in weeks]
     charts = [
         line_chart(
             slug="pain",
@@ -214,15 +222,27 @@ def progress_charts(progress: Progress) -> list[Chart]:
     ]
     questionnaire = QUESTIONNAIRES.get(progress.questionnaire)
     if questionnaire is not None:
-        direction = "higher is better" if questionnaire.higher_is_better else "lower is better"
+        charts.extend(_score_charts(questionnaire, weeks, labels, span))
+    return charts
+
+
+def _score_charts(
+    questionnaire: Questionnaire, weeks: Sequence[WeekPoint], labels: list[str], span: str
+) -> list[Chart]:
+    """One chart per reported number: the total (VISA-A, LEFS), or each FAAM subscale on its
+    own chart (F15): the FAAM has no total, and ADL is never shown as "the FAAM score"."""
+    direction = "higher is better" if questionnaire.higher_is_better else "lower is better"
+    charts = []
+    if not questionnaire.subscales:
+        scores = [w.score for w in weeks]
         charts.append(
             line_chart(
                 slug="score",
-                title=f"{questionnaire.name} score",
+                title=f"{questionnaire.name} score (0–{questionnaire.max_score:g})",
                 summary=(
                     f"{questionnaire.name} score each week it was answered, 0 to "
-                    f"{questionnaire.max_score:g} ({direction}), for {span}. "
-                    f"Latest: {_latest(scores)}."
+                    f"{questionnaire.max_score:g} ({direction}; {questionnaire.max_score:g} = "
+                    f"{questionnaire.best_means}), for {span}. Latest: {_latest(scores)}."
                 ),
                 x_labels=labels,
                 series=[(f"{questionnaire.name} score", scores)],
@@ -230,4 +250,37 @@ def progress_charts(progress: Progress) -> list[Chart]:
                 y_step=20,
             )
         )
+        return charts
+    short = _short_name(questionnaire)
+    for subscale in questionnaire.subscales:
+        values = [w.subscales.get(subscale.key) for w in weeks]
+        gaps = [
+            "not scorable" if subscale.key in w.subscales and value is None else None
+            for w, value in zip(weeks, values, strict=True)
+        ]
+        charts.append(
+            line_chart(
+                slug=f"score-{subscale.key}",
+                title=f"{short} {subscale.name} (%)",
+                summary=(
+                    f"{short} {subscale.name} score each week it was answered, 0 to 100% "
+                    f"({direction}; 100% = {questionnaire.best_means}), for {span}. A week "
+                    f"with too few of its {subscale.items} questions answered (fewer than "
+                    f"{subscale.min_answered}) is not scorable and left out. "
+                    f"Latest: {_latest(values)}."
+                ),
+                x_labels=labels,
+                series=[(f"{short} {subscale.name}", values)],
+                y_max=100,
+                y_step=20,
+                unit="%",
+                gap_texts=[gaps],
+            )
+        )
     return charts
+
+
+def _short_name(questionnaire: Questionnaire) -> str:
+    """ "FAAM" from "Foot and Ankle Ability Measure (FAAM)"."""
+    name = questionnaire.name
+    return name[name.rfind("(") + 1 : -1] if name.endswith(")") else name

@@ -16,6 +16,8 @@ from programmes.vocab import Questionnaire, Side
 from rehab.audit import AuditedQuerySet
 from rehab.models import PublicModel
 
+from .questionnaires import QUESTIONNAIRES, describe_score
+
 
 @cache
 def known_time_zones() -> frozenset[str]:
@@ -213,7 +215,10 @@ class QuestionnaireResponse(PublicModel):
     questionnaire = models.CharField(max_length=8, choices=Questionnaire.choices)
     local_date = models.DateField()
     answers = models.JSONField()
-    score = models.FloatField()
+    # The single total (VISA-A out of 100, LEFS out of 80). Null for the FAAM, which has no
+    # total: its ADL and Sports percentages are in `subscales`, each None when "not
+    # scorable" (too few items answered). F15, F36.
+    score = models.FloatField(null=True, blank=True)
     subscales = models.JSONField(default=dict, blank=True)
     logged_at = models.DateTimeField()
 
@@ -225,10 +230,22 @@ class QuestionnaireResponse(PublicModel):
             models.UniqueConstraint(
                 fields=["patient", "client_uuid"], name="questionnaire_client_uuid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(questionnaire="faam", score__isnull=True)
+                | (~models.Q(questionnaire="faam") & models.Q(score__isnull=False)),
+                name="questionnaire_faam_has_no_total",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.questionnaire} {self.score:g} on {self.local_date}"
+        score = "" if self.score is None else f" {self.score:g}"
+        return f"{self.questionnaire}{score} on {self.local_date}"
+
+    @property
+    def summary(self) -> str:
+        """The score in plain words, each FAAM subscale apart ("47 out of 100 (100 = no
+        symptoms)", "Daily activities (ADL): not scorable; Sports: 50% …")."""
+        return describe_score(QUESTIONNAIRES[self.questionnaire], self.score, self.subscales)
 
 
 class Flag(PublicModel):

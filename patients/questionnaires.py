@@ -55,6 +55,17 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscale:
+    """A separately scored part of a questionnaire: reported only when at least
+    `min_answered` of its `items` have an answer other than "not applicable"."""
+
+    key: str
+    name: str
+    items: int
+    min_answered: int
+
+
+@dataclass(frozen=True, slots=True)
 class Questionnaire:
     slug: str
     name: str
@@ -63,15 +74,22 @@ class Questionnaire:
     max_score: float
     higher_is_better: bool = True
     instructions: tuple[str, ...] = ()  # plain paragraphs shown before the first question
+    # Separately scored parts with no total (FAAM); empty when the total is the score.
+    subscales: tuple[Subscale, ...] = ()
+    best_means: str = ""  # plain words for the best end of the scale, e.g. "no symptoms"
 
 
 @dataclass(frozen=True, slots=True)
 class Score:
     """`percent` is `total` as a share of the questionnaire's `max_score`; `answered` counts
-    the items given a value (not "not applicable")."""
+    the items given a value (not "not applicable").
 
-    total: float
-    percent: float
+    A questionnaire with subscales (FAAM) has no total: `total` and `percent` are None and
+    each subscale is a percentage, or None when too few of its items were answered to score
+    it ("not scorable"). The response is still valid and is stored (F15, F36)."""
+
+    total: float | None
+    percent: float | None
     subscales: dict[str, float | None]
     answered: int
 
@@ -132,6 +150,7 @@ VISA_A = Questionnaire(
     name="VISA-A",
     sources=("R13", "R13b"),
     max_score=100,
+    best_means="no symptoms",
     instructions=(
         "These questions ask how your Achilles has been over the last week. " + _DO_NOT_TRY,
     ),
@@ -243,6 +262,7 @@ LEFS = Questionnaire(
     name="Lower Extremity Functional Scale (LEFS)",
     sources=("R17",),
     max_score=80,
+    best_means="no difficulty with any of the activities",
     items=tuple(
         Item(f"a{number}", text, choices=_DIFFICULTY_LEFS)
         for number, text in enumerate(_LEFS_ACTIVITIES, start=1)
@@ -287,15 +307,22 @@ _FAAM_SPORTS = (
     "Taking part in your chosen sport for as long as you want",
 )
 
-# A FAAM subscale is scored only when at least this many of its items are answered
-# (≥90%: 19 of 21 ADL, 7 of 8 Sports). Source: R16.
-FAAM_MIN_ANSWERED: dict[str, int] = {"adl": 19, "sports": 7}
+# A FAAM subscale is reported only when at least this many of its items are answered
+# (the ≥90% rule: 19 of 21 ADL; 7 of 8 Sports, which is 87.5%). Source: R16. Below that the
+# subscale is "not scorable", but the response is kept (F36).
+FAAM_SUBSCALES = (
+    Subscale("adl", "Daily activities (ADL)", items=len(_FAAM_ADL), min_answered=19),
+    Subscale("sports", "Sports", items=len(_FAAM_SPORTS), min_answered=7),
+)
+FAAM_MIN_ANSWERED: dict[str, int] = {s.key: s.min_answered for s in FAAM_SUBSCALES}
 
 FAAM = Questionnaire(
     slug="faam",
     name="Foot and Ankle Ability Measure (FAAM)",
     sources=("R16",),
     max_score=100,
+    subscales=FAAM_SUBSCALES,
+    best_means="no difficulty",
     items=(
         *(
             Item(
@@ -430,14 +457,8 @@ def _score_faam(questionnaire: Questionnaire, cleaned: Mapping[str, int | None])
             if len(scored) >= minimum
             else None
         )
-    adl = subscales["adl"]
-    if adl is None:
-        message = (
-            "Too few daily-activity (ADL) items were answered to score the FAAM: at least "
-            f"{FAAM_MIN_ANSWERED['adl']} are needed."
-        )
-        raise QuestionnaireError(message, code="too_few_answers", fields={"adl": [message]})
-    return Score(total=adl, percent=adl, subscales=subscales, answered=len(answered))
+    # No total: ADL and Sports are separate scores (F15).
+    return Score(total=None, percent=None, subscales=subscales, answered=len(answered))
 
 
 def _best_total(items: Iterable[Item]) -> int:
@@ -449,3 +470,45 @@ _SCORERS: dict[str, Callable[[Questionnaire, Mapping[str, int | None]], Score]] 
     LEFS.slug: _score_lefs,
     FAAM.slug: _score_faam,
 }
+
+
+# --- Saying a score in plain words --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScorePart:
+    """One reported number of a response: the total, or one subscale. `value` is None when
+    the subscale is not scorable."""
+
+    key: str  # "total", or the subscale key
+    label: str
+    value: float | None
+    text: str  # e.g. "47 out of 100", "76%", "not scorable"
+
+
+def score_parts(
+    questionnaire: Questionnaire, total: float | None, subscales: Mapping[str, float | None]
+) -> list[ScorePart]:
+    """The numbers to show for a stored response: the total out of the maximum, or each
+    subscale as a percentage, or "not scorable" (never a subscale presented as the total)."""
+    if not questionnaire.subscales:
+        text = "no score" if total is None else f"{total:g} out of {questionnaire.max_score:g}"
+        return [ScorePart("total", questionnaire.name, total, text)]
+    parts = []
+    for subscale in questionnaire.subscales:
+        value = subscales.get(subscale.key)
+        text = "not scorable" if value is None else f"{round(value):g}%"
+        parts.append(ScorePart(subscale.key, subscale.name, value, text))
+    return parts
+
+
+def describe_score(
+    questionnaire: Questionnaire, total: float | None, subscales: Mapping[str, float | None]
+) -> str:
+    """E.g. "47 out of 100 (100 = no symptoms)" or "Daily activities (ADL): not scorable;
+    Sports: 50% (100% = no difficulty)"."""
+    parts = score_parts(questionnaire, total, subscales)
+    if not questionnaire.subscales:
+        return f"{parts[0].text} ({questionnaire.max_score:g} = {questionnaire.best_means})"
+    text = "; ".join(f"{part.label}: {part.text}" for part in parts)
+    return f"{text} (100% = {questionnaire.best_means})"

@@ -427,7 +427,8 @@ def _latest_check_ins(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, CheckIn]:
 @dataclass(frozen=True)
 class WeekPoint:
     """One programme week. Pain values are means of the week's entries (0–10); adherence is a
-    percentage; the score is the week's last questionnaire score."""
+    percentage; the score is the week's last questionnaire total (None for the FAAM, which
+    has no total) and `subscales` that response's subscales (FAAM ADL and Sports, %)."""
 
     week: int
     starts_on: date
@@ -435,13 +436,25 @@ class WeekPoint:
     pain_morning: float | None
     adherence: float | None
     score: float | None
+    subscales: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredResponse:
+    local_date: date
+    total: float | None
+    subscales: dict[str, float | None]
 
 
 @dataclass(frozen=True)
 class Progress:
+    """`responses` are the programme's questionnaire responses, oldest first: the first is
+    the baseline that the charts measure change from."""
+
     programme: Programme | None
     questionnaire: str
     weeks: list[WeekPoint]
+    responses: tuple[ScoredResponse, ...] = ()
 
 
 def weekly_progress(patient: Patient, now: datetime) -> Progress:
@@ -471,15 +484,15 @@ def weekly_progress(patient: Patient, now: datetime) -> Progress:
     ):
         mornings[_week_of(start, day)].append(pain)
     questionnaire = programme.condition.questionnaire
-    scores: dict[int, float] = {}
-    for day, value in (
-        QuestionnaireResponse.objects.filter(
+    responses = tuple(
+        ScoredResponse(day, value, subscales or {})
+        for day, value, subscales in QuestionnaireResponse.objects.filter(
             patient=patient, questionnaire=questionnaire, local_date__gte=start
         )
         .order_by("local_date", "created_at")
-        .values_list("local_date", "score")
-    ):
-        scores[_week_of(start, day)] = value
+        .values_list("local_date", "score", "subscales")
+    )
+    last_of_week = {_week_of(start, r.local_date): r for r in responses}
 
     weeks = []
     for week in range(1, programme_week(programme, today) + 1):
@@ -498,10 +511,13 @@ def weekly_progress(patient: Patient, now: datetime) -> Progress:
                     done_on=done,
                     days=WEEK,
                 ).percent,
-                score=scores.get(week),
+                score=last.total if (last := last_of_week.get(week)) else None,
+                subscales=dict(last.subscales) if last else {},
             )
         )
-    return Progress(programme=programme, questionnaire=questionnaire, weeks=weeks)
+    return Progress(
+        programme=programme, questionnaire=questionnaire, weeks=weeks, responses=responses
+    )
 
 
 def _week_of(start: date, day: date) -> int:

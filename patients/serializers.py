@@ -306,7 +306,14 @@ MAX_ANSWERS = 100
 
 class QuestionnaireResponseOutput(serializers.ModelSerializer):
     answers = AnswersField()
-    subscales = serializers.DictField(child=serializers.FloatField(allow_null=True))
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="The total (VISA-A of 100, LEFS of 80); null for the FAAM, which has none.",
+    )
+    subscales = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="FAAM: adl and sports, each a % or null when not scorable (too few answers).",
+    )
     logged_at = AwareDateTimeField()
 
     class Meta:
@@ -559,7 +566,14 @@ class WeekPointOutput(serializers.Serializer):
     pain_during = serializers.FloatField(allow_null=True, help_text="Mean of the week, 0–10.")
     pain_morning = serializers.FloatField(allow_null=True, help_text="Mean of the week, 0–10.")
     adherence = serializers.FloatField(allow_null=True, help_text="Percent.")
-    score = serializers.FloatField(allow_null=True, help_text="The week's last score.")
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="The week's last total score; null for the FAAM, which has no total.",
+    )
+    subscales = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="The week's last subscale scores (FAAM adl, sports; %); null = not scorable.",
+    )
 
 
 class ProgressOutput(serializers.Serializer):

@@ -313,8 +313,8 @@ def questionnaire_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            score = f"{recorded.obj.score:g}"
-            messages.success(request, f"Thank you. Your {questionnaire.name} score is {score}.")
+            result = recorded.obj.summary
+            messages.success(request, f"Thank you. Your {questionnaire.name} result: {result}.")
             return redirect("questionnaires")
     context = {"form": form, "questionnaire": questionnaire, "nav": "questionnaires"}
     return render(request, "patients/questionnaire_form.html", context)

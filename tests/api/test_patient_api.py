@@ -322,6 +322,23 @@ def test_a_questionnaire_response_is_scored(as_patient: Any, patient: Any) -> No
     assert listed["count"] == 1
 
 
+def test_a_faam_response_with_adl_not_scorable_is_a_201_with_no_total(
+    as_patient: Any, patient: Any
+) -> None:
+    """F15, F36: stored, ADL null (not scorable), Sports scored, and no single score."""
+    answers = {f"adl{n}": 4 for n in range(1, 22)} | {f"sport{n}": 4 for n in range(1, 9)}
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "questionnaire": "faam",
+        "local_date": local_today(patient).isoformat(),
+        "answers": answers | {"adl1": "na", "adl2": None, "adl3": "na"},
+    }
+    response = as_patient.post("/api/v1/questionnaire-responses/", body)
+    assert response.status_code == 201
+    assert response.json()["score"] is None
+    assert response.json()["subscales"] == {"adl": None, "sports": 100.0}
+
+
 def test_missing_answers_are_a_400_per_question(as_patient: Any, patient: Any) -> None:
     body = {
         "client_uuid": str(uuid.uuid4()),

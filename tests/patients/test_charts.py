@@ -13,7 +13,11 @@ PLOT_BOTTOM, PLOT_TOP = HEIGHT - BOTTOM, TOP
 
 
 def _week(
-    n: int, during: float | None, morning: float | None, score: float | None = None
+    n: int,
+    during: float | None,
+    morning: float | None,
+    score: float | None = None,
+    subscales: dict[str, float | None] | None = None,
 ) -> WeekPoint:
     return WeekPoint(
         week=n,
@@ -22,6 +26,7 @@ def _week(
         pain_morning=morning,
         adherence=80.0 if during is not None else None,
         score=score,
+        subscales=subscales or {},
     )
 
 
@@ -110,7 +115,7 @@ def test_progress_gives_pain_adherence_and_questionnaire_charts_with_description
     assert [line.label for line in pain.lines] == ["Pain during exercise", "Pain next morning"]
     assert "Latest: during exercise 2, next morning 2." in pain.description
     assert adherence.rows[0] == ("Week 1", ("80 %",))
-    assert score.title == "VISA-A score"
+    assert score.title == "VISA-A score (0–100)"
     assert "higher is better" in score.description
     assert [p.value for p in score.lines[0].points] == [55, 70]
 
@@ -119,7 +124,29 @@ def test_no_weeks_no_charts() -> None:
     assert progress_charts(Progress(programme=None, questionnaire="", weeks=[])) == []
 
 
+def test_faam_is_charted_as_two_separate_subscales_never_as_one_faam_score() -> None:
+    """F15: ADL and Sports each get their own chart; no chart calls ADL "the FAAM score"."""
+    progress = Progress(
+        programme=None,
+        questionnaire="faam",
+        weeks=[
+            _week(1, 4, 3, None, {"adl": 60, "sports": None}),
+            _week(2, 3, 2, None, {"adl": 70, "sports": 40}),
+        ],
+    )
+    charts = progress_charts(progress)
+    adl, sports = charts[-2:]
+    assert (adl.slug, sports.slug) == ("score-adl", "score-sports")
+    assert "Daily activities (ADL)" in adl.title
+    assert "Sports" in sports.title
+    assert [p.value for p in adl.lines[0].points] == [60, 70]
+    assert [p.value for p in sports.lines[0].points] == [40]
+    assert sports.rows[0] == ("Week 1", ("not scorable",))
+    assert all(not chart.title.endswith("FAAM) score") for chart in charts)
+
+
 @pytest.mark.parametrize(("slug", "top"), [("lefs", "80"), ("faam", "100")])
 def test_the_score_axis_runs_to_the_questionnaires_maximum(slug: str, top: str) -> None:
-    progress = Progress(programme=None, questionnaire=slug, weeks=[_week(1, 1, 1, 50)])
+    week = _week(1, 1, 1, 50, {"adl": 50, "sports": 50} if slug == "faam" else None)
+    progress = Progress(programme=None, questionnaire=slug, weeks=[week])
     assert progress_charts(progress)[-1].y_ticks[-1].label == top

@@ -1,6 +1,11 @@
-"""Questionnaire scoring (clinical-reference.md §6), table-driven; no database."""
+"""Questionnaire scoring (clinical-reference.md §6), table-driven and pure; storing a
+response at the end (database)."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,6 +18,9 @@ from patients.questionnaires import (
     clean_answers,
     score,
 )
+from patients.services import record_questionnaire
+from programmes.planner import Intake
+from tests import factories
 
 VISA_A_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8_group", "q8_minutes_band")
 LEFS_KEYS = tuple(f"a{n}" for n in range(1, 21))
@@ -278,13 +286,14 @@ def test_it_requires_all_20_lefs_items() -> None:
     ],
     ids=["best", "worst", "mixed"],
 )
-def test_it_scores_full_faam_answers_as_percentages(
+def test_it_scores_full_faam_answers_as_two_percentages_and_no_total(
     answers: dict[str, object], adl: float, sports: float
 ) -> None:
+    """F15: FAAM has two separately scored subscales and no total (Martin 2005, R16)."""
     result = score("faam", answers)
     assert result.subscales == {"adl": adl, "sports": sports}
-    assert result.total == adl
-    assert result.percent == adl
+    assert result.total is None
+    assert result.percent is None
     assert result.answered == 29
 
 
@@ -292,18 +301,32 @@ def test_it_still_scores_adl_with_two_items_not_applicable() -> None:
     # 19 items answered: 18 at 3 and adl3 at 4 = 58 of a possible 19 × 4 = 76 → 76.3%.
     answers = faam(3, adl1="na", adl2=None, adl3=4)
     result = score("faam", answers)
-    assert result.total == pytest.approx(58 / 76 * 100)
-    assert result.total == pytest.approx(76.315789, abs=1e-6)
-    assert result.subscales["adl"] == result.total
+    assert result.subscales["adl"] == pytest.approx(58 / 76 * 100)
+    assert result.subscales["adl"] == pytest.approx(76.315789, abs=1e-6)
+    assert result.total is None
     assert result.answered == 27
 
 
-def test_it_refuses_to_score_faam_with_three_adl_items_not_applicable() -> None:
-    with pytest.raises(QuestionnaireError) as caught:
-        score("faam", faam(adl1="na", adl2="na", adl3="na"))
-    assert caught.value.code == "too_few_answers"
-    assert "ADL" in caught.value.message
-    assert list(caught.value.fields) == ["adl"]
+@pytest.mark.parametrize(
+    ("adl_not_applicable", "adl"),
+    [(0, 100), (1, 100), (2, 100), (3, None), (21, None)],
+)
+def test_it_keeps_a_faam_response_and_marks_adl_not_scorable_below_19_of_21(
+    adl_not_applicable: int, adl: float | None
+) -> None:
+    """F36: the 90% rule (19 of 21, R16) decides whether ADL is reported, never whether the
+    response is accepted; the Sports answers are kept and scored."""
+    answers = faam(4, 4, **dict.fromkeys(ADL_KEYS[:adl_not_applicable], "na"))
+    result = score("faam", answers)
+    assert result.subscales == {"adl": adl, "sports": 100}
+    assert result.total is None
+
+
+def test_it_accepts_a_faam_response_with_every_item_not_applicable() -> None:
+    """F36: nothing scorable, but the response is still a valid record."""
+    result = score("faam", faam("na", "na"))
+    assert result.subscales == {"adl": None, "sports": None}
+    assert result.answered == 0
 
 
 @pytest.mark.parametrize(
@@ -318,10 +341,18 @@ def test_it_refuses_to_score_faam_with_three_adl_items_not_applicable() -> None:
 def test_it_scores_sports_only_with_seven_of_eight_answered(
     not_applicable: int, sports: float | None
 ) -> None:
+    """F36: the Sports rule is 7 of 8 (87.5%), stated as such (R16)."""
     answers = faam(4, 4, **dict.fromkeys(SPORT_KEYS[:not_applicable], "na"))
     result = score("faam", answers)
     assert result.subscales == {"adl": 100, "sports": sports}
-    assert result.total == 100
+
+
+def test_the_faam_subscales_state_their_minimum_answers() -> None:
+    """F36"""
+    subscales = {s.key: s for s in QUESTIONNAIRES["faam"].subscales}
+    assert (subscales["adl"].items, subscales["adl"].min_answered) == (21, 19)
+    assert (subscales["sports"].items, subscales["sports"].min_answered) == (8, 7)
+    assert "Sports" in subscales["sports"].name
 
 
 def test_it_scores_sports_over_the_answered_items_only() -> None:
@@ -427,3 +458,27 @@ def test_visa_a_items_about_a_movement_say_answer_from_memory(key: str) -> None:
     """F9"""
     item = next(i for i in QUESTIONNAIRES["visa_a"].items if i.key == key)
     assert "do not try it" in item.note.lower()
+
+
+# --- Storing a FAAM response (F15, F36) ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_faam_response_with_adl_not_scorable_is_stored_with_its_sports_score(
+    patient: Any,
+) -> None:
+    """F36: three ADL items not applicable → ADL not scorable, Sports kept; F15: no total."""
+    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    recorded = record_questionnaire(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        questionnaire="faam",
+        local_date=now.date(),
+        answers=faam(4, 2, adl1="na", adl2="na", adl3="na"),
+        logged_at=now,
+    )
+    recorded.obj.refresh_from_db()
+    assert recorded.outcome == "created"
+    assert recorded.obj.score is None
+    assert recorded.obj.subscales == {"adl": None, "sports": 50}

@@ -272,6 +272,33 @@ def test_a_faam_condition_gets_the_faam(patient_client: Client, patient: Any) ->
     assert "Not applicable" in page
 
 
+def _faam_form(client: Client, **overrides: str) -> dict[str, str]:
+    uuid = _form_uuid(client, reverse("questionnaire_new"))
+    answers = {f"adl{n}": "4" for n in range(1, 22)} | {f"sport{n}": "2" for n in range(1, 9)}
+    return {"client_uuid": uuid} | answers | overrides
+
+
+def test_a_faam_with_too_few_adl_answers_is_kept_and_shows_two_separate_scores(
+    patient_client: Client, patient: Any
+) -> None:
+    """F15, F36: never refused; ADL marked not scorable; Sports shown as its own score; no
+    "FAAM score" anywhere."""
+    from programmes.planner import Intake
+    from tests import factories
+
+    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    data = _faam_form(patient_client, adl1="na", adl2="na", adl3="na")
+    response = patient_client.post(reverse("questionnaire_new"), data, follow=True)
+    page = response.content.decode()
+    stored = QuestionnaireResponse.objects.get(patient=patient)
+    assert stored.score is None
+    assert stored.subscales == {"adl": None, "sports": 50}
+    assert "Daily activities (ADL): not scorable" in page
+    assert "Sports: 50%" in page
+    assert "FAAM score" not in page
+    assert "Ability Measure (FAAM) score" not in page
+
+
 # --- Progress --------------------------------------------------------------------------------
 
 
