@@ -7,11 +7,14 @@ so a chart reads the same printed in black and white."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from programmes.knowledge import ThresholdSpec
 
 from .questionnaires import QUESTIONNAIRES, Questionnaire
-from .selectors import Progress, WeekPoint
+from .selectors import Progress, ScoredResponse, WeekPoint
 
 WIDTH, HEIGHT = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 14, 14, 42  # margins around the plot area, in SVG units
@@ -52,6 +55,15 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A horizontal guide line: the first score plus the change patients notice."""
+
+    value: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
 class Chart:
     slug: str
     title: str
@@ -64,6 +76,8 @@ class Chart:
     y_ticks: tuple[Tick, ...]
     lines: tuple[Line, ...]
     rows: tuple[tuple[str, tuple[str, ...]], ...]  # the data table: x label, formatted values
+    change: str = ""  # the change since the first value, against the MCID, in words
+    reference: Reference | None = None
 
     @property
     def centre_x(self) -> float:
@@ -182,8 +196,18 @@ def _latest(values: Sequence[float | None]) -> str:
     return format_value(present[-1]) if present else "none yet"
 
 
-def progress_charts(progress: Progress) -> list[Chart]:
-    """Pain (during exercise, next morning), adherence and questionnaire score by week."""
+def progress_charts(
+    progress: Progress,
+    *,
+    thresholds: Mapping[str, ThresholdSpec] | None = None,
+    for_clinician: bool = False,
+) -> list[Chart]:
+    """Pain (during exercise, next morning), adherence and questionnaire score by week.
+
+    With `thresholds` (the catalogue's), the pain and score charts also state the change
+    since the first value against the change patients notice (MCID): in plain words for the
+    patient, with the MCID and its sources for the clinician (`for_clinician`)."""
+    mcids = _Mcids(thresholds or {}, for_clinician)
     weeks = progress.weeks
     if not weeks:
         return []
@@ -193,18 +217,22 @@ def progress_charts(progress: Progress) -> list[Chart]:
     morning = [w.pain_morning for w in weeks]
     adherence = [w.adherence for w in weeks]
     charts = [
-        line_chart(
-            slug="pain",
-            title="Pain by week (0–10)",
-            summary=(
-                f"Weekly average of the highest pain during exercise and of next-morning pain, "
-                f"0 = none, 10 = worst, for {span}. Latest: during exercise {_latest(during)}, "
-                f"next morning {_latest(morning)}."
+        _with_pain_change(
+            line_chart(
+                slug="pain",
+                title="Pain by week (0–10)",
+                summary=(
+                    f"Weekly average of the highest pain during exercise and of next-morning pain, "
+                    f"0 = none, 10 = worst, for {span}. Latest: during exercise {_latest(during)}, "
+                    f"next morning {_latest(morning)}."
+                ),
+                x_labels=labels,
+                series=[("Pain during exercise", during), ("Pain next morning", morning)],
+                y_max=10,
+                y_step=2,
             ),
-            x_labels=labels,
-            series=[("Pain during exercise", during), ("Pain next morning", morning)],
-            y_max=10,
-            y_step=2,
+            morning,
+            mcids,
         ),
         line_chart(
             slug="adherence",
@@ -222,12 +250,17 @@ def progress_charts(progress: Progress) -> list[Chart]:
     ]
     questionnaire = QUESTIONNAIRES.get(progress.questionnaire)
     if questionnaire is not None:
-        charts.extend(_score_charts(questionnaire, weeks, labels, span))
+        charts.extend(_score_charts(questionnaire, weeks, labels, span, progress.responses, mcids))
     return charts
 
 
 def _score_charts(
-    questionnaire: Questionnaire, weeks: Sequence[WeekPoint], labels: list[str], span: str
+    questionnaire: Questionnaire,
+    weeks: Sequence[WeekPoint],
+    labels: list[str],
+    span: str,
+    responses: Sequence[ScoredResponse],
+    mcids: _Mcids,
 ) -> list[Chart]:
     """One chart per reported number: the total (VISA-A, LEFS), or each FAAM subscale on its
     own chart (F15): the FAAM has no total, and ADL is never shown as "the FAAM score"."""
@@ -250,7 +283,8 @@ def _score_charts(
                 y_step=20,
             )
         )
-        return charts
+        firsts = [(r.local_date, r.total) for r in responses]
+        return [_with_score_change(charts[0], questionnaire.slug, "total", firsts, mcids)]
     short = _short_name(questionnaire)
     for subscale in questionnaire.subscales:
         values = [w.subscales.get(subscale.key) for w in weeks]
@@ -277,6 +311,10 @@ def _score_charts(
                 gap_texts=[gaps],
             )
         )
+        values_on = [(r.local_date, r.subscales.get(subscale.key)) for r in responses]
+        charts[-1] = _with_score_change(
+            charts[-1], questionnaire.slug, subscale.key, values_on, mcids
+        )
     return charts
 
 
@@ -284,3 +322,118 @@ def _short_name(questionnaire: Questionnaire) -> str:
     """ "FAAM" from "Foot and Ankle Ability Measure (FAAM)"."""
     name = questionnaire.name
     return name[name.rfind("(") + 1 : -1] if name.endswith(")") else name
+
+
+# --- Change since the first value, against the MCID (requirement 9) -----------------------
+
+# Which catalogue MCID applies to each reported number. VISA-A has two, by the time since
+# the first score: 14 points over 12 weeks, 7 over 24 weeks [R14]. The 14 is used until
+# 24 weeks have passed, so a change is not called noticeable early (the safer reading).
+VISA_A_LATER_MCID_FROM_WEEKS = 24  # the period of visa_a_mcid_24_weeks [R14]
+MCID_SLUGS: dict[tuple[str, str], str] = {
+    ("visa_a", "total"): "visa_a_mcid_12_weeks",
+    ("lefs", "total"): "lefs_mcid",
+    ("faam", "adl"): "faam_adl_mcid",
+    ("faam", "sports"): "faam_sports_mcid",
+}
+
+
+@dataclass(frozen=True)
+class _Mcids:
+    thresholds: Mapping[str, ThresholdSpec]
+    for_clinician: bool
+
+    def get(self, slug: str) -> ThresholdSpec | None:
+        return self.thresholds.get(slug)
+
+    def cite(self, *specs: ThresholdSpec) -> str:
+        """ " (MCID 14; R14)" for the clinician, nothing for the patient."""
+        if not self.for_clinician:
+            return ""
+        values = " or ".join(f"{spec.value:g}" for spec in specs)
+        sources = ", ".join(dict.fromkeys(src for spec in specs for src in spec.sources))
+        return f" (MCID {values}; {sources})"
+
+
+def _signed(change: float) -> str:
+    amount = f"{abs(round(change, 1)):g}"
+    return f"+{amount}" if change > 0 else f"−{amount}" if change < 0 else amount
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def _with_score_change(
+    chart: Chart,
+    questionnaire: str,
+    part: str,
+    values_on: Sequence[tuple[date, float | None]],
+    mcids: _Mcids,
+) -> Chart:
+    """The change from the first scorable value to the latest, against the part's MCID, and
+    a guide line at the first value plus the MCID."""
+    scored = [(day, value) for day, value in values_on if value is not None]
+    if not scored:
+        return chart
+    (first_on, first), (last_on, last) = scored[0], scored[-1]
+    slug = MCID_SLUGS.get((questionnaire, part))
+    if questionnaire == "visa_a" and (last_on - first_on).days >= VISA_A_LATER_MCID_FROM_WEEKS * 7:
+        slug = "visa_a_mcid_24_weeks"
+    mcid = mcids.get(slug) if slug else None
+    if mcid is None:
+        return chart
+    if len(scored) == 1:
+        change = (
+            f"Your first score: {format_value(first)} on {_day(first_on)}. Later scores are "
+            f"compared with it: a change of {mcid.value:g} points or more is one that patients "
+            f"notice.{mcids.cite(mcid)}"
+        )
+    else:
+        difference = round(last - first, 1)
+        size = abs(difference)
+        verdict = (
+            "more than"
+            if size > mcid.value
+            else "at least"
+            if size == mcid.value
+            else ("less than")
+        )
+        change = (
+            f"{_signed(difference)} since your first score on {_day(first_on)} — {verdict} the "
+            f"{mcid.value:g} points of change that patients notice.{mcids.cite(mcid)}"
+        )
+    top = chart.y_ticks[-1]
+    y_max = float(top.label)
+    reference = None
+    if first + mcid.value <= y_max:
+        value = first + mcid.value
+        plot_bottom, plot_top = chart.plot[3], chart.plot[1]
+        y = round(plot_bottom - value / y_max * (plot_bottom - plot_top), 1)
+        label = f"First score + {mcid.value:g}: a noticeable change"
+        reference = Reference(value, y, label)
+    return replace(
+        chart, change=change, reference=reference, description=f"{chart.description} {change}"
+    )
+
+
+def _with_pain_change(chart: Chart, morning: Sequence[float | None], mcids: _Mcids) -> Chart:
+    """Morning pain, first week with a value against the latest: a change of at least
+    2 points or 30% of the first value is one patients notice [R18]."""
+    points, percent = mcids.get("nprs_mcid_points"), mcids.get("nprs_mcid_percent")
+    known = [(week, value) for week, value in enumerate(morning, start=1) if value is not None]
+    if points is None or percent is None or len(known) < 2:
+        return chart
+    (first_week, first), (_, last) = known[0], known[-1]
+    difference = round(last - first, 1)
+    size = abs(difference)
+    noticed = size >= points.value or (first > 0 and size * 100 / first >= percent.value)
+    direction = "lower than" if difference < 0 else "higher than" if difference > 0 else ""
+    amount = f"{size:g} {direction}" if difference else "no different from"
+    verdict = "at least" if noticed else "less than"
+    change = (
+        f"Morning pain: {amount} in week {first_week} ({format_value(first)} → "
+        f"{format_value(last)}) — {verdict} the {points.value:g} points, or {percent.value:g}%, "
+        f"of change that patients notice.{mcids.cite(points, percent)}"
+    )
+    return replace(chart, change=change, description=f"{chart.description} {change}")

@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
+from programmes.selectors import catalogue_snapshot
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.views import member_required, patient_required, therapist_required
@@ -107,7 +108,9 @@ def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "patient": patient,
         "today": selectors.today_for(patient, now),
         "progress": progress,
-        "charts": progress_charts(progress),
+        "charts": progress_charts(
+            progress, thresholds=catalogue_snapshot().thresholds, for_clinician=True
+        ),
         "flags": selectors.patient_flags(patient),
         "sessions": selectors.recent_sessions(patient),
         "check_ins": selectors.recent_check_ins(patient),
@@ -323,7 +326,8 @@ def questionnaire_new(request: HttpRequest) -> HttpResponse:
 @patient_required
 def progress(request: HttpRequest) -> HttpResponse:
     data = selectors.weekly_progress(_patient(request), timezone.now())
-    context = {"progress": data, "charts": progress_charts(data), "nav": "progress"}
+    charts = progress_charts(data, thresholds=catalogue_snapshot().thresholds)
+    context = {"progress": data, "charts": charts, "nav": "progress"}
     return render(request, "patients/progress.html", context)
 
 

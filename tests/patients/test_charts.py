@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from patients.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, line_chart, progress_charts
-from patients.selectors import Progress, WeekPoint
+from patients.selectors import Progress, ScoredResponse, WeekPoint
 
 PLOT_BOTTOM, PLOT_TOP = HEIGHT - BOTTOM, TOP
 
@@ -150,3 +151,118 @@ def test_the_score_axis_runs_to_the_questionnaires_maximum(slug: str, top: str) 
     week = _week(1, 1, 1, 50, {"adl": 50, "sports": 50} if slug == "faam" else None)
     progress = Progress(programme=None, questionnaire=slug, weeks=[week])
     assert progress_charts(progress)[-1].y_ticks[-1].label == top
+
+
+# --- Change since the first score, against the MCID (requirement 9) -----------------------
+
+
+def _responses(*points: tuple[int, float | None, dict[str, float | None]]) -> tuple:
+    """(programme week, total, subscales) → responses on that week's first day."""
+    return tuple(
+        ScoredResponse(date(2026, 11, 2) + timedelta(weeks=week - 1), total, subscales)
+        for week, total, subscales in points
+    )
+
+
+def _score_progress(slug: str, *points: tuple[int, float | None, dict]) -> Progress:
+    last = max(week for week, _, _ in points)
+    by_week = {week: (total, subs) for week, total, subs in points}
+    weeks = [_week(n, 3, 3, *by_week.get(n, (None, {}))) for n in range(1, last + 1)]
+    return Progress(programme=None, questionnaire=slug, weeks=weeks, responses=_responses(*points))
+
+
+@pytest.mark.parametrize(
+    ("slug", "points", "chart_slug", "expected"),
+    [
+        # VISA-A: 14 points within 24 weeks of the first score [R14].
+        ("visa_a", [(1, 40, {}), (5, 56, {})], "score", "+16 since your first score"),
+        ("visa_a", [(1, 40, {}), (5, 56, {})], "score", "more than the 14 points"),
+        ("visa_a", [(1, 40, {}), (5, 45, {})], "score", "less than the 14 points"),
+        ("visa_a", [(1, 40, {}), (5, 54, {})], "score", "at least the 14 points"),
+        # From 24 weeks after the first score: 7 points [R14].
+        ("visa_a", [(1, 40, {}), (26, 48, {})], "score", "more than the 7 points"),
+        ("visa_a", [(1, 60, {}), (5, 44, {})], "score", "−16 since your first score"),
+        # LEFS 9 [R17].
+        ("lefs", [(1, 40, {}), (3, 50, {})], "score", "more than the 9 points"),
+        ("lefs", [(1, 40, {}), (3, 45, {})], "score", "less than the 9 points"),
+        # FAAM: each subscale with its own MCID, ADL 8 and Sports 9 [R16].
+        (
+            "faam",
+            [(1, None, {"adl": 50, "sports": 30}), (4, None, {"adl": 59, "sports": 38})],
+            "score-adl",
+            "more than the 8 points",
+        ),
+        (
+            "faam",
+            [(1, None, {"adl": 50, "sports": 30}), (4, None, {"adl": 59, "sports": 38})],
+            "score-sports",
+            "less than the 9 points",
+        ),
+        # A not-scorable first Sports score: the baseline is the first scorable one.
+        (
+            "faam",
+            [
+                (1, None, {"adl": 50, "sports": None}),
+                (2, None, {"adl": 50, "sports": 20}),
+                (4, None, {"adl": 52, "sports": 30}),
+            ],
+            "score-sports",
+            "+10 since your first score",
+        ),
+    ],
+)
+def test_each_score_chart_states_the_change_since_the_first_score_against_its_mcid(
+    catalogue: Any, slug: str, points: list, chart_slug: str, expected: str
+) -> None:
+    charts = progress_charts(_score_progress(slug, *points), thresholds=catalogue.thresholds)
+    chart = next(c for c in charts if c.slug == chart_slug)
+    assert expected in chart.change
+
+
+def test_one_score_is_a_starting_point_not_a_change(catalogue: Any) -> None:
+    charts = progress_charts(
+        _score_progress("visa_a", (1, 47, {})), thresholds=catalogue.thresholds
+    )
+    assert "first score: 47" in charts[-1].change.lower()
+    assert "since" not in charts[-1].change
+
+
+@pytest.mark.parametrize(
+    ("first_week", "last_week", "expected"),
+    [
+        ((6, 6), (4, 4), "2 lower than in week 1"),
+        ((6, 6), (4, 4), "at least the 2 points"),
+        ((3, 3), (2, 2), "at least the 2 points, or 30%"),  # 33% less
+        ((3, 3), (2.5, 2.5), "less than the 2 points, or 30%"),  # 17% less
+        ((2, 2), (4, 4), "2 higher than in week 1"),
+    ],
+)
+def test_the_pain_chart_states_the_change_in_morning_pain_against_2_points_or_30_percent(
+    catalogue: Any, first_week: tuple, last_week: tuple, expected: str
+) -> None:
+    """Requirement 9: NPRS MCID 2 points or 30% [R18]."""
+    weeks = [_week(1, *first_week), _week(2, None, None), _week(3, *last_week)]
+    progress = Progress(programme=None, questionnaire="visa_a", weeks=weeks)
+    pain = progress_charts(progress, thresholds=catalogue.thresholds)[0]
+    assert expected in pain.change
+
+
+def test_the_patient_sees_plain_words_and_the_therapist_the_sources(catalogue: Any) -> None:
+    progress = _score_progress("visa_a", (1, 40, {}), (5, 56, {}))
+    patient = progress_charts(progress, thresholds=catalogue.thresholds)
+    clinician = progress_charts(progress, thresholds=catalogue.thresholds, for_clinician=True)
+    for word in ("R14", "MCID", "INFERENCE", "R18"):
+        assert all(word not in c.change and word not in c.description for c in patient)
+    assert "MCID" in clinician[-1].change
+    assert "R14" in clinician[-1].change
+    assert "R18" in clinician[0].change
+
+
+def test_the_score_chart_draws_a_line_at_the_first_score_plus_the_mcid(catalogue: Any) -> None:
+    charts = progress_charts(
+        _score_progress("visa_a", (1, 40, {}), (5, 56, {})), thresholds=catalogue.thresholds
+    )
+    score = charts[-1]
+    assert score.reference is not None
+    assert score.reference.value == 54
+    assert "noticeable" in score.reference.label.lower()

@@ -362,3 +362,38 @@ def test_notifications_are_counted_in_the_header_listed_and_marked_read(
 def test_a_patient_sees_only_their_own_notifications(patient_client: Client, stranger: Any) -> None:
     Notification.objects.create(user=stranger.user, kind="reminder", title="Not yours")
     assert b"Not yours" not in patient_client.get(reverse("notifications")).content
+
+
+def _record_visa_a(patient: Any, day: Any, q1: int) -> None:
+    """A VISA-A response of 63 - 10 + q1 points (see VISA_A) on `day`."""
+    import uuid
+
+    from patients.services import record_questionnaire
+
+    answers: dict[str, object] = {**VISA_A, "q1": q1, "q8_minutes_band": 2}
+    record_questionnaire(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        questionnaire="visa_a",
+        local_date=day,
+        answers=answers,
+        logged_at=NOW,
+    )
+
+
+def test_progress_states_the_change_since_the_first_score_against_the_mcid(
+    patient_client: Client, therapist_client: Client, patient: Any, programme: Any
+) -> None:
+    """Requirement 9: plain words for the patient; the MCID and its source for the therapist."""
+    from datetime import timedelta
+
+    _record_visa_a(patient, programme.started_on, q1=0)  # 53
+    _record_visa_a(patient, programme.started_on + timedelta(days=14), q1=10)  # 63
+    page = patient_client.get(reverse("progress")).content.decode()
+    expected = "+10 since your first score on 2 Nov 2026 — less than the 14 points"
+    assert expected in page
+    assert "R14" not in page
+    assert "MCID" not in page
+    detail = therapist_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
+    assert expected in detail
+    assert "MCID 14; R14" in detail
