@@ -13,7 +13,7 @@ from datetime import date
 
 from programmes.knowledge import ThresholdSpec
 
-from .questionnaires import QUESTIONNAIRES, Questionnaire
+from .questionnaires import QUESTIONNAIRES, Questionnaire, short_name
 from .selectors import Progress, ScoredResponse, WeekPoint
 
 WIDTH, HEIGHT = 480, 240
@@ -285,7 +285,7 @@ def _score_charts(
         )
         firsts = [(r.local_date, r.total) for r in responses]
         return [_with_score_change(charts[0], questionnaire.slug, "total", firsts, mcids)]
-    short = _short_name(questionnaire)
+    short = short_name(questionnaire)
     for subscale in questionnaire.subscales:
         values = [w.subscales.get(subscale.key) for w in weeks]
         gaps = [
@@ -316,12 +316,6 @@ def _score_charts(
             charts[-1], questionnaire.slug, subscale.key, values_on, mcids
         )
     return charts
-
-
-def _short_name(questionnaire: Questionnaire) -> str:
-    """ "FAAM" from "Foot and Ankle Ability Measure (FAAM)"."""
-    name = questionnaire.name
-    return name[name.rfind("(") + 1 : -1] if name.endswith(")") else name
 
 
 # --- Change since the first value, against the MCID (requirement 9) -----------------------

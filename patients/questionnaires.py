@@ -104,6 +104,8 @@ def _scale(low: str, high: str, *, top: int = 10) -> tuple[Choice, ...]:
 
 
 _PAIN = _scale("pain as bad as it gets", "no pain")
+# F34: VISA-A pain runs the opposite way to the app's daily pain score (0 = no pain there).
+_PAIN_NOTE = "Careful: on this question 10 = no pain and 0 = the worst pain."
 
 _DIFFICULTY_LEFS = (
     Choice(0, "Unable, or extremely difficult"),
@@ -153,6 +155,9 @@ VISA_A = Questionnaire(
     best_means="no symptoms",
     instructions=(
         "These questions ask how your Achilles has been over the last week. " + _DO_NOT_TRY,
+        "Your answers give a score out of 100: higher is better, and 100 means no symptoms. "
+        "On the pain questions 10 means no pain, the other way round from your daily pain "
+        "score.",
     ),
     items=(
         Item(
@@ -166,7 +171,7 @@ VISA_A = Questionnaire(
             "your calf gets a full stretch with the knee straight, as when your heel drops "
             "below the edge of a step?",
             choices=_PAIN,
-            note=_FROM_MEMORY,
+            note=f"{_PAIN_NOTE} {_FROM_MEMORY}",
         ),
         Item(
             "q3",
@@ -174,19 +179,21 @@ VISA_A = Questionnaire(
             "hurt in the 2 hours that follow? (If pain stops you walking for 30 minutes, "
             "choose 0.)",
             choices=_PAIN,
+            note=_PAIN_NOTE,
         ),
         Item(
             "q4",
             "How much does your Achilles hurt when you walk down a flight of stairs at your "
             "usual pace?",
             choices=_PAIN,
+            note=_PAIN_NOTE,
         ),
         Item(
             "q5",
             "When you rise up onto the toes of the painful leg 10 times from a flat floor, how "
             "much does your Achilles hurt while you do it or straight afterwards?",
             choices=_PAIN,
-            note=_FROM_MEMORY,
+            note=f"{_PAIN_NOTE} {_FROM_MEMORY}",
         ),
         Item(
             "q6",
@@ -263,6 +270,11 @@ LEFS = Questionnaire(
     sources=("R17",),
     max_score=80,
     best_means="no difficulty with any of the activities",
+    instructions=(
+        "For each activity, choose how much difficulty your leg or foot gives you today. "
+        "Your answers give a score out of 80: higher is better, and 80 means no difficulty "
+        "with any of the activities.",
+    ),
     items=tuple(
         Item(f"a{number}", text, choices=_DIFFICULTY_LEFS)
         for number, text in enumerate(_LEFS_ACTIVITIES, start=1)
@@ -323,6 +335,13 @@ FAAM = Questionnaire(
     max_score=100,
     subscales=FAAM_SUBSCALES,
     best_means="no difficulty",
+    instructions=(
+        "For each activity, choose how much difficulty your foot or ankle gives you. If you "
+        "are limited by something other than your foot or ankle, or an activity does not "
+        "apply to you, choose “Not applicable”.",
+        "Your answers give two scores, one for daily activities and one for sports, each as "
+        "a percentage: higher is better, and 100% means no difficulty.",
+    ),
     items=(
         *(
             Item(
@@ -475,6 +494,12 @@ _SCORERS: dict[str, Callable[[Questionnaire, Mapping[str, int | None]], Score]] 
 # --- Saying a score in plain words --------------------------------------------------------
 
 
+def short_name(questionnaire: Questionnaire) -> str:
+    """ "FAAM" from "Foot and Ankle Ability Measure (FAAM)"."""
+    name = questionnaire.name
+    return name[name.rfind("(") + 1 : -1] if name.endswith(")") else name
+
+
 @dataclass(frozen=True, slots=True)
 class ScorePart:
     """One reported number of a response: the total, or one subscale. `value` is None when
@@ -512,3 +537,31 @@ def describe_score(
         return f"{parts[0].text} ({questionnaire.max_score:g} = {questionnaire.best_means})"
     text = "; ".join(f"{part.label}: {part.text}" for part in parts)
     return f"{text} (100% = {questionnaire.best_means})"
+
+
+def describe_change(
+    questionnaire: Questionnaire,
+    previous: tuple[float | None, Mapping[str, float | None]] | None,
+    current: tuple[float | None, Mapping[str, float | None]],
+) -> str:
+    """The change since the previous response in plain words, each reported number apart;
+    "" for a first response. Each argument is (total, subscales)."""
+    if previous is None:
+        return ""
+    before = {p.key: p for p in score_parts(questionnaire, *previous)}
+    sentences = []
+    for part in score_parts(questionnaire, *current):
+        old = before[part.key].value
+        label = "" if part.key == "total" else f"{part.label} "
+        if part.value is None or old is None:
+            sentences.append(f"{label}cannot be compared with last time (not scorable)")
+            continue
+        difference = round(part.value - old)
+        if difference == 0:
+            sentences.append(f"{label}the same as last time".strip())
+        else:
+            direction = "higher" if difference > 0 else "lower"
+            points = "point" if abs(difference) == 1 else "points"
+            sentences.append(f"{label}{abs(difference)} {points} {direction} than last time")
+    text = "; ".join(sentences)
+    return text[0].upper() + text[1:] + "."

@@ -126,6 +126,7 @@ def patient_state(patient: Patient, programme: Programme, now: datetime) -> Pati
         for r in QuestionnaireResponse.objects.filter(
             patient=patient, questionnaire="visa_a", local_date__gte=since
         ).order_by("local_date", "created_at")
+        if r.score is not None  # always set for VISA-A (only the FAAM has no total)
     )
     catalogue = catalogue_snapshot()
     checkpoints = tuple(
@@ -259,6 +260,7 @@ class Today:
     check_in: CheckIn | None = None
     questionnaire: str = ""
     questionnaire_due: bool = False
+    questionnaire_due_on: date | None = None  # a week after the last response, or today
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
@@ -314,6 +316,9 @@ def today_for(patient: Patient, now: datetime) -> Today:
         check_in=CheckIn.objects.filter(patient=patient, local_date=today).first(),
         questionnaire=questionnaire,
         questionnaire_due=last_response is None or (today - last_response).days >= WEEK,
+        questionnaire_due_on=(
+            today if last_response is None else max(today, last_response + timedelta(days=WEEK))
+        ),
     )
 
 

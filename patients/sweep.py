@@ -298,7 +298,7 @@ def _patient_reports(
         .values_list("patient_id", "local_date", "score")
     ):
         start, _, scores = window[patient_id]
-        if day >= start:
+        if day >= start and value is not None:  # always set for VISA-A (FAAM has no total)
             scores.append(ScoreOn(day, value))
     return (
         {

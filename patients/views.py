@@ -34,8 +34,8 @@ from .forms import (
     SessionLogForm,
     add_domain_error,
 )
-from .models import Flag, Patient
-from .questionnaires import QUESTIONNAIRES
+from .models import Flag, Patient, QuestionnaireResponse
+from .questionnaires import QUESTIONNAIRES, describe_change, short_name
 
 
 def _record_once(record: Callable[..., services.Recorded], **kwargs: Any) -> services.Recorded:
@@ -316,11 +316,32 @@ def questionnaire_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            result = recorded.obj.summary
-            messages.success(request, f"Thank you. Your {questionnaire.name} result: {result}.")
+            messages.success(request, _questionnaire_result(patient, recorded.obj, now))
             return redirect("questionnaires")
     context = {"form": form, "questionnaire": questionnaire, "nav": "questionnaires"}
     return render(request, "patients/questionnaire_form.html", context)
+
+
+def _questionnaire_result(patient: Patient, response: QuestionnaireResponse, now: Any) -> str:
+    """'Thank you. Your VISA-A score: 47 out of 100 (100 = no symptoms). 5 points higher
+    than last time. Your next one is due on Friday 27 November.' (walk-through 17)"""
+    questionnaire = QUESTIONNAIRES[response.questionnaire]
+    earlier = [
+        r
+        for r in selectors.questionnaire_history(patient)
+        if r.questionnaire == response.questionnaire
+        and r.pk != response.pk
+        and (r.local_date, r.created_at) <= (response.local_date, response.created_at)
+    ]
+    previous = (earlier[0].score, earlier[0].subscales) if earlier else None
+    change = describe_change(questionnaire, previous, (response.score, response.subscales))
+    due_on = selectors.today_for(patient, now).questionnaire_due_on
+    due = f" Your next one is due on {due_on:%A} {due_on.day} {due_on:%B}." if due_on else ""
+    noun = "results" if questionnaire.subscales else "score"
+    return (
+        f"Thank you. Your {short_name(questionnaire)} {noun}: {response.summary}."
+        f"{' ' + change if change else ''}{due}"
+    )
 
 
 @patient_required

@@ -16,6 +16,8 @@ from patients.questionnaires import (
     Questionnaire,
     QuestionnaireError,
     clean_answers,
+    describe_change,
+    describe_score,
     score,
 )
 from patients.services import record_questionnaire
@@ -482,3 +484,72 @@ def test_a_faam_response_with_adl_not_scorable_is_stored_with_its_sports_score(
     assert recorded.outcome == "created"
     assert recorded.obj.score is None
     assert recorded.obj.subscales == {"adl": None, "sports": 50}
+
+
+# --- Explaining the scale in plain words (F34, walk-through 16–17) -------------------------
+
+
+@pytest.mark.parametrize("key", ["q2", "q3", "q4", "q5"])
+def test_every_visa_a_pain_item_says_10_means_no_pain_here(key: str) -> None:
+    """F34: the VISA-A pain scale runs the other way from the app's daily 0–10 pain."""
+    item = next(i for i in QUESTIONNAIRES["visa_a"].items if i.key == key)
+    assert "10 = no pain" in item.note
+    assert item.choices[-1].label == "10 – no pain"
+
+
+@pytest.mark.parametrize(
+    ("slug", "phrases"),
+    [
+        ("visa_a", ("score out of 100", "higher is better", "100 means no symptoms")),
+        ("lefs", ("score out of 80", "higher is better")),
+        ("faam", ("two scores", "percentage", "higher is better", "Not applicable")),
+    ],
+)
+def test_each_questionnaire_explains_its_score_in_plain_words(
+    slug: str, phrases: tuple[str, ...]
+) -> None:
+    intro = " ".join(QUESTIONNAIRES[slug].instructions)
+    assert all(phrase in intro for phrase in phrases)
+
+
+@pytest.mark.parametrize(
+    ("slug", "total", "subscales", "expected"),
+    [
+        ("visa_a", 47, {}, "47 out of 100 (100 = no symptoms)"),
+        ("lefs", 58, {}, "58 out of 80 (80 = no difficulty with any of the activities)"),
+        (
+            "faam",
+            None,
+            {"adl": 76.3, "sports": None},
+            "Daily activities (ADL): 76%; Sports: not scorable (100% = no difficulty)",
+        ),
+    ],
+)
+def test_a_score_is_described_against_its_scale(
+    slug: str, total: float | None, subscales: dict, expected: str
+) -> None:
+    assert describe_score(QUESTIONNAIRES[slug], total, subscales) == expected
+
+
+@pytest.mark.parametrize(
+    ("slug", "previous", "current", "expected"),
+    [
+        ("visa_a", (42, {}), (47, {}), "5 points higher than last time"),
+        ("visa_a", (50, {}), (47, {}), "3 points lower than last time"),
+        ("visa_a", (47, {}), (47, {}), "the same as last time"),
+        (
+            "faam",
+            (None, {"adl": 70, "sports": None}),
+            (None, {"adl": 75, "sports": 40}),
+            "Daily activities (ADL) 5 points higher than last time",
+        ),
+    ],
+)
+def test_the_change_since_last_time_is_said_in_plain_words(
+    slug: str, previous: tuple, current: tuple, expected: str
+) -> None:
+    assert expected.lower() in describe_change(QUESTIONNAIRES[slug], previous, current).lower()
+
+
+def test_there_is_no_change_to_describe_for_a_first_response() -> None:
+    assert describe_change(QUESTIONNAIRES["visa_a"], None, (47, {})) == ""

@@ -241,6 +241,31 @@ def test_the_visa_a_form_says_not_to_try_a_movement_and_answer_from_memory(
     assert "let the heel sink" not in page
 
 
+def test_the_visa_a_form_explains_the_scale_beside_every_pain_question(
+    patient_client: Client, programme: Any
+) -> None:
+    """F34, walk-through 16."""
+    page = patient_client.get(reverse("questionnaire_new")).content.decode()
+    assert page.count("Careful: on this question 10 = no pain and 0 = the worst pain.") == 4
+    assert "score out of 100: higher is better, and 100 means no symptoms" in page
+
+
+def test_the_visa_a_result_says_out_of_100_the_change_and_the_next_due_date(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """Walk-through 17: "47 out of 100 (100 = no symptoms)", the change, the due date."""
+    from datetime import timedelta
+
+    _record_visa_a(patient, NOW.date() - timedelta(days=7), q1=5)  # 58
+    response = patient_client.post(
+        reverse("questionnaire_new"), _visa_a(patient_client), follow=True
+    )
+    page = response.content.decode()
+    assert "Your VISA-A score: 63 out of 100 (100 = no symptoms)." in page
+    assert "5 points higher than last time." in page
+    assert "next one is due on Friday 27 November" in page
+
+
 def test_a_double_submitted_questionnaire_is_one_record(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
