@@ -146,6 +146,12 @@ _DO_NOT_TRY = (
     "Do not try a movement your clinician has told you to avoid — answer from what you remember."
 )
 _FROM_MEMORY = "Answer from what you remember; do not try it now just to answer."
+# F27: "Not at all" scores 0 in every group, so a patient who does no such sport cannot add
+# points for everyday walking (Robinson 2001 Q8 is about sport and training).
+_NO_LOADING_SPORT = (
+    "If you do no sport that loads your Achilles (such as running, jumping or court sports), "
+    "choose “Not at all” (0 minutes) for how long; everyday walking does not count here."
+)
 
 VISA_A = Questionnaire(
     slug="visa_a",
@@ -223,6 +229,7 @@ VISA_A = Questionnaire(
                 Choice(2, "b – it hurts, but I can carry on to the end"),
                 Choice(3, "c – it hurts enough to make me stop"),
             ),
+            note=_NO_LOADING_SPORT,
         ),
         Item(
             "q8_minutes_band",
@@ -234,6 +241,7 @@ VISA_A = Questionnaire(
                 Choice(3, "21 to 30 minutes"),
                 Choice(4, "More than 30 minutes"),
             ),
+            note=_NO_LOADING_SPORT,
         ),
     ),
 )

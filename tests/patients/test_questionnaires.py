@@ -553,3 +553,21 @@ def test_the_change_since_last_time_is_said_in_plain_words(
 
 def test_there_is_no_change_to_describe_for_a_first_response() -> None:
     assert describe_change(QUESTIONNAIRES["visa_a"], None, (47, {})) == ""
+
+
+# --- VISA-A Q8 for people who do no Achilles-loading sport (F27) ---------------------------
+
+
+@pytest.mark.parametrize("key", ["q8_group", "q8_minutes_band"])
+def test_visa_a_q8_tells_someone_with_no_loading_sport_to_choose_not_at_all(key: str) -> None:
+    """F27: without this a sedentary patient can pick "a" and "> 30 min" for walking (+30)."""
+    item = next(i for i in QUESTIONNAIRES["visa_a"].items if i.key == key)
+    assert "If you do no sport that loads your Achilles" in item.note
+    assert "“Not at all” (0 minutes)" in item.note
+
+
+@pytest.mark.parametrize("group", [1, 2, 3])
+def test_not_at_all_scores_0_for_q8_whichever_group_is_chosen(group: int) -> None:
+    """F27: the guidance is safe whatever the patient picks in the first part."""
+    answers = {**VISA_A_WORST, "q8_group": group, "q8_minutes_band": 0}
+    assert score("visa_a", answers).total == 0

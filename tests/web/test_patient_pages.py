@@ -248,6 +248,7 @@ def test_the_visa_a_form_explains_the_scale_beside_every_pain_question(
     page = patient_client.get(reverse("questionnaire_new")).content.decode()
     assert page.count("Careful: on this question 10 = no pain and 0 = the worst pain.") == 4
     assert "score out of 100: higher is better, and 100 means no symptoms" in page
+    assert page.count("If you do no sport that loads your Achilles") == 2  # F27
 
 
 def test_the_visa_a_result_says_out_of_100_the_change_and_the_next_due_date(
