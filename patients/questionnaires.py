@@ -457,7 +457,9 @@ def _score_visa_a(questionnaire: Questionnaire, cleaned: Mapping[str, int | None
     answered = _answered(cleaned)
     q1_to_q7 = sum(answered[f"q{number}"] for number in range(1, 8))
     q8 = VISA_A_Q8_POINTS[answered["q8_group"]][answered["q8_minutes_band"]]
-    return _summed(questionnaire, q1_to_q7 + q8, answered=len(answered))
+    # Q8's two parts (group, training time) are one question: 8 answered, not 9 (F44).
+    questions = {key.split("_")[0] for key in answered}
+    return _summed(questionnaire, q1_to_q7 + q8, answered=len(questions))
 
 
 def _score_lefs(questionnaire: Questionnaire, cleaned: Mapping[str, int | None]) -> Score:

@@ -169,7 +169,7 @@ def test_it_sums_visa_a_to_a_score_out_of_100(answers: dict[str, object], total:
     assert result.total == total
     assert result.percent == total
     assert result.subscales == {}
-    assert result.answered == 9
+    assert result.answered == 8  # F44: Q8's two parts are one question
 
 
 @pytest.mark.parametrize(
@@ -571,3 +571,8 @@ def test_not_at_all_scores_0_for_q8_whichever_group_is_chosen(group: int) -> Non
     """F27: the guidance is safe whatever the patient picks in the first part."""
     answers = {**VISA_A_WORST, "q8_group": group, "q8_minutes_band": 0}
     assert score("visa_a", answers).total == 0
+
+
+def test_visa_a_counts_its_eight_questions_as_answered_not_nine() -> None:
+    """F44: Q8 is one question in two parts (group and training time)."""
+    assert score("visa_a", VISA_A_BEST).answered == 8
