@@ -377,11 +377,19 @@ def _with_score_change(
     mcid = mcids.get(slug) if slug else None
     if mcid is None:
         return chart
+    cite = mcids.cite(mcid)
+    early, late = mcids.get("visa_a_mcid_12_weeks"), mcids.get("visa_a_mcid_24_weeks")
+    if questionnaire == "visa_a" and cite and early and late:
+        sources = ", ".join(dict.fromkeys((*early.sources, *late.sources)))
+        cite = (
+            f" (MCID {early.value:g} until {VISA_A_LATER_MCID_FROM_WEEKS} weeks after the first "
+            f"score, {late.value:g} from then; {sources}; derived in mid-portion tendinopathy)"
+        )
     if len(scored) == 1:
         change = (
             f"Your first score: {format_value(first)} on {_day(first_on)}. Later scores are "
             f"compared with it: a change of {mcid.value:g} points or more is one that patients "
-            f"notice.{mcids.cite(mcid)}"
+            f"notice.{cite}"
         )
     else:
         difference = round(last - first, 1)
@@ -395,7 +403,7 @@ def _with_score_change(
         )
         change = (
             f"{_signed(difference)} since your first score on {_day(first_on)} — {verdict} the "
-            f"{mcid.value:g} points of change that patients notice.{mcids.cite(mcid)}"
+            f"{mcid.value:g} points of change that patients notice.{cite}"
         )
     top = chart.y_ticks[-1]
     y_max = float(top.label)

@@ -422,4 +422,4 @@ def test_progress_states_the_change_since_the_first_score_against_the_mcid(
     assert "MCID" not in page
     detail = therapist_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
     assert expected in detail
-    assert "MCID 14; R14" in detail
+    assert "MCID 14 until 24 weeks after the first score, 7 from then; R14" in detail
