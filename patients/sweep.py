@@ -1,23 +1,23 @@
-"""The monitoring sweep, batched: every active programme evaluated in chunks.
+"""The one monitoring pipeline: a list of programmes evaluated in a fixed number of queries.
 
-`evaluate_patient` (services.py) reads one patient's state in about eight queries. The hourly
-sweep over a whole clinic uses this module instead: for a chunk of programmes (500 by
-default) it reads the same facts in a fixed number of queries, whatever the chunk size,
-builds each patient's `PatientState` as `patients.selectors.patient_state` does (one
-difference: the pain during exercise, the costly figure to read, is read for the last week
-only — the only window the rules read it in), runs the pure `evaluate`, and stores the findings
-with the same semantics as `evaluate_patient`:
+Every evaluation goes through here. The hourly sweep walks every active programme in chunks
+(500 by default); `services.evaluate_patient` (a fresh red-flag check-in, the red-flag sweep)
+and `manage.py monitor --patient` are a chunk of one. For a chunk it reads what the rules need
+in a fixed number of queries, whatever the chunk size, builds each patient's `PatientState`
+(`states_for`; `selectors.patient_state` reads one through it), runs the pure `evaluate`, and
+stores the findings:
 
 - one flag per (patient, rule, episode); a finding with no stored flag creates one;
 - a stored flag that is still open and whose evidence changed is updated with the new values;
 - an acknowledged or resolved flag is left alone;
 - a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
 
+The pain during exercise, the costly figure to read, is read for the last week only: the only
+window the rules read it in.
+
 Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
 the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
 the programme id, and nothing is kept from one chunk to the next.
-
-tests/patients/test_sweep.py proves the flags equal those of `evaluate_patient`.
 """
 
 from __future__ import annotations
@@ -104,19 +104,54 @@ class _Programme:
     current_phase: int
 
 
-@transaction.atomic
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What evaluating one chunk did, and the flag of each finding, per programme (in the
+    order of the findings; a finding whose flag was left alone gives the stored flag)."""
+
+    report: SweepReport
+    flags: Mapping[uuid.UUID, list[Flag]]
+
+
 def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
+    """Evaluate one chunk of programmes (those still active) in a fixed number of queries."""
+    return evaluate_chunk(programme_ids=programme_ids, now=now).report
+
+
+@transaction.atomic
+def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins (and apart, their
     red-flag answers), VISA-A scores, checkpoints, stored flags, then the inserts and updates
     of flags."""
+    read = _read(programme_ids, now)
+    if not read:
+        return Chunk(SweepReport(), {})
+    findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
+    created, updated, flags = _store(findings)
+    report = SweepReport(
+        programmes=len(read), findings=len(findings), created=created, updated=updated
+    )
+    return Chunk(report, flags)
+
+
+def states_for(
+    *, programme_ids: Iterable[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, PatientState]:
+    """The monitoring state of each active programme, as the rules will read it."""
+    return {p.id: state for p, state in _read(programme_ids, now)}
+
+
+def _read(
+    programme_ids: Iterable[uuid.UUID], now: datetime
+) -> list[tuple[_Programme, PatientState]]:
     programmes = [
         _Programme(*row)
         for row in Programme.objects.filter(
             pk__in=list(programme_ids),
             status=Programme.Status.ACTIVE,
             # A programme is given its revision in the transaction that creates it; one
-            # without is not readable by the rules (patient_state would fail on it).
+            # without is not readable by the rules.
             current_revision__isnull=False,
         )
         .order_by("pk")
@@ -130,7 +165,7 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
         )
     ]
     if not programmes:
-        return SweepReport()
+        return []
     if connection.vendor == "postgresql":
         # PostgreSQL's JIT compiles the chunk's aggregate (its cost estimate is high) in
         # 0.5–1 s, longer than the query then runs; this transaction does without it.
@@ -150,25 +185,24 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
     mornings, visa_a = _patient_reports(programme_of_patient, since, earliest)
     checkpoints = _checkpoints(programmes, catalogue)
 
-    findings: list[tuple[_Programme, Finding]] = []
-    for p in programmes:
-        state = PatientState(
-            today=today[p.id],
-            started_on=p.started_on,
-            sessions_per_week=per_week[p.id],
-            days=days.get(p.id, ()),
-            mornings=mornings.get(p.id, ()),
-            visa_a=visa_a.get(p.id, ()),
-            checkpoints=checkpoints.get(p.id, ()),
-            thresholds=catalogue.thresholds,
-            red_flags=catalogue.red_flags,
-            regression=regression[p.id],
+    return [
+        (
+            p,
+            PatientState(
+                today=today[p.id],
+                started_on=p.started_on,
+                sessions_per_week=per_week[p.id],
+                days=days.get(p.id, ()),
+                mornings=mornings.get(p.id, ()),
+                visa_a=visa_a.get(p.id, ()),
+                checkpoints=checkpoints.get(p.id, ()),
+                thresholds=catalogue.thresholds,
+                red_flags=catalogue.red_flags,
+                regression=regression[p.id],
+            ),
         )
-        findings += [(p, finding) for finding in evaluate_state(state)]
-    created, updated = _store(findings)
-    return SweepReport(
-        programmes=len(programmes), findings=len(findings), created=created, updated=updated
-    )
+        for p in programmes
+    ]
 
 
 def _prescriptions(
@@ -217,8 +251,8 @@ def _session_days(
 
     The pain during exercise is the one figure that needs the exercise entries, looked up per
     session through their index; the rules that read it (pain above the limit, ready to
-    progress) look back one week, so older sessions are not looked up. Everything else is as
-    patient_state derives it from the logs, aggregated by the database. (A join with the
+    progress) look back one week, so older sessions are not looked up. Everything else is
+    aggregated by the database. (A join with the
     entries instead would make the database read every entry in the table for each chunk.)"""
     earliest = min(since.values())
     recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
@@ -302,7 +336,7 @@ def _patient_reports(
             scores.append(ScoreOn(day, value))
     return (
         {
-            # One check-in a day: sorting by date alone is the order patient_state reads.
+            # One check-in a day: sorting by date alone gives the order of the mornings.
             programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
             for key, (_, mornings, _) in window.items()
         },
@@ -326,11 +360,13 @@ def _checkpoints(
 FlagKey = tuple[uuid.UUID, str, str]
 
 
-def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
-    """Create, update or leave each finding's flag exactly as evaluate_patient would, in a
-    fixed number of statements; returns (created, updated)."""
+def _store(
+    findings: list[tuple[_Programme, Finding]],
+) -> tuple[int, int, dict[uuid.UUID, list[Flag]]]:
+    """Create, update or leave each finding's flag in a fixed number of statements; returns
+    (created, updated, the flag of each finding per programme)."""
     if not findings:
-        return 0, 0
+        return 0, 0, {}
     keys = {(p.patient_id, f.rule, f.episode) for p, f in findings}
     current: dict[FlagKey, Flag] = {
         (flag.patient_id, flag.rule, flag.episode): flag
@@ -341,8 +377,7 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
     }
     new: dict[FlagKey, Flag] = {}
     changed: dict[FlagKey, Flag] = {}
-    # In order, as evaluate_patient's get_or_create would meet them: a later finding for the
-    # same key updates the flag an earlier one created.
+    # In order: a later finding for the same key updates the flag an earlier one created.
     for p, finding in findings:
         key = (p.patient_id, finding.rule, finding.episode)
         values = _values(p, finding)
@@ -359,6 +394,15 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
     # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count
     # (the audited bulk_create returns just those, and writes an audit entry for each).
     inserted = {flag.pk for flag in Flag.objects.bulk_create(new.values(), ignore_conflicts=True)}
+    if len(inserted) < len(new):
+        # Rare (a race): read the flags that won, so callers get the stored rows.
+        lost = [key for key, flag in new.items() if flag.pk not in inserted]
+        for flag in Flag.objects.filter(
+            patient_id__in={k[0] for k in lost}, episode__in={k[2] for k in lost}
+        ):
+            key = (flag.patient_id, flag.rule, flag.episode)
+            if key in lost:
+                current[key] = flag
     if changed:
         stamp = timezone.now()  # what auto_now would write; bulk_update does not apply it
         for flag in changed.values():
@@ -368,7 +412,10 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
         if flag.pk in inserted and flag.severity == Flag.Severity.URGENT:
             flag_id = str(flag.pk)
             transaction.on_commit(lambda f=flag_id: _notify(f), robust=True)  # type: ignore[misc]
-    return len(inserted), len(changed)
+    flags: dict[uuid.UUID, list[Flag]] = defaultdict(list)
+    for p, finding in findings:
+        flags[p.id].append(current[(p.patient_id, finding.rule, finding.episode)])
+    return len(inserted), len(changed), dict(flags)
 
 
 def _values(p: _Programme, finding: Finding) -> dict[str, Any]:

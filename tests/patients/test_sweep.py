@@ -335,3 +335,28 @@ def test_a_chunk_is_evaluated_in_a_fixed_number_of_queries(
 
     assert report.programmes == patients
     assert report.created >= 2 * patients  # pain above the limit and not doing it, at least
+
+
+def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
+    patient: Patient, django_assert_max_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requirement 10: one pipeline. A single patient goes through the batched code, so a rule
+    fixed there is fixed for both, and within the same query budget (+1: the programme id)."""
+    from patients import services, sweep
+
+    programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
+    _pain_log(patient, NOW.date(), 1, 8)
+    chunks: list[list[uuid.UUID]] = []
+
+    def spy(*, programme_ids: Any, now: datetime) -> sweep.Chunk:
+        chunks.append(list(programme_ids))
+        return sweep.evaluate_chunk(programme_ids=programme_ids, now=now)
+
+    monkeypatch.setattr(services, "evaluate_chunk", spy)
+    catalogue_snapshot()
+    with django_assert_max_num_queries(QUERY_BOUND + 1):
+        flags = evaluate_patient(patient=patient, now=NOW)
+
+    assert chunks == [[programme.pk]]
+    assert "pain_during_above_max" in {flag.rule for flag in flags}
+    assert all(flag.pk for flag in flags)
