@@ -8,8 +8,10 @@ belongs to (so the same finding is raised once), the numbers behind it and the s
 Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
 - red_flag:<slug>        a red-flag answer in a check-in → urgent            (reference §5)
 - pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
-- next_morning_rising    morning pain up on two consecutive days → step back (R5, timeframe
-                         next_morning_24h)
+- next_morning_above_baseline[_repeated]
+                         a morning at least the NRS MCID above the patient's baseline → lighter
+                         next session; that many mornings in a row → regress (R5, R18,
+                         timeframe next_morning_24h)
 - weekly_trend           mean morning pain or stiffness up on last week → step back (R5)
 - ready_to_progress      a week in the safe pain zone with good adherence → offer progression
 - not_adhering           adherence under the limit over 7 days ("not doing it")
@@ -108,7 +110,11 @@ def evaluate(state: PatientState) -> list[Finding]:
     findings = _red_flags(state)
     step_back = [
         f
-        for f in (_pain_during(state), _morning_rising(state), _weekly_trend(state))
+        for f in (
+            _pain_during(state),
+            _morning_above_baseline(state),
+            _weekly_trend(state),
+        )
         if f is not None
     ]
     findings += step_back
@@ -228,32 +234,74 @@ def _pain_during(state: PatientState) -> Finding | None:
     )
 
 
-def _morning_rising(state: PatientState) -> Finding | None:
-    by_date = {m.date: m.pain for m in state.mornings}
-    for offset in range(WEEK):
-        day = state.today - timedelta(days=offset)
-        run = [by_date.get(day - timedelta(days=n)) for n in (2, 1, 0)]
-        first, second, third = run
-        if first is None or second is None or third is None:
-            continue
-        if first < second < third:
-            return Finding(
-                rule="next_morning_rising",
-                episode=day.isoformat(),
-                kind="step_back",
-                severity=REVIEW,
-                message=(
-                    f"Morning pain rose on two consecutive days: {first} → {second} → {third}/10 "
-                    f"up to {day:%d %b}."
-                ),
-                evidence={
-                    (day - timedelta(days=n)).isoformat(): by_date[day - timedelta(days=n)]
-                    for n in (2, 1, 0)
-                },
-                sources=("R5", "R5b", "R5c"),
-                suggestion=state.regression,
-            )
-    return None
+def _baseline_pool(state: PatientState) -> tuple[str, list[Morning]]:
+    """The mornings a patient's baseline is the mean of: those of the programme's first week
+    or, when none of those were read (a long programme, or no check-ins in week one), the
+    mornings after a rest day (no session done the day before), which loading did not
+    provoke."""
+    first_week = [
+        m for m in state.mornings if state.started_on <= m.date < state.started_on + timedelta(WEEK)
+    ]
+    if first_week:
+        return "first_week", first_week
+    done = {d.date for d in state.days if d.sessions_done}
+    rest = [
+        m
+        for m in state.mornings
+        if m.date > state.started_on and m.date - timedelta(days=1) not in done
+    ]
+    return "rest_days", rest
+
+
+def _morning_above_baseline(state: PatientState) -> Finding | None:
+    """The 24-hour rule (F4): each morning of the last week against the baseline, the mean of
+    the baseline mornings before it. A morning at least the NRS MCID above it is flagged
+    (lighter next session); `next_morning_regress_after` such check-ins in a row say regress.
+    Only the latest run is reported: an earlier one was reported when it happened."""
+    mcid = _threshold(state, "nrs_mcid_points")
+    regress_after = _threshold(state, "next_morning_regress_after")
+    basis, pool = _baseline_pool(state)
+    above: dict[date, float] = {}
+    recent = _recent(state, state.mornings, WEEK)
+    for morning in recent:
+        before = [m.pain for m in pool if m.date < morning.date]
+        if before and morning.pain - mean(before) >= mcid.value:
+            above[morning.date] = mean(before)
+    if not above:
+        return None
+    run: list[Morning] = []
+    for morning in reversed(recent):
+        if morning.date in above:
+            run.insert(0, morning)
+        elif run:
+            break
+    baseline = round(above[run[0].date], 1)
+    repeated = len(run) >= regress_after.value
+    shown = " → ".join(f"{m.pain}/10 on {m.date:%d %b}" for m in run)
+    where = "first-week mornings" if basis == "first_week" else "mornings after a rest day"
+    return Finding(
+        rule="next_morning_above_baseline" + ("_repeated" if repeated else ""),
+        episode=run[0].date.isoformat(),
+        kind="step_back",
+        severity=REVIEW,
+        message=(
+            f"Morning pain above the patient's baseline ({baseline:g}/10, mean of {where}) by "
+            f"at least {mcid.value:g} points: {shown}. Pain after loading should have settled "
+            "by the next morning."
+        ),
+        evidence={
+            "baseline": baseline,
+            "baseline_from": basis,
+            "mcid": mcid.value,
+            "mornings": {m.date.isoformat(): m.pain for m in run},
+        },
+        sources=tuple(dict.fromkeys(("R5", "R5b", "R5c", *mcid.sources))),
+        suggestion=(
+            state.regression
+            if repeated
+            else "Reduce the load of the next session; regress if the next morning is up again."
+        ),
+    )
 
 
 def _weekly_trend(state: PatientState) -> Finding | None:
