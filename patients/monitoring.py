@@ -8,6 +8,7 @@ belongs to (so the same finding is raised once), the numbers behind it and the s
 Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
 - red_flag:<slug>        a red-flag answer in a check-in → urgent            (reference §5)
 - pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
+- pain_after_above_max   pain after the session above the limit → step back  (R5, R5b)
 - next_morning_above_baseline[_repeated]
                          a morning at least the NRS MCID above the patient's baseline → lighter
                          next session; that many mornings in a row → regress (R5, R18,
@@ -112,6 +113,7 @@ def evaluate(state: PatientState) -> list[Finding]:
         f
         for f in (
             _pain_during(state),
+            _pain_after(state),
             _morning_above_baseline(state),
             _weekly_trend(state),
         )
@@ -208,28 +210,40 @@ def _red_flags(state: PatientState) -> list[Finding]:
 
 def _pain_during(state: PatientState) -> Finding | None:
     limit = _threshold(state, "pain_during_exercise_max")
+    return _pain_above(state, "during", "Pain during exercise", limit.value, limit.sources)
+
+
+def _pain_after(state: PatientState) -> Finding | None:
+    """F5: pain after the session above the limit is a step back, as during it (R5, R5b)."""
+    limit = _threshold(state, "pain_during_exercise_max")
+    return _pain_above(state, "after", "Pain after the session", limit.value, limit.sources)
+
+
+def _pain_above(
+    state: PatientState, when: str, what: str, limit: float, sources: tuple[str, ...]
+) -> Finding | None:
+    def pain(day: SessionDay) -> int | None:
+        return day.max_pain_during if when == "during" else day.max_pain_after
+
     over = [
-        d
+        (d.date, value)
         for d in _recent(state, state.days, WEEK)
-        if d.max_pain_during is not None and d.max_pain_during > limit.value
+        if (value := pain(d)) is not None and value > limit
     ]
     if not over:
         return None
-    worst = max(over, key=lambda d: (d.max_pain_during, d.date))
+    worst_day, worst = max(over, key=lambda pair: (pair[1], pair[0]))
     return Finding(
-        rule="pain_during_above_max",
-        episode=_week(worst.date),
+        rule=f"pain_{when}_above_max",
+        episode=_week(worst_day),
         kind="step_back",
         severity=REVIEW,
         message=(
-            f"Pain during exercise reached {worst.max_pain_during}/10 on {worst.date:%d %b} "
-            f"(limit {limit.value:g}/10) on {len(over)} day(s) this week."
+            f"{what} reached {worst}/10 on {worst_day:%d %b} (limit {limit:g}/10) on "
+            f"{len(over)} day(s) this week."
         ),
-        evidence={
-            "limit": limit.value,
-            "days": {d.date.isoformat(): d.max_pain_during for d in over},
-        },
-        sources=limit.sources,
+        evidence={"limit": limit, "days": {day.isoformat(): value for day, value in over}},
+        sources=sources,
         suggestion=state.regression,
     )
 

@@ -110,6 +110,23 @@ def test_pain_during_exercise_above_5_steps_back(
         assert "ready_to_progress" not in findings  # never both
 
 
+@pytest.mark.parametrize(("pain", "flagged"), [(4, False), (5, False), (6, True), (9, True)])
+def test_pain_after_the_session_above_the_limit_steps_back(
+    state: PatientState, pain: int, flagged: bool
+) -> None:
+    """F5: 9/10 after every session for a week used to raise nothing."""
+    days = tuple(SessionDay(d.date, 2, max_pain_during=2, max_pain_after=pain) for d in state.days)
+    findings = _rules(dataclasses.replace(state, days=days))
+    assert ("pain_after_above_max" in findings) is flagged
+    if flagged:
+        finding = findings["pain_after_above_max"]
+        assert finding.kind == "step_back"
+        assert len(finding.evidence["days"]) == 7  # the last week
+        assert finding.evidence["limit"] == 5
+        assert finding.suggestion == "Step back to phase 1."
+        assert "ready_to_progress" not in findings
+
+
 @pytest.mark.parametrize(
     ("last_three", "expected"),
     [
