@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from statistics import mean
 from typing import Protocol, TypeVar
 
-from programmes.knowledge import RedFlagSpec, ThresholdSpec, TimeframeSpec
+from programmes.knowledge import PainLimitsSpec, RedFlagSpec, ThresholdSpec, TimeframeSpec
 
 WEEK = 7
 
@@ -75,6 +75,8 @@ class PatientState:
     thresholds: Mapping[str, ThresholdSpec]
     red_flags: Mapping[str, RedFlagSpec]
     regression: str = ""
+    # The protocol's own pain rule (F16); None: thresholds.yaml's pain-monitoring model.
+    pain_limits: PainLimitsSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,15 +210,24 @@ def _red_flags(state: PatientState) -> list[Finding]:
     return findings
 
 
+def _limit(state: PatientState, name: str, fallback: str) -> tuple[float, tuple[str, ...]]:
+    """One of the protocol's own pain limits (F16) with its sources, or the catalogue-wide
+    threshold when the protocol has none."""
+    if state.pain_limits is not None:
+        return getattr(state.pain_limits, name), state.pain_limits.sources
+    threshold = _threshold(state, fallback)
+    return threshold.value, threshold.sources
+
+
 def _pain_during(state: PatientState) -> Finding | None:
-    limit = _threshold(state, "pain_during_exercise_max")
-    return _pain_above(state, "during", "Pain during exercise", limit.value, limit.sources)
+    limit, sources = _limit(state, "during_max", "pain_during_exercise_max")
+    return _pain_above(state, "during", "Pain during exercise", limit, sources)
 
 
 def _pain_after(state: PatientState) -> Finding | None:
     """F5: pain after the session above the limit is a step back, as during it (R5, R5b)."""
-    limit = _threshold(state, "pain_during_exercise_max")
-    return _pain_above(state, "after", "Pain after the session", limit.value, limit.sources)
+    limit, sources = _limit(state, "after_max", "pain_during_exercise_max")
+    return _pain_above(state, "after", "Pain after the session", limit, sources)
 
 
 def _pain_above(
@@ -272,14 +283,14 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
     the baseline mornings before it. A morning at least the NRS MCID above it is flagged
     (lighter next session); `next_morning_regress_after` such check-ins in a row say regress.
     Only the latest run is reported: an earlier one was reported when it happened."""
-    mcid = _threshold(state, "nrs_mcid_points")
+    margin, margin_sources = _limit(state, "next_morning_margin", "nrs_mcid_points")
     regress_after = _threshold(state, "next_morning_regress_after")
     basis, pool = _baseline_pool(state)
     above: dict[date, float] = {}
     recent = _recent(state, state.mornings, WEEK)
     for morning in recent:
         before = [m.pain for m in pool if m.date < morning.date]
-        if before and morning.pain - mean(before) >= mcid.value:
+        if before and morning.pain - mean(before) >= margin:
             above[morning.date] = mean(before)
     if not above:
         return None
@@ -300,16 +311,16 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
         severity=REVIEW,
         message=(
             f"Morning pain above the patient's baseline ({baseline:g}/10, mean of {where}) by "
-            f"at least {mcid.value:g} points: {shown}. Pain after loading should have settled "
+            f"at least {margin:g} points: {shown}. Pain after loading should have settled "
             "by the next morning."
         ),
         evidence={
             "baseline": baseline,
             "baseline_from": basis,
-            "mcid": mcid.value,
+            "margin": margin,
             "mornings": {m.date.isoformat(): m.pain for m in run},
         },
-        sources=tuple(dict.fromkeys(("R5", "R5b", "R5c", *mcid.sources))),
+        sources=tuple(dict.fromkeys(("R5", "R5b", "R5c", *margin_sources))),
         suggestion=(
             state.regression
             if repeated
@@ -378,7 +389,9 @@ def _not_adhering(state: PatientState, adherence: Adherence) -> Finding | None:
 
 
 def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | None:
-    safe = _threshold(state, "pain_safe_max")
+    """A week of good adherence with every logged pain within the protocol's own progression
+    limit (F16)."""
+    limit, limit_sources = _limit(state, "progress_max", "pain_safe_max")
     needed = _threshold(state, "ready_to_progress_adherence_pct")
     if adherence.days < WEEK or adherence.percent is None or adherence.percent < needed.value:
         return None
@@ -387,7 +400,7 @@ def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | N
     pains = [d.max_pain_during for d in days if d.max_pain_during is not None]
     pains += [d.max_pain_after for d in days if d.max_pain_after is not None]
     pains += [m.pain for m in mornings]
-    if not pains or max(pains) > safe.value:
+    if not pains or max(pains) > limit:
         return None
     return Finding(
         rule="ready_to_progress",
@@ -395,11 +408,16 @@ def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | N
         kind="ready_to_progress",
         severity=INFO,
         message=(
-            f"Ready to progress: pain at most {max(pains)}/10 (safe zone ≤ {safe.value:g}) with "
-            f"{adherence.percent:.0f}% of sessions done in the last 7 days."
+            f"Ready to progress: pain at most {max(pains)}/10 (this programme's limit to "
+            f"progress ≤ {limit:g}) with {adherence.percent:.0f}% of sessions done in the last "
+            "7 days."
         ),
-        evidence={"max_pain": max(pains), "adherence_percent": round(adherence.percent, 1)},
-        sources=tuple(dict.fromkeys(safe.sources + needed.sources)),
+        evidence={
+            "max_pain": max(pains),
+            "limit": limit,
+            "adherence_percent": round(adherence.percent, 1),
+        },
+        sources=tuple(dict.fromkeys(limit_sources + needed.sources)),
         suggestion="Accept to advance the programme to its next phase.",
     )
 

@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
-from programmes.knowledge import Catalogue
+from programmes.knowledge import Catalogue, PainLimitsSpec
 from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
 from programmes.selectors import catalogue_snapshot
 
@@ -102,6 +102,7 @@ class _Programme:
     started_on: date
     revision_id: uuid.UUID
     current_phase: int
+    protocol: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ def _read(
             "started_on",
             "current_revision_id",
             "current_revision__current_phase",
+            "protocol__slug",
         )
     ]
     if not programmes:
@@ -199,10 +201,16 @@ def _read(
                 thresholds=catalogue.thresholds,
                 red_flags=catalogue.red_flags,
                 regression=regression[p.id],
+                pain_limits=_pain_limits(catalogue, p.protocol),
             ),
         )
         for p in programmes
     ]
+
+
+def _pain_limits(catalogue: Catalogue, protocol: str) -> PainLimitsSpec | None:
+    spec = catalogue.protocols.get(protocol)
+    return spec.pain_limits if spec is not None else None
 
 
 def _prescriptions(
