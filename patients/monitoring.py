@@ -14,7 +14,9 @@ Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
                          next session; that many mornings in a row → regress (R5, R18,
                          timeframe next_morning_24h)
 - weekly_trend           mean morning pain or stiffness up on last week → step back (R5)
-- ready_to_progress      a week in the safe pain zone with good adherence → offer progression
+- ready_to_progress      a week within the protocol's progression pain limit with good
+                         adherence, no step back and no red flag (in the window or unresolved)
+                         → offer progression
 - not_adhering           adherence under the limit over 7 days ("not doing it")
 - checkpoint:<timeframe> a documented timeframe passed without improvement ("doing it, not
                          improving"; VISA-A only counts with adequate adherence)
@@ -77,6 +79,8 @@ class PatientState:
     regression: str = ""
     # The protocol's own pain rule (F16); None: thresholds.yaml's pain-monitoring model.
     pain_limits: PainLimitsSpec | None = None
+    # A red-flag Flag the clinician has not resolved, however old (F11): no progression.
+    unresolved_red_flag: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +128,8 @@ def evaluate(state: PatientState) -> list[Finding]:
     findings += step_back
     adherence = adherence_over(state, WEEK)
     findings += [f for f in (_not_adhering(state, adherence),) if f is not None]
-    if not step_back:
+    red_flag = state.unresolved_red_flag or any(f.kind == "red_flag" for f in findings)
+    if not step_back and not red_flag:  # F11: never progress over a red flag
         findings += [f for f in (_ready_to_progress(state, adherence),) if f is not None]
     findings += _checkpoints(state)
     return findings

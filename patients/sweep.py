@@ -123,8 +123,8 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
 def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins (and apart, their
-    red-flag answers), VISA-A scores, checkpoints, stored flags, then the inserts and updates
-    of flags."""
+    red-flag answers), VISA-A scores, checkpoints, unresolved red-flag flags, stored flags,
+    then the inserts and updates of flags."""
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
@@ -186,6 +186,12 @@ def _read(
     days = _session_days(programmes, since, today)
     mornings, visa_a = _patient_reports(programme_of_patient, since, earliest)
     checkpoints = _checkpoints(programmes, catalogue)
+    red_flagged = set(
+        Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
+        .exclude(status=Flag.Status.RESOLVED)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
 
     return [
         (
@@ -202,6 +208,7 @@ def _read(
                 red_flags=catalogue.red_flags,
                 regression=regression[p.id],
                 pain_limits=_pain_limits(catalogue, p.protocol),
+                unresolved_red_flag=p.patient_id in red_flagged,
             ),
         )
         for p in programmes

@@ -94,6 +94,23 @@ def test_red_flags_in_a_check_in_are_urgent(
         assert finding.sources
 
 
+@pytest.mark.parametrize(
+    ("flags_today", "unresolved_red_flag", "ready"),
+    [
+        ((), False, True),
+        (("numbness_tingling",), False, False),  # a red flag in the window
+        ((), True, False),  # an earlier red flag not yet resolved by the clinician
+    ],
+)
+def test_no_progression_while_a_red_flag_is_open(
+    state: PatientState, flags_today: tuple[str, ...], unresolved_red_flag: bool, ready: bool
+) -> None:
+    """F11: numbness with low pain used to give a red flag *and* "ready to progress"."""
+    mornings = (*state.mornings[:-1], Morning(TODAY, 1, 5, flags_today))
+    judged = dataclasses.replace(state, mornings=mornings, unresolved_red_flag=unresolved_red_flag)
+    assert ("ready_to_progress" in _rules(judged)) is ready
+
+
 @pytest.mark.parametrize(("pain", "flagged"), [(4, False), (5, False), (6, True), (9, True)])
 def test_pain_during_exercise_above_5_steps_back(
     state: PatientState, pain: int, flagged: bool

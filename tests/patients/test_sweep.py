@@ -299,12 +299,12 @@ def test_acknowledged_and_resolved_flags_are_left_alone(patient: Patient) -> Non
 
 
 # Reads: programmes, exercises, items, session days, check-ins, red-flag answers, VISA-A,
-# checkpoints, stored flags, inserted flags (10); a savepoint pair (2); the flag insert, which
-# SQLite splits into batches of 45 rows (Django's 999-parameter cap): up to 4 for 50 patients;
-# and one update statement; the audit trail adds a savepoint pair around the insert and its
-# entries, one per new flag (SQLite batches them by 71 rows: up to 2 for 50 patients). The same
-# bound must hold for 1 and for 50 patients.
-QUERY_BOUND = 21
+# checkpoints, unresolved red flags (F11), stored flags, inserted flags (11); a savepoint pair
+# (2); the flag insert, which SQLite splits into batches of 45 rows (Django's 999-parameter
+# cap): up to 4 for 50 patients; and one update statement; the audit trail adds a savepoint
+# pair around the insert and its entries, one per new flag (SQLite batches them by 71 rows: up
+# to 2 for 50 patients). The same bound must hold for 1 and for 50 patients.
+QUERY_BOUND = 22
 
 
 @pytest.mark.parametrize("patients", [1, 50])
@@ -360,3 +360,30 @@ def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
     assert chunks == [[programme.pk]]
     assert "pain_during_above_max" in {flag.rule for flag in flags}
     assert all(flag.pk for flag in flags)
+
+
+@pytest.mark.parametrize(
+    ("status", "unresolved"),
+    [(None, False), ("open", True), ("acknowledged", True), ("resolved", False)],
+)
+def test_the_state_knows_of_an_unresolved_red_flag(
+    patient: Patient, status: str | None, unresolved: bool
+) -> None:
+    """F11: the pipeline passes an unresolved red-flag Flag (even one older than the rules'
+    window) into the pure state, so no progression is offered meanwhile."""
+    from patients.sweep import states_for
+
+    programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=40))
+    if status is not None:
+        Flag.objects.create(
+            patient=patient,
+            programme=programme,
+            rule="red_flag:numbness_tingling",
+            episode=(NOW.date() - timedelta(days=30)).isoformat(),
+            kind="red_flag",
+            severity=Flag.Severity.REVIEW,
+            status=status,
+            message="Numbness.",
+        )
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert state.unresolved_red_flag is unresolved
