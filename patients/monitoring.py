@@ -6,7 +6,8 @@ and returns `Finding`s. No ORM, no clock. Each finding names its rule, the episo
 belongs to (so the same finding is raised once), the numbers behind it and the sources.
 
 Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
-- red_flag:<slug>        a red-flag answer in a check-in → urgent            (reference §5)
+- red_flag:<slug>        a red-flag answer in a check-in → severity and suggestion from the
+                         flag's own urgency (reference §5)
 - pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
 - pain_after_above_max   pain after the session above the limit → step back  (R5, R5b)
 - next_morning_above_baseline[_repeated]
@@ -189,6 +190,27 @@ def _recent(state: PatientState, items: Iterable[D], days: int) -> list[D]:
     return [i for i in items if start <= i.date <= state.today]
 
 
+# F13: a red-flag finding follows the flag's own urgency (red_flags.yaml; vocab.Urgency).
+# Emergency and same-day flags are URGENT (notified at once). "Within days" and "book an
+# appointment" are REVIEW, not INFO: a red-flag answer always needs a clinician to look at it
+# and act (REVIEW keeps it on the open list and in the daily digest; INFO would let a routine
+# red flag read like a progress note).
+RED_FLAG_RESPONSE: Mapping[str, tuple[int, str, str]] = {
+    "emergency": (
+        URGENT,
+        "emergency",
+        "Contact the patient now; advise them to call emergency services.",
+    ),
+    "urgent": (URGENT, "same day", "Contact the patient today; advise them to be seen today."),
+    "soon": (
+        REVIEW,
+        "within days",
+        "Contact the patient and arrange a review within the next few days.",
+    ),
+    "routine": (REVIEW, "routine", "Book the patient an appointment to review this."),
+}
+
+
 def _red_flags(state: PatientState) -> list[Finding]:
     findings = []
     for morning in _recent(state, state.mornings, WEEK):
@@ -196,20 +218,26 @@ def _red_flags(state: PatientState) -> list[Finding]:
             flag = state.red_flags.get(slug)
             if flag is None:
                 continue
+            # An urgency the table does not know is treated as the most urgent (safer).
+            severity, label, suggestion = RED_FLAG_RESPONSE.get(
+                flag.urgency, RED_FLAG_RESPONSE["emergency"]
+            )
             findings.append(
                 Finding(
                     rule=f"red_flag:{slug}",
                     episode=morning.date.isoformat(),
                     kind="red_flag",
-                    severity=URGENT,
-                    message=f"Red flag reported on {morning.date:%d %b}: {flag.meaning}",
+                    severity=severity,
+                    message=(
+                        f"Red flag ({label}) reported on {morning.date:%d %b}: {flag.meaning}"
+                    ),
                     evidence={
                         "date": morning.date.isoformat(),
                         "answer": slug,
                         "urgency": flag.urgency,
                     },
                     sources=flag.sources,
-                    suggestion="Contact the patient today; advise them to seek care now.",
+                    suggestion=suggestion,
                 )
             )
     return findings

@@ -80,7 +80,7 @@ def test_a_patient_doing_well_is_offered_progression_and_nothing_else(state: Pat
         ),
     ],
 )
-def test_red_flags_in_a_check_in_are_urgent(
+def test_red_flags_in_a_check_in_are_findings(
     state: PatientState, flags: tuple[str, ...], expected: set[str]
 ) -> None:
     mornings = (*state.mornings[:-1], Morning(TODAY, 3, 10, flags))
@@ -89,9 +89,32 @@ def test_red_flags_in_a_check_in_are_urgent(
     ]
     assert {f.rule for f in findings} == expected
     for finding in findings:
-        assert finding.severity == 3
         assert finding.episode == "2026-11-20"
         assert finding.sources
+
+
+@pytest.mark.parametrize(
+    ("slug", "urgency", "severity", "advice"),
+    [
+        # F13: the finding follows the flag's own urgency (red_flags.yaml), not URGENT for all.
+        ("dvt_signs", "emergency", 3, "emergency services"),
+        ("sudden_pop", "urgent", 3, "today"),
+        ("skin_changes_after_ice_heat", "soon", 2, "within the next few days"),
+        ("numbness_tingling", "routine", 2, "appointment"),
+    ],
+)
+def test_a_red_flag_takes_its_severity_and_suggestion_from_its_urgency(
+    state: PatientState, slug: str, urgency: str, severity: int, advice: str
+) -> None:
+    mornings = (*state.mornings[:-1], Morning(TODAY, 3, 10, (slug,)))
+    (finding,) = [
+        f for f in evaluate(dataclasses.replace(state, mornings=mornings)) if f.kind == "red_flag"
+    ]
+    assert finding.severity == severity
+    assert finding.evidence["urgency"] == urgency
+    assert advice in finding.suggestion
+    if urgency in ("soon", "routine"):
+        assert "now" not in finding.suggestion
 
 
 @pytest.mark.parametrize(
