@@ -466,20 +466,23 @@ def _checkpoints(state: PatientState) -> list[Finding]:
     return findings
 
 
-Judgement = tuple[dict[str, object], str]
+# Evidence, the detail for the message, and optionally the sources of the thresholds used.
+Judgement = tuple[dict[str, object], str] | tuple[dict[str, object], str, tuple[str, ...]]
 
 
 def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | None:
     tf = checkpoint.timeframe
     if tf.metric == "visa_a_change":
         judged = _visa_a_not_improved(state, checkpoint)
-    elif tf.metric in {"pain_not_improved", "symptoms_persist"}:
+    elif tf.metric in {"pain_not_improved", "pain_severe_or_not_improved"}:
         judged = _pain_not_improved(state, checkpoint)
+    elif tf.metric == "symptoms_persist":
+        judged = _symptoms_persist(state, checkpoint)
     else:
         return None  # next-morning and weekly metrics are judged continuously above
     if judged is None:
         return None
-    evidence, detail = judged
+    evidence, detail, *more_sources = judged
     return Finding(
         rule=f"checkpoint:{tf.slug}",
         episode=checkpoint.due_on.isoformat(),
@@ -487,7 +490,7 @@ def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | Non
         severity=REVIEW,
         message=f"Day {tf.after_days} review — {tf.rule} Now: {detail}.",
         evidence={"timeframe": tf.slug, "after_days": tf.after_days, **evidence},
-        sources=tf.sources,
+        sources=tuple(dict.fromkeys(tf.sources + tuple(s for ss in more_sources for s in ss))),
         suggestion=tf.action,
     )
 
@@ -525,7 +528,54 @@ def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judg
 
 
 def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
-    """Morning pain no lower than at the start (or symptoms still present) when due."""
+    """F12: morning pain still above 0 that has not fallen by the NRS MCID (points or percent,
+    R18) since home care started; for `pain_severe_or_not_improved`, also any morning at or
+    above the severe level. Pain that has gone (0/10 now) is never flagged."""
+    mornings = [m for m in state.mornings if m.date >= state.started_on]
+    if not mornings:
+        return None
+    first, last = mornings[0], mornings[-1]
+    if last.date < checkpoint.due_on - timedelta(days=1):
+        return None  # no recent check-in to judge by
+    if last.pain == 0:
+        return None
+    evidence: dict[str, object] = {
+        "morning_pain": [first.pain, last.pain],
+        "dates": [first.date.isoformat(), last.date.isoformat()],
+    }
+    detail = (
+        f"morning pain {first.pain}/10 on {first.date:%d %b} → {last.pain}/10 on {last.date:%d %b}"
+    )
+    if checkpoint.timeframe.metric == "pain_severe_or_not_improved":
+        severe = _threshold(state, "pain_severe_min")
+        worst = max(mornings, key=lambda m: (m.pain, m.date))
+        if worst.pain >= severe.value:
+            evidence["severe"] = {"date": worst.date.isoformat(), "pain": worst.pain}
+            evidence["severe_min"] = severe.value
+            return (
+                evidence,
+                f"{detail}; severe ({worst.pain}/10 on {worst.date:%d %b})",
+                (severe.sources),
+            )
+    if first.date == last.date:
+        return None  # one check-in is no change either way
+    points = _threshold(state, "nrs_mcid_points")
+    percent = _threshold(state, "nrs_mcid_percent")
+    fall = first.pain - last.pain
+    fall_percent = 100 * fall / first.pain if first.pain else 0.0
+    if fall >= points.value or fall_percent >= percent.value:
+        return None
+    evidence["fall"] = fall
+    evidence["fall_percent"] = round(fall_percent, 1)
+    detail += (
+        f" (a fall of {fall} point(s), {fall_percent:.0f}%: less than {points.value:g} points "
+        f"or {percent.value:g}%)"
+    )
+    return evidence, detail, tuple(dict.fromkeys(points.sources + percent.sources))
+
+
+def _symptoms_persist(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
+    """Symptoms still present when due."""
     mornings = [m for m in state.mornings if m.date >= state.started_on]
     if not mornings:
         return None
@@ -534,10 +584,7 @@ def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgem
         return None  # one check-in is no change either way
     if last.date < checkpoint.due_on - timedelta(days=1):
         return None  # no recent check-in to judge by
-    metric = checkpoint.timeframe.metric
-    if metric == "pain_not_improved" and last.pain < first.pain:
-        return None
-    if metric == "symptoms_persist" and last.pain == 0 and last.stiffness_minutes == 0:
+    if last.pain == 0 and last.stiffness_minutes == 0:
         return None
     evidence: dict[str, object] = {
         "morning_pain": [first.pain, last.pain],

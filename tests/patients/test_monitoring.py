@@ -352,19 +352,40 @@ def test_visa_a_under_14_points_at_12_weeks_despite_adherence(
         assert "not_adhering" in findings
 
 
-@pytest.mark.parametrize(("pains", "flagged"), [([6, 6, 6], True), ([6, 5, 4], False)])
-def test_an_acute_injury_not_better_after_2_days_is_flagged(
-    state: PatientState, catalogue: Catalogue, pains: list[int], flagged: bool
+@pytest.mark.parametrize(
+    ("timeframe", "pains", "flagged"),
+    [
+        # F12: still above 0 and not fallen by 2 points (NRS MCID) or 30% [R18] → flagged.
+        ("acute_not_better_2_3_days", [6, 6, 6], True),
+        ("acute_not_better_2_3_days", [6, 5, 5], True),  # 1 point, 17%: was not flagged
+        ("acute_not_better_2_3_days", [5, 5, 4], True),
+        ("acute_not_better_2_3_days", [6, 5, 4], False),  # 2 points
+        ("acute_not_better_2_3_days", [2, 1, 1], False),  # 50%
+        ("acute_not_better_2_3_days", [0, 0, 0], False),  # pain gone: was flagged
+        ("acute_not_better_2_3_days", [8, 6, 5], True),  # severe (≥ 7) on a morning
+        ("acute_not_better_2_3_days", [8, 4, 0], False),  # gone now, even after a severe day
+        ("acute_not_better_2_3_days", [8], True),  # one severe check-in is enough
+        ("sprain_first_few_days", [6, 5, 5, 5], True),
+        ("sprain_first_few_days", [8, 7, 6, 5], False),  # no "severe" part in this rule
+        ("sprain_first_few_days", [0, 0, 0, 0], False),
+    ],
+)
+def test_the_early_acute_checkpoints_flag_pain_that_is_severe_or_not_going_away(
+    state: PatientState, catalogue: Catalogue, timeframe: str, pains: list[int], flagged: bool
 ) -> None:
-    started = TODAY - timedelta(days=2)
+    checkpoint = catalogue.timeframes[timeframe]
+    started = TODAY - timedelta(days=max(checkpoint.after_days, len(pains) - 1))
     acute = dataclasses.replace(
         state,
         started_on=started,
         days=(),
         mornings=_mornings(pains),
-        checkpoints=(_checkpoint(catalogue, "acute_not_better_2_3_days", started),),
+        checkpoints=(_checkpoint(catalogue, timeframe, started),),
     )
-    assert ("checkpoint:acute_not_better_2_3_days" in _rules(acute)) is flagged
+    findings = _rules(acute)
+    assert (f"checkpoint:{timeframe}" in findings) is flagged
+    if flagged:
+        assert "R18" in findings[f"checkpoint:{timeframe}"].sources
 
 
 def test_a_checkpoint_not_yet_due_is_silent(state: PatientState, catalogue: Catalogue) -> None:
