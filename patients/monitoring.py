@@ -14,7 +14,8 @@ Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
                          a morning at least the NRS MCID above the patient's baseline → lighter
                          next session; that many mornings in a row → regress (R5, R18,
                          timeframe next_morning_24h)
-- weekly_trend           mean morning pain or stiffness up on last week → step back (R5)
+- weekly_trend           mean morning pain (≥ 1 point, R56) or stiffness (≥ set minutes) up on
+                         last week → step back (R5)
 - ready_to_progress      a week within the protocol's progression pain limit with good
                          adherence, no step back and no red flag (in the window or unresolved)
                          → offer progression
@@ -363,6 +364,8 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
 
 
 def _weekly_trend(state: PatientState) -> Finding | None:
+    """F18: a week-on-week rise in mean morning pain of at least the tendinopathy MID, or in
+    mean morning stiffness of at least the set minutes; the message names only what rose."""
     this_week = _recent(state, state.mornings, WEEK)
     last_week = [
         m
@@ -374,25 +377,38 @@ def _weekly_trend(state: PatientState) -> Finding | None:
     minimum = _threshold(state, "weekly_trend_min_check_ins")
     if min(len(this_week), len(last_week)) < minimum.value:
         return None
+    pain_rise = _threshold(state, "weekly_trend_pain_rise_min")
+    stiffness_rise = _threshold(state, "weekly_trend_stiffness_rise_min")
     pain_now, pain_before = mean(m.pain for m in this_week), mean(m.pain for m in last_week)
     stiff_now = mean(m.stiffness_minutes for m in this_week)
     stiff_before = mean(m.stiffness_minutes for m in last_week)
-    if pain_now <= pain_before and stiff_now <= stiff_before:
+    rose: list[str] = []
+    shown: list[str] = []
+    sources = minimum.sources
+    if pain_now - pain_before >= pain_rise.value:
+        rose.append("pain")
+        shown.append(f"pain {pain_before:.1f} → {pain_now:.1f}/10")
+        sources += pain_rise.sources
+    if stiff_now - stiff_before >= stiffness_rise.value:
+        rose.append("stiffness")
+        shown.append(f"stiffness {stiff_before:.0f} → {stiff_now:.0f} min")
+        sources += stiffness_rise.sources
+    if not rose:
         return None
     return Finding(
         rule="weekly_trend",
         episode=_week(state.today),
         kind="step_back",
         severity=REVIEW,
-        message=(
-            f"Morning symptoms are rising week on week: pain {pain_before:.1f} → "
-            f"{pain_now:.1f}/10, stiffness {stiff_before:.0f} → {stiff_now:.0f} min."
-        ),
+        message=f"Morning {' and '.join(rose)} rose on last week's average: {', '.join(shown)}.",
         evidence={
+            "rose": rose,
             "pain_mean": [round(pain_before, 1), round(pain_now, 1)],
             "stiffness_mean": [round(stiff_before, 1), round(stiff_now, 1)],
+            "pain_rise_min": pain_rise.value,
+            "stiffness_rise_min": stiffness_rise.value,
         },
-        sources=minimum.sources,
+        sources=tuple(dict.fromkeys(sources)),
         suggestion=state.regression,
     )
 

@@ -246,25 +246,55 @@ def test_without_first_week_mornings_rest_day_mornings_are_the_baseline(
     ("last_week", "this_week", "flagged"),
     [
         ([2] * 7, [2] * 7, False),
-        ([2] * 7, [3] * 7, True),
+        ([2] * 7, [3] * 7, True),  # +1.0: the lower end of the tendinopathy MIDs [R56]
+        ([2] * 7, [2] * 6 + [3], False),  # +0.14 used to step back (F18)
+        ([2] * 7, [2, 2, 3, 3, 3, 3, 3], False),  # +0.7
         ([4] * 7, [3] * 7, False),
     ],
 )
 def test_morning_pain_rising_week_on_week_steps_back(
     state: PatientState, last_week: list[int], this_week: list[int], flagged: bool
 ) -> None:
+    """F18: the weekly trend needs a rise of at least 1 point in mean morning pain."""
     mornings = _mornings(last_week, end=TODAY - timedelta(days=7)) + _mornings(this_week)
-    # Remove day-to-day rises so only the weekly trend can fire.
+    # Keep first-week mornings at this week's level so only the weekly trend can fire.
+    early = _mornings([max(this_week)] * 6, end=TODAY - timedelta(days=14))
+    findings = _rules(dataclasses.replace(state, mornings=early + mornings))
+    assert ("weekly_trend" in findings) is flagged
+    if flagged:
+        assert "R56" in findings["weekly_trend"].sources
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "flagged"),
+    [(5, 20, True), (5, 15, True), (5, 10, False), (20, 5, False)],
+)
+def test_stiffness_rising_week_on_week_also_steps_back(
+    state: PatientState, before: int, after: int, flagged: bool
+) -> None:
+    """F18: a set number of stiffness minutes (thresholds.yaml, INFERENCE), not any rise."""
+    mornings = _mornings([2] * 7, stiffness=before, end=TODAY - timedelta(days=7)) + _mornings(
+        [2] * 7, stiffness=after
+    )
     findings = _rules(dataclasses.replace(state, mornings=mornings))
     assert ("weekly_trend" in findings) is flagged
+    if flagged:
+        finding = findings["weekly_trend"]
+        assert finding.evidence["stiffness_mean"] == [before, after]
+        assert "stiffness" in finding.message
+        assert "pain" not in finding.message.split(":")[1]  # only what rose is named
 
 
-def test_stiffness_rising_week_on_week_also_steps_back(state: PatientState) -> None:
-    mornings = _mornings([2] * 7, stiffness=5, end=TODAY - timedelta(days=7)) + _mornings(
-        [2] * 7, stiffness=20
+def test_the_weekly_trend_names_only_what_rose(state: PatientState) -> None:
+    """Walk-through finding 11: "rising … stiffness 22 → 18 min" when stiffness fell."""
+    mornings = _mornings([2] * 7, stiffness=22, end=TODAY - timedelta(days=7)) + _mornings(
+        [4] * 7, stiffness=18
     )
-    finding = _rules(dataclasses.replace(state, mornings=mornings))["weekly_trend"]
-    assert finding.evidence["stiffness_mean"] == [5, 20]
+    early = _mornings([4] * 6, end=TODAY - timedelta(days=14))
+    finding = _rules(dataclasses.replace(state, mornings=early + mornings))["weekly_trend"]
+    assert "pain" in finding.message
+    assert "stiffness" not in finding.message
+    assert finding.evidence["rose"] == ["pain"]
 
 
 def test_too_few_check_ins_are_no_trend(state: PatientState) -> None:
