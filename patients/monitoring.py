@@ -21,7 +21,9 @@ Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
                          → offer progression
 - not_adhering           adherence under the limit over 7 days ("not doing it")
 - checkpoint:<timeframe> a documented timeframe passed without improvement ("doing it, not
-                         improving"; VISA-A only counts with adequate adherence)
+                         improving"; VISA-A only counts with adequate adherence, and is a
+                         prompt for review, not a verdict)
+- visa_a_no_baseline     a VISA-A review is planned but no VISA-A was recorded by the due day
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ def evaluate(state: PatientState) -> list[Finding]:
     if not step_back and not red_flag:  # F11: never progress over a red flag
         findings += [f for f in (_ready_to_progress(state, adherence),) if f is not None]
     findings += _checkpoints(state)
+    findings += [f for f in (_visa_a_no_baseline(state),) if f is not None]
     return findings
 
 
@@ -511,17 +514,29 @@ def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | Non
     )
 
 
+def _visa_a_baseline(state: PatientState) -> tuple[str, ScoreOn] | None:
+    """The first VISA-A of the programme's first week or, failing that, the first on record
+    (F17)."""
+    first_week = [s for s in state.visa_a if s.date <= state.started_on + timedelta(days=WEEK)]
+    if first_week:
+        return "first_week", first_week[0]
+    if state.visa_a:
+        return "first_score", state.visa_a[0]
+    return None
+
+
 def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
-    """VISA-A change since the first week below the threshold, despite adequate adherence."""
+    """VISA-A change since the baseline below the threshold, despite adequate adherence."""
     tf = checkpoint.timeframe
-    baseline = next(
-        (s for s in state.visa_a if s.date <= state.started_on + timedelta(days=WEEK)), None
-    )
+    found = _visa_a_baseline(state)
     latest = next(
         (s for s in reversed(state.visa_a) if s.date >= checkpoint.due_on - timedelta(days=WEEK)),
         None,
     )
-    if baseline is None or latest is None or baseline is latest or tf.threshold is None:
+    if found is None or latest is None or tf.threshold is None:
+        return None
+    basis, baseline = found
+    if baseline is latest:
         return None
     change = latest.value - baseline.value
     if change >= tf.threshold:
@@ -532,15 +547,40 @@ def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judg
         return None  # not doing it: the adherence rule speaks, not this one
     evidence: dict[str, object] = {
         "visa_a": [baseline.value, latest.value],
+        "dates": [baseline.date.isoformat(), latest.date.isoformat()],
+        "baseline_from": basis,
         "change": change,
         "threshold": tf.threshold,
         "adherence_percent": round(overall.percent, 1),
     }
+    since = "" if basis == "first_week" else " (baseline: the first score, after week one)"
     detail = (
-        f"VISA-A {baseline.value:g} → {latest.value:g} (change {change:+g}, below "
+        f"VISA-A {baseline.value:g} → {latest.value:g}{since} (change {change:+g}, below "
         f"{tf.threshold:g}) with {overall.percent:.0f}% adherence"
     )
     return evidence, detail
+
+
+def _visa_a_no_baseline(state: PatientState) -> Finding | None:
+    """F17: a programme with a VISA-A review and no VISA-A at all by the due day."""
+    if not any(c.timeframe.metric == "visa_a_change" for c in state.checkpoints):
+        return None
+    due = _threshold(state, "visa_a_baseline_due_days")
+    if state.visa_a or (state.today - state.started_on).days < due.value:
+        return None
+    return Finding(
+        rule="visa_a_no_baseline",
+        episode=state.started_on.isoformat(),
+        kind="not_improving",
+        severity=INFO,
+        message=(
+            f"No VISA-A baseline: no VISA-A recorded {due.value:g} days into the programme. The "
+            "12- and 24-week reviews measure change from the first score."
+        ),
+        evidence={"started_on": state.started_on.isoformat(), "due_days": due.value},
+        sources=due.sources,
+        suggestion="Ask the patient to complete the VISA-A questionnaire now.",
+    )
 
 
 def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:

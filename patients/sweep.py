@@ -179,12 +179,14 @@ def _read(
         p.id: max(p.started_on - timedelta(days=WEEK), today[p.id] - timedelta(days=HISTORY_DAYS))
         for p in programmes
     }
-    earliest = min(since.values())
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
     per_week, regression = _prescriptions(programmes)
     days = _session_days(programmes, since, today)
-    mornings, visa_a = _patient_reports(programme_of_patient, since, earliest)
+    # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
+    # reviews compare with the first score (one row a week at most).
+    visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
+    mornings, visa_a = _patient_reports(programme_of_patient, since, visa_since)
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
         Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
@@ -314,10 +316,12 @@ def _session_days(
 def _patient_reports(
     programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
     since: Mapping[uuid.UUID, date],
-    earliest: date,
+    visa_since: Mapping[uuid.UUID, date],
 ) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
-    """Morning check-ins and VISA-A scores since each programme's window opened."""
+    """Morning check-ins since each programme's window opened, and VISA-A scores since the
+    week before it started."""
     patients = list(programme_of_patient)
+    earliest = min(since.values())
     check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
     # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
     # empty list) is not decoded row by row.
@@ -332,6 +336,10 @@ def _patient_reports(
         patient_id: (since[programme_id], [], [])
         for patient_id, programme_id in programme_of_patient.items()
     }
+    visa_start = {
+        patient_id: visa_since[programme_id]
+        for patient_id, programme_id in programme_of_patient.items()
+    }
     for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
         "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
     ):
@@ -341,13 +349,15 @@ def _patient_reports(
             mornings.append(Morning(day, pain, stiffness, flags))
     for patient_id, day, value in (
         QuestionnaireResponse.objects.filter(
-            patient_id__in=patients, questionnaire="visa_a", local_date__gte=earliest
+            patient_id__in=patients,
+            questionnaire="visa_a",
+            local_date__gte=min(visa_start.values()),
         )
         .order_by("patient_id", "local_date", "created_at")
         .values_list("patient_id", "local_date", "score")
     ):
-        start, _, scores = window[patient_id]
-        if day >= start:
+        _, _, scores = window[patient_id]
+        if day >= visa_start[patient_id]:
             scores.append(ScoreOn(day, value))
     return (
         {

@@ -382,6 +382,76 @@ def test_visa_a_under_14_points_at_12_weeks_despite_adherence(
         assert "not_adhering" in findings
 
 
+def _on_visa_a(
+    state: PatientState,
+    catalogue: Catalogue,
+    days_in: int,
+    scores: dict[int, int],
+    timeframe: str = "loading_12_weeks_visa_a",
+) -> PatientState:
+    """`days_in` days into a fully done programme with VISA-A scores on the given days."""
+    started = TODAY - timedelta(days=days_in)
+    return dataclasses.replace(
+        state,
+        started_on=started,
+        days=tuple(SessionDay(started + timedelta(days=d), 2) for d in range(days_in + 1)),
+        visa_a=tuple(ScoreOn(started + timedelta(days=d), v) for d, v in sorted(scores.items())),
+        checkpoints=(_checkpoint(catalogue, timeframe, started),),
+    )
+
+
+def test_the_12_week_review_uses_the_first_score_when_none_was_in_week_one(
+    state: PatientState, catalogue: Catalogue
+) -> None:
+    """F17: the review silently never fired without a VISA-A in the first 7 days."""
+    later = _on_visa_a(state, catalogue, 84, {20: 50, 84: 60})
+    finding = _rules(later)["checkpoint:loading_12_weeks_visa_a"]
+    assert finding.evidence["visa_a"] == [50, 60]
+    assert finding.evidence["baseline_from"] == "first_score"
+    assert "prompt" in finding.message.lower()  # F26: a prompt, not a verdict
+    assert "mid-portion" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("days_in", "scores", "prompted"),
+    [
+        (6, {}, False),  # week one not over yet
+        (7, {}, True),  # end of week one, no VISA-A at all
+        (30, {}, True),
+        (7, {3: 55}, False),
+        (30, {20: 55}, False),  # late, but now there is a first score to compare with
+    ],
+)
+def test_a_missing_visa_a_baseline_is_raised_to_the_clinician(
+    state: PatientState,
+    catalogue: Catalogue,
+    days_in: int,
+    scores: dict[int, int],
+    prompted: bool,
+) -> None:
+    """F17: no VISA-A baseline by the end of week 1 → a clinician finding, not silence."""
+    findings = _rules(_on_visa_a(state, catalogue, days_in, scores))
+    assert ("visa_a_no_baseline" in findings) is prompted
+    if prompted:
+        finding = findings["visa_a_no_baseline"]
+        assert finding.severity == 1
+        assert finding.episode == (TODAY - timedelta(days=days_in)).isoformat()
+
+
+def test_no_visa_a_baseline_prompt_without_a_visa_a_review(state: PatientState) -> None:
+    assert "visa_a_no_baseline" not in _rules(state)  # no VISA-A checkpoint planned
+
+
+@pytest.mark.parametrize(("latest", "flagged"), [(56, True), (57, False)])
+def test_the_24_week_review_uses_the_7_point_mcid(
+    state: PatientState, catalogue: Catalogue, latest: int, flagged: bool
+) -> None:
+    """F26: the 24-week / 7-point review [R14]."""
+    assert catalogue.timeframes["loading_24_weeks_visa_a"].after_days == 168
+    later = _on_visa_a(state, catalogue, 168, {0: 50, 168: latest}, "loading_24_weeks_visa_a")
+    assert ("checkpoint:loading_24_weeks_visa_a" in _rules(later)) is flagged
+
+
 @pytest.mark.parametrize(
     ("timeframe", "pains", "flagged"),
     [

@@ -387,3 +387,23 @@ def test_the_state_knows_of_an_unresolved_red_flag(
         )
     state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
     assert state.unresolved_red_flag is unresolved
+
+
+def test_the_state_reads_the_first_visa_a_however_old(patient: Patient) -> None:
+    """F26: the 24-week review (day 168) compares with a score older than the 120 days of
+    check-ins and sessions the rules read."""
+    from patients.sweep import states_for
+
+    started = NOW.date() - timedelta(days=170)
+    programme = factories.prescribe(patient, started_on=started)
+    for day in (started, NOW.date()):
+        record_questionnaire(
+            patient=patient,
+            client_uuid=uuid.uuid4(),
+            questionnaire="visa_a",
+            local_date=day,
+            answers=_answers("visa_a", 0.5),
+            logged_at=NOW,
+        )
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert [score.date for score in state.visa_a] == [started, NOW.date()]
