@@ -85,6 +85,11 @@ class PatientState:
     pain_limits: PainLimitsSpec | None = None
     # A red-flag Flag the clinician has not resolved, however old (F11): no progression.
     unresolved_red_flag: bool = False
+    # When the symptoms began (the diagnosis intake's onset date), if known (F20).
+    onset_on: date | None = None
+    # The current phase loads the tendon (isometric, eccentric or strength work), rather than
+    # being self-managed stretching and care (F19).
+    loading: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +481,8 @@ def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | N
 
 def _checkpoints(state: PatientState) -> list[Finding]:
     findings = []
-    for checkpoint in state.checkpoints:
+    for planned in state.checkpoints:
+        checkpoint = _from_onset(state, planned)
         if checkpoint.due_on > state.today:
             continue
         finding = _checkpoint(state, checkpoint)
@@ -486,6 +492,16 @@ def _checkpoints(state: PatientState) -> list[Finding]:
 
 
 # Evidence, the detail for the message, and optionally the sources of the thresholds used.
+def _from_onset(state: PatientState, checkpoint: DueCheckpoint) -> DueCheckpoint:
+    """F20: symptom duration counts from the onset when the diagnosis knows it (the planned
+    date counts from the programme start)."""
+    tf = checkpoint.timeframe
+    if tf.metric != "symptoms_persist" or state.onset_on is None:
+        return checkpoint
+    from_onset = state.onset_on + timedelta(days=tf.after_days)
+    return DueCheckpoint(tf, min(checkpoint.due_on, from_onset))
+
+
 Judgement = tuple[dict[str, object], str] | tuple[dict[str, object], str, tuple[str, ...]]
 
 
@@ -495,6 +511,9 @@ def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | Non
         judged = _visa_a_not_improved(state, checkpoint)
     elif tf.metric in {"pain_not_improved", "pain_severe_or_not_improved"}:
         judged = _pain_not_improved(state, checkpoint)
+    elif tf.metric == "stretching_no_relief":
+        # F19: a verdict on self-managed stretching only; loading needs months [R7].
+        judged = None if state.loading else _pain_not_improved(state, checkpoint)
     elif tf.metric == "symptoms_persist":
         judged = _symptoms_persist(state, checkpoint)
     else:
@@ -631,22 +650,41 @@ def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgem
 
 
 def _symptoms_persist(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
-    """Symptoms still present when due."""
+    """F20: symptoms still present a few months after onset (or the start) and not improving
+    or worsening: the last week's mean morning pain has not fallen below the baseline mornings'
+    by the NRS MCID (points or percent, R18). Symptoms gone on the last morning: no flag."""
     mornings = [m for m in state.mornings if m.date >= state.started_on]
     if not mornings:
         return None
-    first, last = mornings[0], mornings[-1]
-    if first.date == last.date:
-        return None  # one check-in is no change either way
+    last = mornings[-1]
     if last.date < checkpoint.due_on - timedelta(days=1):
         return None  # no recent check-in to judge by
     if last.pain == 0 and last.stiffness_minutes == 0:
         return None
+    _, pool = _baseline_pool(state)
+    recent = [m for m in _recent(state, mornings, WEEK) if m not in pool]
+    if not pool or not recent:
+        return None  # no baseline and later week apart yet: nothing to compare
+    before, now = mean(m.pain for m in pool), mean(m.pain for m in recent)
+    points = _threshold(state, "nrs_mcid_points")
+    percent = _threshold(state, "nrs_mcid_percent")
+    fall = before - now
+    fall_percent = 100 * fall / before if before else 0.0
+    if now == 0 or fall >= points.value or fall_percent >= percent.value:
+        return None
+    planned = state.started_on + timedelta(days=checkpoint.timeframe.after_days)
+    from_onset = state.onset_on is not None and checkpoint.due_on < planned
+    counted_from = "onset" if from_onset else "start"
+    origin = state.onset_on if from_onset and state.onset_on else state.started_on
     evidence: dict[str, object] = {
-        "morning_pain": [first.pain, last.pain],
-        "dates": [first.date.isoformat(), last.date.isoformat()],
+        "counted_from": counted_from,
+        "onset_on": state.onset_on.isoformat() if state.onset_on else None,
+        "morning_pain_mean": [round(before, 1), round(now, 1)],
+        "dates": [pool[0].date.isoformat(), last.date.isoformat()],
     }
+    trend = "worse" if now > before else "not improving"
     detail = (
-        f"morning pain {first.pain}/10 on {first.date:%d %b} → {last.pain}/10 on {last.date:%d %b}"
+        f"{trend}: mean morning pain {before:.1f}/10 at first → {now:.1f}/10 this week, "
+        f"{(state.today - origin).days} days since the {counted_from}"
     )
-    return evidence, detail
+    return evidence, detail, tuple(dict.fromkeys(points.sources + percent.sources))

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from programmes.knowledge import Catalogue, PainLimitsSpec
 from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
+from programmes.planner import LOADING_CATEGORIES
 from programmes.selectors import catalogue_snapshot
 
 from .models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
@@ -103,6 +104,7 @@ class _Programme:
     revision_id: uuid.UUID
     current_phase: int
     protocol: str
+    onset: object  # the diagnosis intake's onset_date: an ISO date string, or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,7 @@ def _read(
             "current_revision_id",
             "current_revision__current_phase",
             "protocol__slug",
+            "diagnosis__intake__onset_date",
         )
     ]
     if not programmes:
@@ -181,7 +184,7 @@ def _read(
     }
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
-    per_week, regression = _prescriptions(programmes)
+    per_week, regression, loading = _prescriptions(programmes)
     days = _session_days(programmes, since, today)
     # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
     # reviews compare with the first score (one row a week at most).
@@ -211,6 +214,8 @@ def _read(
                 regression=regression[p.id],
                 pain_limits=_pain_limits(catalogue, p.protocol),
                 unresolved_red_flag=p.patient_id in red_flagged,
+                onset_on=_onset(p.onset),
+                loading=loading[p.id],
             ),
         )
         for p in programmes
@@ -222,10 +227,23 @@ def _pain_limits(catalogue: Catalogue, protocol: str) -> PainLimitsSpec | None:
     return spec.pain_limits if spec is not None else None
 
 
+def _onset(value: object) -> date | None:
+    """The stored intake's onset date (validated when it was recorded); None if absent."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _prescriptions(
     programmes: list[_Programme],
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str]]:
-    """Sessions per week and the regression suggestion of each programme's current phase."""
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str], dict[uuid.UUID, bool]]:
+    """Sessions per week, the regression suggestion and whether the current phase loads the
+    tendon (F19), for each programme's current phase."""
     exercises = {e.pk: e for e in Exercise.objects.select_related("regression")}
     phase_of = {p.revision_id: p for p in programmes}
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
@@ -240,9 +258,12 @@ def _prescriptions(
         items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
 
     # Many programmes share a prescription: compute each distinct one once.
-    memo: dict[tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str]] = {}
+    memo: dict[
+        tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str, bool]
+    ] = {}
     per_week: dict[uuid.UUID, int] = {}
     regression: dict[uuid.UUID, str] = {}
+    loading: dict[uuid.UUID, bool] = {}
     for p in programmes:
         key = (p.current_phase, tuple(items.get(p.id, ())))
         if key not in memo:
@@ -250,9 +271,13 @@ def _prescriptions(
                 ProgrammeItem(exercise=exercises[e], times_per_day=t, days_per_week=d)
                 for e, t, d in key[1]
             ]
-            memo[key] = (sessions_per_week(rows), _regression(p.current_phase, rows))
-        per_week[p.id], regression[p.id] = memo[key]
-    return per_week, regression
+            memo[key] = (
+                sessions_per_week(rows),
+                _regression(p.current_phase, rows),
+                any(row.exercise.category in LOADING_CATEGORIES for row in rows),
+            )
+        per_week[p.id], regression[p.id], loading[p.id] = memo[key]
+    return per_week, regression, loading
 
 
 def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:

@@ -513,6 +513,61 @@ def test_symptoms_persisting_beyond_a_few_months(state: PatientState, catalogue:
     assert "checkpoint:symptoms_beyond_few_months" not in _rules(cleared)
 
 
+@pytest.mark.parametrize(
+    ("onset_days_ago", "first_week", "last_week", "flagged"),
+    [
+        # F20: counted from the onset, and only when not improving or worsening.
+        (200, 5, 5, True),  # months since onset, not improving: due although day 20
+        (200, 5, 6, True),  # worsening
+        (200, 5, 2, False),  # improving by the MCID
+        (None, 5, 5, False),  # onset unknown: counted from the start, day 20 is not due
+        (30, 5, 5, False),  # onset a month ago: not yet "a few months"
+    ],
+)
+def test_symptoms_beyond_a_few_months_count_from_onset_and_need_no_improvement(
+    state: PatientState,
+    catalogue: Catalogue,
+    onset_days_ago: int | None,
+    first_week: int,
+    last_week: int,
+    flagged: bool,
+) -> None:
+    started = TODAY - timedelta(days=20)
+    mornings = _mornings([first_week] * 7, end=started + timedelta(days=6)) + _mornings(
+        [last_week] * 7
+    )
+    chronic = dataclasses.replace(
+        state,
+        started_on=started,
+        days=(),
+        mornings=mornings,
+        onset_on=None if onset_days_ago is None else TODAY - timedelta(days=onset_days_ago),
+        checkpoints=(_checkpoint(catalogue, "symptoms_beyond_few_months", started),),
+    )
+    findings = _rules(chronic)
+    assert ("checkpoint:symptoms_beyond_few_months" in findings) is flagged
+    if flagged:
+        finding = findings["checkpoint:symptoms_beyond_few_months"]
+        assert finding.evidence["counted_from"] == "onset"
+
+
+@pytest.mark.parametrize(("loading", "flagged"), [(False, True), (True, False)])
+def test_the_day_7_home_stretching_checkpoint_is_only_for_self_managed_stretching(
+    state: PatientState, catalogue: Catalogue, loading: bool, flagged: bool
+) -> None:
+    """F19: "no relief from home stretching" is not a verdict on a loading programme."""
+    started = TODAY - timedelta(days=7)
+    stretching = dataclasses.replace(
+        state,
+        started_on=started,
+        days=(),
+        mornings=_mornings([4] * 8),
+        loading=loading,
+        checkpoints=(_checkpoint(catalogue, "home_stretching_no_relief", started),),
+    )
+    assert ("checkpoint:home_stretching_no_relief" in _rules(stretching)) is flagged
+
+
 def test_evaluation_is_deterministic(state: PatientState) -> None:
     assert evaluate(state) == evaluate(state)
 

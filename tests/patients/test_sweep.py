@@ -407,3 +407,24 @@ def test_the_state_reads_the_first_visa_a_however_old(patient: Patient) -> None:
         )
     state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
     assert [score.date for score in state.visa_a] == [started, NOW.date()]
+
+
+@pytest.mark.parametrize("onset", [date(2026, 3, 1), None])
+def test_the_state_carries_the_onset_and_whether_the_phase_loads(
+    patient: Patient, onset: date | None
+) -> None:
+    """F20: symptom duration counts from the diagnosis's onset date; F19: the day-7 stretching
+    review is judged only when the current phase does no loading."""
+    from patients.sweep import states_for
+
+    started = NOW.date() - timedelta(days=10)
+    intake = Intake(
+        condition="achilles_midportion",
+        side="left",
+        onset_date=onset,
+        assessed_on=started if onset else None,
+    )
+    programme = factories.prescribe(patient, intake, started)
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert state.onset_on == onset
+    assert state.loading is True  # Silbernagel phase 1 loads the calf
