@@ -8,8 +8,9 @@ belongs to (so the same finding is raised once), the numbers behind it and the s
 Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
 - red_flag:<slug>        a red-flag answer in a check-in → severity and suggestion from the
                          flag's own urgency (reference §5)
-- pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
-- pain_after_above_max   pain after the session above the limit → step back  (R5, R5b)
+- pain_during_above_max  pain during exercise above the protocol's own limit → step back
+- pain_after_above_max   pain after the session above the protocol's own limit → step back
+                         (limits and sources: protocols.yaml pain_limits; fallback R5, R5b)
 - next_morning_above_baseline[_repeated]
                          a morning at least the NRS MCID above the patient's baseline → lighter
                          next session; that many mornings in a row → regress (R5, R18,
