@@ -422,7 +422,7 @@ def _with_score_change(
 def _with_pain_change(chart: Chart, morning: Sequence[float | None], mcids: _Mcids) -> Chart:
     """Morning pain, first week with a value against the latest: a change of at least
     2 points or 30% of the first value is one patients notice [R18]."""
-    points, percent = mcids.get("nprs_mcid_points"), mcids.get("nprs_mcid_percent")
+    points, percent = mcids.get("nrs_mcid_points"), mcids.get("nrs_mcid_percent")
     known = [(week, value) for week, value in enumerate(morning, start=1) if value is not None]
     if points is None or percent is None or len(known) < 2:
         return chart

@@ -6,15 +6,25 @@ and returns `Finding`s. No ORM, no clock. Each finding names its rule, the episo
 belongs to (so the same finding is raised once), the numbers behind it and the sources.
 
 Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
-- red_flag:<slug>        a red-flag answer in a check-in → urgent            (reference §5)
-- pain_during_above_max  pain during exercise above the limit → step back    (R5, R5b)
-- next_morning_rising    morning pain up on two consecutive days → step back (R5, timeframe
-                         next_morning_24h)
-- weekly_trend           mean morning pain or stiffness up on last week → step back (R5)
-- ready_to_progress      a week in the safe pain zone with good adherence → offer progression
+- red_flag:<slug>        a red-flag answer in a check-in → severity and suggestion from the
+                         flag's own urgency (reference §5)
+- pain_during_above_max  pain during exercise above the protocol's own limit → step back
+- pain_after_above_max   pain after the session above the protocol's own limit → step back
+                         (limits and sources: protocols.yaml pain_limits; fallback R5, R5b)
+- next_morning_above_baseline[_repeated]
+                         a morning at least the NRS MCID above the patient's baseline → lighter
+                         next session; that many mornings in a row → regress (R5, R18,
+                         timeframe next_morning_24h)
+- weekly_trend           mean morning pain (≥ 1 point, R56) or stiffness (≥ set minutes) up on
+                         last week → step back (R5)
+- ready_to_progress      a week within the protocol's progression pain limit with good
+                         adherence, no step back and no red flag (in the window or unresolved)
+                         → offer progression
 - not_adhering           adherence under the limit over 7 days ("not doing it")
 - checkpoint:<timeframe> a documented timeframe passed without improvement ("doing it, not
-                         improving"; VISA-A only counts with adequate adherence)
+                         improving"; VISA-A only counts with adequate adherence, and is a
+                         prompt for review, not a verdict)
+- visa_a_no_baseline     a VISA-A review is planned but no VISA-A was recorded by the due day
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from datetime import date, timedelta
 from statistics import mean
 from typing import Protocol, TypeVar
 
-from programmes.knowledge import RedFlagSpec, ThresholdSpec, TimeframeSpec
+from programmes.knowledge import PainLimitsSpec, RedFlagSpec, ThresholdSpec, TimeframeSpec
 
 WEEK = 7
 
@@ -72,6 +82,15 @@ class PatientState:
     thresholds: Mapping[str, ThresholdSpec]
     red_flags: Mapping[str, RedFlagSpec]
     regression: str = ""
+    # The protocol's own pain rule (F16); None: thresholds.yaml's pain-monitoring model.
+    pain_limits: PainLimitsSpec | None = None
+    # A red-flag Flag the clinician has not resolved, however old (F11): no progression.
+    unresolved_red_flag: bool = False
+    # When the symptoms began (the diagnosis intake's onset date), if known (F20).
+    onset_on: date | None = None
+    # The current phase loads the tendon (isometric, eccentric or strength work), rather than
+    # being self-managed stretching and care (F19).
+    loading: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,15 +127,22 @@ def evaluate(state: PatientState) -> list[Finding]:
     findings = _red_flags(state)
     step_back = [
         f
-        for f in (_pain_during(state), _morning_rising(state), _weekly_trend(state))
+        for f in (
+            _pain_during(state),
+            _pain_after(state),
+            _morning_above_baseline(state),
+            _weekly_trend(state),
+        )
         if f is not None
     ]
     findings += step_back
     adherence = adherence_over(state, WEEK)
     findings += [f for f in (_not_adhering(state, adherence),) if f is not None]
-    if not step_back:
+    red_flag = state.unresolved_red_flag or any(f.kind == "red_flag" for f in findings)
+    if not step_back and not red_flag:  # F11: never progress over a red flag
         findings += [f for f in (_ready_to_progress(state, adherence),) if f is not None]
     findings += _checkpoints(state)
+    findings += [f for f in (_visa_a_no_baseline(state),) if f is not None]
     return findings
 
 
@@ -174,6 +200,27 @@ def _recent(state: PatientState, items: Iterable[D], days: int) -> list[D]:
     return [i for i in items if start <= i.date <= state.today]
 
 
+# F13: a red-flag finding follows the flag's own urgency (red_flags.yaml; vocab.Urgency).
+# Emergency and same-day flags are URGENT (notified at once). "Within days" and "book an
+# appointment" are REVIEW, not INFO: a red-flag answer always needs a clinician to look at it
+# and act (REVIEW keeps it on the open list and in the daily digest; INFO would let a routine
+# red flag read like a progress note).
+RED_FLAG_RESPONSE: Mapping[str, tuple[int, str, str]] = {
+    "emergency": (
+        URGENT,
+        "emergency",
+        "Contact the patient now; advise them to call emergency services.",
+    ),
+    "urgent": (URGENT, "same day", "Contact the patient today; advise them to be seen today."),
+    "soon": (
+        REVIEW,
+        "within days",
+        "Contact the patient and arrange a review within the next few days.",
+    ),
+    "routine": (REVIEW, "routine", "Book the patient an appointment to review this."),
+}
+
+
 def _red_flags(state: PatientState) -> list[Finding]:
     findings = []
     for morning in _recent(state, state.mornings, WEEK):
@@ -181,82 +228,153 @@ def _red_flags(state: PatientState) -> list[Finding]:
             flag = state.red_flags.get(slug)
             if flag is None:
                 continue
+            # An urgency the table does not know is treated as the most urgent (safer).
+            severity, label, suggestion = RED_FLAG_RESPONSE.get(
+                flag.urgency, RED_FLAG_RESPONSE["emergency"]
+            )
             findings.append(
                 Finding(
                     rule=f"red_flag:{slug}",
                     episode=morning.date.isoformat(),
                     kind="red_flag",
-                    severity=URGENT,
-                    message=f"Red flag reported on {morning.date:%d %b}: {flag.meaning}",
+                    severity=severity,
+                    message=(
+                        f"Red flag ({label}) reported on {morning.date:%d %b}: {flag.meaning}"
+                    ),
                     evidence={
                         "date": morning.date.isoformat(),
                         "answer": slug,
                         "urgency": flag.urgency,
                     },
                     sources=flag.sources,
-                    suggestion="Contact the patient today; advise them to seek care now.",
+                    suggestion=suggestion,
                 )
             )
     return findings
 
 
+def _limit(state: PatientState, name: str, fallback: str) -> tuple[float, tuple[str, ...]]:
+    """One of the protocol's own pain limits (F16) with its sources, or the catalogue-wide
+    threshold when the protocol has none."""
+    if state.pain_limits is not None:
+        return getattr(state.pain_limits, name), state.pain_limits.sources
+    threshold = _threshold(state, fallback)
+    return threshold.value, threshold.sources
+
+
 def _pain_during(state: PatientState) -> Finding | None:
-    limit = _threshold(state, "pain_during_exercise_max")
+    limit, sources = _limit(state, "during_max", "pain_during_exercise_max")
+    return _pain_above(state, "during", "Pain during exercise", limit, sources)
+
+
+def _pain_after(state: PatientState) -> Finding | None:
+    """F5: pain after the session above the limit is a step back, as during it (R5, R5b)."""
+    limit, sources = _limit(state, "after_max", "pain_during_exercise_max")
+    return _pain_above(state, "after", "Pain after the session", limit, sources)
+
+
+def _pain_above(
+    state: PatientState, when: str, what: str, limit: float, sources: tuple[str, ...]
+) -> Finding | None:
+    def pain(day: SessionDay) -> int | None:
+        return day.max_pain_during if when == "during" else day.max_pain_after
+
     over = [
-        d
+        (d.date, value)
         for d in _recent(state, state.days, WEEK)
-        if d.max_pain_during is not None and d.max_pain_during > limit.value
+        if (value := pain(d)) is not None and value > limit
     ]
     if not over:
         return None
-    worst = max(over, key=lambda d: (d.max_pain_during, d.date))
+    worst_day, worst = max(over, key=lambda pair: (pair[1], pair[0]))
     return Finding(
-        rule="pain_during_above_max",
-        episode=_week(worst.date),
+        rule=f"pain_{when}_above_max",
+        episode=_week(worst_day),
         kind="step_back",
         severity=REVIEW,
         message=(
-            f"Pain during exercise reached {worst.max_pain_during}/10 on {worst.date:%d %b} "
-            f"(limit {limit.value:g}/10) on {len(over)} day(s) this week."
+            f"{what} reached {worst}/10 on {worst_day:%d %b} (limit {limit:g}/10) on "
+            f"{len(over)} day(s) this week."
         ),
-        evidence={
-            "limit": limit.value,
-            "days": {d.date.isoformat(): d.max_pain_during for d in over},
-        },
-        sources=limit.sources,
+        evidence={"limit": limit, "days": {day.isoformat(): value for day, value in over}},
+        sources=sources,
         suggestion=state.regression,
     )
 
 
-def _morning_rising(state: PatientState) -> Finding | None:
-    by_date = {m.date: m.pain for m in state.mornings}
-    for offset in range(WEEK):
-        day = state.today - timedelta(days=offset)
-        run = [by_date.get(day - timedelta(days=n)) for n in (2, 1, 0)]
-        first, second, third = run
-        if first is None or second is None or third is None:
-            continue
-        if first < second < third:
-            return Finding(
-                rule="next_morning_rising",
-                episode=day.isoformat(),
-                kind="step_back",
-                severity=REVIEW,
-                message=(
-                    f"Morning pain rose on two consecutive days: {first} → {second} → {third}/10 "
-                    f"up to {day:%d %b}."
-                ),
-                evidence={
-                    (day - timedelta(days=n)).isoformat(): by_date[day - timedelta(days=n)]
-                    for n in (2, 1, 0)
-                },
-                sources=("R5", "R5b", "R5c"),
-                suggestion=state.regression,
-            )
-    return None
+def _baseline_pool(state: PatientState) -> tuple[str, list[Morning]]:
+    """The mornings a patient's baseline is the mean of: those of the programme's first week
+    or, when none of those were read (a long programme, or no check-ins in week one), the
+    mornings after a rest day (no session done the day before), which loading did not
+    provoke."""
+    first_week = [
+        m for m in state.mornings if state.started_on <= m.date < state.started_on + timedelta(WEEK)
+    ]
+    if first_week:
+        return "first_week", first_week
+    done = {d.date for d in state.days if d.sessions_done}
+    rest = [
+        m
+        for m in state.mornings
+        if m.date > state.started_on and m.date - timedelta(days=1) not in done
+    ]
+    return "rest_days", rest
+
+
+def _morning_above_baseline(state: PatientState) -> Finding | None:
+    """The 24-hour rule (F4): each morning of the last week against the baseline, the mean of
+    the baseline mornings before it. A morning at least the NRS MCID above it is flagged
+    (lighter next session); `next_morning_regress_after` such check-ins in a row say regress.
+    Only the latest run is reported: an earlier one was reported when it happened."""
+    margin, margin_sources = _limit(state, "next_morning_margin", "nrs_mcid_points")
+    regress_after = _threshold(state, "next_morning_regress_after")
+    basis, pool = _baseline_pool(state)
+    above: dict[date, float] = {}
+    recent = _recent(state, state.mornings, WEEK)
+    for morning in recent:
+        before = [m.pain for m in pool if m.date < morning.date]
+        if before and morning.pain - mean(before) >= margin:
+            above[morning.date] = mean(before)
+    if not above:
+        return None
+    run: list[Morning] = []
+    for morning in reversed(recent):
+        if morning.date in above:
+            run.insert(0, morning)
+        elif run:
+            break
+    baseline = round(above[run[0].date], 1)
+    repeated = len(run) >= regress_after.value
+    shown = " → ".join(f"{m.pain}/10 on {m.date:%d %b}" for m in run)
+    where = "first-week mornings" if basis == "first_week" else "mornings after a rest day"
+    return Finding(
+        rule="next_morning_above_baseline" + ("_repeated" if repeated else ""),
+        episode=run[0].date.isoformat(),
+        kind="step_back",
+        severity=REVIEW,
+        message=(
+            f"Morning pain above the patient's baseline ({baseline:g}/10, mean of {where}) by "
+            f"at least {margin:g} points: {shown}. Pain after loading should have settled "
+            "by the next morning."
+        ),
+        evidence={
+            "baseline": baseline,
+            "baseline_from": basis,
+            "margin": margin,
+            "mornings": {m.date.isoformat(): m.pain for m in run},
+        },
+        sources=tuple(dict.fromkeys(("R5", "R5b", "R5c", *margin_sources))),
+        suggestion=(
+            state.regression
+            if repeated
+            else "Reduce the load of the next session; regress if the next morning is up again."
+        ),
+    )
 
 
 def _weekly_trend(state: PatientState) -> Finding | None:
+    """F18: a week-on-week rise in mean morning pain of at least the tendinopathy MID, or in
+    mean morning stiffness of at least the set minutes; the message names only what rose."""
     this_week = _recent(state, state.mornings, WEEK)
     last_week = [
         m
@@ -268,25 +386,38 @@ def _weekly_trend(state: PatientState) -> Finding | None:
     minimum = _threshold(state, "weekly_trend_min_check_ins")
     if min(len(this_week), len(last_week)) < minimum.value:
         return None
+    pain_rise = _threshold(state, "weekly_trend_pain_rise_min")
+    stiffness_rise = _threshold(state, "weekly_trend_stiffness_rise_min")
     pain_now, pain_before = mean(m.pain for m in this_week), mean(m.pain for m in last_week)
     stiff_now = mean(m.stiffness_minutes for m in this_week)
     stiff_before = mean(m.stiffness_minutes for m in last_week)
-    if pain_now <= pain_before and stiff_now <= stiff_before:
+    rose: list[str] = []
+    shown: list[str] = []
+    sources = minimum.sources
+    if pain_now - pain_before >= pain_rise.value:
+        rose.append("pain")
+        shown.append(f"pain {pain_before:.1f} → {pain_now:.1f}/10")
+        sources += pain_rise.sources
+    if stiff_now - stiff_before >= stiffness_rise.value:
+        rose.append("stiffness")
+        shown.append(f"stiffness {stiff_before:.0f} → {stiff_now:.0f} min")
+        sources += stiffness_rise.sources
+    if not rose:
         return None
     return Finding(
         rule="weekly_trend",
         episode=_week(state.today),
         kind="step_back",
         severity=REVIEW,
-        message=(
-            f"Morning symptoms are rising week on week: pain {pain_before:.1f} → "
-            f"{pain_now:.1f}/10, stiffness {stiff_before:.0f} → {stiff_now:.0f} min."
-        ),
+        message=f"Morning {' and '.join(rose)} rose on last week's average: {', '.join(shown)}.",
         evidence={
+            "rose": rose,
             "pain_mean": [round(pain_before, 1), round(pain_now, 1)],
             "stiffness_mean": [round(stiff_before, 1), round(stiff_now, 1)],
+            "pain_rise_min": pain_rise.value,
+            "stiffness_rise_min": stiffness_rise.value,
         },
-        sources=minimum.sources,
+        sources=tuple(dict.fromkeys(sources)),
         suggestion=state.regression,
     )
 
@@ -316,7 +447,9 @@ def _not_adhering(state: PatientState, adherence: Adherence) -> Finding | None:
 
 
 def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | None:
-    safe = _threshold(state, "pain_safe_max")
+    """A week of good adherence with every logged pain within the protocol's own progression
+    limit (F16)."""
+    limit, limit_sources = _limit(state, "progress_max", "pain_safe_max")
     needed = _threshold(state, "ready_to_progress_adherence_pct")
     if adherence.days < WEEK or adherence.percent is None or adherence.percent < needed.value:
         return None
@@ -325,7 +458,7 @@ def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | N
     pains = [d.max_pain_during for d in days if d.max_pain_during is not None]
     pains += [d.max_pain_after for d in days if d.max_pain_after is not None]
     pains += [m.pain for m in mornings]
-    if not pains or max(pains) > safe.value:
+    if not pains or max(pains) > limit:
         return None
     return Finding(
         rule="ready_to_progress",
@@ -333,18 +466,24 @@ def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | N
         kind="ready_to_progress",
         severity=INFO,
         message=(
-            f"Ready to progress: pain at most {max(pains)}/10 (safe zone ≤ {safe.value:g}) with "
-            f"{adherence.percent:.0f}% of sessions done in the last 7 days."
+            f"Ready to progress: pain at most {max(pains)}/10 (this programme's limit to "
+            f"progress ≤ {limit:g}) with {adherence.percent:.0f}% of sessions done in the last "
+            "7 days."
         ),
-        evidence={"max_pain": max(pains), "adherence_percent": round(adherence.percent, 1)},
-        sources=tuple(dict.fromkeys(safe.sources + needed.sources)),
+        evidence={
+            "max_pain": max(pains),
+            "limit": limit,
+            "adherence_percent": round(adherence.percent, 1),
+        },
+        sources=tuple(dict.fromkeys(limit_sources + needed.sources)),
         suggestion="Accept to advance the programme to its next phase.",
     )
 
 
 def _checkpoints(state: PatientState) -> list[Finding]:
     findings = []
-    for checkpoint in state.checkpoints:
+    for planned in state.checkpoints:
+        checkpoint = _from_onset(state, planned)
         if checkpoint.due_on > state.today:
             continue
         finding = _checkpoint(state, checkpoint)
@@ -353,20 +492,36 @@ def _checkpoints(state: PatientState) -> list[Finding]:
     return findings
 
 
-Judgement = tuple[dict[str, object], str]
+# Evidence, the detail for the message, and optionally the sources of the thresholds used.
+def _from_onset(state: PatientState, checkpoint: DueCheckpoint) -> DueCheckpoint:
+    """F20: symptom duration counts from the onset when the diagnosis knows it (the planned
+    date counts from the programme start)."""
+    tf = checkpoint.timeframe
+    if tf.metric != "symptoms_persist" or state.onset_on is None:
+        return checkpoint
+    from_onset = state.onset_on + timedelta(days=tf.after_days)
+    return DueCheckpoint(tf, min(checkpoint.due_on, from_onset))
+
+
+Judgement = tuple[dict[str, object], str] | tuple[dict[str, object], str, tuple[str, ...]]
 
 
 def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | None:
     tf = checkpoint.timeframe
     if tf.metric == "visa_a_change":
         judged = _visa_a_not_improved(state, checkpoint)
-    elif tf.metric in {"pain_not_improved", "symptoms_persist"}:
+    elif tf.metric in {"pain_not_improved", "pain_severe_or_not_improved"}:
         judged = _pain_not_improved(state, checkpoint)
+    elif tf.metric == "stretching_no_relief":
+        # F19: a verdict on self-managed stretching only; loading needs months [R7].
+        judged = None if state.loading else _pain_not_improved(state, checkpoint)
+    elif tf.metric == "symptoms_persist":
+        judged = _symptoms_persist(state, checkpoint)
     else:
         return None  # next-morning and weekly metrics are judged continuously above
     if judged is None:
         return None
-    evidence, detail = judged
+    evidence, detail, *more_sources = judged
     return Finding(
         rule=f"checkpoint:{tf.slug}",
         episode=checkpoint.due_on.isoformat(),
@@ -374,22 +529,34 @@ def _checkpoint(state: PatientState, checkpoint: DueCheckpoint) -> Finding | Non
         severity=REVIEW,
         message=f"Day {tf.after_days} review — {tf.rule} Now: {detail}.",
         evidence={"timeframe": tf.slug, "after_days": tf.after_days, **evidence},
-        sources=tf.sources,
+        sources=tuple(dict.fromkeys(tf.sources + tuple(s for ss in more_sources for s in ss))),
         suggestion=tf.action,
     )
 
 
+def _visa_a_baseline(state: PatientState) -> tuple[str, ScoreOn] | None:
+    """The first VISA-A of the programme's first week or, failing that, the first on record
+    (F17)."""
+    first_week = [s for s in state.visa_a if s.date <= state.started_on + timedelta(days=WEEK)]
+    if first_week:
+        return "first_week", first_week[0]
+    if state.visa_a:
+        return "first_score", state.visa_a[0]
+    return None
+
+
 def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
-    """VISA-A change since the first week below the threshold, despite adequate adherence."""
+    """VISA-A change since the baseline below the threshold, despite adequate adherence."""
     tf = checkpoint.timeframe
-    baseline = next(
-        (s for s in state.visa_a if s.date <= state.started_on + timedelta(days=WEEK)), None
-    )
+    found = _visa_a_baseline(state)
     latest = next(
         (s for s in reversed(state.visa_a) if s.date >= checkpoint.due_on - timedelta(days=WEEK)),
         None,
     )
-    if baseline is None or latest is None or baseline is latest or tf.threshold is None:
+    if found is None or latest is None or tf.threshold is None:
+        return None
+    basis, baseline = found
+    if baseline is latest:
         return None
     change = latest.value - baseline.value
     if change >= tf.threshold:
@@ -400,31 +567,53 @@ def _visa_a_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judg
         return None  # not doing it: the adherence rule speaks, not this one
     evidence: dict[str, object] = {
         "visa_a": [baseline.value, latest.value],
+        "dates": [baseline.date.isoformat(), latest.date.isoformat()],
+        "baseline_from": basis,
         "change": change,
         "threshold": tf.threshold,
         "adherence_percent": round(overall.percent, 1),
     }
+    since = "" if basis == "first_week" else " (baseline: the first score, after week one)"
     detail = (
-        f"VISA-A {baseline.value:g} → {latest.value:g} (change {change:+g}, below "
+        f"VISA-A {baseline.value:g} → {latest.value:g}{since} (change {change:+g}, below "
         f"{tf.threshold:g}) with {overall.percent:.0f}% adherence"
     )
     return evidence, detail
 
 
+def _visa_a_no_baseline(state: PatientState) -> Finding | None:
+    """F17: a programme with a VISA-A review and no VISA-A at all by the due day."""
+    if not any(c.timeframe.metric == "visa_a_change" for c in state.checkpoints):
+        return None
+    due = _threshold(state, "visa_a_baseline_due_days")
+    if state.visa_a or (state.today - state.started_on).days < due.value:
+        return None
+    return Finding(
+        rule="visa_a_no_baseline",
+        episode=state.started_on.isoformat(),
+        kind="not_improving",
+        severity=INFO,
+        message=(
+            f"No VISA-A baseline: no VISA-A recorded {due.value:g} days into the programme. The "
+            "12- and 24-week reviews measure change from the first score."
+        ),
+        evidence={"started_on": state.started_on.isoformat(), "due_days": due.value},
+        sources=due.sources,
+        suggestion="Ask the patient to complete the VISA-A questionnaire now.",
+    )
+
+
 def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
-    """Morning pain no lower than at the start (or symptoms still present) when due."""
+    """F12: morning pain still above 0 that has not fallen by the NRS MCID (points or percent,
+    R18) since home care started; for `pain_severe_or_not_improved`, also any morning at or
+    above the severe level. Pain that has gone (0/10 now) is never flagged."""
     mornings = [m for m in state.mornings if m.date >= state.started_on]
     if not mornings:
         return None
     first, last = mornings[0], mornings[-1]
-    if first.date == last.date:
-        return None  # one check-in is no change either way
     if last.date < checkpoint.due_on - timedelta(days=1):
         return None  # no recent check-in to judge by
-    metric = checkpoint.timeframe.metric
-    if metric == "pain_not_improved" and last.pain < first.pain:
-        return None
-    if metric == "symptoms_persist" and last.pain == 0 and last.stiffness_minutes == 0:
+    if last.pain == 0:
         return None
     evidence: dict[str, object] = {
         "morning_pain": [first.pain, last.pain],
@@ -433,4 +622,70 @@ def _pain_not_improved(state: PatientState, checkpoint: DueCheckpoint) -> Judgem
     detail = (
         f"morning pain {first.pain}/10 on {first.date:%d %b} → {last.pain}/10 on {last.date:%d %b}"
     )
-    return evidence, detail
+    if checkpoint.timeframe.metric == "pain_severe_or_not_improved":
+        severe = _threshold(state, "pain_severe_min")
+        worst = max(mornings, key=lambda m: (m.pain, m.date))
+        if worst.pain >= severe.value:
+            evidence["severe"] = {"date": worst.date.isoformat(), "pain": worst.pain}
+            evidence["severe_min"] = severe.value
+            return (
+                evidence,
+                f"{detail}; severe ({worst.pain}/10 on {worst.date:%d %b})",
+                (severe.sources),
+            )
+    if first.date == last.date:
+        return None  # one check-in is no change either way
+    points = _threshold(state, "nrs_mcid_points")
+    percent = _threshold(state, "nrs_mcid_percent")
+    fall = first.pain - last.pain
+    fall_percent = 100 * fall / first.pain if first.pain else 0.0
+    if fall >= points.value or fall_percent >= percent.value:
+        return None
+    evidence["fall"] = fall
+    evidence["fall_percent"] = round(fall_percent, 1)
+    detail += (
+        f" (a fall of {fall} point(s), {fall_percent:.0f}%: less than {points.value:g} points "
+        f"or {percent.value:g}%)"
+    )
+    return evidence, detail, tuple(dict.fromkeys(points.sources + percent.sources))
+
+
+def _symptoms_persist(state: PatientState, checkpoint: DueCheckpoint) -> Judgement | None:
+    """F20: symptoms still present a few months after onset (or the start) and not improving
+    or worsening: the last week's mean morning pain has not fallen below the baseline mornings'
+    by the NRS MCID (points or percent, R18). Symptoms gone on the last morning: no flag."""
+    mornings = [m for m in state.mornings if m.date >= state.started_on]
+    if not mornings:
+        return None
+    last = mornings[-1]
+    if last.date < checkpoint.due_on - timedelta(days=1):
+        return None  # no recent check-in to judge by
+    if last.pain == 0 and last.stiffness_minutes == 0:
+        return None
+    _, pool = _baseline_pool(state)
+    recent = [m for m in _recent(state, mornings, WEEK) if m not in pool]
+    if not pool or not recent:
+        return None  # no baseline and later week apart yet: nothing to compare
+    before, now = mean(m.pain for m in pool), mean(m.pain for m in recent)
+    points = _threshold(state, "nrs_mcid_points")
+    percent = _threshold(state, "nrs_mcid_percent")
+    fall = before - now
+    fall_percent = 100 * fall / before if before else 0.0
+    if now == 0 or fall >= points.value or fall_percent >= percent.value:
+        return None
+    planned = state.started_on + timedelta(days=checkpoint.timeframe.after_days)
+    from_onset = state.onset_on is not None and checkpoint.due_on < planned
+    counted_from = "onset" if from_onset else "start"
+    origin = state.onset_on if from_onset and state.onset_on else state.started_on
+    evidence: dict[str, object] = {
+        "counted_from": counted_from,
+        "onset_on": state.onset_on.isoformat() if state.onset_on else None,
+        "morning_pain_mean": [round(before, 1), round(now, 1)],
+        "dates": [pool[0].date.isoformat(), last.date.isoformat()],
+    }
+    trend = "worse" if now > before else "not improving"
+    detail = (
+        f"{trend}: mean morning pain {before:.1f}/10 at first → {now:.1f}/10 this week, "
+        f"{(state.today - origin).days} days since the {counted_from}"
+    )
+    return evidence, detail, tuple(dict.fromkeys(points.sources + percent.sources))

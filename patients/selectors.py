@@ -20,7 +20,6 @@ from programmes.models import (
     ProgrammeRevision,
     RedFlag,
 )
-from programmes.selectors import catalogue_snapshot
 from programmes.vocab import Urgency
 
 from .models import (
@@ -34,11 +33,7 @@ from .models import (
 )
 from .monitoring import (
     WEEK,
-    DueCheckpoint,
-    Morning,
     PatientState,
-    ScoreOn,
-    SessionDay,
     adherence,
 )
 from .reminders import training_weekdays
@@ -95,61 +90,12 @@ def regression_suggestion(programme: Programme, items: list[ProgrammeItem]) -> s
 
 
 def patient_state(patient: Patient, programme: Programme, now: datetime) -> PatientState:
-    """Everything the monitoring rules need, in a fixed number of queries."""
-    today = local_today(patient, now)
-    since = max(programme.started_on - timedelta(days=WEEK), today - timedelta(days=HISTORY_DAYS))
-    items = current_phase_items(programme)
+    """What the monitoring rules read for one active programme: the one pipeline's state
+    (patients/sweep.py), read as a chunk of one."""
+    from .sweep import states_for  # the sweep builds on this module's helpers
 
-    per_day: dict[date, list[SessionLog]] = defaultdict(list)
-    logs = SessionLog.objects.filter(programme=programme, local_date__gte=since).annotate(
-        max_pain_during=Max("exercises__pain_during_nrs")
-    )
-    for log in logs:
-        per_day[log.local_date].append(log)
-    days = tuple(
-        SessionDay(
-            date=day,
-            sessions_done=sum(1 for log in day_logs if log.status == SessionLog.Status.DONE),
-            max_pain_during=_max(log.max_pain_during for log in day_logs),  # type: ignore[attr-defined]
-            max_pain_after=_max(log.pain_after_nrs for log in day_logs),
-        )
-        for day, day_logs in sorted(per_day.items())
-    )
-    mornings = tuple(
-        Morning(c.local_date, c.morning_pain_nrs, c.stiffness_minutes, tuple(c.red_flags))
-        for c in CheckIn.objects.filter(patient=patient, local_date__gte=since).order_by(
-            "local_date"
-        )
-    )
-    visa_a = tuple(
-        ScoreOn(r.local_date, r.score)
-        for r in QuestionnaireResponse.objects.filter(
-            patient=patient, questionnaire="visa_a", local_date__gte=since
-        ).order_by("local_date", "created_at")
-        if r.score is not None  # always set for VISA-A (only the FAAM has no total)
-    )
-    catalogue = catalogue_snapshot()
-    checkpoints = tuple(
-        DueCheckpoint(catalogue.timeframes[c.timeframe.slug], c.due_on)
-        for c in programme.checkpoints.select_related("timeframe")
-    )
-    return PatientState(
-        today=today,
-        started_on=programme.started_on,
-        sessions_per_week=sessions_per_week(items),
-        days=days,
-        mornings=mornings,
-        visa_a=visa_a,
-        checkpoints=checkpoints,
-        thresholds=catalogue.thresholds,
-        red_flags=catalogue.red_flags,
-        regression=regression_suggestion(programme, items),
-    )
-
-
-def _max(values: object) -> int | None:
-    present = [v for v in values if v is not None]  # type: ignore[attr-defined]
-    return max(present) if present else None
+    del patient  # the programme names its patient
+    return states_for(programme_ids=[programme.pk], now=now)[programme.pk]
 
 
 # --- Visibility ---------------------------------------------------------------------------

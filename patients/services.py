@@ -38,9 +38,9 @@ from .models import (
     SessionLog,
     Therapist,
 )
-from .monitoring import evaluate
 from .questionnaires import score
-from .selectors import active_programme, local_today, patient_state
+from .selectors import active_programme, local_today
+from .sweep import evaluate_chunk
 
 
 def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
@@ -384,44 +384,22 @@ def record_session(
 # --- Flags --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def evaluate_patient(*, patient: Patient, now: datetime) -> list[Flag]:
-    """Run the monitoring rules and store each finding as a flag, once per rule and episode.
+    """Run the monitoring rules for one patient and store each finding as a flag, once per
+    rule and episode; returns the flag of each finding.
 
-    A finding already stored as an open flag updates its evidence; an acknowledged or resolved
-    flag for the same episode is left alone. Urgent new flags are notified after commit."""
-    programme = active_programme(patient)
-    if programme is None:
+    The one pipeline (patients/sweep.py) with a chunk of one: a finding already stored as an
+    open flag updates its evidence; an acknowledged or resolved flag for the same episode is
+    left alone. Urgent new flags are notified after commit."""
+    programme_id = (
+        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if programme_id is None:
         return []
-    flags = []
-    for finding in evaluate(patient_state(patient, programme, now)):
-        values = {
-            "programme": programme,
-            "kind": finding.kind,
-            "severity": finding.severity,
-            "message": finding.message,
-            "evidence": dict(finding.evidence),
-            "suggestion": finding.suggestion,
-            "sources": list(finding.sources),
-        }
-        flag, created = Flag.objects.get_or_create(
-            patient=patient, rule=finding.rule, episode=finding.episode, defaults=values
-        )
-        if not created and flag.status == Flag.Status.OPEN and flag.evidence != values["evidence"]:
-            for name, value in values.items():
-                setattr(flag, name, value)
-            flag.save()
-        if created and flag.severity == Flag.Severity.URGENT:
-            flag_id = str(flag.pk)
-            transaction.on_commit(lambda f=flag_id: _notify_task(f), robust=True)  # type: ignore[misc]
-        flags.append(flag)
-    return flags
-
-
-def _notify_task(flag_id: str) -> None:
-    from .tasks import notify_flag_task
-
-    notify_flag_task.delay(flag_id)
+    chunk = evaluate_chunk(programme_ids=[programme_id], now=now)
+    return list(chunk.flags.get(programme_id, []))
 
 
 # A claim older than this is taken to belong to a worker that died mid-send.

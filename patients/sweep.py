@@ -1,23 +1,23 @@
-"""The monitoring sweep, batched: every active programme evaluated in chunks.
+"""The one monitoring pipeline: a list of programmes evaluated in a fixed number of queries.
 
-`evaluate_patient` (services.py) reads one patient's state in about eight queries. The hourly
-sweep over a whole clinic uses this module instead: for a chunk of programmes (500 by
-default) it reads the same facts in a fixed number of queries, whatever the chunk size,
-builds each patient's `PatientState` as `patients.selectors.patient_state` does (one
-difference: the pain during exercise, the costly figure to read, is read for the last week
-only — the only window the rules read it in), runs the pure `evaluate`, and stores the findings
-with the same semantics as `evaluate_patient`:
+Every evaluation goes through here. The hourly sweep walks every active programme in chunks
+(500 by default); `services.evaluate_patient` (a fresh red-flag check-in, the red-flag sweep)
+and `manage.py monitor --patient` are a chunk of one. For a chunk it reads what the rules need
+in a fixed number of queries, whatever the chunk size, builds each patient's `PatientState`
+(`states_for`; `selectors.patient_state` reads one through it), runs the pure `evaluate`, and
+stores the findings:
 
 - one flag per (patient, rule, episode); a finding with no stored flag creates one;
 - a stored flag that is still open and whose evidence changed is updated with the new values;
 - an acknowledged or resolved flag is left alone;
 - a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
 
+The pain during exercise, the costly figure to read, is read for the last week only: the only
+window the rules read it in.
+
 Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
 the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
 the programme id, and nothing is kept from one chunk to the next.
-
-tests/patients/test_sweep.py proves the flags equal those of `evaluate_patient`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
-from programmes.knowledge import Catalogue
+from programmes.knowledge import Catalogue, PainLimitsSpec
 from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
+from programmes.planner import LOADING_CATEGORIES
 from programmes.selectors import catalogue_snapshot
 
 from .models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
@@ -102,21 +103,58 @@ class _Programme:
     started_on: date
     revision_id: uuid.UUID
     current_phase: int
+    protocol: str
+    onset: object  # the diagnosis intake's onset_date: an ISO date string, or None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What evaluating one chunk did, and the flag of each finding, per programme (in the
+    order of the findings; a finding whose flag was left alone gives the stored flag)."""
+
+    report: SweepReport
+    flags: Mapping[uuid.UUID, list[Flag]]
+
+
+def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
+    """Evaluate one chunk of programmes (those still active) in a fixed number of queries."""
+    return evaluate_chunk(programme_ids=programme_ids, now=now).report
 
 
 @transaction.atomic
-def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
+def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins (and apart, their
-    red-flag answers), VISA-A scores, checkpoints, stored flags, then the inserts and updates
-    of flags."""
+    red-flag answers), VISA-A scores, checkpoints, unresolved red-flag flags, stored flags,
+    then the inserts and updates of flags."""
+    read = _read(programme_ids, now)
+    if not read:
+        return Chunk(SweepReport(), {})
+    findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
+    created, updated, flags = _store(findings)
+    report = SweepReport(
+        programmes=len(read), findings=len(findings), created=created, updated=updated
+    )
+    return Chunk(report, flags)
+
+
+def states_for(
+    *, programme_ids: Iterable[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, PatientState]:
+    """The monitoring state of each active programme, as the rules will read it."""
+    return {p.id: state for p, state in _read(programme_ids, now)}
+
+
+def _read(
+    programme_ids: Iterable[uuid.UUID], now: datetime
+) -> list[tuple[_Programme, PatientState]]:
     programmes = [
         _Programme(*row)
         for row in Programme.objects.filter(
             pk__in=list(programme_ids),
             status=Programme.Status.ACTIVE,
             # A programme is given its revision in the transaction that creates it; one
-            # without is not readable by the rules (patient_state would fail on it).
+            # without is not readable by the rules.
             current_revision__isnull=False,
         )
         .order_by("pk")
@@ -127,10 +165,12 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
             "started_on",
             "current_revision_id",
             "current_revision__current_phase",
+            "protocol__slug",
+            "diagnosis__intake__onset_date",
         )
     ]
     if not programmes:
-        return SweepReport()
+        return []
     if connection.vendor == "postgresql":
         # PostgreSQL's JIT compiles the chunk's aggregate (its cost estimate is high) in
         # 0.5–1 s, longer than the query then runs; this transaction does without it.
@@ -142,39 +182,68 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
         p.id: max(p.started_on - timedelta(days=WEEK), today[p.id] - timedelta(days=HISTORY_DAYS))
         for p in programmes
     }
-    earliest = min(since.values())
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
-    per_week, regression = _prescriptions(programmes)
+    per_week, regression, loading = _prescriptions(programmes)
     days = _session_days(programmes, since, today)
-    mornings, visa_a = _patient_reports(programme_of_patient, since, earliest)
+    # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
+    # reviews compare with the first score (one row a week at most).
+    visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
+    mornings, visa_a = _patient_reports(programme_of_patient, since, visa_since)
     checkpoints = _checkpoints(programmes, catalogue)
-
-    findings: list[tuple[_Programme, Finding]] = []
-    for p in programmes:
-        state = PatientState(
-            today=today[p.id],
-            started_on=p.started_on,
-            sessions_per_week=per_week[p.id],
-            days=days.get(p.id, ()),
-            mornings=mornings.get(p.id, ()),
-            visa_a=visa_a.get(p.id, ()),
-            checkpoints=checkpoints.get(p.id, ()),
-            thresholds=catalogue.thresholds,
-            red_flags=catalogue.red_flags,
-            regression=regression[p.id],
-        )
-        findings += [(p, finding) for finding in evaluate_state(state)]
-    created, updated = _store(findings)
-    return SweepReport(
-        programmes=len(programmes), findings=len(findings), created=created, updated=updated
+    red_flagged = set(
+        Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
+        .exclude(status=Flag.Status.RESOLVED)
+        .values_list("patient_id", flat=True)
+        .distinct()
     )
+
+    return [
+        (
+            p,
+            PatientState(
+                today=today[p.id],
+                started_on=p.started_on,
+                sessions_per_week=per_week[p.id],
+                days=days.get(p.id, ()),
+                mornings=mornings.get(p.id, ()),
+                visa_a=visa_a.get(p.id, ()),
+                checkpoints=checkpoints.get(p.id, ()),
+                thresholds=catalogue.thresholds,
+                red_flags=catalogue.red_flags,
+                regression=regression[p.id],
+                pain_limits=_pain_limits(catalogue, p.protocol),
+                unresolved_red_flag=p.patient_id in red_flagged,
+                onset_on=_onset(p.onset),
+                loading=loading[p.id],
+            ),
+        )
+        for p in programmes
+    ]
+
+
+def _pain_limits(catalogue: Catalogue, protocol: str) -> PainLimitsSpec | None:
+    spec = catalogue.protocols.get(protocol)
+    return spec.pain_limits if spec is not None else None
+
+
+def _onset(value: object) -> date | None:
+    """The stored intake's onset date (validated when it was recorded); None if absent."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _prescriptions(
     programmes: list[_Programme],
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str]]:
-    """Sessions per week and the regression suggestion of each programme's current phase."""
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str], dict[uuid.UUID, bool]]:
+    """Sessions per week, the regression suggestion and whether the current phase loads the
+    tendon (F19), for each programme's current phase."""
     exercises = {e.pk: e for e in Exercise.objects.select_related("regression")}
     phase_of = {p.revision_id: p for p in programmes}
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
@@ -189,9 +258,12 @@ def _prescriptions(
         items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
 
     # Many programmes share a prescription: compute each distinct one once.
-    memo: dict[tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str]] = {}
+    memo: dict[
+        tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str, bool]
+    ] = {}
     per_week: dict[uuid.UUID, int] = {}
     regression: dict[uuid.UUID, str] = {}
+    loading: dict[uuid.UUID, bool] = {}
     for p in programmes:
         key = (p.current_phase, tuple(items.get(p.id, ())))
         if key not in memo:
@@ -199,9 +271,13 @@ def _prescriptions(
                 ProgrammeItem(exercise=exercises[e], times_per_day=t, days_per_week=d)
                 for e, t, d in key[1]
             ]
-            memo[key] = (sessions_per_week(rows), _regression(p.current_phase, rows))
-        per_week[p.id], regression[p.id] = memo[key]
-    return per_week, regression
+            memo[key] = (
+                sessions_per_week(rows),
+                _regression(p.current_phase, rows),
+                any(row.exercise.category in LOADING_CATEGORIES for row in rows),
+            )
+        per_week[p.id], regression[p.id], loading[p.id] = memo[key]
+    return per_week, regression, loading
 
 
 def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
@@ -217,8 +293,8 @@ def _session_days(
 
     The pain during exercise is the one figure that needs the exercise entries, looked up per
     session through their index; the rules that read it (pain above the limit, ready to
-    progress) look back one week, so older sessions are not looked up. Everything else is as
-    patient_state derives it from the logs, aggregated by the database. (A join with the
+    progress) look back one week, so older sessions are not looked up. Everything else is
+    aggregated by the database. (A join with the
     entries instead would make the database read every entry in the table for each chunk.)"""
     earliest = min(since.values())
     recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
@@ -265,10 +341,12 @@ def _session_days(
 def _patient_reports(
     programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
     since: Mapping[uuid.UUID, date],
-    earliest: date,
+    visa_since: Mapping[uuid.UUID, date],
 ) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
-    """Morning check-ins and VISA-A scores since each programme's window opened."""
+    """Morning check-ins since each programme's window opened, and VISA-A scores since the
+    week before it started."""
     patients = list(programme_of_patient)
+    earliest = min(since.values())
     check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
     # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
     # empty list) is not decoded row by row.
@@ -283,6 +361,10 @@ def _patient_reports(
         patient_id: (since[programme_id], [], [])
         for patient_id, programme_id in programme_of_patient.items()
     }
+    visa_start = {
+        patient_id: visa_since[programme_id]
+        for patient_id, programme_id in programme_of_patient.items()
+    }
     for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
         "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
     ):
@@ -292,17 +374,19 @@ def _patient_reports(
             mornings.append(Morning(day, pain, stiffness, flags))
     for patient_id, day, value in (
         QuestionnaireResponse.objects.filter(
-            patient_id__in=patients, questionnaire="visa_a", local_date__gte=earliest
+            patient_id__in=patients,
+            questionnaire="visa_a",
+            local_date__gte=min(visa_start.values()),
         )
         .order_by("patient_id", "local_date", "created_at")
         .values_list("patient_id", "local_date", "score")
     ):
-        start, _, scores = window[patient_id]
-        if day >= start and value is not None:  # always set for VISA-A (FAAM has no total)
+        _, _, scores = window[patient_id]
+        if day >= visa_start[patient_id] and value is not None:  # only the FAAM has no total
             scores.append(ScoreOn(day, value))
     return (
         {
-            # One check-in a day: sorting by date alone is the order patient_state reads.
+            # One check-in a day: sorting by date alone gives the order of the mornings.
             programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
             for key, (_, mornings, _) in window.items()
         },
@@ -326,11 +410,13 @@ def _checkpoints(
 FlagKey = tuple[uuid.UUID, str, str]
 
 
-def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
-    """Create, update or leave each finding's flag exactly as evaluate_patient would, in a
-    fixed number of statements; returns (created, updated)."""
+def _store(
+    findings: list[tuple[_Programme, Finding]],
+) -> tuple[int, int, dict[uuid.UUID, list[Flag]]]:
+    """Create, update or leave each finding's flag in a fixed number of statements; returns
+    (created, updated, the flag of each finding per programme)."""
     if not findings:
-        return 0, 0
+        return 0, 0, {}
     keys = {(p.patient_id, f.rule, f.episode) for p, f in findings}
     current: dict[FlagKey, Flag] = {
         (flag.patient_id, flag.rule, flag.episode): flag
@@ -341,8 +427,7 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
     }
     new: dict[FlagKey, Flag] = {}
     changed: dict[FlagKey, Flag] = {}
-    # In order, as evaluate_patient's get_or_create would meet them: a later finding for the
-    # same key updates the flag an earlier one created.
+    # In order: a later finding for the same key updates the flag an earlier one created.
     for p, finding in findings:
         key = (p.patient_id, finding.rule, finding.episode)
         values = _values(p, finding)
@@ -359,6 +444,15 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
     # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count
     # (the audited bulk_create returns just those, and writes an audit entry for each).
     inserted = {flag.pk for flag in Flag.objects.bulk_create(new.values(), ignore_conflicts=True)}
+    if len(inserted) < len(new):
+        # Rare (a race): read the flags that won, so callers get the stored rows.
+        lost = [key for key, flag in new.items() if flag.pk not in inserted]
+        for flag in Flag.objects.filter(
+            patient_id__in={k[0] for k in lost}, episode__in={k[2] for k in lost}
+        ):
+            key = (flag.patient_id, flag.rule, flag.episode)
+            if key in lost:
+                current[key] = flag
     if changed:
         stamp = timezone.now()  # what auto_now would write; bulk_update does not apply it
         for flag in changed.values():
@@ -368,7 +462,10 @@ def _store(findings: list[tuple[_Programme, Finding]]) -> tuple[int, int]:
         if flag.pk in inserted and flag.severity == Flag.Severity.URGENT:
             flag_id = str(flag.pk)
             transaction.on_commit(lambda f=flag_id: _notify(f), robust=True)  # type: ignore[misc]
-    return len(inserted), len(changed)
+    flags: dict[uuid.UUID, list[Flag]] = defaultdict(list)
+    for p, finding in findings:
+        flags[p.id].append(current[(p.patient_id, finding.rule, finding.episode)])
+    return len(inserted), len(changed), dict(flags)
 
 
 def _values(p: _Programme, finding: Finding) -> dict[str, Any]:

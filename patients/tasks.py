@@ -13,10 +13,12 @@ from django.conf import settings
 from django.db import OperationalError, models
 from django.utils import timezone
 
+from programmes.models import Programme
+
 from .models import CheckIn, Flag, Patient, Therapist
 from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
 from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag, send_flag_digest
-from .sweep import evaluate_active_programmes
+from .sweep import evaluate_active_programmes, evaluate_programmes
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -67,8 +69,15 @@ def red_flag_sweep() -> None:
         .values_list("patient_id", flat=True)
         .distinct()
     )
-    for patient in Patient.objects.filter(pk__in=list(recent)):
-        evaluate_patient(patient=patient, now=now)
+    # The one monitoring pipeline, those patients' active programmes as chunks.
+    programmes = list(
+        Programme.objects.filter(patient_id__in=list(recent), status=Programme.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    size = settings.REHAB_SWEEP_CHUNK_SIZE
+    for start in range(0, len(programmes), size):
+        evaluate_programmes(programme_ids=programmes[start : start + size], now=now)
     pending = Flag.objects.filter(severity=Flag.Severity.URGENT, notified_at__isnull=True).filter(
         models.Q(notify_claimed_at__isnull=True)
         | models.Q(notify_claimed_at__lt=now - NOTIFY_CLAIM_TIMEOUT)

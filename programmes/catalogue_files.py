@@ -57,6 +57,8 @@ class CatalogueFiles:
         for protocol in self.protocols:
             for code in protocol["sources"]:
                 yield f"protocols:{protocol['slug']}", code
+            for code in protocol["pain_limits"]["sources"]:
+                yield f"protocols:{protocol['slug']}:pain_limits", code
             for phase in protocol["phases"]:
                 where = f"protocols:{protocol['slug']}:{phase['name']}"
                 for code in phase["sources"]:
@@ -144,7 +146,21 @@ def _exercise(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+PAIN_LIMIT_KEYS = ("during_max", "after_max", "next_morning_margin", "progress_max")
+
+
 def _protocol(entry: dict[str, Any]) -> dict[str, Any]:
+    limits = entry.get("pain_limits")
+    if not isinstance(limits, dict) or not limits.get("sources"):
+        raise CatalogueFileError(
+            f"protocols.yaml: {entry['slug']}: needs pain_limits with their sources"
+        )
+    for key in PAIN_LIMIT_KEYS:
+        value = limits.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10:
+            raise CatalogueFileError(
+                f"protocols.yaml: {entry['slug']}: pain_limits.{key} must be a whole number 0-10"
+            )
     phases = entry.get("phases")
     if not isinstance(phases, list) or not phases:
         raise CatalogueFileError(f"protocols.yaml: {entry['slug']}: needs phases")

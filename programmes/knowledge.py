@@ -108,6 +108,22 @@ class PhaseSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PainLimitsSpec:
+    """A protocol's own pain rule (0-10 NRS), read by the monitoring rules.
+
+    during_max / after_max: pain during / after a session above this → step back.
+    next_morning_margin: a morning this many points or more above the patient's baseline breaks
+    the 24-hour rule. progress_max: a week with every logged pain at or below this (and good
+    adherence) is offered as "ready to progress"."""
+
+    during_max: int
+    after_max: int
+    next_morning_margin: int
+    progress_max: int
+    sources: Sources
+
+
+@dataclass(frozen=True, slots=True)
 class ProtocolSpec:
     slug: str
     condition: str
@@ -115,6 +131,7 @@ class ProtocolSpec:
     is_default: bool
     sources: Sources
     phases: tuple[PhaseSpec, ...]
+    pain_limits: PainLimitsSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

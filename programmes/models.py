@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from rehab.audit import AuditedQuerySet
@@ -218,6 +219,23 @@ class Protocol(models.Model):
     summary = models.TextField()
     is_default = models.BooleanField(default=False)
     sources = models.JSONField(default=list, validators=[validate_source_codes])
+    # The protocol's own pain rule (protocols.yaml pain_limits; knowledge.PainLimitsSpec).
+    # Blank: the monitoring rules fall back to thresholds.yaml.
+    pain_during_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    pain_after_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    pain_next_morning_margin = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    pain_progress_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    pain_limits_sources = models.JSONField(
+        default=list, blank=True, validators=[validate_source_codes]
+    )
 
     class Meta:
         ordering = ["id"]

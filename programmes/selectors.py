@@ -15,6 +15,7 @@ from .knowledge import (
     ExerciseSpec,
     IceHeatRuleSpec,
     IceHeatScheduleSpec,
+    PainLimitsSpec,
     PhaseSpec,
     ProtocolItemSpec,
     ProtocolSpec,
@@ -152,6 +153,7 @@ def build_catalogue() -> Catalogue:
                 )
                 for ph in p.phases.all()
             ),
+            pain_limits=_pain_limits(p),
         )
         for p in Protocol.objects.select_related("condition").prefetch_related(
             "phases__items__exercise"
@@ -212,4 +214,18 @@ def build_catalogue() -> Catalogue:
             t.slug: ThresholdSpec(slug=t.slug, value=t.value, sources=tuple(t.sources))
             for t in Threshold.objects.all()
         },
+    )
+
+
+def _pain_limits(protocol: Protocol) -> PainLimitsSpec | None:
+    during, after = protocol.pain_during_max, protocol.pain_after_max
+    margin, progress = protocol.pain_next_morning_margin, protocol.pain_progress_max
+    if during is None or after is None or margin is None or progress is None:
+        return None  # not set (edited away in the admin): thresholds.yaml applies
+    return PainLimitsSpec(
+        during_max=during,
+        after_max=after,
+        next_morning_margin=margin,
+        progress_max=progress,
+        sources=tuple(protocol.pain_limits_sources),
     )

@@ -183,6 +183,11 @@ def _load_protocol(
             "summary": entry["summary"].strip(),
             "is_default": bool(entry.get("default")),
             "sources": entry["sources"],
+            "pain_during_max": entry["pain_limits"]["during_max"],
+            "pain_after_max": entry["pain_limits"]["after_max"],
+            "pain_next_morning_margin": entry["pain_limits"]["next_morning_margin"],
+            "pain_progress_max": entry["pain_limits"]["progress_max"],
+            "pain_limits_sources": entry["pain_limits"]["sources"],
         },
         report,
     )

@@ -223,7 +223,7 @@ def test_the_batched_sweep_raises_the_same_flags_as_each_patient_evaluated(
         "not_improving",
     }
     urgent = Flag.objects.filter(severity=Flag.Severity.URGENT).count()
-    assert urgent == 2
+    assert urgent == 1  # sudden_pop (same day); numbness is "book an appointment" (F13)
     assert len(batched) == len(one_by_one) == urgent  # each new urgent flag is notified once
 
 
@@ -299,12 +299,12 @@ def test_acknowledged_and_resolved_flags_are_left_alone(patient: Patient) -> Non
 
 
 # Reads: programmes, exercises, items, session days, check-ins, red-flag answers, VISA-A,
-# checkpoints, stored flags, inserted flags (10); a savepoint pair (2); the flag insert, which
-# SQLite splits into batches of 45 rows (Django's 999-parameter cap): up to 4 for 50 patients;
-# and one update statement; the audit trail adds a savepoint pair around the insert and its
-# entries, one per new flag (SQLite batches them by 71 rows: up to 2 for 50 patients). The same
-# bound must hold for 1 and for 50 patients.
-QUERY_BOUND = 21
+# checkpoints, unresolved red flags (F11), stored flags, inserted flags (11); a savepoint pair
+# (2); the flag insert, which SQLite splits into batches of 45 rows (Django's 999-parameter
+# cap): up to 4 for 50 patients; and one update statement; the audit trail adds a savepoint
+# pair around the insert and its entries, one per new flag (SQLite batches them by 71 rows: up
+# to 2 for 50 patients). The same bound must hold for 1 and for 50 patients.
+QUERY_BOUND = 22
 
 
 @pytest.mark.parametrize("patients", [1, 50])
@@ -335,3 +335,96 @@ def test_a_chunk_is_evaluated_in_a_fixed_number_of_queries(
 
     assert report.programmes == patients
     assert report.created >= 2 * patients  # pain above the limit and not doing it, at least
+
+
+def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
+    patient: Patient, django_assert_max_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requirement 10: one pipeline. A single patient goes through the batched code, so a rule
+    fixed there is fixed for both, and within the same query budget (+1: the programme id)."""
+    from patients import services, sweep
+
+    programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
+    _pain_log(patient, NOW.date(), 1, 8)
+    chunks: list[list[uuid.UUID]] = []
+
+    def spy(*, programme_ids: Any, now: datetime) -> sweep.Chunk:
+        chunks.append(list(programme_ids))
+        return sweep.evaluate_chunk(programme_ids=programme_ids, now=now)
+
+    monkeypatch.setattr(services, "evaluate_chunk", spy)
+    catalogue_snapshot()
+    with django_assert_max_num_queries(QUERY_BOUND + 1):
+        flags = evaluate_patient(patient=patient, now=NOW)
+
+    assert chunks == [[programme.pk]]
+    assert "pain_during_above_max" in {flag.rule for flag in flags}
+    assert all(flag.pk for flag in flags)
+
+
+@pytest.mark.parametrize(
+    ("status", "unresolved"),
+    [(None, False), ("open", True), ("acknowledged", True), ("resolved", False)],
+)
+def test_the_state_knows_of_an_unresolved_red_flag(
+    patient: Patient, status: str | None, unresolved: bool
+) -> None:
+    """F11: the pipeline passes an unresolved red-flag Flag (even one older than the rules'
+    window) into the pure state, so no progression is offered meanwhile."""
+    from patients.sweep import states_for
+
+    programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=40))
+    if status is not None:
+        Flag.objects.create(
+            patient=patient,
+            programme=programme,
+            rule="red_flag:numbness_tingling",
+            episode=(NOW.date() - timedelta(days=30)).isoformat(),
+            kind="red_flag",
+            severity=Flag.Severity.REVIEW,
+            status=status,
+            message="Numbness.",
+        )
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert state.unresolved_red_flag is unresolved
+
+
+def test_the_state_reads_the_first_visa_a_however_old(patient: Patient) -> None:
+    """F26: the 24-week review (day 168) compares with a score older than the 120 days of
+    check-ins and sessions the rules read."""
+    from patients.sweep import states_for
+
+    started = NOW.date() - timedelta(days=170)
+    programme = factories.prescribe(patient, started_on=started)
+    for day in (started, NOW.date()):
+        record_questionnaire(
+            patient=patient,
+            client_uuid=uuid.uuid4(),
+            questionnaire="visa_a",
+            local_date=day,
+            answers=_answers("visa_a", 0.5),
+            logged_at=NOW,
+        )
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert [score.date for score in state.visa_a] == [started, NOW.date()]
+
+
+@pytest.mark.parametrize("onset", [date(2026, 3, 1), None])
+def test_the_state_carries_the_onset_and_whether_the_phase_loads(
+    patient: Patient, onset: date | None
+) -> None:
+    """F20: symptom duration counts from the diagnosis's onset date; F19: the day-7 stretching
+    review is judged only when the current phase does no loading."""
+    from patients.sweep import states_for
+
+    started = NOW.date() - timedelta(days=10)
+    intake = Intake(
+        condition="achilles_midportion",
+        side="left",
+        onset_date=onset,
+        assessed_on=started if onset else None,
+    )
+    programme = factories.prescribe(patient, intake, started)
+    state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+    assert state.onset_on == onset
+    assert state.loading is True  # Silbernagel phase 1 loads the calf
