@@ -340,6 +340,11 @@ class _Mcids:
     def get(self, slug: str) -> ThresholdSpec | None:
         return self.thresholds.get(slug)
 
+    @property
+    def whose(self) -> str:
+        """The patient reads "your first score"; the therapist "the patient's"."""
+        return "the patient's" if self.for_clinician else "your"
+
     def cite(self, *specs: ThresholdSpec) -> str:
         """ " (MCID 14; R14)" for the clinician, nothing for the patient."""
         if not self.for_clinician:
@@ -387,7 +392,7 @@ def _with_score_change(
         )
     if len(scored) == 1:
         change = (
-            f"Your first score: {format_value(first)} on {_day(first_on)}. Later scores are "
+            f"{mcids.whose.capitalize()} first score: {format_value(first)} on {_day(first_on)}. Later scores are "
             f"compared with it: a change of {mcid.value:g} points or more is one that patients "
             f"notice.{cite}"
         )
@@ -402,7 +407,7 @@ def _with_score_change(
             else ("less than")
         )
         change = (
-            f"{_signed(difference)} since your first score on {_day(first_on)} — {verdict} the "
+            f"{_signed(difference)} since {mcids.whose} first score on {_day(first_on)} — {verdict} the "
             f"{mcid.value:g} points of change that patients notice.{cite}"
         )
     top = chart.y_ticks[-1]

@@ -256,6 +256,8 @@ def test_the_patient_sees_plain_words_and_the_therapist_the_sources(catalogue: A
     assert "MCID" in clinician[-1].change
     assert "R14" in clinician[-1].change
     assert "R18" in clinician[0].change
+    assert "since your first score" in patient[-1].change
+    assert "since the patient's first score" in clinician[-1].change
 
 
 def test_the_score_chart_draws_a_line_at_the_first_score_plus_the_mcid(catalogue: Any) -> None:
