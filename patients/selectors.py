@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -237,6 +238,96 @@ def programme_week(programme: Programme, today: date) -> int:
     return max(0, (today - programme.started_on).days) // WEEK + 1
 
 
+# --- A red flag pauses the programme ---------------------------------------------------------
+
+# What a patient is told to do, by the catalogue's urgency (red_flags.yaml header), for the
+# page heading, the Today banner and the API's `paused.heading` (F13). Patient-facing words.
+URGENCY_HEADINGS = {
+    Urgency.EMERGENCY: "Emergency: call {number} now",
+    Urgency.URGENT: "Get medical help today",
+    Urgency.SOON: "See a doctor or clinician within the next few days",
+    Urgency.ROUTINE: "Book an appointment with your doctor or clinician",
+}
+# A red-flag flag whose catalogue entry has since gone: treat it as same-day (the urgency most
+# red flags carry), the safer reading than "book an appointment".
+UNKNOWN_URGENCY = Urgency.URGENT
+PAUSE_FALLBACK_ADVICE = "Stop your exercises and wait for your clinician to contact you."
+
+
+def urgency_heading(urgency: str) -> str:
+    """The patient-facing heading for a red flag's urgency; the emergency number is a setting
+    (REHAB_EMERGENCY_NUMBER)."""
+    value = Urgency(urgency) if urgency in Urgency.values else UNKNOWN_URGENCY
+    return URGENCY_HEADINGS[value].format(number=settings.REHAB_EMERGENCY_NUMBER)
+
+
+def unresolved_red_flags() -> QuerySet[Flag]:
+    """The one definition of "paused": a red-flag flag (raised from a check-in answer, by
+    record_check_in in the check-in's own transaction or later by a sweep) that no clinician
+    has resolved. Acknowledging it does not lift the pause; resolving does."""
+    return Flag.objects.filter(kind=Flag.Kind.RED_FLAG).exclude(status=Flag.Status.RESOLVED)
+
+
+def paused_patient_ids(patient_ids: list[Any] | None = None) -> set[Any]:
+    """The ids of patients whose programme is paused (of `patient_ids`, or of everyone)."""
+    flags = unresolved_red_flags()
+    if patient_ids is not None:
+        flags = flags.filter(patient_id__in=patient_ids)
+    return set(flags.values_list("patient_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Why a patient's programme is paused: since the first unresolved red flag's date, at
+    the most urgent of their urgencies, with each flag's own advice (most urgent first)."""
+
+    since: date
+    urgency: str
+    advice: list[str]
+    flags: list[Flag]
+
+    @property
+    def heading(self) -> str:
+        return urgency_heading(self.urgency)
+
+
+def pause_for(patient: Patient) -> Pause | None:
+    """The patient's pause, or None: sessions, ice/heat and their reminders stop while it
+    lasts; the morning check-in goes on."""
+    flags = list(unresolved_red_flags().filter(patient=patient).order_by("created_at"))
+    if not flags:
+        return None
+    catalogue = {f.slug: f for f in RedFlag.objects.filter(slug__in=[_slug(f) for f in flags])}
+    entries = []
+    for flag in flags:
+        entry = catalogue.get(_slug(flag))
+        urgency = entry.urgency if entry else flag.evidence.get("urgency", UNKNOWN_URGENCY)
+        if urgency not in Urgency.values:
+            urgency = UNKNOWN_URGENCY
+        entries.append((Urgency(urgency).rank, entry.advice if entry else PAUSE_FALLBACK_ADVICE))
+    entries.sort(key=lambda e: -e[0])
+    return Pause(
+        since=min(_flag_date(patient, f) for f in flags),
+        urgency=list(Urgency)[entries[0][0]].value,
+        advice=list(dict.fromkeys(advice for _, advice in entries)),
+        flags=flags,
+    )
+
+
+def _slug(flag: Flag) -> str:
+    """The catalogue slug of a red-flag flag (its rule is "red_flag:<slug>")."""
+    return str(flag.evidence.get("answer") or flag.rule.partition(":")[2])
+
+
+def _flag_date(patient: Patient, flag: Flag) -> date:
+    """The check-in date the red flag was reported on (its episode), else the day it was
+    raised in the patient's zone."""
+    try:
+        return date.fromisoformat(flag.episode)
+    except ValueError:
+        return local_today(patient, flag.created_at)
+
+
 @dataclass(frozen=True)
 class DueSession:
     slot: int
@@ -259,15 +350,21 @@ class Today:
     check_in: CheckIn | None = None
     questionnaire: str = ""
     questionnaire_due: bool = False
+    paused: Pause | None = None
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
-    and whether the weekly questionnaire is due, in a fixed number of queries."""
+    and whether the weekly questionnaire is due, in a fixed number of queries.
+
+    While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
+    offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
+    heel raises (the safer reading, F3). The check-in is still offered."""
     today = local_today(patient, now)
     programme = active_programme(patient)
     if programme is None or programme.current_revision is None:
         return Today(patient=patient, local_date=today, programme=None)
+    paused = pause_for(patient)
     revision = programme.current_revision
     phase = (
         ProgrammePhase.objects.filter(revision=revision, position=revision.current_phase)
@@ -303,17 +400,20 @@ def today_for(patient: Patient, now: datetime) -> Today:
         .values_list("local_date", flat=True)
         .first()
     )
+    ice_heat = ice_heat_due_on(list(revision.ice_heat_slots.all()), today, programme.started_on)
     return Today(
         patient=patient,
         local_date=today,
         programme=programme,
         phase=phase,
         week=programme_week(programme, today),
-        sessions=sessions,
-        ice_heat=ice_heat_due_on(list(revision.ice_heat_slots.all()), today, programme.started_on),
+        sessions=[] if paused else sessions,
+        ice_heat=[] if paused else ice_heat,
         check_in=CheckIn.objects.filter(patient=patient, local_date=today).first(),
         questionnaire=questionnaire,
-        questionnaire_due=last_response is None or (today - last_response).days >= WEEK,
+        questionnaire_due=not paused
+        and (last_response is None or (today - last_response).days >= WEEK),
+        paused=paused,
     )
 
 

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
-from programmes.vocab import Questionnaire
+from programmes.vocab import Questionnaire, Urgency
 from rehab.api import InputSerializer, flatten_errors, has_unstorable_text
 from rehab.exceptions import DomainError
 
@@ -366,6 +366,25 @@ class DueSessionOutput(serializers.Serializer):
     log = SessionLogOutput(allow_null=True, help_text="What is already logged for this slot.")
 
 
+class PauseOutput(serializers.Serializer):
+    """Why the programme is paused (F3): a red flag the patient reported that no clinician has
+    resolved yet. While it lasts, `sessions` and `ice_heat` are empty, a session log is refused
+    with 409 `programme_paused`, and only the check-in goes on."""
+
+    since = serializers.DateField(
+        help_text="The check-in date the first unresolved red flag was reported on."
+    )
+    urgency = serializers.ChoiceField(
+        Urgency.choices, help_text="The most urgent of the unresolved red flags."
+    )
+    heading = serializers.CharField(
+        help_text='What to do, by urgency, e.g. "Get medical help today" (show as the title).'
+    )
+    advice = serializers.ListField(
+        child=serializers.CharField(), help_text="Each red flag's own advice, most urgent first."
+    )
+
+
 class TodayOutput(serializers.Serializer):
     """What is due on the patient's own date (their time zone), and what is already logged."""
 
@@ -378,6 +397,10 @@ class TodayOutput(serializers.Serializer):
     check_in = CheckInOutput(allow_null=True)
     questionnaire = serializers.CharField()
     questionnaire_due = serializers.BooleanField()
+    paused = PauseOutput(
+        allow_null=True,
+        help_text="Null unless a reported red flag has paused the programme (see PauseOutput).",
+    )
 
 
 # --- Notifications ------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from .models import (
 )
 from .monitoring import evaluate
 from .questionnaires import score
-from .selectors import active_programme, local_today, patient_state
+from .selectors import active_programme, local_today, patient_state, pause_for
 
 
 def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
@@ -280,6 +280,12 @@ def record_check_in(
     return Recorded(check_in, outcome)
 
 
+PAUSED_MESSAGE = (
+    "Your programme is paused because of the warning sign you reported. Please follow the "
+    "advice you were given; your clinician will restart your exercises."
+)
+
+
 @dataclass(frozen=True)
 class ExerciseDone:
     item_key: uuid.UUID
@@ -334,6 +340,12 @@ def record_session(
         if sent != {_entry(row.item_key, row) for row in existing.exercises.all()}:
             raise _conflict()
         return _replay_or_conflict(existing, summary)
+    # A red flag pauses the programme until a clinician resolves it (F3): a session dated on
+    # or after the day it was reported is refused (a replay above still answers as before,
+    # and an offline log of an earlier day is history and kept).
+    pause = pause_for(patient)
+    if pause is not None and local_date >= pause.since:
+        raise DomainError(PAUSED_MESSAGE, code="programme_paused")
 
     items = {
         item.key: item

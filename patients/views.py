@@ -204,6 +204,9 @@ def today(request: HttpRequest) -> HttpResponse:
 def log_session(request: HttpRequest, slot: int) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
     plan = selectors.today_for(patient, now)
+    if plan.paused is not None:
+        messages.error(request, services.PAUSED_MESSAGE)
+        return redirect("today")
     session = next((s for s in plan.sessions if s.slot == slot), None)
     if session is None:
         raise Http404("No such session today.")

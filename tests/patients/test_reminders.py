@@ -208,3 +208,39 @@ def test_an_ice_or_heat_reminder_states_the_prescribed_limit(programme: Any) -> 
     heat = Notification.objects.get(kind="reminder:heat")
     limit = programme.current_revision.ice_heat_slots.get(modality="heat").max_minutes
     assert f"up to {limit} minutes" in heat.body
+
+
+def _report_red_flag(patient: Any, now: datetime) -> None:
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=now.date(),
+        morning_pain_nrs=6,
+        stiffness_minutes=5,
+        red_flags=["sudden_pop"],
+        logged_at=now,
+        now=now,
+    )
+
+
+def test_a_paused_programme_gets_no_session_or_ice_heat_reminders(programme: Any) -> None:
+    """F3: while a red flag is unresolved only the check-in is reminded."""
+    _report_red_flag(programme.patient, AT_0805 - timedelta(minutes=30))
+    for reminder_id in schedule_due_reminders(now=AT_0805):
+        deliver_reminder(reminder_id=reminder_id, now=AT_0805)
+    sent = set(
+        Notification.objects.filter(kind__startswith="reminder:").values_list("kind", flat=True)
+    )
+    assert sent <= {"reminder:check_in"}
+    assert not Reminder.objects.filter(kind__in=["session", "heat", "ice"], status="sent").exists()
+
+
+def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) -> None:
+    """F3: a pending session reminder made before the red flag is skipped, not sent."""
+    schedule_due_reminders(now=AT_0805)
+    _report_red_flag(programme.patient, AT_0805)
+    session = Reminder.objects.get(slot="session:1")
+    assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
+    session.refresh_from_db()
+    assert session.status == "skipped"
+    assert not Notification.objects.filter(kind="reminder:session").exists()

@@ -325,3 +325,50 @@ def test_notifications_are_counted_in_the_header_listed_and_marked_read(
 def test_a_patient_sees_only_their_own_notifications(patient_client: Client, stranger: Any) -> None:
     Notification.objects.create(user=stranger.user, kind="reminder", title="Not yours")
     assert b"Not yours" not in patient_client.get(reverse("notifications")).content
+
+
+# --- A red flag pauses the programme (F3, walk-through 3) ---------------------------------
+
+
+def _report_red_flag(client: Client, slug: str = "sudden_pop") -> None:
+    client.post(reverse("check_in"), _check_in_data(client, **{f"flag_{slug}": "yes"}))
+
+
+def test_after_a_red_flag_today_offers_no_sessions_or_ice_heat_and_shows_the_advice(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: the advice says stop, so Today must not offer the sessions or ice/heat."""
+    _report_red_flag(patient_client)
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused" in page
+    assert "Stop all of your exercises" in page  # the flag's own advice
+    assert "Log session" not in page
+    assert "Ice and heat" not in page
+    assert "Change today" in page  # the check-in goes on
+
+
+def test_a_paused_programme_refuses_a_session_log_with_a_message(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: the log form is not offered, and a post (an old tab) is refused, not stored."""
+    data = session_form(patient_client)
+    _report_red_flag(patient_client)
+    response = patient_client.post(reverse("log_session", args=[1]), data, follow=True)
+    assert "Your programme is paused" in response.content.decode()
+    assert not SessionLog.objects.filter(patient=patient).exists()
+
+
+def test_the_programme_restarts_once_the_clinician_resolves_the_flag(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: acknowledging keeps the pause; only resolving lifts it."""
+    _report_red_flag(patient_client)
+    flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
+    flag.status = Flag.Status.ACKNOWLEDGED
+    flag.save()
+    assert "Programme paused" in patient_client.get(reverse("today")).content.decode()
+    flag.status = Flag.Status.RESOLVED
+    flag.save()
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused" not in page
+    assert "Log session 1" in page
