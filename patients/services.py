@@ -25,6 +25,7 @@ from programmes.planner import (
 )
 from programmes.selectors import catalogue_snapshot
 from programmes.services import MovePhase, adjust_programme, prescribe_programme
+from programmes.vocab import Urgency
 from rehab.exceptions import DomainError
 
 from .models import (
@@ -458,7 +459,7 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
         return False
     flag.refresh_from_db()
     therapist_user = flag.patient.therapist.user
-    subject = f"Urgent: {flag.patient} reported a red flag"
+    subject = f"{flag_subject_prefix(flag)}: {flag.patient} reported a red flag"
     body = (
         f"{flag.message}\n\nSuggested action: {flag.suggestion}\n"
         f"Sources: {', '.join(flag.sources)}\n"
@@ -471,6 +472,24 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
             send_mail(subject, body, None, [therapist_user.email])
         Flag.objects.filter(pk=flag.pk).update(notified_at=now)
     return True
+
+
+# How soon, by the red flag's catalogue urgency, for the clinician's subject line (F13).
+URGENCY_SUBJECT = {
+    Urgency.EMERGENCY: "Emergency",
+    Urgency.URGENT: "Same day",
+    Urgency.SOON: "Within days",
+    Urgency.ROUTINE: "Routine",
+}
+
+
+def flag_subject_prefix(flag: Flag) -> str:
+    """ "Emergency" / "Same day" / "Within days" / "Routine" from the urgency the red flag was
+    raised with; "Urgent" for any other urgent flag."""
+    urgency = flag.evidence.get("urgency") if flag.kind == Flag.Kind.RED_FLAG else None
+    if urgency in Urgency.values:
+        return URGENCY_SUBJECT[Urgency(urgency)]
+    return "Urgent"
 
 
 def send_flag_digest(*, therapist: Therapist, now: datetime) -> int:

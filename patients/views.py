@@ -278,7 +278,14 @@ def check_in_result(request: HttpRequest) -> HttpResponse:
     if plan.check_in is None:
         return redirect("check_in")
     advice = selectors.red_flag_advice(plan.check_in.red_flags)
-    context = {"check_in": plan.check_in, "advice": advice, "nav": "check_in"}
+    # The heading says how soon, from the most urgent answer (F13); advice is most urgent first.
+    heading = selectors.urgency_heading(advice[0].urgency) if advice else ""
+    context = {
+        "check_in": plan.check_in,
+        "advice": advice,
+        "heading": heading,
+        "nav": "check_in",
+    }
     return render(request, "patients/check_in_result.html", context)
 
 

@@ -13,7 +13,9 @@ from django.http import Http404
 from patients.models import Flag, Notification
 from patients.selectors import (
     caseload,
+    pause_for,
     today_for,
+    urgency_heading,
     visible_flag,
     visible_patient,
     weekly_progress,
@@ -287,3 +289,57 @@ def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapis
     theirs.refresh_from_db()
     assert mine.read_at == NOW
     assert theirs.read_at is None
+
+
+@pytest.mark.parametrize(
+    ("urgency", "heading"),
+    [
+        ("emergency", "Emergency: call 112 now"),
+        ("urgent", "Get medical help today"),
+        ("soon", "See a doctor or clinician within the next few days"),
+        ("routine", "Book an appointment with your doctor or clinician"),
+        ("no_such_urgency", "Get medical help today"),
+    ],
+)
+def test_the_patients_heading_follows_the_red_flags_urgency(
+    settings: Any, urgency: str, heading: str
+) -> None:
+    """F13 and F44: the emergency heading gives the number from REHAB_EMERGENCY_NUMBER."""
+    settings.REHAB_EMERGENCY_NUMBER = "112"
+    assert urgency_heading(urgency) == heading
+
+
+def _red_flag_check_in(patient: Any, day: date, flags: list[str]) -> None:
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        morning_pain_nrs=3,
+        stiffness_minutes=5,
+        red_flags=flags,
+        logged_at=NOW,
+        now=NOW + timedelta(days=1),
+    )
+
+
+def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
+    """F3: one definition of "paused", from the first unresolved red flag, most urgent advice
+    first; acknowledging keeps it, resolving lifts it."""
+    factories.prescribe(patient, started_on=STARTED)
+    assert pause_for(patient) is None
+    _red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    _red_flag_check_in(patient, STARTED + timedelta(days=1), ["cannot_bear_weight"])
+    pause = pause_for(patient)
+    assert pause is not None
+    assert pause.since == STARTED
+    assert pause.urgency == "urgent"
+    assert pause.advice[0].startswith("Do not do any exercises")
+    assert len(pause.advice) == 2
+    flags = Flag.objects.filter(patient=patient, kind=Flag.Kind.RED_FLAG)
+    flags.update(status=Flag.Status.ACKNOWLEDGED)
+    assert pause_for(patient) is not None
+    flags.update(status=Flag.Status.RESOLVED)
+    assert pause_for(patient) is None
+    today = today_for(patient, NOW + timedelta(days=1))
+    assert today.paused is None
+    assert today.sessions

@@ -168,7 +168,7 @@ def test_a_red_flag_answer_shows_the_advice_and_flags_the_therapist_at_once(
     data = _check_in_data(patient_client, flag_sudden_pop="yes")
     response = patient_client.post(reverse("check_in"), data, follow=True)
     page = response.content.decode()
-    assert "Seek care now" in page
+    assert "Get medical help today" in page  # sudden_pop is same-day (F13)
     assert "Stop all of your exercises" in page  # the catalogue's own advice
     assert "Same day" in page
     flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
@@ -372,3 +372,21 @@ def test_the_programme_restarts_once_the_clinician_resolves_the_flag(
     page = patient_client.get(reverse("today")).content.decode()
     assert "Programme paused" not in page
     assert "Log session 1" in page
+
+
+@pytest.mark.parametrize(
+    ("slug", "heading"),
+    [
+        ("sudden_pop", "Get medical help today"),
+        ("skin_changes_after_ice_heat", "See a doctor or clinician within the next few days"),
+        ("numbness_tingling", "Book an appointment with your doctor or clinician"),
+    ],
+)
+def test_the_check_in_result_heading_follows_the_flags_own_urgency(
+    patient_client: Client, patient: Any, programme: Any, slug: str, heading: str
+) -> None:
+    """F13: not "Seek care now" for a flag whose advice is to book an appointment."""
+    data = _check_in_data(patient_client, **{f"flag_{slug}": "yes"})
+    page = patient_client.post(reverse("check_in"), data, follow=True).content.decode()
+    assert f"<h1>{heading}</h1>" in page
+    assert "Seek care now" not in page
