@@ -270,6 +270,9 @@ class Flag(PublicModel):
     notify_claimed_at = models.DateTimeField(null=True, blank=True)
     digested_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # When a same-day or emergency red flag still unacknowledged after
+    # REHAB_ESCALATE_AFTER_MINUTES went to the clinic admins (set once, by a compare-and-set).
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -319,7 +322,7 @@ class Reminder(PublicModel):
     class Status(models.TextChoices):
         PENDING = "pending"
         SENT = "sent"
-        SKIPPED = "skipped", "Skipped (already done)"
+        SKIPPED = "skipped", "Skipped (already done, or paused by a red flag)"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     local_date = models.DateField()

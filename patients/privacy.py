@@ -390,7 +390,9 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     mentions = Q()
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)
-    for note in Notification.objects.filter(mentions, user=patient.therapist.user):
+    # The therapist's notifications, and the clinic admins' escalations, name the patient.
+    readers = Q(user=patient.therapist.user) | Q(kind="red_flag_escalation")
+    for note in Notification.objects.filter(mentions).filter(readers):
         for name in names:
             note.title = note.title.replace(name, "an anonymised patient")
             note.body = note.body.replace(name, "an anonymised patient")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
@@ -26,6 +29,7 @@ from programmes.planner import (
 from programmes.selectors import catalogue_snapshot
 from programmes.services import MovePhase, adjust_programme, prescribe_programme
 from programmes.vocab import Urgency
+from rehab.apps import CLINIC_ADMINS
 from rehab.exceptions import DomainError
 
 from .models import (
@@ -42,6 +46,8 @@ from .models import (
 from .monitoring import evaluate
 from .questionnaires import score
 from .selectors import active_programme, local_today, patient_state, pause_for
+
+log = logging.getLogger(__name__)
 
 
 def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
@@ -490,6 +496,80 @@ def flag_subject_prefix(flag: Flag) -> str:
     if urgency in Urgency.values:
         return URGENCY_SUBJECT[Urgency(urgency)]
     return "Urgent"
+
+
+# Red flags whose catalogue urgency is escalated when nobody acknowledges them in time
+# (requirement 5): same day and emergency. A "within days" or routine flag waits for the
+# therapist and the daily digest.
+ESCALATED_URGENCIES = (Urgency.URGENT.value, Urgency.EMERGENCY.value)
+
+
+def clinic_admins() -> QuerySet[Any]:
+    """Active staff users in the "Clinic admins" group (rehab/apps.py makes the group)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=CLINIC_ADMINS)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def escalate_unacknowledged_flags(*, now: datetime) -> int:
+    """Escalate to the clinic admins every open same-day or emergency red flag raised at least
+    REHAB_ESCALATE_AFTER_MINUTES before `now` and not escalated yet; returns how many.
+
+    Each flag is claimed with a compare-and-set on `escalated_at` inside the transaction that
+    writes the notifications and sends the e-mails: a second worker's update waits for that
+    row and then matches nothing, so two workers never send twice; a failure before commit
+    leaves the flag unclaimed for the next run (a rare repeat beats a lost escalation).
+    Acknowledging or resolving the flag in time stops it."""
+    cutoff = now - timedelta(minutes=settings.REHAB_ESCALATE_AFTER_MINUTES)
+    due = Flag.objects.filter(
+        kind=Flag.Kind.RED_FLAG,
+        status=Flag.Status.OPEN,
+        escalated_at__isnull=True,
+        created_at__lte=cutoff,
+        evidence__urgency__in=ESCALATED_URGENCIES,
+    )
+    escalated = 0
+    for flag_id in list(due.values_list("pk", flat=True)):
+        if _escalate_flag(flag_id, now=now, cutoff=cutoff):
+            escalated += 1
+    return escalated
+
+
+@transaction.atomic
+def _escalate_flag(flag_id: Any, *, now: datetime, cutoff: datetime) -> bool:
+    claimed = Flag.objects.filter(
+        pk=flag_id, status=Flag.Status.OPEN, escalated_at__isnull=True, created_at__lte=cutoff
+    ).update(escalated_at=now)
+    if claimed != 1:
+        return False  # acknowledged, resolved or escalated by another worker meanwhile
+    flag = Flag.objects.select_related("patient__therapist__user").get(pk=flag_id)
+    admins = list(clinic_admins())
+    if not admins:
+        log.warning("red flag %s is unacknowledged but there is no clinic admin to tell", flag_id)
+        return True
+    minutes = settings.REHAB_ESCALATE_AFTER_MINUTES
+    # Names the patient as the therapist's own flag e-mail does (notify_flag), no more.
+    subject = (
+        f"{flag_subject_prefix(flag)} red flag not acknowledged: {flag.patient} "
+        f"(therapist {flag.patient.therapist})"
+    )
+    body = (
+        f"{flag.message}\n\nRaised at {flag.created_at:%H:%M UTC on %d %b %Y} and not "
+        f"acknowledged by the patient's therapist, {flag.patient.therapist}, within {minutes} "
+        f"minutes. Please make sure someone contacts the patient.\n\n"
+        f"Suggested action: {flag.suggestion}\n"
+    )
+    for admin in admins:
+        Notification.objects.create(
+            user=admin, kind="red_flag_escalation", title=subject, body=body
+        )
+    recipients = [admin.email for admin in admins if admin.email]
+    if recipients:
+        send_mail(subject, body, None, recipients)
+    return True
 
 
 def send_flag_digest(*, therapist: Therapist, now: datetime) -> int:
