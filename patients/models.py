@@ -187,6 +187,9 @@ class CheckIn(PublicModel):
     morning_pain_nrs = models.PositiveSmallIntegerField(validators=NRS)
     stiffness_minutes = models.PositiveSmallIntegerField(validators=[MaxValueValidator(24 * 60)])
     red_flags = models.JSONField(default=list, blank=True)
+    # "Is the sore area swollen this morning?": yes pauses heat (not ice) while it is the
+    # latest answer (SEED-002: heat only without swelling). Null: not asked (older clients).
+    swelling = models.BooleanField(null=True, blank=True)
     logged_at = models.DateTimeField()
 
     objects = AuditedQuerySet.as_manager()

@@ -141,6 +141,7 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
                 "morning_pain_nrs": c.morning_pain_nrs,
                 "stiffness_minutes": c.stiffness_minutes,
                 "red_flags": list(c.red_flags),
+                "swelling": c.swelling,
                 "logged_at": _when(c.logged_at),
             }
             for c in CheckIn.objects.filter(patient=patient).order_by("local_date")

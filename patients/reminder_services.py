@@ -12,7 +12,7 @@ from programmes.models import IceHeatSlot, Programme
 
 from .models import CheckIn, Notification, Patient, QuestionnaireResponse, Reminder, SessionLog
 from .reminders import WEEK, ReminderFacts, reminders_for
-from .selectors import current_phase_items, local_today, paused_patient_ids
+from .selectors import current_phase_items, local_today, paused_patient_ids, swelling_reported
 
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
@@ -62,9 +62,14 @@ def schedule_due_reminders(*, now: datetime) -> list[str]:
         facts = reminder_facts(patient, programme)
         today = local_today(patient, now)
         for day in (today - timedelta(days=1), today):
+            swollen = any(kind == "heat" for kind, *_ in facts.ice_heat) and swelling_reported(
+                patient, day
+            )
             for planned in reminders_for(facts, day):
                 if patient.pk in paused and planned.kind in PAUSED_KINDS:
                     continue
+                if swollen and planned.kind == "heat":
+                    continue  # heat only while there is no swelling (SEED-002)
                 if now - CATCH_UP < planned.due_at <= now:
                     Reminder.objects.get_or_create(
                         patient=patient,
@@ -97,9 +102,11 @@ def already_done(reminder: Reminder) -> bool:
 
 
 def not_wanted(reminder: Reminder) -> bool:
-    """Already done, or paused by an unresolved red flag (a reminder planned before the
-    patient reported it)."""
+    """Already done, paused by an unresolved red flag, or heat while the latest check-in
+    reports swelling (a reminder planned before the patient said so)."""
     if already_done(reminder):
+        return True
+    if reminder.kind == "heat" and swelling_reported(reminder.patient, reminder.local_date):
         return True
     return reminder.kind in PAUSED_KINDS and bool(paused_patient_ids([reminder.patient_id]))
 

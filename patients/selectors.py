@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from programmes.models import (
@@ -22,7 +22,7 @@ from programmes.models import (
     RedFlag,
 )
 from programmes.selectors import catalogue_snapshot
-from programmes.vocab import Urgency
+from programmes.vocab import Modality, Urgency
 
 from .models import (
     CheckIn,
@@ -351,6 +351,8 @@ class Today:
     questionnaire: str = ""
     questionnaire_due: bool = False
     paused: Pause | None = None
+    check_in_questions: list[RedFlag] = field(default_factory=list)
+    swelling: bool = False  # the latest check-in says the area is swollen: no heat
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
@@ -363,7 +365,12 @@ def today_for(patient: Patient, now: datetime) -> Today:
     today = local_today(patient, now)
     programme = active_programme(patient)
     if programme is None or programme.current_revision is None:
-        return Today(patient=patient, local_date=today, programme=None)
+        return Today(
+            patient=patient,
+            local_date=today,
+            programme=None,
+            check_in_questions=check_in_questions(),
+        )
     paused = pause_for(patient)
     revision = programme.current_revision
     phase = (
@@ -400,7 +407,16 @@ def today_for(patient: Patient, now: datetime) -> Today:
         .values_list("local_date", flat=True)
         .first()
     )
-    ice_heat = ice_heat_due_on(list(revision.ice_heat_slots.all()), today, programme.started_on)
+    latest = latest_check_in(patient, today)
+    swelling = latest is not None and latest.swelling is True
+    ice_heat = [
+        slot
+        for slot in ice_heat_due_on(
+            list(revision.ice_heat_slots.all()), today, programme.started_on
+        )
+        # Heat only while there is no swelling (SEED-002); ice stays.
+        if not (swelling and slot.modality == Modality.HEAT)
+    ]
     return Today(
         patient=patient,
         local_date=today,
@@ -409,12 +425,27 @@ def today_for(patient: Patient, now: datetime) -> Today:
         week=programme_week(programme, today),
         sessions=[] if paused else sessions,
         ice_heat=[] if paused else ice_heat,
-        check_in=CheckIn.objects.filter(patient=patient, local_date=today).first(),
+        check_in=latest if latest is not None and latest.local_date == today else None,
         questionnaire=questionnaire,
         questionnaire_due=not paused
         and (last_response is None or (today - last_response).days >= WEEK),
         paused=paused,
+        check_in_questions=check_in_questions(programme.condition_id),
+        swelling=swelling,
     )
+
+
+def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
+    """The patient's most recent check-in on or before their local `day`."""
+    return (
+        CheckIn.objects.filter(patient=patient, local_date__lte=day).order_by("-local_date").first()
+    )
+
+
+def swelling_reported(patient: Patient, day: date) -> bool:
+    """Whether the latest check-in on or before `day` says the area is swollen (no heat)."""
+    latest = latest_check_in(patient, day)
+    return latest is not None and latest.swelling is True
 
 
 # --- Caseload -----------------------------------------------------------------------------
@@ -643,10 +674,19 @@ def programme_detail(programme: Programme) -> list[ProgrammePhase]:
 # --- Web pages ----------------------------------------------------------------------------
 
 
-def check_in_questions() -> list[RedFlag]:
-    """The red-flag questions asked every morning (catalogue flags with `check_in: true`), in
-    catalogue order, with their patient-facing question and advice."""
-    return list(RedFlag.objects.filter(check_in=True).order_by("id"))
+# The swelling question of the morning check-in (a yes pauses heat, not ice; SEED-002).
+SWELLING_QUESTION = "Is the sore area swollen this morning?"
+
+
+def check_in_questions(condition_id: Any = None) -> list[RedFlag]:
+    """The red-flag questions of the morning check-in, in catalogue order, with their
+    patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
+    patient on a programme, their condition's own flags marked `check_in_for_condition`
+    (F14: e.g. a swollen calf for a calf strain)."""
+    asked = Q(check_in=True)
+    if condition_id is not None:
+        asked |= Q(check_in_for_condition=True, conditions=condition_id)
+    return list(RedFlag.objects.filter(asked).distinct().order_by("id"))
 
 
 def red_flag_advice(slugs: list[str]) -> list[RedFlag]:

@@ -248,8 +248,10 @@ def record_check_in(
     red_flags: list[str],
     logged_at: datetime,
     now: datetime | None = None,
+    swelling: bool | None = None,
 ) -> Recorded:
-    """Store the morning check-in, once per local day.
+    """Store the morning check-in, once per local day. `swelling` (None: not asked) = yes
+    pauses heat while it is the latest answer.
 
     Idempotent on `client_uuid`: the same UUID and content again returns the stored row; the
     same UUID with other content is a conflict. A second check-in for the same day updates it.
@@ -269,6 +271,7 @@ def record_check_in(
         "morning_pain_nrs": morning_pain_nrs,
         "stiffness_minutes": stiffness_minutes,
         "red_flags": sorted(set(red_flags)),
+        "swelling": swelling,
     }
     existing = CheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
     if existing is not None:

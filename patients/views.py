@@ -242,13 +242,15 @@ def check_in(request: HttpRequest) -> HttpResponse:
     plan = selectors.today_for(patient, now)
     done = plan.check_in
     initial = (
-        {"morning_pain_nrs": done.morning_pain_nrs, "stiffness_minutes": done.stiffness_minutes}
+        {
+            "morning_pain_nrs": done.morning_pain_nrs,
+            "stiffness_minutes": done.stiffness_minutes,
+            "swelling": {True: "yes", False: "no"}.get(done.swelling),  # type: ignore[call-overload]
+        }
         if done
         else {}
     )
-    form = CheckInForm(
-        request.POST or None, questions=selectors.check_in_questions(), initial=initial
-    )
+    form = CheckInForm(request.POST or None, questions=plan.check_in_questions, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -260,6 +262,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
                 morning_pain_nrs=data["morning_pain_nrs"],
                 stiffness_minutes=data["stiffness_minutes"],
                 red_flags=form.red_flags(),
+                swelling=data["swelling"] == "yes",
                 logged_at=now,
                 now=now,
             )

@@ -419,3 +419,33 @@ def test_a_session_log_for_a_paused_programme_is_a_409(
     assert response.status_code == 409
     assert response.json()["code"] == "programme_paused"
     assert not SessionLog.objects.filter(patient=patient).exists()
+
+
+def test_today_lists_the_check_in_questions_for_the_patients_condition(
+    as_patient: Any, programme: Any
+) -> None:
+    """F14: the phone learns the questions from Today: the general ones plus the
+    condition's own (mid-portion Achilles: DVT and breathlessness), and the swelling one."""
+    body = as_patient.get("/api/v1/today/").json()
+    slugs = [q["slug"] for q in body["check_in_questions"]]
+    assert {"sudden_pop", "cannot_bear_weight", "dvt_signs", "pe_signs"} <= set(slugs)
+    assert "rupture_exam_signs" not in slugs
+    assert all(q["question"] for q in body["check_in_questions"])
+    assert body["swelling_question"]
+
+
+def test_a_check_in_stores_the_swelling_answer_and_heat_stops(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "local_date": local_today(patient).isoformat(),
+        "morning_pain_nrs": 3,
+        "stiffness_minutes": 10,
+        "swelling": True,
+    }
+    response = as_patient.post("/api/v1/check-ins/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["swelling"] is True
+    today = as_patient.get("/api/v1/today/").json()
+    assert "heat" not in {slot["modality"] for slot in today["ice_heat"]}

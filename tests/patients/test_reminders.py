@@ -244,3 +244,22 @@ def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) ->
     session.refresh_from_db()
     assert session.status == "skipped"
     assert not Notification.objects.filter(kind="reminder:session").exists()
+
+
+def test_no_heat_reminder_while_the_latest_check_in_reports_swelling(programme: Any) -> None:
+    """Requirement 7 / F22: heat only while there is no swelling (SEED-002)."""
+    record_check_in(
+        patient=programme.patient,
+        client_uuid=uuid.uuid4(),
+        local_date=AT_0805.date() - timedelta(days=1),
+        morning_pain_nrs=2,
+        stiffness_minutes=5,
+        red_flags=[],
+        swelling=True,
+        logged_at=AT_0805,
+        now=AT_0805,
+    )
+    for reminder_id in schedule_due_reminders(now=AT_0805):
+        deliver_reminder(reminder_id=reminder_id, now=AT_0805)
+    assert not Notification.objects.filter(kind="reminder:heat").exists()
+    assert Notification.objects.filter(kind="reminder:session").exists()

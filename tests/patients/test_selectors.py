@@ -13,6 +13,7 @@ from django.http import Http404
 from patients.models import Flag, Notification
 from patients.selectors import (
     caseload,
+    check_in_questions,
     pause_for,
     today_for,
     urgency_heading,
@@ -343,3 +344,30 @@ def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
     today = today_for(patient, NOW + timedelta(days=1))
     assert today.paused is None
     assert today.sessions
+
+
+@pytest.mark.parametrize(
+    ("condition", "asked", "not_asked"),
+    [
+        ("calf_strain", {"dvt_signs", "pe_signs", "sudden_pain_and_swelling"}, set()),
+        ("ankle_sprain", {"dvt_signs", "extreme_swelling_bruising"}, {"bone_tenderness_ottawa"}),
+        (
+            "achilles_midportion",
+            {"dvt_signs", "fluoroquinolone_or_steroid"},
+            {"rupture_exam_signs"},
+        ),
+        ("achilles_insertional", {"dvt_signs", "pe_signs"}, {"enthesitis_signs"}),
+        ("plantar_fasciitis", set(), {"dvt_signs", "heel_pain_no_swelling_impact"}),
+    ],
+)
+def test_the_check_in_asks_everyones_questions_plus_the_conditions_own(
+    condition: str, asked: set[str], not_asked: set[str]
+) -> None:
+    """F14: the five general questions always, plus the condition's own flags a patient can
+    answer daily; never an examination finding or a feature of the condition itself."""
+    from programmes.models import Condition
+
+    general = {"sudden_pop", "cannot_bear_weight", "redness_warmth_fever", "numbness_tingling"}
+    slugs = {f.slug for f in check_in_questions(Condition.objects.get(slug=condition).pk)}
+    assert general | asked <= slugs
+    assert not slugs & not_asked

@@ -381,3 +381,22 @@ def test_the_daily_digest_lists_new_flags_once(programme: Any, colleague: Any) -
     assert "(SEED-001, R54)" in digests[0].body  # the flag's sources
     assert "new flag" in digests[0].subject
     assert not [m for m in mail.outbox if m.to == [colleague.user.email]]  # nothing new there
+
+
+def test_a_check_in_stores_swelling_and_a_replay_must_match_it(programme: Any) -> None:
+    """Requirement 7: the swelling answer is part of the check-in's content."""
+    key = uuid.uuid4()
+    kwargs = {
+        "patient": programme.patient,
+        "client_uuid": key,
+        "local_date": NOW.date(),
+        "morning_pain_nrs": 2,
+        "stiffness_minutes": 10,
+        "red_flags": [],
+        "logged_at": NOW,
+        "now": NOW,
+    }
+    assert record_check_in(**kwargs, swelling=True).obj.swelling is True
+    assert record_check_in(**kwargs, swelling=True).outcome == "already_present"
+    with pytest.raises(DomainError):
+        record_check_in(**kwargs, swelling=False)

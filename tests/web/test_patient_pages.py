@@ -137,7 +137,8 @@ def _check_in_data(client: Client, **overrides: Any) -> dict[str, Any]:
     form = client.get(reverse("check_in")).context["form"]
     data = {"client_uuid": str(form["client_uuid"].value())}
     data |= {name: "no" for name in form.fields if name.startswith("flag_")}
-    return data | {"morning_pain_nrs": "2", "stiffness_minutes": "10"} | overrides
+    base = {"morning_pain_nrs": "2", "stiffness_minutes": "10", "swelling": "no"}
+    return data | base | overrides
 
 
 def test_the_check_in_asks_the_catalogue_red_flag_questions(
@@ -390,3 +391,48 @@ def test_the_check_in_result_heading_follows_the_flags_own_urgency(
     page = patient_client.post(reverse("check_in"), data, follow=True).content.decode()
     assert f"<h1>{heading}</h1>" in page
     assert "Seek care now" not in page
+
+
+# --- The check-in asks the condition's own red flags and about swelling (F14, req. 7) -----
+
+
+def test_the_check_in_adds_the_conditions_own_red_flags(
+    patient_client: Client, programme: Any
+) -> None:
+    """F14: a mid-portion Achilles patient is also asked about a swollen calf (DVT) and
+    breathlessness (F23), and the general questions stay."""
+    page = patient_client.get(reverse("check_in")).content.decode()
+    assert "Are you unable to put weight on the foot" in page
+    assert "swollen and tender" in page  # dvt_signs, the condition's own
+    assert "short of breath" in page  # pe_signs
+    assert "Did the examination find" not in page  # exam findings stay at intake
+
+
+def test_a_check_in_without_a_programme_asks_only_the_general_questions(
+    patient_client: Client,
+) -> None:
+    page = patient_client.get(reverse("check_in")).content.decode()
+    assert "Are you unable to put weight on the foot" in page
+    assert "swollen and tender" not in page
+
+
+def test_the_swelling_answer_is_stored_and_yes_pauses_heat_not_ice(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """Requirement 7 / F22: heat only while there is no swelling (SEED-002)."""
+    assert "Heat: up to" in patient_client.get(reverse("today")).content.decode()
+    patient_client.post(reverse("check_in"), _check_in_data(patient_client, swelling="yes"))
+    assert CheckIn.objects.get(patient=patient).swelling is True
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Heat: up to" not in page
+    assert "Log session 1" in page  # swelling alone does not pause the exercises
+
+
+def test_the_swelling_question_must_be_answered(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    data = _check_in_data(patient_client)
+    del data["swelling"]
+    response = patient_client.post(reverse("check_in"), data)
+    assert "Answer yes or no." in response.content.decode()
+    assert not CheckIn.objects.filter(patient=patient).exists()
