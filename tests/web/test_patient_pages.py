@@ -436,3 +436,23 @@ def test_the_swelling_question_must_be_answered(
     response = patient_client.post(reverse("check_in"), data)
     assert "Answer yes or no." in response.content.decode()
     assert not CheckIn.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.parametrize(
+    ("slug", "words"),
+    [
+        # F24: a bursitis patient's bursa is red every day; ask about a change.
+        ("redness_warmth_fever", ["new or spreading redness", "fever", "unwell"]),
+        # F23: name the risk factors instead of "with no clear reason".
+        ("dvt_signs", ["boot or cast", "long journey"]),
+        # F25: specific cues for a stress fracture, not typical heel pain.
+        ("heel_pain_no_swelling_impact", ["squeeze", "at night", "big increase"]),
+    ],
+)
+def test_red_flag_questions_use_the_reviewed_wording(slug: str, words: list[str]) -> None:
+    from programmes.models import RedFlag
+
+    question = RedFlag.objects.get(slug=slug).question
+    for word in words:
+        assert word in question
+    assert "no clear reason" not in question
