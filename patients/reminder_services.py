@@ -12,7 +12,13 @@ from programmes.models import IceHeatSlot, Programme
 
 from .models import CheckIn, Notification, Patient, QuestionnaireResponse, Reminder, SessionLog
 from .reminders import WEEK, ReminderFacts, reminders_for
-from .selectors import current_phase_items, local_today, paused_patient_ids, swelling_reported
+from .selectors import (
+    current_phase_items,
+    injury_date,
+    local_today,
+    paused_patient_ids,
+    swelling_reported,
+)
 
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
@@ -47,6 +53,7 @@ def reminder_facts(patient: Patient, programme: Programme) -> ReminderFacts:
         quiet_start=patient.quiet_start,
         quiet_end=patient.quiet_end,
         daily_cap=patient.daily_reminder_cap,
+        injured_on=injury_date(programme),
     )
 
 
@@ -54,7 +61,7 @@ def schedule_due_reminders(*, now: datetime) -> list[str]:
     """Create a row for every reminder now due (idempotent) and return the ids of pending
     reminders to deliver, including ones whose earlier message was lost."""
     programmes = Programme.objects.filter(status=Programme.Status.ACTIVE).select_related(
-        "patient", "current_revision"
+        "patient", "current_revision", "diagnosis"
     )
     paused = paused_patient_ids()
     for programme in programmes:

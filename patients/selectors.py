@@ -56,9 +56,20 @@ def local_today(patient: Patient, now: datetime) -> date:
 def active_programme(patient: Patient) -> Programme | None:
     return (
         Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
-        .select_related("current_revision", "condition")
+        .select_related("current_revision", "condition", "diagnosis")
         .first()
     )
+
+
+def injury_date(programme: Programme) -> date | None:
+    """The injury's onset date from the diagnosis intake, if the clinician gave one (F22: the
+    acute ice window counts from it, else from the programme's start)."""
+    diagnosis = getattr(programme, "diagnosis", None)
+    value = diagnosis.intake.get("onset_date") if diagnosis is not None else None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def current_phase_items(programme: Programme) -> list[ProgrammeItem]:
@@ -226,8 +237,15 @@ def sessions_due_on(items: list[ProgrammeItem], day: date, started_on: date) -> 
     )
 
 
-def ice_heat_due_on(slots: list[IceHeatSlot], day: date, started_on: date) -> list[IceHeatSlot]:
-    day_index = (day - started_on).days
+def ice_heat_due_on(
+    slots: list[IceHeatSlot], day: date, started_on: date, injured_on: date | None = None
+) -> list[IceHeatSlot]:
+    """The slots due on `day`. A slot's days count from the injury (`injured_on`, the
+    diagnosis's onset date) when known, else from the programme's start (F22: ice for the
+    first days after the injury [R28]); nothing is due before the programme starts."""
+    if day < started_on:
+        return []
+    day_index = (day - min(injured_on or started_on, started_on)).days
     return [
         s for s in slots if day_index >= s.from_day and (s.to_day is None or day_index <= s.to_day)
     ]
@@ -412,7 +430,10 @@ def today_for(patient: Patient, now: datetime) -> Today:
     ice_heat = [
         slot
         for slot in ice_heat_due_on(
-            list(revision.ice_heat_slots.all()), today, programme.started_on
+            list(revision.ice_heat_slots.all()),
+            today,
+            programme.started_on,
+            injury_date(programme),
         )
         # Heat only while there is no swelling (SEED-002); ice stays.
         if not (swelling and slot.modality == Modality.HEAT)

@@ -263,3 +263,13 @@ def test_no_heat_reminder_while_the_latest_check_in_reports_swelling(programme: 
         deliver_reminder(reminder_id=reminder_id, now=AT_0805)
     assert not Notification.objects.filter(kind="reminder:heat").exists()
     assert Notification.objects.filter(kind="reminder:session").exists()
+
+
+def test_the_acute_ice_window_counts_from_the_injury_not_the_start() -> None:
+    """F22: ice for the first days after the injury [R28]: with the injury two days before
+    the programme started, days 0-3 of the window end on the start's second day."""
+    ice = ("ice", (time(11),), 0, 3)
+    facts = _facts(ice_heat=(ice,), injured_on=date(2026, 10, 31))  # started 2 Nov
+    assert "ice:1" in {p.slot for p in reminders_for(facts, date(2026, 11, 3))}
+    assert "ice:1" not in {p.slot for p in reminders_for(facts, date(2026, 11, 4))}
+    assert reminders_for(facts, date(2026, 11, 1)) == []  # never before the programme starts

@@ -371,3 +371,35 @@ def test_the_check_in_asks_everyones_questions_plus_the_conditions_own(
     slugs = {f.slug for f in check_in_questions(Condition.objects.get(slug=condition).pk)}
     assert general | asked <= slugs
     assert not slugs & not_asked
+
+
+def _sprain(patient: Any, onset: date | None) -> Any:
+    intake = Intake(
+        condition="ankle_sprain",
+        side="left",
+        onset="acute",
+        onset_date=onset,
+        assessed_on=STARTED,
+        recent_injury=True,
+    )
+    return factories.prescribe(patient, intake=intake, started_on=STARTED)
+
+
+@pytest.mark.parametrize(
+    ("onset", "last_ice_day"),
+    [
+        (STARTED - timedelta(days=2), STARTED + timedelta(days=1)),  # from the injury
+        (None, STARTED + timedelta(days=3)),  # no onset date: from the programme's start
+    ],
+)
+def test_the_acute_ice_window_counts_from_the_injury(
+    patient: Any, onset: date | None, last_ice_day: date
+) -> None:
+    """F22: "the first 2-3 days after the injury" [R28] counts from the diagnosis's onset
+    date, else from the programme's start."""
+    _sprain(patient, onset)
+    for offset in range(6):
+        day = STARTED + timedelta(days=offset)
+        now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        ice = [s for s in today_for(patient, now).ice_heat if s.modality == "ice"]
+        assert bool(ice) == (day <= last_ice_day), day

@@ -456,3 +456,13 @@ def test_red_flag_questions_use_the_reviewed_wording(slug: str, words: list[str]
     for word in words:
         assert word in question
     assert "no clear reason" not in question
+
+
+def test_ice_and_heat_leave_at_least_three_hours_between_applications(
+    patient_client: Client, programme: Any
+) -> None:
+    """F21: SEED-002's "a few hours", as the acute schedule's 3 h, not 2."""
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "At least 3 hours between applications." in page
+    assert "Leave at least 3 hours between applications." in page
+    assert "at least 2 hours" not in page.lower()
