@@ -35,9 +35,8 @@ def clinical_task(
     *, time_limit: int = 60, name: str | None = None
 ) -> Callable[[Callable[P, None]], Task[P, None]]:
     """A late-acknowledged task that retries only transient errors, with time limits."""
-    named = {"name": name} if name else {}
     return shared_task(
-        **named,
+        name=name or "",  # empty: Celery's own "module.function" name
         autoretry_for=TRANSIENT,
         retry_backoff=True,
         retry_backoff_max=60,  # well under the Redis visibility timeout: a retry is an ETA

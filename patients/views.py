@@ -245,7 +245,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
         {
             "morning_pain_nrs": done.morning_pain_nrs,
             "stiffness_minutes": done.stiffness_minutes,
-            "swelling": {True: "yes", False: "no"}.get(done.swelling),  # type: ignore[call-overload]
+            "swelling": None if done.swelling is None else ("yes" if done.swelling else "no"),
         }
         if done
         else {}
