@@ -466,3 +466,16 @@ def test_ice_and_heat_leave_at_least_three_hours_between_applications(
     assert "At least 3 hours between applications." in page
     assert "Leave at least 3 hours between applications." in page
     assert "at least 2 hours" not in page.lower()
+
+
+def test_an_emergency_answer_is_headed_with_the_number_to_call(
+    patient_client: Client, patient: Any, programme: Any, settings: Any
+) -> None:
+    """F13, F44, F23: breathlessness or chest pain is an emergency, with the number."""
+    settings.REHAB_EMERGENCY_NUMBER = "999"
+    data = _check_in_data(patient_client, flag_pe_signs="yes", flag_dvt_signs="yes")
+    page = patient_client.post(reverse("check_in"), data, follow=True).content.decode()
+    assert "<h1>Emergency: call 999 now</h1>" in page
+    assert page.index("Call emergency services now") < page.index("Contact a doctor today")
+    today = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused: Emergency: call 999 now" in today
