@@ -192,8 +192,29 @@ class TodayApi(PatientApi):
                     "check_in": None,
                     "questionnaire": "visa_a",
                     "questionnaire_due": True,
+                    "paused": None,
                 },
-            )
+            ),
+            OpenApiExample(
+                "Paused by a red flag",
+                value={
+                    "local_date": "2026-11-03",
+                    "programme": EXAMPLE_UUID,
+                    "phase": {"position": 1, "name": "Isometric loading"},
+                    "week": 1,
+                    "sessions": [],
+                    "ice_heat": [],
+                    "check_in": None,
+                    "questionnaire": "visa_a",
+                    "questionnaire_due": False,
+                    "paused": {
+                        "since": "2026-11-03",
+                        "urgency": "urgent",
+                        "heading": "Get medical help today",
+                        "advice": ["Do not do any exercises. Keep weight off the foot."],
+                    },
+                },
+            ),
         ],
     )
     def get(self, request: Request) -> Response:

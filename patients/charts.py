@@ -392,9 +392,9 @@ def _with_score_change(
         )
     if len(scored) == 1:
         change = (
-            f"{mcids.whose.capitalize()} first score: {format_value(first)} on {_day(first_on)}. Later scores are "
-            f"compared with it: a change of {mcid.value:g} points or more is one that patients "
-            f"notice.{cite}"
+            f"{mcids.whose.capitalize()} first score: {format_value(first)} on "
+            f"{_day(first_on)}. Later scores are compared with it: a change of "
+            f"{mcid.value:g} points or more is one that patients notice.{cite}"
         )
     else:
         difference = round(last - first, 1)
@@ -407,8 +407,8 @@ def _with_score_change(
             else ("less than")
         )
         change = (
-            f"{_signed(difference)} since {mcids.whose} first score on {_day(first_on)} — {verdict} the "
-            f"{mcid.value:g} points of change that patients notice.{cite}"
+            f"{_signed(difference)} since {mcids.whose} first score on {_day(first_on)} — "
+            f"{verdict} the {mcid.value:g} points of change that patients notice.{cite}"
         )
     top = chart.y_ticks[-1]
     y_max = float(top.label)

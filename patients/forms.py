@@ -18,6 +18,7 @@ from programmes.models import ProgrammeItem, RedFlag
 from rehab.exceptions import DomainError
 
 from .questionnaires import NOT_APPLICABLE, Questionnaire
+from .selectors import SWELLING_QUESTION
 from .services import ExerciseDone
 
 NRS_HELP = "0 = no pain, 10 = the worst pain you can imagine."
@@ -155,6 +156,12 @@ class CheckInForm(RecordForm):
             "invalid": "Enter the minutes as a whole number.",
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    swelling = forms.ChoiceField(
+        label=SWELLING_QUESTION,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no."},
     )
 
     def __init__(self, *args: Any, questions: list[RedFlag], **kwargs: Any) -> None:

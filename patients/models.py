@@ -189,6 +189,9 @@ class CheckIn(PublicModel):
     morning_pain_nrs = models.PositiveSmallIntegerField(validators=NRS)
     stiffness_minutes = models.PositiveSmallIntegerField(validators=[MaxValueValidator(24 * 60)])
     red_flags = models.JSONField(default=list, blank=True)
+    # "Is the sore area swollen this morning?": yes pauses heat (not ice) while it is the
+    # latest answer (SEED-002: heat only without swelling). Null: not asked (older clients).
+    swelling = models.BooleanField(null=True, blank=True)
     logged_at = models.DateTimeField()
 
     objects = AuditedQuerySet.as_manager()
@@ -287,6 +290,9 @@ class Flag(PublicModel):
     notify_claimed_at = models.DateTimeField(null=True, blank=True)
     digested_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # When a same-day or emergency red flag still unacknowledged after
+    # REHAB_ESCALATE_AFTER_MINUTES went to the clinic admins (set once, by a compare-and-set).
+    escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -336,7 +342,7 @@ class Reminder(PublicModel):
     class Status(models.TextChoices):
         PENDING = "pending"
         SENT = "sent"
-        SKIPPED = "skipped", "Skipped (already done)"
+        SKIPPED = "skipped", "Skipped (already done, or paused by a red flag)"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     local_date = models.DateField()

@@ -141,6 +141,7 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
                 "morning_pain_nrs": c.morning_pain_nrs,
                 "stiffness_minutes": c.stiffness_minutes,
                 "red_flags": list(c.red_flags),
+                "swelling": c.swelling,
                 "logged_at": _when(c.logged_at),
             }
             for c in CheckIn.objects.filter(patient=patient).order_by("local_date")
@@ -390,7 +391,9 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     mentions = Q()
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)
-    for note in Notification.objects.filter(mentions, user=patient.therapist.user):
+    # The therapist's notifications, and the clinic admins' escalations, name the patient.
+    readers = Q(user=patient.therapist.user) | Q(kind="red_flag_escalation")
+    for note in Notification.objects.filter(mentions).filter(readers):
         for name in names:
             note.title = note.title.replace(name, "an anonymised patient")
             note.body = note.body.replace(name, "an anonymised patient")

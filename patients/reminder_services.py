@@ -12,12 +12,21 @@ from programmes.models import IceHeatSlot, Programme
 
 from .models import CheckIn, Notification, Patient, QuestionnaireResponse, Reminder, SessionLog
 from .reminders import WEEK, ReminderFacts, reminders_for
-from .selectors import current_phase_items, local_today
+from .selectors import (
+    current_phase_items,
+    injury_date,
+    local_today,
+    paused_patient_ids,
+    swelling_reported,
+)
 
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
 CATCH_UP = timedelta(hours=3)
 MAX_ATTEMPTS = 5
+# What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
+# the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
+PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
 
 TEXT = {
     "session": ("Time for your exercises", "Your session {slot} of today's programme is due."),
@@ -44,6 +53,7 @@ def reminder_facts(patient: Patient, programme: Programme) -> ReminderFacts:
         quiet_start=patient.quiet_start,
         quiet_end=patient.quiet_end,
         daily_cap=patient.daily_reminder_cap,
+        injured_on=injury_date(programme),
     )
 
 
@@ -51,14 +61,22 @@ def schedule_due_reminders(*, now: datetime) -> list[str]:
     """Create a row for every reminder now due (idempotent) and return the ids of pending
     reminders to deliver, including ones whose earlier message was lost."""
     programmes = Programme.objects.filter(status=Programme.Status.ACTIVE).select_related(
-        "patient", "current_revision"
+        "patient", "current_revision", "diagnosis"
     )
+    paused = paused_patient_ids()
     for programme in programmes:
         patient = programme.patient
         facts = reminder_facts(patient, programme)
         today = local_today(patient, now)
         for day in (today - timedelta(days=1), today):
+            swollen = any(kind == "heat" for kind, *_ in facts.ice_heat) and swelling_reported(
+                patient, day
+            )
             for planned in reminders_for(facts, day):
+                if patient.pk in paused and planned.kind in PAUSED_KINDS:
+                    continue
+                if swollen and planned.kind == "heat":
+                    continue  # heat only while there is no swelling (SEED-002)
                 if now - CATCH_UP < planned.due_at <= now:
                     Reminder.objects.get_or_create(
                         patient=patient,
@@ -90,6 +108,16 @@ def already_done(reminder: Reminder) -> bool:
     return False  # ice and heat are not logged
 
 
+def not_wanted(reminder: Reminder) -> bool:
+    """Already done, paused by an unresolved red flag, or heat while the latest check-in
+    reports swelling (a reminder planned before the patient said so)."""
+    if already_done(reminder):
+        return True
+    if reminder.kind == "heat" and swelling_reported(reminder.patient, reminder.local_date):
+        return True
+    return reminder.kind in PAUSED_KINDS and bool(paused_patient_ids([reminder.patient_id]))
+
+
 def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     """Send one pending reminder: in-app notification and (if wanted) e-mail.
 
@@ -105,7 +133,7 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
         if reminder is None:
             return False
         reminder.attempts += 1
-        if already_done(reminder):
+        if not_wanted(reminder):
             reminder.status = Reminder.Status.SKIPPED
             reminder.save(update_fields=["attempts", "status", "updated_at"])
             return False
@@ -151,7 +179,7 @@ def send_nudges(*, now: datetime) -> int:
     ).select_related("patient__user")
     for reminder in candidates:
         with transaction.atomic():
-            if already_done(reminder):
+            if not_wanted(reminder):
                 Reminder.objects.filter(pk=reminder.pk).update(nudged_at=now)
                 continue
             claimed = Reminder.objects.filter(pk=reminder.pk, nudged_at__isnull=True).update(

@@ -25,6 +25,9 @@ class ReminderFacts:
     quiet_start: time
     quiet_end: time
     daily_cap: int
+    # The injury's onset date: ice/heat days count from it when known, else from started_on
+    # (F22: ice for the first days after the injury).
+    injured_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,9 @@ def reminders_for(facts: ReminderFacts, day: date) -> list[PlannedReminder]:
     if day.weekday() in training_weekdays(facts.training_days_per_week):
         times = facts.session_times[: facts.sessions_per_day]
         planned += [(f"session:{n}", "session", t) for n, t in enumerate(times, start=1)]
+    injury_index = (day - min(facts.injured_on or facts.started_on, facts.started_on)).days
     for modality, times, from_day, to_day in facts.ice_heat:
-        if from_day <= day_index and (to_day is None or day_index <= to_day):
+        if from_day <= injury_index and (to_day is None or injury_index <= to_day):
             planned += [(f"{modality}:{n}", modality, t) for n, t in enumerate(times, start=1)]
     if day_index % WEEK == 0:
         planned.append(("questionnaire", "questionnaire", facts.session_times[0]))

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from programmes.models import (
@@ -20,7 +21,7 @@ from programmes.models import (
     ProgrammeRevision,
     RedFlag,
 )
-from programmes.vocab import Urgency
+from programmes.vocab import Modality, Urgency
 
 from .models import (
     CheckIn,
@@ -50,9 +51,20 @@ def local_today(patient: Patient, now: datetime) -> date:
 def active_programme(patient: Patient) -> Programme | None:
     return (
         Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
-        .select_related("current_revision", "condition")
+        .select_related("current_revision", "condition", "diagnosis")
         .first()
     )
+
+
+def injury_date(programme: Programme) -> date | None:
+    """The injury's onset date from the diagnosis intake, if the clinician gave one (F22: the
+    acute ice window counts from it, else from the programme's start)."""
+    diagnosis = getattr(programme, "diagnosis", None)
+    value = diagnosis.intake.get("onset_date") if diagnosis is not None else None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def current_phase_items(programme: Programme) -> list[ProgrammeItem]:
@@ -172,8 +184,15 @@ def sessions_due_on(items: list[ProgrammeItem], day: date, started_on: date) -> 
     )
 
 
-def ice_heat_due_on(slots: list[IceHeatSlot], day: date, started_on: date) -> list[IceHeatSlot]:
-    day_index = (day - started_on).days
+def ice_heat_due_on(
+    slots: list[IceHeatSlot], day: date, started_on: date, injured_on: date | None = None
+) -> list[IceHeatSlot]:
+    """The slots due on `day`. A slot's days count from the injury (`injured_on`, the
+    diagnosis's onset date) when known, else from the programme's start (F22: ice for the
+    first days after the injury [R28]); nothing is due before the programme starts."""
+    if day < started_on:
+        return []
+    day_index = (day - min(injured_on or started_on, started_on)).days
     return [
         s for s in slots if day_index >= s.from_day and (s.to_day is None or day_index <= s.to_day)
     ]
@@ -182,6 +201,96 @@ def ice_heat_due_on(slots: list[IceHeatSlot], day: date, started_on: date) -> li
 def programme_week(programme: Programme, today: date) -> int:
     """Week 1 is the first seven days of the programme."""
     return max(0, (today - programme.started_on).days) // WEEK + 1
+
+
+# --- A red flag pauses the programme ---------------------------------------------------------
+
+# What a patient is told to do, by the catalogue's urgency (red_flags.yaml header), for the
+# page heading, the Today banner and the API's `paused.heading` (F13). Patient-facing words.
+URGENCY_HEADINGS = {
+    Urgency.EMERGENCY: "Emergency: call {number} now",
+    Urgency.URGENT: "Get medical help today",
+    Urgency.SOON: "See a doctor or clinician within the next few days",
+    Urgency.ROUTINE: "Book an appointment with your doctor or clinician",
+}
+# A red-flag flag whose catalogue entry has since gone: treat it as same-day (the urgency most
+# red flags carry), the safer reading than "book an appointment".
+UNKNOWN_URGENCY = Urgency.URGENT
+PAUSE_FALLBACK_ADVICE = "Stop your exercises and wait for your clinician to contact you."
+
+
+def urgency_heading(urgency: str) -> str:
+    """The patient-facing heading for a red flag's urgency; the emergency number is a setting
+    (REHAB_EMERGENCY_NUMBER)."""
+    value = Urgency(urgency) if urgency in Urgency.values else UNKNOWN_URGENCY
+    return URGENCY_HEADINGS[value].format(number=settings.REHAB_EMERGENCY_NUMBER)
+
+
+def unresolved_red_flags() -> QuerySet[Flag]:
+    """The one definition of "paused": a red-flag flag (raised from a check-in answer, by
+    record_check_in in the check-in's own transaction or later by a sweep) that no clinician
+    has resolved. Acknowledging it does not lift the pause; resolving does."""
+    return Flag.objects.filter(kind=Flag.Kind.RED_FLAG).exclude(status=Flag.Status.RESOLVED)
+
+
+def paused_patient_ids(patient_ids: list[Any] | None = None) -> set[Any]:
+    """The ids of patients whose programme is paused (of `patient_ids`, or of everyone)."""
+    flags = unresolved_red_flags()
+    if patient_ids is not None:
+        flags = flags.filter(patient_id__in=patient_ids)
+    return set(flags.values_list("patient_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Why a patient's programme is paused: since the first unresolved red flag's date, at
+    the most urgent of their urgencies, with each flag's own advice (most urgent first)."""
+
+    since: date
+    urgency: str
+    advice: list[str]
+    flags: list[Flag]
+
+    @property
+    def heading(self) -> str:
+        return urgency_heading(self.urgency)
+
+
+def pause_for(patient: Patient) -> Pause | None:
+    """The patient's pause, or None: sessions, ice/heat and their reminders stop while it
+    lasts; the morning check-in goes on."""
+    flags = list(unresolved_red_flags().filter(patient=patient).order_by("created_at"))
+    if not flags:
+        return None
+    catalogue = {f.slug: f for f in RedFlag.objects.filter(slug__in=[_slug(f) for f in flags])}
+    entries = []
+    for flag in flags:
+        entry = catalogue.get(_slug(flag))
+        urgency = entry.urgency if entry else flag.evidence.get("urgency", UNKNOWN_URGENCY)
+        if urgency not in Urgency.values:
+            urgency = UNKNOWN_URGENCY
+        entries.append((Urgency(urgency).rank, entry.advice if entry else PAUSE_FALLBACK_ADVICE))
+    entries.sort(key=lambda e: -e[0])
+    return Pause(
+        since=min(_flag_date(patient, f) for f in flags),
+        urgency=list(Urgency)[entries[0][0]].value,
+        advice=list(dict.fromkeys(advice for _, advice in entries)),
+        flags=flags,
+    )
+
+
+def _slug(flag: Flag) -> str:
+    """The catalogue slug of a red-flag flag (its rule is "red_flag:<slug>")."""
+    return str(flag.evidence.get("answer") or flag.rule.partition(":")[2])
+
+
+def _flag_date(patient: Patient, flag: Flag) -> date:
+    """The check-in date the red flag was reported on (its episode), else the day it was
+    raised in the patient's zone."""
+    try:
+        return date.fromisoformat(flag.episode)
+    except ValueError:
+        return local_today(patient, flag.created_at)
 
 
 @dataclass(frozen=True)
@@ -207,15 +316,28 @@ class Today:
     questionnaire: str = ""
     questionnaire_due: bool = False
     questionnaire_due_on: date | None = None  # a week after the last response, or today
+    paused: Pause | None = None
+    check_in_questions: list[RedFlag] = field(default_factory=list)
+    swelling: bool = False  # the latest check-in says the area is swollen: no heat
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
-    and whether the weekly questionnaire is due, in a fixed number of queries."""
+    and whether the weekly questionnaire is due, in a fixed number of queries.
+
+    While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
+    offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
+    heel raises (the safer reading, F3). The check-in is still offered."""
     today = local_today(patient, now)
     programme = active_programme(patient)
     if programme is None or programme.current_revision is None:
-        return Today(patient=patient, local_date=today, programme=None)
+        return Today(
+            patient=patient,
+            local_date=today,
+            programme=None,
+            check_in_questions=check_in_questions(),
+        )
+    paused = pause_for(patient)
     revision = programme.current_revision
     phase = (
         ProgrammePhase.objects.filter(revision=revision, position=revision.current_phase)
@@ -251,21 +373,51 @@ def today_for(patient: Patient, now: datetime) -> Today:
         .values_list("local_date", flat=True)
         .first()
     )
+    latest = latest_check_in(patient, today)
+    swelling = latest is not None and latest.swelling is True
+    ice_heat = [
+        slot
+        for slot in ice_heat_due_on(
+            list(revision.ice_heat_slots.all()),
+            today,
+            programme.started_on,
+            injury_date(programme),
+        )
+        # Heat only while there is no swelling (SEED-002); ice stays.
+        if not (swelling and slot.modality == Modality.HEAT)
+    ]
     return Today(
         patient=patient,
         local_date=today,
         programme=programme,
         phase=phase,
         week=programme_week(programme, today),
-        sessions=sessions,
-        ice_heat=ice_heat_due_on(list(revision.ice_heat_slots.all()), today, programme.started_on),
-        check_in=CheckIn.objects.filter(patient=patient, local_date=today).first(),
+        sessions=[] if paused else sessions,
+        ice_heat=[] if paused else ice_heat,
+        check_in=latest if latest is not None and latest.local_date == today else None,
         questionnaire=questionnaire,
-        questionnaire_due=last_response is None or (today - last_response).days >= WEEK,
+        questionnaire_due=not paused
+        and (last_response is None or (today - last_response).days >= WEEK),
         questionnaire_due_on=(
             today if last_response is None else max(today, last_response + timedelta(days=WEEK))
         ),
+        paused=paused,
+        check_in_questions=check_in_questions(programme.condition_id),
+        swelling=swelling,
     )
+
+
+def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
+    """The patient's most recent check-in on or before their local `day`."""
+    return (
+        CheckIn.objects.filter(patient=patient, local_date__lte=day).order_by("-local_date").first()
+    )
+
+
+def swelling_reported(patient: Patient, day: date) -> bool:
+    """Whether the latest check-in on or before `day` says the area is swollen (no heat)."""
+    latest = latest_check_in(patient, day)
+    return latest is not None and latest.swelling is True
 
 
 # --- Caseload -----------------------------------------------------------------------------
@@ -510,10 +662,19 @@ def programme_detail(programme: Programme) -> list[ProgrammePhase]:
 # --- Web pages ----------------------------------------------------------------------------
 
 
-def check_in_questions() -> list[RedFlag]:
-    """The red-flag questions asked every morning (catalogue flags with `check_in: true`), in
-    catalogue order, with their patient-facing question and advice."""
-    return list(RedFlag.objects.filter(check_in=True).order_by("id"))
+# The swelling question of the morning check-in (a yes pauses heat, not ice; SEED-002).
+SWELLING_QUESTION = "Is the sore area swollen this morning?"
+
+
+def check_in_questions(condition_id: Any = None) -> list[RedFlag]:
+    """The red-flag questions of the morning check-in, in catalogue order, with their
+    patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
+    patient on a programme, their condition's own flags marked `check_in_for_condition`
+    (F14: e.g. a swollen calf for a calf strain)."""
+    asked = Q(check_in=True)
+    if condition_id is not None:
+        asked |= Q(check_in_for_condition=True, conditions=condition_id)
+    return list(RedFlag.objects.filter(asked).distinct().order_by("id"))
 
 
 def red_flag_advice(slugs: list[str]) -> list[RedFlag]:

@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
-from programmes.vocab import Questionnaire
+from programmes.vocab import Questionnaire, Urgency
 from rehab.api import InputSerializer, flatten_errors, has_unstorable_text
 from rehab.exceptions import DomainError
 
@@ -31,6 +31,7 @@ from .models import (
     SessionLog,
     validate_time_zone,
 )
+from .selectors import SWELLING_QUESTION
 from .services import ExerciseDone
 from .sync import SyncItem
 
@@ -247,7 +248,15 @@ class CheckInInput(InputSerializer):
         required=False,
         default=list,
         max_length=20,
-        help_text="Slugs of the red-flag questions answered yes.",
+        help_text="Slugs of the red-flag questions answered yes (GET /today/ lists the "
+        "questions to ask: check_in_questions).",
+    )
+    swelling = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The answer to Today's swelling_question; true pauses heat (not ice) while "
+        "it is the latest answer. Null or absent: not asked.",
     )
     logged_at = AwareDateTimeField(required=False)
 
@@ -265,6 +274,7 @@ class CheckInOutput(serializers.ModelSerializer):
             "morning_pain_nrs",
             "stiffness_minutes",
             "red_flags",
+            "swelling",
             "logged_at",
             "created_at",
         ]
@@ -377,6 +387,30 @@ class DueSessionOutput(serializers.Serializer):
     log = SessionLogOutput(allow_null=True, help_text="What is already logged for this slot.")
 
 
+class PauseOutput(serializers.Serializer):
+    """Why the programme is paused (F3): a red flag the patient reported that no clinician has
+    resolved yet. While it lasts, `sessions` and `ice_heat` are empty, a session log is refused
+    with 409 `programme_paused`, and only the check-in goes on."""
+
+    since = serializers.DateField(
+        help_text="The check-in date the first unresolved red flag was reported on."
+    )
+    urgency = serializers.ChoiceField(
+        Urgency.choices, help_text="The most urgent of the unresolved red flags."
+    )
+    heading = serializers.CharField(
+        help_text='What to do, by urgency, e.g. "Get medical help today" (show as the title).'
+    )
+    advice = serializers.ListField(
+        child=serializers.CharField(), help_text="Each red flag's own advice, most urgent first."
+    )
+
+
+class CheckInQuestionOutput(serializers.Serializer):
+    slug = serializers.CharField(help_text="Send it in the check-in's red_flags when answered yes.")
+    question = serializers.CharField(help_text="Patient-facing yes/no question.")
+
+
 class TodayOutput(serializers.Serializer):
     """What is due on the patient's own date (their time zone), and what is already logged."""
 
@@ -389,6 +423,21 @@ class TodayOutput(serializers.Serializer):
     check_in = CheckInOutput(allow_null=True)
     questionnaire = serializers.CharField()
     questionnaire_due = serializers.BooleanField()
+    paused = PauseOutput(
+        allow_null=True,
+        help_text="Null unless a reported red flag has paused the programme (see PauseOutput).",
+    )
+    check_in_questions = CheckInQuestionOutput(
+        many=True,
+        help_text="The red-flag questions of the morning check-in: those asked of everyone "
+        "plus the patient's condition's own.",
+    )
+    swelling_question = serializers.SerializerMethodField(
+        help_text="The check-in's swelling question (answer in the check-in's `swelling`)."
+    )
+
+    def get_swelling_question(self, obj: Any) -> str:
+        return SWELLING_QUESTION
 
 
 # --- Notifications ------------------------------------------------------------------------

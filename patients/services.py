@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
@@ -25,6 +28,8 @@ from programmes.planner import (
 )
 from programmes.selectors import catalogue_snapshot
 from programmes.services import MovePhase, adjust_programme, prescribe_programme
+from programmes.vocab import Urgency
+from rehab.apps import CLINIC_ADMINS
 from rehab.exceptions import DomainError
 
 from .models import (
@@ -39,8 +44,10 @@ from .models import (
     Therapist,
 )
 from .questionnaires import score
-from .selectors import active_programme, local_today
+from .selectors import active_programme, local_today, pause_for
 from .sweep import evaluate_chunk
+
+log = logging.getLogger(__name__)
 
 
 def _validated(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
@@ -241,8 +248,10 @@ def record_check_in(
     red_flags: list[str],
     logged_at: datetime,
     now: datetime | None = None,
+    swelling: bool | None = None,
 ) -> Recorded:
-    """Store the morning check-in, once per local day.
+    """Store the morning check-in, once per local day. `swelling` (None: not asked) = yes
+    pauses heat while it is the latest answer.
 
     Idempotent on `client_uuid`: the same UUID and content again returns the stored row; the
     same UUID with other content is a conflict. A second check-in for the same day updates it.
@@ -262,6 +271,7 @@ def record_check_in(
         "morning_pain_nrs": morning_pain_nrs,
         "stiffness_minutes": stiffness_minutes,
         "red_flags": sorted(set(red_flags)),
+        "swelling": swelling,
     }
     existing = CheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
     if existing is not None:
@@ -278,6 +288,12 @@ def record_check_in(
     if check_in.red_flags:
         evaluate_patient(patient=patient, now=now or timezone.now())
     return Recorded(check_in, outcome)
+
+
+PAUSED_MESSAGE = (
+    "Your programme is paused because of the warning sign you reported. Please follow the "
+    "advice you were given; your clinician will restart your exercises."
+)
 
 
 @dataclass(frozen=True)
@@ -334,6 +350,12 @@ def record_session(
         if sent != {_entry(row.item_key, row) for row in existing.exercises.all()}:
             raise _conflict()
         return _replay_or_conflict(existing, summary)
+    # A red flag pauses the programme until a clinician resolves it (F3): a session dated on
+    # or after the day it was reported is refused (a replay above still answers as before,
+    # and an offline log of an earlier day is history and kept).
+    pause = pause_for(patient)
+    if pause is not None and local_date >= pause.since:
+        raise DomainError(PAUSED_MESSAGE, code="programme_paused")
 
     items = {
         item.key: item
@@ -424,7 +446,7 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
         return False
     flag.refresh_from_db()
     therapist_user = flag.patient.therapist.user
-    subject = f"Urgent: {flag.patient} reported a red flag"
+    subject = f"{flag_subject_prefix(flag)}: {flag.patient} reported a red flag"
     body = (
         f"{flag.message}\n\nSuggested action: {flag.suggestion}\n"
         f"Sources: {', '.join(flag.sources)}\n"
@@ -436,6 +458,98 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
         if therapist_user.email:
             send_mail(subject, body, None, [therapist_user.email])
         Flag.objects.filter(pk=flag.pk).update(notified_at=now)
+    return True
+
+
+# How soon, by the red flag's catalogue urgency, for the clinician's subject line (F13).
+URGENCY_SUBJECT = {
+    Urgency.EMERGENCY: "Emergency",
+    Urgency.URGENT: "Same day",
+    Urgency.SOON: "Within days",
+    Urgency.ROUTINE: "Routine",
+}
+
+
+def flag_subject_prefix(flag: Flag) -> str:
+    """ "Emergency" / "Same day" / "Within days" / "Routine" from the urgency the red flag was
+    raised with; "Urgent" for any other urgent flag."""
+    urgency = flag.evidence.get("urgency") if flag.kind == Flag.Kind.RED_FLAG else None
+    if urgency in Urgency.values:
+        return URGENCY_SUBJECT[Urgency(urgency)]
+    return "Urgent"
+
+
+# Red flags whose catalogue urgency is escalated when nobody acknowledges them in time
+# (requirement 5): same day and emergency. A "within days" or routine flag waits for the
+# therapist and the daily digest.
+ESCALATED_URGENCIES = (Urgency.URGENT.value, Urgency.EMERGENCY.value)
+
+
+def clinic_admins() -> QuerySet[Any]:
+    """Active staff users in the "Clinic admins" group (rehab/apps.py makes the group)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=CLINIC_ADMINS)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def escalate_unacknowledged_flags(*, now: datetime) -> int:
+    """Escalate to the clinic admins every open same-day or emergency red flag raised at least
+    REHAB_ESCALATE_AFTER_MINUTES before `now` and not escalated yet; returns how many.
+
+    Each flag is claimed with a compare-and-set on `escalated_at` inside the transaction that
+    writes the notifications and sends the e-mails: a second worker's update waits for that
+    row and then matches nothing, so two workers never send twice; a failure before commit
+    leaves the flag unclaimed for the next run (a rare repeat beats a lost escalation).
+    Acknowledging or resolving the flag in time stops it."""
+    cutoff = now - timedelta(minutes=settings.REHAB_ESCALATE_AFTER_MINUTES)
+    due = Flag.objects.filter(
+        kind=Flag.Kind.RED_FLAG,
+        status=Flag.Status.OPEN,
+        escalated_at__isnull=True,
+        created_at__lte=cutoff,
+        evidence__urgency__in=ESCALATED_URGENCIES,
+    )
+    escalated = 0
+    for flag_id in list(due.values_list("pk", flat=True)):
+        if _escalate_flag(flag_id, now=now, cutoff=cutoff):
+            escalated += 1
+    return escalated
+
+
+@transaction.atomic
+def _escalate_flag(flag_id: Any, *, now: datetime, cutoff: datetime) -> bool:
+    claimed = Flag.objects.filter(
+        pk=flag_id, status=Flag.Status.OPEN, escalated_at__isnull=True, created_at__lte=cutoff
+    ).update(escalated_at=now)
+    if claimed != 1:
+        return False  # acknowledged, resolved or escalated by another worker meanwhile
+    flag = Flag.objects.select_related("patient__therapist__user").get(pk=flag_id)
+    admins = list(clinic_admins())
+    if not admins:
+        log.warning("red flag %s is unacknowledged but there is no clinic admin to tell", flag_id)
+        return True
+    minutes = settings.REHAB_ESCALATE_AFTER_MINUTES
+    # Names the patient as the therapist's own flag e-mail does (notify_flag), no more.
+    subject = (
+        f"{flag_subject_prefix(flag)} red flag not acknowledged: {flag.patient} "
+        f"(therapist {flag.patient.therapist})"
+    )
+    body = (
+        f"{flag.message}\n\nRaised at {flag.created_at:%H:%M UTC on %d %b %Y} and not "
+        f"acknowledged by the patient's therapist, {flag.patient.therapist}, within {minutes} "
+        f"minutes. Please make sure someone contacts the patient.\n\n"
+        f"Suggested action: {flag.suggestion}\n"
+    )
+    for admin in admins:
+        Notification.objects.create(
+            user=admin, kind="red_flag_escalation", title=subject, body=body
+        )
+    recipients = [admin.email for admin in admins if admin.email]
+    if recipients:
+        send_mail(subject, body, None, recipients)
     return True
 
 

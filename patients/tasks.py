@@ -17,7 +17,13 @@ from programmes.models import Programme
 
 from .models import CheckIn, Flag, Patient, Therapist
 from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
-from .services import NOTIFY_CLAIM_TIMEOUT, evaluate_patient, notify_flag, send_flag_digest
+from .services import (
+    NOTIFY_CLAIM_TIMEOUT,
+    escalate_unacknowledged_flags,
+    evaluate_patient,
+    notify_flag,
+    send_flag_digest,
+)
 from .sweep import evaluate_active_programmes, evaluate_programmes
 
 log = logging.getLogger(__name__)
@@ -27,9 +33,12 @@ P = ParamSpec("P")
 TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 
 
-def clinical_task(*, time_limit: int = 60) -> Callable[[Callable[P, None]], Task[P, None]]:
+def clinical_task(
+    *, time_limit: int = 60, name: str | None = None
+) -> Callable[[Callable[P, None]], Task[P, None]]:
     """A late-acknowledged task that retries only transient errors, with time limits."""
     return shared_task(
+        name=name or "",  # empty: Celery's own "module.function" name
         autoretry_for=TRANSIENT,
         retry_backoff=True,
         retry_backoff_max=60,  # well under the Redis visibility timeout: a retry is an ETA
@@ -84,6 +93,13 @@ def red_flag_sweep() -> None:
     )
     for flag in pending.select_related("patient__therapist__user"):
         notify_flag(flag=flag, now=now)
+
+
+@clinical_task(time_limit=60, name="patients.escalate_red_flags")
+def escalate_red_flags() -> None:
+    """Every minute: same-day and emergency red flags nobody acknowledged in time go to the
+    clinic admins, once each (the service's compare-and-set)."""
+    escalate_unacknowledged_flags(now=timezone.now())
 
 
 @clinical_task(time_limit=3400)

@@ -207,6 +207,9 @@ def today(request: HttpRequest) -> HttpResponse:
 def log_session(request: HttpRequest, slot: int) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
     plan = selectors.today_for(patient, now)
+    if plan.paused is not None:
+        messages.error(request, services.PAUSED_MESSAGE)
+        return redirect("today")
     session = next((s for s in plan.sessions if s.slot == slot), None)
     if session is None:
         raise Http404("No such session today.")
@@ -242,13 +245,15 @@ def check_in(request: HttpRequest) -> HttpResponse:
     plan = selectors.today_for(patient, now)
     done = plan.check_in
     initial = (
-        {"morning_pain_nrs": done.morning_pain_nrs, "stiffness_minutes": done.stiffness_minutes}
+        {
+            "morning_pain_nrs": done.morning_pain_nrs,
+            "stiffness_minutes": done.stiffness_minutes,
+            "swelling": None if done.swelling is None else ("yes" if done.swelling else "no"),
+        }
         if done
         else {}
     )
-    form = CheckInForm(
-        request.POST or None, questions=selectors.check_in_questions(), initial=initial
-    )
+    form = CheckInForm(request.POST or None, questions=plan.check_in_questions, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -260,6 +265,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
                 morning_pain_nrs=data["morning_pain_nrs"],
                 stiffness_minutes=data["stiffness_minutes"],
                 red_flags=form.red_flags(),
+                swelling=data["swelling"] == "yes",
                 logged_at=now,
                 now=now,
             )
@@ -278,7 +284,14 @@ def check_in_result(request: HttpRequest) -> HttpResponse:
     if plan.check_in is None:
         return redirect("check_in")
     advice = selectors.red_flag_advice(plan.check_in.red_flags)
-    context = {"check_in": plan.check_in, "advice": advice, "nav": "check_in"}
+    # The heading says how soon, from the most urgent answer (F13); advice is most urgent first.
+    heading = selectors.urgency_heading(advice[0].urgency) if advice else ""
+    context = {
+        "check_in": plan.check_in,
+        "advice": advice,
+        "heading": heading,
+        "nav": "check_in",
+    }
     return render(request, "patients/check_in_result.html", context)
 
 

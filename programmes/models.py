@@ -75,6 +75,10 @@ class RedFlag(models.Model):
     urgency = models.CharField(max_length=16, choices=Urgency.choices)
     advice = models.TextField(help_text="Patient-facing: what to do now.")
     check_in = models.BooleanField(default=False, help_text="Asked in the morning check-in.")
+    check_in_for_condition = models.BooleanField(
+        default=False,
+        help_text="Also asked in the morning check-in of patients whose condition lists it.",
+    )
     sources = models.JSONField(default=list, validators=[validate_source_codes])
 
     class Meta:

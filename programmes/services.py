@@ -210,7 +210,15 @@ def _load_protocol(
     _trim(ProtocolPhase, {"protocol": protocol}, len(entry["phases"]))
 
 
-RED_FLAG_FIELDS = ("question", "meaning", "urgency", "advice", "check_in", "sources")
+RED_FLAG_FIELDS = (
+    "question",
+    "meaning",
+    "urgency",
+    "advice",
+    "check_in",
+    "check_in_for_condition",
+    "sources",
+)
 TIMEFRAME_FIELDS = (
     "after_days",
     "by_days",
@@ -281,6 +289,8 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
             value = []
         elif value is None and name in {"cautions", "refer_when", "note"}:
             value = ""
+        elif value is None and name in {"check_in", "check_in_for_condition"}:
+            value = False  # a red flag is asked at intake only unless it says otherwise
         elif isinstance(value, str):
             value = value.strip()
         elif isinstance(value, list):

@@ -75,6 +75,9 @@ def database_unavailable_response(request: Any) -> Response:
 # Domain codes that are not "bad input" (400).
 DOMAIN_STATUS = {
     "conflict": status.HTTP_409_CONFLICT,
+    # A valid log the programme's current state refuses (a red flag is unresolved): the same
+    # request succeeds once a clinician resolves it, so it is a conflict, not bad input.
+    "programme_paused": status.HTTP_409_CONFLICT,
     "permission_denied": status.HTTP_403_FORBIDDEN,
 }
 

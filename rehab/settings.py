@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0),
         "options": {"expires": 3600},
     },
+    "red-flag-escalation": {
+        "task": "patients.escalate_red_flags",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "monitoring-sweep": {
         "task": "patients.tasks.monitoring_sweep",
         "schedule": crontab(minute=17),
@@ -310,6 +315,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # Minutes after a session reminder before one follow-up nudge if nothing is logged.
 REHAB_NUDGE_AFTER_MINUTES = env_int("REHAB_NUDGE_AFTER_MINUTES", 120)
+# Minutes a same-day or emergency red flag may stay unacknowledged before it is escalated to
+# the clinic admins (staff in the "Clinic admins" group), once.
+REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
+# The number patients are told to call for an emergency red flag (the product is written for
+# the UK: 999; 112 also works there). Set it for a clinic elsewhere.
+REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
 # Programmes the hourly monitoring sweep evaluates per transaction (patients/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)

@@ -395,3 +395,77 @@ def test_the_catalogue_is_read_only(as_patient: Any) -> None:
     response = as_patient.post("/api/v1/exercises/", {"slug": "x"})
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+# --- A red flag pauses the programme (F3) ---------------------------------------------------
+
+
+def _red_flag_check_in(as_patient: Any, patient: Any) -> None:
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "local_date": local_today(patient).isoformat(),
+        "morning_pain_nrs": 3,
+        "stiffness_minutes": 10,
+        "red_flags": ["cannot_bear_weight"],
+    }
+    assert as_patient.post("/api/v1/check-ins/", body, format="json").status_code == 201
+
+
+def test_today_is_not_paused_without_a_red_flag(as_patient: Any, programme: Any) -> None:
+    assert as_patient.get("/api/v1/today/").json()["paused"] is None
+
+
+def test_after_a_red_flag_today_is_paused_with_the_flags_advice(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """F3: no sessions and no ice/heat, and a `paused` object carrying the advice."""
+    _red_flag_check_in(as_patient, patient)
+    body = as_patient.get("/api/v1/today/").json()
+    assert body["sessions"] == []
+    assert body["ice_heat"] == []
+    paused = body["paused"]
+    assert paused["since"] == local_today(patient).isoformat()
+    assert paused["urgency"] == "urgent"
+    assert any("Keep weight off the foot" in text for text in paused["advice"])
+    assert "today" in paused["heading"]
+
+
+def test_a_session_log_for_a_paused_programme_is_a_409(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """F3: 409, not 400: the body is valid, the programme's state refuses it for now."""
+    _red_flag_check_in(as_patient, patient)
+    response = as_patient.post("/api/v1/sessions/", session_body(patient, programme), format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "programme_paused"
+    assert not SessionLog.objects.filter(patient=patient).exists()
+
+
+def test_today_lists_the_check_in_questions_for_the_patients_condition(
+    as_patient: Any, programme: Any
+) -> None:
+    """F14: the phone learns the questions from Today: the general ones plus the
+    condition's own (mid-portion Achilles: DVT and breathlessness), and the swelling one."""
+    body = as_patient.get("/api/v1/today/").json()
+    slugs = [q["slug"] for q in body["check_in_questions"]]
+    assert {"sudden_pop", "cannot_bear_weight", "dvt_signs", "pe_signs"} <= set(slugs)
+    assert "rupture_exam_signs" not in slugs
+    assert all(q["question"] for q in body["check_in_questions"])
+    assert body["swelling_question"]
+
+
+def test_a_check_in_stores_the_swelling_answer_and_heat_stops(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "local_date": local_today(patient).isoformat(),
+        "morning_pain_nrs": 3,
+        "stiffness_minutes": 10,
+        "swelling": True,
+    }
+    response = as_patient.post("/api/v1/check-ins/", body, format="json")
+    assert response.status_code == 201
+    assert response.json()["swelling"] is True
+    today = as_patient.get("/api/v1/today/").json()
+    assert "heat" not in {slot["modality"] for slot in today["ice_heat"]}

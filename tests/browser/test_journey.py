@@ -89,7 +89,7 @@ def test_therapist_and_patient_journey(
     pop.get_by_label("Yes").check()
     screenshot(patient, "05a-check-in-form")
     patient.get_by_role("button", name="Send my check-in").click()
-    expect(patient.get_by_role("heading", name="Seek care now")).to_be_visible()
+    expect(patient.get_by_role("heading", name="Get medical help today")).to_be_visible()
     expect(patient.get_by_text("Stop all of your exercises")).to_be_visible()
     screenshot(patient, "05b-check-in-red-flag-advice")
 

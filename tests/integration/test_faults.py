@@ -261,7 +261,7 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
     assert sent == reminders.count()  # one notification per reminder
     assert Notification.objects.filter(kind__startswith="reminder:").count() == sent
     assert len(mail.outbox) == emails  # and no e-mail twice
-    assert [m.subject for m in mail.outbox].count(f"Urgent: {logger} reported a red flag") == 1
+    assert [m.subject for m in mail.outbox].count(f"Same day: {logger} reported a red flag") == 1
     assert SessionLog.objects.filter(patient=logger).count() == 3  # nothing lost or doubled
 
 

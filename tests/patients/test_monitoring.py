@@ -97,7 +97,7 @@ def test_red_flags_in_a_check_in_are_findings(
     ("slug", "urgency", "severity", "advice"),
     [
         # F13: the finding follows the flag's own urgency (red_flags.yaml), not URGENT for all.
-        ("dvt_signs", "emergency", 3, "emergency services"),
+        ("pe_signs", "emergency", 3, "emergency services"),
         ("sudden_pop", "urgent", 3, "today"),
         ("skin_changes_after_ice_heat", "soon", 2, "within the next few days"),
         ("numbness_tingling", "routine", 2, "appointment"),

@@ -208,3 +208,68 @@ def test_an_ice_or_heat_reminder_states_the_prescribed_limit(programme: Any) -> 
     heat = Notification.objects.get(kind="reminder:heat")
     limit = programme.current_revision.ice_heat_slots.get(modality="heat").max_minutes
     assert f"up to {limit} minutes" in heat.body
+
+
+def _report_red_flag(patient: Any, now: datetime) -> None:
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=now.date(),
+        morning_pain_nrs=6,
+        stiffness_minutes=5,
+        red_flags=["sudden_pop"],
+        logged_at=now,
+        now=now,
+    )
+
+
+def test_a_paused_programme_gets_no_session_or_ice_heat_reminders(programme: Any) -> None:
+    """F3: while a red flag is unresolved only the check-in is reminded."""
+    _report_red_flag(programme.patient, AT_0805 - timedelta(minutes=30))
+    for reminder_id in schedule_due_reminders(now=AT_0805):
+        deliver_reminder(reminder_id=reminder_id, now=AT_0805)
+    sent = set(
+        Notification.objects.filter(kind__startswith="reminder:").values_list("kind", flat=True)
+    )
+    assert sent <= {"reminder:check_in"}
+    assert not Reminder.objects.filter(kind__in=["session", "heat", "ice"], status="sent").exists()
+
+
+def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) -> None:
+    """F3: a pending session reminder made before the red flag is skipped, not sent."""
+    schedule_due_reminders(now=AT_0805)
+    _report_red_flag(programme.patient, AT_0805)
+    session = Reminder.objects.get(slot="session:1")
+    assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
+    session.refresh_from_db()
+    assert session.status == "skipped"
+    assert not Notification.objects.filter(kind="reminder:session").exists()
+
+
+def test_no_heat_reminder_while_the_latest_check_in_reports_swelling(programme: Any) -> None:
+    """Requirement 7 / F22: heat only while there is no swelling (SEED-002)."""
+    record_check_in(
+        patient=programme.patient,
+        client_uuid=uuid.uuid4(),
+        local_date=AT_0805.date() - timedelta(days=1),
+        morning_pain_nrs=2,
+        stiffness_minutes=5,
+        red_flags=[],
+        swelling=True,
+        logged_at=AT_0805,
+        now=AT_0805,
+    )
+    for reminder_id in schedule_due_reminders(now=AT_0805):
+        deliver_reminder(reminder_id=reminder_id, now=AT_0805)
+    assert not Notification.objects.filter(kind="reminder:heat").exists()
+    assert Notification.objects.filter(kind="reminder:session").exists()
+
+
+def test_the_acute_ice_window_counts_from_the_injury_not_the_start() -> None:
+    """F22: ice for the first days after the injury [R28]: with the injury two days before
+    the programme started, days 0-3 of the window end on the start's second day."""
+    ice = ("ice", (time(11),), 0, 3)
+    facts = _facts(ice_heat=(ice,), injured_on=date(2026, 10, 31))  # started 2 Nov
+    assert "ice:1" in {p.slot for p in reminders_for(facts, date(2026, 11, 3))}
+    assert "ice:1" not in {p.slot for p in reminders_for(facts, date(2026, 11, 4))}
+    assert reminders_for(facts, date(2026, 11, 1)) == []  # never before the programme starts

@@ -13,7 +13,10 @@ from django.http import Http404
 from patients.models import Flag, Notification
 from patients.selectors import (
     caseload,
+    check_in_questions,
+    pause_for,
     today_for,
+    urgency_heading,
     visible_flag,
     visible_patient,
     weekly_progress,
@@ -287,3 +290,116 @@ def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapis
     theirs.refresh_from_db()
     assert mine.read_at == NOW
     assert theirs.read_at is None
+
+
+@pytest.mark.parametrize(
+    ("urgency", "heading"),
+    [
+        ("emergency", "Emergency: call 112 now"),
+        ("urgent", "Get medical help today"),
+        ("soon", "See a doctor or clinician within the next few days"),
+        ("routine", "Book an appointment with your doctor or clinician"),
+        ("no_such_urgency", "Get medical help today"),
+    ],
+)
+def test_the_patients_heading_follows_the_red_flags_urgency(
+    settings: Any, urgency: str, heading: str
+) -> None:
+    """F13 and F44: the emergency heading gives the number from REHAB_EMERGENCY_NUMBER."""
+    settings.REHAB_EMERGENCY_NUMBER = "112"
+    assert urgency_heading(urgency) == heading
+
+
+def _red_flag_check_in(patient: Any, day: date, flags: list[str]) -> None:
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=day,
+        morning_pain_nrs=3,
+        stiffness_minutes=5,
+        red_flags=flags,
+        logged_at=NOW,
+        now=NOW + timedelta(days=1),
+    )
+
+
+def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
+    """F3: one definition of "paused", from the first unresolved red flag, most urgent advice
+    first; acknowledging keeps it, resolving lifts it."""
+    factories.prescribe(patient, started_on=STARTED)
+    assert pause_for(patient) is None
+    _red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    _red_flag_check_in(patient, STARTED + timedelta(days=1), ["cannot_bear_weight"])
+    pause = pause_for(patient)
+    assert pause is not None
+    assert pause.since == STARTED
+    assert pause.urgency == "urgent"
+    assert pause.advice[0].startswith("Do not do any exercises")
+    assert len(pause.advice) == 2
+    flags = Flag.objects.filter(patient=patient, kind=Flag.Kind.RED_FLAG)
+    flags.update(status=Flag.Status.ACKNOWLEDGED)
+    assert pause_for(patient) is not None
+    flags.update(status=Flag.Status.RESOLVED)
+    assert pause_for(patient) is None
+    today = today_for(patient, NOW + timedelta(days=1))
+    assert today.paused is None
+    assert today.sessions
+
+
+@pytest.mark.parametrize(
+    ("condition", "asked", "not_asked"),
+    [
+        ("calf_strain", {"dvt_signs", "pe_signs", "sudden_pain_and_swelling"}, set()),
+        ("ankle_sprain", {"dvt_signs", "extreme_swelling_bruising"}, {"bone_tenderness_ottawa"}),
+        (
+            "achilles_midportion",
+            {"dvt_signs", "fluoroquinolone_or_steroid"},
+            {"rupture_exam_signs"},
+        ),
+        ("achilles_insertional", {"dvt_signs", "pe_signs"}, {"enthesitis_signs"}),
+        ("plantar_fasciitis", set(), {"dvt_signs", "heel_pain_no_swelling_impact"}),
+    ],
+)
+def test_the_check_in_asks_everyones_questions_plus_the_conditions_own(
+    condition: str, asked: set[str], not_asked: set[str]
+) -> None:
+    """F14: the five general questions always, plus the condition's own flags a patient can
+    answer daily; never an examination finding or a feature of the condition itself."""
+    from programmes.models import Condition
+
+    general = {"sudden_pop", "cannot_bear_weight", "redness_warmth_fever", "numbness_tingling"}
+    slugs = {f.slug for f in check_in_questions(Condition.objects.get(slug=condition).pk)}
+    assert general | asked <= slugs
+    assert not slugs & not_asked
+
+
+def _sprain(patient: Any, onset: date | None) -> Any:
+    intake = Intake(
+        condition="ankle_sprain",
+        side="left",
+        onset="acute",
+        onset_date=onset,
+        assessed_on=STARTED,
+        recent_injury=True,
+    )
+    return factories.prescribe(patient, intake=intake, started_on=STARTED)
+
+
+@pytest.mark.parametrize(
+    ("onset", "last_ice_day"),
+    [
+        (STARTED - timedelta(days=2), STARTED + timedelta(days=1)),  # from the injury
+        (None, STARTED + timedelta(days=3)),  # no onset date: from the programme's start
+    ],
+)
+def test_the_acute_ice_window_counts_from_the_injury(
+    patient: Any, onset: date | None, last_ice_day: date
+) -> None:
+    """F22: "the first 2-3 days after the injury" [R28] counts from the diagnosis's onset
+    date, else from the programme's start."""
+    _sprain(patient, onset)
+    for offset in range(6):
+        day = STARTED + timedelta(days=offset)
+        now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        ice = [s for s in today_for(patient, now).ice_heat if s.modality == "ice"]
+        assert bool(ice) == (day <= last_ice_day), day

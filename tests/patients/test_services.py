@@ -270,6 +270,26 @@ def test_an_urgent_flag_emails_the_therapist_exactly_once(programme: Any) -> Non
     assert Notification.objects.filter(user=therapist_user, kind="red_flag").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("slug", "prefix"),
+    [
+        ("redness_warmth_fever", "Same day: "),
+        ("skin_changes_after_ice_heat", "Within days: "),
+        ("numbness_tingling", "Routine: "),
+    ],
+)
+def test_the_therapists_red_flag_email_follows_the_flags_urgency(
+    programme: Any, slug: str, prefix: str
+) -> None:
+    """F13: the subject says how soon, from the catalogue's urgency, not "Urgent" for all."""
+    _check_in(programme.patient, NOW.date(), flags=[slug])
+    flag = Flag.objects.get(patient=programme.patient, rule=f"red_flag:{slug}")
+    notify_flag(flag=flag, now=NOW)
+    assert mail.outbox[0].subject.startswith(prefix)
+    notification = Notification.objects.get(kind="red_flag")
+    assert notification.title == mail.outbox[0].subject
+
+
 def test_a_sender_that_died_mid_send_is_retried_after_the_claim_times_out(programme: Any) -> None:
     _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
     flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
@@ -361,3 +381,22 @@ def test_the_daily_digest_lists_new_flags_once(programme: Any, colleague: Any) -
     assert "(SEED-001, R54)" in digests[0].body  # the flag's sources
     assert "new flag" in digests[0].subject
     assert not [m for m in mail.outbox if m.to == [colleague.user.email]]  # nothing new there
+
+
+def test_a_check_in_stores_swelling_and_a_replay_must_match_it(programme: Any) -> None:
+    """Requirement 7: the swelling answer is part of the check-in's content."""
+    key = uuid.uuid4()
+    kwargs = {
+        "patient": programme.patient,
+        "client_uuid": key,
+        "local_date": NOW.date(),
+        "morning_pain_nrs": 2,
+        "stiffness_minutes": 10,
+        "red_flags": [],
+        "logged_at": NOW,
+        "now": NOW,
+    }
+    assert record_check_in(**kwargs, swelling=True).obj.swelling is True
+    assert record_check_in(**kwargs, swelling=True).outcome == "already_present"
+    with pytest.raises(DomainError):
+        record_check_in(**kwargs, swelling=False)

@@ -174,7 +174,8 @@ RED_FLAG_URGENCY = {
     "sudden_pop": "urgent",
     "cannot_bear_weight": "urgent",
     "redness_warmth_fever": "urgent",
-    "dvt_signs": "emergency",
+    "dvt_signs": "urgent",  # F23: a swollen, tender calf is same day (inference)
+    "pe_signs": "emergency",  # F23: breathlessness or chest pain is the emergency
 }
 
 

@@ -110,8 +110,7 @@ def test_every_page_sends_a_strict_policy_and_holds_no_inline_code(
         (therapist_client, reverse("programme_adjust", args=[programme.pk])),
         (therapist_client, reverse("notifications")),
         (therapist_client, reverse("password_change")),
-        (patient_client, reverse("today")),
-        (patient_client, reverse("log_session", args=[1])),
+        (patient_client, reverse("today")),  # paused by the red flag: the banner
         (patient_client, reverse("check_in")),
         (patient_client, reverse("questionnaires")),
         (patient_client, reverse("questionnaire_new")),
@@ -127,6 +126,12 @@ def test_every_page_sends_a_strict_policy_and_holds_no_inline_code(
         assert response.status_code == 200, url
         assert_strict(response)
         assert inline_code(response.content.decode()) == [], url
+    # The log form is offered only once the red flag is resolved (F3).
+    Flag.objects.filter(pk=flagged.pk).update(status=Flag.Status.RESOLVED)
+    response = patient_client.get(reverse("log_session", args=[1]))
+    assert response.status_code == 200
+    assert_strict(response)
+    assert inline_code(response.content.decode()) == []
 
     progress = patient_client.get(reverse("progress")).content.decode()
     assert 'role="img"' in progress  # the SVG charts were drawn, and checked above

@@ -95,7 +95,7 @@ def check_in(**over: str) -> Callable[[Client, SimpleNamespace], dict[str, str]]
         form = client.get(reverse("check_in")).context["form"]
         data = {"client_uuid": str(form["client_uuid"].value())}
         data |= {name: "no" for name in form.fields if name.startswith("flag_")}
-        return data | {"morning_pain_nrs": "2", "stiffness_minutes": "10"} | over
+        return data | {"morning_pain_nrs": "2", "stiffness_minutes": "10", "swelling": "no"} | over
 
     return build
 

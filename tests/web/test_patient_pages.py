@@ -137,7 +137,8 @@ def _check_in_data(client: Client, **overrides: Any) -> dict[str, Any]:
     form = client.get(reverse("check_in")).context["form"]
     data = {"client_uuid": str(form["client_uuid"].value())}
     data |= {name: "no" for name in form.fields if name.startswith("flag_")}
-    return data | {"morning_pain_nrs": "2", "stiffness_minutes": "10"} | overrides
+    base = {"morning_pain_nrs": "2", "stiffness_minutes": "10", "swelling": "no"}
+    return data | base | overrides
 
 
 def test_the_check_in_asks_the_catalogue_red_flag_questions(
@@ -168,7 +169,7 @@ def test_a_red_flag_answer_shows_the_advice_and_flags_the_therapist_at_once(
     data = _check_in_data(patient_client, flag_sudden_pop="yes")
     response = patient_client.post(reverse("check_in"), data, follow=True)
     page = response.content.decode()
-    assert "Seek care now" in page
+    assert "Get medical help today" in page  # sudden_pop is same-day (F13)
     assert "Stop all of your exercises" in page  # the catalogue's own advice
     assert "Same day" in page
     flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
@@ -421,5 +422,158 @@ def test_progress_states_the_change_since_the_first_score_against_the_mcid(
     assert "R14" not in page
     assert "MCID" not in page
     detail = therapist_client.get(reverse("patient_detail", args=[patient.pk])).content.decode()
-    assert expected in detail
+    assert expected.replace("your", "the patient&#x27;s") in detail  # HTML-escaped
     assert "MCID 14 until 24 weeks after the first score, 7 from then; R14" in detail
+
+
+# --- A red flag pauses the programme (F3, walk-through 3) ---------------------------------
+
+
+def _report_red_flag(client: Client, slug: str = "sudden_pop") -> None:
+    client.post(reverse("check_in"), _check_in_data(client, **{f"flag_{slug}": "yes"}))
+
+
+def test_after_a_red_flag_today_offers_no_sessions_or_ice_heat_and_shows_the_advice(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: the advice says stop, so Today must not offer the sessions or ice/heat."""
+    _report_red_flag(patient_client)
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused" in page
+    assert "Stop all of your exercises" in page  # the flag's own advice
+    assert "Log session" not in page
+    assert "Ice and heat" not in page
+    assert "Change today" in page  # the check-in goes on
+
+
+def test_a_paused_programme_refuses_a_session_log_with_a_message(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: the log form is not offered, and a post (an old tab) is refused, not stored."""
+    data = session_form(patient_client)
+    _report_red_flag(patient_client)
+    response = patient_client.post(reverse("log_session", args=[1]), data, follow=True)
+    assert "Your programme is paused" in response.content.decode()
+    assert not SessionLog.objects.filter(patient=patient).exists()
+
+
+def test_the_programme_restarts_once_the_clinician_resolves_the_flag(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: acknowledging keeps the pause; only resolving lifts it."""
+    _report_red_flag(patient_client)
+    flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
+    flag.status = Flag.Status.ACKNOWLEDGED
+    flag.save()
+    assert "Programme paused" in patient_client.get(reverse("today")).content.decode()
+    flag.status = Flag.Status.RESOLVED
+    flag.save()
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused" not in page
+    assert "Log session 1" in page
+
+
+@pytest.mark.parametrize(
+    ("slug", "heading"),
+    [
+        ("sudden_pop", "Get medical help today"),
+        ("skin_changes_after_ice_heat", "See a doctor or clinician within the next few days"),
+        ("numbness_tingling", "Book an appointment with your doctor or clinician"),
+    ],
+)
+def test_the_check_in_result_heading_follows_the_flags_own_urgency(
+    patient_client: Client, patient: Any, programme: Any, slug: str, heading: str
+) -> None:
+    """F13: not "Seek care now" for a flag whose advice is to book an appointment."""
+    data = _check_in_data(patient_client, **{f"flag_{slug}": "yes"})
+    page = patient_client.post(reverse("check_in"), data, follow=True).content.decode()
+    assert f"<h1>{heading}</h1>" in page
+    assert "Seek care now" not in page
+
+
+# --- The check-in asks the condition's own red flags and about swelling (F14, req. 7) -----
+
+
+def test_the_check_in_adds_the_conditions_own_red_flags(
+    patient_client: Client, programme: Any
+) -> None:
+    """F14: a mid-portion Achilles patient is also asked about a swollen calf (DVT) and
+    breathlessness (F23), and the general questions stay."""
+    page = patient_client.get(reverse("check_in")).content.decode()
+    assert "Are you unable to put weight on the foot" in page
+    assert "swollen and tender" in page  # dvt_signs, the condition's own
+    assert "short of breath" in page  # pe_signs
+    assert "Did the examination find" not in page  # exam findings stay at intake
+
+
+def test_a_check_in_without_a_programme_asks_only_the_general_questions(
+    patient_client: Client,
+) -> None:
+    page = patient_client.get(reverse("check_in")).content.decode()
+    assert "Are you unable to put weight on the foot" in page
+    assert "swollen and tender" not in page
+
+
+def test_the_swelling_answer_is_stored_and_yes_pauses_heat_not_ice(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """Requirement 7 / F22: heat only while there is no swelling (SEED-002)."""
+    assert "Heat: up to" in patient_client.get(reverse("today")).content.decode()
+    patient_client.post(reverse("check_in"), _check_in_data(patient_client, swelling="yes"))
+    assert CheckIn.objects.get(patient=patient).swelling is True
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "Heat: up to" not in page
+    assert "Log session 1" in page  # swelling alone does not pause the exercises
+
+
+def test_the_swelling_question_must_be_answered(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    data = _check_in_data(patient_client)
+    del data["swelling"]
+    response = patient_client.post(reverse("check_in"), data)
+    assert "Answer yes or no." in response.content.decode()
+    assert not CheckIn.objects.filter(patient=patient).exists()
+
+
+@pytest.mark.parametrize(
+    ("slug", "words"),
+    [
+        # F24: a bursitis patient's bursa is red every day; ask about a change.
+        ("redness_warmth_fever", ["new or spreading redness", "fever", "unwell"]),
+        # F23: name the risk factors instead of "with no clear reason".
+        ("dvt_signs", ["boot or cast", "long journey"]),
+        # F25: specific cues for a stress fracture, not typical heel pain.
+        ("heel_pain_no_swelling_impact", ["squeeze", "at night", "big increase"]),
+    ],
+)
+def test_red_flag_questions_use_the_reviewed_wording(slug: str, words: list[str]) -> None:
+    from programmes.models import RedFlag
+
+    question = RedFlag.objects.get(slug=slug).question
+    for word in words:
+        assert word in question
+    assert "no clear reason" not in question
+
+
+def test_ice_and_heat_leave_at_least_three_hours_between_applications(
+    patient_client: Client, programme: Any
+) -> None:
+    """F21: SEED-002's "a few hours", as the acute schedule's 3 h, not 2."""
+    page = patient_client.get(reverse("today")).content.decode()
+    assert "At least 3 hours between applications." in page
+    assert "Leave at least 3 hours between applications." in page
+    assert "at least 2 hours" not in page.lower()
+
+
+def test_an_emergency_answer_is_headed_with_the_number_to_call(
+    patient_client: Client, patient: Any, programme: Any, settings: Any
+) -> None:
+    """F13, F44, F23: breathlessness or chest pain is an emergency, with the number."""
+    settings.REHAB_EMERGENCY_NUMBER = "999"
+    data = _check_in_data(patient_client, flag_pe_signs="yes", flag_dvt_signs="yes")
+    page = patient_client.post(reverse("check_in"), data, follow=True).content.decode()
+    assert "<h1>Emergency: call 999 now</h1>" in page
+    assert page.index("Call emergency services now") < page.index("Contact a doctor today")
+    today = patient_client.get(reverse("today")).content.decode()
+    assert "Programme paused: Emergency: call 999 now" in today
