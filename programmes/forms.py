@@ -15,7 +15,14 @@ from patients.models import Patient
 from patients.selectors import patients_visible_to
 from patients.templatetags.rehab_web import dose
 from programmes.models import Exercise, Programme, ProgrammePhase
-from programmes.planner import ACTIVITIES, Intake, contraindicated_tags, intake_from_dict
+from programmes.planner import (
+    ACTIVITIES,
+    Intake,
+    IntakeError,
+    contraindicated_tags,
+    intake_from_dict,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
 from programmes.services import (
     AddExercise,
@@ -25,11 +32,23 @@ from programmes.services import (
     RemoveExercise,
     SwapExercise,
 )
-from programmes.vocab import Irritability, Onset, Side
+from programmes.vocab import Answer, Irritability, Onset, Side
 
 from .models import RedFlag
 
 BLANK = [("", "Not recorded")]
+ANSWER_REQUIRED = "Answer yes, no or not known."
+
+
+def _answer(label: str, help_text: str = "") -> forms.ChoiceField:
+    """A required yes / no / not known question: an unticked box is not an answer (F1)."""
+    return forms.ChoiceField(
+        label=label,
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
+        help_text=help_text,
+        error_messages={"required": ANSWER_REQUIRED},
+    )
 
 
 def _optional_int(label: str, *, minimum: int, maximum: int, help_text: str = "") -> forms.Field:
@@ -78,8 +97,12 @@ class ProgrammeForm(forms.Form):
     weeks_since_surgery = _optional_int(
         "Weeks since surgery", minimum=0, maximum=520, help_text="Blank if there was no surgery."
     )
-    swelling = forms.BooleanField(required=False, label="Swelling")
-    recent_injury = forms.BooleanField(required=False, label="Recent injury")
+    swelling = _answer("Swelling", "Not known: no heat is offered.")
+    recent_injury = _answer(
+        "Recent injury",
+        "Within the last few days. A sprain or strain counts as recent unless the onset date "
+        "is older.",
+    )
     circulation_or_sensation_problems = forms.BooleanField(
         required=False, label="Problems with circulation or feeling in the feet"
     )
@@ -103,8 +126,11 @@ class ProgrammeForm(forms.Form):
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )  # as the API (PrescribeInput)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any, assessed_on: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.assessed_on = assessed_on or date.today()
         catalogue = catalogue_snapshot()
         patients = patients_visible_to(user).order_by("user__last_name", "user__first_name")
         field = self.fields["patient"]
@@ -126,6 +152,30 @@ class ProgrammeForm(forms.Form):
         self.fields["red_flags"].choices = [  # type: ignore[attr-defined]
             (flag.slug, flag.question) for flag in RedFlag.objects.order_by("id")
         ]
+
+    def clean(self) -> dict[str, Any]:
+        """The planner's own check of required answers, so a missing one is shown beside its
+        field, with a summary at the top."""
+        data = super().clean() or {}
+        if self.errors or not data.get("condition"):
+            return data
+        try:
+            validate_intake(
+                self.intake(assessed_on=self.assessed_on),
+                catalogue_snapshot(),
+                require_answers=True,
+            )
+        except IntakeError as error:
+            named = []
+            for name, messages in error.fields.items():
+                target = name if name in self.fields else None
+                for message in messages:
+                    self.add_error(target, message)
+                if target:
+                    named.append(str(self.fields[name].label or name))
+            if named:
+                self.add_error(None, f"Answer the required questions: {', '.join(named)}.")
+        return data
 
     def fingerprint(self) -> str:
         """A digest of everything entered, so 'Prescribe' only ever stores what the

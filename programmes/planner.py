@@ -32,6 +32,7 @@ from .knowledge import (
     Sources,
 )
 from .vocab import (
+    Answer,
     AppliesWhen,
     Category,
     HomeStatus,
@@ -59,7 +60,12 @@ class IntakeError(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class Intake:
-    """What the clinician knows. Only `condition` is required."""
+    """What the clinician knows. Only `condition` is required here; the edges (web form, API,
+    CLI) also require the screening answers (`validate_intake(require_answers=True)`).
+
+    `swelling` and `recent_injury` are `Answer` values (yes / no / unknown). None means "not
+    asked" (an intake stored before these were required) and is treated as unknown: the planner
+    then takes the safer path (no heat)."""
 
     condition: str
     side: str | None = None
@@ -67,8 +73,8 @@ class Intake:
     onset_date: date | None = None
     assessed_on: date | None = None
     irritability: str | None = None
-    swelling: bool = False
-    recent_injury: bool = False
+    swelling: str | None = None
+    recent_injury: str | None = None
     weeks_since_surgery: int | None = None
     age: int | None = None
     activity: str | None = None
@@ -216,8 +222,15 @@ def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[
     return frozenset(banned)
 
 
-def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
-    """Raise IntakeError with a message per bad field; valid choices are listed."""
+ANSWER_REQUIRED = "Answer yes, no or unknown."
+
+
+def validate_intake(intake: Intake, catalogue: Catalogue, *, require_answers: bool = False) -> None:
+    """Raise IntakeError with a message per bad field; valid choices are listed.
+
+    `require_answers=True` (the web form, the API and the CLI) also refuses an intake that
+    leaves a required screening answer out; the planner itself plans such an intake on the
+    safer path, so old stored intakes stay readable."""
     errors: dict[str, list[str]] = {}
 
     def bad(name: str, message: str) -> None:
@@ -233,6 +246,8 @@ def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
     _check_choice(intake.onset, Onset.values, "onset", bad)
     _check_choice(intake.irritability, Irritability.values, "irritability", bad)
     _check_choice(intake.activity, list(ACTIVITIES), "activity", bad)
+    _check_choice(intake.swelling, Answer.values, "swelling", bad)
+    _check_choice(intake.recent_injury, Answer.values, "recent_injury", bad)
     unknown_flags = sorted(set(intake.red_flags) - set(catalogue.red_flags))
     if unknown_flags:
         bad(
@@ -257,9 +272,22 @@ def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
                 f"Unknown protocol {intake.protocol!r} for {intake.condition}. Valid: "
                 f"{', '.join(valid) or 'none'}.",
             )
+    if require_answers and intake.condition in catalogue.conditions:
+        for name, messages in missing_answers(intake, catalogue).items():
+            for message in messages:
+                bad(name, message)
     if errors:
         first = next(iter(errors.values()))[0]
         raise IntakeError(first, fields=errors)
+
+
+def missing_answers(intake: Intake, catalogue: Catalogue) -> dict[str, list[str]]:
+    """The required intake answers this intake leaves out, by field."""
+    missing: dict[str, list[str]] = {}
+    for name in ("swelling", "recent_injury"):
+        if getattr(intake, name) is None:
+            missing[name] = [ANSWER_REQUIRED]
+    return missing
 
 
 def _check_choice(
@@ -289,10 +317,13 @@ def _referral_reasons(
         flag = catalogue.red_flags[slug]
         refer(Note(f"red_flag:{slug}", flag.meaning, flag.sources), Urgency(flag.urgency))
 
+    # F7: each refer-only condition carries its own urgency (conditions.yaml referral_urgency).
     if condition.home_status == HomeStatus.REFER_URGENT:
-        refer(Note("refer_urgent", condition.refer_when, condition.sources), Urgency.URGENT)
+        level = Urgency(condition.referral_urgency or Urgency.URGENT)
+        refer(Note("refer_urgent", condition.refer_when, condition.sources), level)
     elif condition.home_status == HomeStatus.REFER:
-        refer(Note("refer_only", condition.refer_when, condition.sources), Urgency.ROUTINE)
+        level = Urgency(condition.referral_urgency or Urgency.ROUTINE)
+        refer(Note("refer_only", condition.refer_when, condition.sources), level)
     elif condition.home_status == HomeStatus.AFTER_CLEARANCE and not intake.cleared:
         refer(
             Note(
@@ -305,7 +336,7 @@ def _referral_reasons(
         )
 
     for fact in sorted(condition.refer_if):
-        if getattr(intake, fact, False):
+        if getattr(intake, fact, None) == Answer.YES:
             refer(
                 Note(f"refer_if:{fact}", condition.refer_when, condition.sources),
                 Urgency.ROUTINE,
@@ -381,13 +412,18 @@ def _plan_phase(
     )
 
 
-def _recent_injury(intake: Intake, catalogue: Catalogue) -> bool:
-    if intake.recent_injury:
+def recent_injury(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> bool:
+    """Whether this presentation counts as a recent injury (ice, no heat, early checkpoints).
+
+    F1: a "yes" answer always counts. Otherwise an onset date decides against the acute window
+    (thresholds.yaml acute_window_days). Without a date, acute onset and an injury that is
+    acute by definition (conditions.yaml acute_injury: sprain, strain) count as recent."""
+    if intake.recent_injury == Answer.YES:
         return True
     if intake.onset_date is not None and intake.assessed_on is not None:
         window = catalogue.threshold("acute_window_days").value
         return (intake.assessed_on - intake.onset_date).days <= window
-    return False
+    return intake.onset == Onset.ACUTE or condition.acute_injury
 
 
 def _plan_ice_heat(
@@ -408,12 +444,22 @@ def _plan_ice_heat(
             )
         )
         return ()
-    if _recent_injury(intake, catalogue):
+    if recent_injury(intake, condition, catalogue):
         situation, modality = "acute_injury", Modality.ICE
-    elif intake.swelling:
+    elif intake.swelling == Answer.YES:
         situation, modality = "swelling", Modality.ICE
-    else:
+    elif intake.swelling == Answer.NO and intake.recent_injury == Answer.NO:
+        # SEED-002: heat only with no swelling and not after a recent injury, both answered.
         situation, modality = "no_swelling", Modality.HEAT
+    else:
+        warnings.append(
+            Note(
+                "no_heat_unknown",
+                "No heat: swelling or a recent injury is not known. Answer both to offer heat.",
+                ("SEED-002",),
+            )
+        )
+        return ()
     if modality not in condition.ice_heat:
         return ()
     rule = catalogue.ice_heat_rules[modality]
@@ -442,7 +488,12 @@ def _plan_checkpoints(
     phases: tuple[PlannedPhase, ...],
     catalogue: Catalogue,
 ) -> tuple[PlannedCheckpoint, ...]:
-    acute = intake.onset == Onset.ACUTE or _recent_injury(intake, catalogue)
+    # F2: a sprain or strain is acute by definition, so its early checkpoints always apply.
+    acute = (
+        condition.acute_injury
+        or intake.onset == Onset.ACUTE
+        or recent_injury(intake, condition, catalogue)
+    )
     loading = any(item.category in LOADING_CATEGORIES for p in phases for item in p.items)
     applicable = {
         AppliesWhen.ANY: True,
@@ -535,7 +586,7 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                     ("R44",),
                 )
             )
-    if intake.swelling and intake.recent_injury and condition.slug == "ankle_sprain":
+    if intake.swelling == Answer.YES and condition.slug == "ankle_sprain":
         notes.append(
             Note(
                 "sprain_swelling",
@@ -640,20 +691,20 @@ def _note(note: Note) -> Mapping[str, object]:
 # --- Intake as stored data (Diagnosis.intake, API bodies) ---------------------------------
 
 _BOOL_FIELDS = (
-    "swelling",
-    "recent_injury",
     "circulation_or_sensation_problems",
     "able_to_bear_weight",
     "cleared",
 )
 _TEXT_FIELDS = ("side", "onset", "irritability", "activity", "protocol")
+# Answers stored as text; intakes stored before they were required hold true/false.
+_ANSWER_FIELDS = ("swelling", "recent_injury")
 _INT_FIELDS = ("weeks_since_surgery", "age")
 _DATE_FIELDS = ("onset_date", "assessed_on")
 
 
 def intake_to_dict(intake: Intake) -> dict[str, object]:
     data: dict[str, object] = {"condition": intake.condition}
-    for name in _TEXT_FIELDS + _INT_FIELDS + _BOOL_FIELDS:
+    for name in _TEXT_FIELDS + _ANSWER_FIELDS + _INT_FIELDS + _BOOL_FIELDS:
         data[name] = getattr(intake, name)
     for name in _DATE_FIELDS:
         value = getattr(intake, name)
@@ -668,7 +719,15 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
     values: dict[str, object] = {}
     unknown = sorted(
         set(data)
-        - {"condition", "red_flags", *_BOOL_FIELDS, *_TEXT_FIELDS, *_INT_FIELDS, *_DATE_FIELDS}
+        - {
+            "condition",
+            "red_flags",
+            *_BOOL_FIELDS,
+            *_TEXT_FIELDS,
+            *_ANSWER_FIELDS,
+            *_INT_FIELDS,
+            *_DATE_FIELDS,
+        }
     )
     for name in unknown:
         errors[name] = ["Unknown field."]
@@ -679,6 +738,18 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             errors[name] = ["Must be text."]
+        elif value:
+            values[name] = value
+    for name in _ANSWER_FIELDS:
+        value = data.get(name)
+        if value is True:
+            values[name] = Answer.YES.value
+        elif value is False:
+            # An unticked box on the old form meant "not ticked", not a considered "no":
+            # read it as unknown, the safer path (no heat).
+            values[name] = Answer.UNKNOWN.value
+        elif value is not None and not isinstance(value, str):
+            errors[name] = ["Must be yes, no or unknown."]
         elif value:
             values[name] = value
     for name in _INT_FIELDS:

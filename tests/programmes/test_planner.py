@@ -43,8 +43,8 @@ CONDITION_OUTCOMES = {
     "inflammatory_arthritis": ("referral", "routine"),
     "bone_infection": ("referral", "urgent"),
     "plantar_fasciitis": ("programme", None),
-    "calcaneal_stress_fracture": ("referral", "routine"),
-    "ankle_fracture": ("referral", "routine"),
+    "calcaneal_stress_fracture": ("referral", "soon"),  # F7: imaging within days
+    "ankle_fracture": ("referral", "urgent"),  # F7: X-ray the same day
     "vascular_claudication": ("referral", "routine"),
     "calf_strain": ("programme", None),
 }
@@ -55,9 +55,18 @@ VARIANTS = {
     "cleared": {"cleared": True},
     "high_irritability": {"irritability": "high", "cleared": True},
     "circulation": {"circulation_or_sensation_problems": True, "cleared": True},
-    "swelling": {"swelling": True, "cleared": True},
-    "recent_injury": {"recent_injury": True, "onset": "acute", "cleared": True},
+    "swelling": {"swelling": "yes", "cleared": True},
+    "recent_injury": {"recent_injury": "yes", "onset": "acute", "cleared": True},
 }
+
+# Every required intake answer given, each on its least alarming value.
+ANSWERED: dict[str, object] = {"swelling": "no", "recent_injury": "no", "age": 40}
+ACUTE_BY_DEFINITION = {"ankle_sprain", "calf_strain"}
+
+
+def answered(condition: str, **changes: object) -> Intake:
+    """An intake with every required answer given (the edges refuse one without them)."""
+    return Intake(condition=condition, side="left", **(ANSWERED | changes))  # type: ignore[arg-type]
 
 
 def _programme(result: object) -> ProgrammePlan:
@@ -204,6 +213,31 @@ def test_the_most_urgent_of_several_flags_wins(catalogue: Catalogue) -> None:
     assert result.reasons[0].code == "red_flag:sudden_pop"
 
 
+@pytest.mark.parametrize(
+    ("condition", "urgency"),
+    [
+        ("ankle_fracture", "urgent"),
+        ("achilles_rupture", "urgent"),
+        ("bone_infection", "urgent"),
+        ("calcaneal_stress_fracture", "soon"),
+        ("tarsal_tunnel", "routine"),
+    ],
+)
+def test_each_refer_only_condition_refers_at_its_own_urgency_f7(
+    catalogue: Catalogue, condition: str, urgency: str
+) -> None:
+    """F7: `plan ankle_fracture` printed "Urgency: routine" beside "X-ray the same day"."""
+    result = plan(answered(condition), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert catalogue.conditions[condition].referral_urgency == urgency
+
+
+def test_claudication_bans_heat_as_well_as_cold_f37(catalogue: Catalogue) -> None:
+    """F37: SEED-002, neither ice nor heat with a circulation problem."""
+    assert {"cold", "heat"} <= catalogue.conditions["vascular_claudication"].contraindicated_tags
+
+
 def test_unable_to_bear_weight_refers_the_same_day(catalogue: Catalogue) -> None:
     result = plan(Intake(condition="ankle_sprain", able_to_bear_weight=False), catalogue)
     assert isinstance(result, Referral)
@@ -212,7 +246,7 @@ def test_unable_to_bear_weight_refers_the_same_day(catalogue: Catalogue) -> None
 
 
 def test_posterior_tibial_swelling_refers_even_when_cleared(catalogue: Catalogue) -> None:
-    intake = Intake(condition="posterior_tibial_tendinopathy", cleared=True, swelling=True)
+    intake = Intake(condition="posterior_tibial_tendinopathy", cleared=True, swelling="yes")
     result = plan(intake, catalogue)
     assert isinstance(result, Referral)
     assert "refer_if:swelling" in {r.code for r in result.reasons}
@@ -240,9 +274,9 @@ def test_no_ice_or_heat_at_all_with_circulation_or_sensation_problems(
     catalogue: Catalogue,
 ) -> None:
     for condition in ("ankle_sprain", "achilles_midportion", "ankle_oa"):
-        for swelling in (True, False):
-            intake = Intake(
-                condition=condition,
+        for swelling in ("yes", "no"):
+            intake = answered(
+                condition,
                 swelling=swelling,
                 recent_injury=swelling,
                 circulation_or_sensation_problems=True,
@@ -255,7 +289,7 @@ def test_no_ice_or_heat_at_all_with_circulation_or_sensation_problems(
 
 
 def test_a_recent_injury_gets_ice_for_the_first_days_and_never_heat(catalogue: Catalogue) -> None:
-    intake = Intake(condition="ankle_sprain", recent_injury=True, onset="acute")
+    intake = answered("ankle_sprain", recent_injury="yes", onset="acute")
     result = _programme(plan(intake, catalogue))
     assert [slot.modality for slot in result.ice_heat] == ["ice"]
     slot = result.ice_heat[0]
@@ -264,12 +298,12 @@ def test_a_recent_injury_gets_ice_for_the_first_days_and_never_heat(catalogue: C
 
 
 def test_swelling_gets_ice_only(catalogue: Catalogue) -> None:
-    result = _programme(plan(Intake(condition="achilles_midportion", swelling=True), catalogue))
+    result = _programme(plan(answered("achilles_midportion", swelling="yes"), catalogue))
     assert {slot.modality for slot in result.ice_heat} == {"ice"}
 
 
 def test_heat_only_without_swelling_and_without_a_recent_injury(catalogue: Catalogue) -> None:
-    result = _programme(plan(Intake(condition="ankle_oa", onset="chronic"), catalogue))
+    result = _programme(plan(answered("ankle_oa", onset="chronic"), catalogue))
     assert {slot.modality for slot in result.ice_heat} == {"heat"}
 
 
@@ -278,12 +312,81 @@ def test_an_onset_date_inside_the_acute_window_counts_as_a_recent_injury(
 ) -> None:
     window = int(catalogue.threshold("acute_window_days").value)
     assessed = date(2026, 11, 20)
-    inside = Intake(
-        condition="calf_strain", onset_date=assessed - timedelta(days=window), assessed_on=assessed
+    inside = answered(
+        "calf_strain", onset_date=assessed - timedelta(days=window), assessed_on=assessed
     )
     outside = dataclasses.replace(inside, onset_date=assessed - timedelta(days=window + 1))
     assert {s.modality for s in _programme(plan(inside, catalogue)).ice_heat} == {"ice"}
     assert {s.modality for s in _programme(plan(outside, catalogue)).ice_heat} == {"heat"}
+
+
+# Conditions that get a home programme (after clearance where they need it).
+PLANNABLE = [
+    c
+    for c, (status, _) in CONDITION_OUTCOMES.items()
+    if status == "programme"
+    or c in {"posterior_ankle_impingement", "posterior_tibial_tendinopathy"}
+]
+ANSWERS = ("yes", "no", "unknown")
+
+
+@pytest.mark.parametrize("onset", [None, "acute", "chronic"])
+@pytest.mark.parametrize("recent", ANSWERS)
+@pytest.mark.parametrize("swelling", ANSWERS)
+@pytest.mark.parametrize("condition", PLANNABLE)
+def test_heat_only_with_no_swelling_no_recent_injury_and_no_acute_onset_f1(
+    catalogue: Catalogue, condition: str, swelling: str, recent: str, onset: str | None
+) -> None:
+    """F1: heat only when swelling and recent injury are both answered "no", the onset is not
+    acute, and the condition is not a sprain or strain (acute by definition); never while an
+    answer is unknown (SEED-002, R28, R53)."""
+    intake = answered(condition, swelling=swelling, recent_injury=recent, onset=onset, cleared=True)
+    result = plan(intake, catalogue)
+    if isinstance(result, Referral):  # tibialis posterior refers on any swelling
+        assert swelling == "yes"
+        assert "refer_if:swelling" in {r.code for r in result.reasons}
+        return
+    modalities = {slot.modality for slot in result.ice_heat}
+    heat_allowed = (
+        swelling == "no"
+        and recent == "no"
+        and onset != "acute"
+        and condition not in ACUTE_BY_DEFINITION
+    )
+    assert ("heat" in modalities) is heat_allowed
+    if "unknown" in (swelling, recent) and not modalities:
+        assert "no_heat_unknown" in {w.code for w in result.warnings}
+
+
+@pytest.mark.parametrize("condition", sorted(ACUTE_BY_DEFINITION))
+def test_a_sprain_or_strain_gets_heat_only_once_dated_outside_the_acute_window_f1(
+    catalogue: Catalogue, condition: str
+) -> None:
+    window = int(catalogue.threshold("acute_window_days").value)
+    assessed = date(2026, 11, 20)
+    undated = answered(condition)
+    inside = answered(condition, onset_date=assessed - timedelta(days=window), assessed_on=assessed)
+    outside = dataclasses.replace(inside, onset_date=assessed - timedelta(days=window + 1))
+    assert {s.modality for s in _programme(plan(undated, catalogue)).ice_heat} == {"ice"}
+    assert {s.modality for s in _programme(plan(inside, catalogue)).ice_heat} == {"ice"}
+    assert {s.modality for s in _programme(plan(outside, catalogue)).ice_heat} == {"heat"}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"condition": "ankle_oa", "side": "left"},
+        {"condition": "ankle_oa", "side": "left", "swelling": False, "recent_injury": False},
+    ],
+)
+def test_an_intake_stored_before_the_answers_were_required_gets_no_heat_f1(
+    catalogue: Catalogue, stored: dict[str, object]
+) -> None:
+    """Old Diagnosis.intake rows (no answers, or unticked boxes) read as unknown."""
+    intake = intake_from_dict(stored)
+    assert (intake.swelling or "unknown") == "unknown"
+    result = _programme(plan(intake, catalogue))
+    assert "heat" not in {slot.modality for slot in result.ice_heat}
 
 
 @pytest.mark.parametrize("variant", ["plain", "swelling", "recent_injury"])
@@ -373,15 +476,32 @@ def test_mid_portion_checkpoints_include_the_12_week_visa_a_review(catalogue: Ca
     )
 
 
-def test_acute_timeframes_apply_only_to_acute_presentations(catalogue: Catalogue) -> None:
-    acute = _programme(
-        plan(Intake(condition="ankle_sprain", onset="acute", recent_injury=True), catalogue)
-    )
-    chronic = _programme(plan(Intake(condition="ankle_sprain", onset="chronic"), catalogue))
-    assert "acute_not_better_2_3_days" in {c.timeframe for c in acute.checkpoints}
-    assert "acute_not_better_2_3_days" not in {c.timeframe for c in chronic.checkpoints}
-    first = acute.checkpoints[0]
-    assert first.after_days == 2
+@pytest.mark.parametrize("condition", sorted(ACUTE_BY_DEFINITION))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"onset": "acute", "recent_injury": "yes"},
+        {"onset": "chronic"},
+        {"onset_date": date(2026, 9, 1), "assessed_on": date(2026, 11, 20)},
+    ],
+)
+def test_a_sprain_or_calf_strain_always_gets_the_early_checkpoints_f2(
+    catalogue: Catalogue, condition: str, changes: dict[str, object]
+) -> None:
+    """F2: a sprain or strain is acute by definition, so the 2–3-day and first-few-days
+    checkpoints are attached whatever the onset answer (SEED-002)."""
+    result = _programme(plan(answered(condition, **changes), catalogue))
+    timeframes = {c.timeframe for c in result.checkpoints}
+    assert {"acute_not_better_2_3_days", "sprain_first_few_days"} <= timeframes
+    assert result.checkpoints[0].after_days == 2
+
+
+def test_acute_timeframes_are_not_attached_to_a_chronic_tendinopathy(
+    catalogue: Catalogue,
+) -> None:
+    result = _programme(plan(answered("achilles_midportion", onset="chronic"), catalogue))
+    assert "acute_not_better_2_3_days" not in {c.timeframe for c in result.checkpoints}
 
 
 # --- Warnings -----------------------------------------------------------------------------
@@ -445,7 +565,7 @@ def test_bad_intake_fields_are_named(
 
 
 def test_planning_is_deterministic(catalogue: Catalogue) -> None:
-    intake = Intake(condition="achilles_midportion", side="left", swelling=True)
+    intake = Intake(condition="achilles_midportion", side="left", swelling="yes")
     assert plan(intake, catalogue) == plan(intake, catalogue)
     assert as_dict(plan(intake, catalogue)) == as_dict(plan(intake, catalogue))
 
@@ -458,14 +578,13 @@ def test_intake_round_trips_through_stored_data() -> None:
         assessed_on=date(2026, 11, 2),
         age=31,
         red_flags=frozenset({"sudden_pop"}),
-        recent_injury=True,
+        recent_injury="yes",
+        swelling="unknown",
     )
     assert intake_from_dict(intake_to_dict(intake)) == intake
 
 
 def test_stored_intake_with_wrong_types_names_each_field() -> None:
     with pytest.raises(IntakeError) as error:
-        intake_from_dict(
-            {"condition": "ankle_oa", "age": "forty", "swelling": "yes", "colour": "red"}
-        )
+        intake_from_dict({"condition": "ankle_oa", "age": "forty", "swelling": 3, "colour": "red"})
     assert set(error.value.fields) == {"age", "swelling", "colour"}

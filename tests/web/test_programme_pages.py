@@ -23,6 +23,8 @@ def _intake(patient: Any, **overrides: Any) -> dict[str, Any]:
         "irritability": "moderate",
         "activity": "runner",
         "age": "44",
+        "swelling": "no",
+        "recent_injury": "no",
         "started_on": "2026-11-20",
         "notes": "",
     } | overrides
@@ -117,6 +119,19 @@ def test_bad_intake_is_shown_beside_the_field_and_kept(
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert 'value="runner" selected' in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["swelling", "recent_injury"])
+def test_a_missing_required_answer_is_shown_beside_the_field_f1(
+    therapist_client: Client, patient: Any, field: str
+) -> None:
+    """F1: an unticked box is not an answer; swelling and recent injury must be answered."""
+    data = _intake(patient)
+    del data[field]
+    response = _preview(therapist_client, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == ["Answer yes, no or not known."]
+    assert "Preview:" not in response.content.decode()
 
 
 def test_another_therapists_patient_cannot_be_chosen(

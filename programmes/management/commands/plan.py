@@ -2,11 +2,21 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from programmes.planner import Intake, IntakeError, PlanResult, Referral, as_dict, plan
+from programmes.planner import (
+    Intake,
+    IntakeError,
+    PlanResult,
+    Referral,
+    as_dict,
+    plan,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
 from programmes.text import plan_as_text
 
@@ -28,8 +38,19 @@ class Command(BaseCommand):
         onset.add_argument("--acute", dest="onset", action="store_const", const="acute")
         onset.add_argument("--chronic", dest="onset", action="store_const", const="chronic")
         parser.add_argument("--irritability", choices=["low", "moderate", "high"])
-        parser.add_argument("--swelling", action="store_true")
-        parser.add_argument("--recent-injury", action="store_true")
+        answer = {"choices": ["yes", "no", "unknown"], "nargs": "?", "const": "yes"}
+        parser.add_argument(
+            "--swelling", **answer, help="required: yes, no or unknown (alone: yes)"
+        )
+        parser.add_argument(
+            "--recent-injury", **answer, help="required: yes, no or unknown (alone: yes)"
+        )
+        parser.add_argument(
+            "--onset-date",
+            type=date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="when symptoms began (compared with today for the acute window)",
+        )
         parser.add_argument("--weeks-since-surgery", type=int)
         parser.add_argument("--age", type=int)
         parser.add_argument("--activity", choices=["general", "runner", "dancer", "jumping_sport"])
@@ -65,6 +86,8 @@ class Command(BaseCommand):
             condition=options["condition"],
             side=options["side"],
             onset=options["onset"],
+            onset_date=options["onset_date"],
+            assessed_on=timezone.localdate(),
             irritability=options["irritability"],
             swelling=options["swelling"],
             recent_injury=options["recent_injury"],
@@ -78,9 +101,14 @@ class Command(BaseCommand):
             protocol=options["protocol"],
         )
         try:
+            validate_intake(intake, catalogue, require_answers=True)
             result: PlanResult = plan(intake, catalogue)
         except IntakeError as error:
-            messages = [m for field in error.fields.values() for m in field]
+            messages = [
+                m if name == "condition" else f"{_flag(name)}: {m}"
+                for name, field in error.fields.items()
+                for m in field
+            ]
             raise CommandError("\n".join(messages), returncode=EXIT_BAD_INPUT) from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(as_dict(result), indent=2, ensure_ascii=False))
@@ -88,3 +116,10 @@ class Command(BaseCommand):
             self.stdout.write(plan_as_text(result, catalogue))
         if isinstance(result, Referral):
             sys.exit(EXIT_REFERRAL)
+
+
+def _flag(field: str) -> str:
+    """The option that sets an intake field, to name it in an error."""
+    return {"red_flags": "--red-flag", "able_to_bear_weight": "--cannot-bear-weight"}.get(
+        field, "--" + field.replace("_", "-")
+    )
