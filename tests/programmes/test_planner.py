@@ -588,3 +588,21 @@ def test_stored_intake_with_wrong_types_names_each_field() -> None:
     with pytest.raises(IntakeError) as error:
         intake_from_dict({"condition": "ankle_oa", "age": "forty", "swelling": 3, "colour": "red"})
     assert set(error.value.fields) == {"age", "swelling", "colour"}
+
+
+# --- Spinal red flags (F6) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "urgency"),
+    [("cauda_equina_signs", "emergency"), ("new_or_worsening_foot_drop", "urgent")],
+)
+def test_cauda_equina_is_an_emergency_and_new_foot_drop_same_day_f6(
+    catalogue: Catalogue, flag: str, urgency: str
+) -> None:
+    """F6 (INFERENCE, standard spinal red-flag practice; needs sign-off)."""
+    assert flag in catalogue.conditions["sciatica_referred"].red_flags
+    result = plan(answered("sciatica_referred", red_flags=frozenset({flag})), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert result.reasons[0].code == f"red_flag:{flag}"
