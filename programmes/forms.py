@@ -32,7 +32,16 @@ from programmes.services import (
     RemoveExercise,
     SwapExercise,
 )
-from programmes.vocab import Answer, Irritability, Onset, Side
+from programmes.vocab import (
+    Answer,
+    Comorbidity,
+    DvtRisk,
+    Irritability,
+    Onset,
+    OttawaResult,
+    Side,
+    ThompsonResult,
+)
 
 from .models import RedFlag
 
@@ -107,6 +116,42 @@ class ProgrammeForm(forms.Form):
         required=False, label="Problems with circulation or feeling in the feet"
     )
     cannot_bear_weight = forms.BooleanField(required=False, label="Cannot bear weight")
+    # Structured screening: which are required depends on the diagnosis (clean() asks the
+    # planner), so the form fields themselves are optional.
+    ottawa = forms.ChoiceField(
+        required=False,
+        label="Ottawa ankle and foot rules",
+        choices=BLANK + list(OttawaResult.choices),
+        help_text="Required for a sprain or a suspected fracture. Positive or not assessed: "
+        "same-day X-ray referral.",
+    )
+    thompson = forms.ChoiceField(
+        required=False,
+        label="Thompson (calf-squeeze) test",
+        choices=BLANK + list(ThompsonResult.choices),
+        help_text="Required for acute calf or Achilles pain. Positive or not done: same-day "
+        "referral.",
+    )
+    cauda_equina = forms.ChoiceField(
+        required=False,
+        label="Saddle numbness, new bladder or bowel change, or symptoms in both legs",
+        choices=BLANK + list(Answer.choices),
+        help_text="Required for sciatica. Yes: emergency.",
+    )
+    comorbidities = forms.MultipleChoiceField(
+        required=False,
+        label="Medical history and medicines",
+        choices=Comorbidity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Diabetes, neuropathy, arterial disease or Raynaud's: no ice or heat.",
+    )
+    dvt_risks = forms.MultipleChoiceField(
+        required=False,
+        label="Clot (DVT) risk",
+        choices=DvtRisk.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The daily check-in then asks about calf swelling and breathlessness.",
+    )
     cleared = forms.BooleanField(
         required=False,
         label="Cleared by a clinician for home rehabilitation",
@@ -203,6 +248,11 @@ class ProgrammeForm(forms.Form):
             red_flags=frozenset(data["red_flags"]),
             cleared=data["cleared"],
             protocol=data["protocol"] or None,
+            ottawa=data["ottawa"] or None,
+            thompson=data["thompson"] or None,
+            cauda_equina=data["cauda_equina"] or None,
+            comorbidities=frozenset(data["comorbidities"]),
+            dvt_risks=frozenset(data["dvt_risks"]),
         )
 
 

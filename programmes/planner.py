@@ -35,12 +35,17 @@ from .vocab import (
     Answer,
     AppliesWhen,
     Category,
+    Comorbidity,
+    DvtRisk,
     HomeStatus,
     Irritability,
     Modality,
     MovementTag,
     Onset,
+    OttawaResult,
+    Screening,
     Side,
+    ThompsonResult,
     Urgency,
 )
 
@@ -48,6 +53,17 @@ ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
 LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH})
 ACHILLES_CONDITIONS = frozenset(
     {"achilles_midportion", "achilles_insertional", "achilles_partial_tear"}
+)
+
+
+# SEED-002: no ice or heat with a circulation or sensation problem; these comorbidities are one.
+ICE_HEAT_BLOCKING_COMORBIDITIES = frozenset(
+    {
+        Comorbidity.DIABETES,
+        Comorbidity.PERIPHERAL_NEUROPATHY,
+        Comorbidity.PERIPHERAL_ARTERIAL_DISEASE,
+        Comorbidity.RAYNAUDS,
+    }
 )
 
 
@@ -83,6 +99,12 @@ class Intake:
     red_flags: frozenset[str] = frozenset()
     cleared: bool = False
     protocol: str | None = None
+    # Structured screening (conditions.yaml `screening` says which a condition requires).
+    ottawa: str | None = None  # OttawaResult; None: not recorded (treated as not assessed)
+    thompson: str | None = None  # ThompsonResult; None: not recorded (treated as not done)
+    cauda_equina: str | None = None  # Answer to the cauda equina questions
+    comorbidities: frozenset[str] = frozenset()  # Comorbidity values
+    dvt_risks: frozenset[str] = frozenset()  # DvtRisk values; stored for the check-in
 
 
 # --- Output -------------------------------------------------------------------------------
@@ -212,7 +234,7 @@ def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[
     """Movement tags this patient must not be given: the condition's own, plus those the
     intake adds. Also used by the adjust-programme service for its override rule."""
     banned = set(condition.contraindicated_tags) | {MovementTag.CLINIC_ONLY}
-    if intake.circulation_or_sensation_problems:
+    if no_ice_or_heat(intake):
         # SEED-002: no ice or heat with circulation or sensation problems; R31b (inference):
         # eyes-closed balance relies on sensation from the foot.
         banned |= {MovementTag.COLD, MovementTag.HEAT, MovementTag.EYES_CLOSED}
@@ -248,6 +270,13 @@ def validate_intake(intake: Intake, catalogue: Catalogue, *, require_answers: bo
     _check_choice(intake.activity, list(ACTIVITIES), "activity", bad)
     _check_choice(intake.swelling, Answer.values, "swelling", bad)
     _check_choice(intake.recent_injury, Answer.values, "recent_injury", bad)
+    _check_choice(intake.ottawa, OttawaResult.values, "ottawa", bad)
+    _check_choice(intake.thompson, ThompsonResult.values, "thompson", bad)
+    _check_choice(intake.cauda_equina, Answer.values, "cauda_equina", bad)
+    for name, valid in (("comorbidities", Comorbidity.values), ("dvt_risks", DvtRisk.values)):
+        unknown = sorted(set(getattr(intake, name)) - set(valid))
+        if unknown:
+            bad(name, f"Unknown {name}: {', '.join(unknown)}. Valid: {', '.join(valid)}.")
     unknown_flags = sorted(set(intake.red_flags) - set(catalogue.red_flags))
     if unknown_flags:
         bad(
@@ -287,7 +316,48 @@ def missing_answers(intake: Intake, catalogue: Catalogue) -> dict[str, list[str]
     for name in ("swelling", "recent_injury"):
         if getattr(intake, name) is None:
             missing[name] = [ANSWER_REQUIRED]
+    condition = catalogue.conditions[intake.condition]
+    required = required_screens(intake, condition, catalogue)
+    if Screening.OTTAWA in required and intake.ottawa is None:
+        missing["ottawa"] = ["Record the Ottawa rules: negative, positive or not assessed."]
+    if Screening.THOMPSON in required and intake.thompson is None:
+        missing["thompson"] = ["Record the Thompson test: negative, positive or not done."]
+    if Screening.CAUDA_EQUINA in required and intake.cauda_equina is None:
+        missing["cauda_equina"] = ["Answer the cauda equina questions: yes, no or unknown."]
     return missing
+
+
+def required_screens(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> frozenset[str]:
+    """The structured screens this intake must record (requirement 6, F32).
+
+    - Ottawa rules: for a condition that lists them (sprain, fracture), and for any recent
+      injury of a condition whose red flags include Ottawa bone tenderness (a fracture-suspect
+      presentation) [R26].
+    - Thompson test: for an acute presentation of a condition that lists it (calf strain, the
+      Achilles conditions): a missed rupture can look like either [R25].
+    - Cauda equina questions: for a condition that lists them (sciatica; INFERENCE).
+    """
+    screens = set()
+    recent = recent_injury(intake, condition, catalogue)
+    if Screening.OTTAWA in condition.screening or (
+        intake.recent_injury == Answer.YES and "bone_tenderness_ottawa" in condition.red_flags
+    ):
+        screens.add(Screening.OTTAWA.value)
+    if Screening.THOMPSON in condition.screening and (recent or intake.onset == Onset.ACUTE):
+        screens.add(Screening.THOMPSON.value)
+    if Screening.CAUDA_EQUINA in condition.screening:
+        screens.add(Screening.CAUDA_EQUINA.value)
+    return frozenset(screens)
+
+
+def no_ice_or_heat(intake: Intake) -> bool:
+    """SEED-002: neither ice nor heat with any circulation or sensation problem, whether ticked
+    as such or recorded as a comorbidity (diabetes, neuropathy, PAD, Raynaud's)."""
+    return intake.circulation_or_sensation_problems or bool(
+        intake.comorbidities & ICE_HEAT_BLOCKING_COMORBIDITIES
+    )
 
 
 def _check_choice(
@@ -313,9 +383,14 @@ def _referral_reasons(
     flags = set(intake.red_flags)
     if not intake.able_to_bear_weight:
         flags.add("cannot_bear_weight")
+    if intake.cauda_equina == Answer.YES and "cauda_equina_signs" in catalogue.red_flags:
+        flags.add("cauda_equina_signs")
     for slug in sorted(flags, key=lambda s: (-Urgency(catalogue.red_flags[s].urgency).rank, s)):
         flag = catalogue.red_flags[slug]
         refer(Note(f"red_flag:{slug}", flag.meaning, flag.sources), Urgency(flag.urgency))
+
+    for note, level in _screening_reasons(intake, condition, catalogue):
+        refer(note, level)
 
     # F7: each refer-only condition carries its own urgency (conditions.yaml referral_urgency).
     if condition.home_status == HomeStatus.REFER_URGENT:
@@ -354,6 +429,81 @@ def _referral_reasons(
             Urgency.ROUTINE,
         )
     return reasons, str(urgency)
+
+
+def _screening_reasons(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> list[tuple[Note, Urgency]]:
+    """Referrals from the structured screens. A positive test always refers; a required screen
+    that was not done refers too (the safer path: the edges make it an explicit answer)."""
+    required = required_screens(intake, condition, catalogue)
+    out: list[tuple[Note, Urgency]] = []
+    if intake.ottawa == OttawaResult.POSITIVE:
+        out.append(
+            (
+                Note(
+                    "screen:ottawa_positive",
+                    "Ottawa rules positive: possible fracture, X-ray the same day before any "
+                    "programme.",
+                    ("R26",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    elif Screening.OTTAWA in required and intake.ottawa != OttawaResult.NEGATIVE:
+        out.append(
+            (
+                Note(
+                    "screen:ottawa_not_assessed",
+                    "Assess the Ottawa ankle and foot rules first: a fracture must be excluded "
+                    "before a home programme. Not assessed is treated as a same-day X-ray "
+                    "referral.",
+                    ("R26",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    if intake.thompson == ThompsonResult.POSITIVE:
+        out.append(
+            (
+                Note(
+                    "screen:thompson_positive",
+                    "Thompson (calf-squeeze) test positive: possible Achilles rupture, same-day "
+                    "assessment; no loading or stretching.",
+                    ("R25", "SEED-002"),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    elif Screening.THOMPSON in required and intake.thompson != ThompsonResult.NEGATIVE:
+        # INFERENCE: the reference asks for the test, not what to do when it is skipped; a
+        # missed rupture may need treatment within days (SEED-002), so refer the same day.
+        out.append(
+            (
+                Note(
+                    "screen:thompson_not_done",
+                    "Do the Thompson (calf-squeeze) test first: a missed Achilles rupture can "
+                    "look like a calf strain or a tendinopathy.",
+                    ("R25", "SEED-002", "INFERENCE"),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    if Screening.CAUDA_EQUINA in required and intake.cauda_equina in (None, Answer.UNKNOWN):
+        # INFERENCE: cauda equina cannot be excluded without the questions; same day until
+        # they are asked (standard spinal red-flag practice, needs sign-off).
+        out.append(
+            (
+                Note(
+                    "screen:cauda_equina_unknown",
+                    "Cauda equina questions not answered: ask about saddle numbness, new "
+                    "bladder or bowel change and symptoms in both legs today.",
+                    ("INFERENCE",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    return out
 
 
 def _choose_protocol(intake: Intake, catalogue: Catalogue) -> ProtocolSpec | None:
@@ -432,14 +582,18 @@ def _plan_ice_heat(
     catalogue: Catalogue,
     warnings: list[Note],
 ) -> tuple[PlannedIceHeat, ...]:
-    if intake.circulation_or_sensation_problems:
+    if no_ice_or_heat(intake):
         rule_sources = tuple(
             sorted({s for r in catalogue.ice_heat_rules.values() for s in r.sources})
         )
+        blocking = sorted(
+            Comorbidity(c).label for c in intake.comorbidities & ICE_HEAT_BLOCKING_COMORBIDITIES
+        )
+        why = f" ({', '.join(blocking)})" if blocking else ""
         warnings.append(
             Note(
                 "no_ice_heat",
-                "No ice or heat: the patient reports a circulation or sensation problem.",
+                f"No ice or heat: the patient has a circulation or sensation problem{why}.",
                 rule_sources,
             )
         )
@@ -586,6 +740,7 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                     ("R44",),
                 )
             )
+    notes.extend(_comorbidity_warnings(intake))
     if intake.swelling == Answer.YES and condition.slug == "ankle_sprain":
         notes.append(
             Note(
@@ -593,6 +748,52 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                 "Confirm the Ottawa rules are negative: extreme swelling or bruising with "
                 "difficulty loading needs same-day review.",
                 ("SEED-002", "R26"),
+            )
+        )
+    return notes
+
+
+def _comorbidity_warnings(intake: Intake) -> list[Note]:
+    """Clinician warnings for the recorded comorbidities and DVT risk factors."""
+    notes: list[Note] = []
+    found = intake.comorbidities
+    if found & {Comorbidity.FLUOROQUINOLONE, Comorbidity.STEROID_INJECTION}:
+        notes.append(
+            Note(
+                "rupture_risk_medicine",
+                "Fluoroquinolone antibiotic or recent steroid injection: raised risk of Achilles "
+                "rupture. With new Achilles pain this is a prompt-review red flag; load "
+                "gradually and check for rupture signs.",
+                ("SEED-001", "SEED-003"),
+            )
+        )
+    if Comorbidity.INFLAMMATORY_DISEASE in found:
+        notes.append(
+            Note(
+                "inflammatory_disease",
+                "Inflammatory disease: heel or Achilles pain may be enthesitis or systemic "
+                "arthritis; screen for it and involve the patient's rheumatology team.",
+                ("R44", "SEED-003"),
+            )
+        )
+    if Comorbidity.FAMILIAL_HYPERCHOLESTEROLAEMIA in found:
+        notes.append(
+            Note(
+                "familial_hypercholesterolaemia",
+                "Familial hypercholesterolaemia: Achilles pain may be tenosynovitis or a tendon "
+                "xanthoma; check lipid management with the GP.",
+                ("R43",),
+            )
+        )
+    if intake.dvt_risks:
+        risks = ", ".join(DvtRisk(r).label.lower() for r in sorted(intake.dvt_risks))
+        # INFERENCE: the risk factors are standard practice (review F23), not in the reference.
+        notes.append(
+            Note(
+                "dvt_risk",
+                f"DVT risk ({risks}): examine the calf for swelling, heat and tenderness before "
+                "loading; the daily check-in asks the DVT questions.",
+                ("R45", "INFERENCE"),
             )
         )
     return notes
@@ -697,7 +898,8 @@ _BOOL_FIELDS = (
 )
 _TEXT_FIELDS = ("side", "onset", "irritability", "activity", "protocol")
 # Answers stored as text; intakes stored before they were required hold true/false.
-_ANSWER_FIELDS = ("swelling", "recent_injury")
+_ANSWER_FIELDS = ("swelling", "recent_injury", "ottawa", "thompson", "cauda_equina")
+_SET_FIELDS = ("red_flags", "comorbidities", "dvt_risks")
 _INT_FIELDS = ("weeks_since_surgery", "age")
 _DATE_FIELDS = ("onset_date", "assessed_on")
 
@@ -709,7 +911,8 @@ def intake_to_dict(intake: Intake) -> dict[str, object]:
     for name in _DATE_FIELDS:
         value = getattr(intake, name)
         data[name] = value.isoformat() if value else None
-    data["red_flags"] = sorted(intake.red_flags)
+    for name in _SET_FIELDS:
+        data[name] = sorted(getattr(intake, name))
     return data
 
 
@@ -721,7 +924,7 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
         set(data)
         - {
             "condition",
-            "red_flags",
+            *_SET_FIELDS,
             *_BOOL_FIELDS,
             *_TEXT_FIELDS,
             *_ANSWER_FIELDS,
@@ -772,11 +975,12 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
             values[name] = date.fromisoformat(str(value))
         except ValueError:
             errors[name] = ["Must be a date as YYYY-MM-DD."]
-    flags = data.get("red_flags", [])
-    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
-        errors["red_flags"] = ["Must be a list of red-flag names."]
-    else:
-        values["red_flags"] = frozenset(flags)
+    for name in _SET_FIELDS:
+        listed = data.get(name, [])
+        if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+            errors[name] = ["Must be a list of names."]
+        else:
+            values[name] = frozenset(listed)
     if errors:
         raise IntakeError(next(iter(errors.values()))[0], fields=errors)
     return Intake(condition=str(condition), **values)  # type: ignore[arg-type]

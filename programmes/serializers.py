@@ -12,7 +12,16 @@ from rehab.api import InputSerializer
 from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
 from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
 from .selectors import catalogue_snapshot
-from .vocab import Answer, Irritability, Onset, Side
+from .vocab import (
+    Answer,
+    Comorbidity,
+    DvtRisk,
+    Irritability,
+    Onset,
+    OttawaResult,
+    Side,
+    ThompsonResult,
+)
 
 # --- Catalogue ----------------------------------------------------------------------------
 
@@ -225,6 +234,33 @@ class IntakeInput(InputSerializer):
     )
     cleared = serializers.BooleanField(required=False)
     protocol = serializers.CharField(max_length=64, required=False, allow_null=True)
+    ottawa = serializers.ChoiceField(
+        OttawaResult.choices,
+        required=False,
+        allow_null=True,
+        help_text="Required for a sprain or a suspected fracture; positive or not_assessed "
+        "refers the same day.",
+    )
+    thompson = serializers.ChoiceField(
+        ThompsonResult.choices,
+        required=False,
+        allow_null=True,
+        help_text="Required for acute calf or Achilles pain; positive or not_done refers the "
+        "same day.",
+    )
+    cauda_equina = serializers.ChoiceField(
+        Answer.choices,
+        required=False,
+        allow_null=True,
+        help_text="Saddle numbness, new bladder or bowel change, or symptoms in both legs; "
+        "required for sciatica.",
+    )
+    comorbidities = serializers.ListField(
+        child=serializers.ChoiceField(Comorbidity.choices), required=False, max_length=20
+    )
+    dvt_risks = serializers.ListField(
+        child=serializers.ChoiceField(DvtRisk.choices), required=False, max_length=10
+    )
 
     def validate_condition(self, value: str) -> str:
         conditions = catalogue_snapshot().conditions

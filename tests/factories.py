@@ -52,7 +52,14 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 # Every required intake answer given, each on its least alarming value (the web form, the
 # API and the CLI refuse an intake without them; the planner reads a missing one as unknown).
-ANSWERED: dict[str, Any] = {"swelling": "no", "recent_injury": "no", "age": 40}
+ANSWERED: dict[str, Any] = {
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 40,
+    "ottawa": "negative",
+    "thompson": "negative",
+    "cauda_equina": "no",
+}
 
 
 def answered_intake(condition: str = "achilles_midportion", **changes: Any) -> Intake:

@@ -98,6 +98,11 @@ def test_preview_explains_a_referral(as_therapist: Any) -> None:
         ({"condition": "ankle_oa", "side": "left", "age": 40}, "swelling"),
         ({"condition": "ankle_oa", "side": "left", "age": 40}, "recent_injury"),
         (INTAKE | {"swelling": True}, "swelling"),
+        # Requirement 6 (F32): the screens the condition needs are required answers.
+        (INTAKE | {"condition": "ankle_sprain"}, "ottawa"),
+        (INTAKE | {"condition": "calf_strain", "ottawa": "negative"}, "thompson"),
+        (INTAKE | {"condition": "sciatica_referred"}, "cauda_equina"),
+        (INTAKE | {"comorbidities": ["gout"]}, "comorbidities.0"),
     ],
 )
 def test_a_bad_intake_is_a_400_naming_the_field(

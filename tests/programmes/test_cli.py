@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The required intake answers, each on its least alarming value.
 ANSWERS = ("--swelling", "no", "--recent-injury", "no", "--age", "40")
+SCREENS = ("--ottawa", "negative", "--thompson", "negative")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,7 @@ def test_a_referral_exits_3(run) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_cannot_bear_weight_exits_3_as_text(run) -> None:  # type: ignore[no-untyped-def]
-    result = run("plan", "ankle_sprain", *ANSWERS, "--cannot-bear-weight")
+    result = run("plan", "ankle_sprain", *ANSWERS, *SCREENS, "--cannot-bear-weight")
     assert result.returncode == 3
     assert "REFERRAL" in result.stdout
     assert "Urgency: urgent" in result.stdout
@@ -141,6 +142,48 @@ def test_a_missing_required_answer_exits_2_naming_it(run, left_out: str) -> None
 
 def test_an_acute_sprain_gets_ice_not_heat(run) -> None:  # type: ignore[no-untyped-def]
     """F1: `plan ankle_sprain --acute` used to print heat twice a day from day 0."""
-    result = run("plan", "ankle_sprain", *ANSWERS, "--acute", "--format", "json")
+    result = run("plan", "ankle_sprain", *ANSWERS, *SCREENS, "--acute", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert {slot["modality"] for slot in json.loads(result.stdout)["ice_heat"]} == {"ice"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "flag"),
+    [
+        ("ankle_sprain", "--ottawa"),
+        ("calf_strain", "--thompson"),
+        ("sciatica_referred", "--cauda-equina"),
+    ],
+)
+def test_a_missing_screening_answer_exits_2_naming_the_flag(run, condition: str, flag: str) -> None:  # type: ignore[no-untyped-def]
+    """Requirement 6 (F32): the screens a condition needs are required answers."""
+    result = run("plan", condition, *ANSWERS)
+    assert result.returncode == 2
+    assert flag in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ottawa_not_assessed_refers_the_same_day(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "ankle_sprain", *ANSWERS, "--ottawa", "not_assessed", "--format", "json")
+    assert result.returncode == 3
+    referral = json.loads(result.stdout)["referral"]
+    assert referral["urgency"] == "urgent"
+    assert "screen:ottawa_not_assessed" in {r["code"] for r in referral["reasons"]}
+
+
+def test_a_circulation_comorbidity_gives_no_ice_or_heat(run) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        "plan",
+        "ankle_oa",
+        *ANSWERS,
+        "--comorbidity",
+        "raynauds",
+        "--dvt-risk",
+        "long_travel",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["ice_heat"] == []
+    assert {"no_ice_heat", "dvt_risk"} <= {w["code"] for w in data["warnings"]}

@@ -19,6 +19,7 @@ from programmes.planner import (
     intake_from_dict,
     intake_to_dict,
     plan,
+    validate_intake,
 )
 
 # What each of the 24 conditions gives with a plain intake (no clearance, no red flags).
@@ -60,13 +61,20 @@ VARIANTS = {
 }
 
 # Every required intake answer given, each on its least alarming value.
-ANSWERED: dict[str, object] = {"swelling": "no", "recent_injury": "no", "age": 40}
+ANSWERED: dict[str, object] = {
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 40,
+    "ottawa": "negative",
+    "thompson": "negative",
+    "cauda_equina": "no",
+}
 ACUTE_BY_DEFINITION = {"ankle_sprain", "calf_strain"}
 
 
 def answered(condition: str, **changes: object) -> Intake:
     """An intake with every required answer given (the edges refuse one without them)."""
-    return Intake(condition=condition, side="left", **(ANSWERED | changes))  # type: ignore[arg-type]
+    return Intake(condition=condition, **({"side": "left"} | ANSWERED | changes))  # type: ignore[arg-type]
 
 
 def _programme(result: object) -> ProgrammePlan:
@@ -86,7 +94,7 @@ def test_the_table_covers_every_condition_in_the_catalogue(catalogue: Catalogue)
 def test_each_condition_plans_or_refers_as_its_status_says(
     catalogue: Catalogue, condition: str, expected: tuple[str, str | None]
 ) -> None:
-    result = plan(Intake(condition=condition, side="left"), catalogue)
+    result = plan(answered(condition), catalogue)
     status, urgency = expected
     assert result.status == status
     if isinstance(result, Referral):
@@ -125,7 +133,7 @@ def test_a_cleared_partial_tear_still_refers_because_no_home_protocol_exists(
 def test_it_never_prescribes_a_contraindicated_movement(
     catalogue: Catalogue, condition: str, variant: str
 ) -> None:
-    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    intake = answered(condition, **VARIANTS[variant])
     spec = catalogue.conditions[condition]
     banned = contraindicated_tags(intake, spec)
     assert spec.contraindicated_tags <= banned
@@ -239,7 +247,7 @@ def test_claudication_bans_heat_as_well_as_cold_f37(catalogue: Catalogue) -> Non
 
 
 def test_unable_to_bear_weight_refers_the_same_day(catalogue: Catalogue) -> None:
-    result = plan(Intake(condition="ankle_sprain", able_to_bear_weight=False), catalogue)
+    result = plan(answered("ankle_sprain", able_to_bear_weight=False), catalogue)
     assert isinstance(result, Referral)
     assert result.urgency == "urgent"
     assert [r.code for r in result.reasons] == ["red_flag:cannot_bear_weight"]
@@ -394,7 +402,7 @@ def test_an_intake_stored_before_the_answers_were_required_gets_no_heat_f1(
 def test_every_ice_heat_schedule_keeps_the_15_minute_and_2_hour_rules(
     catalogue: Catalogue, condition: str, variant: str
 ) -> None:
-    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    intake = answered(condition, **VARIANTS[variant])
     result = plan(intake, catalogue)
     if isinstance(result, Referral):
         return
@@ -453,7 +461,7 @@ def test_high_irritability_swaps_impact_for_isometric_holds(catalogue: Catalogue
 
 def test_every_planned_item_checkpoint_and_warning_cites_a_source(catalogue: Catalogue) -> None:
     for condition in CONDITION_OUTCOMES:
-        result = plan(Intake(condition=condition, cleared=True, side="both"), catalogue)
+        result = plan(answered(condition, cleared=True, side="both"), catalogue)
         if isinstance(result, Referral):
             continue
         assert all(i.sources for p in result.phases for i in p.items)
@@ -606,3 +614,176 @@ def test_cauda_equina_is_an_emergency_and_new_foot_drop_same_day_f6(
     assert isinstance(result, Referral)
     assert result.urgency == urgency
     assert result.reasons[0].code == f"red_flag:{flag}"
+
+
+# --- Structured intake screening (requirement 6; F32) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "ottawa", "expected"),
+    [
+        ("ankle_sprain", "negative", None),
+        ("ankle_sprain", "positive", "screen:ottawa_positive"),
+        ("ankle_sprain", "not_assessed", "screen:ottawa_not_assessed"),
+        ("ankle_sprain", None, "screen:ottawa_not_assessed"),
+        ("ankle_fracture", "not_assessed", "screen:ottawa_not_assessed"),
+        ("peroneal_tendinopathy", "positive", "screen:ottawa_positive"),
+        ("peroneal_tendinopathy", None, None),  # not a fracture-suspect presentation
+    ],
+)
+def test_ottawa_positive_or_not_assessed_refers_the_same_day_f32(
+    catalogue: Catalogue, condition: str, ottawa: str | None, expected: str | None
+) -> None:
+    """F32: the Ottawa rules are required for a sprain (R26); positive or not assessed is a
+    same-day X-ray referral."""
+    result = plan(answered(condition, ottawa=ottawa), catalogue)
+    if expected is None:
+        assert isinstance(result, ProgrammePlan)
+        return
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert expected in {r.code for r in result.reasons}
+
+
+def test_a_recent_injury_of_a_fracture_prone_condition_needs_the_ottawa_rules(
+    catalogue: Catalogue,
+) -> None:
+    intake = answered("peroneal_tendinopathy", recent_injury="yes", ottawa=None)
+    with pytest.raises(IntakeError) as error:
+        validate_intake(intake, catalogue, require_answers=True)
+    assert "ottawa" in error.value.fields
+
+
+@pytest.mark.parametrize(
+    ("condition", "changes", "expected"),
+    [
+        ("calf_strain", {"thompson": "positive"}, "screen:thompson_positive"),
+        ("calf_strain", {"thompson": "not_done"}, "screen:thompson_not_done"),
+        ("calf_strain", {"thompson": None}, "screen:thompson_not_done"),
+        ("calf_strain", {"thompson": "negative"}, None),
+        (
+            "achilles_midportion",
+            {"onset": "acute", "thompson": "not_done"},
+            "screen:thompson_not_done",
+        ),
+        (
+            "achilles_midportion",
+            {"onset": "acute", "thompson": "positive"},
+            "screen:thompson_positive",
+        ),
+        ("achilles_midportion", {"onset": "chronic", "thompson": None}, None),
+        (
+            "achilles_insertional",
+            {"recent_injury": "yes", "thompson": None},
+            "screen:thompson_not_done",
+        ),
+    ],
+)
+def test_thompson_positive_or_not_done_in_an_acute_calf_or_heel_refers_the_same_day(
+    catalogue: Catalogue, condition: str, changes: dict[str, object], expected: str | None
+) -> None:
+    """Requirement 6: a missed rupture can look like a calf strain or a tendinopathy (R25)."""
+    result = plan(answered(condition, **changes), catalogue)
+    if expected is None:
+        assert isinstance(result, ProgrammePlan)
+        return
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert expected in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("answer", "urgency", "code"),
+    [
+        ("no", "routine", "refer_only"),
+        ("yes", "emergency", "red_flag:cauda_equina_signs"),
+        ("unknown", "urgent", "screen:cauda_equina_unknown"),
+        (None, "urgent", "screen:cauda_equina_unknown"),
+    ],
+)
+def test_the_cauda_equina_questions_set_the_sciatica_urgency_f6(
+    catalogue: Catalogue, answer: str | None, urgency: str, code: str
+) -> None:
+    result = plan(answered("sciatica_referred", cauda_equina=answer), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert code in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("condition", "changes", "field"),
+    [
+        ("ankle_oa", {"swelling": None}, "swelling"),
+        ("ankle_oa", {"recent_injury": None}, "recent_injury"),
+        ("ankle_sprain", {"ottawa": None}, "ottawa"),
+        ("ankle_fracture", {"ottawa": None}, "ottawa"),
+        ("calf_strain", {"thompson": None}, "thompson"),
+        ("achilles_midportion", {"onset": "acute", "thompson": None}, "thompson"),
+        ("sciatica_referred", {"cauda_equina": None}, "cauda_equina"),
+    ],
+)
+def test_the_edges_require_every_screening_answer_the_condition_needs(
+    catalogue: Catalogue, condition: str, changes: dict[str, object], field: str
+) -> None:
+    intake = answered(condition, **changes)
+    validate_intake(intake, catalogue)  # the planner itself accepts it (old stored intakes)
+    with pytest.raises(IntakeError) as error:
+        validate_intake(intake, catalogue, require_answers=True)
+    assert set(error.value.fields) == {field}
+
+
+@pytest.mark.parametrize(
+    "comorbidity", ["diabetes", "peripheral_neuropathy", "peripheral_arterial_disease", "raynauds"]
+)
+@pytest.mark.parametrize("condition", ["ankle_sprain", "achilles_midportion", "ankle_oa"])
+def test_circulation_and_sensation_comorbidities_block_ice_and_heat(
+    catalogue: Catalogue, condition: str, comorbidity: str
+) -> None:
+    """SEED-002: no ice or heat with any circulation or sensation problem."""
+    for swelling in ("yes", "no"):
+        intake = answered(condition, swelling=swelling, comorbidities=frozenset({comorbidity}))
+        result = _programme(plan(intake, catalogue))
+        assert result.ice_heat == ()
+        assert "no_ice_heat" in {w.code for w in result.warnings}
+        assert {"cold", "heat"} <= contraindicated_tags(intake, catalogue.conditions[condition])
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "source"),
+    [
+        ({"comorbidities": frozenset({"fluoroquinolone"})}, "rupture_risk_medicine", "SEED-001"),
+        ({"comorbidities": frozenset({"steroid_injection"})}, "rupture_risk_medicine", "SEED-003"),
+        ({"comorbidities": frozenset({"inflammatory_disease"})}, "inflammatory_disease", "R44"),
+        (
+            {"comorbidities": frozenset({"familial_hypercholesterolaemia"})},
+            "familial_hypercholesterolaemia",
+            "R43",
+        ),
+        ({"dvt_risks": frozenset({"immobilisation"})}, "dvt_risk", "R45"),
+        ({"dvt_risks": frozenset({"surgery", "long_travel"})}, "dvt_risk", "R45"),
+    ],
+)
+def test_comorbidities_and_dvt_risk_warn_the_clinician_with_a_source(
+    catalogue: Catalogue, changes: dict[str, object], code: str, source: str
+) -> None:
+    result = _programme(plan(answered("achilles_midportion", **changes), catalogue))
+    warning = next(w for w in result.warnings if w.code == code)
+    assert source in warning.sources
+
+
+def test_dvt_risks_and_comorbidities_are_stored_with_the_intake() -> None:
+    intake = answered(
+        "calf_strain",
+        dvt_risks=frozenset({"immobilisation"}),
+        comorbidities=frozenset({"diabetes"}),
+    )
+    stored = intake_to_dict(intake)
+    assert stored["dvt_risks"] == ["immobilisation"]
+    assert intake_from_dict(stored) == intake
+
+
+def test_unknown_comorbidities_are_named(catalogue: Catalogue) -> None:
+    intake = answered("ankle_oa", comorbidities=frozenset({"gout"}))
+    with pytest.raises(IntakeError) as error:
+        plan(intake, catalogue)
+    assert "comorbidities" in error.value.fields

@@ -253,10 +253,9 @@ def test_a_missing_answer_is_shown_beside_its_question_and_others_kept(
 
 
 def test_a_faam_condition_gets_the_faam(patient_client: Client, patient: Any) -> None:
-    from programmes.planner import Intake
     from tests import factories
 
-    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    factories.prescribe(patient, factories.answered_intake("ankle_sprain", side="left"))
     page = patient_client.get(reverse("questionnaire_new")).content.decode()
     assert "Foot and Ankle Ability Measure" in page
     assert "Not applicable" in page

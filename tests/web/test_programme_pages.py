@@ -134,6 +134,24 @@ def test_a_missing_required_answer_is_shown_beside_the_field_f1(
     assert "Preview:" not in response.content.decode()
 
 
+def test_a_sprain_without_the_ottawa_rules_is_refused_beside_the_field_with_a_summary(
+    therapist_client: Client, patient: Any
+) -> None:
+    """Requirement 6 (F32): the Ottawa rules are a required answer for a sprain."""
+    response = _preview(therapist_client, _intake(patient, condition="ankle_sprain"))
+    form = response.context["form"]
+    assert "Record the Ottawa rules" in form.errors["ottawa"][0]
+    assert "Ottawa ankle and foot rules" in form.non_field_errors()[0]
+    assert "Preview:" not in response.content.decode()
+
+    answered = _preview(
+        therapist_client, _intake(patient, condition="ankle_sprain", ottawa="not_assessed")
+    )
+    page = answered.content.decode()
+    assert "Refer instead" in page
+    assert "Same day" in page
+
+
 def test_another_therapists_patient_cannot_be_chosen(
     therapist_client: Client, stranger: Any
 ) -> None:

@@ -19,6 +19,7 @@ from programmes.planner import (
 )
 from programmes.selectors import catalogue_snapshot
 from programmes.text import plan_as_text
+from programmes.vocab import Answer, Comorbidity, DvtRisk, OttawaResult, ThompsonResult
 
 EXIT_PROGRAMME = 0
 EXIT_BAD_INPUT = 2
@@ -61,6 +62,35 @@ class Command(BaseCommand):
         )
         parser.add_argument("--cannot-bear-weight", action="store_true")
         parser.add_argument(
+            "--ottawa",
+            choices=OttawaResult.values,
+            help="Ottawa ankle/foot rules; required for a sprain or a suspected fracture",
+        )
+        parser.add_argument(
+            "--thompson",
+            choices=ThompsonResult.values,
+            help="Thompson test; required for acute calf or Achilles pain",
+        )
+        parser.add_argument(
+            "--cauda-equina",
+            choices=Answer.values,
+            help="saddle numbness, bladder/bowel change or both legs; required for sciatica",
+        )
+        parser.add_argument(
+            "--comorbidity",
+            action="append",
+            default=[],
+            choices=Comorbidity.values,
+            help="a comorbidity or medicine (repeatable)",
+        )
+        parser.add_argument(
+            "--dvt-risk",
+            action="append",
+            default=[],
+            choices=DvtRisk.values,
+            help="a DVT risk factor (repeatable)",
+        )
+        parser.add_argument(
             "--red-flag",
             action="append",
             default=[],
@@ -99,6 +129,11 @@ class Command(BaseCommand):
             red_flags=frozenset(options["red_flag"]),
             cleared=options["cleared"],
             protocol=options["protocol"],
+            ottawa=options["ottawa"],
+            thompson=options["thompson"],
+            cauda_equina=options["cauda_equina"],
+            comorbidities=frozenset(options["comorbidity"]),
+            dvt_risks=frozenset(options["dvt_risk"]),
         )
         try:
             validate_intake(intake, catalogue, require_answers=True)
@@ -120,6 +155,10 @@ class Command(BaseCommand):
 
 def _flag(field: str) -> str:
     """The option that sets an intake field, to name it in an error."""
-    return {"red_flags": "--red-flag", "able_to_bear_weight": "--cannot-bear-weight"}.get(
-        field, "--" + field.replace("_", "-")
-    )
+    special = {
+        "red_flags": "--red-flag",
+        "able_to_bear_weight": "--cannot-bear-weight",
+        "comorbidities": "--comorbidity",
+        "dvt_risks": "--dvt-risk",
+    }
+    return special.get(field, "--" + field.replace("_", "-"))
