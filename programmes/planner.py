@@ -54,6 +54,16 @@ LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category
 ACHILLES_CONDITIONS = frozenset(
     {"achilles_midportion", "achilles_insertional", "achilles_partial_tear"}
 )
+# Protocols from trials in adults (Alfredson R1, Silbernagel R6, Beyer HSR R4, Jonsson R3):
+# under thresholds.yaml adult_tendon_protocol_min_age the clinician is warned (F33).
+ADULT_TENDON_PROTOCOLS = frozenset(
+    {
+        "achilles_midportion_alfredson",
+        "achilles_midportion_silbernagel",
+        "achilles_midportion_hsr",
+        "achilles_insertional_floor",
+    }
+)
 
 
 # SEED-002: no ice or heat with a circulation or sensation problem; these comorbidities are one.
@@ -208,6 +218,7 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
             )
         )
     if reasons or protocol is None:
+        # F43: "planned because a clinician cleared it" only makes sense for a programme.
         return Referral(
             condition=condition.slug,
             urgency=urgency,
@@ -215,6 +226,16 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
             warnings=tuple(warnings),
         )
 
+    if condition.home_status == HomeStatus.AFTER_CLEARANCE and intake.cleared:
+        warnings.append(
+            Note(
+                "cleared_by_clinician",
+                f"{condition.name} is planned because a clinician cleared it; keep it under "
+                "clinical review.",
+                condition.sources,
+            )
+        )
+    warnings.extend(_age_warnings(intake, condition, protocol, catalogue))
     banned = contraindicated_tags(intake, condition)
     phases = tuple(
         _plan_phase(phase, intake, banned, catalogue, warnings) for phase in protocol.phases
@@ -316,6 +337,8 @@ def missing_answers(intake: Intake, catalogue: Catalogue) -> dict[str, list[str]
     for name in ("swelling", "recent_injury"):
         if getattr(intake, name) is None:
             missing[name] = [ANSWER_REQUIRED]
+    if intake.age is None:  # F33: age bands and adult protocols depend on it
+        missing["age"] = ["Enter the patient's age in years."]
     condition = catalogue.conditions[intake.condition]
     required = required_screens(intake, condition, catalogue)
     if Screening.OTTAWA in required and intake.ottawa is None:
@@ -684,15 +707,6 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                 condition.sources,
             )
         )
-    if condition.home_status == HomeStatus.AFTER_CLEARANCE and intake.cleared:
-        notes.append(
-            Note(
-                "cleared_by_clinician",
-                f"{condition.name} is planned because a clinician cleared it; keep it under "
-                "clinical review.",
-                condition.sources,
-            )
-        )
     post_op = catalogue.threshold("post_operative_supervised_weeks")
     if intake.weeks_since_surgery is not None and intake.weeks_since_surgery >= post_op.value:
         notes.append(
@@ -751,6 +765,36 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
             )
         )
     return notes
+
+
+def _age_warnings(
+    intake: Intake, condition: ConditionSpec, protocol: ProtocolSpec, catalogue: Catalogue
+) -> list[Note]:
+    """F33: an adult tendon protocol for a child, and an age band that cannot be checked."""
+    adult = protocol.slug in ADULT_TENDON_PROTOCOLS
+    if intake.age is None:
+        if adult or condition.age_min is not None or condition.age_max is not None:
+            return [
+                Note(
+                    "age_not_recorded",
+                    f"Age not recorded: {condition.name} and {protocol.name} depend on age; "
+                    "record it to check them.",
+                    condition.sources,
+                )
+            ]
+        return []
+    minimum = catalogue.threshold("adult_tendon_protocol_min_age")
+    if adult and intake.age < minimum.value:
+        return [
+            Note(
+                "adult_protocol_for_a_child",
+                f"{protocol.name} was tested in adults; this patient is {intake.age}. Reconsider "
+                f"the diagnosis (Sever's in a child), and lower the dose and supervise if you "
+                "keep it.",
+                tuple(dict.fromkeys(protocol.sources + minimum.sources)),
+            )
+        ]
+    return []
 
 
 def _comorbidity_warnings(intake: Intake) -> list[Note]:

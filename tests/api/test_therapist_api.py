@@ -98,6 +98,7 @@ def test_preview_explains_a_referral(as_therapist: Any) -> None:
         ({"condition": "ankle_oa", "side": "left", "age": 40}, "swelling"),
         ({"condition": "ankle_oa", "side": "left", "age": 40}, "recent_injury"),
         (INTAKE | {"swelling": True}, "swelling"),
+        ({k: v for k, v in INTAKE.items() if k != "age"}, "age"),  # F33
         # Requirement 6 (F32): the screens the condition needs are required answers.
         (INTAKE | {"condition": "ankle_sprain"}, "ottawa"),
         (INTAKE | {"condition": "calf_strain", "ottawa": "negative"}, "thompson"),

@@ -129,7 +129,7 @@ def test_a_bad_option_value_exits_2(run) -> None:  # type: ignore[no-untyped-def
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("left_out", ["--swelling", "--recent-injury"])
+@pytest.mark.parametrize("left_out", ["--swelling", "--recent-injury", "--age"])
 def test_a_missing_required_answer_exits_2_naming_it(run, left_out: str) -> None:  # type: ignore[no-untyped-def]
     """F1: swelling and recent injury are required yes / no / unknown answers."""
     i = ANSWERS.index(left_out)

@@ -123,9 +123,11 @@ def test_after_clearance_conditions_plan_only_once_cleared(
 def test_a_cleared_partial_tear_still_refers_because_no_home_protocol_exists(
     catalogue: Catalogue,
 ) -> None:
-    result = plan(Intake(condition="achilles_partial_tear", cleared=True), catalogue)
+    result = plan(answered("achilles_partial_tear", cleared=True), catalogue)
     assert isinstance(result, Referral)
     assert [r.code for r in result.reasons] == ["no_home_protocol"]
+    # F43: "planned because a clinician cleared it" belongs to a programme, not a referral.
+    assert "cleared_by_clinician" not in {w.code for w in result.warnings}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -519,6 +521,39 @@ def test_acute_timeframes_are_not_attached_to_a_chronic_tendinopathy(
 def test_severs_outside_ages_8_to_14_warns(catalogue: Catalogue, age: int, warned: bool) -> None:
     result = _programme(plan(Intake(condition="severs_disease", age=age), catalogue))
     assert ("age_outside_band" in {w.code for w in result.warnings}) is warned
+
+
+@pytest.mark.parametrize(
+    ("protocol", "age", "warned"),
+    [
+        ("achilles_midportion_alfredson", 12, True),
+        ("achilles_midportion_hsr", 15, True),
+        ("achilles_midportion_silbernagel", 14, True),
+        ("achilles_insertional_floor", 13, True),
+        ("achilles_midportion_alfredson", 16, False),
+        ("achilles_midportion_hsr", 40, False),
+    ],
+)
+def test_adult_tendon_protocols_warn_under_16_f33(
+    catalogue: Catalogue, protocol: str, age: int, warned: bool
+) -> None:
+    """F33: Alfredson, HSR, Silbernagel and Jonsson were tested in adults (the 16 cut-off is
+    INFERENCE, thresholds.yaml adult_tendon_protocol_min_age)."""
+    condition = catalogue.protocols[protocol].condition
+    result = _programme(plan(answered(condition, protocol=protocol, age=age), catalogue))
+    codes = {w.code for w in result.warnings}
+    assert ("adult_protocol_for_a_child" in codes) is warned
+
+
+@pytest.mark.parametrize("condition", ["severs_disease", "achilles_midportion"])
+def test_a_missing_age_is_flagged_where_it_matters_f33(
+    catalogue: Catalogue, condition: str
+) -> None:
+    result = _programme(plan(answered(condition, age=None), catalogue))
+    assert "age_not_recorded" in {w.code for w in result.warnings}
+    with pytest.raises(IntakeError) as error:
+        validate_intake(answered(condition, age=None), catalogue, require_answers=True)
+    assert "age" in error.value.fields
 
 
 def test_bilateral_insertional_pain_prompts_an_enthesitis_screen(catalogue: Catalogue) -> None:

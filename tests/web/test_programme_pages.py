@@ -121,16 +121,24 @@ def test_bad_intake_is_shown_beside_the_field_and_kept(
     assert 'value="runner" selected' in response.content.decode()
 
 
-@pytest.mark.parametrize("field", ["swelling", "recent_injury"])
-def test_a_missing_required_answer_is_shown_beside_the_field_f1(
-    therapist_client: Client, patient: Any, field: str
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("swelling", "Answer yes, no or not known."),  # F1
+        ("recent_injury", "Answer yes, no or not known."),  # F1
+        ("age", "Enter the patient's age in years."),  # F33
+    ],
+)
+def test_a_missing_required_answer_is_shown_beside_the_field(
+    therapist_client: Client, patient: Any, field: str, message: str
 ) -> None:
-    """F1: an unticked box is not an answer; swelling and recent injury must be answered."""
+    """F1, F33: an unticked box is not an answer; swelling, recent injury and age are
+    required."""
     data = _intake(patient)
     del data[field]
     response = _preview(therapist_client, data)
     assert response.status_code == 200
-    assert response.context["form"].errors[field] == ["Answer yes, no or not known."]
+    assert response.context["form"].errors[field] == [message]
     assert "Preview:" not in response.content.decode()
 
 
