@@ -39,13 +39,14 @@ class Command(BaseCommand):
         onset.add_argument("--acute", dest="onset", action="store_const", const="acute")
         onset.add_argument("--chronic", dest="onset", action="store_const", const="chronic")
         parser.add_argument("--irritability", choices=["low", "moderate", "high"])
-        answer = {"choices": ["yes", "no", "unknown"], "nargs": "?", "const": "yes"}
-        parser.add_argument(
-            "--swelling", **answer, help="required: yes, no or unknown (alone: yes)"
-        )
-        parser.add_argument(
-            "--recent-injury", **answer, help="required: yes, no or unknown (alone: yes)"
-        )
+        for flag in ("--swelling", "--recent-injury"):
+            parser.add_argument(
+                flag,
+                choices=Answer.values,
+                nargs="?",
+                const=Answer.YES.value,
+                help="required: yes, no or unknown (the flag alone: yes)",
+            )
         parser.add_argument(
             "--onset-date",
             type=date.fromisoformat,
