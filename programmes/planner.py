@@ -9,7 +9,10 @@ Safety invariants (each is tested in tests/programmes/test_planner.py):
 - an exercise whose movement tags meet a contraindicated tag is never prescribed;
 - any red-flag answer, inability to bear weight, or a refer-only condition gives a referral;
 - ice/heat appears only where the rules allow it, and never with circulation or sensation
-  problems.
+  problems; heat never after a recent injury (a sprain or strain counts as one unless dated
+  outside the acute window) nor while swelling or a recent injury is unknown;
+- a required screen (Ottawa rules, Thompson test, cauda equina questions) that is positive or
+  was not done gives a referral.
 Every number used comes from the catalogue with its source id.
 """
 
@@ -759,8 +762,8 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
         notes.append(
             Note(
                 "sprain_swelling",
-                "Confirm the Ottawa rules are negative: extreme swelling or bruising with "
-                "difficulty loading needs same-day review.",
+                "Swelling after a sprain: extreme swelling or bruising with difficulty "
+                "loading needs same-day review.",
                 ("SEED-002", "R26"),
             )
         )
