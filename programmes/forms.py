@@ -47,6 +47,8 @@ from .models import RedFlag
 
 BLANK = [("", "Not recorded")]
 ANSWER_REQUIRED = "Answer yes, no or not known."
+# Always required; the screening answers a diagnosis needs are added by the planner's check.
+REQUIRED_ANSWERS = ("swelling", "recent_injury", "age")
 
 
 def _answer(label: str, help_text: str = "") -> forms.ChoiceField:
@@ -102,7 +104,7 @@ class ProgrammeForm(forms.Form):
         required=False,
         choices=BLANK + [(a, a.replace("_", " ").capitalize()) for a in ACTIVITIES],
     )
-    age = _optional_int("Age (years)", minimum=0, maximum=120)
+    age = _optional_int("Age (years)", minimum=0, maximum=120)  # required: see __init__
     weeks_since_surgery = _optional_int(
         "Weeks since surgery", minimum=0, maximum=520, help_text="Blank if there was no surgery."
     )
@@ -176,6 +178,9 @@ class ProgrammeForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.assessed_on = assessed_on or date.today()
+        # F33: age bands and adult protocols depend on the age, so it is required.
+        self.fields["age"].required = True
+        self.fields["age"].error_messages["required"] = "Enter the patient's age in years."
         catalogue = catalogue_snapshot()
         patients = patients_visible_to(user).order_by("user__last_name", "user__first_name")
         field = self.fields["patient"]
@@ -200,26 +205,26 @@ class ProgrammeForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         """The planner's own check of required answers, so a missing one is shown beside its
-        field, with a summary at the top."""
+        field, with a summary of every missing answer at the top."""
         data = super().clean() or {}
-        if self.errors or not data.get("condition"):
-            return data
-        try:
-            validate_intake(
-                self.intake(assessed_on=self.assessed_on),
-                catalogue_snapshot(),
-                require_answers=True,
-            )
-        except IntakeError as error:
-            named = []
-            for name, messages in error.fields.items():
-                target = name if name in self.fields else None
-                for message in messages:
-                    self.add_error(target, message)
-                if target:
-                    named.append(str(self.fields[name].label or name))
-            if named:
-                self.add_error(None, f"Answer the required questions: {', '.join(named)}.")
+        missing = [name for name in REQUIRED_ANSWERS if name in self.errors]
+        if not self.errors and data.get("condition"):
+            try:
+                validate_intake(
+                    self.intake(assessed_on=self.assessed_on),
+                    catalogue_snapshot(),
+                    require_answers=True,
+                )
+            except IntakeError as error:
+                for name, messages in error.fields.items():
+                    target = name if name in self.fields else None
+                    for message in messages:
+                        self.add_error(target, message)
+                    if target:
+                        missing.append(name)
+        if missing:
+            labels = ", ".join(str(self.fields[name].label) for name in missing)
+            self.add_error(None, f"Answer the required questions: {labels}.")
         return data
 
     def fingerprint(self) -> str:

@@ -139,6 +139,8 @@ def test_a_missing_required_answer_is_shown_beside_the_field(
     response = _preview(therapist_client, data)
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
+    summary = response.context["form"].non_field_errors()[0]
+    assert summary.startswith("Answer the required questions:")
     assert "Preview:" not in response.content.decode()
 
 
