@@ -363,7 +363,14 @@ class EndProgrammeApi(APIView):
 
 # --- Planning and prescribing -------------------------------------------------------------
 
-INTAKE_EXAMPLE = {"condition": "achilles_midportion", "side": "right", "irritability": "moderate"}
+INTAKE_EXAMPLE = {
+    "condition": "achilles_midportion",
+    "side": "right",
+    "irritability": "moderate",
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 44,
+}
 
 
 class PlanPreviewApi(APIView):

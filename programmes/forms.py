@@ -15,7 +15,14 @@ from patients.models import Patient
 from patients.selectors import patients_visible_to
 from patients.templatetags.rehab_web import dose
 from programmes.models import Exercise, Programme, ProgrammePhase
-from programmes.planner import ACTIVITIES, Intake, contraindicated_tags, intake_from_dict
+from programmes.planner import (
+    ACTIVITIES,
+    Intake,
+    IntakeError,
+    contraindicated_tags,
+    intake_from_dict,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
 from programmes.services import (
     AddExercise,
@@ -25,11 +32,34 @@ from programmes.services import (
     RemoveExercise,
     SwapExercise,
 )
-from programmes.vocab import Irritability, Onset, Side
+from programmes.vocab import (
+    Answer,
+    Comorbidity,
+    DvtRisk,
+    Irritability,
+    Onset,
+    OttawaResult,
+    Side,
+    ThompsonResult,
+)
 
 from .models import RedFlag
 
 BLANK = [("", "Not recorded")]
+ANSWER_REQUIRED = "Answer yes, no or not known."
+# Always required; the screening answers a diagnosis needs are added by the planner's check.
+REQUIRED_ANSWERS = ("swelling", "recent_injury", "age")
+
+
+def _answer(label: str, help_text: str = "") -> forms.ChoiceField:
+    """A required yes / no / not known question: an unticked box is not an answer (F1)."""
+    return forms.ChoiceField(
+        label=label,
+        choices=Answer.choices,
+        widget=forms.RadioSelect,
+        help_text=help_text,
+        error_messages={"required": ANSWER_REQUIRED},
+    )
 
 
 def _optional_int(label: str, *, minimum: int, maximum: int, help_text: str = "") -> forms.Field:
@@ -74,16 +104,56 @@ class ProgrammeForm(forms.Form):
         required=False,
         choices=BLANK + [(a, a.replace("_", " ").capitalize()) for a in ACTIVITIES],
     )
-    age = _optional_int("Age (years)", minimum=0, maximum=120)
+    age = _optional_int("Age (years)", minimum=0, maximum=120)  # required: see __init__
     weeks_since_surgery = _optional_int(
         "Weeks since surgery", minimum=0, maximum=520, help_text="Blank if there was no surgery."
     )
-    swelling = forms.BooleanField(required=False, label="Swelling")
-    recent_injury = forms.BooleanField(required=False, label="Recent injury")
+    swelling = _answer("Swelling", "Not known: no heat is offered.")
+    recent_injury = _answer(
+        "Recent injury",
+        "Within the last few days. A sprain or strain counts as recent unless the onset date "
+        "is older.",
+    )
     circulation_or_sensation_problems = forms.BooleanField(
         required=False, label="Problems with circulation or feeling in the feet"
     )
     cannot_bear_weight = forms.BooleanField(required=False, label="Cannot bear weight")
+    # Structured screening: which are required depends on the diagnosis (clean() asks the
+    # planner), so the form fields themselves are optional.
+    ottawa = forms.ChoiceField(
+        required=False,
+        label="Ottawa ankle and foot rules",
+        choices=BLANK + list(OttawaResult.choices),
+        help_text="Required for a sprain or a suspected fracture. Positive or not assessed: "
+        "same-day X-ray referral.",
+    )
+    thompson = forms.ChoiceField(
+        required=False,
+        label="Thompson (calf-squeeze) test",
+        choices=BLANK + list(ThompsonResult.choices),
+        help_text="Required for acute calf or Achilles pain. Positive or not done: same-day "
+        "referral.",
+    )
+    cauda_equina = forms.ChoiceField(
+        required=False,
+        label="Saddle numbness, new bladder or bowel change, or symptoms in both legs",
+        choices=BLANK + list(Answer.choices),
+        help_text="Required for sciatica. Yes: emergency.",
+    )
+    comorbidities = forms.MultipleChoiceField(
+        required=False,
+        label="Medical history and medicines",
+        choices=Comorbidity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Diabetes, neuropathy, arterial disease or Raynaud's: no ice or heat.",
+    )
+    dvt_risks = forms.MultipleChoiceField(
+        required=False,
+        label="Clot (DVT) risk",
+        choices=DvtRisk.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The daily check-in then asks about calf swelling and breathlessness.",
+    )
     cleared = forms.BooleanField(
         required=False,
         label="Cleared by a clinician for home rehabilitation",
@@ -103,8 +173,14 @@ class ProgrammeForm(forms.Form):
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )  # as the API (PrescribeInput)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any, assessed_on: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.assessed_on = assessed_on or date.today()
+        # F33: age bands and adult protocols depend on the age, so it is required.
+        self.fields["age"].required = True
+        self.fields["age"].error_messages["required"] = "Enter the patient's age in years."
         catalogue = catalogue_snapshot()
         patients = patients_visible_to(user).order_by("user__last_name", "user__first_name")
         field = self.fields["patient"]
@@ -126,6 +202,30 @@ class ProgrammeForm(forms.Form):
         self.fields["red_flags"].choices = [  # type: ignore[attr-defined]
             (flag.slug, flag.question) for flag in RedFlag.objects.order_by("id")
         ]
+
+    def clean(self) -> dict[str, Any]:
+        """The planner's own check of required answers, so a missing one is shown beside its
+        field, with a summary of every missing answer at the top."""
+        data = super().clean() or {}
+        missing = [name for name in REQUIRED_ANSWERS if name in self.errors]
+        if not self.errors and data.get("condition"):
+            try:
+                validate_intake(
+                    self.intake(assessed_on=self.assessed_on),
+                    catalogue_snapshot(),
+                    require_answers=True,
+                )
+            except IntakeError as error:
+                for name, messages in error.fields.items():
+                    target = name if name in self.fields else None
+                    for message in messages:
+                        self.add_error(target, message)
+                    if target:
+                        missing.append(name)
+        if missing:
+            labels = ", ".join(str(self.fields[name].label) for name in missing)
+            self.add_error(None, f"Answer the required questions: {labels}.")
+        return data
 
     def fingerprint(self) -> str:
         """A digest of everything entered, so 'Prescribe' only ever stores what the
@@ -153,6 +253,11 @@ class ProgrammeForm(forms.Form):
             red_flags=frozenset(data["red_flags"]),
             cleared=data["cleared"],
             protocol=data["protocol"] or None,
+            ottawa=data["ottawa"] or None,
+            thompson=data["thompson"] or None,
+            cauda_equina=data["cauda_equina"] or None,
+            comorbidities=frozenset(data["comorbidities"]),
+            dvt_risks=frozenset(data["dvt_risks"]),
         )
 
 

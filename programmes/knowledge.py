@@ -84,6 +84,9 @@ class ConditionSpec:
     ice_heat: frozenset[str]
     refer_when: str
     sources: Sources
+    acute_injury: bool = False
+    referral_urgency: str | None = None
+    screening: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

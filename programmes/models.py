@@ -19,6 +19,7 @@ from .vocab import (
     Modality,
     MovementTag,
     Questionnaire,
+    Screening,
     Side,
     Urgency,
 )
@@ -129,6 +130,23 @@ class Condition(models.Model):
     age_min = models.PositiveSmallIntegerField(null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_heat = models.JSONField(default=list, blank=True)
+    acute_injury = models.BooleanField(
+        default=False,
+        help_text="An injury that is acute by definition (a sprain or strain): counts as recent "
+        "unless an onset date outside the acute window is given.",
+    )
+    referral_urgency = models.CharField(
+        max_length=16,
+        choices=Urgency.choices,
+        blank=True,
+        help_text="How soon a refer-only condition must be seen; blank: by its home status.",
+    )
+    screening = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Intake screening tests this condition requires (ottawa, thompson, "
+        "cauda_equina).",
+    )
     refer_when = models.TextField(blank=True)
     questionnaire = models.CharField(max_length=8, choices=Questionnaire.choices)
     sources = models.JSONField(default=list, validators=[validate_source_codes])
@@ -142,6 +160,7 @@ class Condition(models.Model):
     def clean(self) -> None:
         _check_members(self.ice_heat, set(Modality.values), "ice/heat modalities")
         _check_members(self.refer_if, {"swelling", "recent_injury"}, "referral facts")
+        _check_members(self.screening, set(Screening.values), "screening tests")
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
             raise ValidationError({"age_max": "The upper age must not be below the lower age."})
 

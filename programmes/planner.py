@@ -9,7 +9,10 @@ Safety invariants (each is tested in tests/programmes/test_planner.py):
 - an exercise whose movement tags meet a contraindicated tag is never prescribed;
 - any red-flag answer, inability to bear weight, or a refer-only condition gives a referral;
 - ice/heat appears only where the rules allow it, and never with circulation or sensation
-  problems.
+  problems; heat never after a recent injury (a sprain or strain counts as one unless dated
+  outside the acute window) nor while swelling or a recent injury is unknown;
+- a required screen (Ottawa rules, Thompson test, cauda equina questions) that is positive or
+  was not done gives a referral.
 Every number used comes from the catalogue with its source id.
 """
 
@@ -32,14 +35,20 @@ from .knowledge import (
     Sources,
 )
 from .vocab import (
+    Answer,
     AppliesWhen,
     Category,
+    Comorbidity,
+    DvtRisk,
     HomeStatus,
     Irritability,
     Modality,
     MovementTag,
     Onset,
+    OttawaResult,
+    Screening,
     Side,
+    ThompsonResult,
     Urgency,
 )
 
@@ -47,6 +56,27 @@ ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
 LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH})
 ACHILLES_CONDITIONS = frozenset(
     {"achilles_midportion", "achilles_insertional", "achilles_partial_tear"}
+)
+# Protocols from trials in adults (Alfredson R1, Silbernagel R6, Beyer HSR R4, Jonsson R3):
+# under thresholds.yaml adult_tendon_protocol_min_age the clinician is warned (F33).
+ADULT_TENDON_PROTOCOLS = frozenset(
+    {
+        "achilles_midportion_alfredson",
+        "achilles_midportion_silbernagel",
+        "achilles_midportion_hsr",
+        "achilles_insertional_floor",
+    }
+)
+
+
+# SEED-002: no ice or heat with a circulation or sensation problem; these comorbidities are one.
+ICE_HEAT_BLOCKING_COMORBIDITIES = frozenset(
+    {
+        Comorbidity.DIABETES,
+        Comorbidity.PERIPHERAL_NEUROPATHY,
+        Comorbidity.PERIPHERAL_ARTERIAL_DISEASE,
+        Comorbidity.RAYNAUDS,
+    }
 )
 
 
@@ -59,7 +89,12 @@ class IntakeError(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class Intake:
-    """What the clinician knows. Only `condition` is required."""
+    """What the clinician knows. Only `condition` is required here; the edges (web form, API,
+    CLI) also require the screening answers (`validate_intake(require_answers=True)`).
+
+    `swelling` and `recent_injury` are `Answer` values (yes / no / unknown). None means "not
+    asked" (an intake stored before these were required) and is treated as unknown: the planner
+    then takes the safer path (no heat)."""
 
     condition: str
     side: str | None = None
@@ -67,8 +102,8 @@ class Intake:
     onset_date: date | None = None
     assessed_on: date | None = None
     irritability: str | None = None
-    swelling: bool = False
-    recent_injury: bool = False
+    swelling: str | None = None
+    recent_injury: str | None = None
     weeks_since_surgery: int | None = None
     age: int | None = None
     activity: str | None = None
@@ -77,6 +112,12 @@ class Intake:
     red_flags: frozenset[str] = frozenset()
     cleared: bool = False
     protocol: str | None = None
+    # Structured screening (conditions.yaml `screening` says which a condition requires).
+    ottawa: str | None = None  # OttawaResult; None: not recorded (treated as not assessed)
+    thompson: str | None = None  # ThompsonResult; None: not recorded (treated as not done)
+    cauda_equina: str | None = None  # Answer to the cauda equina questions
+    comorbidities: frozenset[str] = frozenset()  # Comorbidity values
+    dvt_risks: frozenset[str] = frozenset()  # DvtRisk values; stored for the check-in
 
 
 # --- Output -------------------------------------------------------------------------------
@@ -180,6 +221,7 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
             )
         )
     if reasons or protocol is None:
+        # F43: "planned because a clinician cleared it" only makes sense for a programme.
         return Referral(
             condition=condition.slug,
             urgency=urgency,
@@ -187,6 +229,16 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
             warnings=tuple(warnings),
         )
 
+    if condition.home_status == HomeStatus.AFTER_CLEARANCE and intake.cleared:
+        warnings.append(
+            Note(
+                "cleared_by_clinician",
+                f"{condition.name} is planned because a clinician cleared it; keep it under "
+                "clinical review.",
+                condition.sources,
+            )
+        )
+    warnings.extend(_age_warnings(intake, condition, protocol, catalogue))
     banned = contraindicated_tags(intake, condition)
     phases = tuple(
         _plan_phase(phase, intake, banned, catalogue, warnings) for phase in protocol.phases
@@ -206,7 +258,7 @@ def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[
     """Movement tags this patient must not be given: the condition's own, plus those the
     intake adds. Also used by the adjust-programme service for its override rule."""
     banned = set(condition.contraindicated_tags) | {MovementTag.CLINIC_ONLY}
-    if intake.circulation_or_sensation_problems:
+    if no_ice_or_heat(intake):
         # SEED-002: no ice or heat with circulation or sensation problems; R31b (inference):
         # eyes-closed balance relies on sensation from the foot.
         banned |= {MovementTag.COLD, MovementTag.HEAT, MovementTag.EYES_CLOSED}
@@ -216,8 +268,15 @@ def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[
     return frozenset(banned)
 
 
-def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
-    """Raise IntakeError with a message per bad field; valid choices are listed."""
+ANSWER_REQUIRED = "Answer yes, no or unknown."
+
+
+def validate_intake(intake: Intake, catalogue: Catalogue, *, require_answers: bool = False) -> None:
+    """Raise IntakeError with a message per bad field; valid choices are listed.
+
+    `require_answers=True` (the web form, the API and the CLI) also refuses an intake that
+    leaves a required screening answer out; the planner itself plans such an intake on the
+    safer path, so old stored intakes stay readable."""
     errors: dict[str, list[str]] = {}
 
     def bad(name: str, message: str) -> None:
@@ -233,6 +292,15 @@ def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
     _check_choice(intake.onset, Onset.values, "onset", bad)
     _check_choice(intake.irritability, Irritability.values, "irritability", bad)
     _check_choice(intake.activity, list(ACTIVITIES), "activity", bad)
+    _check_choice(intake.swelling, Answer.values, "swelling", bad)
+    _check_choice(intake.recent_injury, Answer.values, "recent_injury", bad)
+    _check_choice(intake.ottawa, OttawaResult.values, "ottawa", bad)
+    _check_choice(intake.thompson, ThompsonResult.values, "thompson", bad)
+    _check_choice(intake.cauda_equina, Answer.values, "cauda_equina", bad)
+    for name, valid in (("comorbidities", Comorbidity.values), ("dvt_risks", DvtRisk.values)):
+        unknown = sorted(set(getattr(intake, name)) - set(valid))
+        if unknown:
+            bad(name, f"Unknown {name}: {', '.join(unknown)}. Valid: {', '.join(valid)}.")
     unknown_flags = sorted(set(intake.red_flags) - set(catalogue.red_flags))
     if unknown_flags:
         bad(
@@ -257,9 +325,65 @@ def validate_intake(intake: Intake, catalogue: Catalogue) -> None:
                 f"Unknown protocol {intake.protocol!r} for {intake.condition}. Valid: "
                 f"{', '.join(valid) or 'none'}.",
             )
+    if require_answers and intake.condition in catalogue.conditions:
+        for name, messages in missing_answers(intake, catalogue).items():
+            for message in messages:
+                bad(name, message)
     if errors:
         first = next(iter(errors.values()))[0]
         raise IntakeError(first, fields=errors)
+
+
+def missing_answers(intake: Intake, catalogue: Catalogue) -> dict[str, list[str]]:
+    """The required intake answers this intake leaves out, by field."""
+    missing: dict[str, list[str]] = {}
+    for name in ("swelling", "recent_injury"):
+        if getattr(intake, name) is None:
+            missing[name] = [ANSWER_REQUIRED]
+    if intake.age is None:  # F33: age bands and adult protocols depend on it
+        missing["age"] = ["Enter the patient's age in years."]
+    condition = catalogue.conditions[intake.condition]
+    required = required_screens(intake, condition, catalogue)
+    if Screening.OTTAWA in required and intake.ottawa is None:
+        missing["ottawa"] = ["Record the Ottawa rules: negative, positive or not assessed."]
+    if Screening.THOMPSON in required and intake.thompson is None:
+        missing["thompson"] = ["Record the Thompson test: negative, positive or not done."]
+    if Screening.CAUDA_EQUINA in required and intake.cauda_equina is None:
+        missing["cauda_equina"] = ["Answer the cauda equina questions: yes, no or unknown."]
+    return missing
+
+
+def required_screens(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> frozenset[str]:
+    """The structured screens this intake must record (requirement 6, F32).
+
+    - Ottawa rules: for a condition that lists them (sprain, fracture), and for any recent
+      injury of a condition whose red flags include Ottawa bone tenderness (a fracture-suspect
+      presentation) [R26].
+    - Thompson test: for an acute presentation of a condition that lists it (calf strain, the
+      Achilles conditions): a missed rupture can look like either [R25].
+    - Cauda equina questions: for a condition that lists them (sciatica; INFERENCE).
+    """
+    screens = set()
+    recent = recent_injury(intake, condition, catalogue)
+    if Screening.OTTAWA in condition.screening or (
+        intake.recent_injury == Answer.YES and "bone_tenderness_ottawa" in condition.red_flags
+    ):
+        screens.add(Screening.OTTAWA.value)
+    if Screening.THOMPSON in condition.screening and (recent or intake.onset == Onset.ACUTE):
+        screens.add(Screening.THOMPSON.value)
+    if Screening.CAUDA_EQUINA in condition.screening:
+        screens.add(Screening.CAUDA_EQUINA.value)
+    return frozenset(screens)
+
+
+def no_ice_or_heat(intake: Intake) -> bool:
+    """SEED-002: neither ice nor heat with any circulation or sensation problem, whether ticked
+    as such or recorded as a comorbidity (diabetes, neuropathy, PAD, Raynaud's)."""
+    return intake.circulation_or_sensation_problems or bool(
+        intake.comorbidities & ICE_HEAT_BLOCKING_COMORBIDITIES
+    )
 
 
 def _check_choice(
@@ -285,14 +409,22 @@ def _referral_reasons(
     flags = set(intake.red_flags)
     if not intake.able_to_bear_weight:
         flags.add("cannot_bear_weight")
+    if intake.cauda_equina == Answer.YES and "cauda_equina_signs" in catalogue.red_flags:
+        flags.add("cauda_equina_signs")
     for slug in sorted(flags, key=lambda s: (-Urgency(catalogue.red_flags[s].urgency).rank, s)):
         flag = catalogue.red_flags[slug]
         refer(Note(f"red_flag:{slug}", flag.meaning, flag.sources), Urgency(flag.urgency))
 
+    for note, level in _screening_reasons(intake, condition, catalogue):
+        refer(note, level)
+
+    # F7: each refer-only condition carries its own urgency (conditions.yaml referral_urgency).
     if condition.home_status == HomeStatus.REFER_URGENT:
-        refer(Note("refer_urgent", condition.refer_when, condition.sources), Urgency.URGENT)
+        level = Urgency(condition.referral_urgency or Urgency.URGENT)
+        refer(Note("refer_urgent", condition.refer_when, condition.sources), level)
     elif condition.home_status == HomeStatus.REFER:
-        refer(Note("refer_only", condition.refer_when, condition.sources), Urgency.ROUTINE)
+        level = Urgency(condition.referral_urgency or Urgency.ROUTINE)
+        refer(Note("refer_only", condition.refer_when, condition.sources), level)
     elif condition.home_status == HomeStatus.AFTER_CLEARANCE and not intake.cleared:
         refer(
             Note(
@@ -305,7 +437,7 @@ def _referral_reasons(
         )
 
     for fact in sorted(condition.refer_if):
-        if getattr(intake, fact, False):
+        if getattr(intake, fact, None) == Answer.YES:
             refer(
                 Note(f"refer_if:{fact}", condition.refer_when, condition.sources),
                 Urgency.ROUTINE,
@@ -323,6 +455,81 @@ def _referral_reasons(
             Urgency.ROUTINE,
         )
     return reasons, str(urgency)
+
+
+def _screening_reasons(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> list[tuple[Note, Urgency]]:
+    """Referrals from the structured screens. A positive test always refers; a required screen
+    that was not done refers too (the safer path: the edges make it an explicit answer)."""
+    required = required_screens(intake, condition, catalogue)
+    out: list[tuple[Note, Urgency]] = []
+    if intake.ottawa == OttawaResult.POSITIVE:
+        out.append(
+            (
+                Note(
+                    "screen:ottawa_positive",
+                    "Ottawa rules positive: possible fracture, X-ray the same day before any "
+                    "programme.",
+                    ("R26",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    elif Screening.OTTAWA in required and intake.ottawa != OttawaResult.NEGATIVE:
+        out.append(
+            (
+                Note(
+                    "screen:ottawa_not_assessed",
+                    "Assess the Ottawa ankle and foot rules first: a fracture must be excluded "
+                    "before a home programme. Not assessed is treated as a same-day X-ray "
+                    "referral.",
+                    ("R26",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    if intake.thompson == ThompsonResult.POSITIVE:
+        out.append(
+            (
+                Note(
+                    "screen:thompson_positive",
+                    "Thompson (calf-squeeze) test positive: possible Achilles rupture, same-day "
+                    "assessment; no loading or stretching.",
+                    ("R25", "SEED-002"),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    elif Screening.THOMPSON in required and intake.thompson != ThompsonResult.NEGATIVE:
+        # INFERENCE: the reference asks for the test, not what to do when it is skipped; a
+        # missed rupture may need treatment within days (SEED-002), so refer the same day.
+        out.append(
+            (
+                Note(
+                    "screen:thompson_not_done",
+                    "Do the Thompson (calf-squeeze) test first: a missed Achilles rupture can "
+                    "look like a calf strain or a tendinopathy.",
+                    ("R25", "SEED-002", "INFERENCE"),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    if Screening.CAUDA_EQUINA in required and intake.cauda_equina in (None, Answer.UNKNOWN):
+        # INFERENCE: cauda equina cannot be excluded without the questions; same day until
+        # they are asked (standard spinal red-flag practice, needs sign-off).
+        out.append(
+            (
+                Note(
+                    "screen:cauda_equina_unknown",
+                    "Cauda equina questions not answered: ask about saddle numbness, new "
+                    "bladder or bowel change and symptoms in both legs today.",
+                    ("INFERENCE",),
+                ),
+                Urgency.URGENT,
+            )
+        )
+    return out
 
 
 def _choose_protocol(intake: Intake, catalogue: Catalogue) -> ProtocolSpec | None:
@@ -381,13 +588,18 @@ def _plan_phase(
     )
 
 
-def _recent_injury(intake: Intake, catalogue: Catalogue) -> bool:
-    if intake.recent_injury:
+def recent_injury(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> bool:
+    """Whether this presentation counts as a recent injury (ice, no heat, early checkpoints).
+
+    F1: a "yes" answer always counts. Otherwise an onset date decides against the acute window
+    (thresholds.yaml acute_window_days). Without a date, acute onset and an injury that is
+    acute by definition (conditions.yaml acute_injury: sprain, strain) count as recent."""
+    if intake.recent_injury == Answer.YES:
         return True
     if intake.onset_date is not None and intake.assessed_on is not None:
         window = catalogue.threshold("acute_window_days").value
         return (intake.assessed_on - intake.onset_date).days <= window
-    return False
+    return intake.onset == Onset.ACUTE or condition.acute_injury
 
 
 def _plan_ice_heat(
@@ -396,24 +608,38 @@ def _plan_ice_heat(
     catalogue: Catalogue,
     warnings: list[Note],
 ) -> tuple[PlannedIceHeat, ...]:
-    if intake.circulation_or_sensation_problems:
+    if no_ice_or_heat(intake):
         rule_sources = tuple(
             sorted({s for r in catalogue.ice_heat_rules.values() for s in r.sources})
         )
+        blocking = sorted(
+            Comorbidity(c).label for c in intake.comorbidities & ICE_HEAT_BLOCKING_COMORBIDITIES
+        )
+        why = f" ({', '.join(blocking)})" if blocking else ""
         warnings.append(
             Note(
                 "no_ice_heat",
-                "No ice or heat: the patient reports a circulation or sensation problem.",
+                f"No ice or heat: the patient has a circulation or sensation problem{why}.",
                 rule_sources,
             )
         )
         return ()
-    if _recent_injury(intake, catalogue):
+    if recent_injury(intake, condition, catalogue):
         situation, modality = "acute_injury", Modality.ICE
-    elif intake.swelling:
+    elif intake.swelling == Answer.YES:
         situation, modality = "swelling", Modality.ICE
-    else:
+    elif intake.swelling == Answer.NO and intake.recent_injury == Answer.NO:
+        # SEED-002: heat only with no swelling and not after a recent injury, both answered.
         situation, modality = "no_swelling", Modality.HEAT
+    else:
+        warnings.append(
+            Note(
+                "no_heat_unknown",
+                "No heat: swelling or a recent injury is not known. Answer both to offer heat.",
+                ("SEED-002",),
+            )
+        )
+        return ()
     if modality not in condition.ice_heat:
         return ()
     rule = catalogue.ice_heat_rules[modality]
@@ -442,7 +668,12 @@ def _plan_checkpoints(
     phases: tuple[PlannedPhase, ...],
     catalogue: Catalogue,
 ) -> tuple[PlannedCheckpoint, ...]:
-    acute = intake.onset == Onset.ACUTE or _recent_injury(intake, catalogue)
+    # F2: a sprain or strain is acute by definition, so its early checkpoints always apply.
+    acute = (
+        condition.acute_injury
+        or intake.onset == Onset.ACUTE
+        or recent_injury(intake, condition, catalogue)
+    )
     loading = any(item.category in LOADING_CATEGORIES for p in phases for item in p.items)
     applicable = {
         AppliesWhen.ANY: True,
@@ -476,15 +707,6 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                 "age_outside_band",
                 f"{condition.name} is described in ages {condition.age_min}–{condition.age_max}; "
                 f"a patient aged {intake.age} does not fit — reconsider the diagnosis.",
-                condition.sources,
-            )
-        )
-    if condition.home_status == HomeStatus.AFTER_CLEARANCE and intake.cleared:
-        notes.append(
-            Note(
-                "cleared_by_clinician",
-                f"{condition.name} is planned because a clinician cleared it; keep it under "
-                "clinical review.",
                 condition.sources,
             )
         )
@@ -535,13 +757,90 @@ def _warnings(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) ->
                     ("R44",),
                 )
             )
-    if intake.swelling and intake.recent_injury and condition.slug == "ankle_sprain":
+    notes.extend(_comorbidity_warnings(intake))
+    if intake.swelling == Answer.YES and condition.slug == "ankle_sprain":
         notes.append(
             Note(
                 "sprain_swelling",
-                "Confirm the Ottawa rules are negative: extreme swelling or bruising with "
-                "difficulty loading needs same-day review.",
+                "Swelling after a sprain: extreme swelling or bruising with difficulty "
+                "loading needs same-day review.",
                 ("SEED-002", "R26"),
+            )
+        )
+    return notes
+
+
+def _age_warnings(
+    intake: Intake, condition: ConditionSpec, protocol: ProtocolSpec, catalogue: Catalogue
+) -> list[Note]:
+    """F33: an adult tendon protocol for a child, and an age band that cannot be checked."""
+    adult = protocol.slug in ADULT_TENDON_PROTOCOLS
+    if intake.age is None:
+        if adult or condition.age_min is not None or condition.age_max is not None:
+            return [
+                Note(
+                    "age_not_recorded",
+                    f"Age not recorded: {condition.name} and {protocol.name} depend on age; "
+                    "record it to check them.",
+                    condition.sources,
+                )
+            ]
+        return []
+    minimum = catalogue.threshold("adult_tendon_protocol_min_age")
+    if adult and intake.age < minimum.value:
+        return [
+            Note(
+                "adult_protocol_for_a_child",
+                f"{protocol.name} was tested in adults; this patient is {intake.age}. Reconsider "
+                f"the diagnosis (Sever's in a child), and lower the dose and supervise if you "
+                "keep it.",
+                tuple(dict.fromkeys(protocol.sources + minimum.sources)),
+            )
+        ]
+    return []
+
+
+def _comorbidity_warnings(intake: Intake) -> list[Note]:
+    """Clinician warnings for the recorded comorbidities and DVT risk factors."""
+    notes: list[Note] = []
+    found = intake.comorbidities
+    if found & {Comorbidity.FLUOROQUINOLONE, Comorbidity.STEROID_INJECTION}:
+        notes.append(
+            Note(
+                "rupture_risk_medicine",
+                "Fluoroquinolone antibiotic or recent steroid injection: raised risk of Achilles "
+                "rupture. With new Achilles pain this is a prompt-review red flag; load "
+                "gradually and check for rupture signs.",
+                ("SEED-001", "SEED-003"),
+            )
+        )
+    if Comorbidity.INFLAMMATORY_DISEASE in found:
+        notes.append(
+            Note(
+                "inflammatory_disease",
+                "Inflammatory disease: heel or Achilles pain may be enthesitis or systemic "
+                "arthritis; screen for it and involve the patient's rheumatology team.",
+                ("R44", "SEED-003"),
+            )
+        )
+    if Comorbidity.FAMILIAL_HYPERCHOLESTEROLAEMIA in found:
+        notes.append(
+            Note(
+                "familial_hypercholesterolaemia",
+                "Familial hypercholesterolaemia: Achilles pain may be tenosynovitis or a tendon "
+                "xanthoma; check lipid management with the GP.",
+                ("R43",),
+            )
+        )
+    if intake.dvt_risks:
+        risks = ", ".join(DvtRisk(r).label.lower() for r in sorted(intake.dvt_risks))
+        # INFERENCE: the risk factors are standard practice (review F23), not in the reference.
+        notes.append(
+            Note(
+                "dvt_risk",
+                f"DVT risk ({risks}): examine the calf for swelling, heat and tenderness before "
+                "loading; the daily check-in asks the DVT questions.",
+                ("R45", "INFERENCE"),
             )
         )
     return notes
@@ -640,25 +939,27 @@ def _note(note: Note) -> Mapping[str, object]:
 # --- Intake as stored data (Diagnosis.intake, API bodies) ---------------------------------
 
 _BOOL_FIELDS = (
-    "swelling",
-    "recent_injury",
     "circulation_or_sensation_problems",
     "able_to_bear_weight",
     "cleared",
 )
 _TEXT_FIELDS = ("side", "onset", "irritability", "activity", "protocol")
+# Answers stored as text; intakes stored before they were required hold true/false.
+_ANSWER_FIELDS = ("swelling", "recent_injury", "ottawa", "thompson", "cauda_equina")
+_SET_FIELDS = ("red_flags", "comorbidities", "dvt_risks")
 _INT_FIELDS = ("weeks_since_surgery", "age")
 _DATE_FIELDS = ("onset_date", "assessed_on")
 
 
 def intake_to_dict(intake: Intake) -> dict[str, object]:
     data: dict[str, object] = {"condition": intake.condition}
-    for name in _TEXT_FIELDS + _INT_FIELDS + _BOOL_FIELDS:
+    for name in _TEXT_FIELDS + _ANSWER_FIELDS + _INT_FIELDS + _BOOL_FIELDS:
         data[name] = getattr(intake, name)
     for name in _DATE_FIELDS:
         value = getattr(intake, name)
         data[name] = value.isoformat() if value else None
-    data["red_flags"] = sorted(intake.red_flags)
+    for name in _SET_FIELDS:
+        data[name] = sorted(getattr(intake, name))
     return data
 
 
@@ -668,7 +969,15 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
     values: dict[str, object] = {}
     unknown = sorted(
         set(data)
-        - {"condition", "red_flags", *_BOOL_FIELDS, *_TEXT_FIELDS, *_INT_FIELDS, *_DATE_FIELDS}
+        - {
+            "condition",
+            *_SET_FIELDS,
+            *_BOOL_FIELDS,
+            *_TEXT_FIELDS,
+            *_ANSWER_FIELDS,
+            *_INT_FIELDS,
+            *_DATE_FIELDS,
+        }
     )
     for name in unknown:
         errors[name] = ["Unknown field."]
@@ -679,6 +988,18 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             errors[name] = ["Must be text."]
+        elif value:
+            values[name] = value
+    for name in _ANSWER_FIELDS:
+        value = data.get(name)
+        if value is True:
+            values[name] = Answer.YES.value
+        elif value is False:
+            # An unticked box on the old form meant "not ticked", not a considered "no":
+            # read it as unknown, the safer path (no heat).
+            values[name] = Answer.UNKNOWN.value
+        elif value is not None and not isinstance(value, str):
+            errors[name] = ["Must be yes, no or unknown."]
         elif value:
             values[name] = value
     for name in _INT_FIELDS:
@@ -701,11 +1022,12 @@ def intake_from_dict(data: Mapping[str, object]) -> Intake:
             values[name] = date.fromisoformat(str(value))
         except ValueError:
             errors[name] = ["Must be a date as YYYY-MM-DD."]
-    flags = data.get("red_flags", [])
-    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
-        errors["red_flags"] = ["Must be a list of red-flag names."]
-    else:
-        values["red_flags"] = frozenset(flags)
+    for name in _SET_FIELDS:
+        listed = data.get(name, [])
+        if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+            errors[name] = ["Must be a list of names."]
+        else:
+            values[name] = frozenset(listed)
     if errors:
         raise IntakeError(next(iter(errors.values()))[0], fields=errors)
     return Intake(condition=str(condition), **values)  # type: ignore[arg-type]

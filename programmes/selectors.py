@@ -121,6 +121,9 @@ def build_catalogue() -> Catalogue:
             ice_heat=frozenset(c.ice_heat),
             refer_when=c.refer_when,
             sources=tuple(c.sources),
+            acute_injury=c.acute_injury,
+            referral_urgency=c.referral_urgency or None,
+            screening=frozenset(c.screening),
         )
         for c in Condition.objects.prefetch_related("red_flags", "timeframes")
     }

@@ -10,8 +10,18 @@ from rest_framework import serializers
 from rehab.api import InputSerializer
 
 from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
-from .planner import ACTIVITIES
-from .vocab import Irritability, Onset, Side
+from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
+from .selectors import catalogue_snapshot
+from .vocab import (
+    Answer,
+    Comorbidity,
+    DvtRisk,
+    Irritability,
+    Onset,
+    OttawaResult,
+    Side,
+    ThompsonResult,
+)
 
 # --- Catalogue ----------------------------------------------------------------------------
 
@@ -188,8 +198,18 @@ class ProgrammeOutput(serializers.Serializer):
 # --- Prescribing --------------------------------------------------------------------------
 
 
+def _answer(help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        Answer.choices,
+        help_text=help_text,
+        error_messages={"required": "Answer yes, no or unknown."},
+    )
+
+
 class IntakeInput(InputSerializer):
-    """What the clinician knows; only `condition` is required (a slug from /conditions/)."""
+    """What the clinician knows (`condition` is a slug from /conditions/). The screening
+    answers are required: `swelling` and `recent_injury` always, the others when the
+    condition needs them; a missing one is a 400 naming the field."""
 
     condition = serializers.CharField(max_length=64)
     side = serializers.ChoiceField(Side.choices, required=False, allow_null=True)
@@ -197,8 +217,11 @@ class IntakeInput(InputSerializer):
     onset_date = serializers.DateField(required=False, allow_null=True)
     assessed_on = serializers.DateField(required=False, allow_null=True)
     irritability = serializers.ChoiceField(Irritability.choices, required=False, allow_null=True)
-    swelling = serializers.BooleanField(required=False)
-    recent_injury = serializers.BooleanField(required=False)
+    swelling = _answer("yes / no / unknown; unknown: no heat is offered.")
+    recent_injury = _answer(
+        "yes / no / unknown; a sprain or strain counts as recent unless onset_date is older "
+        "than the acute window."
+    )
     weeks_since_surgery = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=520
     )
@@ -211,6 +234,51 @@ class IntakeInput(InputSerializer):
     )
     cleared = serializers.BooleanField(required=False)
     protocol = serializers.CharField(max_length=64, required=False, allow_null=True)
+    ottawa = serializers.ChoiceField(
+        OttawaResult.choices,
+        required=False,
+        allow_null=True,
+        help_text="Required for a sprain or a suspected fracture; positive or not_assessed "
+        "refers the same day.",
+    )
+    thompson = serializers.ChoiceField(
+        ThompsonResult.choices,
+        required=False,
+        allow_null=True,
+        help_text="Required for acute calf or Achilles pain; positive or not_done refers the "
+        "same day.",
+    )
+    cauda_equina = serializers.ChoiceField(
+        Answer.choices,
+        required=False,
+        allow_null=True,
+        help_text="Saddle numbness, new bladder or bowel change, or symptoms in both legs; "
+        "required for sciatica.",
+    )
+    comorbidities = serializers.ListField(
+        child=serializers.ChoiceField(Comorbidity.choices), required=False, max_length=20
+    )
+    dvt_risks = serializers.ListField(
+        child=serializers.ChoiceField(DvtRisk.choices), required=False, max_length=10
+    )
+
+    def validate_condition(self, value: str) -> str:
+        conditions = catalogue_snapshot().conditions
+        if value not in conditions:
+            raise serializers.ValidationError(
+                f"Unknown condition {value!r}. Valid: {', '.join(sorted(conditions))}."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The planner's check of the answers this condition requires (e.g. the Ottawa rules
+        for a sprain), as field errors."""
+        try:
+            intake = intake_from_dict(intake_data(attrs))
+            validate_intake(intake, catalogue_snapshot(), require_answers=True)
+        except IntakeError as error:
+            raise serializers.ValidationError(error.fields) from None
+        return attrs
 
 
 def intake_data(validated: dict[str, Any]) -> dict[str, Any]:
@@ -348,6 +416,14 @@ class AdjustmentInput(InputSerializer):
         required=False, allow_blank=True, max_length=2000, default=""
     )
     to_phase = serializers.IntegerField(required=False, min_value=1, max_value=20)
+
+    def validate_condition(self, value: str) -> str:
+        conditions = catalogue_snapshot().conditions
+        if value not in conditions:
+            raise serializers.ValidationError(
+                f"Unknown condition {value!r}. Valid: {', '.join(sorted(conditions))}."
+            )
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         missing = [name for name in CHANGE_REQUIRES[attrs["change"]] if name not in attrs]

@@ -241,6 +241,9 @@ CONDITION_FIELDS = (
     "age_min",
     "age_max",
     "ice_heat",
+    "acute_injury",
+    "referral_urgency",
+    "screening",
     "refer_when",
     "questionnaire",
     "sources",
@@ -265,6 +268,7 @@ ICE_HEAT_RULE_FIELDS = (
 )
 SCHEDULE_FIELDS = ("modality", "situation", "times", "from_day", "to_day", "note", "sources")
 _LIST_FIELDS = {
+    "screening",
     "goals",
     "entry_criteria",
     "progression_criteria",
@@ -287,6 +291,10 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
         value = entry.get(name)
         if value is None and name in _LIST_FIELDS:
             value = []
+        elif value is None and name in {"cautions", "refer_when", "note", "referral_urgency"}:
+            value = ""
+        elif value is None and name == "acute_injury":
+            value = False
         elif value is None and name in {"cautions", "refer_when", "note"}:
             value = ""
         elif value is None and name in {"check_in", "check_in_for_condition"}:

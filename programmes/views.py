@@ -26,7 +26,9 @@ def programme_new(request: HttpRequest) -> HttpResponse:
     """Intake → preview (programme or referral, with reasons) → prescribe, on one page."""
     today = timezone.localdate()
     initial = {"patient": request.GET.get("patient"), "started_on": today}
-    form = ProgrammeForm(request.POST or None, user=request.user, initial=initial)
+    form = ProgrammeForm(
+        request.POST or None, user=request.user, initial=initial, assessed_on=today
+    )
     result: PlanResult | None = None
     if request.method == "POST" and form.is_valid():
         intake = form.intake(assessed_on=today)

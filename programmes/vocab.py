@@ -80,6 +80,57 @@ class Irritability(models.TextChoices):
     HIGH = "high"
 
 
+class Answer(models.TextChoices):
+    """A required intake answer. "unknown" is a real answer: the planner takes the safer path."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not known"
+
+
+class Screening(models.TextChoices):
+    """Structured intake screens a condition may require (conditions.yaml `screening`)."""
+
+    OTTAWA = "ottawa", "Ottawa ankle and foot rules"
+    THOMPSON = "thompson", "Thompson (calf-squeeze) test"
+    CAUDA_EQUINA = "cauda_equina", "Cauda equina questions"
+
+
+class OttawaResult(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+
+
+class ThompsonResult(models.TextChoices):
+    NEGATIVE = "negative", "Negative (the foot moves)"
+    POSITIVE = "positive", "Positive (the foot does not move)"
+    NOT_DONE = "not_done", "Not done"
+
+
+class Comorbidity(models.TextChoices):
+    """Facts the planner acts on: the first four block ice and heat (SEED-002), the others
+    give the clinician a warning."""
+
+    DIABETES = "diabetes", "Diabetes"
+    PERIPHERAL_NEUROPATHY = "peripheral_neuropathy", "Peripheral neuropathy"
+    PERIPHERAL_ARTERIAL_DISEASE = "peripheral_arterial_disease", "Peripheral arterial disease"
+    RAYNAUDS = "raynauds", "Raynaud's"
+    FLUOROQUINOLONE = "fluoroquinolone", "Fluoroquinolone antibiotic (recent or current)"
+    STEROID_INJECTION = "steroid_injection", "Recent steroid injection"
+    INFLAMMATORY_DISEASE = "inflammatory_disease", "Inflammatory disease (e.g. spondyloarthritis)"
+    FAMILIAL_HYPERCHOLESTEROLAEMIA = (
+        "familial_hypercholesterolaemia",
+        "Familial hypercholesterolaemia",
+    )
+
+
+class DvtRisk(models.TextChoices):
+    IMMOBILISATION = "immobilisation", "Boot, cast or other immobilisation"
+    SURGERY = "surgery", "Recent surgery"
+    LONG_TRAVEL = "long_travel", "Recent long journey"
+
+
 class Questionnaire(models.TextChoices):
     VISA_A = "visa_a", "VISA-A"
     FAAM = "faam", "FAAM"

@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "SyncStatusEnum": ["created", "updated", "already_present", "rejected"],
         "PlanStatusEnum": ["programme", "referral"],
         "RoleEnum": ["patient", "therapist", "other"],
+        "AnswerEnum": "programmes.vocab.Answer",
     },
 }
 

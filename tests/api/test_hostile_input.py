@@ -164,7 +164,13 @@ def new_patient(**over: Any) -> Callable[[SimpleNamespace], Any]:
     )
 
 
-INTAKE = {"condition": "achilles_midportion", "side": "right"}
+INTAKE = {
+    "condition": "achilles_midportion",
+    "side": "right",
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 40,
+}
 
 
 def intake(**over: Any) -> Callable[[SimpleNamespace], Any]:
@@ -535,7 +541,7 @@ CASES: dict[str, Case] = {
     "preview/age_string": c(PREVIEW, intake(age="44"), "age"),
     "preview/age_float": c(PREVIEW, intake(age=44.5), "age"),
     "preview/age_bool": c(PREVIEW, intake(age=True), "age"),
-    "preview/swelling_string": c(PREVIEW, intake(swelling="yes"), "swelling"),
+    "preview/swelling_string": c(PREVIEW, intake(swelling="maybe"), "swelling"),
     "preview/swelling_number": c(PREVIEW, intake(swelling=1), "swelling"),
     "preview/red_flags_string": c(PREVIEW, intake(red_flags="sudden_pop"), "red_flags"),
     "preview/red_flags_numbers": c(PREVIEW, intake(red_flags=[1]), "red_flags"),
@@ -723,7 +729,7 @@ CASES: dict[str, Case] = {
     "prescribe/onset_after_assessment": c(
         prescribe_url,
         prescribe(intake=INTAKE | {"onset_date": "9999-12-31", "assessed_on": "2026-11-01"}),
-        "onset_date",
+        "intake",  # now named where it is: intake.onset_date
     ),
     "preview/onset_without_assessment": c(PREVIEW, intake(onset_date="0001-01-01"), "assessed_on"),
     "preview/assessed_on_bad_date": c(PREVIEW, intake(assessed_on="2026-02-31"), "assessed_on"),

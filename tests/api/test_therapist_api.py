@@ -17,7 +17,13 @@ from rehab.models import IdempotencyKey
 from tests import factories
 from tests.api.conftest import client_for, current_items
 
-INTAKE = {"condition": "achilles_midportion", "side": "right"}
+INTAKE = {
+    "condition": "achilles_midportion",
+    "side": "right",
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 40,
+}
 
 
 # --- Caseload and patients ----------------------------------------------------------------
@@ -84,10 +90,20 @@ def test_preview_explains_a_referral(as_therapist: Any) -> None:
     ("intake", "field"),
     [
         ({"condition": "gout"}, "condition"),
-        ({"condition": "achilles_midportion", "side": "up"}, "side"),
-        ({"condition": "achilles_midportion", "age": -1}, "age"),
-        ({"condition": "achilles_midportion", "red_flags": ["itchy"]}, "red_flags"),
+        (INTAKE | {"side": "up"}, "side"),
+        (INTAKE | {"age": -1}, "age"),
+        (INTAKE | {"red_flags": ["itchy"]}, "red_flags"),
         ({}, "condition"),
+        # F1: swelling and recent injury are required yes / no / unknown answers.
+        ({"condition": "ankle_oa", "side": "left", "age": 40}, "swelling"),
+        ({"condition": "ankle_oa", "side": "left", "age": 40}, "recent_injury"),
+        (INTAKE | {"swelling": True}, "swelling"),
+        ({k: v for k, v in INTAKE.items() if k != "age"}, "age"),  # F33
+        # Requirement 6 (F32): the screens the condition needs are required answers.
+        (INTAKE | {"condition": "ankle_sprain"}, "ottawa"),
+        (INTAKE | {"condition": "calf_strain", "ottawa": "negative"}, "thompson"),
+        (INTAKE | {"condition": "sciatica_referred"}, "cauda_equina"),
+        (INTAKE | {"comorbidities": ["gout"]}, "comorbidities.0"),
     ],
 )
 def test_a_bad_intake_is_a_400_naming_the_field(

@@ -52,6 +52,9 @@ def test_therapist_and_patient_journey(
     therapist.get_by_label("Diagnosis").select_option("achilles_midportion")
     therapist.get_by_label("Right").check()
     therapist.get_by_label("Onset").select_option("chronic")
+    therapist.get_by_label("Age (years)").fill("44")
+    therapist.locator("#id_swelling_1").check()  # the required answers: "No"
+    therapist.locator("#id_recent_injury_1").check()
     therapist.get_by_role("button", name="Preview the programme").click()
     expect(therapist.locator("#preview")).to_contain_text("Achilles tendinopathy, mid-portion")
     screenshot(therapist, "02-new-programme-preview")

@@ -21,7 +21,6 @@ from patients.questionnaires import (
     score,
 )
 from patients.services import record_questionnaire
-from programmes.planner import Intake
 from tests import factories
 
 VISA_A_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8_group", "q8_minutes_band")
@@ -470,7 +469,7 @@ def test_a_faam_response_with_adl_not_scorable_is_stored_with_its_sports_score(
     patient: Any,
 ) -> None:
     """F36: three ADL items not applicable → ADL not scorable, Sports kept; F15: no total."""
-    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    factories.prescribe(patient, factories.answered_intake("ankle_sprain", side="left"))
     now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     recorded = record_questionnaire(
         patient=patient,

@@ -374,13 +374,13 @@ def test_the_check_in_asks_everyones_questions_plus_the_conditions_own(
 
 
 def _sprain(patient: Any, onset: date | None) -> Any:
-    intake = Intake(
-        condition="ankle_sprain",
+    intake = factories.answered_intake(
+        "ankle_sprain",
         side="left",
         onset="acute",
         onset_date=onset,
         assessed_on=STARTED,
-        recent_injury=True,
+        recent_injury="yes",
     )
     return factories.prescribe(patient, intake=intake, started_on=STARTED)
 

@@ -25,7 +25,6 @@ from patients.services import (
     resolve_flag,
 )
 from patients.sweep import evaluate_active_programmes, evaluate_programmes
-from programmes.planner import Intake
 from programmes.selectors import catalogue_snapshot
 from tests import factories
 
@@ -79,7 +78,9 @@ def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
     today = local_today(patient, NOW)
     started = today - timedelta(days=course.days)
     programme = factories.prescribe(
-        patient, Intake(condition=course.condition, side="left", cleared=True), started
+        patient,
+        factories.answered_intake(course.condition, side="left", cleared=True),
+        started,
     )
     items = current_phase_items(programme)
     per_day = max(item.times_per_day or 1 for item in items)
@@ -419,8 +420,7 @@ def test_the_state_carries_the_onset_and_whether_the_phase_loads(
     from patients.sweep import states_for
 
     started = NOW.date() - timedelta(days=10)
-    intake = Intake(
-        condition="achilles_midportion",
+    intake = factories.answered_intake(
         side="left",
         onset_date=onset,
         assessed_on=started if onset else None,

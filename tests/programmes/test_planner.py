@@ -19,6 +19,7 @@ from programmes.planner import (
     intake_from_dict,
     intake_to_dict,
     plan,
+    validate_intake,
 )
 
 # What each of the 24 conditions gives with a plain intake (no clearance, no red flags).
@@ -43,8 +44,8 @@ CONDITION_OUTCOMES = {
     "inflammatory_arthritis": ("referral", "routine"),
     "bone_infection": ("referral", "urgent"),
     "plantar_fasciitis": ("programme", None),
-    "calcaneal_stress_fracture": ("referral", "routine"),
-    "ankle_fracture": ("referral", "routine"),
+    "calcaneal_stress_fracture": ("referral", "soon"),  # F7: imaging within days
+    "ankle_fracture": ("referral", "urgent"),  # F7: X-ray the same day
     "vascular_claudication": ("referral", "routine"),
     "calf_strain": ("programme", None),
 }
@@ -55,9 +56,25 @@ VARIANTS = {
     "cleared": {"cleared": True},
     "high_irritability": {"irritability": "high", "cleared": True},
     "circulation": {"circulation_or_sensation_problems": True, "cleared": True},
-    "swelling": {"swelling": True, "cleared": True},
-    "recent_injury": {"recent_injury": True, "onset": "acute", "cleared": True},
+    "swelling": {"swelling": "yes", "cleared": True},
+    "recent_injury": {"recent_injury": "yes", "onset": "acute", "cleared": True},
 }
+
+# Every required intake answer given, each on its least alarming value.
+ANSWERED: dict[str, object] = {
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 40,
+    "ottawa": "negative",
+    "thompson": "negative",
+    "cauda_equina": "no",
+}
+ACUTE_BY_DEFINITION = {"ankle_sprain", "calf_strain"}
+
+
+def answered(condition: str, **changes: object) -> Intake:
+    """An intake with every required answer given (the edges refuse one without them)."""
+    return Intake(condition=condition, **({"side": "left"} | ANSWERED | changes))  # type: ignore[arg-type]
 
 
 def _programme(result: object) -> ProgrammePlan:
@@ -77,7 +94,7 @@ def test_the_table_covers_every_condition_in_the_catalogue(catalogue: Catalogue)
 def test_each_condition_plans_or_refers_as_its_status_says(
     catalogue: Catalogue, condition: str, expected: tuple[str, str | None]
 ) -> None:
-    result = plan(Intake(condition=condition, side="left"), catalogue)
+    result = plan(answered(condition), catalogue)
     status, urgency = expected
     assert result.status == status
     if isinstance(result, Referral):
@@ -106,9 +123,11 @@ def test_after_clearance_conditions_plan_only_once_cleared(
 def test_a_cleared_partial_tear_still_refers_because_no_home_protocol_exists(
     catalogue: Catalogue,
 ) -> None:
-    result = plan(Intake(condition="achilles_partial_tear", cleared=True), catalogue)
+    result = plan(answered("achilles_partial_tear", cleared=True), catalogue)
     assert isinstance(result, Referral)
     assert [r.code for r in result.reasons] == ["no_home_protocol"]
+    # F43: "planned because a clinician cleared it" belongs to a programme, not a referral.
+    assert "cleared_by_clinician" not in {w.code for w in result.warnings}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -116,7 +135,7 @@ def test_a_cleared_partial_tear_still_refers_because_no_home_protocol_exists(
 def test_it_never_prescribes_a_contraindicated_movement(
     catalogue: Catalogue, condition: str, variant: str
 ) -> None:
-    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    intake = answered(condition, **VARIANTS[variant])
     spec = catalogue.conditions[condition]
     banned = contraindicated_tags(intake, spec)
     assert spec.contraindicated_tags <= banned
@@ -205,15 +224,40 @@ def test_the_most_urgent_of_several_flags_wins(catalogue: Catalogue) -> None:
     assert result.reasons[0].code == "red_flag:sudden_pop"
 
 
+@pytest.mark.parametrize(
+    ("condition", "urgency"),
+    [
+        ("ankle_fracture", "urgent"),
+        ("achilles_rupture", "urgent"),
+        ("bone_infection", "urgent"),
+        ("calcaneal_stress_fracture", "soon"),
+        ("tarsal_tunnel", "routine"),
+    ],
+)
+def test_each_refer_only_condition_refers_at_its_own_urgency_f7(
+    catalogue: Catalogue, condition: str, urgency: str
+) -> None:
+    """F7: `plan ankle_fracture` printed "Urgency: routine" beside "X-ray the same day"."""
+    result = plan(answered(condition), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert catalogue.conditions[condition].referral_urgency == urgency
+
+
+def test_claudication_bans_heat_as_well_as_cold_f37(catalogue: Catalogue) -> None:
+    """F37: SEED-002, neither ice nor heat with a circulation problem."""
+    assert {"cold", "heat"} <= catalogue.conditions["vascular_claudication"].contraindicated_tags
+
+
 def test_unable_to_bear_weight_refers_the_same_day(catalogue: Catalogue) -> None:
-    result = plan(Intake(condition="ankle_sprain", able_to_bear_weight=False), catalogue)
+    result = plan(answered("ankle_sprain", able_to_bear_weight=False), catalogue)
     assert isinstance(result, Referral)
     assert result.urgency == "urgent"
     assert [r.code for r in result.reasons] == ["red_flag:cannot_bear_weight"]
 
 
 def test_posterior_tibial_swelling_refers_even_when_cleared(catalogue: Catalogue) -> None:
-    intake = Intake(condition="posterior_tibial_tendinopathy", cleared=True, swelling=True)
+    intake = Intake(condition="posterior_tibial_tendinopathy", cleared=True, swelling="yes")
     result = plan(intake, catalogue)
     assert isinstance(result, Referral)
     assert "refer_if:swelling" in {r.code for r in result.reasons}
@@ -241,9 +285,9 @@ def test_no_ice_or_heat_at_all_with_circulation_or_sensation_problems(
     catalogue: Catalogue,
 ) -> None:
     for condition in ("ankle_sprain", "achilles_midportion", "ankle_oa"):
-        for swelling in (True, False):
-            intake = Intake(
-                condition=condition,
+        for swelling in ("yes", "no"):
+            intake = answered(
+                condition,
                 swelling=swelling,
                 recent_injury=swelling,
                 circulation_or_sensation_problems=True,
@@ -256,7 +300,7 @@ def test_no_ice_or_heat_at_all_with_circulation_or_sensation_problems(
 
 
 def test_a_recent_injury_gets_ice_for_the_first_days_and_never_heat(catalogue: Catalogue) -> None:
-    intake = Intake(condition="ankle_sprain", recent_injury=True, onset="acute")
+    intake = answered("ankle_sprain", recent_injury="yes", onset="acute")
     result = _programme(plan(intake, catalogue))
     assert [slot.modality for slot in result.ice_heat] == ["ice"]
     slot = result.ice_heat[0]
@@ -265,12 +309,12 @@ def test_a_recent_injury_gets_ice_for_the_first_days_and_never_heat(catalogue: C
 
 
 def test_swelling_gets_ice_only(catalogue: Catalogue) -> None:
-    result = _programme(plan(Intake(condition="achilles_midportion", swelling=True), catalogue))
+    result = _programme(plan(answered("achilles_midportion", swelling="yes"), catalogue))
     assert {slot.modality for slot in result.ice_heat} == {"ice"}
 
 
 def test_heat_only_without_swelling_and_without_a_recent_injury(catalogue: Catalogue) -> None:
-    result = _programme(plan(Intake(condition="ankle_oa", onset="chronic"), catalogue))
+    result = _programme(plan(answered("ankle_oa", onset="chronic"), catalogue))
     assert {slot.modality for slot in result.ice_heat} == {"heat"}
 
 
@@ -279,12 +323,81 @@ def test_an_onset_date_inside_the_acute_window_counts_as_a_recent_injury(
 ) -> None:
     window = int(catalogue.threshold("acute_window_days").value)
     assessed = date(2026, 11, 20)
-    inside = Intake(
-        condition="calf_strain", onset_date=assessed - timedelta(days=window), assessed_on=assessed
+    inside = answered(
+        "calf_strain", onset_date=assessed - timedelta(days=window), assessed_on=assessed
     )
     outside = dataclasses.replace(inside, onset_date=assessed - timedelta(days=window + 1))
     assert {s.modality for s in _programme(plan(inside, catalogue)).ice_heat} == {"ice"}
     assert {s.modality for s in _programme(plan(outside, catalogue)).ice_heat} == {"heat"}
+
+
+# Conditions that get a home programme (after clearance where they need it).
+PLANNABLE = [
+    c
+    for c, (status, _) in CONDITION_OUTCOMES.items()
+    if status == "programme"
+    or c in {"posterior_ankle_impingement", "posterior_tibial_tendinopathy"}
+]
+ANSWERS = ("yes", "no", "unknown")
+
+
+@pytest.mark.parametrize("onset", [None, "acute", "chronic"])
+@pytest.mark.parametrize("recent", ANSWERS)
+@pytest.mark.parametrize("swelling", ANSWERS)
+@pytest.mark.parametrize("condition", PLANNABLE)
+def test_heat_only_with_no_swelling_no_recent_injury_and_no_acute_onset_f1(
+    catalogue: Catalogue, condition: str, swelling: str, recent: str, onset: str | None
+) -> None:
+    """F1: heat only when swelling and recent injury are both answered "no", the onset is not
+    acute, and the condition is not a sprain or strain (acute by definition); never while an
+    answer is unknown (SEED-002, R28, R53)."""
+    intake = answered(condition, swelling=swelling, recent_injury=recent, onset=onset, cleared=True)
+    result = plan(intake, catalogue)
+    if isinstance(result, Referral):  # tibialis posterior refers on any swelling
+        assert swelling == "yes"
+        assert "refer_if:swelling" in {r.code for r in result.reasons}
+        return
+    modalities = {slot.modality for slot in result.ice_heat}
+    heat_allowed = (
+        swelling == "no"
+        and recent == "no"
+        and onset != "acute"
+        and condition not in ACUTE_BY_DEFINITION
+    )
+    assert ("heat" in modalities) is heat_allowed
+    if "unknown" in (swelling, recent) and not modalities:
+        assert "no_heat_unknown" in {w.code for w in result.warnings}
+
+
+@pytest.mark.parametrize("condition", sorted(ACUTE_BY_DEFINITION))
+def test_a_sprain_or_strain_gets_heat_only_once_dated_outside_the_acute_window_f1(
+    catalogue: Catalogue, condition: str
+) -> None:
+    window = int(catalogue.threshold("acute_window_days").value)
+    assessed = date(2026, 11, 20)
+    undated = answered(condition)
+    inside = answered(condition, onset_date=assessed - timedelta(days=window), assessed_on=assessed)
+    outside = dataclasses.replace(inside, onset_date=assessed - timedelta(days=window + 1))
+    assert {s.modality for s in _programme(plan(undated, catalogue)).ice_heat} == {"ice"}
+    assert {s.modality for s in _programme(plan(inside, catalogue)).ice_heat} == {"ice"}
+    assert {s.modality for s in _programme(plan(outside, catalogue)).ice_heat} == {"heat"}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"condition": "ankle_oa", "side": "left"},
+        {"condition": "ankle_oa", "side": "left", "swelling": False, "recent_injury": False},
+    ],
+)
+def test_an_intake_stored_before_the_answers_were_required_gets_no_heat_f1(
+    catalogue: Catalogue, stored: dict[str, object]
+) -> None:
+    """Old Diagnosis.intake rows (no answers, or unticked boxes) read as unknown."""
+    intake = intake_from_dict(stored)
+    assert (intake.swelling or "unknown") == "unknown"
+    result = _programme(plan(intake, catalogue))
+    assert "heat" not in {slot.modality for slot in result.ice_heat}
 
 
 @pytest.mark.parametrize("variant", ["plain", "swelling", "recent_injury"])
@@ -292,7 +405,7 @@ def test_an_onset_date_inside_the_acute_window_counts_as_a_recent_injury(
 def test_every_ice_heat_schedule_keeps_the_15_minute_and_2_hour_rules(
     catalogue: Catalogue, condition: str, variant: str
 ) -> None:
-    intake = Intake(condition=condition, **VARIANTS[variant])  # type: ignore[arg-type]
+    intake = answered(condition, **VARIANTS[variant])
     result = plan(intake, catalogue)
     if isinstance(result, Referral):
         return
@@ -351,7 +464,7 @@ def test_high_irritability_swaps_impact_for_isometric_holds(catalogue: Catalogue
 
 def test_every_planned_item_checkpoint_and_warning_cites_a_source(catalogue: Catalogue) -> None:
     for condition in CONDITION_OUTCOMES:
-        result = plan(Intake(condition=condition, cleared=True, side="both"), catalogue)
+        result = plan(answered(condition, cleared=True, side="both"), catalogue)
         if isinstance(result, Referral):
             continue
         assert all(i.sources for p in result.phases for i in p.items)
@@ -374,15 +487,32 @@ def test_mid_portion_checkpoints_include_the_12_week_visa_a_review(catalogue: Ca
     )
 
 
-def test_acute_timeframes_apply_only_to_acute_presentations(catalogue: Catalogue) -> None:
-    acute = _programme(
-        plan(Intake(condition="ankle_sprain", onset="acute", recent_injury=True), catalogue)
-    )
-    chronic = _programme(plan(Intake(condition="ankle_sprain", onset="chronic"), catalogue))
-    assert "acute_not_better_2_3_days" in {c.timeframe for c in acute.checkpoints}
-    assert "acute_not_better_2_3_days" not in {c.timeframe for c in chronic.checkpoints}
-    first = acute.checkpoints[0]
-    assert first.after_days == 2
+@pytest.mark.parametrize("condition", sorted(ACUTE_BY_DEFINITION))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"onset": "acute", "recent_injury": "yes"},
+        {"onset": "chronic"},
+        {"onset_date": date(2026, 9, 1), "assessed_on": date(2026, 11, 20)},
+    ],
+)
+def test_a_sprain_or_calf_strain_always_gets_the_early_checkpoints_f2(
+    catalogue: Catalogue, condition: str, changes: dict[str, object]
+) -> None:
+    """F2: a sprain or strain is acute by definition, so the 2–3-day and first-few-days
+    checkpoints are attached whatever the onset answer (SEED-002)."""
+    result = _programme(plan(answered(condition, **changes), catalogue))
+    timeframes = {c.timeframe for c in result.checkpoints}
+    assert {"acute_not_better_2_3_days", "sprain_first_few_days"} <= timeframes
+    assert result.checkpoints[0].after_days == 2
+
+
+def test_acute_timeframes_are_not_attached_to_a_chronic_tendinopathy(
+    catalogue: Catalogue,
+) -> None:
+    result = _programme(plan(answered("achilles_midportion", onset="chronic"), catalogue))
+    assert "acute_not_better_2_3_days" not in {c.timeframe for c in result.checkpoints}
 
 
 # --- Warnings -----------------------------------------------------------------------------
@@ -392,6 +522,39 @@ def test_acute_timeframes_apply_only_to_acute_presentations(catalogue: Catalogue
 def test_severs_outside_ages_8_to_14_warns(catalogue: Catalogue, age: int, warned: bool) -> None:
     result = _programme(plan(Intake(condition="severs_disease", age=age), catalogue))
     assert ("age_outside_band" in {w.code for w in result.warnings}) is warned
+
+
+@pytest.mark.parametrize(
+    ("protocol", "age", "warned"),
+    [
+        ("achilles_midportion_alfredson", 12, True),
+        ("achilles_midportion_hsr", 15, True),
+        ("achilles_midportion_silbernagel", 14, True),
+        ("achilles_insertional_floor", 13, True),
+        ("achilles_midportion_alfredson", 16, False),
+        ("achilles_midportion_hsr", 40, False),
+    ],
+)
+def test_adult_tendon_protocols_warn_under_16_f33(
+    catalogue: Catalogue, protocol: str, age: int, warned: bool
+) -> None:
+    """F33: Alfredson, HSR, Silbernagel and Jonsson were tested in adults (the 16 cut-off is
+    INFERENCE, thresholds.yaml adult_tendon_protocol_min_age)."""
+    condition = catalogue.protocols[protocol].condition
+    result = _programme(plan(answered(condition, protocol=protocol, age=age), catalogue))
+    codes = {w.code for w in result.warnings}
+    assert ("adult_protocol_for_a_child" in codes) is warned
+
+
+@pytest.mark.parametrize("condition", ["severs_disease", "achilles_midportion"])
+def test_a_missing_age_is_flagged_where_it_matters_f33(
+    catalogue: Catalogue, condition: str
+) -> None:
+    result = _programme(plan(answered(condition, age=None), catalogue))
+    assert "age_not_recorded" in {w.code for w in result.warnings}
+    with pytest.raises(IntakeError) as error:
+        validate_intake(answered(condition, age=None), catalogue, require_answers=True)
+    assert "age" in error.value.fields
 
 
 def test_bilateral_insertional_pain_prompts_an_enthesitis_screen(catalogue: Catalogue) -> None:
@@ -446,7 +609,7 @@ def test_bad_intake_fields_are_named(
 
 
 def test_planning_is_deterministic(catalogue: Catalogue) -> None:
-    intake = Intake(condition="achilles_midportion", side="left", swelling=True)
+    intake = Intake(condition="achilles_midportion", side="left", swelling="yes")
     assert plan(intake, catalogue) == plan(intake, catalogue)
     assert as_dict(plan(intake, catalogue)) == as_dict(plan(intake, catalogue))
 
@@ -459,14 +622,204 @@ def test_intake_round_trips_through_stored_data() -> None:
         assessed_on=date(2026, 11, 2),
         age=31,
         red_flags=frozenset({"sudden_pop"}),
-        recent_injury=True,
+        recent_injury="yes",
+        swelling="unknown",
     )
     assert intake_from_dict(intake_to_dict(intake)) == intake
 
 
 def test_stored_intake_with_wrong_types_names_each_field() -> None:
     with pytest.raises(IntakeError) as error:
-        intake_from_dict(
-            {"condition": "ankle_oa", "age": "forty", "swelling": "yes", "colour": "red"}
-        )
+        intake_from_dict({"condition": "ankle_oa", "age": "forty", "swelling": 3, "colour": "red"})
     assert set(error.value.fields) == {"age", "swelling", "colour"}
+
+
+# --- Spinal red flags (F6) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "urgency"),
+    [("cauda_equina_signs", "emergency"), ("new_or_worsening_foot_drop", "urgent")],
+)
+def test_cauda_equina_is_an_emergency_and_new_foot_drop_same_day_f6(
+    catalogue: Catalogue, flag: str, urgency: str
+) -> None:
+    """F6 (INFERENCE, standard spinal red-flag practice; needs sign-off)."""
+    assert flag in catalogue.conditions["sciatica_referred"].red_flags
+    result = plan(answered("sciatica_referred", red_flags=frozenset({flag})), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert result.reasons[0].code == f"red_flag:{flag}"
+
+
+# --- Structured intake screening (requirement 6; F32) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "ottawa", "expected"),
+    [
+        ("ankle_sprain", "negative", None),
+        ("ankle_sprain", "positive", "screen:ottawa_positive"),
+        ("ankle_sprain", "not_assessed", "screen:ottawa_not_assessed"),
+        ("ankle_sprain", None, "screen:ottawa_not_assessed"),
+        ("ankle_fracture", "not_assessed", "screen:ottawa_not_assessed"),
+        ("peroneal_tendinopathy", "positive", "screen:ottawa_positive"),
+        ("peroneal_tendinopathy", None, None),  # not a fracture-suspect presentation
+    ],
+)
+def test_ottawa_positive_or_not_assessed_refers_the_same_day_f32(
+    catalogue: Catalogue, condition: str, ottawa: str | None, expected: str | None
+) -> None:
+    """F32: the Ottawa rules are required for a sprain (R26); positive or not assessed is a
+    same-day X-ray referral."""
+    result = plan(answered(condition, ottawa=ottawa), catalogue)
+    if expected is None:
+        assert isinstance(result, ProgrammePlan)
+        return
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert expected in {r.code for r in result.reasons}
+
+
+def test_a_recent_injury_of_a_fracture_prone_condition_needs_the_ottawa_rules(
+    catalogue: Catalogue,
+) -> None:
+    intake = answered("peroneal_tendinopathy", recent_injury="yes", ottawa=None)
+    with pytest.raises(IntakeError) as error:
+        validate_intake(intake, catalogue, require_answers=True)
+    assert "ottawa" in error.value.fields
+
+
+@pytest.mark.parametrize(
+    ("condition", "changes", "expected"),
+    [
+        ("calf_strain", {"thompson": "positive"}, "screen:thompson_positive"),
+        ("calf_strain", {"thompson": "not_done"}, "screen:thompson_not_done"),
+        ("calf_strain", {"thompson": None}, "screen:thompson_not_done"),
+        ("calf_strain", {"thompson": "negative"}, None),
+        (
+            "achilles_midportion",
+            {"onset": "acute", "thompson": "not_done"},
+            "screen:thompson_not_done",
+        ),
+        (
+            "achilles_midportion",
+            {"onset": "acute", "thompson": "positive"},
+            "screen:thompson_positive",
+        ),
+        ("achilles_midportion", {"onset": "chronic", "thompson": None}, None),
+        (
+            "achilles_insertional",
+            {"recent_injury": "yes", "thompson": None},
+            "screen:thompson_not_done",
+        ),
+    ],
+)
+def test_thompson_positive_or_not_done_in_an_acute_calf_or_heel_refers_the_same_day(
+    catalogue: Catalogue, condition: str, changes: dict[str, object], expected: str | None
+) -> None:
+    """Requirement 6: a missed rupture can look like a calf strain or a tendinopathy (R25)."""
+    result = plan(answered(condition, **changes), catalogue)
+    if expected is None:
+        assert isinstance(result, ProgrammePlan)
+        return
+    assert isinstance(result, Referral)
+    assert result.urgency == "urgent"
+    assert expected in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("answer", "urgency", "code"),
+    [
+        ("no", "routine", "refer_only"),
+        ("yes", "emergency", "red_flag:cauda_equina_signs"),
+        ("unknown", "urgent", "screen:cauda_equina_unknown"),
+        (None, "urgent", "screen:cauda_equina_unknown"),
+    ],
+)
+def test_the_cauda_equina_questions_set_the_sciatica_urgency_f6(
+    catalogue: Catalogue, answer: str | None, urgency: str, code: str
+) -> None:
+    result = plan(answered("sciatica_referred", cauda_equina=answer), catalogue)
+    assert isinstance(result, Referral)
+    assert result.urgency == urgency
+    assert code in {r.code for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("condition", "changes", "field"),
+    [
+        ("ankle_oa", {"swelling": None}, "swelling"),
+        ("ankle_oa", {"recent_injury": None}, "recent_injury"),
+        ("ankle_sprain", {"ottawa": None}, "ottawa"),
+        ("ankle_fracture", {"ottawa": None}, "ottawa"),
+        ("calf_strain", {"thompson": None}, "thompson"),
+        ("achilles_midportion", {"onset": "acute", "thompson": None}, "thompson"),
+        ("sciatica_referred", {"cauda_equina": None}, "cauda_equina"),
+    ],
+)
+def test_the_edges_require_every_screening_answer_the_condition_needs(
+    catalogue: Catalogue, condition: str, changes: dict[str, object], field: str
+) -> None:
+    intake = answered(condition, **changes)
+    validate_intake(intake, catalogue)  # the planner itself accepts it (old stored intakes)
+    with pytest.raises(IntakeError) as error:
+        validate_intake(intake, catalogue, require_answers=True)
+    assert set(error.value.fields) == {field}
+
+
+@pytest.mark.parametrize(
+    "comorbidity", ["diabetes", "peripheral_neuropathy", "peripheral_arterial_disease", "raynauds"]
+)
+@pytest.mark.parametrize("condition", ["ankle_sprain", "achilles_midportion", "ankle_oa"])
+def test_circulation_and_sensation_comorbidities_block_ice_and_heat(
+    catalogue: Catalogue, condition: str, comorbidity: str
+) -> None:
+    """SEED-002: no ice or heat with any circulation or sensation problem."""
+    for swelling in ("yes", "no"):
+        intake = answered(condition, swelling=swelling, comorbidities=frozenset({comorbidity}))
+        result = _programme(plan(intake, catalogue))
+        assert result.ice_heat == ()
+        assert "no_ice_heat" in {w.code for w in result.warnings}
+        assert {"cold", "heat"} <= contraindicated_tags(intake, catalogue.conditions[condition])
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "source"),
+    [
+        ({"comorbidities": frozenset({"fluoroquinolone"})}, "rupture_risk_medicine", "SEED-001"),
+        ({"comorbidities": frozenset({"steroid_injection"})}, "rupture_risk_medicine", "SEED-003"),
+        ({"comorbidities": frozenset({"inflammatory_disease"})}, "inflammatory_disease", "R44"),
+        (
+            {"comorbidities": frozenset({"familial_hypercholesterolaemia"})},
+            "familial_hypercholesterolaemia",
+            "R43",
+        ),
+        ({"dvt_risks": frozenset({"immobilisation"})}, "dvt_risk", "R45"),
+        ({"dvt_risks": frozenset({"surgery", "long_travel"})}, "dvt_risk", "R45"),
+    ],
+)
+def test_comorbidities_and_dvt_risk_warn_the_clinician_with_a_source(
+    catalogue: Catalogue, changes: dict[str, object], code: str, source: str
+) -> None:
+    result = _programme(plan(answered("achilles_midportion", **changes), catalogue))
+    warning = next(w for w in result.warnings if w.code == code)
+    assert source in warning.sources
+
+
+def test_dvt_risks_and_comorbidities_are_stored_with_the_intake() -> None:
+    intake = answered(
+        "calf_strain",
+        dvt_risks=frozenset({"immobilisation"}),
+        comorbidities=frozenset({"diabetes"}),
+    )
+    stored = intake_to_dict(intake)
+    assert stored["dvt_risks"] == ["immobilisation"]
+    assert intake_from_dict(stored) == intake
+
+
+def test_unknown_comorbidities_are_named(catalogue: Catalogue) -> None:
+    intake = answered("ankle_oa", comorbidities=frozenset({"gout"}))
+    with pytest.raises(IntakeError) as error:
+        plan(intake, catalogue)
+    assert "comorbidities" in error.value.fields

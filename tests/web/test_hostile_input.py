@@ -145,6 +145,8 @@ def intake(**over: Any) -> Callable[[Client, SimpleNamespace], dict[str, Any]]:
             "irritability": "moderate",
             "activity": "runner",
             "age": "44",
+            "swelling": "no",
+            "recent_injury": "no",
             "started_on": TODAY.isoformat(),
             "notes": "",
         }

@@ -290,10 +290,9 @@ def test_a_missing_answer_is_shown_beside_its_question_and_others_kept(
 
 
 def test_a_faam_condition_gets_the_faam(patient_client: Client, patient: Any) -> None:
-    from programmes.planner import Intake
     from tests import factories
 
-    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    factories.prescribe(patient, factories.answered_intake("ankle_sprain", side="left"))
     page = patient_client.get(reverse("questionnaire_new")).content.decode()
     assert "Foot and Ankle Ability Measure" in page
     assert "Not applicable" in page
@@ -310,10 +309,9 @@ def test_a_faam_with_too_few_adl_answers_is_kept_and_shows_two_separate_scores(
 ) -> None:
     """F15, F36: never refused; ADL marked not scorable; Sports shown as its own score; no
     "FAAM score" anywhere."""
-    from programmes.planner import Intake
     from tests import factories
 
-    factories.prescribe(patient, Intake(condition="ankle_sprain", side="left"))
+    factories.prescribe(patient, factories.answered_intake("ankle_sprain", side="left"))
     data = _faam_form(patient_client, adl1="na", adl2="na", adl3="na")
     response = patient_client.post(reverse("questionnaire_new"), data, follow=True)
     page = response.content.decode()

@@ -23,6 +23,8 @@ def _intake(patient: Any, **overrides: Any) -> dict[str, Any]:
         "irritability": "moderate",
         "activity": "runner",
         "age": "44",
+        "swelling": "no",
+        "recent_injury": "no",
         "started_on": "2026-11-20",
         "notes": "",
     } | overrides
@@ -117,6 +119,47 @@ def test_bad_intake_is_shown_beside_the_field_and_kept(
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert 'value="runner" selected' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("swelling", "Answer yes, no or not known."),  # F1
+        ("recent_injury", "Answer yes, no or not known."),  # F1
+        ("age", "Enter the patient's age in years."),  # F33
+    ],
+)
+def test_a_missing_required_answer_is_shown_beside_the_field(
+    therapist_client: Client, patient: Any, field: str, message: str
+) -> None:
+    """F1, F33: an unticked box is not an answer; swelling, recent injury and age are
+    required."""
+    data = _intake(patient)
+    del data[field]
+    response = _preview(therapist_client, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    summary = response.context["form"].non_field_errors()[0]
+    assert summary.startswith("Answer the required questions:")
+    assert "Preview:" not in response.content.decode()
+
+
+def test_a_sprain_without_the_ottawa_rules_is_refused_beside_the_field_with_a_summary(
+    therapist_client: Client, patient: Any
+) -> None:
+    """Requirement 6 (F32): the Ottawa rules are a required answer for a sprain."""
+    response = _preview(therapist_client, _intake(patient, condition="ankle_sprain"))
+    form = response.context["form"]
+    assert "Record the Ottawa rules" in form.errors["ottawa"][0]
+    assert "Ottawa ankle and foot rules" in form.non_field_errors()[0]
+    assert "Preview:" not in response.content.decode()
+
+    answered = _preview(
+        therapist_client, _intake(patient, condition="ankle_sprain", ottawa="not_assessed")
+    )
+    page = answered.content.decode()
+    assert "Refer instead" in page
+    assert "Same day" in page
 
 
 def test_another_therapists_patient_cannot_be_chosen(

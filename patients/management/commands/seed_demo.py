@@ -21,14 +21,28 @@ DEMO_PATIENTS = (
         "Alex",
         "Morgan",
         "Europe/London",
-        Intake(condition="achilles_midportion", side="right", onset="chronic"),
+        Intake(
+            condition="achilles_midportion",
+            side="right",
+            onset="chronic",
+            swelling="no",
+            recent_injury="no",
+            age=44,
+        ),
     ),
     (
         "pat.insertional",
         "Sam",
         "Rivera",
         "America/New_York",
-        Intake(condition="achilles_insertional", side="left", onset="chronic", swelling=True),
+        Intake(
+            condition="achilles_insertional",
+            side="left",
+            onset="chronic",
+            swelling="yes",
+            recent_injury="no",
+            age=52,
+        ),
     ),
 )
 

@@ -2,13 +2,24 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
-from programmes.planner import Intake, IntakeError, PlanResult, Referral, as_dict, plan
+from programmes.planner import (
+    Intake,
+    IntakeError,
+    PlanResult,
+    Referral,
+    as_dict,
+    plan,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
 from programmes.text import plan_as_text
+from programmes.vocab import Answer, Comorbidity, DvtRisk, OttawaResult, ThompsonResult
 
 EXIT_PROGRAMME = 0
 EXIT_BAD_INPUT = 2
@@ -28,8 +39,20 @@ class Command(BaseCommand):
         onset.add_argument("--acute", dest="onset", action="store_const", const="acute")
         onset.add_argument("--chronic", dest="onset", action="store_const", const="chronic")
         parser.add_argument("--irritability", choices=["low", "moderate", "high"])
-        parser.add_argument("--swelling", action="store_true")
-        parser.add_argument("--recent-injury", action="store_true")
+        for flag in ("--swelling", "--recent-injury"):
+            parser.add_argument(
+                flag,
+                choices=Answer.values,
+                nargs="?",
+                const=Answer.YES.value,
+                help="required: yes, no or unknown (the flag alone: yes)",
+            )
+        parser.add_argument(
+            "--onset-date",
+            type=date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help="when symptoms began (compared with today for the acute window)",
+        )
         parser.add_argument("--weeks-since-surgery", type=int)
         parser.add_argument("--age", type=int)
         parser.add_argument("--activity", choices=["general", "runner", "dancer", "jumping_sport"])
@@ -39,6 +62,35 @@ class Command(BaseCommand):
             help="circulation or sensation problems (no ice or heat)",
         )
         parser.add_argument("--cannot-bear-weight", action="store_true")
+        parser.add_argument(
+            "--ottawa",
+            choices=OttawaResult.values,
+            help="Ottawa ankle/foot rules; required for a sprain or a suspected fracture",
+        )
+        parser.add_argument(
+            "--thompson",
+            choices=ThompsonResult.values,
+            help="Thompson test; required for acute calf or Achilles pain",
+        )
+        parser.add_argument(
+            "--cauda-equina",
+            choices=Answer.values,
+            help="saddle numbness, bladder/bowel change or both legs; required for sciatica",
+        )
+        parser.add_argument(
+            "--comorbidity",
+            action="append",
+            default=[],
+            choices=Comorbidity.values,
+            help="a comorbidity or medicine (repeatable)",
+        )
+        parser.add_argument(
+            "--dvt-risk",
+            action="append",
+            default=[],
+            choices=DvtRisk.values,
+            help="a DVT risk factor (repeatable)",
+        )
         parser.add_argument(
             "--red-flag",
             action="append",
@@ -65,6 +117,8 @@ class Command(BaseCommand):
             condition=options["condition"],
             side=options["side"],
             onset=options["onset"],
+            onset_date=options["onset_date"],
+            assessed_on=timezone.localdate(),
             irritability=options["irritability"],
             swelling=options["swelling"],
             recent_injury=options["recent_injury"],
@@ -76,11 +130,21 @@ class Command(BaseCommand):
             red_flags=frozenset(options["red_flag"]),
             cleared=options["cleared"],
             protocol=options["protocol"],
+            ottawa=options["ottawa"],
+            thompson=options["thompson"],
+            cauda_equina=options["cauda_equina"],
+            comorbidities=frozenset(options["comorbidity"]),
+            dvt_risks=frozenset(options["dvt_risk"]),
         )
         try:
+            validate_intake(intake, catalogue, require_answers=True)
             result: PlanResult = plan(intake, catalogue)
         except IntakeError as error:
-            messages = [m for field in error.fields.values() for m in field]
+            messages = [
+                m if name == "condition" else f"{_flag(name)}: {m}"
+                for name, field in error.fields.items()
+                for m in field
+            ]
             raise CommandError("\n".join(messages), returncode=EXIT_BAD_INPUT) from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(as_dict(result), indent=2, ensure_ascii=False))
@@ -88,3 +152,14 @@ class Command(BaseCommand):
             self.stdout.write(plan_as_text(result, catalogue))
         if isinstance(result, Referral):
             sys.exit(EXIT_REFERRAL)
+
+
+def _flag(field: str) -> str:
+    """The option that sets an intake field, to name it in an error."""
+    special = {
+        "red_flags": "--red-flag",
+        "able_to_bear_weight": "--cannot-bear-weight",
+        "comorbidities": "--comorbidity",
+        "dvt_risks": "--dvt-risk",
+    }
+    return special.get(field, "--" + field.replace("_", "-"))
