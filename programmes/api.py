@@ -335,7 +335,10 @@ def change_from(data: dict[str, Any]) -> services.Change:
         return services.RemoveExercise(item=data["item"])
     if kind == "swap_exercise":
         return services.SwapExercise(
-            item=data["item"], exercise=data["exercise"], override_reason=data["override_reason"]
+            item=data["item"],
+            exercise=data["exercise"],
+            override_reason=data["override_reason"],
+            dose=data.get("dose", {}),
         )
     return services.MovePhase(to_phase=data["to_phase"])
 

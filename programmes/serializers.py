@@ -335,7 +335,8 @@ class DoseInput(InputSerializer):
 class AdjustmentInput(InputSerializer):
     """One change, recorded as a new revision with the reason. Which fields are needed
     depends on `change`: change_dose (item, dose), add_exercise (phase, exercise, dose?),
-    remove_exercise (item), swap_exercise (item, exercise), move_phase (to_phase).
+    remove_exercise (item), swap_exercise (item, exercise, dose?: blank takes the new
+    exercise's catalogue dose), move_phase (to_phase).
     Adding or swapping in a contraindicated exercise needs `override_reason`."""
 
     change = serializers.ChoiceField(CHANGES)

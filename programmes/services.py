@@ -443,9 +443,13 @@ class RemoveExercise:
 
 @dataclass(frozen=True)
 class SwapExercise:
+    """Replace an item's exercise, keeping its key. The new exercise brings its own catalogue
+    dose and dose note (never the replaced item's), with `dose` laid over it."""
+
     item: uuid.UUID
     exercise: str
     override_reason: str = ""
+    dose: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -583,9 +587,20 @@ def _exercise(slug: str) -> Exercise:
         ) from None
 
 
+CLINIC_ONLY = "This is given in clinic only, not at home."
+
+
 def _check_contraindication(programme: Programme, exercise: Exercise, override: str) -> str:
     """'' when the exercise is safe for this patient; the override reason when it is not but
-    the therapist overrode; DomainError otherwise."""
+    the therapist overrode; DomainError otherwise.
+
+    A clinic-only treatment is refused whatever the override: a programme is a home list."""
+    if "clinic_only" in exercise.movement_tags:
+        raise DomainError(
+            f"{exercise.name} cannot be part of a home programme.",
+            code="clinic_only",
+            fields={"exercise": [CLINIC_ONLY]},
+        )
     catalogue = catalogue_snapshot()
     intake = intake_from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
@@ -618,12 +633,7 @@ def _apply(
     if isinstance(change, ChangeDose):
         _, item = _find_item(phases, change.item)
         before = describe_dose(_spec(item.dose))
-        unknown = set(change.dose) - set(Dose.DOSE_FIELDS)
-        if unknown:
-            raise DomainError(
-                "Unknown dose fields.",
-                fields={name: ["Not a dose field."] for name in sorted(unknown)},
-            )
+        _check_dose_fields(change.dose)
         item.dose = {**item.dose, **change.dose}
         after = describe_dose(_spec(item.dose))
         return Kind.DOSE_CHANGED, f"{item.exercise.name}: {before} → {after}", "", phase_now
@@ -632,6 +642,7 @@ def _apply(
             raise DomainError("No such phase.", fields={"phase": ["No such phase."]})
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
+        _check_dose_fields(change.dose)
         dose = {**exercise.dose_dict(), **change.dose}
         phases[change.phase - 1].items.append(
             _ItemDraft(uuid.uuid4(), exercise, dose, list(exercise.sources), override)
@@ -646,9 +657,13 @@ def _apply(
         phase, item = _find_item(phases, change.item)
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
-        summary = f"Swapped {item.exercise.name} for {exercise.name}"
-        item.exercise, item.sources, item.override_reason = (
+        _check_dose_fields(change.dose)
+        # The new exercise's own dose: the replaced one's (and its note) may not suit it at all.
+        dose = {**exercise.dose_dict(), **change.dose}
+        summary = f"Swapped {item.exercise.name} for {exercise.name}: {describe_dose(_spec(dose))}"
+        item.exercise, item.dose, item.sources, item.override_reason = (
             exercise,
+            dose,
             list(exercise.sources),
             override,
         )
@@ -672,6 +687,15 @@ def _apply(
             change.to_phase,
         )
     raise TypeError(f"unknown change {change!r}")
+
+
+def _check_dose_fields(dose: Mapping[str, Any]) -> None:
+    unknown = set(dose) - set(Dose.DOSE_FIELDS)
+    if unknown:
+        raise DomainError(
+            "Unknown dose fields.",
+            fields={name: ["Not a dose field."] for name in sorted(unknown)},
+        )
 
 
 def _spec(dose: Mapping[str, Any]) -> DoseSpec:

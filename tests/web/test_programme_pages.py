@@ -237,3 +237,26 @@ def test_another_therapists_programme_is_404(
     assert therapist_client.get(reverse("programme_adjust", args=[other.pk])).status_code == 404
     own = reverse("programme_adjust", args=[programme.pk])
     assert patient_client.get(own).status_code == 404
+
+
+def test_swapping_to_a_clinic_only_treatment_is_refused_in_plain_words(
+    therapist_client: Client, programme: Any
+) -> None:
+    """Req 11 / walk-through 2 and 10: one plain message, no internal tag, no revision."""
+    url = reverse("programme_adjust", args=[programme.pk])
+    item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
+    response = therapist_client.post(
+        url,
+        {
+            "action": "swap",
+            "swap-item": str(item.key),
+            "swap-exercise": "pt_joint_mobilisation",
+            "swap-override_reason": "Override anyway.",
+            "swap-reason": "Try.",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("This is given in clinic only, not at home.") == 1
+    assert "clinic_only" not in page
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
