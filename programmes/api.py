@@ -170,6 +170,7 @@ PROGRAMME_EXAMPLE = {
                         "movement_tags": ["weight_bearing"],
                         "instructions": ["Rise onto the balls of your feet and hold."],
                         "cautions": "",
+                        "patient_cautions": [],
                     },
                     "sets": 5,
                     "reps": 1,
@@ -191,7 +192,8 @@ PROGRAMME_EXAMPLE = {
 }
 
 
-def programme_output(programme: Programme) -> dict[str, Any]:
+def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
+    """`for_patient`: leave out clinician notes and source ids from the items."""
     data = {
         "programme": programme,
         "phases": patient_selectors.programme_detail(programme),
@@ -199,7 +201,8 @@ def programme_output(programme: Programme) -> dict[str, Any]:
         if programme.current_revision
         else [],
     }
-    return ProgrammeOutput(data).data
+    context = {"for_patient": for_patient, "condition": programme.condition.slug}
+    return ProgrammeOutput(data, context=context).data
 
 
 class CurrentProgrammeApi(PatientApi):
@@ -214,7 +217,7 @@ class CurrentProgrammeApi(PatientApi):
         if programme is None:
             raise exceptions.NotFound("You have no active programme.")
         programme = get_or_404(programmes_visible_to(request.user), programme.pk)
-        return Response(programme_output(programme))
+        return Response(programme_output(programme, for_patient=True))
 
 
 class ProgrammeDetailApi(APIView):
@@ -227,7 +230,8 @@ class ProgrammeDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
         log_view(request.user, programme)
-        return Response(programme_output(programme))
+        for_patient = hasattr(request.user, "patient")
+        return Response(programme_output(programme, for_patient=for_patient))
 
 
 REVISION_EXAMPLE = {

@@ -46,6 +46,13 @@ class ExerciseSpec:
     sources: Sources
     progression: str | None = None
     regression: str | None = None
+    # Plain words for the patient: "all" plus one entry per condition slug.
+    patient_cautions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Clinician-facing: evidence, source ids, "inference" (never shown to a patient).
+    cautions: str = ""
+
+    def patient_cautions_for(self, condition: str) -> tuple[str, ...]:
+        return (*self.patient_cautions.get("all", ()), *self.patient_cautions.get(condition, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,14 @@ def validate_string_list(value: Any) -> None:
         raise ValidationError("Must be a list of non-empty texts.")
 
 
+def validate_patient_cautions(value: Any) -> None:
+    """{"all": [...], "<condition slug>": [...]}: plain texts for the patient, per condition."""
+    if not isinstance(value, dict):
+        raise ValidationError("Must be a mapping of 'all' or a condition slug to texts.")
+    for texts in value.values():
+        validate_string_list(texts)
+
+
 def validate_source_codes(value: Any) -> None:
     validate_string_list(value)
     if not value:
@@ -201,7 +209,13 @@ class Exercise(Dose):
     regression = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    cautions = models.TextField(blank=True)
+    cautions = models.TextField(blank=True, help_text="Clinician-facing: may cite sources.")
+    patient_cautions = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_patient_cautions],
+        help_text='Plain words for the patient: {"all": [...], "<condition slug>": [...]}.',
+    )
     sources = models.JSONField(default=list, validators=[validate_source_codes])
 
     class Meta:
@@ -209,6 +223,11 @@ class Exercise(Dose):
 
     def __str__(self) -> str:
         return self.name
+
+    def patient_cautions_for(self, condition: str) -> list[str]:
+        """The cautions a patient with `condition` sees: the general ones, then their own
+        condition's (never another condition's)."""
+        return [*self.patient_cautions.get("all", []), *self.patient_cautions.get(condition, [])]
 
 
 class Protocol(models.Model):

@@ -86,13 +86,30 @@ class ConditionOutput(serializers.ModelSerializer):
 # --- Stored programmes --------------------------------------------------------------------
 
 
+def _for_patient(serializer: serializers.Serializer) -> bool:
+    return bool(serializer.context.get("for_patient"))
+
+
 class ItemExerciseOutput(serializers.Serializer):
+    """`patient_cautions`: plain words for this programme's condition only. `cautions` is the
+    clinician's note (evidence, sources); it is blank when a patient asks."""
+
     slug = serializers.CharField()
     name = serializers.CharField()
     category = serializers.CharField()
     movement_tags = serializers.ListField(child=serializers.CharField())
     instructions = serializers.ListField(child=serializers.CharField())
     cautions = serializers.CharField()
+    patient_cautions = serializers.SerializerMethodField()
+
+    def get_patient_cautions(self, obj: Exercise) -> list[str]:
+        return obj.patient_cautions_for(self.context.get("condition", ""))
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["cautions"] = ""
+        return data
 
 
 class ProgrammeItemOutput(serializers.Serializer):
@@ -113,6 +130,13 @@ class ProgrammeItemOutput(serializers.Serializer):
     dose_notes = serializers.CharField()
     override_reason = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """For the patient: no clinician notes or source ids (plain text only)."""
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data.update(dose_notes="", override_reason="", sources=[])
+        return data
 
 
 class PhaseOutput(serializers.Serializer):

@@ -217,7 +217,14 @@ TIMEFRAME_FIELDS = (
     "sources",
 )
 THRESHOLD_FIELDS = ("value", "unit", "description", "sources")
-EXERCISE_FIELDS = ("name", "category", "movement_tags", "instructions", "cautions")
+EXERCISE_FIELDS = (
+    "name",
+    "category",
+    "movement_tags",
+    "instructions",
+    "cautions",
+    "patient_cautions",
+)
 EXERCISE_LIST_FIELDS = ("sources", "dose_sources")
 CONDITION_FIELDS = (
     "name",
@@ -276,6 +283,8 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
             value = []
         elif value is None and name in {"cautions", "refer_when", "note"}:
             value = ""
+        elif name == "patient_cautions":
+            value = {key: [t.strip() for t in texts] for key, texts in (value or {}).items()}
         elif isinstance(value, str):
             value = value.strip()
         elif isinstance(value, list):
