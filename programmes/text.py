@@ -59,8 +59,12 @@ def plain_load(load: str) -> str:
 
 def plain_tempo(tempo: str) -> str:
     """'3 s up, 3 s down' → 'slowly: 3 seconds up, 3 seconds down' (F40)."""
-    words = re.sub(r"(\d+)\s*s\b", lambda m: f"{m.group(1)} second{'s' * (m.group(1) != '1')}", tempo)
-    return f"slowly: {words}"
+
+    def seconds(match: re.Match[str]) -> str:
+        count = match.group(1)
+        return f"{count} second{'' if count == '1' else 's'}"
+
+    return "slowly: " + re.sub(r"(\d+)\s*s\b", seconds, tempo)
 
 
 def _notes(title: str, notes: tuple[Note, ...]) -> list[str]:

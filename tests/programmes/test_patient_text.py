@@ -80,9 +80,7 @@ def test_no_patient_facing_catalogue_text_has_sources_slugs_or_jargon(catalogue:
     """F39 / house rule 3: walks every exercise, protocol, ice/heat rule and red flag."""
     slugs = _slugs(catalogue)
     bad = {
-        where: found
-        for where, text in patient_texts(catalogue)
-        if (found := problems(text, slugs))
+        where: found for where, text in patient_texts(catalogue) if (found := problems(text, slugs))
     }
     assert bad == {}
 
