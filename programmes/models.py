@@ -209,6 +209,11 @@ class Exercise(Dose):
     regression = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    dose_to_confirm = models.TextField(
+        blank=True,
+        help_text="Why the default dose is an inference with no source figure: the planner "
+        "asks the clinician to confirm it.",
+    )
     cautions = models.TextField(blank=True, help_text="Clinician-facing: may cite sources.")
     patient_cautions = models.JSONField(
         default=dict,

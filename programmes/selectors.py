@@ -105,6 +105,7 @@ def build_catalogue() -> Catalogue:
             regression=e.regression.slug if e.regression else None,
             patient_cautions={k: tuple(v) for k, v in e.patient_cautions.items()},
             cautions=e.cautions,
+            dose_to_confirm=e.dose_to_confirm,
         )
         for e in Exercise.objects.select_related("progression", "regression")
     }

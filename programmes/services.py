@@ -224,6 +224,7 @@ EXERCISE_FIELDS = (
     "instructions",
     "cautions",
     "patient_cautions",
+    "dose_to_confirm",
 )
 EXERCISE_LIST_FIELDS = ("sources", "dose_sources")
 CONDITION_FIELDS = (
@@ -281,7 +282,7 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
         value = entry.get(name)
         if value is None and name in _LIST_FIELDS:
             value = []
-        elif value is None and name in {"cautions", "refer_when", "note"}:
+        elif value is None and name in {"cautions", "refer_when", "note", "dose_to_confirm"}:
             value = ""
         elif name == "patient_cautions":
             value = {key: [t.strip() for t in texts] for key, texts in (value or {}).items()}
@@ -643,7 +644,7 @@ def _apply(
         _, item = _find_item(phases, change.item)
         before = describe_dose(_spec(item.dose))
         _check_dose_fields(change.dose)
-        item.dose = {**item.dose, **change.dose}
+        item.dose = _overlay(item.dose, change.dose)
         after = describe_dose(_spec(item.dose))
         return Kind.DOSE_CHANGED, f"{item.exercise.name}: {before} → {after}", "", phase_now
     if isinstance(change, AddExercise):
@@ -652,7 +653,7 @@ def _apply(
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
         _check_dose_fields(change.dose)
-        dose = {**exercise.dose_dict(), **change.dose}
+        dose = _overlay(exercise.dose_dict(), change.dose)
         phases[change.phase - 1].items.append(
             _ItemDraft(uuid.uuid4(), exercise, dose, list(exercise.sources), override)
         )
@@ -668,7 +669,7 @@ def _apply(
         override = _check_contraindication(programme, exercise, change.override_reason)
         _check_dose_fields(change.dose)
         # The new exercise's own dose: the replaced one's (and its note) may not suit it at all.
-        dose = {**exercise.dose_dict(), **change.dose}
+        dose = _overlay(exercise.dose_dict(), change.dose)
         summary = f"Swapped {item.exercise.name} for {exercise.name}: {describe_dose(_spec(dose))}"
         item.exercise, item.dose, item.sources, item.override_reason = (
             exercise,
@@ -696,6 +697,15 @@ def _apply(
             change.to_phase,
         )
     raise TypeError(f"unknown change {change!r}")
+
+
+def _overlay(dose: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`dose` with `change` laid over it; typing an exact `reps` without an upper bound
+    clears the old `reps_max` ("3 × 10–15" + reps 12 → "3 × 12", not "3 × 12–15": F42)."""
+    out = {**dose, **change}
+    if change.get("reps") is not None and "reps_max" not in change:
+        out["reps_max"] = None
+    return out
 
 
 def _check_dose_fields(dose: Mapping[str, Any]) -> None:

@@ -341,3 +341,24 @@ def test_a_clinic_only_exercise_never_goes_on_a_home_list(
     assert error.value.fields["exercise"] == ["This is given in clinic only, not at home."]
     assert "clinic_only" not in str(error.value.message)
     assert programme.revisions.count() == 1
+
+
+def test_typing_exact_reps_replaces_a_range(patient: Any) -> None:
+    """F42 / walk-through 8: reps 12 on "3 × 10–15" gives 3 × 12, not 3 × 12–15."""
+    programme = factories.prescribe(patient)
+    item = _item(programme.current_revision, "heel_raise_seated")
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=ChangeDose(item=item.key, dose={"reps": 10, "reps_max": 15}),
+        reason="A range.",
+    )
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=ChangeDose(item=item.key, dose={"reps": 12}),
+        reason="Exactly 12.",
+    )
+    changed = _item(revision, "heel_raise_seated")
+    assert (changed.reps, changed.reps_max) == (12, None)
+    assert revision.summary.endswith("3 × 12, every day") or "3 × 12," in revision.summary

@@ -260,3 +260,12 @@ def test_swapping_to_a_clinic_only_treatment_is_refused_in_plain_words(
     assert page.count("This is given in clinic only, not at home.") == 1
     assert "clinic_only" not in page
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+
+
+def test_the_preview_asks_the_clinician_to_confirm_a_default_dose(
+    therapist_client: Client, patient: Any
+) -> None:
+    """F30 / walk-through 5: the Silbernagel foot pumps have no source count."""
+    page = _preview(therapist_client, _intake(patient)).content.decode()
+    assert "Confirm the dose of Foot pumps, up and down" in page
+    assert "2 × 10" in page
