@@ -346,10 +346,24 @@ class MovePhaseForm(AdjustForm):
         return MovePhase(to_phase=self.cleaned_data["to_phase"])
 
 
+class EndProgrammeForm(AdjustForm):
+    """Walk-through 4: discharge or stop, so that another programme can be prescribed."""
+
+    action, title = "end", "End or discharge the programme"
+    reason = forms.CharField(
+        label="Why is it ending?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: discharged, goals met; or referred on. Kept with the programme.",
+        error_messages={"required": "Say why the programme is ending."},
+    )
+
+
 ADJUST_FORMS: tuple[type[AdjustForm], ...] = (
     ChangeDoseForm,
     AddExerciseForm,
     RemoveExerciseForm,
     SwapExerciseForm,
     MovePhaseForm,
+    EndProgrammeForm,
 )

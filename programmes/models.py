@@ -377,6 +377,7 @@ class Programme(PublicModel):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
     side = models.CharField(max_length=8, choices=Side.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    ended_reason = models.TextField(blank=True, help_text="Why the therapist ended it.")
     started_on = models.DateField()
     prescribed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

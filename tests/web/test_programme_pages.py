@@ -269,3 +269,33 @@ def test_the_preview_asks_the_clinician_to_confirm_a_default_dose(
     page = _preview(therapist_client, _intake(patient)).content.decode()
     assert "Confirm the dose of Foot pumps, up and down" in page
     assert "2 × 10" in page
+
+
+def test_the_therapist_can_end_a_programme_with_a_reason(
+    therapist_client: Client, programme: Any
+) -> None:
+    """Walk-through 4: end or discharge on the programme page, so a new one can be prescribed."""
+    url = reverse("programme_adjust", args=[programme.pk])
+    refused = therapist_client.post(url, {"action": "end", "end-reason": ""})
+    assert refused.status_code == 200
+    assert "Say why the programme is ending." in refused.content.decode()
+    programme.refresh_from_db()
+    assert programme.status == "active"
+
+    ended = therapist_client.post(url, {"action": "end", "end-reason": "Discharged: goals met."})
+    assert ended.status_code == 302
+    programme.refresh_from_db()
+    assert (programme.status, programme.ended_reason) == ("ended", "Discharged: goals met.")
+    page = therapist_client.get(url).content.decode()
+    assert "Discharged: goals met." in page
+    assert "End or discharge" not in page
+
+
+def test_a_patient_cannot_end_their_programme_on_the_web(
+    patient_client: Client, programme: Any
+) -> None:
+    url = reverse("programme_adjust", args=[programme.pk])
+    response = patient_client.post(url, {"action": "end", "end-reason": "Bored."})
+    assert response.status_code in (302, 403, 404)
+    programme.refresh_from_db()
+    assert programme.status == "active"
