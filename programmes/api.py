@@ -51,6 +51,7 @@ EXERCISE_EXAMPLE = {
     "movement_tags": ["weight_bearing"],
     "instructions": ["Stand on both feet…", "Rise onto the balls of your feet and hold."],
     "cautions": "",
+    "patient_cautions": {"all": ["Stand close to a wall so you can steady yourself."]},
     "dose": {
         "sets": 5,
         "reps": 1,
@@ -107,7 +108,16 @@ class ConditionDetailApi(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ExerciseListApi(generics.ListAPIView):
+class _PatientAwareContext:
+    """Tells the exercise serializer whether a patient is asking (F39: no clinician notes)."""
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        user = getattr(getattr(self, "request", None), "user", None)
+        return {**context, "for_patient": hasattr(user, "patient")}
+
+
+class ExerciseListApi(_PatientAwareContext, generics.ListAPIView):
     serializer_class = ExerciseOutput
     filterset_class = ExerciseFilter
     queryset = Exercise.objects.select_related("progression", "regression").order_by("id")
@@ -121,7 +131,7 @@ class ExerciseListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ExerciseDetailApi(generics.RetrieveAPIView):
+class ExerciseDetailApi(_PatientAwareContext, generics.RetrieveAPIView):
     serializer_class = ExerciseOutput
     queryset = Exercise.objects.select_related("progression", "regression")
     lookup_field = "slug"

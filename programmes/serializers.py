@@ -31,6 +31,10 @@ class DoseOutput(serializers.Serializer):
     dose_notes = serializers.CharField()
 
 
+def _for_patient(serializer: serializers.Serializer) -> bool:
+    return bool(serializer.context.get("for_patient"))
+
+
 class ExerciseOutput(serializers.ModelSerializer):
     progression = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         slug_field="slug", read_only=True, allow_null=True
@@ -42,6 +46,10 @@ class ExerciseOutput(serializers.ModelSerializer):
     instructions = serializers.ListField(child=serializers.CharField())
     sources = serializers.ListField(child=serializers.CharField())
     dose = serializers.SerializerMethodField()
+    patient_cautions = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Plain words for patients: "all" plus one list per condition slug.',
+    )
 
     class Meta:
         model = Exercise
@@ -52,6 +60,7 @@ class ExerciseOutput(serializers.ModelSerializer):
             "movement_tags",
             "instructions",
             "cautions",
+            "patient_cautions",
             "dose",
             "sources",
             "progression",
@@ -60,6 +69,14 @@ class ExerciseOutput(serializers.ModelSerializer):
 
     def get_dose(self, obj: Exercise) -> DoseOutput:
         return DoseOutput(obj.dose_dict()).data  # type: ignore[return-value]
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """For a patient: no clinician cautions or dose notes (F39)."""
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["cautions"] = ""
+            data["dose"] = {**data["dose"], "dose_notes": ""}
+        return data
 
 
 ExerciseOutput.get_dose.__annotations__["return"] = DoseOutput
@@ -84,10 +101,6 @@ class ConditionOutput(serializers.ModelSerializer):
 
 
 # --- Stored programmes --------------------------------------------------------------------
-
-
-def _for_patient(serializer: serializers.Serializer) -> bool:
-    return bool(serializer.context.get("for_patient"))
 
 
 class ItemExerciseOutput(serializers.Serializer):

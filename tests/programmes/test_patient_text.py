@@ -139,3 +139,34 @@ def test_the_patient_api_leaves_out_clinician_notes(patient: Any, catalogue: Cat
             assert item["sources"] == []
             for text in [*item["exercise"]["instructions"], *item["exercise"]["patient_cautions"]]:
                 assert problems(text, _slugs(catalogue)) == []
+
+
+def test_the_exercise_catalogue_api_gives_a_patient_no_clinician_notes(
+    patient: Any, catalogue: Catalogue
+) -> None:
+    """F39: the catalogue endpoints are readable by patients too."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(patient.user)
+    body = client.get("/api/v1/exercises/", {"page_size": 100}).json()
+    assert body["results"]
+    for exercise in body["results"]:
+        assert exercise["cautions"] == ""
+        assert exercise["dose"]["dose_notes"] == ""
+        for texts in exercise["patient_cautions"].values():
+            for text in texts:
+                assert problems(text, _slugs(catalogue)) == []
+    one = client.get("/api/v1/exercises/stretch_gastroc_wall/").json()
+    assert one["cautions"] == ""
+
+
+def test_the_exercise_catalogue_api_keeps_clinician_notes_for_therapists(
+    patient: Any,
+) -> None:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(patient.therapist.user)
+    one = client.get("/api/v1/exercises/stretch_gastroc_wall/").json()
+    assert "R30" in one["dose"]["dose_notes"]
