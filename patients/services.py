@@ -722,8 +722,9 @@ def start_programme(
 
 
 @transaction.atomic
-def end_programme(*, programme: Programme, by: Any) -> Programme:
-    """Discharge or stop: the programme stays on record, ended, and reminders stop."""
+def end_programme(*, programme: Programme, by: Any, reason: str = "") -> Programme:
+    """Discharge or stop: the programme stays on record, ended (with the therapist's reason,
+    if given), and reminders stop."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     therapist = getattr(by, "therapist", None)
     if therapist is None or programme.patient.therapist_id != therapist.pk:
@@ -733,7 +734,8 @@ def end_programme(*, programme: Programme, by: Any) -> Programme:
     if programme.status != Programme.Status.ACTIVE:
         raise DomainError("This programme has already ended.", code="programme_ended")
     programme.status = Programme.Status.ENDED
-    programme.save(update_fields=["status", "updated_at"])
+    programme.ended_reason = reason.strip()
+    programme.save(update_fields=["status", "ended_reason", "updated_at"])
     return programme
 
 

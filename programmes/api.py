@@ -51,6 +51,7 @@ EXERCISE_EXAMPLE = {
     "movement_tags": ["weight_bearing"],
     "instructions": ["Stand on both feet…", "Rise onto the balls of your feet and hold."],
     "cautions": "",
+    "patient_cautions": {"all": ["Stand close to a wall so you can steady yourself."]},
     "dose": {
         "sets": 5,
         "reps": 1,
@@ -107,7 +108,16 @@ class ConditionDetailApi(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ExerciseListApi(generics.ListAPIView):
+class _PatientAwareContext:
+    """Tells the exercise serializer whether a patient is asking (F39: no clinician notes)."""
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        user = getattr(getattr(self, "request", None), "user", None)
+        return {**context, "for_patient": hasattr(user, "patient")}
+
+
+class ExerciseListApi(_PatientAwareContext, generics.ListAPIView):
     serializer_class = ExerciseOutput
     filterset_class = ExerciseFilter
     queryset = Exercise.objects.select_related("progression", "regression").order_by("id")
@@ -121,7 +131,7 @@ class ExerciseListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class ExerciseDetailApi(generics.RetrieveAPIView):
+class ExerciseDetailApi(_PatientAwareContext, generics.RetrieveAPIView):
     serializer_class = ExerciseOutput
     queryset = Exercise.objects.select_related("progression", "regression")
     lookup_field = "slug"
@@ -170,6 +180,7 @@ PROGRAMME_EXAMPLE = {
                         "movement_tags": ["weight_bearing"],
                         "instructions": ["Rise onto the balls of your feet and hold."],
                         "cautions": "",
+                        "patient_cautions": [],
                     },
                     "sets": 5,
                     "reps": 1,
@@ -191,7 +202,8 @@ PROGRAMME_EXAMPLE = {
 }
 
 
-def programme_output(programme: Programme) -> dict[str, Any]:
+def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
+    """`for_patient`: leave out clinician notes and source ids from the items."""
     data = {
         "programme": programme,
         "phases": patient_selectors.programme_detail(programme),
@@ -199,7 +211,8 @@ def programme_output(programme: Programme) -> dict[str, Any]:
         if programme.current_revision
         else [],
     }
-    return ProgrammeOutput(data).data
+    context = {"for_patient": for_patient, "condition": programme.condition.slug}
+    return ProgrammeOutput(data, context=context).data
 
 
 class CurrentProgrammeApi(PatientApi):
@@ -214,7 +227,7 @@ class CurrentProgrammeApi(PatientApi):
         if programme is None:
             raise exceptions.NotFound("You have no active programme.")
         programme = get_or_404(programmes_visible_to(request.user), programme.pk)
-        return Response(programme_output(programme))
+        return Response(programme_output(programme, for_patient=True))
 
 
 class ProgrammeDetailApi(APIView):
@@ -227,7 +240,8 @@ class ProgrammeDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
         log_view(request.user, programme)
-        return Response(programme_output(programme))
+        for_patient = hasattr(request.user, "patient")
+        return Response(programme_output(programme, for_patient=for_patient))
 
 
 REVISION_EXAMPLE = {
@@ -335,7 +349,10 @@ def change_from(data: dict[str, Any]) -> services.Change:
         return services.RemoveExercise(item=data["item"])
     if kind == "swap_exercise":
         return services.SwapExercise(
-            item=data["item"], exercise=data["exercise"], override_reason=data["override_reason"]
+            item=data["item"],
+            exercise=data["exercise"],
+            override_reason=data["override_reason"],
+            dose=data.get("dose", {}),
         )
     return services.MovePhase(to_phase=data["to_phase"])
 

@@ -142,6 +142,8 @@ def _exercise(entry: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(dose, dict):
         raise CatalogueFileError(f"exercises.yaml: {entry['slug']}: dose must be a mapping")
     entry["dose_fields"] = dose_fields(dose)
+    # Why a default dose is ours (INFERENCE), so the planner asks the clinician to confirm it.
+    entry["dose_to_confirm"] = str(dose.get("to_confirm") or "").strip()
     entry.setdefault("dose_sources", [])
     return entry
 

@@ -288,12 +288,19 @@ def _override() -> forms.CharField:
 
 
 def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
-    """Every catalogue exercise, those contraindicated for this patient marked as such."""
+    """Every catalogue exercise, those contraindicated for this patient (or given in clinic
+    only, which the service always refuses) marked as such."""
     catalogue = catalogue_snapshot()
     intake = intake_from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
+
+    def mark(tags: set[str]) -> str:
+        if "clinic_only" in tags:
+            return " — clinic only, not for home"
+        return " — CONTRAINDICATED" if tags & banned else ""
+
     return [
-        (e.slug, f"{e.name}{' — CONTRAINDICATED' if set(e.movement_tags) & banned else ''}")
+        (e.slug, f"{e.name}{mark(set(e.movement_tags))}")
         for e in Exercise.objects.order_by("category", "name")
         if e.category != "ice_heat"
     ]
@@ -398,12 +405,18 @@ class RemoveExerciseForm(AdjustForm):
         return RemoveExercise(item=uuid.UUID(self.cleaned_data["item"]))
 
 
-class SwapExerciseForm(AdjustForm):
+class SwapExerciseForm(AdjustForm, DoseFields):
     action, title = "swap", "Swap an exercise"
     item = forms.ChoiceField(label="Replace")
     exercise = forms.ChoiceField(label="With")
     override_reason = _override()
     reason = _reason()
+    field_order = ["item", "exercise", *DOSE_NAMES, "override_reason", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in DOSE_NAMES:
+            self.fields[name].help_text = "Blank: the new exercise's catalogue dose."
 
     def change(self) -> Change:
         data = self.cleaned_data
@@ -411,6 +424,7 @@ class SwapExerciseForm(AdjustForm):
             item=uuid.UUID(data["item"]),
             exercise=data["exercise"],
             override_reason=data["override_reason"],
+            dose=self.dose(),
         )
 
 
@@ -437,10 +451,24 @@ class MovePhaseForm(AdjustForm):
         return MovePhase(to_phase=self.cleaned_data["to_phase"])
 
 
+class EndProgrammeForm(AdjustForm):
+    """Walk-through 4: discharge or stop, so that another programme can be prescribed."""
+
+    action, title = "end", "End or discharge the programme"
+    reason = forms.CharField(
+        label="Why is it ending?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: discharged, goals met; or referred on. Kept with the programme.",
+        error_messages={"required": "Say why the programme is ending."},
+    )
+
+
 ADJUST_FORMS: tuple[type[AdjustForm], ...] = (
     ChangeDoseForm,
     AddExerciseForm,
     RemoveExerciseForm,
     SwapExerciseForm,
     MovePhaseForm,
+    EndProgrammeForm,
 )

@@ -27,12 +27,17 @@ class DoseSpec:
     dose_notes: str = ""
 
     def overridden_by(self, other: DoseSpec) -> DoseSpec:
-        """This dose with every field that `other` sets (not None, not blank) replaced."""
+        """This dose with every field that `other` sets (not None, not blank) replaced.
+
+        An exact `reps` without its own `reps_max` clears the inherited upper bound, so a
+        protocol's "3 × 10" never reads "3 × 10–15" (F42)."""
         changes = {
             f.name: getattr(other, f.name)
             for f in fields(other)
             if getattr(other, f.name) not in (None, "")
         }
+        if "reps" in changes and "reps_max" not in changes:
+            changes["reps_max"] = None
         return replace(self, **changes) if changes else self
 
 
@@ -46,6 +51,16 @@ class ExerciseSpec:
     sources: Sources
     progression: str | None = None
     regression: str | None = None
+    # Plain words for the patient: "all" plus one entry per condition slug.
+    patient_cautions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Clinician-facing: evidence, source ids, "inference" (never shown to a patient).
+    cautions: str = ""
+    # Non-blank when the default dose is our inference (no source figure): why, for the
+    # clinician who must confirm it.
+    dose_to_confirm: str = ""
+
+    def patient_cautions_for(self, condition: str) -> tuple[str, ...]:
+        return (*self.patient_cautions.get("all", ()), *self.patient_cautions.get(condition, ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,14 @@ def validate_string_list(value: Any) -> None:
         raise ValidationError("Must be a list of non-empty texts.")
 
 
+def validate_patient_cautions(value: Any) -> None:
+    """{"all": [...], "<condition slug>": [...]}: plain texts for the patient, per condition."""
+    if not isinstance(value, dict):
+        raise ValidationError("Must be a mapping of 'all' or a condition slug to texts.")
+    for texts in value.values():
+        validate_string_list(texts)
+
+
 def validate_source_codes(value: Any) -> None:
     validate_string_list(value)
     if not value:
@@ -225,7 +233,18 @@ class Exercise(Dose):
     regression = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    cautions = models.TextField(blank=True)
+    dose_to_confirm = models.TextField(
+        blank=True,
+        help_text="Why the default dose is an inference with no source figure: the planner "
+        "asks the clinician to confirm it.",
+    )
+    cautions = models.TextField(blank=True, help_text="Clinician-facing: may cite sources.")
+    patient_cautions = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_patient_cautions],
+        help_text='Plain words for the patient: {"all": [...], "<condition slug>": [...]}.',
+    )
     sources = models.JSONField(default=list, validators=[validate_source_codes])
 
     class Meta:
@@ -233,6 +252,11 @@ class Exercise(Dose):
 
     def __str__(self) -> str:
         return self.name
+
+    def patient_cautions_for(self, condition: str) -> list[str]:
+        """The cautions a patient with `condition` sees: the general ones, then their own
+        condition's (never another condition's)."""
+        return [*self.patient_cautions.get("all", []), *self.patient_cautions.get(condition, [])]
 
 
 class Protocol(models.Model):
@@ -394,6 +418,7 @@ class Programme(PublicModel):
     protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="+")
     side = models.CharField(max_length=8, choices=Side.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    ended_reason = models.TextField(blank=True, help_text="Why the therapist ended it.")
     started_on = models.DateField()
     prescribed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -18,6 +18,7 @@ Every number used comes from the catalogue with its source id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -565,13 +566,35 @@ def _plan_phase(
                 )
             )
             continue
+        if exercise.dose_to_confirm and not _sets_its_own_count(item.dose):
+            _warn_once(
+                warnings,
+                Note(
+                    f"dose_to_confirm:{exercise.slug}",
+                    f"Confirm the dose of {exercise.name}: the sources give none, so "
+                    f"{describe_count(exercise.dose)} is a default. {exercise.dose_to_confirm}",
+                    ("INFERENCE",),
+                ),
+            )
+        dose = exercise.dose.overridden_by(item.dose)
+        if MovementTag.EXTERNAL_LOAD in exercise.movement_tags and _HEAVY_LOAD.match(dose.load):
+            # F29: a repetition-maximum load is gym work [R4]; the supervision is INFERENCE.
+            _warn_once(
+                warnings,
+                Note(
+                    "equipment_and_supervision",
+                    f"{exercise.name} (from '{phase.name}') uses a heavy load ({dose.load}): "
+                    "confirm the patient has the equipment and supervise the first session.",
+                    ("R4", "INFERENCE"),
+                ),
+            )
         items.append(
             PlannedItem(
                 exercise=exercise.slug,
                 name=exercise.name,
                 category=exercise.category,
                 movement_tags=tuple(sorted(exercise.movement_tags)),
-                dose=exercise.dose.overridden_by(item.dose),
+                dose=dose,
                 sources=item.sources,
             )
         )
@@ -586,6 +609,27 @@ def _plan_phase(
         items=tuple(items),
         sources=phase.sources,
     )
+
+
+_HEAVY_LOAD = re.compile(r"^\s*\d+\s*RM\s*$", re.IGNORECASE)
+
+
+def _sets_its_own_count(dose: DoseSpec) -> bool:
+    """The protocol item gives its own count (from a source) instead of the exercise default."""
+    return dose.reps is not None or dose.hold_s is not None
+
+
+def _warn_once(warnings: list[Note], note: Note) -> None:
+    if all(w.code != note.code for w in warnings):
+        warnings.append(note)
+
+
+def describe_count(dose: DoseSpec) -> str:
+    """'2 × 10' or '3 × 30 s': the countable part of a dose, for clinician warnings."""
+    count = f"{dose.reps}" if dose.reps is not None else ""
+    if dose.hold_s is not None:
+        count = f"{count} × {dose.hold_s} s" if count else f"{dose.hold_s} s"
+    return f"{dose.sets} × {count}" if dose.sets is not None and count else count or "no count"
 
 
 def recent_injury(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> bool:

@@ -104,6 +104,9 @@ def build_catalogue() -> Catalogue:
             sources=tuple(e.sources),
             progression=e.progression.slug if e.progression else None,
             regression=e.regression.slug if e.regression else None,
+            patient_cautions={k: tuple(v) for k, v in e.patient_cautions.items()},
+            cautions=e.cautions,
+            dose_to_confirm=e.dose_to_confirm,
         )
         for e in Exercise.objects.select_related("progression", "regression")
     }

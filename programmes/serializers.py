@@ -41,6 +41,10 @@ class DoseOutput(serializers.Serializer):
     dose_notes = serializers.CharField()
 
 
+def _for_patient(serializer: serializers.Serializer) -> bool:
+    return bool(serializer.context.get("for_patient"))
+
+
 class ExerciseOutput(serializers.ModelSerializer):
     progression = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         slug_field="slug", read_only=True, allow_null=True
@@ -52,6 +56,10 @@ class ExerciseOutput(serializers.ModelSerializer):
     instructions = serializers.ListField(child=serializers.CharField())
     sources = serializers.ListField(child=serializers.CharField())
     dose = serializers.SerializerMethodField()
+    patient_cautions = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Plain words for patients: "all" plus one list per condition slug.',
+    )
 
     class Meta:
         model = Exercise
@@ -62,6 +70,7 @@ class ExerciseOutput(serializers.ModelSerializer):
             "movement_tags",
             "instructions",
             "cautions",
+            "patient_cautions",
             "dose",
             "sources",
             "progression",
@@ -70,6 +79,14 @@ class ExerciseOutput(serializers.ModelSerializer):
 
     def get_dose(self, obj: Exercise) -> DoseOutput:
         return DoseOutput(obj.dose_dict()).data  # type: ignore[return-value]
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """For a patient: no clinician cautions or dose notes (F39)."""
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["cautions"] = ""
+            data["dose"] = {**data["dose"], "dose_notes": ""}
+        return data
 
 
 ExerciseOutput.get_dose.__annotations__["return"] = DoseOutput
@@ -97,12 +114,25 @@ class ConditionOutput(serializers.ModelSerializer):
 
 
 class ItemExerciseOutput(serializers.Serializer):
+    """`patient_cautions`: plain words for this programme's condition only. `cautions` is the
+    clinician's note (evidence, sources); it is blank when a patient asks."""
+
     slug = serializers.CharField()
     name = serializers.CharField()
     category = serializers.CharField()
     movement_tags = serializers.ListField(child=serializers.CharField())
     instructions = serializers.ListField(child=serializers.CharField())
     cautions = serializers.CharField()
+    patient_cautions = serializers.SerializerMethodField()
+
+    def get_patient_cautions(self, obj: Exercise) -> list[str]:
+        return obj.patient_cautions_for(self.context.get("condition", ""))
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["cautions"] = ""
+        return data
 
 
 class ProgrammeItemOutput(serializers.Serializer):
@@ -123,6 +153,13 @@ class ProgrammeItemOutput(serializers.Serializer):
     dose_notes = serializers.CharField()
     override_reason = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """For the patient: no clinician notes or source ids (plain text only)."""
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data.update(dose_notes="", override_reason="", sources=[])
+        return data
 
 
 class PhaseOutput(serializers.Serializer):
@@ -403,7 +440,8 @@ class DoseInput(InputSerializer):
 class AdjustmentInput(InputSerializer):
     """One change, recorded as a new revision with the reason. Which fields are needed
     depends on `change`: change_dose (item, dose), add_exercise (phase, exercise, dose?),
-    remove_exercise (item), swap_exercise (item, exercise), move_phase (to_phase).
+    remove_exercise (item), swap_exercise (item, exercise, dose?: blank takes the new
+    exercise's catalogue dose), move_phase (to_phase).
     Adding or swapping in a contraindicated exercise needs `override_reason`."""
 
     change = serializers.ChoiceField(CHANGES)

@@ -230,7 +230,15 @@ TIMEFRAME_FIELDS = (
     "sources",
 )
 THRESHOLD_FIELDS = ("value", "unit", "description", "sources")
-EXERCISE_FIELDS = ("name", "category", "movement_tags", "instructions", "cautions")
+EXERCISE_FIELDS = (
+    "name",
+    "category",
+    "movement_tags",
+    "instructions",
+    "cautions",
+    "patient_cautions",
+    "dose_to_confirm",
+)
 EXERCISE_LIST_FIELDS = ("sources", "dose_sources")
 CONDITION_FIELDS = (
     "name",
@@ -291,14 +299,20 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
         value = entry.get(name)
         if value is None and name in _LIST_FIELDS:
             value = []
-        elif value is None and name in {"cautions", "refer_when", "note", "referral_urgency"}:
+        elif value is None and name in {
+            "cautions",
+            "refer_when",
+            "note",
+            "referral_urgency",
+            "dose_to_confirm",
+        }:
             value = ""
         elif value is None and name == "acute_injury":
             value = False
-        elif value is None and name in {"cautions", "refer_when", "note"}:
-            value = ""
         elif value is None and name in {"check_in", "check_in_for_condition"}:
             value = False  # a red flag is asked at intake only unless it says otherwise
+        elif name == "patient_cautions":
+            value = {key: [t.strip() for t in texts] for key, texts in (value or {}).items()}
         elif isinstance(value, str):
             value = value.strip()
         elif isinstance(value, list):
@@ -466,9 +480,13 @@ class RemoveExercise:
 
 @dataclass(frozen=True)
 class SwapExercise:
+    """Replace an item's exercise, keeping its key. The new exercise brings its own catalogue
+    dose and dose note (never the replaced item's), with `dose` laid over it."""
+
     item: uuid.UUID
     exercise: str
     override_reason: str = ""
+    dose: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -606,9 +624,20 @@ def _exercise(slug: str) -> Exercise:
         ) from None
 
 
+CLINIC_ONLY = "This is given in clinic only, not at home."
+
+
 def _check_contraindication(programme: Programme, exercise: Exercise, override: str) -> str:
     """'' when the exercise is safe for this patient; the override reason when it is not but
-    the therapist overrode; DomainError otherwise."""
+    the therapist overrode; DomainError otherwise.
+
+    A clinic-only treatment is refused whatever the override: a programme is a home list."""
+    if "clinic_only" in exercise.movement_tags:
+        raise DomainError(
+            f"{exercise.name} cannot be part of a home programme.",
+            code="clinic_only",
+            fields={"exercise": [CLINIC_ONLY]},
+        )
     catalogue = catalogue_snapshot()
     intake = intake_from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
@@ -641,13 +670,8 @@ def _apply(
     if isinstance(change, ChangeDose):
         _, item = _find_item(phases, change.item)
         before = describe_dose(_spec(item.dose))
-        unknown = set(change.dose) - set(Dose.DOSE_FIELDS)
-        if unknown:
-            raise DomainError(
-                "Unknown dose fields.",
-                fields={name: ["Not a dose field."] for name in sorted(unknown)},
-            )
-        item.dose = {**item.dose, **change.dose}
+        _check_dose_fields(change.dose)
+        item.dose = _overlay(item.dose, change.dose)
         after = describe_dose(_spec(item.dose))
         return Kind.DOSE_CHANGED, f"{item.exercise.name}: {before} → {after}", "", phase_now
     if isinstance(change, AddExercise):
@@ -655,7 +679,8 @@ def _apply(
             raise DomainError("No such phase.", fields={"phase": ["No such phase."]})
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
-        dose = {**exercise.dose_dict(), **change.dose}
+        _check_dose_fields(change.dose)
+        dose = _overlay(exercise.dose_dict(), change.dose)
         phases[change.phase - 1].items.append(
             _ItemDraft(uuid.uuid4(), exercise, dose, list(exercise.sources), override)
         )
@@ -669,9 +694,13 @@ def _apply(
         phase, item = _find_item(phases, change.item)
         exercise = _exercise(change.exercise)
         override = _check_contraindication(programme, exercise, change.override_reason)
-        summary = f"Swapped {item.exercise.name} for {exercise.name}"
-        item.exercise, item.sources, item.override_reason = (
+        _check_dose_fields(change.dose)
+        # The new exercise's own dose: the replaced one's (and its note) may not suit it at all.
+        dose = _overlay(exercise.dose_dict(), change.dose)
+        summary = f"Swapped {item.exercise.name} for {exercise.name}: {describe_dose(_spec(dose))}"
+        item.exercise, item.dose, item.sources, item.override_reason = (
             exercise,
+            dose,
             list(exercise.sources),
             override,
         )
@@ -695,6 +724,24 @@ def _apply(
             change.to_phase,
         )
     raise TypeError(f"unknown change {change!r}")
+
+
+def _overlay(dose: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`dose` with `change` laid over it; typing an exact `reps` without an upper bound
+    clears the old `reps_max` ("3 × 10–15" + reps 12 → "3 × 12", not "3 × 12–15": F42)."""
+    out = {**dose, **change}
+    if change.get("reps") is not None and "reps_max" not in change:
+        out["reps_max"] = None
+    return out
+
+
+def _check_dose_fields(dose: Mapping[str, Any]) -> None:
+    unknown = set(dose) - set(Dose.DOSE_FIELDS)
+    if unknown:
+        raise DomainError(
+            "Unknown dose fields.",
+            fields={name: ["Not a dose field."] for name in sorted(unknown)},
+        )
 
 
 def _spec(dose: Mapping[str, Any]) -> DoseSpec:

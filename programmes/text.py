@@ -1,6 +1,8 @@
-"""A plan as plain, readable text (the CLI's default output)."""
+"""A plan as plain, readable text (the CLI's default output), and doses in plain words."""
 
 from __future__ import annotations
+
+import re
 
 from .knowledge import Catalogue, DoseSpec
 from .planner import Note, PlanResult, Referral
@@ -32,10 +34,37 @@ def describe_dose(dose: DoseSpec) -> str:
             "every day" if dose.days_per_week == 7 else f"{dose.days_per_week} days a week"
         )
     if dose.load:
-        parts.append(f"load: {dose.load}")
+        parts.append(plain_load(dose.load))
     if dose.tempo:
-        parts.append(f"tempo: {dose.tempo}")
+        parts.append(plain_tempo(dose.tempo))
     return ", ".join(parts) or "dose set by your clinician"
+
+
+_REPETITION_MAXIMUM = re.compile(r"^\s*(\d+)\s*RM\s*$", re.IGNORECASE)
+
+
+def plain_load(load: str) -> str:
+    """The catalogue's load in words a patient understands (F40).
+
+    "15RM" (a repetition maximum) becomes "a weight you can lift 15 times but not 16": that is
+    the definition of the term, not a new number."""
+    match = _REPETITION_MAXIMUM.match(load)
+    if match:
+        reps = int(match.group(1))
+        return f"with a weight you can lift {reps} times but not {reps + 1}"
+    if load.strip().lower() == "body weight":
+        return "your own body weight"
+    return load
+
+
+def plain_tempo(tempo: str) -> str:
+    """'3 s up, 3 s down' → 'slowly: 3 seconds up, 3 seconds down' (F40)."""
+
+    def seconds(match: re.Match[str]) -> str:
+        count = match.group(1)
+        return f"{count} second{'' if count == '1' else 's'}"
+
+    return "slowly: " + re.sub(r"(\d+)\s*s\b", seconds, tempo)
 
 
 def _notes(title: str, notes: tuple[Note, ...]) -> list[str]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patients import selectors
 from patients.forms import add_domain_error
-from patients.services import preview_plan, start_programme
+from patients.services import end_programme, preview_plan, start_programme
 from programmes.planner import PlanResult, Referral
 from programmes.services import adjust_programme
 from rehab.audit import log_view
@@ -67,7 +67,17 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         for cls in ADJUST_FORMS
     ]
     posted = next((f for f in forms if f.is_bound), None)
-    if posted is not None and posted.is_valid():
+    if posted is not None and posted.action == "end" and posted.is_valid():
+        try:
+            end_programme(
+                programme=programme, by=request.user, reason=posted.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            add_domain_error(posted, error)
+        else:
+            messages.success(request, "Programme ended. You can now prescribe a new one.")
+            return redirect("programme_adjust", pk=programme.pk)
+    elif posted is not None and posted.is_valid():
         try:
             revision = adjust_programme(
                 programme=programme,

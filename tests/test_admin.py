@@ -62,7 +62,9 @@ class _Request:
 
 def _form_data(exercise: Exercise) -> dict[str, Any]:
     return {
-        key: json.dumps(value) if isinstance(value, list) else ("" if value is None else value)
+        key: json.dumps(value)
+        if isinstance(value, (list, dict))
+        else ("" if value is None else value)
         for key, value in model_to_dict(exercise).items()
     }
 

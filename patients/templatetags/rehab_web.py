@@ -38,6 +38,13 @@ def dose(row: Dose | DoseSpec) -> str:
 
 
 @register.filter
+def patient_cautions(exercise: Any, condition: str) -> list[str]:
+    """The plain-words cautions for a patient with `condition` (never another condition's,
+    never the clinician's notes)."""
+    return list(exercise.patient_cautions_for(condition))
+
+
+@register.filter
 def condition_name(slug: str) -> str:
     condition = catalogue_snapshot().conditions.get(slug)
     return condition.name if condition else slug

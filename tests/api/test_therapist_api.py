@@ -168,23 +168,24 @@ def test_changing_a_dose_makes_a_revision_with_the_reason(
     assert [r["number"] for r in history["results"]] == [2, 1]
 
 
-def test_a_contraindicated_exercise_needs_an_override_reason(
-    as_therapist: Any, programme: Any
+@pytest.mark.parametrize("override", ["", "Supervised in clinic."])
+def test_a_clinic_only_treatment_is_refused_even_with_an_override(
+    as_therapist: Any, programme: Any, override: str
 ) -> None:
+    """Req 11 / walk-through 2: a programme is a home list; an override cannot change that.
+    (This test used to accept the clinic-only treatment with an override.)"""
     url = f"/api/v1/programmes/{programme.pk}/adjustments/"
     body = {
         "change": "add_exercise",
         "phase": 1,
         "exercise": "pt_joint_mobilisation",
         "reason": "Trial.",
+        "override_reason": override,
     }
     refused = as_therapist.post(url, body)
     assert refused.status_code == 400
-    assert refused.json()["code"] == "contraindicated"
-    assert "override_reason" in refused.json()["fields"]
-    allowed = as_therapist.post(url, body | {"override_reason": "Supervised in clinic."})
-    assert allowed.status_code == 201
-    assert allowed.json()["override_reason"] == "Supervised in clinic."
+    assert refused.json()["code"] == "clinic_only"
+    assert refused.json()["fields"]["exercise"] == ["This is given in clinic only, not at home."]
 
 
 @pytest.mark.parametrize(

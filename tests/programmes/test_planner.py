@@ -823,3 +823,182 @@ def test_unknown_comorbidities_are_named(catalogue: Catalogue) -> None:
     with pytest.raises(IntakeError) as error:
         plan(intake, catalogue)
     assert "comorbidities" in error.value.fields
+
+
+# --- F30 / walk-through 5: every prescribed item has a dose a patient can count ------------
+
+
+def _countable(dose: object) -> bool:
+    return getattr(dose, "reps", None) is not None or getattr(dose, "hold_s", None) is not None
+
+
+def _every_protocol_plan(catalogue: Catalogue) -> list[tuple[str, ProgrammePlan]]:
+    plans = []
+    for protocol in catalogue.protocols.values():
+        for variant in ({"cleared": True}, {"cleared": True, "irritability": "high"}):
+            intake = answered(protocol.condition, protocol=protocol.slug, **variant)
+            result = plan(intake, catalogue)
+            if isinstance(result, ProgrammePlan):
+                plans.append((protocol.slug, result))
+    return plans
+
+
+def test_every_planned_item_of_every_protocol_has_a_countable_dose(catalogue: Catalogue) -> None:
+    """F30: sets and reps, or a hold — never "dose set by your clinician" or "every day"."""
+    plans = _every_protocol_plan(catalogue)
+    assert {slug for slug, _ in plans} == set(catalogue.protocols)
+    uncountable = {
+        (slug, item.exercise)
+        for slug, result in plans
+        for phase in result.phases
+        for item in phase.items
+        if not _countable(item.dose)
+    }
+    assert uncountable == set()
+
+
+def test_every_home_exercise_has_a_countable_default_for_adds_and_swaps(
+    catalogue: Catalogue,
+) -> None:
+    """F30 / req 11: an added or swapped-in exercise takes its catalogue default dose."""
+    uncountable = [
+        e.slug
+        for e in catalogue.exercises.values()
+        if e.category != "ice_heat" and "clinic_only" not in e.movement_tags
+        if not _countable(e.dose)
+    ]
+    assert uncountable == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "exercise"),
+    [
+        ("ankle_oa", "mob_ankle_pumps"),
+        ("ankle_oa", "mob_knee_to_wall"),
+        ("peroneal_tendinopathy", "ecc_eversion_partner"),
+    ],
+)
+def test_a_default_dose_with_no_source_is_flagged_for_the_clinician_to_confirm(
+    catalogue: Catalogue, condition: str, exercise: str
+) -> None:
+    """F30: the default is INFERENCE, so the preview asks the clinician to confirm it."""
+    result = _programme(plan(Intake(condition=condition, cleared=True), catalogue))
+    warnings = {w.code: w for w in result.warnings}
+    assert f"dose_to_confirm:{exercise}" in warnings
+    assert "INFERENCE" in warnings[f"dose_to_confirm:{exercise}"].sources
+    assert exercise in _slugs(result)
+
+
+def test_a_protocol_with_source_doses_asks_for_no_confirmation(catalogue: Catalogue) -> None:
+    intake = Intake(condition="achilles_midportion", protocol="achilles_midportion_alfredson")
+    result = _programme(plan(intake, catalogue))
+    assert not [w for w in result.warnings if w.code.startswith("dose_to_confirm:")]
+
+
+def test_an_item_that_sets_its_own_reps_drops_the_inherited_upper_bound(
+    catalogue: Catalogue,
+) -> None:
+    """F42: never "3 × 15–15", and "3 × 10" stays 3 × 10 (not 3 × 10–15)."""
+    for protocol in catalogue.protocols.values():
+        for phase in protocol.phases:
+            for item in phase.items:
+                dose = catalogue.exercises[item.exercise].dose.overridden_by(item.dose)
+                if item.dose.reps is not None and item.dose.reps_max is None:
+                    assert dose.reps_max is None, (protocol.slug, item.exercise)
+                if dose.reps_max is not None:
+                    assert dose.reps_max > (dose.reps or 0), (protocol.slug, item.exercise)
+
+
+@pytest.mark.parametrize("slug", ["stretch_gastroc_wall", "stretch_soleus_bent_knee"])
+def test_standing_wall_calf_stretches_count_as_loaded_dorsiflexion(
+    catalogue: Catalogue, slug: str
+) -> None:
+    """F10: the same weight-bearing ankle bend as the knee-to-wall lunge."""
+    assert "loaded_dorsiflexion" in catalogue.exercises[slug].movement_tags
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["achilles_insertional", "retrocalcaneal_bursitis", "retro_achilles_bursitis", "haglunds"],
+)
+def test_heel_conditions_get_no_standing_calf_stretch(catalogue: Catalogue, condition: str) -> None:
+    """F10: only a gentle, non-weight-bearing stretch once settled, never the wall stretch."""
+    result = _programme(plan(Intake(condition=condition, cleared=True), catalogue))
+    slugs = _slugs(result)
+    assert not slugs & {"stretch_gastroc_wall", "stretch_soleus_bent_knee"}
+    if condition != "achilles_insertional":
+        assert "stretch_home_generic" in slugs
+        assert "dose_to_confirm:stretch_home_generic" in {w.code for w in result.warnings}
+
+
+def _hsr(catalogue: Catalogue) -> ProgrammePlan:
+    intake = Intake(condition="achilles_midportion", protocol="achilles_midportion_hsr")
+    return _programme(plan(intake, catalogue))
+
+
+@pytest.mark.django_db
+def test_hsr_has_three_exercises_on_the_same_rm_schedule(catalogue: Catalogue) -> None:
+    """F8: Beyer's three bilateral exercises, each on the 15 → 6 RM schedule [R4]."""
+    result = _hsr(catalogue)
+    for phase in result.phases:
+        assert len(phase.items) == 3
+        assert len({(i.dose.sets, i.dose.reps, i.dose.load) for i in phase.items}) == 1
+    assert "hsr_leg_press_calf_raise" in _slugs(result)
+    for slug in ("hsr_seated_calf_raise", "hsr_standing_calf_raise", "hsr_leg_press_calf_raise"):
+        steps = " ".join(catalogue_instructions(slug))
+        assert "both legs together" in steps
+
+
+def catalogue_instructions(slug: str) -> list[str]:
+    from programmes.models import Exercise
+
+    return list(Exercise.objects.get(slug=slug).instructions)
+
+
+def test_hsr_asks_the_clinician_to_confirm_equipment_and_a_supervised_session(
+    catalogue: Catalogue,
+) -> None:
+    """F29: HSR was gym-based [R4]."""
+    codes = [w.code for w in _hsr(catalogue).warnings]
+    assert codes.count("equipment_and_supervision") == 1
+
+
+def test_body_weight_programmes_need_no_equipment_warning(catalogue: Catalogue) -> None:
+    result = _programme(plan(Intake(condition="achilles_midportion"), catalogue))
+    assert "equipment_and_supervision" not in {w.code for w in result.warnings}
+
+
+def test_the_jonsson_phase_runs_the_full_twelve_weeks(catalogue: Catalogue) -> None:
+    """F28: 3 × 15 twice a day for 12 weeks [R3]."""
+    result = _programme(plan(Intake(condition="achilles_insertional"), catalogue))
+    jonsson = next(
+        p for p in result.phases if any(i.exercise == "ecc_heel_drop_floor" for i in p.items)
+    )
+    assert jonsson.end_week - jonsson.start_week + 1 == 12
+
+
+def test_sprain_balance_starts_after_the_relative_rest_window(catalogue: Catalogue) -> None:
+    """F31: no balance work in the first week (rest 2–3 days [R28])."""
+    result = _programme(plan(answered("ankle_sprain", onset="acute"), catalogue))
+    first_week = [p for p in result.phases if p.start_week == 1]
+    assert first_week
+    assert not [i for p in first_week for i in p.items if i.category == "balance"]
+    assert any(i.category == "balance" for p in result.phases for i in p.items)
+
+
+def test_tibialis_posterior_criteria_name_only_exercises_in_the_protocol(
+    catalogue: Catalogue,
+) -> None:
+    """F35: the protocol has no heel raises, so no heel-raise criterion."""
+    protocol = catalogue.protocols["posterior_tibial_tendinopathy_eccentric"]
+    for phase in protocol.phases:
+        assert not [c for c in phase.progression_criteria if "heel r" in c.lower()]
+
+
+def test_the_plantar_programme_advises_insoles_and_marks_the_combination(
+    catalogue: Catalogue,
+) -> None:
+    """F38: both arms of Rathleff 2015 had inserts; stretching plus loading is ours [R37]."""
+    first = catalogue.protocols["plantar_fasciitis_high_load"].phases[0]
+    assert any("insert" in a.lower() for a in first.advice)
+    assert "INFERENCE" in first.sources

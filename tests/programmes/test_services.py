@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from patients.services import record_diagnosis
-from programmes.models import ProgrammeItem, ProgrammeRevision
+from programmes.models import Exercise, ProgrammeItem, ProgrammeRevision
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import (
@@ -287,3 +287,78 @@ def test_revisions_and_their_items_are_immutable(patient: Any) -> None:
     item.sets = 9
     with pytest.raises(ValidationError):
         item.save()
+
+
+# --- Requirement 11 (walk-through 2): a swapped or added exercise brings its own dose --------
+
+
+def test_swapping_takes_the_new_exercises_own_dose_and_note(patient: Any) -> None:
+    """Req 11: never the replaced item's dose or dose note."""
+    programme = factories.prescribe(patient)
+    item = _item(programme.current_revision, "heel_raise_seated")
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=SwapExercise(item=item.key, exercise="iso_calf_hold"),
+        reason="Irritable this week.",
+    )
+    swapped = next(i for i in _items(revision) if i.key == item.key)
+    assert swapped.dose_dict() == Exercise.objects.get(slug="iso_calf_hold").dose_dict()
+    assert swapped.dose_notes != item.dose_notes
+
+
+def test_swapping_uses_the_dose_the_clinician_types(patient: Any) -> None:
+    programme = factories.prescribe(patient)
+    item = _item(programme.current_revision, "heel_raise_seated")
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=SwapExercise(item=item.key, exercise="iso_calf_hold", dose={"reps": 4}),
+        reason="Irritable this week.",
+    )
+    swapped = next(i for i in _items(revision) if i.key == item.key)
+    assert (swapped.reps, swapped.hold_s) == (4, 45)
+
+
+@pytest.mark.parametrize("kind", ["add", "swap"])
+@pytest.mark.parametrize("override", ["", "The patient insists."])
+def test_a_clinic_only_exercise_never_goes_on_a_home_list(
+    patient: Any, kind: str, override: str
+) -> None:
+    """Req 11 / walk-through 2 and 10: refused even with an override, in plain words."""
+    programme = factories.prescribe(patient)
+    item = _item(programme.current_revision, "heel_raise_seated")
+    change = (
+        AddExercise(phase=1, exercise="pt_joint_mobilisation", override_reason=override)
+        if kind == "add"
+        else SwapExercise(item=item.key, exercise="pt_joint_mobilisation", override_reason=override)
+    )
+    with pytest.raises(DomainError) as error:
+        adjust_programme(
+            programme=programme, changed_by=patient.therapist.user, change=change, reason="Try."
+        )
+    assert error.value.code == "clinic_only"
+    assert error.value.fields["exercise"] == ["This is given in clinic only, not at home."]
+    assert "clinic_only" not in str(error.value.message)
+    assert programme.revisions.count() == 1
+
+
+def test_typing_exact_reps_replaces_a_range(patient: Any) -> None:
+    """F42 / walk-through 8: reps 12 on "3 × 10–15" gives 3 × 12, not 3 × 12–15."""
+    programme = factories.prescribe(patient)
+    item = _item(programme.current_revision, "heel_raise_seated")
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=ChangeDose(item=item.key, dose={"reps": 10, "reps_max": 15}),
+        reason="A range.",
+    )
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=patient.therapist.user,
+        change=ChangeDose(item=item.key, dose={"reps": 12}),
+        reason="Exactly 12.",
+    )
+    changed = _item(revision, "heel_raise_seated")
+    assert (changed.reps, changed.reps_max) == (12, None)
+    assert revision.summary.endswith("3 × 12, every day") or "3 × 12," in revision.summary

@@ -280,3 +280,65 @@ def test_another_therapists_programme_is_404(
     assert therapist_client.get(reverse("programme_adjust", args=[other.pk])).status_code == 404
     own = reverse("programme_adjust", args=[programme.pk])
     assert patient_client.get(own).status_code == 404
+
+
+def test_swapping_to_a_clinic_only_treatment_is_refused_in_plain_words(
+    therapist_client: Client, programme: Any
+) -> None:
+    """Req 11 / walk-through 2 and 10: one plain message, no internal tag, no revision."""
+    url = reverse("programme_adjust", args=[programme.pk])
+    item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
+    response = therapist_client.post(
+        url,
+        {
+            "action": "swap",
+            "swap-item": str(item.key),
+            "swap-exercise": "pt_joint_mobilisation",
+            "swap-override_reason": "Override anyway.",
+            "swap-reason": "Try.",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("This is given in clinic only, not at home.") == 1
+    assert "clinic_only" not in page
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+
+
+def test_the_preview_asks_the_clinician_to_confirm_a_default_dose(
+    therapist_client: Client, patient: Any
+) -> None:
+    """F30 / walk-through 5: the Silbernagel foot pumps have no source count."""
+    page = _preview(therapist_client, _intake(patient)).content.decode()
+    assert "Confirm the dose of Foot pumps, up and down" in page
+    assert "2 × 10" in page
+
+
+def test_the_therapist_can_end_a_programme_with_a_reason(
+    therapist_client: Client, programme: Any
+) -> None:
+    """Walk-through 4: end or discharge on the programme page, so a new one can be prescribed."""
+    url = reverse("programme_adjust", args=[programme.pk])
+    refused = therapist_client.post(url, {"action": "end", "end-reason": ""})
+    assert refused.status_code == 200
+    assert "Say why the programme is ending." in refused.content.decode()
+    programme.refresh_from_db()
+    assert programme.status == "active"
+
+    ended = therapist_client.post(url, {"action": "end", "end-reason": "Discharged: goals met."})
+    assert ended.status_code == 302
+    programme.refresh_from_db()
+    assert (programme.status, programme.ended_reason) == ("ended", "Discharged: goals met.")
+    page = therapist_client.get(url).content.decode()
+    assert "Discharged: goals met." in page
+    assert "End or discharge" not in page
+
+
+def test_a_patient_cannot_end_their_programme_on_the_web(
+    patient_client: Client, programme: Any
+) -> None:
+    url = reverse("programme_adjust", args=[programme.pk])
+    response = patient_client.post(url, {"action": "end", "end-reason": "Bored."})
+    assert response.status_code in (302, 403, 404)
+    programme.refresh_from_db()
+    assert programme.status == "active"
