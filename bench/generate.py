@@ -164,7 +164,9 @@ class Clinic:
                 self._plan(draw_intake(random.Random(0), self.catalogue, slug)), ProgrammePlan
             )
         }
-        self.answer_cache: dict[tuple[str, int], tuple[dict[str, object], float, dict[str, Any]]]
+        self.answer_cache: dict[
+            tuple[str, int], tuple[dict[str, object], float | None, dict[str, Any]]
+        ]
         self.answer_cache = {}
         self.zones = {name: ZoneInfo(name) for name in ZONES}
         self.questionnaires = dict(Condition.objects.values_list("slug", "questionnaire"))
@@ -401,7 +403,9 @@ class Clinic:
                      answers, total, subscales, _local(day, time(19, 0), zone))
                 )  # fmt: skip
 
-    def _answers(self, slug: str, level: int) -> tuple[dict[str, object], float, dict[str, Any]]:
+    def _answers(
+        self, slug: str, level: int
+    ) -> tuple[dict[str, object], float | None, dict[str, Any]]:
         """Valid answers at `level` (0 worst – 10 best), scored by the real scorer once."""
         from patients.questionnaires import QUESTIONNAIRES, score
 
