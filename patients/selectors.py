@@ -56,6 +56,12 @@ def active_programme(patient: Patient) -> Programme | None:
     )
 
 
+def has_dvt_risk(programme: Programme) -> bool:
+    """Whether the diagnosis intake recorded a DVT risk factor (the planner's `dvt_risks`)."""
+    diagnosis = getattr(programme, "diagnosis", None)
+    return bool(diagnosis is not None and diagnosis.intake.get("dvt_risks"))
+
+
 def injury_date(programme: Programme) -> date | None:
     """The injury's onset date from the diagnosis intake, if the clinician gave one (F22: the
     acute ice window counts from it, else from the programme's start)."""
@@ -402,7 +408,9 @@ def today_for(patient: Patient, now: datetime) -> Today:
             today if last_response is None else max(today, last_response + timedelta(days=WEEK))
         ),
         paused=paused,
-        check_in_questions=check_in_questions(programme.condition_id),
+        check_in_questions=check_in_questions(
+            programme.condition_id, dvt_risk=has_dvt_risk(programme)
+        ),
         swelling=swelling,
     )
 
@@ -666,14 +674,21 @@ def programme_detail(programme: Programme) -> list[ProgrammePhase]:
 SWELLING_QUESTION = "Is the sore area swollen this morning?"
 
 
-def check_in_questions(condition_id: Any = None) -> list[RedFlag]:
+# Asked every morning of a patient whose intake recorded a DVT risk (a boot or other
+# immobilisation, surgery, long travel), whatever their condition lists (requirement 6).
+DVT_RISK_FLAGS = ("dvt_signs", "pe_signs")
+
+
+def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> list[RedFlag]:
     """The red-flag questions of the morning check-in, in catalogue order, with their
     patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
     patient on a programme, their condition's own flags marked `check_in_for_condition`
-    (F14: e.g. a swollen calf for a calf strain)."""
+    (F14: e.g. a swollen calf for a calf strain), and the DVT questions after a DVT risk."""
     asked = Q(check_in=True)
     if condition_id is not None:
         asked |= Q(check_in_for_condition=True, conditions=condition_id)
+    if dvt_risk:
+        asked |= Q(slug__in=DVT_RISK_FLAGS)
     return list(RedFlag.objects.filter(asked).distinct().order_by("id"))
 
 

@@ -373,6 +373,29 @@ def test_the_check_in_asks_everyones_questions_plus_the_conditions_own(
     assert not slugs & not_asked
 
 
+@pytest.mark.parametrize(
+    ("dvt_risks", "asked"),
+    [
+        (frozenset(), False),
+        (frozenset({"immobilisation"}), True),
+        (frozenset({"long_travel"}), True),
+    ],
+)
+def test_a_dvt_risk_at_intake_adds_the_dvt_questions_to_the_check_in(
+    patient: Any, dvt_risks: frozenset[str], asked: bool
+) -> None:
+    """Requirement 6: a boot, immobilisation, surgery or long travel recorded at intake makes
+    the daily check-in ask about a swollen calf and breathlessness, whatever the condition
+    (posterior impingement does not list them itself)."""
+    intake = factories.answered_intake(
+        "posterior_ankle_impingement", cleared=True, dvt_risks=dvt_risks
+    )
+    factories.prescribe(patient, intake=intake, started_on=STARTED)
+    slugs = {flag.slug for flag in today_for(patient, NOW).check_in_questions}
+    assert ({"dvt_signs", "pe_signs"} <= slugs) is asked
+    assert "sudden_pop" in slugs
+
+
 def _sprain(patient: Any, onset: date | None) -> Any:
     intake = factories.answered_intake(
         "ankle_sprain",
