@@ -126,6 +126,9 @@ def test_no_page_breaks_the_content_security_policy(
     page.get_by_label("Diagnosis").select_option("achilles_midportion")
     page.get_by_label("Right").check()
     page.get_by_label("Onset").select_option("chronic")
+    page.get_by_label("Age (years)").fill("44")
+    page.locator("#id_swelling_1").check()  # the required answers: "No"
+    page.locator("#id_recent_injury_1").check()
     page.get_by_role("button", name="Preview the programme").click()
     expect(page.locator("#preview")).to_be_visible()
     check(clinician, "programme preview")
