@@ -139,6 +139,10 @@ def test_no_page_breaks_the_content_security_policy(
     )
     sign_in(phone, base, patient.user.username)
     check(phone, "patient sign-in")
+    phone.visit(base + reverse("today"))
+    check(phone, "today, paused by the red flag")
+    # The clinician resolves the red flag: the programme (and the log page) is back (F3).
+    Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.RESOLVED, resolved_at=now)
     for url in (
         reverse("today"),
         reverse("check_in"),
