@@ -326,6 +326,17 @@ def test_adherence_separates_not_doing_it_from_ready(
     assert rules & {"ready_to_progress", "not_adhering"} == expected
 
 
+@pytest.mark.parametrize("unresolved_red_flag", [False, True])
+def test_a_paused_programme_is_not_called_not_doing_it(
+    state: PatientState, unresolved_red_flag: bool
+) -> None:
+    """F3: a red flag pauses the programme and the patient is told to stop, so the sessions
+    they then (rightly) do not log must not read as "not doing it"."""
+    days = tuple(SessionDay(TODAY - timedelta(days=offset), 0) for offset in range(7))
+    judged = dataclasses.replace(state, days=days, unresolved_red_flag=unresolved_red_flag)
+    assert ("not_adhering" in _rules(judged)) is not unresolved_red_flag
+
+
 def test_adherence_counts_only_days_since_the_start(state: PatientState) -> None:
     fresh = dataclasses.replace(state, started_on=TODAY - timedelta(days=2), days=_days([2] * 3))
     adherence = adherence_over(fresh, 7)

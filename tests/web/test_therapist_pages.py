@@ -153,6 +153,21 @@ def test_patient_page_shows_logs_pain_scores_and_flags(
     assert reverse("programme_adjust", args=[programme.pk]) in page
 
 
+def test_the_patient_page_says_the_programme_is_paused_until_the_flag_is_resolved(
+    therapist_client: Client, programme: Any, patient: Any
+) -> None:
+    """F3: the therapist sees why Today offers nothing, and that resolving restarts it."""
+    url = reverse("patient_detail", args=[patient.pk])
+    assert "Paused since" not in therapist_client.get(url).content.decode()
+    flag = red_flag(patient)
+    page = therapist_client.get(url).content.decode()
+    assert "Paused since" in page
+    assert "until you resolve" in page
+    flag.status = Flag.Status.RESOLVED
+    flag.save()
+    assert "Paused since" not in therapist_client.get(url).content.decode()
+
+
 def test_patient_page_of_another_therapists_patient_is_404(
     therapist_client: Client, stranger: Any
 ) -> None:
