@@ -346,6 +346,34 @@ def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
     assert today.sessions
 
 
+HOME_CONDITIONS = [
+    "achilles_midportion",
+    "achilles_insertional",
+    "achilles_partial_tear",
+    "retrocalcaneal_bursitis",
+    "retro_achilles_bursitis",
+    "haglunds",
+    "posterior_ankle_impingement",
+    "peroneal_tendinopathy",
+    "posterior_tibial_tendinopathy",
+    "severs_disease",
+    "ankle_sprain",
+    "ankle_oa",
+    "plantar_fasciitis",
+    "calf_strain",
+]
+
+
+@pytest.mark.parametrize("condition", HOME_CONDITIONS)
+def test_every_home_programme_asks_about_sudden_pain_and_swelling(condition: str) -> None:
+    """Requirement 7: pain and swelling that come on suddenly is a reason to call the doctor
+    whatever the condition (SEED-002), so every patient on a home programme is asked."""
+    from programmes.models import Condition
+
+    slugs = {f.slug for f in check_in_questions(Condition.objects.get(slug=condition).pk)}
+    assert "sudden_pain_and_swelling" in slugs
+
+
 @pytest.mark.parametrize(
     ("condition", "asked", "not_asked"),
     [
