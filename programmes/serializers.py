@@ -23,6 +23,17 @@ from .vocab import (
     ThompsonResult,
 )
 
+
+def known_condition(value: str) -> str:
+    """A condition slug from the catalogue, or a field error listing the valid ones."""
+    conditions = catalogue_snapshot().conditions
+    if value not in conditions:
+        raise serializers.ValidationError(
+            f"Unknown condition {value!r}. Valid: {', '.join(sorted(conditions))}."
+        )
+    return value
+
+
 # --- Catalogue ----------------------------------------------------------------------------
 
 
@@ -300,12 +311,7 @@ class IntakeInput(InputSerializer):
     )
 
     def validate_condition(self, value: str) -> str:
-        conditions = catalogue_snapshot().conditions
-        if value not in conditions:
-            raise serializers.ValidationError(
-                f"Unknown condition {value!r}. Valid: {', '.join(sorted(conditions))}."
-            )
-        return value
+        return known_condition(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The planner's check of the answers this condition requires (e.g. the Ottawa rules
@@ -456,12 +462,7 @@ class AdjustmentInput(InputSerializer):
     to_phase = serializers.IntegerField(required=False, min_value=1, max_value=20)
 
     def validate_condition(self, value: str) -> str:
-        conditions = catalogue_snapshot().conditions
-        if value not in conditions:
-            raise serializers.ValidationError(
-                f"Unknown condition {value!r}. Valid: {', '.join(sorted(conditions))}."
-            )
-        return value
+        return known_condition(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         missing = [name for name in CHANGE_REQUIRES[attrs["change"]] if name not in attrs]

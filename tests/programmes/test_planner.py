@@ -21,6 +21,7 @@ from programmes.planner import (
     plan,
     validate_intake,
 )
+from tests.factories import ANSWERED
 
 # What each of the 24 conditions gives with a plain intake (no clearance, no red flags).
 CONDITION_OUTCOMES = {
@@ -60,15 +61,6 @@ VARIANTS = {
     "recent_injury": {"recent_injury": "yes", "onset": "acute", "cleared": True},
 }
 
-# Every required intake answer given, each on its least alarming value.
-ANSWERED: dict[str, object] = {
-    "swelling": "no",
-    "recent_injury": "no",
-    "age": 40,
-    "ottawa": "negative",
-    "thompson": "negative",
-    "cauda_equina": "no",
-}
 ACUTE_BY_DEFINITION = {"ankle_sprain", "calf_strain"}
 
 
