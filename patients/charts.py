@@ -323,7 +323,6 @@ def _score_charts(
 # Which catalogue MCID applies to each reported number. VISA-A has two, by the time since
 # the first score: 14 points over 12 weeks, 7 over 24 weeks [R14]. The 14 is used until
 # 24 weeks have passed, so a change is not called noticeable early (the safer reading).
-VISA_A_LATER_MCID_FROM_WEEKS = 24  # the period of visa_a_mcid_24_weeks [R14]
 MCID_SLUGS: dict[tuple[str, str], str] = {
     ("visa_a", "total"): "visa_a_mcid_12_weeks",
     ("lefs", "total"): "lefs_mcid",
@@ -377,7 +376,13 @@ def _with_score_change(
         return chart
     (first_on, first), (last_on, last) = scored[0], scored[-1]
     slug = MCID_SLUGS.get((questionnaire, part))
-    if questionnaire == "visa_a" and (last_on - first_on).days >= VISA_A_LATER_MCID_FROM_WEEKS * 7:
+    later = mcids.get("visa_a_later_mcid_from_weeks")
+    later_weeks = int(later.value) if later is not None else None
+    if (
+        questionnaire == "visa_a"
+        and later_weeks is not None
+        and (last_on - first_on).days >= later_weeks * 7
+    ):
         slug = "visa_a_mcid_24_weeks"
     mcid = mcids.get(slug) if slug else None
     if mcid is None:
@@ -387,7 +392,7 @@ def _with_score_change(
     if questionnaire == "visa_a" and cite and early and late:
         sources = ", ".join(dict.fromkeys((*early.sources, *late.sources)))
         cite = (
-            f" (MCID {early.value:g} until {VISA_A_LATER_MCID_FROM_WEEKS} weeks after the first "
+            f" (MCID {early.value:g} until {later_weeks} weeks after the first "
             f"score, {late.value:g} from then; {sources}; derived in mid-portion tendinopathy)"
         )
     if len(scored) == 1:
