@@ -11,15 +11,14 @@ from functools import cache
 from typing import Any
 
 from django import forms
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
 
 from programmes.models import ProgrammeItem, RedFlag
 from rehab.exceptions import DomainError
 
 from .questionnaires import NOT_APPLICABLE, Questionnaire
 from .selectors import SWELLING_QUESTION
-from .services import ExerciseDone
+from .services import ExerciseDone, password_problems
 
 NRS_HELP = "0 = no pain, 10 = the worst pain you can imagine."
 
@@ -120,10 +119,13 @@ class PatientForm(forms.Form):
             if not data.get("password"):
                 self.add_error("password", "Enter a first password, or send an invitation.")
             else:
-                try:
-                    validate_password(data["password"])
-                except ValidationError as error:
-                    self.add_error("password", error)
+                # The service's policy, checked here too so every field is reported at once.
+                user = get_user_model()(
+                    **{k: data.get(k) or "" for k in ("username", "first_name", "last_name")},
+                    email=data.get("email") or "",
+                )
+                for problem in password_problems(data["password"], user=user):
+                    self.add_error("password", problem)
         if data.get("setup") == "invite" and not data.get("email") and "email" not in self.errors:
             self.add_error("email", "An invitation needs the patient's e-mail address.")
         return data

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
@@ -75,6 +76,16 @@ def create_therapist(
 
 
 @transaction.atomic
+def password_problems(password: str, *, user: Any) -> list[str]:
+    """The one password policy (settings.AUTH_PASSWORD_VALIDATORS: length, not only numbers,
+    not common, not like the username or name), for the web form and the API alike."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        return list(error.messages)
+    return []
+
+
 def create_patient(
     *,
     therapist: Therapist,
@@ -99,6 +110,9 @@ def create_patient(
             fields={"date_of_birth": [f"Use a date from {EARLIEST_BIRTH} to today."]},
         )
     if password:
+        problems = password_problems(password, user=user)
+        if problems:
+            raise DomainError("Choose a stronger password.", fields={"password": problems})
         user.set_password(password)
     else:
         user.set_unusable_password()

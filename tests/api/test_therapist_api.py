@@ -67,6 +67,30 @@ def test_a_therapist_adds_a_patient(as_therapist: Any, therapist: Any) -> None:
     assert "time_zone" in bad.json()["fields"]
 
 
+@pytest.mark.parametrize("password", ["1", "12345678", "password", "sam.heel"])
+def test_the_api_refuses_a_weak_first_password_as_the_web_form_does(
+    as_therapist: Any, password: str
+) -> None:
+    """One password policy (Django's validators, in the service) for web and API."""
+    response = as_therapist.post(
+        "/api/v1/caseload/",
+        {"username": "sam.heel", "first_name": "Sam", "password": password},
+    )
+    assert response.status_code == 400
+    assert "password" in response.json()["fields"]
+    assert not Patient.objects.filter(user__username="sam.heel").exists()
+
+
+def test_the_api_accepts_a_strong_first_password(as_therapist: Any) -> None:
+    response = as_therapist.post(
+        "/api/v1/caseload/", {"username": "sam.heel", "password": "calf-raise-ladder-42"}
+    )
+    assert response.status_code == 201
+    assert Patient.objects.get(user__username="sam.heel").user.check_password(
+        "calf-raise-ladder-42"
+    )
+
+
 # --- Prescribing --------------------------------------------------------------------------
 
 

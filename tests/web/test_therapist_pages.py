@@ -112,6 +112,7 @@ def test_a_therapist_creates_a_patient_with_an_invitation_link_that_sets_the_pas
         ({"setup": "password", "password": ""}, "password", "Enter a first password"),
         ({"setup": "invite", "email": ""}, "email", "needs the patient&#x27;s e-mail"),
         ({"password": "123"}, "password", "too short"),
+        ({"password": "robin.hale1"}, "password", "too similar to the username"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "Select a valid choice"),
         ({"email": "not-an-address"}, "email", "valid email"),
     ],
