@@ -41,6 +41,7 @@ from .models import (
     Notification,
     Patient,
     QuestionnaireResponse,
+    Reminder,
     SessionLog,
     Therapist,
 )
@@ -736,7 +737,7 @@ def start_programme(
 
 
 @transaction.atomic
-def end_programme(*, programme: Programme, by: Any, reason: str = "") -> Programme:
+def end_programme(*, programme: Programme, by: Any, now: datetime, reason: str = "") -> Programme:
     """Discharge or stop: the programme stays on record, ended (with the therapist's reason,
     if given), and reminders stop."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
@@ -750,6 +751,10 @@ def end_programme(*, programme: Programme, by: Any, reason: str = "") -> Program
     programme.status = Programme.Status.ENDED
     programme.ended_reason = reason.strip()
     programme.save(update_fields=["status", "ended_reason", "updated_at"])
+    # Reminders belong to the programme's schedule: those already planned go with it.
+    Reminder.objects.filter(patient=programme.patient, status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.SKIPPED, updated_at=now
+    )
     return programme
 
 

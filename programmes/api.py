@@ -374,7 +374,9 @@ class EndProgrammeApi(APIView):
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
-        programme = patient_services.end_programme(programme=programme, by=request.user)
+        programme = patient_services.end_programme(
+            programme=programme, by=request.user, now=timezone.now()
+        )
         return Response(EndProgrammeOutput(programme).data)
 
 

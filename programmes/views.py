@@ -70,7 +70,10 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     if posted is not None and posted.action == "end" and posted.is_valid():
         try:
             end_programme(
-                programme=programme, by=request.user, reason=posted.cleaned_data["reason"]
+                programme=programme,
+                by=request.user,
+                now=timezone.now(),
+                reason=posted.cleaned_data["reason"],
             )
         except DomainError as error:
             add_domain_error(posted, error)

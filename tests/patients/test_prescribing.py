@@ -3,7 +3,7 @@ invitations: the services the web pages and the API both call."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from rehab.exceptions import DomainError
 pytestmark = pytest.mark.django_db
 
 DAY = date(2026, 11, 2)
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
 def _start(patient: Any, therapist: Any, intake: Intake) -> Programme:
@@ -69,7 +70,7 @@ def test_another_therapist_cannot_start_a_programme(patient: Any, colleague: Any
 
 def test_ending_a_programme_frees_the_patient_for_a_new_one(patient: Any, therapist: Any) -> None:
     first = _start(patient, therapist, Intake(condition="achilles_midportion", side="right"))
-    end_programme(programme=first, by=therapist.user)
+    end_programme(programme=first, by=therapist.user, now=NOW)
     second = _start(patient, therapist, Intake(condition="achilles_insertional", side="right"))
     first.refresh_from_db()
     assert first.status == Programme.Status.ENDED
@@ -82,7 +83,7 @@ def test_only_the_patients_therapist_can_end_a_programme(
     programme = _start(patient, therapist, Intake(condition="achilles_midportion", side="right"))
     for outsider in (colleague.user, patient.user):
         with pytest.raises(DomainError):
-            end_programme(programme=programme, by=outsider)
+            end_programme(programme=programme, by=outsider, now=NOW)
     programme.refresh_from_db()
     assert programme.status == Programme.Status.ACTIVE
 

@@ -246,6 +246,23 @@ def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) ->
     assert not Notification.objects.filter(kind="reminder:session").exists()
 
 
+def test_ending_a_programme_stops_its_pending_reminders(programme: Any) -> None:
+    """Issue 13: a discharged patient is not reminded of a programme that has ended, whether
+    the reminder was already planned or the sweep runs again the same morning."""
+    from patients.services import end_programme
+
+    planned = schedule_due_reminders(now=AT_0805)
+    assert planned
+    end_programme(
+        programme=programme, by=programme.patient.therapist.user, now=AT_0805, reason="Discharged"
+    )
+    for reminder_id in planned:
+        assert deliver_reminder(reminder_id=reminder_id, now=AT_0805) is False
+    assert schedule_due_reminders(now=AT_0805 + timedelta(minutes=5)) == []
+    assert not Notification.objects.filter(kind__startswith="reminder:").exists()
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"skipped"}
+
+
 def test_no_heat_reminder_while_the_latest_check_in_reports_swelling(programme: Any) -> None:
     """Requirement 7 / F22: heat only while there is no swelling (SEED-002)."""
     record_check_in(

@@ -170,7 +170,7 @@ def clinic(therapist: Any) -> list[Patient]:
     )
     ended = factories.PatientFactory(therapist=therapist)
     programme = _follow(Course("achilles_midportion", "Europe/London", 10, 0.2, 7), ended, rng)
-    end_programme(programme=programme, by=therapist.user)
+    end_programme(programme=programme, by=therapist.user, now=NOW)
     factories.PatientFactory(therapist=therapist)  # diagnosed, nothing prescribed
     # record_check_in evaluates a red-flag answer at once (at the real clock): start each
     # test from no flags, so what is compared is the sweeps' work alone.
