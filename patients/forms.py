@@ -14,7 +14,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from programmes.models import ProgrammeItem, RedFlag
+from rehab import limits
 from rehab.exceptions import DomainError
+from rehab.limits import Bounds
 
 from .questionnaires import NOT_APPLICABLE, Questionnaire
 from .selectors import SWELLING_QUESTION
@@ -55,13 +57,13 @@ def nrs_field(
     )
 
 
-def count_field(label: str, *, maximum: int, initial: int | None = None) -> forms.IntegerField:
-    message = f"Enter a whole number from 0 to {maximum}."
+def count_field(label: str, *, bounds: Bounds, initial: int | None = None) -> forms.IntegerField:
+    message = bounds.message
     return forms.IntegerField(
         label=label,
         required=False,
-        min_value=0,
-        max_value=maximum,
+        min_value=bounds.minimum,
+        max_value=bounds.maximum,
         initial=initial,
         error_messages={"min_value": message, "max_value": message, "invalid": message},
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
@@ -203,15 +205,15 @@ class SessionLogForm(RecordForm):
         for item in items:
             prefix = str(item.key)
             self.fields[f"{prefix}-sets_done"] = count_field(
-                "Sets done", maximum=50, initial=item.sets
+                "Sets done", bounds=limits.DONE_SETS, initial=item.sets
             )
             if item.reps is not None or item.hold_s is None:
                 self.fields[f"{prefix}-reps_done"] = count_field(
-                    "Reps per set", maximum=500, initial=item.reps
+                    "Reps per set", bounds=limits.DONE_REPS, initial=item.reps
                 )
             if item.hold_s is not None:
                 self.fields[f"{prefix}-hold_s_done"] = count_field(
-                    "Hold (seconds)", maximum=600, initial=item.hold_s
+                    "Hold (seconds)", bounds=limits.DONE_HOLD_S, initial=item.hold_s
                 )
             self.fields[f"{prefix}-load"] = forms.CharField(
                 label="Load",

@@ -20,7 +20,8 @@ from rest_framework import serializers
 
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
 from programmes.vocab import Questionnaire, Urgency
-from rehab.api import InputSerializer, flatten_errors, has_unstorable_text
+from rehab import limits
+from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
 from rehab.exceptions import DomainError
 
 from .models import (
@@ -147,15 +148,9 @@ def known_time_zone(value: str) -> str:
 
 class ExerciseDoneInput(InputSerializer):
     item_key = serializers.UUIDField(help_text="The programme item's `key`.")
-    sets_done = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=100
-    )
-    reps_done = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=1000
-    )
-    hold_s_done = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=3600
-    )
+    sets_done = bounded(limits.DONE_SETS)
+    reps_done = bounded(limits.DONE_REPS)
+    hold_s_done = bounded(limits.DONE_HOLD_S)
     load = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     pain_during_nrs = _nrs(required=False, allow_null=True)
 

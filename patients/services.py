@@ -76,7 +76,6 @@ def create_therapist(
     return therapist
 
 
-@transaction.atomic
 def password_problems(password: str, *, user: Any) -> list[str]:
     """The one password policy (settings.AUTH_PASSWORD_VALIDATORS: length, not only numbers,
     not common, not like the username or name), for the web form and the API alike."""
@@ -87,6 +86,7 @@ def password_problems(password: str, *, user: Any) -> list[str]:
     return []
 
 
+@transaction.atomic
 def create_patient(
     *,
     therapist: Therapist,

@@ -42,6 +42,8 @@ from programmes.vocab import (
     Side,
     ThompsonResult,
 )
+from rehab import limits
+from rehab.limits import Bounds
 
 from .models import RedFlag
 
@@ -72,6 +74,10 @@ def _optional_int(label: str, *, minimum: int, maximum: int, help_text: str = ""
         help_text=help_text,
         error_messages={"min_value": message, "max_value": message, "invalid": message},
     )
+
+
+def _bounded_int(label: str, bounds: Bounds) -> forms.Field:
+    return _optional_int(label, minimum=bounds.minimum, maximum=bounds.maximum)
 
 
 class PatientChoiceField(forms.ModelChoiceField):
@@ -337,12 +343,12 @@ DOSE_NAMES = ("sets", "reps", "reps_max", "hold_s", "times_per_day", "days_per_w
 
 
 class DoseFields(forms.Form):
-    sets = _optional_int("Sets", minimum=1, maximum=20)
-    reps = _optional_int("Reps", minimum=1, maximum=100)
-    reps_max = _optional_int("Up to reps", minimum=1, maximum=100)
-    hold_s = _optional_int("Hold (seconds)", minimum=1, maximum=600)
-    times_per_day = _optional_int("Times a day", minimum=1, maximum=6)
-    days_per_week = _optional_int("Days a week", minimum=1, maximum=7)
+    sets = _bounded_int("Sets", limits.DOSE_SETS)
+    reps = _bounded_int("Reps", limits.DOSE_REPS)
+    reps_max = _bounded_int("Up to reps", limits.DOSE_REPS)
+    hold_s = _bounded_int("Hold (seconds)", limits.DOSE_HOLD_S)
+    times_per_day = _bounded_int("Times a day", limits.DOSE_TIMES_PER_DAY)
+    days_per_week = _bounded_int("Days a week", limits.DOSE_DAYS_PER_WEEK)
     load = forms.CharField(required=False, max_length=200)
 
     def dose(self) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from rehab.api import InputSerializer
+from rehab import limits
+from rehab.api import InputSerializer, bounded
 
 from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
 from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
@@ -427,19 +428,15 @@ CHANGE_REQUIRES = {
 
 
 class DoseInput(InputSerializer):
-    sets = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=20)
-    reps = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=200)
-    reps_max = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=200)
-    hold_s = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=600)
-    times_per_day = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=6
-    )
-    days_per_week = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=7
-    )
+    sets = bounded(limits.DOSE_SETS)
+    reps = bounded(limits.DOSE_REPS)
+    reps_max = bounded(limits.DOSE_REPS)
+    hold_s = bounded(limits.DOSE_HOLD_S)
+    times_per_day = bounded(limits.DOSE_TIMES_PER_DAY)
+    days_per_week = bounded(limits.DOSE_DAYS_PER_WEEK)
     load = serializers.CharField(required=False, allow_blank=True, max_length=200)
     tempo = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    rest_s = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=600)
+    rest_s = bounded(limits.DOSE_REST_S)
     dose_notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 

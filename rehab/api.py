@@ -35,6 +35,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_parsers import RequestTooLarge
 from .exceptions import DomainError
+from .limits import Bounds
 from .models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,13 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
                 return None
             return f"Expected {name}."
     return None
+
+
+def bounded(bounds: Bounds) -> serializers.IntegerField:
+    """An optional whole number within `bounds` (rehab.limits), as the web form's field."""
+    return serializers.IntegerField(
+        required=False, allow_null=True, min_value=bounds.minimum, max_value=bounds.maximum
+    )
 
 
 class InputSerializer(serializers.Serializer):
