@@ -219,7 +219,11 @@ class TodayApi(PatientApi):
     )
     def get(self, request: Request) -> Response:
         today = selectors.today_for(self.patient, timezone.now())
-        return Response(TodayOutput(today, context=self.get_serializer_context()).data)
+        # The patient's own text only: no clinician notes or source ids, and the cautions of
+        # the programme's condition (F39), as GET /programme/ gives them.
+        condition = today.programme.condition.slug if today.programme else ""
+        context = {**self.get_serializer_context(), "for_patient": True, "condition": condition}
+        return Response(TodayOutput(today, context=context).data)
 
 
 # --- Session logs -------------------------------------------------------------------------

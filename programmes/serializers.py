@@ -185,6 +185,12 @@ class PhaseOutput(serializers.Serializer):
     sources = serializers.ListField(child=serializers.CharField())
     items = ProgrammeItemOutput(many=True)
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["sources"] = []  # source ids are for clinicians (F39)
+        return data
+
 
 class IceHeatSlotOutput(serializers.ModelSerializer):
     times = serializers.ListField(child=serializers.CharField())
@@ -203,6 +209,12 @@ class IceHeatSlotOutput(serializers.ModelSerializer):
             "safety_rules",
             "sources",
         ]
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if _for_patient(self):
+            data["sources"] = []  # source ids are for clinicians (F39)
+        return data
 
 
 class RevisionOutput(serializers.ModelSerializer):

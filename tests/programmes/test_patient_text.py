@@ -114,9 +114,8 @@ def test_today_shows_only_plain_text_to_the_patient(
     patient: Any, catalogue: Catalogue, condition: str
 ) -> None:
     """F39 / walk-through 1: the rendered Today page, with every "How to do it" in it."""
-    from programmes.planner import Intake
 
-    factories.prescribe(patient, Intake(condition=condition, side="right", cleared=True))
+    factories.prescribe(patient, factories.answered_intake(condition, cleared=True))
     client = Client()
     client.force_login(patient.user)
     page = client.get(reverse("today")).content.decode()
@@ -139,6 +138,63 @@ def test_the_patient_api_leaves_out_clinician_notes(patient: Any, catalogue: Cat
             assert item["sources"] == []
             for text in [*item["exercise"]["instructions"], *item["exercise"]["patient_cautions"]]:
                 assert problems(text, _slugs(catalogue)) == []
+
+
+@pytest.mark.parametrize(
+    "condition", ["achilles_midportion", "achilles_insertional", "posterior_ankle_impingement"]
+)
+@pytest.mark.parametrize("url", ["/api/v1/today/", "/api/v1/programme/"])
+def test_no_patient_api_response_carries_a_source_id_or_clinician_note(
+    patient: Any, condition: str, url: str
+) -> None:
+    """F39: the whole JSON a patient's app reads, Today included (its items, ice/heat and
+    phases): no source id or "inference" anywhere, no clinician caution or dose note."""
+    import json
+
+    from rest_framework.test import APIClient
+
+    factories.prescribe(patient, factories.answered_intake(condition, cleared=True))
+    client = APIClient()
+    client.force_authenticate(patient.user)
+    body = client.get(url).json()
+    dumped = json.dumps(body)
+    assert SOURCE_ID.findall(dumped) == []
+    assert "inference" not in dumped.lower()
+    items = [i for p in body.get("phases", []) for i in p["items"]]
+    items += [i for s in body.get("sessions", []) for i in s["items"]]
+    assert items
+    for item in items:
+        assert item["exercise"]["cautions"] == ""
+        assert item["dose_notes"] == ""
+
+
+def test_today_and_the_programme_give_the_same_cautions_for_the_patients_condition(
+    patient: Any,
+) -> None:
+    """F39: the condition's own cautions reach the patient on Today as on the programme."""
+    from rest_framework.test import APIClient
+
+    factories.prescribe(
+        patient, factories.answered_intake("achilles_insertional", irritability="high")
+    )
+    client = APIClient()
+    client.force_authenticate(patient.user)
+    programme = client.get("/api/v1/programme/").json()
+    today = client.get("/api/v1/today/").json()
+    wanted = {
+        i["exercise"]["slug"]: i["exercise"]["patient_cautions"]
+        for p in programme["phases"]
+        for i in p["items"]
+    }
+    shown = {
+        i["exercise"]["slug"]: i["exercise"]["patient_cautions"]
+        for s in today["sessions"]
+        for i in s["items"]
+    }
+    assert shown
+    assert any(shown.values())
+    for slug, cautions in shown.items():
+        assert cautions == wanted[slug]
 
 
 def test_the_exercise_catalogue_api_gives_a_patient_no_clinician_notes(
