@@ -298,7 +298,7 @@ def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
     only, which the service always refuses) marked as such."""
     catalogue = catalogue_snapshot()
     intake = intake_from_dict(programme.diagnosis.intake)
-    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
+    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
 
     def mark(tags: set[str]) -> str:
         if "clinic_only" in tags:

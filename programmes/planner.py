@@ -240,7 +240,7 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
             )
         )
     warnings.extend(_age_warnings(intake, condition, protocol, catalogue))
-    banned = contraindicated_tags(intake, condition)
+    banned = contraindicated_tags(intake, condition, catalogue)
     phases = tuple(
         _plan_phase(phase, intake, banned, catalogue, warnings) for phase in protocol.phases
     )
@@ -255,7 +255,9 @@ def plan(intake: Intake, catalogue: Catalogue) -> PlanResult:
     )
 
 
-def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[str]:
+def contraindicated_tags(
+    intake: Intake, condition: ConditionSpec, catalogue: Catalogue
+) -> frozenset[str]:
     """Movement tags this patient must not be given: the condition's own, plus those the
     intake adds. Also used by the adjust-programme service for its override rule."""
     banned = set(condition.contraindicated_tags) | {MovementTag.CLINIC_ONLY}
@@ -263,6 +265,8 @@ def contraindicated_tags(intake: Intake, condition: ConditionSpec) -> frozenset[
         # SEED-002: no ice or heat with circulation or sensation problems; R31b (inference):
         # eyes-closed balance relies on sensation from the foot.
         banned |= {MovementTag.COLD, MovementTag.HEAT, MovementTag.EYES_CLOSED}
+    if not heat_allowed(intake, condition, catalogue):
+        banned.add(MovementTag.HEAT)  # F1: also when a clinician adds a heat pack later
     if intake.irritability == Irritability.HIGH:
         # R6 / R31b: plyometrics, quick rebounds and hops are for a settled tendon only.
         banned.add(MovementTag.IMPACT)
@@ -632,6 +636,16 @@ def describe_count(dose: DoseSpec) -> str:
     return f"{dose.sets} × {count}" if dose.sets is not None and count else count or "no count"
 
 
+def heat_allowed(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> bool:
+    """SEED-002: heat only with no swelling and not after a recent injury, both answered (F1:
+    an unknown answer gives no heat). The one rule for the plan and for later adjustments."""
+    return (
+        intake.swelling == Answer.NO
+        and intake.recent_injury == Answer.NO
+        and not recent_injury(intake, condition, catalogue)
+    )
+
+
 def recent_injury(intake: Intake, condition: ConditionSpec, catalogue: Catalogue) -> bool:
     """Whether this presentation counts as a recent injury (ice, no heat, early checkpoints).
 
@@ -672,8 +686,7 @@ def _plan_ice_heat(
         situation, modality = "acute_injury", Modality.ICE
     elif intake.swelling == Answer.YES:
         situation, modality = "swelling", Modality.ICE
-    elif intake.swelling == Answer.NO and intake.recent_injury == Answer.NO:
-        # SEED-002: heat only with no swelling and not after a recent injury, both answered.
+    elif heat_allowed(intake, condition, catalogue):
         situation, modality = "no_swelling", Modality.HEAT
     else:
         warnings.append(
@@ -688,7 +701,7 @@ def _plan_ice_heat(
         return ()
     rule = catalogue.ice_heat_rules[modality]
     exercise = catalogue.exercises[rule.exercise]
-    if exercise.movement_tags & contraindicated_tags(intake, condition):
+    if exercise.movement_tags & contraindicated_tags(intake, condition, catalogue):
         return ()
     return tuple(
         PlannedIceHeat(

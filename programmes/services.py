@@ -640,7 +640,7 @@ def _check_contraindication(programme: Programme, exercise: Exercise, override: 
         )
     catalogue = catalogue_snapshot()
     intake = intake_from_dict(programme.diagnosis.intake)
-    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug])
+    banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
     clash = sorted(set(exercise.movement_tags) & banned)
     if not clash:
         return ""

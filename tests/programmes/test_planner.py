@@ -129,7 +129,7 @@ def test_it_never_prescribes_a_contraindicated_movement(
 ) -> None:
     intake = answered(condition, **VARIANTS[variant])
     spec = catalogue.conditions[condition]
-    banned = contraindicated_tags(intake, spec)
+    banned = contraindicated_tags(intake, spec, catalogue)
     assert spec.contraindicated_tags <= banned
     for protocol in catalogue.protocols_for(condition):
         result = plan(dataclasses.replace(intake, protocol=protocol.slug), catalogue)
@@ -773,7 +773,9 @@ def test_circulation_and_sensation_comorbidities_block_ice_and_heat(
         result = _programme(plan(intake, catalogue))
         assert result.ice_heat == ()
         assert "no_ice_heat" in {w.code for w in result.warnings}
-        assert {"cold", "heat"} <= contraindicated_tags(intake, catalogue.conditions[condition])
+        assert {"cold", "heat"} <= contraindicated_tags(
+            intake, catalogue.conditions[condition], catalogue
+        )
 
 
 @pytest.mark.parametrize(

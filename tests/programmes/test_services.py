@@ -154,6 +154,41 @@ def test_a_contraindicated_exercise_needs_an_override_reason(patient: Any) -> No
     assert (added.sets, added.reps) == (3, 15)  # the exercise's default dose
 
 
+@pytest.mark.parametrize(
+    ("condition", "answers", "needs_override"),
+    [
+        ("ankle_sprain", {"swelling": "yes", "recent_injury": "yes", "onset": "acute"}, True),
+        ("achilles_midportion", {"swelling": "unknown"}, True),
+        ("achilles_midportion", {"recent_injury": "yes"}, True),
+        ("achilles_midportion", {"swelling": "no", "recent_injury": "no"}, False),
+    ],
+)
+def test_a_heat_pack_is_added_only_where_the_planner_would_offer_heat(
+    patient: Any, condition: str, answers: dict[str, str], needs_override: bool
+) -> None:
+    """F1 through the adjust path: heat only with no swelling and not a recent injury, both
+    answered (SEED-002); otherwise adding it is a contraindication that needs a reason."""
+    programme = factories.prescribe(patient, factories.answered_intake(condition, **answers))
+    add_heat = AddExercise(phase=1, exercise="thermo_heat_pack")
+    if needs_override:
+        with pytest.raises(DomainError) as error:
+            adjust_programme(
+                programme=programme,
+                changed_by=patient.therapist.user,
+                change=add_heat,
+                reason="Warm up first",
+            )
+        assert error.value.code == "contraindicated"
+    else:
+        revision = adjust_programme(
+            programme=programme,
+            changed_by=patient.therapist.user,
+            change=add_heat,
+            reason="Warm up first",
+        )
+        assert _item(revision, "thermo_heat_pack").override_reason == ""
+
+
 def test_adding_a_safe_exercise_needs_no_override(patient: Any) -> None:
     programme = factories.prescribe(patient)
     revision = adjust_programme(
