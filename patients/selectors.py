@@ -324,7 +324,7 @@ class Today:
     questionnaire_due_on: date | None = None  # a week after the last response, or today
     paused: Pause | None = None
     check_in_questions: list[RedFlag] = field(default_factory=list)
-    swelling: bool = False  # the latest check-in says the area is swollen: no heat
+    swelling: bool = False  # the latest check-in does not rule swelling out: no heat
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
@@ -380,7 +380,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
         .first()
     )
     latest = latest_check_in(patient, today)
-    swelling = latest is not None and latest.swelling is True
+    swelling = swelling_not_ruled_out(latest)
     ice_heat = [
         slot
         for slot in ice_heat_due_on(
@@ -422,10 +422,16 @@ def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
     )
 
 
+def swelling_not_ruled_out(latest: CheckIn | None) -> bool:
+    """No heat after a check-in that says the area is swollen, or that did not answer (an
+    older app): unknown is treated as swollen, as at intake (F1; SEED-002). With no check-in
+    yet, the intake's answer (the planner's) stands."""
+    return latest is not None and latest.swelling is not False
+
+
 def swelling_reported(patient: Patient, day: date) -> bool:
-    """Whether the latest check-in on or before `day` says the area is swollen (no heat)."""
-    latest = latest_check_in(patient, day)
-    return latest is not None and latest.swelling is True
+    """Whether the latest check-in on or before `day` leaves swelling possible (no heat)."""
+    return swelling_not_ruled_out(latest_check_in(patient, day))
 
 
 # --- Caseload -----------------------------------------------------------------------------

@@ -424,6 +424,27 @@ def test_a_dvt_risk_at_intake_adds_the_dvt_questions_to_the_check_in(
     assert "sudden_pop" in slugs
 
 
+@pytest.mark.parametrize(("swelling", "heat"), [(False, True), (True, False), (None, False)])
+def test_heat_waits_for_a_check_in_that_rules_swelling_out(
+    patient: Any, swelling: bool | None, heat: bool
+) -> None:
+    """F1 / F22: heat only while there is no swelling (SEED-002). A check-in that did not
+    answer the swelling question (an older app) leaves it unknown: no heat, as at intake."""
+    factories.prescribe(patient, started_on=STARTED)
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=NOW.date(),
+        morning_pain_nrs=2,
+        stiffness_minutes=5,
+        red_flags=[],
+        swelling=swelling,
+        logged_at=NOW,
+        now=NOW,
+    )
+    assert ("heat" in [s.modality for s in today_for(patient, NOW).ice_heat]) is heat
+
+
 def _sprain(patient: Any, onset: date | None) -> Any:
     intake = factories.answered_intake(
         "ankle_sprain",
