@@ -261,6 +261,11 @@ class Pause:
     def heading(self) -> str:
         return urgency_heading(self.urgency)
 
+    @property
+    def started_at(self) -> datetime:
+        """When the first unresolved red flag was raised (the moment of the check-in)."""
+        return min(flag.created_at for flag in self.flags)
+
 
 def pause_for(patient: Patient) -> Pause | None:
     """The patient's pause, or None: sessions, ice/heat and their reminders stop while it

@@ -365,11 +365,11 @@ def record_session(
         if sent != {_entry(row.item_key, row) for row in existing.exercises.all()}:
             raise _conflict()
         return _replay_or_conflict(existing, summary)
-    # A red flag pauses the programme until a clinician resolves it (F3): a session dated on
-    # or after the day it was reported is refused (a replay above still answers as before,
-    # and an offline log of an earlier day is history and kept).
+    # A red flag pauses the programme until a clinician resolves it (F3): a session the
+    # device logged after the flag was reported is refused. One logged before it (done that
+    # morning, synced later) is history and kept; a replay above still answers as before.
     pause = pause_for(patient)
-    if pause is not None and local_date >= pause.since:
+    if pause is not None and local_date >= pause.since and logged_at >= pause.started_at:
         raise DomainError(PAUSED_MESSAGE, code="programme_paused")
 
     items = {

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from patients.models import CheckIn, Notification, QuestionnaireResponse, SessionLog
 from tests.api.conftest import current_items, local_today, session_body
@@ -435,10 +436,24 @@ def test_a_session_log_for_a_paused_programme_is_a_409(
 ) -> None:
     """F3: 409, not 400: the body is valid, the programme's state refuses it for now."""
     _red_flag_check_in(as_patient, patient)
-    response = as_patient.post("/api/v1/sessions/", session_body(patient, programme), format="json")
+    body = session_body(patient, programme, logged_at=timezone.now().isoformat())
+    response = as_patient.post("/api/v1/sessions/", body, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "programme_paused"
     assert not SessionLog.objects.filter(patient=patient).exists()
+
+
+def test_a_session_done_before_the_red_flag_and_synced_later_is_kept(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """F3 without losing data: a session the phone logged before the patient reported the
+    red flag (the same morning, offline) is history, and stored."""
+    before = timezone.now() - timedelta(minutes=30)
+    _red_flag_check_in(as_patient, patient)
+    body = session_body(patient, programme, logged_at=before.isoformat())
+    response = as_patient.post("/api/v1/sessions/", body, format="json")
+    assert response.status_code == 201
+    assert SessionLog.objects.filter(patient=patient).count() == 1
 
 
 def test_today_lists_the_check_in_questions_for_the_patients_condition(
