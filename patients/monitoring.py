@@ -138,7 +138,7 @@ def evaluate(state: PatientState) -> list[Finding]:
     findings += step_back
     adherence = adherence_over(state, WEEK)
     red_flag = state.unresolved_red_flag or any(f.kind == "red_flag" for f in findings)
-    if not state.unresolved_red_flag:  # F3: paused and told to stop is not "not doing it"
+    if not red_flag:  # F3: paused and told to stop is not "not doing it"
         findings += [f for f in (_not_adhering(state, adherence),) if f is not None]
     if not step_back and not red_flag:  # F11: never progress over a red flag
         findings += [f for f in (_ready_to_progress(state, adherence),) if f is not None]

@@ -326,15 +326,28 @@ def test_adherence_separates_not_doing_it_from_ready(
     assert rules & {"ready_to_progress", "not_adhering"} == expected
 
 
-@pytest.mark.parametrize("unresolved_red_flag", [False, True])
+@pytest.mark.parametrize(
+    ("flags_today", "unresolved_red_flag", "not_adhering"),
+    [
+        ((), False, True),
+        ((), True, False),  # paused by an earlier red flag
+        (("sudden_pop",), False, False),  # the red flag reported in this very run
+    ],
+)
 def test_a_paused_programme_is_not_called_not_doing_it(
-    state: PatientState, unresolved_red_flag: bool
+    state: PatientState,
+    flags_today: tuple[str, ...],
+    unresolved_red_flag: bool,
+    not_adhering: bool,
 ) -> None:
     """F3: a red flag pauses the programme and the patient is told to stop, so the sessions
     they then (rightly) do not log must not read as "not doing it"."""
     days = tuple(SessionDay(TODAY - timedelta(days=offset), 0) for offset in range(7))
-    judged = dataclasses.replace(state, days=days, unresolved_red_flag=unresolved_red_flag)
-    assert ("not_adhering" in _rules(judged)) is not unresolved_red_flag
+    mornings = (*state.mornings[:-1], Morning(TODAY, 2, 5, flags_today))
+    judged = dataclasses.replace(
+        state, days=days, mornings=mornings, unresolved_red_flag=unresolved_red_flag
+    )
+    assert ("not_adhering" in _rules(judged)) is not_adhering
 
 
 def test_adherence_counts_only_days_since_the_start(state: PatientState) -> None:
