@@ -496,12 +496,15 @@ def _checkpoints(state: PatientState) -> list[Finding]:
 # Evidence, the detail for the message, and optionally the sources of the thresholds used.
 def _from_onset(state: PatientState, checkpoint: DueCheckpoint) -> DueCheckpoint:
     """F20: symptom duration counts from the onset when the diagnosis knows it (the planned
-    date counts from the programme start)."""
+    date counts from the programme start), but never before home care has had a fair trial
+    (thresholds.yaml symptoms_review_min_programme_days)."""
     tf = checkpoint.timeframe
     if tf.metric != "symptoms_persist" or state.onset_on is None:
         return checkpoint
     from_onset = state.onset_on + timedelta(days=tf.after_days)
-    return DueCheckpoint(tf, min(checkpoint.due_on, from_onset))
+    trial = _threshold(state, "symptoms_review_min_programme_days")
+    earliest = state.started_on + timedelta(days=int(trial.value))
+    return DueCheckpoint(tf, max(earliest, min(checkpoint.due_on, from_onset)))
 
 
 Judgement = tuple[dict[str, object], str] | tuple[dict[str, object], str, tuple[str, ...]]

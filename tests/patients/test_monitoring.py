@@ -538,25 +538,27 @@ def test_symptoms_persisting_beyond_a_few_months(state: PatientState, catalogue:
 
 
 @pytest.mark.parametrize(
-    ("onset_days_ago", "first_week", "last_week", "flagged"),
+    ("onset_days_ago", "days_on_programme", "first_week", "last_week", "flagged"),
     [
         # F20: counted from the onset, and only when not improving or worsening.
-        (200, 5, 5, True),  # months since onset, not improving: due although day 20
-        (200, 5, 6, True),  # worsening
-        (200, 5, 2, False),  # improving by the MCID
-        (None, 5, 5, False),  # onset unknown: counted from the start, day 20 is not due
-        (30, 5, 5, False),  # onset a month ago: not yet "a few months"
+        (200, 50, 5, 5, True),  # months since onset, not improving: due although day 50
+        (200, 50, 5, 6, True),  # worsening
+        (200, 50, 5, 2, False),  # improving by the MCID
+        (200, 8, 5, 5, False),  # one week of home care is no trial yet (review of F20)
+        (None, 50, 5, 5, False),  # onset unknown: counted from the start, day 50 is not due
+        (60, 50, 5, 5, False),  # onset two months ago: not yet "a few months"
     ],
 )
 def test_symptoms_beyond_a_few_months_count_from_onset_and_need_no_improvement(
     state: PatientState,
     catalogue: Catalogue,
     onset_days_ago: int | None,
+    days_on_programme: int,
     first_week: int,
     last_week: int,
     flagged: bool,
 ) -> None:
-    started = TODAY - timedelta(days=20)
+    started = TODAY - timedelta(days=days_on_programme)
     mornings = _mornings([first_week] * 7, end=started + timedelta(days=6)) + _mornings(
         [last_week] * 7
     )
@@ -564,7 +566,7 @@ def test_symptoms_beyond_a_few_months_count_from_onset_and_need_no_improvement(
         state,
         started_on=started,
         days=(),
-        mornings=mornings,
+        mornings=tuple(sorted(set(mornings), key=lambda m: m.date)),
         onset_on=None if onset_days_ago is None else TODAY - timedelta(days=onset_days_ago),
         checkpoints=(_checkpoint(catalogue, "symptoms_beyond_few_months", started),),
     )
