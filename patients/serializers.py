@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
+from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput, ProgrammeOutput
 from programmes.vocab import Questionnaire, Urgency
 from rehab import limits
 from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
@@ -433,6 +433,16 @@ class TodayOutput(serializers.Serializer):
 
     def get_swelling_question(self, obj: Any) -> str:
         return SWELLING_QUESTION
+
+
+class MyProgrammeOutput(ProgrammeOutput):
+    """The patient's own programme, with the pause (F3) so an app working offline from it
+    stops offering sessions and ice/heat while a red flag is unresolved."""
+
+    paused = PauseOutput(
+        allow_null=True,
+        help_text="Null unless a reported red flag has paused the programme (see PauseOutput).",
+    )
 
 
 # --- Notifications ------------------------------------------------------------------------

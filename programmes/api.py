@@ -23,6 +23,7 @@ from patients import services as patient_services
 from patients.api import EXAMPLE_ITEM, EXAMPLE_UUID, PatientApi, schema_generation, validated
 from patients.api_selectors import get_or_404, programmes_visible_to
 from patients.filters import ConditionFilter, ExerciseFilter
+from patients.serializers import MyProgrammeOutput
 from rehab.api import IsTherapist, idempotent
 from rehab.audit import log_view
 
@@ -203,7 +204,8 @@ PROGRAMME_EXAMPLE = {
 
 
 def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
-    """`for_patient`: leave out clinician notes and source ids from the items."""
+    """`for_patient`: leave out clinician notes and source ids from the items, and say
+    whether a red flag has paused the programme."""
     data = {
         "programme": programme,
         "phases": patient_selectors.programme_detail(programme),
@@ -212,6 +214,9 @@ def programme_output(programme: Programme, *, for_patient: bool = False) -> dict
         else [],
     }
     context = {"for_patient": for_patient, "condition": programme.condition.slug}
+    if for_patient:
+        data["paused"] = patient_selectors.pause_for(programme.patient)
+        return MyProgrammeOutput(data, context=context).data
     return ProgrammeOutput(data, context=context).data
 
 
@@ -219,7 +224,7 @@ class CurrentProgrammeApi(PatientApi):
     @extend_schema(
         summary="My current programme: phases, items, exercise instructions, ice/heat",
         tags=["patient"],
-        responses=ProgrammeOutput,
+        responses=MyProgrammeOutput,
         examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
     )
     def get(self, request: Request) -> Response:

@@ -443,6 +443,17 @@ def test_a_session_log_for_a_paused_programme_is_a_409(
     assert not SessionLog.objects.filter(patient=patient).exists()
 
 
+def test_my_programme_says_it_is_paused_so_an_offline_app_stops_offering_it(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """F3: an app working offline from GET /programme/ learns of the pause there too."""
+    assert as_patient.get("/api/v1/programme/").json()["paused"] is None
+    _red_flag_check_in(as_patient, patient)
+    paused = as_patient.get("/api/v1/programme/").json()["paused"]
+    assert paused["urgency"] == "urgent"
+    assert paused["advice"]
+
+
 def test_a_session_done_before_the_red_flag_and_synced_later_is_kept(
     as_patient: Any, patient: Any, programme: Any
 ) -> None:
