@@ -455,6 +455,17 @@ def test_a_paused_programme_refuses_a_session_log_with_a_message(
     assert not SessionLog.objects.filter(patient=patient).exists()
 
 
+def test_the_questionnaire_page_says_paused_instead_of_up_to_date(
+    patient_client: Client, patient: Any, programme: Any
+) -> None:
+    """F3: no "you are up to date" nor a link to answer while the programme is paused."""
+    _report_red_flag(patient_client)
+    page = patient_client.get(reverse("questionnaires")).content.decode()
+    assert "Your programme is paused" in page
+    assert "up to date" not in page
+    assert reverse("questionnaire_new") not in page
+
+
 def test_the_programme_restarts_once_the_clinician_resolves_the_flag(
     patient_client: Client, patient: Any, programme: Any
 ) -> None:
