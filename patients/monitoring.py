@@ -229,10 +229,10 @@ def _red_flags(state: PatientState) -> list[Finding]:
             flag = state.red_flags.get(slug)
             if flag is None:
                 continue
-            # An urgency the table does not know is treated as the most urgent (safer).
-            severity, label, suggestion = RED_FLAG_RESPONSE.get(
-                flag.urgency, RED_FLAG_RESPONSE["emergency"]
-            )
+            # An urgency the table does not know is treated as the most urgent (safer), and
+            # stored as such so escalation and the pages read the same urgency.
+            urgency = flag.urgency if flag.urgency in RED_FLAG_RESPONSE else "emergency"
+            severity, label, suggestion = RED_FLAG_RESPONSE[urgency]
             findings.append(
                 Finding(
                     rule=f"red_flag:{slug}",
@@ -245,7 +245,7 @@ def _red_flags(state: PatientState) -> list[Finding]:
                     evidence={
                         "date": morning.date.isoformat(),
                         "answer": slug,
-                        "urgency": flag.urgency,
+                        "urgency": urgency,
                     },
                     sources=flag.sources,
                     suggestion=suggestion,
