@@ -10,11 +10,14 @@ from django.db import transaction
 
 from programmes.models import IceHeatSlot, Programme
 
-from .models import CheckIn, Notification, Patient, QuestionnaireResponse, Reminder, SessionLog
-from .reminders import WEEK, ReminderFacts, reminders_for
+from .models import CheckIn, Notification, Patient, Reminder, SessionLog
+from .reminders import ReminderFacts, reminders_for
+from .schedule import WEEK, questionnaire_due
 from .selectors import (
+    active_programme,
     current_phase_items,
     injury_date,
+    last_questionnaire_on,
     local_today,
     paused_patient_ids,
     swelling_reported,
@@ -54,6 +57,7 @@ def reminder_facts(patient: Patient, programme: Programme) -> ReminderFacts:
         quiet_end=patient.quiet_end,
         daily_cap=patient.daily_reminder_cap,
         injured_on=injury_date(programme),
+        last_questionnaire_on=last_questionnaire_on(patient, programme.condition.questionnaire),
     )
 
 
@@ -100,11 +104,13 @@ def already_done(reminder: Reminder) -> bool:
     if reminder.kind == "check_in":
         return CheckIn.objects.filter(patient=patient, local_date=reminder.local_date).exists()
     if reminder.kind == "questionnaire":
-        return QuestionnaireResponse.objects.filter(
-            patient=patient,
-            local_date__gt=reminder.local_date - timedelta(days=WEEK),
-            local_date__lte=reminder.local_date,
-        ).exists()
+        programme = active_programme(patient)
+        if programme is None:
+            return True  # nothing to answer for
+        last_on = last_questionnaire_on(
+            patient, programme.condition.questionnaire, on_or_before=reminder.local_date
+        )
+        return not questionnaire_due(last_on=last_on, today=reminder.local_date)
     return False  # ice and heat are not logged
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-WEEK = 7
+from .schedule import WEEK, questionnaire_due_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class ReminderFacts:
     # The injury's onset date: ice/heat days count from it when known, else from started_on
     # (F22: ice for the first days after the injury).
     injured_on: date | None = None
+    # The last weekly questionnaire response: the next is due a week later (schedule.py).
+    last_questionnaire_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,8 @@ def reminders_for(facts: ReminderFacts, day: date) -> list[PlannedReminder]:
     for modality, times, from_day, to_day in facts.ice_heat:
         if from_day <= injury_index and (to_day is None or injury_index <= to_day):
             planned += [(f"{modality}:{n}", modality, t) for n, t in enumerate(times, start=1)]
-    if day_index % WEEK == 0:
+    due_on = questionnaire_due_on(last_on=facts.last_questionnaire_on, started_on=facts.started_on)
+    if day >= due_on and (day - due_on).days % WEEK == 0:  # on the day, then weekly if overdue
         planned.append(("questionnaire", "questionnaire", facts.session_times[0]))
     kept = sorted(
         (p for p in planned if not in_quiet_hours(p[2], facts.quiet_start, facts.quiet_end)),

@@ -38,6 +38,7 @@ from .monitoring import (
     adherence,
 )
 from .reminders import training_weekdays
+from .schedule import questionnaire_due, questionnaire_due_on
 
 # How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
 # months, 90 days) plus a week of baseline.
@@ -378,12 +379,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
         for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
     ]
     questionnaire = programme.condition.questionnaire
-    last_response = (
-        QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire)
-        .order_by("-local_date")
-        .values_list("local_date", flat=True)
-        .first()
-    )
+    last_response = last_questionnaire_on(patient, questionnaire)
     latest = latest_check_in(patient, today)
     swelling = swelling_not_ruled_out(latest)
     ice_heat = [
@@ -407,10 +403,9 @@ def today_for(patient: Patient, now: datetime) -> Today:
         ice_heat=[] if paused else ice_heat,
         check_in=latest if latest is not None and latest.local_date == today else None,
         questionnaire=questionnaire,
-        questionnaire_due=not paused
-        and (last_response is None or (today - last_response).days >= WEEK),
-        questionnaire_due_on=(
-            today if last_response is None else max(today, last_response + timedelta(days=WEEK))
+        questionnaire_due=not paused and questionnaire_due(last_on=last_response, today=today),
+        questionnaire_due_on=max(
+            today, questionnaire_due_on(last_on=last_response, started_on=programme.started_on)
         ),
         paused=paused,
         check_in_questions=check_in_questions(
@@ -425,6 +420,16 @@ def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
     return (
         CheckIn.objects.filter(patient=patient, local_date__lte=day).order_by("-local_date").first()
     )
+
+
+def last_questionnaire_on(
+    patient: Patient, questionnaire: str, on_or_before: date | None = None
+) -> date | None:
+    """The date of the patient's last response to `questionnaire` (up to a day, if given)."""
+    responses = QuestionnaireResponse.objects.filter(patient=patient, questionnaire=questionnaire)
+    if on_or_before is not None:
+        responses = responses.filter(local_date__lte=on_or_before)
+    return responses.order_by("-local_date").values_list("local_date", flat=True).first()
 
 
 def swelling_not_ruled_out(latest: CheckIn | None) -> bool:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from patients.models import Notification, Reminder
 from patients.reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
 from patients.reminders import ReminderFacts, in_quiet_hours, reminders_for, training_weekdays
+from patients.schedule import questionnaire_due, questionnaire_due_on
 from patients.services import ExerciseDone, record_check_in, record_session
 from programmes.models import ProgrammeItem
 from tests import factories
@@ -63,12 +64,34 @@ def test_three_days_a_week_spreads_the_sessions() -> None:
     assert "session:1" not in {p.slot for p in reminders_for(facts, tuesday)}
 
 
-def test_the_weekly_questionnaire_falls_on_the_programme_weekday() -> None:
+@pytest.mark.parametrize(
+    ("answered_on_day", "reminded_on_days"),
+    [
+        (None, [0, 7, 14]),  # never answered: due from the start, then weekly while overdue
+        (3, [10]),  # answered on day 3: due a week later, as Today says
+        (0, [7, 14]),
+    ],
+)
+def test_the_questionnaire_is_reminded_when_today_says_it_is_due(
+    answered_on_day: int | None, reminded_on_days: list[int]
+) -> None:
+    """Issue 13: one definition of "questionnaire due" (patients/schedule.py) for Today and
+    the reminders: a week after the last response (the day-0 rhythm was a second one)."""
     start = date(2026, 11, 2)
-    slots = {
-        d: {p.slot for p in reminders_for(_facts(), start + timedelta(days=d))} for d in range(15)
-    }
-    assert [d for d, s in slots.items() if "questionnaire" in s] == [0, 7, 14]
+    answered = None if answered_on_day is None else start + timedelta(days=answered_on_day)
+    facts = _facts(last_questionnaire_on=answered)
+    reminded = [
+        d
+        for d in range(15)
+        if "questionnaire" in {p.slot for p in reminders_for(facts, start + timedelta(days=d))}
+    ]
+    assert reminded == reminded_on_days
+    for day in range(15):
+        today = start + timedelta(days=day)
+        if answered is None or today >= answered:
+            assert questionnaire_due(last_on=answered, today=today) == (
+                today >= questionnaire_due_on(last_on=answered, started_on=start)
+            )
 
 
 def test_quiet_hours_and_the_daily_cap() -> None:
