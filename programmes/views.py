@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +25,8 @@ from .forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 @therapist_required
 def programme_new(request: HttpRequest) -> HttpResponse:
     """Intake → preview (programme or referral, with reasons) → prescribe, on one page."""
-    today = timezone.localdate()
+    chosen = request.POST.get("patient") or request.GET.get("patient")
+    today = _patients_today(request, chosen)
     initial = {"patient": request.GET.get("patient"), "started_on": today}
     form = ProgrammeForm(
         request.POST or None, user=request.user, initial=initial, assessed_on=today
@@ -52,6 +54,26 @@ def programme_new(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, error)
     context = {"form": form, "result": result, "nav": "programme_new"}
     return render(request, "programmes/programme_new.html", context)
+
+
+def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
+    """The chosen patient's own date (their time zone), as the API dates a prescription; the
+    clinic's date until a patient is chosen."""
+    now = timezone.now()
+    if patient_id:
+        patient = (
+            selectors.patients_visible_to(request.user).filter(pk=_uuid_or_none(patient_id)).first()
+        )
+        if patient is not None:
+            return selectors.local_today(patient, now)
+    return timezone.localdate(now)
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 @therapist_required

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from patients.models import Diagnosis
 from programmes.models import Programme, ProgrammeItem, ProgrammeRevision
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,20 @@ def test_prescribing_stores_the_programme_and_opens_the_adjust_page(
     assert response["Location"] == reverse("programme_adjust", args=[programme.pk])
     assert programme.prescribed_by == therapist.user
     assert programme.condition.slug == "achilles_midportion"
+
+
+def test_the_web_dates_a_diagnosis_in_the_patients_own_zone_as_the_api_does(
+    therapist_client: Client, patient: Any
+) -> None:
+    """Issue 13: at 09:00 UTC on 20 Nov it is still 19 Nov in Honolulu; the diagnosis is
+    made on the patient's date (the API already did so), not the server's."""
+    patient.time_zone = "Pacific/Honolulu"
+    patient.save()
+    response = _prescribe(therapist_client, _intake(patient, started_on="2026-11-19"))
+    assert response.status_code == 302
+    assert Diagnosis.objects.get(patient=patient).made_on == date(2026, 11, 19)
+    page = therapist_client.get(reverse("programme_new"), {"patient": str(patient.pk)})
+    assert page.context["form"].initial["started_on"] == date(2026, 11, 19)
 
 
 def test_prescribing_after_changing_the_intake_asks_for_a_new_preview(
