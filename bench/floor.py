@@ -185,8 +185,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def programme(request: HttpRequest) -> HttpResponse:
-    from patients.api_selectors import programmes_visible_to
-    from patients.selectors import active_programme, programme_detail
+    from patients.selectors import active_programme, programme_detail, programmes_visible_to
 
     user = _user(request)
     patient = getattr(user, "patient", None) if user else None

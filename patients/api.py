@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
 from rehab.audit import log_view
 
-from . import api_selectors, privacy, selectors, services, sync
+from . import privacy, selectors, services, sync
 from .api_auth import role_of
 from .filters import (
     CheckInFilter,
@@ -278,7 +278,7 @@ class SessionLogListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return api_selectors.session_logs_of(self.patient)
+        return selectors.session_logs_of(self.patient)
 
     @extend_schema(
         summary="List my session logs (newest first)",
@@ -321,9 +321,7 @@ class SessionLogDetailApi(PatientApi):
     serializer_class = SessionLogOutput
 
     def get_object(self) -> Any:
-        return api_selectors.get_or_404(
-            api_selectors.session_logs_of(self.patient), self.kwargs["pk"]
-        )
+        return selectors.get_or_404(selectors.session_logs_of(self.patient), self.kwargs["pk"])
 
     @extend_schema(
         summary="One of my session logs",
@@ -421,7 +419,7 @@ class CheckInListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return api_selectors.check_ins_of(self.patient)
+        return selectors.check_ins_of(self.patient)
 
     @extend_schema(
         summary="List my morning check-ins (newest first)",
@@ -465,7 +463,7 @@ class CheckInDetailApi(PatientApi):
         ],
     )
     def get(self, request: Request, pk: str) -> Response:
-        check_in = api_selectors.get_or_404(api_selectors.check_ins_of(self.patient), pk)
+        check_in = selectors.get_or_404(selectors.check_ins_of(self.patient), pk)
         return Response(self.get_serializer(check_in).data)
 
 
@@ -548,7 +546,7 @@ class QuestionnaireResponseListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return api_selectors.questionnaire_responses_of(self.patient)
+        return selectors.questionnaire_responses_of(self.patient)
 
     @extend_schema(
         summary="List my questionnaire responses with their scores (newest first)",
@@ -598,9 +596,7 @@ class QuestionnaireResponseDetailApi(PatientApi):
         ],
     )
     def get(self, request: Request, pk: str) -> Response:
-        response = api_selectors.get_or_404(
-            api_selectors.questionnaire_responses_of(self.patient), pk
-        )
+        response = selectors.get_or_404(selectors.questionnaire_responses_of(self.patient), pk)
         return Response(self.get_serializer(response).data)
 
 
@@ -797,7 +793,7 @@ def _patient_detail(patient: Patient) -> dict[str, Any]:
     return {
         "patient": patient,
         "progress": selectors.weekly_progress(patient, timezone.now()),
-        "recent_sessions": api_selectors.session_logs_of(patient)[:30],
+        "recent_sessions": selectors.session_logs_of(patient)[:30],
         "open_flags": patient.flags.exclude(status="resolved"),
     }
 

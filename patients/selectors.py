@@ -735,20 +735,6 @@ def patient_flags(patient: Patient) -> list[Flag]:
     )
 
 
-def session_on(patient: Patient, local_date: date, slot: int) -> SessionLog | None:
-    """The patient's log for one slot on one local date of their active programme, if any."""
-    return (
-        SessionLog.objects.filter(
-            patient=patient,
-            local_date=local_date,
-            slot=slot,
-            programme__status=Programme.Status.ACTIVE,
-        )
-        .prefetch_related("exercises")
-        .first()
-    )
-
-
 def programmes_of(patient: Patient) -> list[Programme]:
     return list(
         Programme.objects.filter(patient=patient)
@@ -763,3 +749,19 @@ def visible_programme(user: Any, programme_id: uuid.UUID | str) -> Programme:
     if getattr(user, "therapist", None) is None:
         raise Http404("No such programme.")
     return get_or_404(programmes_visible_to(user).select_related("diagnosis"), programme_id)
+
+
+# --- Patient-scoped lists for the API: built from the caller, so another patient's row is
+# simply absent (a 404), with the related rows each serializer touches fetched up front. ---
+
+
+def session_logs_of(patient: Patient) -> QuerySet[SessionLog]:
+    return SessionLog.objects.filter(patient=patient).prefetch_related("exercises__exercise")
+
+
+def check_ins_of(patient: Patient) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(patient=patient)
+
+
+def questionnaire_responses_of(patient: Patient) -> QuerySet[QuestionnaireResponse]:
+    return QuestionnaireResponse.objects.filter(patient=patient)

@@ -60,20 +60,12 @@ def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
     """The chosen patient's own date (their time zone), as the API dates a prescription; the
     clinic's date until a patient is chosen."""
     now = timezone.now()
-    if patient_id:
-        patient = (
-            selectors.patients_visible_to(request.user).filter(pk=_uuid_or_none(patient_id)).first()
-        )
-        if patient is not None:
-            return selectors.local_today(patient, now)
-    return timezone.localdate(now)
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
     try:
-        return uuid.UUID(value)
+        pk = uuid.UUID(patient_id or "")
     except ValueError:
-        return None
+        return timezone.localdate(now)
+    patient = selectors.patients_visible_to(request.user).filter(pk=pk).first()
+    return selectors.local_today(patient, now) if patient else timezone.localdate(now)
 
 
 @therapist_required
