@@ -37,7 +37,7 @@ from typing import Protocol, TypeVar
 
 from programmes.knowledge import PainLimitsSpec, RedFlagSpec, ThresholdSpec, TimeframeSpec
 
-WEEK = 7
+from .schedule import WEEK
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-WEEK = 7
+WEEK = 7  # days: the one definition (monitoring windows, reminders, questionnaires)
 
 
 def questionnaire_due_on(*, last_on: date | None, started_on: date) -> date:
