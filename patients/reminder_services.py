@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 
 from programmes.models import IceHeatSlot, Programme
 
-from .models import CheckIn, Notification, Patient, Reminder, SessionLog
+from .models import CheckIn, Patient, Reminder, SessionLog
+from .notify import notify
 from .reminders import ReminderFacts, reminders_for
 from .schedule import WEEK, questionnaire_due
 from .selectors import (
@@ -145,12 +145,13 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
             return False
         title, body = TEXT[reminder.kind]
         body = body.format(slot=reminder.slot.split(":")[-1], minutes=_max_minutes(reminder))
-        user = reminder.patient.user
-        Notification.objects.create(
-            user=user, kind=f"reminder:{reminder.kind}", title=title, body=body
+        notify(
+            [reminder.patient.user],
+            kind=f"reminder:{reminder.kind}",
+            title=title,
+            body=body,
+            email=reminder.patient.email_reminders,
         )
-        if reminder.patient.email_reminders and user.email:
-            send_mail(title, body, None, [user.email])
         reminder.status, reminder.sent_at = Reminder.Status.SENT, now
         reminder.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
     return True
@@ -192,11 +193,12 @@ def send_nudges(*, now: datetime) -> int:
                 nudged_at=now
             )
             if claimed == 1:
-                Notification.objects.create(
-                    user=reminder.patient.user,
+                notify(
+                    [reminder.patient.user],
                     kind="reminder:nudge",
                     title="Still time for today's exercises",
                     body="Nothing logged yet for this session. Log it or mark it skipped.",
+                    email=False,
                 )
                 sent += 1
     return sent

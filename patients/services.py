@@ -45,6 +45,7 @@ from .models import (
     SessionLog,
     Therapist,
 )
+from .notify import notify
 from .questionnaires import score
 from .selectors import active_programme, local_today, pause_for
 from .sweep import evaluate_chunk
@@ -467,11 +468,7 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
         f"Sources: {', '.join(flag.sources)}\n"
     )
     with transaction.atomic():
-        Notification.objects.create(
-            user=therapist_user, kind="red_flag", title=subject, body=flag.message
-        )
-        if therapist_user.email:
-            send_mail(subject, body, None, [therapist_user.email])
+        notify([therapist_user], kind="red_flag", title=subject, body=flag.message, email_body=body)
         Flag.objects.filter(pk=flag.pk).update(notified_at=now)
     return True
 
@@ -558,13 +555,7 @@ def _escalate_flag(flag_id: Any, *, now: datetime, cutoff: datetime) -> bool:
         f"minutes. Please make sure someone contacts the patient.\n\n"
         f"Suggested action: {flag.suggestion}\n"
     )
-    for admin in admins:
-        Notification.objects.create(
-            user=admin, kind="red_flag_escalation", title=subject, body=body
-        )
-    recipients = [admin.email for admin in admins if admin.email]
-    if recipients:
-        send_mail(subject, body, None, recipients)
+    notify(admins, kind="red_flag_escalation", title=subject, body=body)
     return True
 
 
@@ -588,11 +579,7 @@ def send_flag_digest(*, therapist: Therapist, now: datetime) -> int:
             for flag in flags
         ]
         subject = f"{len(flags)} new flag(s) on your caseload"
-        Notification.objects.create(
-            user=therapist.user, kind="flag_digest", title=subject, body="\n".join(lines)
-        )
-        if therapist.user.email:
-            send_mail(subject, "\n".join(lines), None, [therapist.user.email])
+        notify([therapist.user], kind="flag_digest", title=subject, body="\n".join(lines))
         Flag.objects.filter(pk__in=[f.pk for f in flags]).update(digested_at=now)
     return len(flags)
 
