@@ -320,10 +320,21 @@ class Flag(PublicModel):
 class Notification(PublicModel):
     """An in-app message (shown on the web, listed by the API)."""
 
+    class Kind(models.TextChoices):
+        RED_FLAG = "red_flag", "Red flag"
+        RED_FLAG_ESCALATION = "red_flag_escalation", "Red flag not acknowledged"
+        FLAG_DIGEST = "flag_digest", "Flag digest"
+        REMINDER_CHECK_IN = "reminder:check_in", "Check-in reminder"
+        REMINDER_SESSION = "reminder:session", "Session reminder"
+        REMINDER_ICE = "reminder:ice", "Ice reminder"
+        REMINDER_HEAT = "reminder:heat", "Heat reminder"
+        REMINDER_QUESTIONNAIRE = "reminder:questionnaire", "Questionnaire reminder"
+        REMINDER_NUDGE = "reminder:nudge", "Nudge"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -344,10 +355,17 @@ class Reminder(PublicModel):
         SENT = "sent"
         SKIPPED = "skipped", "Skipped (already done, or paused by a red flag)"
 
+    class Kind(models.TextChoices):
+        CHECK_IN = "check_in", "Morning check-in"
+        SESSION = "session", "Exercise session"
+        ICE = "ice", "Ice"
+        HEAT = "heat", "Heat"
+        QUESTIONNAIRE = "questionnaire", "Weekly questionnaire"
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     local_date = models.DateField()
     slot = models.CharField(max_length=32)
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True)

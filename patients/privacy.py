@@ -392,7 +392,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)
     # The therapist's notifications, and the clinic admins' escalations, name the patient.
-    readers = Q(user=patient.therapist.user) | Q(kind="red_flag_escalation")
+    readers = Q(user=patient.therapist.user) | Q(kind=Notification.Kind.RED_FLAG_ESCALATION)
     for note in Notification.objects.filter(mentions).filter(readers):
         for name in names:
             note.title = note.title.replace(name, "an anonymised patient")

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from programmes.models import IceHeatSlot, Programme
 
-from .models import CheckIn, Patient, Reminder, SessionLog
+from .models import CheckIn, Notification, Patient, Reminder, SessionLog
 from .notify import notify
 from .reminders import ReminderFacts, reminders_for
 from .schedule import WEEK, questionnaire_due
@@ -147,7 +147,7 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
         body = body.format(slot=reminder.slot.split(":")[-1], minutes=_max_minutes(reminder))
         notify(
             [reminder.patient.user],
-            kind=f"reminder:{reminder.kind}",
+            kind=Notification.Kind(f"reminder:{reminder.kind}"),
             title=title,
             body=body,
             email=reminder.patient.email_reminders,
@@ -195,7 +195,7 @@ def send_nudges(*, now: datetime) -> int:
             if claimed == 1:
                 notify(
                     [reminder.patient.user],
-                    kind="reminder:nudge",
+                    kind=Notification.Kind.REMINDER_NUDGE,
                     title="Still time for today's exercises",
                     body="Nothing logged yet for this session. Log it or mark it skipped.",
                     email=False,

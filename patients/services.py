@@ -468,7 +468,13 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
         f"Sources: {', '.join(flag.sources)}\n"
     )
     with transaction.atomic():
-        notify([therapist_user], kind="red_flag", title=subject, body=flag.message, email_body=body)
+        notify(
+            [therapist_user],
+            kind=Notification.Kind.RED_FLAG,
+            title=subject,
+            body=flag.message,
+            email_body=body,
+        )
         Flag.objects.filter(pk=flag.pk).update(notified_at=now)
     return True
 
@@ -555,7 +561,7 @@ def _escalate_flag(flag_id: Any, *, now: datetime, cutoff: datetime) -> bool:
         f"minutes. Please make sure someone contacts the patient.\n\n"
         f"Suggested action: {flag.suggestion}\n"
     )
-    notify(admins, kind="red_flag_escalation", title=subject, body=body)
+    notify(admins, kind=Notification.Kind.RED_FLAG_ESCALATION, title=subject, body=body)
     return True
 
 
@@ -579,7 +585,12 @@ def send_flag_digest(*, therapist: Therapist, now: datetime) -> int:
             for flag in flags
         ]
         subject = f"{len(flags)} new flag(s) on your caseload"
-        notify([therapist.user], kind="flag_digest", title=subject, body="\n".join(lines))
+        notify(
+            [therapist.user],
+            kind=Notification.Kind.FLAG_DIGEST,
+            title=subject,
+            body="\n".join(lines),
+        )
         Flag.objects.filter(pk__in=[f.pk for f in flags]).update(digested_at=now)
     return len(flags)
 
