@@ -20,6 +20,7 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
         call_command("load_catalogue", verbosity=0)
 
 
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection, so items[0] is one that runs
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run transactional tests last: they flush the database (and the catalogue loaded into
     it) when they finish, which would leave the tests after them without a catalogue."""
@@ -29,6 +30,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return bool(marker and marker.kwargs.get("transaction"))
 
     items.sort(key=flushes)  # stable: the order within each group is kept
+    # The autouse `catalogue` fixture reads the test database, which pytest-django sets up only
+    # for the databases the selected tests use: without this a run of database-free tests alone
+    # (e.g. tests/test_docs.py) would read the development database instead.
+    if items and not items[0].get_closest_marker("django_db"):
+        items[0].add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture(scope="session", autouse=True)
