@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: install run test lint check-migrations format bench bench-quick bench-data bench-soak clean
+.PHONY: install run test test-fast lint check-migrations format bench bench-quick bench-data bench-soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -27,6 +27,10 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The inner loop: no schemathesis, browser, deploy or integration tests (CI runs `make test`).
+test-fast: install
+	$(BIN)/pytest -m "not integration and not browser and not schemathesis" --ignore=tests/test_deploy.py
 
 lint: install
 	$(BIN)/ruff check .
