@@ -32,6 +32,7 @@ from programmes.services import MovePhase, adjust_programme, prescribe_programme
 from programmes.vocab import Urgency
 from rehab.apps import CLINIC_ADMINS
 from rehab.exceptions import DomainError
+from rehab.roles import is_therapist_of
 
 from .models import (
     CheckIn,
@@ -642,8 +643,7 @@ def accept_progression(*, flag: Flag, by: Any, now: datetime) -> ProgrammeRevisi
 
 
 def _check_flag_owner(flag: Flag, user: Any) -> None:
-    therapist = getattr(user, "therapist", None)
-    if therapist is None or flag.patient.therapist_id != therapist.pk:
+    if not is_therapist_of(user, flag.patient):
         raise DomainError(
             "Only the patient's therapist can act on this flag.", code="permission_denied"
         )
@@ -739,8 +739,7 @@ def end_programme(*, programme: Programme, by: Any, now: datetime, reason: str =
     """Discharge or stop: the programme stays on record, ended (with the therapist's reason,
     if given), and reminders stop."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
-    therapist = getattr(by, "therapist", None)
-    if therapist is None or programme.patient.therapist_id != therapist.pk:
+    if not is_therapist_of(by, programme.patient):
         raise DomainError(
             "Only the patient's therapist can end this programme.", code="permission_denied"
         )

@@ -26,6 +26,7 @@ from patients.selectors import get_or_404, programmes_visible_to
 from patients.serializers import MyProgrammeOutput
 from rehab.api import IsTherapist, idempotent
 from rehab.audit import log_view
+from rehab.roles import is_patient
 
 from . import services
 from .models import Condition, Exercise, Programme, ProgrammeRevision
@@ -115,7 +116,7 @@ class _PatientAwareContext:
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()  # type: ignore[misc]
         user = getattr(getattr(self, "request", None), "user", None)
-        return {**context, "for_patient": hasattr(user, "patient")}
+        return {**context, "for_patient": is_patient(user)}
 
 
 class ExerciseListApi(_PatientAwareContext, generics.ListAPIView):
@@ -245,7 +246,7 @@ class ProgrammeDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
         log_view(request.user, programme)
-        for_patient = hasattr(request.user, "patient")
+        for_patient = is_patient(request.user)
         return Response(programme_output(programme, for_patient=for_patient))
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from rehab.exceptions import DomainError
+from rehab.roles import is_therapist_of
 
 from .catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
 from .knowledge import DoseSpec
@@ -600,8 +601,7 @@ _SLOT_COPY_FIELDS = (
 
 
 def _is_patients_therapist(user: Any, programme: Programme) -> bool:
-    therapist = getattr(user, "therapist", None)
-    return therapist is not None and programme.patient.therapist_id == therapist.pk
+    return is_therapist_of(user, programme.patient)
 
 
 def _find_item(phases: list[_PhaseDraft], key: uuid.UUID) -> tuple[_PhaseDraft, _ItemDraft]:

@@ -16,22 +16,20 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 
 from .api import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, error_body
+from .roles import role_of
 
 View = Callable[..., HttpResponse]
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its start page: therapist → caseload, patient → today, staff → admin."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return redirect("login")
-    if hasattr(user, "therapist"):
-        return redirect("caseload")
-    if hasattr(user, "patient"):
-        return redirect("today")
-    if user.is_staff:
-        return redirect("admin:index")
-    raise Http404("This account has no role yet; ask the clinic to set it up.")
+    start = {"therapist": "caseload", "patient": "today", "staff": "admin:index"}
+    role = role_of(request.user)
+    if not role:
+        raise Http404("This account has no role yet; ask the clinic to set it up.")
+    return redirect(start[role])
 
 
 def _role_required(*roles: str) -> Callable[[View], View]:

@@ -13,6 +13,7 @@ from programmes.models import Dose
 from programmes.selectors import catalogue_snapshot
 from programmes.text import describe_dose
 from programmes.vocab import Urgency
+from rehab.roles import role_of
 
 register = template.Library()
 
@@ -20,13 +21,7 @@ register = template.Library()
 @register.filter
 def role(user: Any) -> str:
     """'therapist', 'patient', 'staff' or '' — what the header shows."""
-    if not getattr(user, "is_authenticated", False):
-        return ""
-    if hasattr(user, "therapist"):
-        return "therapist"
-    if hasattr(user, "patient"):
-        return "patient"
-    return "staff" if user.is_staff else ""
+    return role_of(user)
 
 
 @register.filter
