@@ -26,21 +26,31 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
-from rehab.audit import log_view
-
-from . import privacy, selectors, services, sync
-from .api_auth import role_of
-from .filters import (
+from patients.api_auth import role_of
+from patients.filters import (
     CheckInFilter,
     FlagFilter,
     NotificationFilter,
     QuestionnaireResponseFilter,
     SessionLogFilter,
 )
-from .models import CheckIn, Flag, Notification, Patient, QuestionnaireResponse, SessionLog
-from .questionnaires import QUESTIONNAIRES
-from .serializers import (
+from patients.models import CheckIn, Flag, Notification, Patient, QuestionnaireResponse, SessionLog
+from patients.privacy import export_file
+from patients.questionnaires import QUESTIONNAIRES
+from patients.selectors import (
+    caseload,
+    check_ins_of,
+    flags_visible_to,
+    get_or_404,
+    notifications_for,
+    questionnaire_responses_of,
+    session_logs_of,
+    today_for,
+    visible_flag,
+    visible_patient,
+    weekly_progress,
+)
+from patients.serializers import (
     CaseloadRowOutput,
     CheckInInput,
     CheckInOutput,
@@ -65,7 +75,24 @@ from .serializers import (
     session_values,
     sync_item,
 )
-from .views import download
+from patients.services import (
+    Recorded,
+    acknowledge_flag,
+    create_patient,
+    mark_notifications_read,
+    resolve_flag,
+    update_reminder_preferences,
+)
+from patients.sync import (
+    DELETE_WINDOW_DAYS,
+    delete_session_log,
+    record_offline,
+    sync_records,
+    update_session_log,
+)
+from patients.views import download
+from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
+from rehab.audit import log_view
 
 EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"
 EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"
@@ -78,7 +105,7 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
     return serializer.validated_data
 
 
-def recorded_response(recorded: services.Recorded, output: Any, context: dict) -> Response:
+def recorded_response(recorded: Recorded, output: Any, context: dict) -> Response:
     """201 for a new row; 200 with the stored row for an update or a replay."""
     headers = {REPLAYED_HEADER: "true"} if recorded.outcome == "already_present" else {}
     code = status.HTTP_201_CREATED if recorded.outcome == "created" else status.HTTP_200_OK
@@ -156,7 +183,7 @@ class MeApi(APIView):
         if patient is None:
             raise exceptions.PermissionDenied("Only patients have reminder preferences.")
         data = validated(MeUpdateInput, request.data)
-        services.update_reminder_preferences(patient=patient, **data)
+        update_reminder_preferences(patient=patient, **data)
         return Response(MeOutput(_me(request.user)).data)
 
 
@@ -218,7 +245,7 @@ class TodayApi(PatientApi):
         ],
     )
     def get(self, request: Request) -> Response:
-        today = selectors.today_for(self.patient, timezone.now())
+        today = today_for(self.patient, timezone.now())
         # The patient's own text only: no clinician notes or source ids, and the cautions of
         # the programme's condition (F39), as GET /programme/ gives them.
         condition = today.programme.condition.slug if today.programme else ""
@@ -278,7 +305,7 @@ class SessionLogListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return selectors.session_logs_of(self.patient)
+        return session_logs_of(self.patient)
 
     @extend_schema(
         summary="List my session logs (newest first)",
@@ -313,7 +340,7 @@ class SessionLogListApi(PatientApi, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(SessionLogInput, request.data)
         values = {"logged_at": timezone.now(), **session_values(data)}
-        recorded = sync.record_offline("session", patient=self.patient, **values)
+        recorded = record_offline("session", patient=self.patient, **values)
         return recorded_response(recorded, SessionLogOutput, self.get_serializer_context())
 
 
@@ -321,7 +348,7 @@ class SessionLogDetailApi(PatientApi):
     serializer_class = SessionLogOutput
 
     def get_object(self) -> Any:
-        return selectors.get_or_404(selectors.session_logs_of(self.patient), self.kwargs["pk"])
+        return get_or_404(session_logs_of(self.patient), self.kwargs["pk"])
 
     @extend_schema(
         summary="One of my session logs",
@@ -358,12 +385,12 @@ class SessionLogDetailApi(PatientApi):
         return self._change(request, partial=True)
 
     @extend_schema(
-        summary=f"Delete one of my session logs (within {sync.DELETE_WINDOW_DAYS} days)",
+        summary=f"Delete one of my session logs (within {DELETE_WINDOW_DAYS} days)",
         tags=["patient"],
         responses={204: None},
     )
     def delete(self, request: Request, pk: str) -> Response:
-        sync.delete_session_log(patient=self.patient, log=self.get_object(), now=timezone.now())
+        delete_session_log(patient=self.patient, log=self.get_object(), now=timezone.now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _change(self, request: Request, *, partial: bool) -> Response:
@@ -372,7 +399,7 @@ class SessionLogDetailApi(PatientApi):
         if partial and isinstance(body, dict):
             body = {**_session_as_input(log), **body}
         data = session_values(validated(SessionChangeInput, body))
-        recorded = sync.update_session_log(
+        recorded = update_session_log(
             patient=self.patient, log=log, **{"logged_at": timezone.now(), **data}
         )
         return Response(self.get_serializer(recorded.obj).data)
@@ -419,7 +446,7 @@ class CheckInListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return selectors.check_ins_of(self.patient)
+        return check_ins_of(self.patient)
 
     @extend_schema(
         summary="List my morning check-ins (newest first)",
@@ -445,7 +472,7 @@ class CheckInListApi(PatientApi, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(CheckInInput, request.data)
         values = {"logged_at": timezone.now(), **data}
-        recorded = sync.record_offline("check_in", patient=self.patient, **values)
+        recorded = record_offline("check_in", patient=self.patient, **values)
         return recorded_response(recorded, CheckInOutput, self.get_serializer_context())
 
 
@@ -463,7 +490,7 @@ class CheckInDetailApi(PatientApi):
         ],
     )
     def get(self, request: Request, pk: str) -> Response:
-        check_in = selectors.get_or_404(selectors.check_ins_of(self.patient), pk)
+        check_in = get_or_404(check_ins_of(self.patient), pk)
         return Response(self.get_serializer(check_in).data)
 
 
@@ -546,7 +573,7 @@ class QuestionnaireResponseListApi(PatientApi, generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return selectors.questionnaire_responses_of(self.patient)
+        return questionnaire_responses_of(self.patient)
 
     @extend_schema(
         summary="List my questionnaire responses with their scores (newest first)",
@@ -576,7 +603,7 @@ class QuestionnaireResponseListApi(PatientApi, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(QuestionnaireResponseInput, request.data)
         values = {"logged_at": timezone.now(), **data}
-        recorded = sync.record_offline("questionnaire", patient=self.patient, **values)
+        recorded = record_offline("questionnaire", patient=self.patient, **values)
         return recorded_response(
             recorded, QuestionnaireResponseOutput, self.get_serializer_context()
         )
@@ -596,7 +623,7 @@ class QuestionnaireResponseDetailApi(PatientApi):
         ],
     )
     def get(self, request: Request, pk: str) -> Response:
-        response = selectors.get_or_404(selectors.questionnaire_responses_of(self.patient), pk)
+        response = get_or_404(questionnaire_responses_of(self.patient), pk)
         return Response(self.get_serializer(response).data)
 
 
@@ -660,7 +687,7 @@ class SyncApi(PatientApi):
     def post(self, request: Request) -> Response:
         records = validated(SyncInput, request.data)["records"]
         items = [sync_item(index, record) for index, record in enumerate(records)]
-        results = sync.sync_records(patient=self.patient, items=items, now=timezone.now())
+        results = sync_records(patient=self.patient, items=items, now=timezone.now())
         counts = Counter(result.status for result in results)
         outcomes = ("created", "updated", "already_present", "rejected")
         body = {"results": results, **{name: counts[name] for name in outcomes}}
@@ -679,7 +706,7 @@ class NotificationListApi(generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return selectors.notifications_for(self.request.user)
+        return notifications_for(self.request.user)
 
     @extend_schema(
         summary="My notifications (newest first); ?unread=true for unread only",
@@ -718,7 +745,7 @@ class MarkNotificationsReadApi(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         ids = validated(MarkReadInput, request.data).get("ids")
-        marked = services.mark_notifications_read(user=request.user, ids=ids, now=timezone.now())
+        marked = mark_notifications_read(user=request.user, ids=ids, now=timezone.now())
         return Response({"marked": marked})
 
 
@@ -733,7 +760,7 @@ class CaseloadApi(generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return []
-        return selectors.caseload(self.request.user.therapist, timezone.now())  # type: ignore[union-attr]
+        return caseload(self.request.user.therapist, timezone.now())  # type: ignore[union-attr]
 
     @extend_schema(
         summary="My caseload: each patient's week, phase, adherence, pain and open flags",
@@ -782,7 +809,7 @@ class CaseloadApi(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = validated(PatientCreateInput, request.data)
         therapist = request.user.therapist  # type: ignore[union-attr]
-        patient = services.create_patient(
+        patient = create_patient(
             therapist=therapist, **{**data, "password": data["password"] or None}
         )
         detail = _patient_detail(patient)
@@ -792,8 +819,8 @@ class CaseloadApi(generics.ListAPIView):
 def _patient_detail(patient: Patient) -> dict[str, Any]:
     return {
         "patient": patient,
-        "progress": selectors.weekly_progress(patient, timezone.now()),
-        "recent_sessions": selectors.session_logs_of(patient)[:30],
+        "progress": weekly_progress(patient, timezone.now()),
+        "recent_sessions": session_logs_of(patient)[:30],
         "open_flags": patient.flags.exclude(status="resolved"),
     }
 
@@ -837,7 +864,7 @@ class PatientDetailApi(APIView):
         ],
     )
     def get(self, request: Request, pk: str) -> Response:
-        patient = selectors.visible_patient(request.user, pk)
+        patient = visible_patient(request.user, pk)
         log_view(request.user, patient)
         context = {"zone": patient.zone}
         return Response(PatientDetailOutput(_patient_detail(patient), context=context).data)
@@ -873,7 +900,7 @@ class FlagListApi(generics.ListAPIView):
     def get_queryset(self) -> Any:
         if schema_generation(self):
             return self.queryset
-        return selectors.flags_visible_to(self.request.user)
+        return flags_visible_to(self.request.user)
 
     @extend_schema(
         summary="Flags on my caseload (most severe first); filter by status, kind, patient",
@@ -894,7 +921,7 @@ class FlagDetailApi(APIView):
         examples=[OpenApiExample("Step back", value=FLAG_EXAMPLE)],
     )
     def get(self, request: Request, pk: str) -> Response:
-        flag = selectors.visible_flag(request.user, pk)
+        flag = visible_flag(request.user, pk)
         log_view(request.user, flag)
         return Response(FlagOutput(flag).data)
 
@@ -915,8 +942,8 @@ class AcknowledgeFlagApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
-        flag = selectors.visible_flag(request.user, pk)
-        flag = services.acknowledge_flag(flag=flag, by=request.user, now=timezone.now())
+        flag = visible_flag(request.user, pk)
+        flag = acknowledge_flag(flag=flag, by=request.user, now=timezone.now())
         return Response(FlagOutput(flag).data)
 
 
@@ -938,9 +965,9 @@ class ResolveFlagApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
-        flag = selectors.visible_flag(request.user, pk)
+        flag = visible_flag(request.user, pk)
         note = validated(ResolveFlagInput, request.data)["note"]
-        flag = services.resolve_flag(flag=flag, by=request.user, note=note, now=timezone.now())
+        flag = resolve_flag(flag=flag, by=request.user, note=note, now=timezone.now())
         return Response(FlagOutput(flag).data)
 
 
@@ -959,7 +986,7 @@ class ZipRenderer(BaseRenderer):
 
 
 def _export(patient: Patient, fmt: str) -> HttpResponse:
-    return download(privacy.export_file(patient, fmt=fmt, now=timezone.now()))
+    return download(export_file(patient, fmt=fmt, now=timezone.now()))
 
 
 EXPORT_DESCRIPTION = (
@@ -1026,7 +1053,7 @@ class PatientExportApi(APIView):
         examples=EXPORT_EXAMPLES,
     )
     def get(self, request: Request, pk: str) -> HttpResponse:
-        return _export(selectors.visible_patient(request.user, pk), "json")
+        return _export(visible_patient(request.user, pk), "json")
 
 
 class PatientExportZipApi(APIView):
@@ -1040,4 +1067,4 @@ class PatientExportZipApi(APIView):
         responses=ZIP_RESPONSE,
     )
     def get(self, request: Request, pk: str) -> HttpResponse:
-        return _export(selectors.visible_patient(request.user, pk), "zip")
+        return _export(visible_patient(request.user, pk), "zip")

@@ -11,10 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from patients.questionnaires import QUESTIONNAIRES, Questionnaire, short_name
+from patients.selectors import Progress, ScoredResponse, WeekPoint
 from programmes.knowledge import ThresholdSpec
-
-from .questionnaires import QUESTIONNAIRES, Questionnaire, short_name
-from .selectors import Progress, ScoredResponse, WeekPoint
 
 WIDTH, HEIGHT = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 14, 14, 42  # margins around the plot area, in SVG units

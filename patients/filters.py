@@ -8,10 +8,9 @@ from typing import Any
 import django_filters  # type: ignore[import-untyped]
 from django import forms
 
+from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
 from programmes.models import Condition, Exercise
 from programmes.vocab import Category, HomeStatus, Questionnaire
-
-from .models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
 
 
 class StrictFilterSet(django_filters.FilterSet):

@@ -13,14 +13,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
+from patients.questionnaires import NOT_APPLICABLE, Questionnaire
+from patients.selectors import SWELLING_QUESTION
+from patients.services import ExerciseDone, password_problems
 from programmes.models import ProgrammeItem, RedFlag
 from rehab import limits
 from rehab.exceptions import DomainError
 from rehab.limits import Bounds
-
-from .questionnaires import NOT_APPLICABLE, Questionnaire
-from .selectors import SWELLING_QUESTION
-from .services import ExerciseDone, password_problems
 
 NRS_HELP = "0 = no pain, 10 = the worst pain you can imagine."
 

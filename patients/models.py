@@ -12,11 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from patients.questionnaires import QUESTIONNAIRES, describe_score
 from programmes.vocab import Questionnaire, Side
 from rehab.audit import AuditedQuerySet
 from rehab.models import PublicModel
-
-from .questionnaires import QUESTIONNAIRES, describe_score
 
 
 @cache

@@ -35,9 +35,8 @@ from datetime import date, timedelta
 from statistics import mean
 from typing import Protocol, TypeVar
 
+from patients.schedule import WEEK
 from programmes.knowledge import PainLimitsSpec, RedFlagSpec, ThresholdSpec, TimeframeSpec
-
-from .schedule import WEEK
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 
-from .models import Notification
+from patients.models import Notification
 
 
 def notify(

@@ -26,11 +26,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Prefetch, Q
 
-from programmes.models import Programme, ProgrammeItem, ProgrammePhase, ProgrammeRevision
-from rehab.exceptions import DomainError
-from rehab.models import IdempotencyKey
-
-from .models import (
+from patients.models import (
     CheckIn,
     Diagnosis,
     ExerciseLog,
@@ -40,6 +36,9 @@ from .models import (
     QuestionnaireResponse,
     SessionLog,
 )
+from programmes.models import Programme, ProgrammeItem, ProgrammePhase, ProgrammeRevision
+from rehab.exceptions import DomainError
+from rehab.models import IdempotencyKey
 
 EXPORT_FORMAT_VERSION = 1
 

@@ -7,13 +7,11 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from programmes.models import IceHeatSlot, Programme
-
-from .models import CheckIn, Notification, Patient, Reminder, SessionLog
-from .notify import notify
-from .reminders import ReminderFacts, reminders_for
-from .schedule import WEEK, questionnaire_due
-from .selectors import (
+from patients.models import CheckIn, Notification, Patient, Reminder, SessionLog
+from patients.notify import notify
+from patients.reminders import ReminderFacts, reminders_for
+from patients.schedule import WEEK, questionnaire_due
+from patients.selectors import (
     active_programme,
     current_phase_items,
     injury_date,
@@ -22,6 +20,7 @@ from .selectors import (
     paused_patient_ids,
     swelling_reported,
 )
+from programmes.models import IceHeatSlot, Programme
 
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).

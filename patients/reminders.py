@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from .schedule import WEEK, questionnaire_due_on
+from patients.schedule import WEEK, questionnaire_due_on
 
 
 @dataclass(frozen=True, slots=True)

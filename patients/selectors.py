@@ -13,6 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
+from patients.models import (
+    CheckIn,
+    Flag,
+    Notification,
+    Patient,
+    QuestionnaireResponse,
+    SessionLog,
+    Therapist,
+)
+from patients.monitoring import WEEK, PatientState, adherence
+from patients.reminders import training_weekdays
+from patients.schedule import questionnaire_due, questionnaire_due_on
 from programmes.models import (
     IceHeatSlot,
     Programme,
@@ -22,23 +34,6 @@ from programmes.models import (
     RedFlag,
 )
 from programmes.vocab import Modality, Urgency
-
-from .models import (
-    CheckIn,
-    Flag,
-    Notification,
-    Patient,
-    QuestionnaireResponse,
-    SessionLog,
-    Therapist,
-)
-from .monitoring import (
-    WEEK,
-    PatientState,
-    adherence,
-)
-from .reminders import training_weekdays
-from .schedule import questionnaire_due, questionnaire_due_on
 
 # How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
 # months, 90 days) plus a week of baseline.
@@ -111,7 +106,7 @@ def regression_suggestion(programme: Programme, items: list[ProgrammeItem]) -> s
 def patient_state(patient: Patient, programme: Programme, now: datetime) -> PatientState:
     """What the monitoring rules read for one active programme: the one pipeline's state
     (patients/sweep.py), read as a chunk of one."""
-    from .sweep import states_for  # the sweep builds on this module's helpers
+    from patients.sweep import states_for  # the sweep builds on this module's helpers
 
     del patient  # the programme names its patient
     return states_for(programme_ids=[programme.pk], now=now)[programme.pk]

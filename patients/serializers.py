@@ -18,13 +18,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput, ProgrammeOutput
-from programmes.vocab import Questionnaire, Urgency
-from rehab import limits
-from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
-from rehab.exceptions import DomainError
-
-from .models import (
+from patients.models import (
     CheckIn,
     Flag,
     Notification,
@@ -32,9 +26,14 @@ from .models import (
     SessionLog,
     validate_time_zone,
 )
-from .selectors import SWELLING_QUESTION
-from .services import ExerciseDone
-from .sync import SyncItem
+from patients.selectors import SWELLING_QUESTION
+from patients.services import ExerciseDone
+from patients.sync import SyncItem
+from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput, ProgrammeOutput
+from programmes.vocab import Questionnaire, Urgency
+from rehab import limits
+from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
+from rehab.exceptions import DomainError
 
 # --- Fields -------------------------------------------------------------------------------
 

@@ -18,6 +18,22 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from patients.models import (
+    CheckIn,
+    Diagnosis,
+    ExerciseLog,
+    Flag,
+    Notification,
+    Patient,
+    QuestionnaireResponse,
+    Reminder,
+    SessionLog,
+    Therapist,
+)
+from patients.notify import notify
+from patients.questionnaires import score
+from patients.selectors import active_programme, local_today, pause_for
+from patients.sweep import evaluate_chunk
 from programmes.models import Condition, Programme, ProgrammeItem, ProgrammeRevision
 from programmes.planner import (
     Intake,
@@ -33,23 +49,6 @@ from programmes.vocab import Urgency
 from rehab.apps import CLINIC_ADMINS
 from rehab.exceptions import DomainError
 from rehab.roles import is_therapist_of
-
-from .models import (
-    CheckIn,
-    Diagnosis,
-    ExerciseLog,
-    Flag,
-    Notification,
-    Patient,
-    QuestionnaireResponse,
-    Reminder,
-    SessionLog,
-    Therapist,
-)
-from .notify import notify
-from .questionnaires import score
-from .selectors import active_programme, local_today, pause_for
-from .sweep import evaluate_chunk
 
 log = logging.getLogger(__name__)
 

@@ -34,15 +34,22 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
+from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
+from patients.monitoring import (
+    WEEK,
+    DueCheckpoint,
+    Finding,
+    Morning,
+    PatientState,
+    ScoreOn,
+    SessionDay,
+)
+from patients.monitoring import evaluate as evaluate_state
+from patients.selectors import HISTORY_DAYS, regression_suggestion, sessions_per_week
 from programmes.knowledge import Catalogue, PainLimitsSpec
 from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
 from programmes.planner import LOADING_CATEGORIES
 from programmes.selectors import catalogue_snapshot
-
-from .models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
-from .monitoring import WEEK, DueCheckpoint, Finding, Morning, PatientState, ScoreOn, SessionDay
-from .monitoring import evaluate as evaluate_state
-from .selectors import HISTORY_DAYS, regression_suggestion, sessions_per_week
 
 CHUNK_SIZE = 500
 # How far back the pain during exercise is read: the rules that use it look back one week.
@@ -486,6 +493,6 @@ def _set(flag: Flag, values: Mapping[str, Any]) -> None:
 
 
 def _notify(flag_id: str) -> None:
-    from .tasks import notify_flag_task
+    from patients.tasks import notify_flag_task
 
     notify_flag_task.delay(flag_id)

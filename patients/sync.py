@@ -15,18 +15,17 @@ from typing import Any
 
 from django.db import transaction
 
-from programmes.models import Programme
-from rehab.exceptions import DomainError
-
-from .models import Patient, SessionLog
-from .selectors import local_today
-from .services import (
+from patients.models import Patient, SessionLog
+from patients.selectors import local_today
+from patients.services import (
     ExerciseDone,
     Recorded,
     record_check_in,
     record_questionnaire,
     record_session,
 )
+from programmes.models import Programme
+from rehab.exceptions import DomainError
 
 # A patient may delete a session log for up to this many days after its local date: long
 # enough to fix a mistake made on the phone, short enough that the history a therapist has

@@ -13,18 +13,17 @@ from django.conf import settings
 from django.db import OperationalError, models
 from django.utils import timezone
 
-from programmes.models import Programme
-
-from .models import CheckIn, Flag, Patient, Therapist
-from .reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
-from .services import (
+from patients.models import CheckIn, Flag, Patient, Therapist
+from patients.reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
+from patients.services import (
     NOTIFY_CLAIM_TIMEOUT,
     escalate_unacknowledged_flags,
     evaluate_patient,
     notify_flag,
     send_flag_digest,
 )
-from .sweep import evaluate_active_programmes, evaluate_programmes
+from patients.sweep import evaluate_active_programmes, evaluate_programmes
+from programmes.models import Programme
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from patients import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Therapist

@@ -18,14 +18,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_POST
 
-from programmes.selectors import catalogue_snapshot
-from rehab.audit import log_view
-from rehab.exceptions import DomainError
-from rehab.views import member_required, patient_required, therapist_required
-
-from . import privacy, selectors, services
-from .charts import progress_charts
-from .forms import (
+from patients.charts import progress_charts
+from patients.forms import (
     CheckInForm,
     PatientForm,
     PreferencesForm,
@@ -34,11 +28,45 @@ from .forms import (
     SessionLogForm,
     add_domain_error,
 )
-from .models import Flag, Patient, QuestionnaireResponse
-from .questionnaires import QUESTIONNAIRES, describe_change, short_name
+from patients.models import Flag, Patient, QuestionnaireResponse
+from patients.privacy import ExportFile, export_file
+from patients.questionnaires import QUESTIONNAIRES, describe_change, short_name
+from patients.selectors import caseload as caseload_selector
+from patients.selectors import (
+    notifications_for,
+    patient_flags,
+    programmes_of,
+    questionnaire_history,
+    recent_check_ins,
+    recent_sessions,
+    red_flag_advice,
+    today_for,
+    urgency_heading,
+    visible_flag,
+    visible_patient,
+    weekly_progress,
+)
+from patients.services import (
+    PAUSED_MESSAGE,
+    Recorded,
+    accept_progression,
+    acknowledge_flag,
+    create_patient,
+    mark_notifications_read,
+    record_check_in,
+    record_questionnaire,
+    record_session,
+    resolve_flag,
+    send_invitation,
+    update_reminder_preferences,
+)
+from programmes.selectors import catalogue_snapshot
+from rehab.audit import log_view
+from rehab.exceptions import DomainError
+from rehab.views import member_required, patient_required, therapist_required
 
 
-def _record_once(record: Callable[..., services.Recorded], **kwargs: Any) -> services.Recorded:
+def _record_once(record: Callable[..., Recorded], **kwargs: Any) -> Recorded:
     """Call a recording service with the form's UUID. The same UUID with other content means
     the patient went back and changed a form they had already sent: on the web that is a
     deliberate re-log of the same slot, so it is recorded again (the slot row is updated)."""
@@ -67,7 +95,7 @@ def _set_password_url(request: HttpRequest, patient: Patient) -> str:
 
 @therapist_required
 def caseload(request: HttpRequest) -> HttpResponse:
-    rows = selectors.caseload(request.user.therapist, timezone.now())  # type: ignore[union-attr]
+    rows = caseload_selector(request.user.therapist, timezone.now())  # type: ignore[union-attr]
     return render(request, "patients/caseload.html", {"rows": rows, "nav": "caseload"})
 
 
@@ -78,7 +106,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         invite = data["setup"] == "invite"
         try:
-            patient = services.create_patient(
+            patient = create_patient(
                 therapist=request.user.therapist,  # type: ignore[union-attr]
                 password=None if invite else data["password"],
                 **{k: data[k] for k in ("username", "first_name", "last_name", "email")},
@@ -86,7 +114,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 date_of_birth=data["date_of_birth"],
             )
             if invite:
-                services.send_invitation(
+                send_invitation(
                     patient=patient, set_password_url=_set_password_url(request, patient)
                 )
         except DomainError as error:
@@ -100,22 +128,22 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    patient = selectors.visible_patient(request.user, pk)
+    patient = visible_patient(request.user, pk)
     log_view(request.user, patient)
     now = timezone.now()
-    progress = selectors.weekly_progress(patient, now)
+    progress = weekly_progress(patient, now)
     context = {
         "patient": patient,
-        "today": selectors.today_for(patient, now),
+        "today": today_for(patient, now),
         "progress": progress,
         "charts": progress_charts(
             progress, thresholds=catalogue_snapshot().thresholds, for_clinician=True
         ),
-        "flags": selectors.patient_flags(patient),
-        "sessions": selectors.recent_sessions(patient),
-        "check_ins": selectors.recent_check_ins(patient),
-        "responses": selectors.questionnaire_history(patient),
-        "programmes": selectors.programmes_of(patient),
+        "flags": patient_flags(patient),
+        "sessions": recent_sessions(patient),
+        "check_ins": recent_check_ins(patient),
+        "responses": questionnaire_history(patient),
+        "programmes": programmes_of(patient),
         "resolve_form": ResolveFlagForm(),
     }
     return render(request, "patients/patient_detail.html", context)
@@ -124,11 +152,9 @@ def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @therapist_required
 @require_POST
 def patient_invite(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    patient = selectors.visible_patient(request.user, pk)
+    patient = visible_patient(request.user, pk)
     try:
-        services.send_invitation(
-            patient=patient, set_password_url=_set_password_url(request, patient)
-        )
+        send_invitation(patient=patient, set_password_url=_set_password_url(request, patient))
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -151,9 +177,9 @@ def _flag_response(
 @therapist_required
 @require_POST
 def flag_acknowledge(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    flag = selectors.visible_flag(request.user, pk)
+    flag = visible_flag(request.user, pk)
     try:
-        services.acknowledge_flag(flag=flag, by=request.user, now=timezone.now())
+        acknowledge_flag(flag=flag, by=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, error.message)
     return _flag_response(request, flag)
@@ -161,11 +187,11 @@ def flag_acknowledge(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 
 @therapist_required
 def flag_resolve(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    flag = selectors.visible_flag(request.user, pk)
+    flag = visible_flag(request.user, pk)
     form = ResolveFlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.resolve_flag(
+            resolve_flag(
                 flag=flag, by=request.user, note=form.cleaned_data["note"], now=timezone.now()
             )
         except DomainError as error:
@@ -180,9 +206,9 @@ def flag_resolve(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @require_POST
 def flag_accept(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """Accept a 'ready to progress' flag: the programme moves to the next phase."""
-    flag = selectors.visible_flag(request.user, pk)
+    flag = visible_flag(request.user, pk)
     try:
-        revision = services.accept_progression(flag=flag, by=request.user, now=timezone.now())
+        revision = accept_progression(flag=flag, by=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -199,16 +225,16 @@ def _patient(request: HttpRequest) -> Patient:
 
 @patient_required
 def today(request: HttpRequest) -> HttpResponse:
-    plan = selectors.today_for(_patient(request), timezone.now())
+    plan = today_for(_patient(request), timezone.now())
     return render(request, "patients/today.html", {"today": plan, "nav": "today"})
 
 
 @patient_required
 def log_session(request: HttpRequest, slot: int) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
-    plan = selectors.today_for(patient, now)
+    plan = today_for(patient, now)
     if plan.paused is not None:
-        messages.error(request, services.PAUSED_MESSAGE)
+        messages.error(request, PAUSED_MESSAGE)
         return redirect("today")
     session = next((s for s in plan.sessions if s.slot == slot), None)
     if session is None:
@@ -219,7 +245,7 @@ def log_session(request: HttpRequest, slot: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             _record_once(
-                services.record_session,
+                record_session,
                 patient=patient,
                 client_uuid=data["client_uuid"],
                 local_date=plan.local_date,
@@ -242,7 +268,7 @@ def log_session(request: HttpRequest, slot: int) -> HttpResponse:
 @patient_required
 def check_in(request: HttpRequest) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
-    plan = selectors.today_for(patient, now)
+    plan = today_for(patient, now)
     done = plan.check_in
     initial = (
         {
@@ -258,7 +284,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             _record_once(
-                services.record_check_in,
+                record_check_in,
                 patient=patient,
                 client_uuid=data["client_uuid"],
                 local_date=plan.local_date,
@@ -280,12 +306,12 @@ def check_in(request: HttpRequest) -> HttpResponse:
 @patient_required
 def check_in_result(request: HttpRequest) -> HttpResponse:
     """After the check-in: thanks, or the catalogue's advice for each red-flag answer."""
-    plan = selectors.today_for(_patient(request), timezone.now())
+    plan = today_for(_patient(request), timezone.now())
     if plan.check_in is None:
         return redirect("check_in")
-    advice = selectors.red_flag_advice(plan.check_in.red_flags)
+    advice = red_flag_advice(plan.check_in.red_flags)
     # The heading says how soon, from the most urgent answer (F13); advice is most urgent first.
-    heading = selectors.urgency_heading(advice[0].urgency) if advice else ""
+    heading = urgency_heading(advice[0].urgency) if advice else ""
     context = {
         "check_in": plan.check_in,
         "advice": advice,
@@ -299,8 +325,8 @@ def check_in_result(request: HttpRequest) -> HttpResponse:
 def questionnaires(request: HttpRequest) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
     context = {
-        "today": selectors.today_for(patient, now),
-        "responses": selectors.questionnaire_history(patient),
+        "today": today_for(patient, now),
+        "responses": questionnaire_history(patient),
         "names": {slug: q.name for slug, q in QUESTIONNAIRES.items()},
         "nav": "questionnaires",
     }
@@ -310,7 +336,7 @@ def questionnaires(request: HttpRequest) -> HttpResponse:
 @patient_required
 def questionnaire_new(request: HttpRequest) -> HttpResponse:
     patient, now = _patient(request), timezone.now()
-    plan = selectors.today_for(patient, now)
+    plan = today_for(patient, now)
     questionnaire = QUESTIONNAIRES.get(plan.questionnaire)
     if questionnaire is None:
         raise Http404("No questionnaire without a programme.")
@@ -318,7 +344,7 @@ def questionnaire_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             recorded = _record_once(
-                services.record_questionnaire,
+                record_questionnaire,
                 patient=patient,
                 client_uuid=form.cleaned_data["client_uuid"],
                 questionnaire=questionnaire.slug,
@@ -341,14 +367,14 @@ def _questionnaire_result(patient: Patient, response: QuestionnaireResponse, now
     questionnaire = QUESTIONNAIRES[response.questionnaire]
     earlier = [
         r
-        for r in selectors.questionnaire_history(patient)
+        for r in questionnaire_history(patient)
         if r.questionnaire == response.questionnaire
         and r.pk != response.pk
         and (r.local_date, r.created_at) <= (response.local_date, response.created_at)
     ]
     previous = (earlier[0].score, earlier[0].subscales) if earlier else None
     change = describe_change(questionnaire, previous, (response.score, response.subscales))
-    due_on = selectors.today_for(patient, now).questionnaire_due_on
+    due_on = today_for(patient, now).questionnaire_due_on
     due = f" Your next one is due on {due_on:%A} {due_on.day} {due_on:%B}." if due_on else ""
     noun = "results" if questionnaire.subscales else "score"
     return (
@@ -359,7 +385,7 @@ def _questionnaire_result(patient: Patient, response: QuestionnaireResponse, now
 
 @patient_required
 def progress(request: HttpRequest) -> HttpResponse:
-    data = selectors.weekly_progress(_patient(request), timezone.now())
+    data = weekly_progress(_patient(request), timezone.now())
     charts = progress_charts(data, thresholds=catalogue_snapshot().thresholds)
     context = {"progress": data, "charts": charts, "nav": "progress"}
     return render(request, "patients/progress.html", context)
@@ -376,7 +402,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_reminder_preferences(
+            update_reminder_preferences(
                 patient=patient,
                 session_times=form.times(),
                 time_zone=form.cleaned_data["time_zone"],
@@ -396,14 +422,14 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 @member_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = selectors.notifications_for(request.user)[:50]
+    items = notifications_for(request.user)[:50]
     return render(request, "patients/notifications.html", {"items": items, "nav": "notifications"})
 
 
 @member_required
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    services.mark_notifications_read(user=request.user, ids=None, now=timezone.now())
+    mark_notifications_read(user=request.user, ids=None, now=timezone.now())
     messages.success(request, "All notifications are marked as read.")
     return redirect("notifications")
 
@@ -411,7 +437,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 # --- My data: export ----------------------------------------------------------------------
 
 
-def download(file: privacy.ExportFile) -> HttpResponse:
+def download(file: ExportFile) -> HttpResponse:
     return HttpResponse(
         file.body,
         content_type=file.content_type,
@@ -426,10 +452,10 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def my_data_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    return download(privacy.export_file(_patient(request), fmt=fmt, now=timezone.now()))
+    return download(export_file(_patient(request), fmt=fmt, now=timezone.now()))
 
 
 @therapist_required
 def patient_export(request: HttpRequest, pk: uuid.UUID, fmt: str) -> HttpResponse:
-    patient = selectors.visible_patient(request.user, pk)
-    return download(privacy.export_file(patient, fmt=fmt, now=timezone.now()))
+    patient = visible_patient(request.user, pk)
+    return download(export_file(patient, fmt=fmt, now=timezone.now()))

@@ -18,20 +18,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import selectors as patient_selectors
-from patients import services as patient_services
 from patients.api import EXAMPLE_ITEM, EXAMPLE_UUID, PatientApi, schema_generation, validated
 from patients.filters import ConditionFilter, ExerciseFilter
-from patients.selectors import get_or_404, programmes_visible_to
+from patients.selectors import (
+    active_programme,
+    get_or_404,
+    pause_for,
+    programme_detail,
+    programmes_visible_to,
+    visible_flag,
+    visible_patient,
+)
 from patients.serializers import MyProgrammeOutput
-from rehab.api import IsTherapist, idempotent
-from rehab.audit import log_view
-from rehab.roles import is_patient
-
-from . import services
-from .models import Condition, Exercise, Programme, ProgrammeRevision
-from .planner import as_dict, intake_from_dict
-from .serializers import (
+from patients.services import accept_progression, end_programme, preview_plan, start_programme
+from programmes.models import Condition, Exercise, Programme, ProgrammeRevision
+from programmes.planner import as_dict, intake_from_dict
+from programmes.serializers import (
     AdjustmentInput,
     ConditionOutput,
     EndProgrammeOutput,
@@ -43,6 +45,18 @@ from .serializers import (
     RevisionOutput,
     intake_data,
 )
+from programmes.services import (
+    AddExercise,
+    Change,
+    ChangeDose,
+    MovePhase,
+    RemoveExercise,
+    SwapExercise,
+    adjust_programme,
+)
+from rehab.api import IsTherapist, idempotent
+from rehab.audit import log_view
+from rehab.roles import is_patient
 
 # --- Catalogue ----------------------------------------------------------------------------
 
@@ -209,14 +223,14 @@ def programme_output(programme: Programme, *, for_patient: bool = False) -> dict
     whether a red flag has paused the programme."""
     data = {
         "programme": programme,
-        "phases": patient_selectors.programme_detail(programme),
+        "phases": programme_detail(programme),
         "ice_heat": programme.current_revision.ice_heat_slots.all()
         if programme.current_revision
         else [],
     }
     context = {"for_patient": for_patient, "condition": programme.condition.slug}
     if for_patient:
-        data["paused"] = patient_selectors.pause_for(programme.patient)
+        data["paused"] = pause_for(programme.patient)
         return MyProgrammeOutput(data, context=context).data
     return ProgrammeOutput(data, context=context).data
 
@@ -229,7 +243,7 @@ class CurrentProgrammeApi(PatientApi):
         examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
     )
     def get(self, request: Request) -> Response:
-        programme = patient_selectors.active_programme(self.patient)
+        programme = active_programme(self.patient)
         if programme is None:
             raise exceptions.NotFound("You have no active programme.")
         programme = get_or_404(programmes_visible_to(request.user), programme.pk)
@@ -330,7 +344,7 @@ class AdjustProgrammeApi(APIView):
     def post(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
         data = validated(AdjustmentInput, request.data)
-        revision = services.adjust_programme(
+        revision = adjust_programme(
             programme=programme,
             changed_by=request.user,
             change=change_from(data),
@@ -339,28 +353,28 @@ class AdjustProgrammeApi(APIView):
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
 
 
-def change_from(data: dict[str, Any]) -> services.Change:
+def change_from(data: dict[str, Any]) -> Change:
     """The service's change object for validated AdjustmentInput data."""
     kind = data["change"]
     if kind == "change_dose":
-        return services.ChangeDose(item=data["item"], dose=data["dose"])
+        return ChangeDose(item=data["item"], dose=data["dose"])
     if kind == "add_exercise":
-        return services.AddExercise(
+        return AddExercise(
             phase=data["phase"],
             exercise=data["exercise"],
             dose=data.get("dose", {}),
             override_reason=data["override_reason"],
         )
     if kind == "remove_exercise":
-        return services.RemoveExercise(item=data["item"])
+        return RemoveExercise(item=data["item"])
     if kind == "swap_exercise":
-        return services.SwapExercise(
+        return SwapExercise(
             item=data["item"],
             exercise=data["exercise"],
             override_reason=data["override_reason"],
             dose=data.get("dose", {}),
         )
-    return services.MovePhase(to_phase=data["to_phase"])
+    return MovePhase(to_phase=data["to_phase"])
 
 
 class EndProgrammeApi(APIView):
@@ -380,9 +394,7 @@ class EndProgrammeApi(APIView):
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
-        programme = patient_services.end_programme(
-            programme=programme, by=request.user, now=timezone.now()
-        )
+        programme = end_programme(programme=programme, by=request.user, now=timezone.now())
         return Response(EndProgrammeOutput(programme).data)
 
 
@@ -432,7 +444,7 @@ class PlanPreviewApi(APIView):
     )
     def post(self, request: Request) -> Response:
         intake = intake_from_dict(intake_data(validated(IntakeInput, request.data)))
-        return Response(as_dict(patient_services.preview_plan(intake=intake)))
+        return Response(as_dict(preview_plan(intake=intake)))
 
 
 class PrescribeApi(APIView):
@@ -456,10 +468,10 @@ class PrescribeApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
-        patient = patient_selectors.visible_patient(request.user, pk)
+        patient = visible_patient(request.user, pk)
         data = validated(PrescribeInput, request.data)
         today = timezone.localdate(timezone=patient.zone)
-        programme = patient_services.start_programme(
+        programme = start_programme(
             patient=patient,
             therapist=request.user.therapist,  # type: ignore[union-attr]
             intake=intake_from_dict(intake_data(data["intake"])),
@@ -483,8 +495,6 @@ class AcceptProgressionApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
-        flag = patient_selectors.visible_flag(request.user, pk)
-        revision = patient_services.accept_progression(
-            flag=flag, by=request.user, now=timezone.now()
-        )
+        flag = visible_flag(request.user, pk)
+        revision = accept_progression(flag=flag, by=request.user, now=timezone.now())
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)

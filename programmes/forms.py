@@ -14,7 +14,7 @@ from django import forms
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from patients.templatetags.rehab_web import dose
-from programmes.models import Exercise, Programme, ProgrammePhase
+from programmes.models import Exercise, Programme, ProgrammePhase, RedFlag
 from programmes.planner import (
     ACTIVITIES,
     Intake,
@@ -44,8 +44,6 @@ from programmes.vocab import (
 )
 from rehab import limits
 from rehab.limits import Bounds
-
-from .models import RedFlag
 
 BLANK = [("", "Not recorded")]
 ANSWER_REQUIRED = "Answer yes, no or not known."

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from rehab.exceptions import DomainError
-
-from .knowledge import (
+from programmes.knowledge import (
     Catalogue,
     ConditionSpec,
     DoseSpec,
@@ -35,7 +33,7 @@ from .knowledge import (
     ProtocolSpec,
     Sources,
 )
-from .vocab import (
+from programmes.vocab import (
     Answer,
     AppliesWhen,
     Category,
@@ -52,6 +50,7 @@ from .vocab import (
     ThompsonResult,
     Urgency,
 )
+from rehab.exceptions import DomainError
 
 ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
 LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH})

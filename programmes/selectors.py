@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .knowledge import (
+from programmes.knowledge import (
     Catalogue,
     ConditionSpec,
     DoseSpec,
@@ -23,7 +23,7 @@ from .knowledge import (
     ThresholdSpec,
     TimeframeSpec,
 )
-from .models import (
+from programmes.models import (
     Condition,
     Dose,
     Exercise,

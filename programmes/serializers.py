@@ -7,13 +7,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from rehab import limits
-from rehab.api import InputSerializer, bounded
-
-from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
-from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
-from .selectors import catalogue_snapshot
-from .vocab import (
+from programmes.models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
+from programmes.planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
+from programmes.selectors import catalogue_snapshot
+from programmes.vocab import (
     Answer,
     Comorbidity,
     DvtRisk,
@@ -23,6 +20,8 @@ from .vocab import (
     Side,
     ThompsonResult,
 )
+from rehab import limits
+from rehab.api import InputSerializer, bounded
 
 
 def known_condition(value: str) -> str:

@@ -13,12 +13,9 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from rehab.exceptions import DomainError
-from rehab.roles import is_therapist_of
-
-from .catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
-from .knowledge import DoseSpec
-from .models import (
+from programmes.catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
+from programmes.knowledge import DoseSpec
+from programmes.models import (
     Checkpoint,
     Condition,
     Dose,
@@ -38,9 +35,11 @@ from .models import (
     Threshold,
     Timeframe,
 )
-from .planner import ProgrammePlan, contraindicated_tags, intake_from_dict
-from .selectors import catalogue_snapshot
-from .text import describe_dose
+from programmes.planner import ProgrammePlan, contraindicated_tags, intake_from_dict
+from programmes.selectors import catalogue_snapshot
+from programmes.text import describe_dose
+from rehab.exceptions import DomainError
+from rehab.roles import is_therapist_of
 
 M = TypeVar("M", bound=models.Model)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .knowledge import Catalogue, DoseSpec
-from .planner import Note, PlanResult, Referral
+from programmes.knowledge import Catalogue, DoseSpec
+from programmes.planner import Note, PlanResult, Referral
 
 
 def describe_dose(dose: DoseSpec) -> str:

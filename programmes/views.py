@@ -10,16 +10,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from patients import selectors
 from patients.forms import add_domain_error
+from patients.selectors import (
+    local_today,
+    patients_visible_to,
+    programme_detail,
+    revision_history,
+    visible_programme,
+)
 from patients.services import end_programme, preview_plan, start_programme
+from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
 from programmes.services import adjust_programme
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.views import therapist_required
-
-from .forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 
 
 @therapist_required
@@ -64,17 +69,17 @@ def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
         pk = uuid.UUID(patient_id or "")
     except ValueError:
         return timezone.localdate(now)
-    patient = selectors.patients_visible_to(request.user).filter(pk=pk).first()
-    return selectors.local_today(patient, now) if patient else timezone.localdate(now)
+    patient = patients_visible_to(request.user).filter(pk=pk).first()
+    return local_today(patient, now) if patient else timezone.localdate(now)
 
 
 @therapist_required
 def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The current programme, one form per kind of change, and the revision history."""
-    programme = selectors.visible_programme(request.user, pk)
+    programme = visible_programme(request.user, pk)
     if request.method == "GET":
         log_view(request.user, programme)
-    phases = selectors.programme_detail(programme)
+    phases = programme_detail(programme)
     action = request.POST.get("action") if request.method == "POST" else None
     forms: list[AdjustForm] = [
         cls(request.POST if cls.action == action else None, phases=phases, programme=programme)
@@ -112,6 +117,6 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "phases": phases,
         "forms": forms,
         "posted": posted,
-        "history": selectors.revision_history(programme),
+        "history": revision_history(programme),
     }
     return render(request, "programmes/programme_adjust.html", context)

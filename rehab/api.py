@@ -33,10 +33,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api_parsers import RequestTooLarge
-from .exceptions import DomainError
-from .limits import Bounds
-from .models import IdempotencyKey
+from rehab.api_parsers import RequestTooLarge
+from rehab.exceptions import DomainError
+from rehab.limits import Bounds
+from rehab.models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
 

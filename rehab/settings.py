@@ -11,7 +11,7 @@ from datetime import timedelta
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
+from rehab.env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
 
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)

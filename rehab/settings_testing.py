@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .settings import *  # noqa: F403
+from rehab.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
