@@ -18,14 +18,8 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from patients.models import (
-    CheckIn,
-    Flag,
-    Notification,
-    QuestionnaireResponse,
-    SessionLog,
-    validate_time_zone,
-)
+from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
+from patients.models.people import validate_time_zone
 from patients.selectors import SWELLING_QUESTION
 from patients.services import ExerciseDone
 from patients.sync import SyncItem
