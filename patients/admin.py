@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from patients import models
-from patients.privacy import anonymise_patient
+from patients.privacy.services import anonymise_patient
 from rehab.admin import AccessLoggedAdmin
 from rehab.exceptions import DomainError
 

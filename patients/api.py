@@ -26,6 +26,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from patients.activity.selectors import check_ins_of, session_logs_of, today_for, weekly_progress
+from patients.activity.services import Recorded
+from patients.activity.sync import (
+    DELETE_WINDOW_DAYS,
+    delete_session_log,
+    record_offline,
+    sync_records,
+    update_session_log,
+)
 from patients.api_auth import role_of
 from patients.filters import (
     CheckInFilter,
@@ -35,21 +44,17 @@ from patients.filters import (
     SessionLogFilter,
 )
 from patients.models import CheckIn, Flag, Notification, Patient, QuestionnaireResponse, SessionLog
-from patients.privacy import export_file
-from patients.questionnaires import QUESTIONNAIRES
-from patients.selectors import (
-    caseload,
-    check_ins_of,
-    flags_visible_to,
-    get_or_404,
-    notifications_for,
-    questionnaire_responses_of,
-    session_logs_of,
-    today_for,
-    visible_flag,
-    visible_patient,
-    weekly_progress,
-)
+from patients.monitoring.selectors import flags_visible_to, visible_flag
+from patients.monitoring.services import acknowledge_flag, resolve_flag
+from patients.notifications.selectors import notifications_for
+from patients.notifications.services import mark_notifications_read
+from patients.people.selectors import caseload, visible_patient
+from patients.people.services import create_patient
+from patients.privacy.services import export_file
+from patients.privacy.views import download
+from patients.questionnaires.definitions import QUESTIONNAIRES
+from patients.questionnaires.selectors import questionnaire_responses_of
+from patients.reminders.services import update_reminder_preferences
 from patients.serializers import (
     CaseloadRowOutput,
     CheckInInput,
@@ -75,24 +80,9 @@ from patients.serializers import (
     session_values,
     sync_item,
 )
-from patients.services import (
-    Recorded,
-    acknowledge_flag,
-    create_patient,
-    mark_notifications_read,
-    resolve_flag,
-    update_reminder_preferences,
-)
-from patients.sync import (
-    DELETE_WINDOW_DAYS,
-    delete_session_log,
-    record_offline,
-    sync_records,
-    update_session_log,
-)
-from patients.views import download
 from rehab.api import REPLAYED_HEADER, ErrorOutput, IsPatient, IsTherapist, idempotent
 from rehab.audit import log_view
+from rehab.shortcuts import get_or_404
 
 EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"
 EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"

@@ -18,11 +18,11 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from patients.activity.selectors import SWELLING_QUESTION
+from patients.activity.services import ExerciseDone
+from patients.activity.sync import SyncItem
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
 from patients.models.people import validate_time_zone
-from patients.selectors import SWELLING_QUESTION
-from patients.services import ExerciseDone
-from patients.sync import SyncItem
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput, ProgrammeOutput
 from programmes.vocab import Questionnaire, Urgency
 from rehab import limits

@@ -20,19 +20,14 @@ from rest_framework.views import APIView
 
 from patients.api import EXAMPLE_ITEM, EXAMPLE_UUID, PatientApi, schema_generation, validated
 from patients.filters import ConditionFilter, ExerciseFilter
-from patients.selectors import (
-    active_programme,
-    get_or_404,
-    pause_for,
-    programme_detail,
-    programmes_visible_to,
-    visible_flag,
-    visible_patient,
-)
+from patients.monitoring.selectors import pause_for, visible_flag
+from patients.monitoring.services import accept_progression
+from patients.people.selectors import visible_patient
+from patients.people.services import end_programme, preview_plan, start_programme
 from patients.serializers import MyProgrammeOutput
-from patients.services import accept_progression, end_programme, preview_plan, start_programme
 from programmes.models import Condition, Exercise, Programme, ProgrammeRevision
 from programmes.planner import as_dict, intake_from_dict
+from programmes.selectors import active_programme, programme_detail, programmes_visible_to
 from programmes.serializers import (
     AdjustmentInput,
     ConditionOutput,
@@ -57,6 +52,7 @@ from programmes.services import (
 from rehab.api import IsTherapist, idempotent
 from rehab.audit import log_view
 from rehab.roles import is_patient
+from rehab.shortcuts import get_or_404
 
 # --- Catalogue ----------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ from typing import Any
 from django import forms
 
 from patients.models import Patient
-from patients.selectors import patients_visible_to
-from patients.templatetags.rehab_web import dose
+from patients.people.selectors import patients_visible_to
 from programmes.models import Exercise, Programme, ProgrammePhase, RedFlag
 from programmes.planner import (
     ACTIVITIES,
@@ -32,6 +31,7 @@ from programmes.services import (
     RemoveExercise,
     SwapExercise,
 )
+from programmes.text import describe_dose
 from programmes.vocab import (
     Answer,
     Comorbidity,
@@ -312,7 +312,7 @@ def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
 
 def item_choices(phases: list[ProgrammePhase]) -> list[tuple[str, str]]:
     return [
-        (str(item.key), f"Phase {phase.position}: {item.exercise.name} ({dose(item)})")
+        (str(item.key), f"Phase {phase.position}: {item.exercise.name} ({describe_dose(item)})")
         for phase in phases
         for item in phase.items.all()
     ]

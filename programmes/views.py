@@ -10,20 +10,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from patients.forms import add_domain_error
-from patients.selectors import (
-    local_today,
-    patients_visible_to,
-    programme_detail,
-    revision_history,
-    visible_programme,
-)
-from patients.services import end_programme, preview_plan, start_programme
+from patients.people.selectors import patients_visible_to
+from patients.people.services import end_programme, preview_plan, start_programme
+from patients.schedule import local_today
 from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
+from programmes.selectors import programme_detail, revision_history, visible_programme
 from programmes.services import adjust_programme
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
+from rehab.forms import add_domain_error
 from rehab.views import therapist_required
 
 

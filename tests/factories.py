@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from patients.models import Flag, Patient, Therapist
-from patients.services import record_diagnosis
+from patients.people.services import record_diagnosis
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import prescribe_programme

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from patients.forms import SessionLogForm
+from patients.activity.forms import SessionLogForm
 from patients.serializers import ExerciseDoneInput
 from programmes.forms import DoseFields
 from programmes.models import ProgrammeItem

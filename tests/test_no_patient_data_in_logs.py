@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from patients import tasks
 from patients.models import Flag
-from patients.services import notify_flag
+from patients.monitoring.services import notify_flag
 from programmes.models import ProgrammeItem
 from tests import factories
 

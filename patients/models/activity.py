@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from patients.models.people import Patient
-from patients.questionnaires import QUESTIONNAIRES, describe_score
+from patients.questionnaires.definitions import QUESTIONNAIRES, describe_score
 from programmes.vocab import Questionnaire
 from rehab.audit import AuditedQuerySet
 from rehab.models import PublicModel

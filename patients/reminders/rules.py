@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from patients.schedule import WEEK, questionnaire_due_on
+from patients.schedule import WEEK, questionnaire_due_on, training_weekdays
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +38,6 @@ class PlannedReminder:
     kind: str
     local_time: time
     due_at: datetime  # UTC
-
-
-def training_weekdays(days_per_week: int) -> frozenset[int]:
-    """Spread n training days evenly over the week (Monday = 0): 3 → Mon, Wed, Fri."""
-    n = max(0, min(WEEK, days_per_week))
-    return frozenset(round(i * WEEK / n) % WEEK for i in range(n)) if n else frozenset()
 
 
 def in_quiet_hours(moment: time, start: time, end: time) -> bool:

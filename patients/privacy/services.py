@@ -22,9 +22,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # type: ignore[import-untyped]
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from knox.models import AuthToken  # type: ignore[import-untyped]
 
 from patients.models import (
     CheckIn,
@@ -37,6 +39,7 @@ from patients.models import (
     SessionLog,
 )
 from programmes.models import Programme, ProgrammeItem, ProgrammePhase, ProgrammeRevision
+from rehab.audit import log_access
 from rehab.exceptions import DomainError
 from rehab.models import IdempotencyKey
 
@@ -332,8 +335,6 @@ EXPORT_FORMATS = {
 def export_file(patient: Patient, *, fmt: str, now: datetime) -> ExportFile:
     """Everything held about `patient` as a file to download ("json" or "zip"); the export
     is recorded in the audit trail as the current actor's."""
-    from rehab.audit import log_access
-
     content_type, write = EXPORT_FORMATS[fmt]
     body = write(patient_export(patient, now=now))
     log_access(patient, what=f"export:{fmt}")
@@ -398,16 +399,11 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
             note.body = note.body.replace(name, "an anonymised patient")
         note.save(update_fields=["title", "body"])
 
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # type: ignore[import-untyped]
-    from knox.models import AuthToken  # type: ignore[import-untyped]
-
     AuthToken.objects.filter(user=user).delete()
     IdempotencyKey.objects.filter(user=user).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=old_username).delete()
     _end_sessions_of(user.pk)
-
-    from rehab.audit import log_access
 
     log_access(patient, what="anonymised", by_user=getattr(by, "pk", None), reason=reason.strip())
     return patient

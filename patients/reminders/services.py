@@ -7,20 +7,22 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from patients.models import CheckIn, Notification, Patient, Reminder, SessionLog
-from patients.notify import notify
-from patients.reminders import ReminderFacts, reminders_for
-from patients.schedule import WEEK, questionnaire_due
-from patients.selectors import (
-    active_programme,
-    current_phase_items,
-    injury_date,
-    last_questionnaire_on,
-    local_today,
-    paused_patient_ids,
-    swelling_reported,
+from patients.activity.selectors import swelling_reported
+from patients.models import (
+    CheckIn,
+    Notification,
+    Patient,
+    Reminder,
+    SessionLog,
 )
+from patients.monitoring.selectors import injury_date, paused_patient_ids
+from patients.notifications.services import notify
+from patients.questionnaires.selectors import last_questionnaire_on
+from patients.reminders.rules import ReminderFacts, reminders_for
+from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
+from programmes.selectors import active_programme, current_phase_items
+from rehab.exceptions import DomainError, validate_model
 
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
@@ -201,3 +203,41 @@ def send_nudges(*, now: datetime) -> int:
                 )
                 sent += 1
     return sent
+
+
+@transaction.atomic
+def update_reminder_preferences(
+    *,
+    patient: Patient,
+    session_times: list[str] | None = None,
+    time_zone: str | None = None,
+    email_reminders: bool | None = None,
+) -> Patient:
+    """Change what the patient chose; times are 'HH:MM' in their own zone, sorted, unique."""
+    if session_times is not None:
+        parsed = []
+        for value in session_times:
+            try:
+                parsed.append(datetime.strptime(value.strip(), "%H:%M").strftime("%H:%M"))
+            except (ValueError, AttributeError):
+                raise DomainError(
+                    "Please correct the session times.",
+                    fields={"session_times": [f"{value!r} is not a time like 08:00."]},
+                ) from None
+        if not 1 <= len(set(parsed)) <= MAX_SESSION_TIMES:
+            raise DomainError(
+                "Please correct the session times.",
+                fields={"session_times": [f"Give between 1 and {MAX_SESSION_TIMES} times."]},
+            )
+        patient.session_times = sorted(set(parsed))
+    if time_zone is not None:
+        patient.time_zone = time_zone
+    if email_reminders is not None:
+        patient.email_reminders = email_reminders
+    validate_model(patient)
+    patient.save()
+    return patient
+
+
+# One per session of the most frequent daily dose in the catalogue (times_per_day is 1–6).
+MAX_SESSION_TIMES = 6

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from patients.questionnaires import QUESTIONNAIRES, Questionnaire, short_name
-from patients.selectors import Progress, ScoredResponse, WeekPoint
+from patients.activity.selectors import Progress, ScoredResponse, WeekPoint
+from patients.questionnaires.definitions import QUESTIONNAIRES, Questionnaire, short_name
 from programmes.knowledge import ThresholdSpec
 
 WIDTH, HEIGHT = 480, 240

@@ -15,15 +15,10 @@ from typing import Any
 
 from django.db import transaction
 
+from patients.activity.services import ExerciseDone, Recorded, record_check_in, record_session
 from patients.models import Patient, SessionLog
-from patients.selectors import local_today
-from patients.services import (
-    ExerciseDone,
-    Recorded,
-    record_check_in,
-    record_questionnaire,
-    record_session,
-)
+from patients.questionnaires.services import record_questionnaire
+from patients.schedule import local_today
 from programmes.models import Programme
 from rehab.exceptions import DomainError
 

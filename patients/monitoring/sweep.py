@@ -1,11 +1,10 @@
 """The one monitoring pipeline: a list of programmes evaluated in a fixed number of queries.
 
 Every evaluation goes through here. The hourly sweep walks every active programme in chunks
-(500 by default); `services.evaluate_patient` (a fresh red-flag check-in, the red-flag sweep)
-and `manage.py monitor --patient` are a chunk of one. For a chunk it reads what the rules need
-in a fixed number of queries, whatever the chunk size, builds each patient's `PatientState`
-(`states_for`; `selectors.patient_state` reads one through it), runs the pure `evaluate`, and
-stores the findings:
+(500 by default); `monitoring.services.evaluate_patient` (a fresh red-flag check-in, the
+red-flag sweep) and `manage.py monitor --patient` are a chunk of one. For a chunk it reads
+what the rules need in a fixed number of queries, whatever the chunk size, builds each
+patient's `PatientState` (`states_for`), runs the pure `evaluate`, and stores the findings:
 
 - one flag per (patient, rule, episode); a finding with no stored flag creates one;
 - a stored flag that is still open and whose evidence changed is updated with the new values;
@@ -30,12 +29,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.utils import timezone
 
 from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
-from patients.monitoring import (
+from patients.monitoring.rules import (
     WEEK,
     DueCheckpoint,
     Finding,
@@ -44,10 +54,17 @@ from patients.monitoring import (
     ScoreOn,
     SessionDay,
 )
-from patients.monitoring import evaluate as evaluate_state
-from patients.selectors import HISTORY_DAYS, regression_suggestion, sessions_per_week
+from patients.monitoring.rules import evaluate as evaluate_state
+from patients.monitoring.selectors import regression_suggestion
+from patients.schedule import sessions_per_week
 from programmes.knowledge import Catalogue, PainLimitsSpec
-from programmes.models import Checkpoint, Exercise, Programme, ProgrammeItem, ProgrammeRevision
+from programmes.models import (
+    Checkpoint,
+    Exercise,
+    Programme,
+    ProgrammeItem,
+    ProgrammeRevision,
+)
 from programmes.planner import LOADING_CATEGORIES
 from programmes.selectors import catalogue_snapshot
 
@@ -65,6 +82,10 @@ FLAG_VALUE_FIELDS = (
     "suggestion",
     "sources",
 )
+
+# How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
+# months, 90 days) plus a week of baseline.
+HISTORY_DAYS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +514,5 @@ def _set(flag: Flag, values: Mapping[str, Any]) -> None:
 
 
 def _notify(flag_id: str) -> None:
-    from patients.tasks import notify_flag_task
-
-    notify_flag_task.delay(flag_id)
+    # By the task's wire name, as the beat schedule does: the task module calls this one.
+    current_app.signature("patients.tasks.notify_flag_task", args=(flag_id,)).delay()
