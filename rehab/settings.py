@@ -2,6 +2,10 @@
 
 Unset DATABASE_URL → SQLite under var/. Unset REDIS_URL → Celery's filesystem:// broker under
 var/, so web + worker + beat run with nothing else installed.
+
+Importing this module touches no files: var/ is part of the checkout (var/.gitignore), the
+broker's folders are made by the Celery app when it is configured (rehab/celery.py) and
+STATIC_ROOT by collectstatic.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from csp.constants import NONE, SELF
 from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
 
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
@@ -133,7 +136,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 # rehab/static is found as the `rehab` app's static folder (no STATICFILES_DIRS entry:
 # listing it too made collectstatic find every file twice).
 STORAGES = {
@@ -261,8 +263,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     # Serverless broker for laptops: messages are files in a shared folder (kombu filesystem://).
-    for sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The Celery app makes the folders when it is configured (rehab/celery.py).
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
