@@ -15,17 +15,17 @@ from datetime import timedelta
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
+from .env import BASE_DIR, env, env_bool, env_int, env_list, env_str
 
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("REHAB_ALLOW_INSECURE_KEY", True):
-        raise ConfigurationError("SECRET_KEY must be set")
-    # Laptop/dev fallback only; production sets SECRET_KEY (see .env.example).
-    SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 40
+# These settings are for laptops and tests, so an unset SECRET_KEY means this public key. The
+# one switch for production is rehab.settings_production (gunicorn's default), which refuses a
+# missing or weak key and this one; its django-insecure- prefix also makes Django's own
+# `check --deploy` report it (security.W009) under any settings module.
+DEVELOPMENT_SECRET_KEY = "django-insecure-rehab-development-key-" + "x" * 40
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
