@@ -61,4 +61,5 @@ bench-soak: install
 	$(PY) -m bench.run --only soak $(ARGS)
 
 clean:
-	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	find var -mindepth 1 ! -name .gitignore -delete
