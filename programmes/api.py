@@ -20,8 +20,9 @@ from rest_framework.views import APIView
 
 from patients import selectors as patient_selectors
 from patients import services as patient_services
-from patients.api import EXAMPLE_ITEM, EXAMPLE_UUID, PatientApi, schema_generation, validated
+from patients.api import PatientApi, schema_generation, validated
 from patients.filters import ConditionFilter, ExerciseFilter
+from patients.openapi import EXAMPLE_ITEM, EXAMPLE_UUID
 from patients.selectors import get_or_404, programmes_visible_to
 from patients.serializers import MyProgrammeOutput
 from rehab.api import IsTherapist, idempotent
