@@ -12,27 +12,29 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
-from patients.activity.sync import DELETE_WINDOW_DAYS
-from patients.serializers import (
+from patients.activity.serializers import (
     CheckInInput,
     CheckInOutput,
-    FlagOutput,
-    MarkReadInput,
-    MarkReadOutput,
-    MeOutput,
-    MeUpdateInput,
-    PatientCreateInput,
-    PatientDetailOutput,
-    QuestionnaireOutput,
-    QuestionnaireResponseInput,
-    QuestionnaireResponseOutput,
-    ResolveFlagInput,
     SessionChangeInput,
     SessionLogInput,
     SessionLogOutput,
     SyncInput,
     SyncOutput,
     TodayOutput,
+)
+from patients.activity.sync import DELETE_WINDOW_DAYS
+from patients.monitoring.serializers import FlagOutput, ResolveFlagInput
+from patients.notifications.serializers import MarkReadInput, MarkReadOutput
+from patients.people.serializers import (
+    MeOutput,
+    MeUpdateInput,
+    PatientCreateInput,
+    PatientDetailOutput,
+)
+from patients.questionnaires.serializers import (
+    QuestionnaireOutput,
+    QuestionnaireResponseInput,
+    QuestionnaireResponseOutput,
 )
 from rehab.api import ErrorOutput
 

@@ -21,14 +21,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients.api import PatientApi, schema_generation, validated
-from patients.filters import ConditionFilter, ExerciseFilter
 from patients.monitoring.selectors import pause_for, visible_flag
 from patients.monitoring.services import accept_progression
 from patients.people.selectors import visible_patient
 from patients.people.services import end_programme, preview_plan, start_programme
-from patients.serializers import MyProgrammeOutput
+from patients.prescribing.serializers import MyProgrammeOutput
+from patients.web import PatientApi
 from programmes import openapi
+from programmes.filters import ConditionFilter, ExerciseFilter
 from programmes.models import Condition, Exercise, Programme, ProgrammeRevision
 from programmes.planner import as_dict, intake_from_dict
 from programmes.selectors import active_programme, programme_detail, programmes_visible_to
@@ -52,7 +52,7 @@ from programmes.services import (
     SwapExercise,
     adjust_programme,
 )
-from rehab.api import IsTherapist, idempotent
+from rehab.api import IsTherapist, idempotent, schema_generation, validated
 from rehab.audit import log_view
 from rehab.roles import is_patient
 from rehab.shortcuts import get_or_404

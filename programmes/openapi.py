@@ -10,7 +10,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from patients.openapi import EXAMPLE_ITEM, EXAMPLE_UUID, Methods
-from patients.serializers import MyProgrammeOutput
+from patients.prescribing.serializers import MyProgrammeOutput
 from programmes.serializers import (
     AdjustmentInput,
     EndProgrammeOutput,

@@ -379,3 +379,15 @@ def _replay(request: Request, key: str, digest: str) -> Response:
     return Response(
         record.response_body, status=record.response_status, headers={REPLAYED_HEADER: "true"}
     )
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
+    """The request body checked by an `...Input` serializer (a 400 with field errors if not)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def schema_generation(view: APIView) -> bool:
+    """True while drf-spectacular inspects a view (no real user: lists must not query)."""
+    return getattr(view, "swagger_fake_view", False)
