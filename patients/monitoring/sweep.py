@@ -515,4 +515,4 @@ def _set(flag: Flag, values: Mapping[str, Any]) -> None:
 
 def _notify(flag_id: str) -> None:
     # By the task's wire name, as the beat schedule does: the task module calls this one.
-    current_app.signature("patients.tasks.notify_flag_task", args=(flag_id,)).delay()
+    current_app.signature("patients.tasks.notify_flag_task").delay(flag_id)
