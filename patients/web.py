@@ -12,7 +12,7 @@ from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from patients.activity.services import Recorded
+from patients.activity.services import Outcome, Recorded
 from patients.models import Patient
 from rehab.api import REPLAYED_HEADER, IsPatient
 from rehab.exceptions import DomainError
@@ -36,8 +36,8 @@ def current_patient(request: HttpRequest) -> Patient:
 
 def recorded_response(recorded: Recorded, output: Any, context: dict) -> Response:
     """201 for a new row; 200 with the stored row for an update or a replay."""
-    headers = {REPLAYED_HEADER: "true"} if recorded.outcome == "already_present" else {}
-    code = status.HTTP_201_CREATED if recorded.outcome == "created" else status.HTTP_200_OK
+    headers = {REPLAYED_HEADER: "true"} if recorded.outcome == Outcome.ALREADY_PRESENT else {}
+    code = status.HTTP_201_CREATED if recorded.outcome == Outcome.CREATED else status.HTTP_200_OK
     return Response(output(recorded.obj, context=context).data, status=code, headers=headers)
 
 

@@ -222,7 +222,7 @@ SPECTACULAR_SETTINGS = {
         "FlagStatusEnum": "patients.models.Flag.Status",
         "FlagKindEnum": "patients.models.Flag.Kind",
         "RevisionKindEnum": "programmes.models.ProgrammeRevision.Kind",
-        "SyncStatusEnum": ["created", "updated", "already_present", "rejected"],
+        "SyncStatusEnum": "patients.activity.services.Outcome",
         "PlanStatusEnum": ["programme", "referral"],
         "RoleEnum": ["patient", "therapist", "other"],
         "AnswerEnum": "programmes.vocab.Answer",

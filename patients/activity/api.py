@@ -39,6 +39,7 @@ from patients.activity.serializers import (
     session_values,
     sync_item,
 )
+from patients.activity.services import Outcome
 from patients.activity.sync import (
     delete_session_log,
     record_offline,
@@ -188,8 +189,7 @@ class SyncApi(PatientApi):
         items = [sync_item(index, record) for index, record in enumerate(records)]
         results = sync_records(patient=self.patient, items=items, now=timezone.now())
         counts = Counter(result.status for result in results)
-        outcomes = ("created", "updated", "already_present", "rejected")
-        body = {"results": results, **{name: counts[name] for name in outcomes}}
+        body = {"results": results, **{outcome: counts[outcome] for outcome in Outcome.values}}
         return Response(SyncOutput(body, context=self.get_serializer_context()).data)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from rest_framework import serializers
 
 from patients.activity.selectors import SWELLING_QUESTION
-from patients.activity.services import ExerciseDone
+from patients.activity.services import ExerciseDone, Outcome
 from patients.activity.sync import SyncItem
 from patients.models import CheckIn, SessionLog
 from patients.monitoring.serializers import PauseOutput
@@ -285,7 +285,7 @@ class SyncResultOutput(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the record in `records`.")
     client_uuid = serializers.UUIDField(allow_null=True)
     type = serializers.CharField(source="kind")
-    status = serializers.ChoiceField(["created", "updated", "already_present", "rejected"])
+    status = serializers.ChoiceField(Outcome.choices)
     id = serializers.UUIDField(source="obj.pk", required=False)
     code = serializers.CharField(source="error.code", required=False)
     message = serializers.CharField(source="error.message", required=False)

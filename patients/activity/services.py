@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from patients.models import (
@@ -48,17 +48,27 @@ def _check_local_date(patient: Patient, local_date: date, now: datetime | None =
         )
 
 
+class Outcome(models.TextChoices):
+    """What recording a record did. An offline batch reports one per record (`rejected`:
+    refused, with the reason), and the API answers 201, 200 or a replay by it."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    ALREADY_PRESENT = "already_present"
+    REJECTED = "rejected"
+
+
 @dataclass(frozen=True)
 class Recorded:
     """The stored row and what happened: created, updated, or already present (a replay)."""
 
     obj: Any
-    outcome: str
+    outcome: Outcome
 
 
 def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
     if all(getattr(existing, name) == value for name, value in fields.items()):
-        return Recorded(existing, "already_present")
+        return Recorded(existing, Outcome.ALREADY_PRESENT)
     raise _conflict()
 
 
@@ -155,10 +165,10 @@ def record_check_in(
     check_in = (
         CheckIn.objects.select_for_update().filter(patient=patient, local_date=local_date).first()
     )
-    outcome = "updated"
+    outcome = Outcome.UPDATED
     if check_in is None:
         check_in = CheckIn(patient=patient, client_uuid=client_uuid, logged_at=logged_at)
-        outcome = "created"
+        outcome = Outcome.CREATED
     if (raced := _save_or_replay(check_in, fields, logged_at)) is not None:
         return raced
     if check_in.red_flags:
@@ -250,10 +260,10 @@ def record_session(
         .filter(programme=programme, local_date=local_date, slot=slot)
         .first()
     )
-    outcome = "updated"
+    outcome = Outcome.UPDATED
     if log is None:
         log = SessionLog(patient=patient, programme=programme, client_uuid=client_uuid)
-        outcome = "created"
+        outcome = Outcome.CREATED
     if (raced := _save_or_replay(log, summary, logged_at)) is not None:
         return raced
     ExerciseLog.objects.filter(session=log).delete()

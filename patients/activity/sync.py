@@ -15,7 +15,13 @@ from typing import Any
 
 from django.db import transaction
 
-from patients.activity.services import ExerciseDone, Recorded, record_check_in, record_session
+from patients.activity.services import (
+    ExerciseDone,
+    Outcome,
+    Recorded,
+    record_check_in,
+    record_session,
+)
 from patients.models import Patient, SessionLog
 from patients.questionnaires.services import record_questionnaire
 from patients.schedule import local_today
@@ -168,4 +174,4 @@ def sync_records(*, patient: Patient, items: Sequence[SyncItem], now: datetime) 
 
 
 def _rejected(item: SyncItem, error: DomainError) -> SyncResult:
-    return SyncResult(item.index, item.kind, item.client_uuid, "rejected", error=error)
+    return SyncResult(item.index, item.kind, item.client_uuid, Outcome.REJECTED, error=error)

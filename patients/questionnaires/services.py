@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from patients.activity.services import (
+    Outcome,
     Recorded,
     _check_local_date,
     _replay_or_conflict,
@@ -50,4 +51,4 @@ def record_questionnaire(
     )
     if (raced := _save_or_replay(response, fields)) is not None:
         return raced
-    return Recorded(response, "created")
+    return Recorded(response, Outcome.CREATED)
