@@ -30,7 +30,7 @@ from rehab.roles import is_patient
 
 from . import services
 from .models import Condition, Exercise, Programme, ProgrammeRevision
-from .planner import as_dict, intake_from_dict
+from .planner import Intake, as_dict
 from .serializers import (
     AdjustmentInput,
     ConditionOutput,
@@ -41,7 +41,6 @@ from .serializers import (
     PrescribeInput,
     ProgrammeOutput,
     RevisionOutput,
-    intake_data,
 )
 
 # --- Catalogue ----------------------------------------------------------------------------
@@ -431,7 +430,7 @@ class PlanPreviewApi(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        intake = intake_from_dict(intake_data(validated(IntakeInput, request.data)))
+        intake = Intake.from_dict(validated(IntakeInput, request.data))
         return Response(as_dict(patient_services.preview_plan(intake=intake)))
 
 
@@ -462,7 +461,7 @@ class PrescribeApi(APIView):
         programme = patient_services.start_programme(
             patient=patient,
             therapist=request.user.therapist,  # type: ignore[union-attr]
-            intake=intake_from_dict(intake_data(data["intake"])),
+            intake=Intake.from_dict(data["intake"]),
             made_on=data.get("made_on", today),
             started_on=data.get("started_on", today),
             notes=data["notes"],

@@ -20,7 +20,6 @@ from programmes.planner import (
     Intake,
     IntakeError,
     contraindicated_tags,
-    intake_from_dict,
     validate_intake,
 )
 from programmes.selectors import catalogue_snapshot
@@ -51,6 +50,30 @@ BLANK = [("", "Not recorded")]
 ANSWER_REQUIRED = "Answer yes, no or not known."
 # Always required; the screening answers a diagnosis needs are added by the planner's check.
 REQUIRED_ANSWERS = ("swelling", "recent_injury", "age")
+# The ProgrammeForm fields that are Intake fields of the same name; `cannot_bear_weight` is
+# the one asked the other way round (FORM_FIELD_FOR names it for the planner's errors).
+INTAKE_FIELDS = (
+    "condition",
+    "side",
+    "protocol",
+    "onset",
+    "onset_date",
+    "irritability",
+    "activity",
+    "age",
+    "weeks_since_surgery",
+    "swelling",
+    "recent_injury",
+    "circulation_or_sensation_problems",
+    "ottawa",
+    "thompson",
+    "cauda_equina",
+    "comorbidities",
+    "dvt_risks",
+    "cleared",
+    "red_flags",
+)
+FORM_FIELD_FOR = {"able_to_bear_weight": "cannot_bear_weight"}
 
 
 def _answer(label: str, help_text: str = "") -> forms.ChoiceField:
@@ -210,8 +233,9 @@ class ProgrammeForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        """The planner's own check of required answers, so a missing one is shown beside its
-        field, with a summary of every missing answer at the top."""
+        """The planner's own reading (`Intake.from_dict`) and check of required answers, so a
+        bad or missing one is shown beside its field, with a summary of every missing answer
+        at the top."""
         data = super().clean() or {}
         missing = [name for name in REQUIRED_ANSWERS if name in self.errors]
         if not self.errors and data.get("condition"):
@@ -223,6 +247,7 @@ class ProgrammeForm(forms.Form):
                 )
             except IntakeError as error:
                 for name, messages in error.fields.items():
+                    name = FORM_FIELD_FOR.get(name, name)
                     target = name if name in self.fields else None
                     for message in messages:
                         self.add_error(target, message)
@@ -240,31 +265,16 @@ class ProgrammeForm(forms.Form):
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def intake_data(self, *, assessed_on: date) -> dict[str, Any]:
+        """The cleaned data in the shape of the API's intake body (`Intake.from_dict`): a
+        blank choice is "not recorded", as a missing key is there."""
+        data = {name: self.cleaned_data[name] for name in INTAKE_FIELDS}
+        data["able_to_bear_weight"] = not self.cleaned_data["cannot_bear_weight"]
+        return data | {"assessed_on": assessed_on}
+
     def intake(self, *, assessed_on: date) -> Intake:
-        data = self.cleaned_data
-        return Intake(
-            condition=data["condition"],
-            side=data["side"],
-            onset=data["onset"] or None,
-            onset_date=data["onset_date"],
-            assessed_on=assessed_on,
-            irritability=data["irritability"] or None,
-            swelling=data["swelling"],
-            recent_injury=data["recent_injury"],
-            weeks_since_surgery=data["weeks_since_surgery"],
-            age=data["age"],
-            activity=data["activity"] or None,
-            circulation_or_sensation_problems=data["circulation_or_sensation_problems"],
-            able_to_bear_weight=not data["cannot_bear_weight"],
-            red_flags=frozenset(data["red_flags"]),
-            cleared=data["cleared"],
-            protocol=data["protocol"] or None,
-            ottawa=data["ottawa"] or None,
-            thompson=data["thompson"] or None,
-            cauda_equina=data["cauda_equina"] or None,
-            comorbidities=frozenset(data["comorbidities"]),
-            dvt_risks=frozenset(data["dvt_risks"]),
-        )
+        """IntakeError if the data does not read as an intake (clean() shows it by field)."""
+        return Intake.from_dict(self.intake_data(assessed_on=assessed_on))
 
 
 # --- Adjusting ------------------------------------------------------------------------------
@@ -297,7 +307,7 @@ def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
     """Every catalogue exercise, those contraindicated for this patient (or given in clinic
     only, which the service always refuses) marked as such."""
     catalogue = catalogue_snapshot()
-    intake = intake_from_dict(programme.diagnosis.intake)
+    intake = Intake.from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
 
     def mark(tags: set[str]) -> str:

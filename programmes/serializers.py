@@ -11,7 +11,7 @@ from rehab import limits
 from rehab.api import InputSerializer, bounded
 
 from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
-from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
+from .planner import ACTIVITIES, Intake, IntakeError, validate_intake
 from .selectors import catalogue_snapshot
 from .vocab import (
     Answer,
@@ -330,20 +330,11 @@ class IntakeInput(InputSerializer):
         """The planner's check of the answers this condition requires (e.g. the Ottawa rules
         for a sprain), as field errors."""
         try:
-            intake = intake_from_dict(intake_data(attrs))
+            intake = Intake.from_dict(attrs)
             validate_intake(intake, catalogue_snapshot(), require_answers=True)
         except IntakeError as error:
             raise serializers.ValidationError(error.fields) from None
         return attrs
-
-
-def intake_data(validated: dict[str, Any]) -> dict[str, Any]:
-    """Validated IntakeInput data in the planner's `intake_from_dict` shape (dates as text)."""
-    data = dict(validated)
-    for name in ("onset_date", "assessed_on"):
-        if data.get(name) is not None:
-            data[name] = data[name].isoformat()
-    return data
 
 
 class PrescribeInput(InputSerializer):

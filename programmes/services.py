@@ -38,7 +38,7 @@ from .models import (
     Threshold,
     Timeframe,
 )
-from .planner import ProgrammePlan, contraindicated_tags, intake_from_dict
+from .planner import Intake, ProgrammePlan, contraindicated_tags
 from .selectors import catalogue_snapshot
 from .text import describe_dose
 
@@ -639,7 +639,7 @@ def _check_contraindication(programme: Programme, exercise: Exercise, override: 
             fields={"exercise": [CLINIC_ONLY]},
         )
     catalogue = catalogue_snapshot()
-    intake = intake_from_dict(programme.diagnosis.intake)
+    intake = Intake.from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
     clash = sorted(set(exercise.movement_tags) & banned)
     if not clash:
