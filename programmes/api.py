@@ -332,34 +332,10 @@ class AdjustProgrammeApi(APIView):
         revision = services.adjust_programme(
             programme=programme,
             changed_by=request.user,
-            change=change_from(data),
+            change=services.CHANGE_KINDS[data["change"]].from_dict(data),
             reason=data["reason"],
         )
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
-
-
-def change_from(data: dict[str, Any]) -> services.Change:
-    """The service's change object for validated AdjustmentInput data."""
-    kind = data["change"]
-    if kind == "change_dose":
-        return services.ChangeDose(item=data["item"], dose=data["dose"])
-    if kind == "add_exercise":
-        return services.AddExercise(
-            phase=data["phase"],
-            exercise=data["exercise"],
-            dose=data.get("dose", {}),
-            override_reason=data["override_reason"],
-        )
-    if kind == "remove_exercise":
-        return services.RemoveExercise(item=data["item"])
-    if kind == "swap_exercise":
-        return services.SwapExercise(
-            item=data["item"],
-            exercise=data["exercise"],
-            override_reason=data["override_reason"],
-            dose=data.get("dose", {}),
-        )
-    return services.MovePhase(to_phase=data["to_phase"])
 
 
 class EndProgrammeApi(APIView):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
+from patients.forms import add_domain_error
 from patients.models import Patient
 from patients.selectors import patients_visible_to
 from patients.templatetags.rehab_web import dose
@@ -42,6 +42,7 @@ from programmes.vocab import (
     ThompsonResult,
 )
 from rehab import limits
+from rehab.exceptions import DomainError
 from rehab.limits import Bounds
 
 from .models import RedFlag
@@ -331,8 +332,12 @@ def item_choices(phases: list[ProgrammePhase]) -> list[tuple[str, str]]:
 
 
 class AdjustForm(forms.Form):
+    """One kind of change. Its values are read by the change's own `from_dict`, as the API's
+    are, so a change the API refuses is refused here with the same message beside the field."""
+
     action = ""
     title = ""
+    change_type: ClassVar[type[Change] | None] = None
 
     def __init__(
         self, *args: Any, phases: list[ProgrammePhase], programme: Programme, **kwargs: Any
@@ -345,8 +350,26 @@ class AdjustForm(forms.Form):
         if "exercise" in self.fields:
             self.fields["exercise"].choices = exercise_choices(programme)  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.change_type is not None and not self.errors:
+            try:
+                self.change()
+            except DomainError as error:
+                add_domain_error(self, error)
+        return data
+
+    def change_data(self) -> dict[str, Any]:
+        """The cleaned data in the shape of the API's AdjustmentInput body: the dose fields
+        (only those filled in: a blank keeps the current value) under `dose`."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in DOSE_NAMES}
+        if isinstance(self, DoseFields):
+            data["dose"] = self.dose()
+        return data
+
     def change(self) -> Change:
-        raise NotImplementedError
+        assert self.change_type is not None
+        return self.change_type.from_dict(self.change_data())
 
 
 DOSE_NAMES = ("sets", "reps", "reps_max", "hold_s", "times_per_day", "days_per_week", "load")
@@ -372,22 +395,15 @@ class DoseFields(forms.Form):
 
 class ChangeDoseForm(AdjustForm, DoseFields):
     action, title = "dose", "Change a dose"
+    change_type = ChangeDose
     item = forms.ChoiceField(label="Exercise")
     reason = _reason()
     field_order = ["item", *DOSE_NAMES, "reason"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not self.errors and not self.dose():
-            raise forms.ValidationError("Fill in at least one part of the dose to change.")
-        return data
-
-    def change(self) -> Change:
-        return ChangeDose(item=uuid.UUID(self.cleaned_data["item"]), dose=self.dose())
-
 
 class AddExerciseForm(AdjustForm, DoseFields):
     action, title = "add", "Add an exercise"
+    change_type = AddExercise
     phase = forms.TypedChoiceField(coerce=int)
     exercise = forms.ChoiceField()
     override_reason = _override()
@@ -402,27 +418,17 @@ class AddExerciseForm(AdjustForm, DoseFields):
         for name in DOSE_NAMES:
             self.fields[name].help_text = "Blank: the catalogue's dose."
 
-    def change(self) -> Change:
-        data = self.cleaned_data
-        return AddExercise(
-            phase=data["phase"],
-            exercise=data["exercise"],
-            dose=self.dose(),
-            override_reason=data["override_reason"],
-        )
-
 
 class RemoveExerciseForm(AdjustForm):
     action, title = "remove", "Remove an exercise"
+    change_type = RemoveExercise
     item = forms.ChoiceField(label="Exercise")
     reason = _reason()
-
-    def change(self) -> Change:
-        return RemoveExercise(item=uuid.UUID(self.cleaned_data["item"]))
 
 
 class SwapExerciseForm(AdjustForm, DoseFields):
     action, title = "swap", "Swap an exercise"
+    change_type = SwapExercise
     item = forms.ChoiceField(label="Replace")
     exercise = forms.ChoiceField(label="With")
     override_reason = _override()
@@ -434,18 +440,10 @@ class SwapExerciseForm(AdjustForm, DoseFields):
         for name in DOSE_NAMES:
             self.fields[name].help_text = "Blank: the new exercise's catalogue dose."
 
-    def change(self) -> Change:
-        data = self.cleaned_data
-        return SwapExercise(
-            item=uuid.UUID(data["item"]),
-            exercise=data["exercise"],
-            override_reason=data["override_reason"],
-            dose=self.dose(),
-        )
-
 
 class MovePhaseForm(AdjustForm):
     action, title = "phase", "Advance or step back a phase"
+    change_type = MovePhase
     to_phase = forms.TypedChoiceField(label="Move to", coerce=int)
     reason = _reason()
 
@@ -462,9 +460,6 @@ class MovePhaseForm(AdjustForm):
             for p in self.phases
             if p.position != now
         ]
-
-    def change(self) -> Change:
-        return MovePhase(to_phase=self.cleaned_data["to_phase"])
 
 
 class EndProgrammeForm(AdjustForm):

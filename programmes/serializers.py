@@ -13,6 +13,7 @@ from rehab.api import InputSerializer, bounded
 from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
 from .planner import ACTIVITIES, Intake, IntakeError, validate_intake
 from .selectors import catalogue_snapshot
+from .services import CHANGE_KINDS
 from .vocab import (
     Answer,
     Comorbidity,
@@ -419,15 +420,7 @@ class PlanOutput(serializers.Serializer):
 
 # --- Adjusting ----------------------------------------------------------------------------
 
-CHANGES = ["change_dose", "add_exercise", "remove_exercise", "swap_exercise", "move_phase"]
-# The fields each kind of change needs (besides `change` and `reason`).
-CHANGE_REQUIRES = {
-    "change_dose": ("item", "dose"),
-    "add_exercise": ("phase", "exercise"),
-    "remove_exercise": ("item",),
-    "swap_exercise": ("item", "exercise"),
-    "move_phase": ("to_phase",),
-}
+CHANGES = list(CHANGE_KINDS)
 
 
 class DoseInput(InputSerializer):
@@ -448,7 +441,10 @@ class AdjustmentInput(InputSerializer):
     depends on `change`: change_dose (item, dose), add_exercise (phase, exercise, dose?),
     remove_exercise (item), swap_exercise (item, exercise, dose?: blank takes the new
     exercise's catalogue dose), move_phase (to_phase).
-    Adding or swapping in a contraindicated exercise needs `override_reason`."""
+    Adding or swapping in a contraindicated exercise needs `override_reason`.
+
+    Shape only: which fields a change needs, and what it accepts, is the change's own
+    `from_dict` (programmes.services), which the web's adjust forms call too."""
 
     change = serializers.ChoiceField(CHANGES)
     reason = serializers.CharField(max_length=2000)
@@ -463,14 +459,6 @@ class AdjustmentInput(InputSerializer):
 
     def validate_condition(self, value: str) -> str:
         return known_condition(value)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        missing = [name for name in CHANGE_REQUIRES[attrs["change"]] if name not in attrs]
-        if missing:
-            raise serializers.ValidationError(
-                {name: [f"Required for {attrs['change']}."] for name in missing}
-            )
-        return attrs
 
 
 class EndProgrammeOutput(serializers.Serializer):
