@@ -27,10 +27,10 @@ from patients.people.selectors import visible_patient
 from patients.people.services import end_programme, preview_plan, start_programme
 from patients.prescribing.serializers import MyProgrammeOutput
 from patients.web import PatientApi
-from programmes import openapi
+from programmes import openapi, services
 from programmes.filters import ConditionFilter, ExerciseFilter
 from programmes.models import Condition, Exercise, Programme, ProgrammeRevision
-from programmes.planner import as_dict, intake_from_dict
+from programmes.planner import Intake, as_dict
 from programmes.selectors import active_programme, programme_detail, programmes_visible_to
 from programmes.serializers import (
     AdjustmentInput,
@@ -41,15 +41,8 @@ from programmes.serializers import (
     PrescribeInput,
     ProgrammeOutput,
     RevisionOutput,
-    intake_data,
 )
 from programmes.services import (
-    AddExercise,
-    Change,
-    ChangeDose,
-    MovePhase,
-    RemoveExercise,
-    SwapExercise,
     adjust_programme,
 )
 from rehab.api import IsTherapist, idempotent, schema_generation, validated
@@ -165,34 +158,10 @@ class AdjustProgrammeApi(APIView):
         revision = adjust_programme(
             programme=programme,
             changed_by=request.user,
-            change=change_from(data),
+            change=services.CHANGE_KINDS[data["change"]].from_dict(data),
             reason=data["reason"],
         )
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
-
-
-def change_from(data: dict[str, Any]) -> Change:
-    """The service's change object for validated AdjustmentInput data."""
-    kind = data["change"]
-    if kind == "change_dose":
-        return ChangeDose(item=data["item"], dose=data["dose"])
-    if kind == "add_exercise":
-        return AddExercise(
-            phase=data["phase"],
-            exercise=data["exercise"],
-            dose=data.get("dose", {}),
-            override_reason=data["override_reason"],
-        )
-    if kind == "remove_exercise":
-        return RemoveExercise(item=data["item"])
-    if kind == "swap_exercise":
-        return SwapExercise(
-            item=data["item"],
-            exercise=data["exercise"],
-            override_reason=data["override_reason"],
-            dose=data.get("dose", {}),
-        )
-    return MovePhase(to_phase=data["to_phase"])
 
 
 @extend_schema_view(**openapi.END_PROGRAMME)
@@ -214,7 +183,7 @@ class PlanPreviewApi(APIView):
     permission_classes = [IsAuthenticated, IsTherapist]
 
     def post(self, request: Request) -> Response:
-        intake = intake_from_dict(intake_data(validated(IntakeInput, request.data)))
+        intake = Intake.from_dict(validated(IntakeInput, request.data))
         return Response(as_dict(preview_plan(intake=intake)))
 
 
@@ -230,7 +199,7 @@ class PrescribeApi(APIView):
         programme = start_programme(
             patient=patient,
             therapist=request.user.therapist,  # type: ignore[union-attr]
-            intake=intake_from_dict(intake_data(data["intake"])),
+            intake=Intake.from_dict(data["intake"]),
             made_on=data.get("made_on", today),
             started_on=data.get("started_on", today),
             notes=data["notes"],

@@ -199,9 +199,14 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
 
 
 def bounded(bounds: Bounds) -> serializers.IntegerField:
-    """An optional whole number within `bounds` (rehab.limits), as the web form's field."""
+    """An optional whole number within `bounds` (rehab.limits), as the web form's field, with
+    the web form's message."""
     return serializers.IntegerField(
-        required=False, allow_null=True, min_value=bounds.minimum, max_value=bounds.maximum
+        required=False,
+        allow_null=True,
+        min_value=bounds.minimum,
+        max_value=bounds.maximum,
+        error_messages={"min_value": bounds.message, "max_value": bounds.message},
     )
 
 

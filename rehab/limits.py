@@ -29,6 +29,17 @@ DOSE_TIMES_PER_DAY = Bounds(1, 6)
 DOSE_DAYS_PER_WEEK = Bounds(1, 7)
 DOSE_REST_S = Bounds(0, 600)
 
+# Each numeric dose field's bounds, for code that reads a dose by name (ChangeDose.from_dict).
+DOSE_BOUNDS = {
+    "sets": DOSE_SETS,
+    "reps": DOSE_REPS,
+    "reps_max": DOSE_REPS,
+    "hold_s": DOSE_HOLD_S,
+    "times_per_day": DOSE_TIMES_PER_DAY,
+    "days_per_week": DOSE_DAYS_PER_WEEK,
+    "rest_s": DOSE_REST_S,
+}
+
 # What the patient logs for one exercise of a session.
 DONE_SETS = Bounds(0, 50)
 DONE_REPS = Bounds(0, 500)
