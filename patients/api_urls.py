@@ -8,6 +8,7 @@ from patients.activity import api as activity
 from patients.monitoring import api as monitoring
 from patients.notifications import api as notifications
 from patients.people import api as people
+from patients.prescribing import api as prescribing
 from patients.privacy import api as privacy
 from patients.questionnaires import api as questionnaires
 
@@ -55,4 +56,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("flags/<uuid:pk>/", monitoring.FlagDetailApi.as_view(), name="flag"),
     path("flags/<uuid:pk>/acknowledge/", monitoring.AcknowledgeFlagApi.as_view(), name="flag-ack"),
     path("flags/<uuid:pk>/resolve/", monitoring.ResolveFlagApi.as_view(), name="flag-resolve"),
+    path("programme/", prescribing.CurrentProgrammeApi.as_view(), name="current-programme"),
+    path("patients/<uuid:pk>/programmes/", prescribing.PrescribeApi.as_view(), name="prescribe"),
+    path("programmes/<uuid:pk>/", prescribing.ProgrammeDetailApi.as_view(), name="programme"),
+    path("programmes/<uuid:pk>/end/", prescribing.EndProgrammeApi.as_view(), name="programme-end"),
+    path(
+        "flags/<uuid:pk>/accept-progression/",
+        monitoring.AcceptProgressionApi.as_view(),
+        name="flag-accept-progression",
+    ),
 ]

@@ -7,8 +7,6 @@ are added to every operation by rehab/api_schema.py, not here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
@@ -31,18 +29,21 @@ from patients.people.serializers import (
     PatientCreateInput,
     PatientDetailOutput,
 )
+from patients.prescribing.serializers import MyProgrammeOutput
 from patients.questionnaires.serializers import (
     QuestionnaireOutput,
     QuestionnaireResponseInput,
     QuestionnaireResponseOutput,
 )
+from programmes.openapi import EXAMPLE_ITEM, INTAKE_EXAMPLE, PROGRAMME_EXAMPLE, REVISION_EXAMPLE
+from programmes.serializers import (
+    EndProgrammeOutput,
+    PrescribeInput,
+    ProgrammeOutput,
+    RevisionOutput,
+)
 from rehab.api import ErrorOutput
-
-# Method name ("get", "post", …) → its extend_schema, for @extend_schema_view(**...).
-Methods = dict[str, Any]
-
-EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"
-EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"
+from rehab.api_schema import EXAMPLE_UUID, Methods
 
 CONFLICT = OpenApiResponse(ErrorOutput, description="This client_uuid was sent with other content.")
 
@@ -683,5 +684,71 @@ PATIENT_EXPORT_ZIP: Methods = {
         description=EXPORT_DESCRIPTION,
         tags=["therapist"],
         responses=ZIP_RESPONSE,
+    ),
+}
+
+
+CURRENT_PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="My current programme: phases, items, exercise instructions, ice/heat",
+        tags=["patient"],
+        responses=MyProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+
+PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="A programme (the patient's own, or on the therapist's caseload)",
+        tags=["programmes"],
+        responses=ProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+
+END_PROGRAMME: Methods = {
+    "post": extend_schema(
+        summary="End a programme (discharge); it stays on record and reminders stop",
+        tags=["programmes"],
+        request=None,
+        responses=EndProgrammeOutput,
+        examples=[
+            OpenApiExample(
+                "Ended", value={"id": EXAMPLE_UUID, "status": "ended"}, response_only=True
+            )
+        ],
+    ),
+}
+
+
+PRESCRIBE: Methods = {
+    "post": extend_schema(
+        summary="Prescribe: diagnose from an intake and start the planner's programme",
+        description="Refused (400, code `referral`) when the planner refers instead, and "
+        "(code `active_programme_exists`) while the patient has an active programme.",
+        tags=["programmes"],
+        request=PrescribeInput,
+        responses={201: ProgrammeOutput},
+        examples=[
+            OpenApiExample(
+                "Prescribe",
+                value={"intake": INTAKE_EXAMPLE, "started_on": "2026-11-02", "notes": ""},
+                request_only=True,
+            ),
+            OpenApiExample("Programme", value=PROGRAMME_EXAMPLE, response_only=True),
+        ],
+    ),
+}
+
+
+ACCEPT_PROGRESSION: Methods = {
+    "post": extend_schema(
+        summary="Accept a 'ready to progress' flag: advance a phase and resolve the flag",
+        tags=["therapist"],
+        request=None,
+        responses={201: RevisionOutput},
+        examples=[OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True)],
     ),
 }

@@ -1,10 +1,11 @@
-"""REST endpoints for the catalogue (read-only, any signed-in user) and programmes: the
-patient's current programme; for therapists, planning from an intake (preview, then
-prescribe), adjusting (each change a new revision with its reason; a contraindicated exercise
-needs an override reason, as on the web) and ending a programme.
+"""REST endpoints for the catalogue (read-only, any signed-in user) and, for therapists,
+planning from an intake (a preview), a programme's revisions and adjusting it (each change a
+new revision with its reason; a contraindicated exercise needs an override reason, as on the
+web). Prescribing, a patient's own programme and ending one are patient-scoped:
+patients/prescribing/api.py.
 
-Visibility and roles as in patients/api.py: foreign objects are 404s; a patient on a
-therapist-only collection URL gets 403, on an object URL 404.
+Visibility is rehab.roles.visible_patients: foreign objects are 404s; a patient on a
+therapist-only URL gets 403.
 
 Each view's OpenAPI documentation (summaries, bodies, examples) is in openapi.py, attached
 with `@extend_schema_view`."""
@@ -13,37 +14,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients.monitoring.selectors import pause_for, visible_flag
-from patients.monitoring.services import accept_progression
-from patients.people.selectors import visible_patient
-from patients.people.services import end_programme, preview_plan, start_programme
-from patients.prescribing.serializers import MyProgrammeOutput
-from patients.web import PatientApi
 from programmes import openapi, services
 from programmes.filters import ConditionFilter, ExerciseFilter
-from programmes.models import Condition, Exercise, Programme, ProgrammeRevision
+from programmes.models import Condition, Exercise, ProgrammeRevision
 from programmes.planner import Intake, as_dict
-from programmes.selectors import active_programme, programme_detail, programmes_visible_to
+from programmes.selectors import programmes_visible_to
 from programmes.serializers import (
     AdjustmentInput,
     ConditionOutput,
-    EndProgrammeOutput,
     ExerciseOutput,
     IntakeInput,
-    PrescribeInput,
-    ProgrammeOutput,
     RevisionOutput,
 )
 from programmes.services import (
     adjust_programme,
+    preview_plan,
 )
 from rehab.api import IsTherapist, idempotent, schema_generation, validated
 from rehab.audit import log_view
@@ -93,42 +85,6 @@ class ExerciseDetailApi(_PatientAwareContext, generics.RetrieveAPIView):
 # --- Programmes ---------------------------------------------------------------------------
 
 
-def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
-    """`for_patient`: leave out clinician notes and source ids from the items, and say
-    whether a red flag has paused the programme."""
-    data = {
-        "programme": programme,
-        "phases": programme_detail(programme),
-        "ice_heat": programme.current_revision.ice_heat_slots.all()
-        if programme.current_revision
-        else [],
-    }
-    context = {"for_patient": for_patient, "condition": programme.condition.slug}
-    if for_patient:
-        data["paused"] = pause_for(programme.patient)
-        return MyProgrammeOutput(data, context=context).data
-    return ProgrammeOutput(data, context=context).data
-
-
-@extend_schema_view(**openapi.CURRENT_PROGRAMME)
-class CurrentProgrammeApi(PatientApi):
-    def get(self, request: Request) -> Response:
-        programme = active_programme(self.patient)
-        if programme is None:
-            raise exceptions.NotFound("You have no active programme.")
-        programme = get_or_404(programmes_visible_to(request.user), programme.pk)
-        return Response(programme_output(programme, for_patient=True))
-
-
-@extend_schema_view(**openapi.PROGRAMME)
-class ProgrammeDetailApi(APIView):
-    def get(self, request: Request, pk: str) -> Response:
-        programme = get_or_404(programmes_visible_to(request.user), pk)
-        log_view(request.user, programme)
-        for_patient = is_patient(request.user)
-        return Response(programme_output(programme, for_patient=for_patient))
-
-
 @extend_schema_view(**openapi.REVISIONS)
 class RevisionListApi(generics.ListAPIView):
     serializer_class = RevisionOutput
@@ -164,17 +120,6 @@ class AdjustProgrammeApi(APIView):
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(**openapi.END_PROGRAMME)
-class EndProgrammeApi(APIView):
-    permission_classes = [IsAuthenticated, IsTherapist]
-
-    @idempotent
-    def post(self, request: Request, pk: str) -> Response:
-        programme = get_or_404(programmes_visible_to(request.user), pk)
-        programme = end_programme(programme=programme, by=request.user, now=timezone.now())
-        return Response(EndProgrammeOutput(programme).data)
-
-
 # --- Planning and prescribing -------------------------------------------------------------
 
 
@@ -185,35 +130,3 @@ class PlanPreviewApi(APIView):
     def post(self, request: Request) -> Response:
         intake = Intake.from_dict(validated(IntakeInput, request.data))
         return Response(as_dict(preview_plan(intake=intake)))
-
-
-@extend_schema_view(**openapi.PRESCRIBE)
-class PrescribeApi(APIView):
-    permission_classes = [IsAuthenticated, IsTherapist]
-
-    @idempotent
-    def post(self, request: Request, pk: str) -> Response:
-        patient = visible_patient(request.user, pk)
-        data = validated(PrescribeInput, request.data)
-        today = timezone.localdate(timezone=patient.zone)
-        programme = start_programme(
-            patient=patient,
-            therapist=request.user.therapist,  # type: ignore[union-attr]
-            intake=Intake.from_dict(data["intake"]),
-            made_on=data.get("made_on", today),
-            started_on=data.get("started_on", today),
-            notes=data["notes"],
-        )
-        programme = get_or_404(programmes_visible_to(request.user), programme.pk)
-        return Response(programme_output(programme), status=status.HTTP_201_CREATED)
-
-
-@extend_schema_view(**openapi.ACCEPT_PROGRESSION)
-class AcceptProgressionApi(APIView):
-    permission_classes = [IsAuthenticated, IsTherapist]
-
-    @idempotent
-    def post(self, request: Request, pk: str) -> Response:
-        flag = visible_flag(request.user, pk)
-        revision = accept_progression(flag=flag, by=request.user, now=timezone.now())
-        return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)

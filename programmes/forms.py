@@ -9,9 +9,8 @@ from datetime import date
 from typing import Any, ClassVar
 
 from django import forms
+from django.db.models import QuerySet
 
-from patients.models import Patient
-from patients.people.selectors import patients_visible_to
 from programmes.models import Exercise, Programme, ProgrammePhase, RedFlag
 from programmes.planner import (
     ACTIVITIES,
@@ -115,7 +114,7 @@ class PatientChoiceField(forms.ModelChoiceField):
 class ProgrammeForm(forms.Form):
     """The diagnosis and the planner's intake, plus when the programme starts."""
 
-    patient = PatientChoiceField(queryset=Patient.objects.none(), empty_label="Choose a patient")
+    patient = PatientChoiceField(queryset=None, empty_label="Choose a patient")
     condition = forms.ChoiceField(label="Diagnosis")
     side = forms.ChoiceField(label="Affected side", choices=Side.choices, widget=forms.RadioSelect)
     protocol = forms.ChoiceField(
@@ -202,15 +201,20 @@ class ProgrammeForm(forms.Form):
     )  # as the API (PrescribeInput)
 
     def __init__(
-        self, *args: Any, user: Any, assessed_on: date | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        patients: QuerySet[Any],
+        assessed_on: date | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`patients`: those the therapist may prescribe for (their caseload)."""
         super().__init__(*args, **kwargs)
         self.assessed_on = assessed_on or date.today()
         # F33: age bands and adult protocols depend on the age, so it is required.
         self.fields["age"].required = True
         self.fields["age"].error_messages["required"] = "Enter the patient's age in years."
         catalogue = catalogue_snapshot()
-        patients = patients_visible_to(user).order_by("user__last_name", "user__first_name")
+        patients = patients.order_by("user__last_name", "user__first_name")
         field = self.fields["patient"]
         assert isinstance(field, PatientChoiceField)
         field.queryset = patients

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
-from patients.openapi import EXAMPLE_ITEM, EXAMPLE_UUID, Methods
-from patients.prescribing.serializers import MyProgrammeOutput
 from programmes.serializers import (
     AdjustmentInput,
-    EndProgrammeOutput,
     IntakeInput,
     PlanOutput,
-    PrescribeInput,
-    ProgrammeOutput,
     RevisionOutput,
 )
+from rehab.api_schema import EXAMPLE_UUID, Methods
+
+EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"  # a programme item's key
+
 
 # --- Catalogue ----------------------------------------------------------------------------
 
@@ -158,23 +157,6 @@ REVISION_EXAMPLE = {
     "created_at": "2026-11-09T10:00:00Z",
 }
 
-CURRENT_PROGRAMME: Methods = {
-    "get": extend_schema(
-        summary="My current programme: phases, items, exercise instructions, ice/heat",
-        tags=["patient"],
-        responses=MyProgrammeOutput,
-        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
-    ),
-}
-
-PROGRAMME: Methods = {
-    "get": extend_schema(
-        summary="A programme (the patient's own, or on the therapist's caseload)",
-        tags=["programmes"],
-        responses=ProgrammeOutput,
-        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
-    ),
-}
 
 REVISIONS: Methods = {
     "get": extend_schema(
@@ -222,20 +204,6 @@ ADJUST_PROGRAMME: Methods = {
     ),
 }
 
-END_PROGRAMME: Methods = {
-    "post": extend_schema(
-        summary="End a programme (discharge); it stays on record and reminders stop",
-        tags=["programmes"],
-        request=None,
-        responses=EndProgrammeOutput,
-        examples=[
-            OpenApiExample(
-                "Ended", value={"id": EXAMPLE_UUID, "status": "ended"}, response_only=True
-            )
-        ],
-    ),
-}
-
 
 # --- Planning and prescribing -------------------------------------------------------------
 
@@ -277,34 +245,5 @@ PLAN_PREVIEW: Methods = {
                 response_only=True,
             ),
         ],
-    ),
-}
-
-PRESCRIBE: Methods = {
-    "post": extend_schema(
-        summary="Prescribe: diagnose from an intake and start the planner's programme",
-        description="Refused (400, code `referral`) when the planner refers instead, and "
-        "(code `active_programme_exists`) while the patient has an active programme.",
-        tags=["programmes"],
-        request=PrescribeInput,
-        responses={201: ProgrammeOutput},
-        examples=[
-            OpenApiExample(
-                "Prescribe",
-                value={"intake": INTAKE_EXAMPLE, "started_on": "2026-11-02", "notes": ""},
-                request_only=True,
-            ),
-            OpenApiExample("Programme", value=PROGRAMME_EXAMPLE, response_only=True),
-        ],
-    ),
-}
-
-ACCEPT_PROGRESSION: Methods = {
-    "post": extend_schema(
-        summary="Accept a 'ready to progress' flag: advance a phase and resolve the flag",
-        tags=["therapist"],
-        request=None,
-        responses={201: RevisionOutput},
-        examples=[OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True)],
     ),
 }

@@ -35,7 +35,14 @@ from programmes.models import (
     Threshold,
     Timeframe,
 )
-from programmes.planner import Intake, ProgrammePlan, contraindicated_tags
+from programmes.planner import (
+    Intake,
+    PlanResult,
+    ProgrammePlan,
+    contraindicated_tags,
+    plan,
+    validate_intake,
+)
 from programmes.selectors import catalogue_snapshot
 from programmes.text import describe_dose
 from rehab import limits
@@ -912,3 +919,10 @@ def _write_revision_body(revision: ProgrammeRevision, phases: list[_PhaseDraft])
                 raise DomainError("The dose is not valid.", fields=error.message_dict) from None
             items.append(row)
     ProgrammeItem.objects.bulk_create(items)
+
+
+def preview_plan(*, intake: Intake) -> PlanResult:
+    """What the planner would prescribe (or why it refers), without storing anything."""
+    catalogue = catalogue_snapshot()
+    validate_intake(intake, catalogue)
+    return plan(intake, catalogue)

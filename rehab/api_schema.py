@@ -89,3 +89,10 @@ class TokenScheme(KnoxTokenScheme):
     """The knox token scheme for our subclass (rehab.authentication.TokenAuthentication)."""
 
     target_class = "rehab.authentication.TokenAuthentication"
+
+
+# Method name ("get", "post", …) → its extend_schema, for @extend_schema_view(**...).
+Methods = dict[str, Any]
+
+
+EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"

@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
-    path("programmes/", include("programmes.urls")),
+    path("programmes/", include("patients.prescribing.urls")),
     path("api/v1/", include("rehab.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +17,10 @@ from patients.models import Flag
 from patients.monitoring.filters import FlagFilter
 from patients.monitoring.selectors import flags_visible_to, visible_flag
 from patients.monitoring.serializers import FlagOutput, ResolveFlagInput
-from patients.monitoring.services import acknowledge_flag, resolve_flag
+from patients.monitoring.services import accept_progression, acknowledge_flag, resolve_flag
+from programmes.serializers import (
+    RevisionOutput,
+)
 from rehab.api import IsTherapist, idempotent, schema_generation, validated
 from rehab.audit import log_view
 
@@ -67,3 +70,14 @@ class ResolveFlagApi(APIView):
         note = validated(ResolveFlagInput, request.data)["note"]
         flag = resolve_flag(flag=flag, by=request.user, note=note, now=timezone.now())
         return Response(FlagOutput(flag).data)
+
+
+@extend_schema_view(**openapi.ACCEPT_PROGRESSION)
+class AcceptProgressionApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        flag = visible_flag(request.user, pk)
+        revision = accept_progression(flag=flag, by=request.user, now=timezone.now())
+        return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)

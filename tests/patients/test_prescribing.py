@@ -10,10 +10,12 @@ import pytest
 from django.core import mail
 
 from patients.models import Diagnosis
-from patients.people.services import end_programme, preview_plan, send_invitation, start_programme
+from patients.people.services import send_invitation
+from patients.prescribing.services import end_programme, start_programme
 from patients.reminders.services import update_reminder_preferences
 from programmes.models import Programme
 from programmes.planner import Intake, ProgrammePlan, Referral
+from programmes.services import preview_plan
 from rehab.exceptions import DomainError
 
 pytestmark = pytest.mark.django_db

@@ -273,7 +273,7 @@ def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) ->
 def test_ending_a_programme_stops_its_pending_reminders(programme: Any) -> None:
     """Issue 13: a discharged patient is not reminded of a programme that has ended, whether
     the reminder was already planned or the sweep runs again the same morning."""
-    from patients.people.services import end_programme
+    from patients.prescribing.services import end_programme
 
     planned = schedule_due_reminders(now=AT_0805)
     assert planned

@@ -15,7 +15,7 @@ from patients.activity.services import ExerciseDone, record_check_in, record_ses
 from patients.models import Flag, Patient
 from patients.monitoring.services import acknowledge_flag, evaluate_patient, resolve_flag
 from patients.monitoring.sweep import evaluate_active_programmes, evaluate_programmes
-from patients.people.services import end_programme
+from patients.prescribing.services import end_programme
 from patients.questionnaires.definitions import QUESTIONNAIRES
 from patients.questionnaires.services import record_questionnaire
 from patients.schedule import local_today

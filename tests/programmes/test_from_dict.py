@@ -15,6 +15,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from patients.people.selectors import patients_visible_to
 from programmes.forms import (
     AddExerciseForm,
     AdjustForm,
@@ -115,7 +116,9 @@ def _api_intake(body: dict[str, Any]) -> Intake:
 
 def _web_form(therapist: Any, patient: Any, data: dict[str, Any]) -> ProgrammeForm:
     return ProgrammeForm(
-        data | {"patient": str(patient.pk)}, user=therapist.user, assessed_on=ASSESSED_ON
+        data | {"patient": str(patient.pk)},
+        patients=patients_visible_to(therapist.user),
+        assessed_on=ASSESSED_ON,
     )
 
 

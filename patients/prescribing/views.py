@@ -11,12 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from patients.people.selectors import patients_visible_to
-from patients.people.services import end_programme, preview_plan, start_programme
+from patients.prescribing.services import end_programme, start_programme
 from patients.schedule import local_today
 from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
 from programmes.selectors import programme_detail, revision_history, visible_programme
-from programmes.services import adjust_programme
+from programmes.services import adjust_programme, preview_plan
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.forms import add_domain_error
@@ -30,7 +30,10 @@ def programme_new(request: HttpRequest) -> HttpResponse:
     today = _patients_today(request, chosen)
     initial = {"patient": request.GET.get("patient"), "started_on": today}
     form = ProgrammeForm(
-        request.POST or None, user=request.user, initial=initial, assessed_on=today
+        request.POST or None,
+        patients=patients_visible_to(request.user),
+        initial=initial,
+        assessed_on=today,
     )
     result: PlanResult | None = None
     if request.method == "POST" and form.is_valid():

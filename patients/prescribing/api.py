@@ -1,0 +1,101 @@
+"""A patient's programme through the API: the patient's own (current, or one by id), and for
+therapists prescribing one from an intake and ending it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import exceptions, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patients import openapi
+from patients.monitoring.selectors import pause_for
+from patients.people.selectors import visible_patient
+from patients.prescribing.serializers import MyProgrammeOutput
+from patients.prescribing.services import end_programme, start_programme
+from patients.web import PatientApi
+from programmes.models import Programme
+from programmes.planner import Intake
+from programmes.selectors import active_programme, programme_detail, programmes_visible_to
+from programmes.serializers import (
+    EndProgrammeOutput,
+    PrescribeInput,
+    ProgrammeOutput,
+)
+from rehab.api import IsTherapist, idempotent, validated
+from rehab.audit import log_view
+from rehab.roles import is_patient
+from rehab.shortcuts import get_or_404
+
+
+def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
+    """`for_patient`: leave out clinician notes and source ids from the items, and say
+    whether a red flag has paused the programme."""
+    data = {
+        "programme": programme,
+        "phases": programme_detail(programme),
+        "ice_heat": programme.current_revision.ice_heat_slots.all()
+        if programme.current_revision
+        else [],
+    }
+    context = {"for_patient": for_patient, "condition": programme.condition.slug}
+    if for_patient:
+        data["paused"] = pause_for(programme.patient)
+        return MyProgrammeOutput(data, context=context).data
+    return ProgrammeOutput(data, context=context).data
+
+
+@extend_schema_view(**openapi.CURRENT_PROGRAMME)
+class CurrentProgrammeApi(PatientApi):
+    def get(self, request: Request) -> Response:
+        programme = active_programme(self.patient)
+        if programme is None:
+            raise exceptions.NotFound("You have no active programme.")
+        programme = get_or_404(programmes_visible_to(request.user), programme.pk)
+        return Response(programme_output(programme, for_patient=True))
+
+
+@extend_schema_view(**openapi.PROGRAMME)
+class ProgrammeDetailApi(APIView):
+    def get(self, request: Request, pk: str) -> Response:
+        programme = get_or_404(programmes_visible_to(request.user), pk)
+        log_view(request.user, programme)
+        for_patient = is_patient(request.user)
+        return Response(programme_output(programme, for_patient=for_patient))
+
+
+@extend_schema_view(**openapi.END_PROGRAMME)
+class EndProgrammeApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        programme = get_or_404(programmes_visible_to(request.user), pk)
+        programme = end_programme(programme=programme, by=request.user, now=timezone.now())
+        return Response(EndProgrammeOutput(programme).data)
+
+
+@extend_schema_view(**openapi.PRESCRIBE)
+class PrescribeApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        patient = visible_patient(request.user, pk)
+        data = validated(PrescribeInput, request.data)
+        today = timezone.localdate(timezone=patient.zone)
+        programme = start_programme(
+            patient=patient,
+            therapist=request.user.therapist,  # type: ignore[union-attr]
+            intake=Intake.from_dict(data["intake"]),
+            made_on=data.get("made_on", today),
+            started_on=data.get("started_on", today),
+            notes=data["notes"],
+        )
+        programme = get_or_404(programmes_visible_to(request.user), programme.pk)
+        return Response(programme_output(programme), status=status.HTTP_201_CREATED)
