@@ -1,8 +1,9 @@
-"""The OpenAPI documentation of patients/api.py: per view, the `extend_schema` of each HTTP
-method (summary, tags, request and response bodies, examples), attached in api.py with
-`@extend_schema_view(**openapi.NAME)`. Nothing here runs on a request.
+"""The OpenAPI documentation of the patients app's endpoints (each capability's api.py): per
+view, the `extend_schema` of each HTTP method (summary, tags, request and response bodies,
+examples), attached with `@extend_schema_view(**openapi.NAME)`. Nothing here runs on a
+request.
 
-One section per endpoint group, in api.py's order. The shared error responses (400, 401, …)
+One section per capability. The shared error responses (400, 401, …)
 are added to every operation by rehab/api_schema.py, not here."""
 
 from __future__ import annotations
@@ -687,6 +688,7 @@ PATIENT_EXPORT_ZIP: Methods = {
     ),
 }
 
+# --- Prescribing: a patient's programme -----------------------------------------------------
 
 CURRENT_PROGRAMME: Methods = {
     "get": extend_schema(
