@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from patients.models import CheckIn, Notification, QuestionnaireResponse, SessionLog
-from tests.api.conftest import current_items, local_today, session_body
+from tests.api.conftest import local_today, session_body
+from tests.factories import current_items
 
 VISA_A_ANSWERS = {
     "q1": 7, "q2": 7, "q3": 7, "q4": 7, "q5": 7, "q6": 7, "q7": 7,

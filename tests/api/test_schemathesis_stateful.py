@@ -89,6 +89,7 @@ from patients.models import Patient
 from programmes.models import Programme, ProgrammeItem
 from programmes.selectors import catalogue_snapshot
 from tests import factories
+from tests.factories import STARTED
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,6 @@ PATIENT_TAGS = {"patient", "questionnaires", "sync"}
 SHARED_OPERATIONS = {f"GET {API}/programmes/{{id}}/", f"GET {API}/programmes/{{id}}/revisions/"}
 # Logging out would disarm the identity for the rest of the run; the stateless test covers it.
 EXCLUDED_PATHS = f"^{API}/auth/"
-STARTED_ON = date(2026, 11, 2)
 
 # --- The schema, with the links schemathesis cannot infer --------------------------------
 
@@ -845,17 +845,12 @@ def current_items(patient: Patient) -> list[ProgrammeItem]:
     programme = Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE).first()
     if programme is None or programme.current_revision is None:
         return []
-    revision = programme.current_revision
-    return list(
-        ProgrammeItem.objects.filter(
-            phase__revision=revision, phase__position=revision.current_phase
-        )
-    )
+    return factories.current_items(programme)
 
 
 def recent_dates(patient: Patient, days: int = 10) -> st.SearchStrategy[date]:
     today = timezone.now().astimezone(patient.zone).date()
-    return st.integers(0, days).map(lambda back: max(STARTED_ON, today - timedelta(days=back)))
+    return st.integers(0, days).map(lambda back: max(STARTED, today - timedelta(days=back)))
 
 
 def idempotency_headers() -> st.SearchStrategy[dict[str, str]]:
@@ -873,7 +868,7 @@ def cast(therapist: Any, colleague: Any, keep_the_test_connection: None) -> Cast
     therapists = {"a": therapist, "b": colleague}
     for side, clinician in therapists.items():
         patient = factories.PatientFactory(therapist=clinician)
-        factories.prescribe(patient, started_on=STARTED_ON)
+        factories.prescribe(patient, started_on=STARTED)
         patients[side] = patient
         for role, user, patient_id in (
             ("patient", patient.user, str(patient.pk)),

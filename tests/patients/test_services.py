@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -25,16 +25,9 @@ from patients.tasks import flag_digest_sweep, monitoring_sweep, red_flag_sweep
 from programmes.models import ProgrammeItem
 from rehab.exceptions import DomainError
 from tests import factories
+from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
-
-STARTED = date(2026, 11, 2)
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient, started_on=STARTED)
 
 
 def _check_in(
@@ -64,12 +57,6 @@ def _log(patient: Any, item: ProgrammeItem, day: date, slot: int, pain: int) -> 
         slot=slot,
         logged_at=NOW,
         exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
-    )
-
-
-def _phase_items(programme: Any) -> list[ProgrammeItem]:
-    return list(
-        ProgrammeItem.objects.filter(phase__revision=programme.current_revision, phase__position=1)
     )
 
 
@@ -131,7 +118,7 @@ def test_a_red_flag_check_in_raises_the_flag_at_once_and_emails_after_commit(
 
 
 def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: Any) -> None:
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     key = uuid.uuid4()
 
     def send(pain: int) -> Any:
@@ -153,7 +140,9 @@ def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: A
 
 
 def test_a_session_stores_target_beside_actual(programme: Any) -> None:
-    item = next(i for i in _phase_items(programme) if i.exercise.slug == "heel_raise_seated")
+    item = next(
+        i for i in factories.current_items(programme) if i.exercise.slug == "heel_raise_seated"
+    )
     recorded = record_session(
         patient=programme.patient,
         client_uuid=uuid.uuid4(),
@@ -169,7 +158,7 @@ def test_a_session_stores_target_beside_actual(programme: Any) -> None:
 
 
 def test_logging_the_same_slot_again_updates_it(programme: Any) -> None:
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     for pain in (3, 5):
         _log(programme.patient, item, NOW.date(), slot=1, pain=pain)
     assert SessionLog.objects.count() == 1
@@ -308,11 +297,13 @@ def test_the_red_flag_sweep_catches_up_when_the_broker_was_down(programme: Any) 
     assert len(mail.outbox) == 1
 
 
-def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> None:
+def test_the_monitoring_sweep_twice_raises_each_flag_once(
+    programme: Any, frozen_clock: Any
+) -> None:
     patient = programme.patient
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     for day in range(3):
-        _log(patient, item, date.today() - timedelta(days=day), slot=1, pain=8)
+        _log(patient, item, NOW.date() - timedelta(days=day), slot=1, pain=8)
     monitoring_sweep()
     monitoring_sweep()
     assert Flag.objects.filter(rule="pain_during_above_max").count() == 1
@@ -323,7 +314,7 @@ def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> Non
 
 def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
     patient = programme.patient
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     today = NOW.date()
     _log(patient, item, today, slot=1, pain=6)
     evaluate_patient(patient=patient, now=NOW)
