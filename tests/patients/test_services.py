@@ -88,11 +88,18 @@ def test_a_second_check_in_the_same_day_updates_it(programme: Any) -> None:
     assert CheckIn.objects.get().morning_pain_nrs == 4
 
 
-@pytest.mark.parametrize(("pain", "field"), [(11, "morning_pain_nrs")])
-def test_out_of_range_pain_is_refused_with_the_field(programme: Any, pain: int, field: str) -> None:
+@pytest.mark.parametrize("pain", [-1, 11, "severe"])
+def test_pain_off_the_0_to_10_scale_is_refused_with_the_field(programme: Any, pain: Any) -> None:
     with pytest.raises(DomainError) as error:
         _check_in(programme.patient, NOW.date(), pain=pain)
-    assert field in error.value.fields
+    assert "morning_pain_nrs" in error.value.fields
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("pain", [0, 10])
+def test_pain_at_either_end_of_the_scale_is_stored(programme: Any, pain: int) -> None:
+    _check_in(programme.patient, NOW.date(), pain=pain)
+    assert CheckIn.objects.get().morning_pain_nrs == pain
 
 
 def test_an_unknown_red_flag_is_refused(programme: Any) -> None:
@@ -324,22 +331,50 @@ def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
     assert flag.evidence["days"] == {today.isoformat(): 8}
 
 
-def test_acknowledge_resolve_and_ownership(programme: Any, colleague: Any) -> None:
+@pytest.fixture
+def red_flag(programme: Any) -> Flag:
+    """An open red flag on the therapist's patient, as a check-in raises it."""
     _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
-    flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+    return _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+
+
+def test_a_colleague_cannot_acknowledge_another_therapists_flag(
+    red_flag: Flag, colleague: Any
+) -> None:
     with pytest.raises(DomainError):
-        acknowledge_flag(flag=flag, by=colleague.user, now=NOW)
-    therapist = programme.patient.therapist.user
-    acknowledge_flag(flag=flag, by=therapist, now=NOW)
+        acknowledge_flag(flag=red_flag, by=colleague.user, now=NOW)
+    red_flag.refresh_from_db()
+    assert red_flag.status == "open"
+
+
+def test_the_patients_therapist_acknowledges_a_flag(red_flag: Flag, therapist: Any) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
+    red_flag.refresh_from_db()
+    assert (red_flag.status, red_flag.acknowledged_at) == ("acknowledged", NOW)
+
+
+def test_resolving_a_flag_needs_a_note(red_flag: Flag, therapist: Any) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
     with pytest.raises(DomainError) as error:
-        resolve_flag(flag=flag, by=therapist, note=" ", now=NOW)
+        resolve_flag(flag=red_flag, by=therapist.user, note=" ", now=NOW)
     assert "note" in error.value.fields
-    resolve_flag(flag=flag, by=therapist, note="Seen in clinic; no rupture.", now=NOW)
-    flag.refresh_from_db()
-    assert (flag.status, flag.resolution_note) == ("resolved", "Seen in clinic; no rupture.")
+    red_flag.refresh_from_db()
+    assert red_flag.status == "acknowledged"
+
+
+def test_a_resolved_flag_keeps_its_note_and_is_not_reopened_by_evaluating_again(
+    red_flag: Flag, therapist: Any
+) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
+    resolve_flag(flag=red_flag, by=therapist.user, note="Seen in clinic; no rupture.", now=NOW)
+    red_flag.refresh_from_db()
+    assert (red_flag.status, red_flag.resolution_note) == (
+        "resolved",
+        "Seen in clinic; no rupture.",
+    )
     # Evaluating again does not reopen or duplicate the resolved episode.
-    evaluate_patient(patient=programme.patient, now=NOW)
-    assert Flag.objects.get(pk=flag.pk).status == "resolved"
+    evaluate_patient(patient=red_flag.patient, now=NOW)
+    assert Flag.objects.get(pk=red_flag.pk).status == "resolved"
     assert Flag.objects.filter(rule="red_flag:sudden_pop").count() == 1
 
 
