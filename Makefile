@@ -36,6 +36,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install
@@ -61,4 +62,5 @@ bench-soak: install
 	$(PY) -m bench.run --only soak $(ARGS)
 
 clean:
-	rm -rf $(VENV) var/ .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	find var -mindepth 1 ! -name .gitignore -delete

@@ -71,8 +71,8 @@ def tokens(clients: int) -> dict[str, list[dict[str, Any]]]:
 
     AuthToken = apps.get_model("knox", "AuthToken")
 
+    from patients.activity.selectors import today_for
     from patients.models import Patient, Therapist
-    from patients.selectors import today_for
 
     AuthToken.objects.filter(user__username__startswith="bench-").delete()
     now = timezone.now()

@@ -138,7 +138,7 @@ def _forbidden() -> JsonResponse:
 
 @require_http_methods(["GET"])
 def today(request: HttpRequest) -> HttpResponse:
-    from patients.selectors import today_for
+    from patients.activity.selectors import today_for
 
     user = _user(request)
     patient = getattr(user, "patient", None) if user else None
@@ -185,7 +185,7 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def programme(request: HttpRequest) -> HttpResponse:
-    from patients.selectors import active_programme, programme_detail, programmes_visible_to
+    from programmes.selectors import active_programme, programme_detail, programmes_visible_to
 
     user = _user(request)
     patient = getattr(user, "patient", None) if user else None
@@ -230,7 +230,7 @@ def programme(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def caseload(request: HttpRequest) -> HttpResponse:
-    from patients.selectors import caseload as caseload_rows
+    from patients.people.selectors import caseload as caseload_rows
 
     user = _user(request)
     therapist = getattr(user, "therapist", None) if user else None
@@ -285,8 +285,8 @@ def caseload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
     """Log a session: the same service call as the API's POST, the same output."""
-    from patients import sync
-    from patients.services import ExerciseDone
+    from patients.activity import sync as sync
+    from patients.activity.services import ExerciseDone
 
     user = _user(request)
     patient = getattr(user, "patient", None) if user else None

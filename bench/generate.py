@@ -342,7 +342,7 @@ class Clinic:
     ) -> None:
         """Session logs, check-ins and questionnaires from the start to today (local), as
         tuples in the column order of LOG_COLUMNS."""
-        from patients.reminders import training_weekdays
+        from patients.schedule import training_weekdays
 
         zone = self.zones[zone_name]
         adherence = _pick(rng, ADHERENCE)
@@ -407,7 +407,7 @@ class Clinic:
         self, slug: str, level: int
     ) -> tuple[dict[str, object], float | None, dict[str, Any]]:
         """Valid answers at `level` (0 worst – 10 best), scored by the real scorer once."""
-        from patients.questionnaires import QUESTIONNAIRES, score
+        from patients.questionnaires.definitions import QUESTIONNAIRES, score
 
         level = max(0, min(10, level))
         key = (slug, level)

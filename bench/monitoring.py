@@ -73,8 +73,7 @@ def floor(today: date) -> dict[str, Any]:
     from django.db import connection
 
     from patients.models import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
-    from patients.selectors import HISTORY_DAYS
-    from patients.sweep import PAIN_DURING_DAYS
+    from patients.monitoring.sweep import HISTORY_DAYS, PAIN_DURING_DAYS
     from programmes.models import Checkpoint, Programme
 
     sql = FLOOR_SQL.format(
@@ -101,7 +100,7 @@ def floor(today: date) -> dict[str, Any]:
 
 def sweep(today: date, *, fresh: bool) -> dict[str, Any]:
     from patients.models import Flag
-    from patients.sweep import evaluate_active_programmes
+    from patients.monitoring.sweep import evaluate_active_programmes
     from programmes.selectors import catalogue_snapshot
 
     if fresh:
@@ -126,7 +125,7 @@ def legacy(today: date, *, limit: int) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
 
     from patients.models import Flag, Patient
-    from patients.services import evaluate_patient
+    from patients.monitoring.services import evaluate_patient
     from programmes.selectors import catalogue_snapshot
 
     Flag.objects.all().delete()
@@ -156,10 +155,10 @@ def check(today: date, *, limit: int) -> dict[str, Any]:
     """The batched sweep equals evaluate_patient on generated data; "today" reads it."""
     from django.db import transaction
 
+    from patients.activity.selectors import today_for
     from patients.models import Flag, Patient
-    from patients.selectors import today_for
-    from patients.services import evaluate_patient
-    from patients.sweep import evaluate_programmes
+    from patients.monitoring.services import evaluate_patient
+    from patients.monitoring.sweep import evaluate_programmes
     from programmes.models import Programme
 
     now = bench_now(today)

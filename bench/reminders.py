@@ -107,7 +107,7 @@ def dispatch(
     import redis as redis_client
 
     from patients.models import Notification, Reminder
-    from patients.tasks import send_reminder_task
+    from patients.reminders.tasks import send_reminder_task
 
     redis_client.Redis.from_url(check_redis_url(redis)).flushdb()  # our own db, never 0
     ids = prepare(count)

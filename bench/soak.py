@@ -336,8 +336,8 @@ def plans(patient_limit: int, therapists: int) -> tuple[list[PatientPlan], list[
     from django.apps import apps
     from django.utils import timezone
 
+    from patients.activity.selectors import today_for
     from patients.models import Patient, Therapist
-    from patients.selectors import today_for
 
     AuthToken = apps.get_model("knox", "AuthToken")
     AuthToken.objects.filter(user__username__startswith="bench-").delete()
@@ -656,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from django.utils import timezone
 
     from patients.models import Flag
-    from patients.sweep import evaluate_active_programmes
+    from patients.monitoring.sweep import evaluate_active_programmes
 
     sweep = evaluate_active_programmes(now=timezone.now())
     patient_plans, therapist_plans = plans(args.patients, args.therapists)

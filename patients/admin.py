@@ -10,11 +10,10 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from patients import models
+from patients.privacy.services import anonymise_patient
 from rehab.admin import AccessLoggedAdmin
 from rehab.exceptions import DomainError
-
-from . import models
-from .privacy import anonymise_patient
 
 
 @admin.register(models.Therapist)

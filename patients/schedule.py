@@ -6,7 +6,16 @@ reminder_services.py) and the monitoring rules alike.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+
+from patients.models import (
+    Patient,
+)
+from programmes.models import (
+    IceHeatSlot,
+    Programme,
+    ProgrammeItem,
+)
 
 WEEK = 7  # days: the one definition (monitoring windows, reminders, questionnaires)
 
@@ -20,3 +29,56 @@ def questionnaire_due_on(*, last_on: date | None, started_on: date) -> date:
 def questionnaire_due(*, last_on: date | None, today: date) -> bool:
     """Whether the weekly questionnaire is due on the patient's `today`."""
     return last_on is None or (today - last_on).days >= WEEK
+
+
+def local_today(patient: Patient, now: datetime) -> date:
+    return now.astimezone(patient.zone).date()
+
+
+def sessions_per_week(items: list[ProgrammeItem]) -> int:
+    """Twice-daily items make two sessions a day; 3-days-a-week items three sessions a week."""
+    if not items:
+        return 0
+    per_day = max(item.times_per_day or 1 for item in items)
+    days = max(item.days_per_week or WEEK for item in items)
+    return per_day * days
+
+
+def item_due_on(item: ProgrammeItem, day: date, started_on: date) -> bool:
+    """Items done on n days a week are spread evenly (3 → Mon, Wed, Fri); daily otherwise."""
+    if day < started_on:
+        return False
+    return day.weekday() in training_weekdays(item.days_per_week or WEEK)
+
+
+def sessions_due_on(items: list[ProgrammeItem], day: date, started_on: date) -> int:
+    """How many sessions fall on `day`: the most times-per-day among the items due that day."""
+    return max(
+        (item.times_per_day or 1 for item in items if item_due_on(item, day, started_on)),
+        default=0,
+    )
+
+
+def ice_heat_due_on(
+    slots: list[IceHeatSlot], day: date, started_on: date, injured_on: date | None = None
+) -> list[IceHeatSlot]:
+    """The slots due on `day`. A slot's days count from the injury (`injured_on`, the
+    diagnosis's onset date) when known, else from the programme's start (F22: ice for the
+    first days after the injury [R28]); nothing is due before the programme starts."""
+    if day < started_on:
+        return []
+    day_index = (day - min(injured_on or started_on, started_on)).days
+    return [
+        s for s in slots if day_index >= s.from_day and (s.to_day is None or day_index <= s.to_day)
+    ]
+
+
+def programme_week(programme: Programme, today: date) -> int:
+    """Week 1 is the first seven days of the programme."""
+    return max(0, (today - programme.started_on).days) // WEEK + 1
+
+
+def training_weekdays(days_per_week: int) -> frozenset[int]:
+    """Spread n training days evenly over the week (Monday = 0): 3 → Mon, Wed, Fri."""
+    n = max(0, min(WEEK, days_per_week))
+    return frozenset(round(i * WEEK / n) % WEEK for i in range(n)) if n else frozenset()

@@ -5,9 +5,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from programmes import models
 from rehab.admin import AccessLoggedAdmin
-
-from . import models
 
 
 @admin.register(models.Source)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .vocab import SOURCE_CODE_RE
+from programmes.vocab import SOURCE_CODE_RE
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 
 from patients.models import Patient
-from patients.selectors import patients_visible_to
-from patients.templatetags.rehab_web import dose
-from programmes.models import Exercise, Programme, ProgrammePhase
+from patients.people.selectors import patients_visible_to
+from programmes.models import Exercise, Programme, ProgrammePhase, RedFlag
 from programmes.planner import (
     ACTIVITIES,
     Intake,
     IntakeError,
     contraindicated_tags,
-    intake_from_dict,
     validate_intake,
 )
 from programmes.selectors import catalogue_snapshot
@@ -32,6 +29,7 @@ from programmes.services import (
     RemoveExercise,
     SwapExercise,
 )
+from programmes.text import describe_dose
 from programmes.vocab import (
     Answer,
     Comorbidity,
@@ -43,14 +41,38 @@ from programmes.vocab import (
     ThompsonResult,
 )
 from rehab import limits
+from rehab.exceptions import DomainError
+from rehab.forms import add_domain_error
 from rehab.limits import Bounds
-
-from .models import RedFlag
 
 BLANK = [("", "Not recorded")]
 ANSWER_REQUIRED = "Answer yes, no or not known."
 # Always required; the screening answers a diagnosis needs are added by the planner's check.
 REQUIRED_ANSWERS = ("swelling", "recent_injury", "age")
+# The ProgrammeForm fields that are Intake fields of the same name; `cannot_bear_weight` is
+# the one asked the other way round (FORM_FIELD_FOR names it for the planner's errors).
+INTAKE_FIELDS = (
+    "condition",
+    "side",
+    "protocol",
+    "onset",
+    "onset_date",
+    "irritability",
+    "activity",
+    "age",
+    "weeks_since_surgery",
+    "swelling",
+    "recent_injury",
+    "circulation_or_sensation_problems",
+    "ottawa",
+    "thompson",
+    "cauda_equina",
+    "comorbidities",
+    "dvt_risks",
+    "cleared",
+    "red_flags",
+)
+FORM_FIELD_FOR = {"able_to_bear_weight": "cannot_bear_weight"}
 
 
 def _answer(label: str, help_text: str = "") -> forms.ChoiceField:
@@ -210,8 +232,9 @@ class ProgrammeForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        """The planner's own check of required answers, so a missing one is shown beside its
-        field, with a summary of every missing answer at the top."""
+        """The planner's own reading (`Intake.from_dict`) and check of required answers, so a
+        bad or missing one is shown beside its field, with a summary of every missing answer
+        at the top."""
         data = super().clean() or {}
         missing = [name for name in REQUIRED_ANSWERS if name in self.errors]
         if not self.errors and data.get("condition"):
@@ -223,6 +246,7 @@ class ProgrammeForm(forms.Form):
                 )
             except IntakeError as error:
                 for name, messages in error.fields.items():
+                    name = FORM_FIELD_FOR.get(name, name)
                     target = name if name in self.fields else None
                     for message in messages:
                         self.add_error(target, message)
@@ -240,31 +264,16 @@ class ProgrammeForm(forms.Form):
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def intake_data(self, *, assessed_on: date) -> dict[str, Any]:
+        """The cleaned data in the shape of the API's intake body (`Intake.from_dict`): a
+        blank choice is "not recorded", as a missing key is there."""
+        data = {name: self.cleaned_data[name] for name in INTAKE_FIELDS}
+        data["able_to_bear_weight"] = not self.cleaned_data["cannot_bear_weight"]
+        return data | {"assessed_on": assessed_on}
+
     def intake(self, *, assessed_on: date) -> Intake:
-        data = self.cleaned_data
-        return Intake(
-            condition=data["condition"],
-            side=data["side"],
-            onset=data["onset"] or None,
-            onset_date=data["onset_date"],
-            assessed_on=assessed_on,
-            irritability=data["irritability"] or None,
-            swelling=data["swelling"],
-            recent_injury=data["recent_injury"],
-            weeks_since_surgery=data["weeks_since_surgery"],
-            age=data["age"],
-            activity=data["activity"] or None,
-            circulation_or_sensation_problems=data["circulation_or_sensation_problems"],
-            able_to_bear_weight=not data["cannot_bear_weight"],
-            red_flags=frozenset(data["red_flags"]),
-            cleared=data["cleared"],
-            protocol=data["protocol"] or None,
-            ottawa=data["ottawa"] or None,
-            thompson=data["thompson"] or None,
-            cauda_equina=data["cauda_equina"] or None,
-            comorbidities=frozenset(data["comorbidities"]),
-            dvt_risks=frozenset(data["dvt_risks"]),
-        )
+        """IntakeError if the data does not read as an intake (clean() shows it by field)."""
+        return Intake.from_dict(self.intake_data(assessed_on=assessed_on))
 
 
 # --- Adjusting ------------------------------------------------------------------------------
@@ -297,7 +306,7 @@ def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
     """Every catalogue exercise, those contraindicated for this patient (or given in clinic
     only, which the service always refuses) marked as such."""
     catalogue = catalogue_snapshot()
-    intake = intake_from_dict(programme.diagnosis.intake)
+    intake = Intake.from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
 
     def mark(tags: set[str]) -> str:
@@ -314,15 +323,19 @@ def exercise_choices(programme: Programme) -> list[tuple[str, str]]:
 
 def item_choices(phases: list[ProgrammePhase]) -> list[tuple[str, str]]:
     return [
-        (str(item.key), f"Phase {phase.position}: {item.exercise.name} ({dose(item)})")
+        (str(item.key), f"Phase {phase.position}: {item.exercise.name} ({describe_dose(item)})")
         for phase in phases
         for item in phase.items.all()
     ]
 
 
 class AdjustForm(forms.Form):
+    """One kind of change. Its values are read by the change's own `from_dict`, as the API's
+    are, so a change the API refuses is refused here with the same message beside the field."""
+
     action = ""
     title = ""
+    change_type: ClassVar[type[Change] | None] = None
 
     def __init__(
         self, *args: Any, phases: list[ProgrammePhase], programme: Programme, **kwargs: Any
@@ -335,8 +348,26 @@ class AdjustForm(forms.Form):
         if "exercise" in self.fields:
             self.fields["exercise"].choices = exercise_choices(programme)  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.change_type is not None and not self.errors:
+            try:
+                self.change()
+            except DomainError as error:
+                add_domain_error(self, error)
+        return data
+
+    def change_data(self) -> dict[str, Any]:
+        """The cleaned data in the shape of the API's AdjustmentInput body: the dose fields
+        (only those filled in: a blank keeps the current value) under `dose`."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in DOSE_NAMES}
+        if isinstance(self, DoseFields):
+            data["dose"] = self.dose()
+        return data
+
     def change(self) -> Change:
-        raise NotImplementedError
+        assert self.change_type is not None
+        return self.change_type.from_dict(self.change_data())
 
 
 DOSE_NAMES = ("sets", "reps", "reps_max", "hold_s", "times_per_day", "days_per_week", "load")
@@ -362,22 +393,15 @@ class DoseFields(forms.Form):
 
 class ChangeDoseForm(AdjustForm, DoseFields):
     action, title = "dose", "Change a dose"
+    change_type = ChangeDose
     item = forms.ChoiceField(label="Exercise")
     reason = _reason()
     field_order = ["item", *DOSE_NAMES, "reason"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not self.errors and not self.dose():
-            raise forms.ValidationError("Fill in at least one part of the dose to change.")
-        return data
-
-    def change(self) -> Change:
-        return ChangeDose(item=uuid.UUID(self.cleaned_data["item"]), dose=self.dose())
-
 
 class AddExerciseForm(AdjustForm, DoseFields):
     action, title = "add", "Add an exercise"
+    change_type = AddExercise
     phase = forms.TypedChoiceField(coerce=int)
     exercise = forms.ChoiceField()
     override_reason = _override()
@@ -392,27 +416,17 @@ class AddExerciseForm(AdjustForm, DoseFields):
         for name in DOSE_NAMES:
             self.fields[name].help_text = "Blank: the catalogue's dose."
 
-    def change(self) -> Change:
-        data = self.cleaned_data
-        return AddExercise(
-            phase=data["phase"],
-            exercise=data["exercise"],
-            dose=self.dose(),
-            override_reason=data["override_reason"],
-        )
-
 
 class RemoveExerciseForm(AdjustForm):
     action, title = "remove", "Remove an exercise"
+    change_type = RemoveExercise
     item = forms.ChoiceField(label="Exercise")
     reason = _reason()
-
-    def change(self) -> Change:
-        return RemoveExercise(item=uuid.UUID(self.cleaned_data["item"]))
 
 
 class SwapExerciseForm(AdjustForm, DoseFields):
     action, title = "swap", "Swap an exercise"
+    change_type = SwapExercise
     item = forms.ChoiceField(label="Replace")
     exercise = forms.ChoiceField(label="With")
     override_reason = _override()
@@ -424,18 +438,10 @@ class SwapExerciseForm(AdjustForm, DoseFields):
         for name in DOSE_NAMES:
             self.fields[name].help_text = "Blank: the new exercise's catalogue dose."
 
-    def change(self) -> Change:
-        data = self.cleaned_data
-        return SwapExercise(
-            item=uuid.UUID(data["item"]),
-            exercise=data["exercise"],
-            override_reason=data["override_reason"],
-            dose=self.dose(),
-        )
-
 
 class MovePhaseForm(AdjustForm):
     action, title = "phase", "Advance or step back a phase"
+    change_type = MovePhase
     to_phase = forms.TypedChoiceField(label="Move to", coerce=int)
     reason = _reason()
 
@@ -452,9 +458,6 @@ class MovePhaseForm(AdjustForm):
             for p in self.phases
             if p.position != now
         ]
-
-    def change(self) -> Change:
-        return MovePhase(to_phase=self.cleaned_data["to_phase"])
 
 
 class EndProgrammeForm(AdjustForm):

@@ -9,10 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from rehab.audit import AuditedQuerySet
-from rehab.models import PublicModel
-
-from .vocab import (
+from programmes.vocab import (
     AppliesWhen,
     Category,
     HomeStatus,
@@ -23,6 +20,8 @@ from .vocab import (
     Side,
     Urgency,
 )
+from rehab.audit import AuditedQuerySet
+from rehab.models import PublicModel
 
 
 def _check_members(value: Any, allowed: set[str], what: str) -> None:

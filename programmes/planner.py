@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from rehab.exceptions import DomainError
-
-from .knowledge import (
+from programmes.knowledge import (
     Catalogue,
     ConditionSpec,
     DoseSpec,
@@ -35,7 +33,7 @@ from .knowledge import (
     ProtocolSpec,
     Sources,
 )
-from .vocab import (
+from programmes.vocab import (
     Answer,
     AppliesWhen,
     Category,
@@ -52,6 +50,7 @@ from .vocab import (
     ThompsonResult,
     Urgency,
 )
+from rehab.exceptions import DomainError
 
 ACTIVITIES = ("general", "runner", "dancer", "jumping_sport")
 LOADING_CATEGORIES = frozenset({Category.ISOMETRIC, Category.ECCENTRIC, Category.STRENGTH})
@@ -119,6 +118,83 @@ class Intake:
     cauda_equina: str | None = None  # Answer to the cauda equina questions
     comorbidities: frozenset[str] = frozenset()  # Comorbidity values
     dvt_risks: frozenset[str] = frozenset()  # DvtRisk values; stored for the check-in
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Intake:
+        """The one conversion from request-shaped or stored data (the API body, the web form's
+        and the CLI's values, Diagnosis.intake) into an Intake. Dates may be `date` objects or
+        ISO text; blank text means "not recorded". IntakeError names every bad field.
+
+        Shape only: `validate_intake` checks the values against the catalogue."""
+        errors: dict[str, list[str]] = {}
+        values: dict[str, object] = {}
+        unknown = sorted(
+            set(data)
+            - {
+                "condition",
+                *_SET_FIELDS,
+                *_BOOL_FIELDS,
+                *_TEXT_FIELDS,
+                *_ANSWER_FIELDS,
+                *_INT_FIELDS,
+                *_DATE_FIELDS,
+            }
+        )
+        for name in unknown:
+            errors[name] = ["Unknown field."]
+        condition = data.get("condition")
+        if not isinstance(condition, str) or not condition:
+            errors["condition"] = ["A condition slug is required."]
+        for name in _TEXT_FIELDS:
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                errors[name] = ["Must be text."]
+            elif value:
+                values[name] = value
+        for name in _ANSWER_FIELDS:
+            value = data.get(name)
+            if value is True:
+                values[name] = Answer.YES.value
+            elif value is False:
+                # An unticked box on the old form meant "not ticked", not a considered "no":
+                # read it as unknown, the safer path (no heat).
+                values[name] = Answer.UNKNOWN.value
+            elif value is not None and not isinstance(value, str):
+                errors[name] = ["Must be yes, no or unknown."]
+            elif value:
+                values[name] = value
+        for name in _INT_FIELDS:
+            value = data.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                errors[name] = ["Must be a whole number."]
+            elif value is not None:
+                values[name] = value
+        for name in _BOOL_FIELDS:
+            value = data.get(name)
+            if value is not None and not isinstance(value, bool):
+                errors[name] = ["Must be true or false."]
+            elif value is not None:
+                values[name] = value
+        for name in _DATE_FIELDS:
+            value = data.get(name)
+            if value is None:
+                continue
+            if type(value) is date:  # from a form or the CLI; not a datetime
+                values[name] = value
+                continue
+            try:
+                values[name] = date.fromisoformat(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                errors[name] = ["Must be a date as YYYY-MM-DD."]
+        for name in _SET_FIELDS:
+            listed = data.get(name, [])
+            if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+                errors[name] = ["Must be a list of names."]
+            else:
+                values[name] = frozenset(listed)
+        if errors:
+            raise IntakeError(next(iter(errors.values()))[0], fields=errors)
+        return cls(condition=str(condition), **values)  # type: ignore[arg-type]
 
 
 # --- Output -------------------------------------------------------------------------------
@@ -993,7 +1069,7 @@ def _note(note: Note) -> Mapping[str, object]:
     return {"code": note.code, "message": note.message, "sources": list(note.sources)}
 
 
-# --- Intake as stored data (Diagnosis.intake, API bodies) ---------------------------------
+# --- Intake as stored data (Diagnosis.intake, API bodies): see Intake.from_dict ----------
 
 _BOOL_FIELDS = (
     "circulation_or_sensation_problems",
@@ -1018,73 +1094,3 @@ def intake_to_dict(intake: Intake) -> dict[str, object]:
     for name in _SET_FIELDS:
         data[name] = sorted(getattr(intake, name))
     return data
-
-
-def intake_from_dict(data: Mapping[str, object]) -> Intake:
-    """Parse stored or submitted intake data; IntakeError names every bad field."""
-    errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {}
-    unknown = sorted(
-        set(data)
-        - {
-            "condition",
-            *_SET_FIELDS,
-            *_BOOL_FIELDS,
-            *_TEXT_FIELDS,
-            *_ANSWER_FIELDS,
-            *_INT_FIELDS,
-            *_DATE_FIELDS,
-        }
-    )
-    for name in unknown:
-        errors[name] = ["Unknown field."]
-    condition = data.get("condition")
-    if not isinstance(condition, str) or not condition:
-        errors["condition"] = ["A condition slug is required."]
-    for name in _TEXT_FIELDS:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            errors[name] = ["Must be text."]
-        elif value:
-            values[name] = value
-    for name in _ANSWER_FIELDS:
-        value = data.get(name)
-        if value is True:
-            values[name] = Answer.YES.value
-        elif value is False:
-            # An unticked box on the old form meant "not ticked", not a considered "no":
-            # read it as unknown, the safer path (no heat).
-            values[name] = Answer.UNKNOWN.value
-        elif value is not None and not isinstance(value, str):
-            errors[name] = ["Must be yes, no or unknown."]
-        elif value:
-            values[name] = value
-    for name in _INT_FIELDS:
-        value = data.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            errors[name] = ["Must be a whole number."]
-        elif value is not None:
-            values[name] = value
-    for name in _BOOL_FIELDS:
-        value = data.get(name)
-        if value is not None and not isinstance(value, bool):
-            errors[name] = ["Must be true or false."]
-        elif value is not None:
-            values[name] = value
-    for name in _DATE_FIELDS:
-        value = data.get(name)
-        if value is None:
-            continue
-        try:
-            values[name] = date.fromisoformat(str(value))
-        except ValueError:
-            errors[name] = ["Must be a date as YYYY-MM-DD."]
-    for name in _SET_FIELDS:
-        listed = data.get(name, [])
-        if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
-            errors[name] = ["Must be a list of names."]
-        else:
-            values[name] = frozenset(listed)
-    if errors:
-        raise IntakeError(next(iter(errors.values()))[0], fields=errors)
-    return Intake(condition=str(condition), **values)  # type: ignore[arg-type]

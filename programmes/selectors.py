@@ -1,14 +1,18 @@
-"""Reads for the programmes app."""
+"""Reads for the programmes app: the catalogue snapshot, and a patient's programmes (the
+patient passed in as any object the ORM accepts: programmes imports nothing of patients)."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import time
 from typing import Any
 
+from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import Http404
 
-from .knowledge import (
+from programmes.knowledge import (
     Catalogue,
     ConditionSpec,
     DoseSpec,
@@ -23,12 +27,16 @@ from .knowledge import (
     ThresholdSpec,
     TimeframeSpec,
 )
-from .models import (
+from programmes.models import (
     Condition,
     Dose,
     Exercise,
     IceHeatRule,
     IceHeatSchedule,
+    Programme,
+    ProgrammeItem,
+    ProgrammePhase,
+    ProgrammeRevision,
     Protocol,
     ProtocolItem,
     ProtocolPhase,
@@ -36,6 +44,8 @@ from .models import (
     Threshold,
     Timeframe,
 )
+from rehab.roles import visible_patients
+from rehab.shortcuts import get_or_404
 
 _cache: dict[str, Catalogue] = {}
 _lock = threading.Lock()
@@ -235,3 +245,61 @@ def _pain_limits(protocol: Protocol) -> PainLimitsSpec | None:
         progress_max=progress,
         sources=tuple(protocol.pain_limits_sources),
     )
+
+
+def active_programme(patient: Any) -> Programme | None:
+    return (
+        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        .select_related("current_revision", "condition", "diagnosis")
+        .first()
+    )
+
+
+def current_phase_items(programme: Programme) -> list[ProgrammeItem]:
+    revision = programme.current_revision
+    assert revision is not None
+    return list(
+        ProgrammeItem.objects.filter(
+            phase__revision=revision, phase__position=revision.current_phase
+        ).select_related("exercise__regression", "phase")
+    )
+
+
+def programmes_visible_to(user: Any) -> QuerySet[Programme]:
+    """A patient's own programmes; a therapist's caseload's programmes."""
+    return Programme.objects.filter(visible_patients(user, via="patient")).select_related(
+        "condition", "protocol", "current_revision", "patient__user"
+    )
+
+
+def revision_history(programme: Programme) -> list[ProgrammeRevision]:
+    return list(
+        ProgrammeRevision.objects.filter(programme=programme)
+        .select_related("changed_by")
+        .order_by("-number")
+    )
+
+
+def programme_detail(programme: Programme) -> list[ProgrammePhase]:
+    """The current revision's phases with their items and exercises (three queries)."""
+    return list(
+        ProgrammePhase.objects.filter(revision_id=programme.current_revision_id)
+        .prefetch_related("items__exercise")
+        .order_by("position")
+    )
+
+
+def programmes_of(patient: Any) -> list[Programme]:
+    return list(
+        Programme.objects.filter(patient=patient)
+        .select_related("condition", "protocol", "current_revision")
+        .order_by("-started_on", "-created_at")
+    )
+
+
+def visible_programme(user: Any, programme_id: uuid.UUID | str) -> Programme:
+    """A programme of the therapist's own caseload; Http404 for anyone else (patients too:
+    adjusting is the therapist's page)."""
+    if getattr(user, "therapist", None) is None:
+        raise Http404("No such programme.")
+    return get_or_404(programmes_visible_to(user).select_related("diagnosis"), programme_id)

@@ -7,13 +7,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from rehab import limits
-from rehab.api import InputSerializer, bounded
-
-from .models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
-from .planner import ACTIVITIES, IntakeError, intake_from_dict, validate_intake
-from .selectors import catalogue_snapshot
-from .vocab import (
+from programmes.models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
+from programmes.planner import ACTIVITIES, Intake, IntakeError, validate_intake
+from programmes.selectors import catalogue_snapshot
+from programmes.services import CHANGE_KINDS
+from programmes.vocab import (
     Answer,
     Comorbidity,
     DvtRisk,
@@ -23,6 +21,8 @@ from .vocab import (
     Side,
     ThompsonResult,
 )
+from rehab import limits
+from rehab.api import InputSerializer, bounded
 
 
 def known_condition(value: str) -> str:
@@ -330,20 +330,11 @@ class IntakeInput(InputSerializer):
         """The planner's check of the answers this condition requires (e.g. the Ottawa rules
         for a sprain), as field errors."""
         try:
-            intake = intake_from_dict(intake_data(attrs))
+            intake = Intake.from_dict(attrs)
             validate_intake(intake, catalogue_snapshot(), require_answers=True)
         except IntakeError as error:
             raise serializers.ValidationError(error.fields) from None
         return attrs
-
-
-def intake_data(validated: dict[str, Any]) -> dict[str, Any]:
-    """Validated IntakeInput data in the planner's `intake_from_dict` shape (dates as text)."""
-    data = dict(validated)
-    for name in ("onset_date", "assessed_on"):
-        if data.get(name) is not None:
-            data[name] = data[name].isoformat()
-    return data
 
 
 class PrescribeInput(InputSerializer):
@@ -428,15 +419,7 @@ class PlanOutput(serializers.Serializer):
 
 # --- Adjusting ----------------------------------------------------------------------------
 
-CHANGES = ["change_dose", "add_exercise", "remove_exercise", "swap_exercise", "move_phase"]
-# The fields each kind of change needs (besides `change` and `reason`).
-CHANGE_REQUIRES = {
-    "change_dose": ("item", "dose"),
-    "add_exercise": ("phase", "exercise"),
-    "remove_exercise": ("item",),
-    "swap_exercise": ("item", "exercise"),
-    "move_phase": ("to_phase",),
-}
+CHANGES = list(CHANGE_KINDS)
 
 
 class DoseInput(InputSerializer):
@@ -457,7 +440,10 @@ class AdjustmentInput(InputSerializer):
     depends on `change`: change_dose (item, dose), add_exercise (phase, exercise, dose?),
     remove_exercise (item), swap_exercise (item, exercise, dose?: blank takes the new
     exercise's catalogue dose), move_phase (to_phase).
-    Adding or swapping in a contraindicated exercise needs `override_reason`."""
+    Adding or swapping in a contraindicated exercise needs `override_reason`.
+
+    Shape only: which fields a change needs, and what it accepts, is the change's own
+    `from_dict` (programmes.services), which the web's adjust forms call too."""
 
     change = serializers.ChoiceField(CHANGES)
     reason = serializers.CharField(max_length=2000)
@@ -472,14 +458,6 @@ class AdjustmentInput(InputSerializer):
 
     def validate_condition(self, value: str) -> str:
         return known_condition(value)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        missing = [name for name in CHANGE_REQUIRES[attrs["change"]] if name not in attrs]
-        if missing:
-            raise serializers.ValidationError(
-                {name: [f"Required for {attrs['change']}."] for name in missing}
-            )
-        return attrs
 
 
 class EndProgrammeOutput(serializers.Serializer):

@@ -13,12 +13,9 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from rehab.exceptions import DomainError
-from rehab.roles import is_therapist_of
-
-from .catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
-from .knowledge import DoseSpec
-from .models import (
+from programmes.catalogue_files import CATALOGUE_DIR, dose_fields, read_catalogue
+from programmes.knowledge import DoseSpec
+from programmes.models import (
     Checkpoint,
     Condition,
     Dose,
@@ -38,9 +35,12 @@ from .models import (
     Threshold,
     Timeframe,
 )
-from .planner import ProgrammePlan, contraindicated_tags, intake_from_dict
-from .selectors import catalogue_snapshot
-from .text import describe_dose
+from programmes.planner import Intake, ProgrammePlan, contraindicated_tags
+from programmes.selectors import catalogue_snapshot
+from programmes.text import describe_dose
+from rehab import limits
+from rehab.exceptions import DomainError
+from rehab.roles import is_therapist_of
 
 M = TypeVar("M", bound=models.Model)
 
@@ -460,10 +460,105 @@ def prescribe_programme(
     return programme
 
 
+# --- Changes: each read from request-shaped data by its `from_dict` ---------------------------
+#
+# The web's adjust forms and the API's AdjustmentInput both hand their values to `from_dict`
+# (keys as in the API body: item, dose, phase, exercise, override_reason, to_phase; other keys
+# are ignored), so both ask for the same fields, bound them alike (rehab.limits) and give the
+# same errors: DomainError with a message per field, a dose's fields named on their own
+# (`sets`, as the web form and the service's dose check name them).
+
+NOT_AN_ITEM = "Choose an exercise of the current programme."
+EMPTY_DOSE = "Fill in at least one part of the dose to change."
+
+
+class _Reader:
+    """Reads one change's fields from `data`, collecting a message per bad field; `done()`
+    raises them together. A bad field reads as a placeholder that `done()` never lets out."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+
+    def bad(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def item(self) -> uuid.UUID:
+        value = self.data.get("item")
+        if isinstance(value, uuid.UUID):
+            return value
+        if isinstance(value, str):
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                pass
+        self.bad("item", NOT_AN_ITEM)
+        return uuid.UUID(int=0)
+
+    def whole(self, name: str) -> int:
+        value = self.data.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.bad(name, "Choose a phase.")
+            return 0
+        return value
+
+    def text(self, name: str, *, required: bool) -> str:
+        value = self.data.get(name)
+        if value in (None, "") and not required:
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.bad(name, "Choose an exercise." if name == "exercise" else "Must be text.")
+            return ""
+        return value
+
+    def dose(self, *, required: bool) -> dict[str, Any]:
+        """The dose fields given: a number within rehab.limits (null clears it: "no figure")
+        or text. `required`: at least one (a dose change that changes nothing is refused);
+        otherwise none given means the catalogue's dose."""
+        given = self.data.get("dose")
+        if given is None:
+            given = {}
+        if not isinstance(given, Mapping):
+            self.bad("dose", "Must be an object of dose fields.")
+            return {}
+        dose: dict[str, Any] = {}
+        for name, value in given.items():
+            bounds = limits.DOSE_BOUNDS.get(name)
+            if name not in Dose.DOSE_FIELDS:
+                self.bad(name, "Not a dose field.")
+            elif bounds is None:
+                if isinstance(value, str):
+                    dose[name] = value
+                else:
+                    self.bad(name, "Must be text.")
+            elif value is None or (
+                not isinstance(value, bool)
+                and isinstance(value, int)
+                and bounds.minimum <= value <= bounds.maximum
+            ):
+                dose[name] = value
+            else:
+                self.bad(name, bounds.message)
+        if required and not given:
+            self.bad("dose", EMPTY_DOSE)
+        return dose
+
+    def done(self) -> None:
+        if self.errors:
+            raise DomainError(next(iter(self.errors.values()))[0], fields=self.errors)
+
+
 @dataclass(frozen=True)
 class ChangeDose:
     item: uuid.UUID
     dose: Mapping[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChangeDose:
+        read = _Reader(data)
+        change = cls(item=read.item(), dose=read.dose(required=True))
+        read.done()
+        return change
 
 
 @dataclass(frozen=True)
@@ -473,10 +568,29 @@ class AddExercise:
     dose: Mapping[str, Any] = field(default_factory=dict)
     override_reason: str = ""
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AddExercise:
+        read = _Reader(data)
+        change = cls(
+            phase=read.whole("phase"),
+            exercise=read.text("exercise", required=True),
+            dose=read.dose(required=False),
+            override_reason=read.text("override_reason", required=False),
+        )
+        read.done()
+        return change
+
 
 @dataclass(frozen=True)
 class RemoveExercise:
     item: uuid.UUID
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RemoveExercise:
+        read = _Reader(data)
+        change = cls(item=read.item())
+        read.done()
+        return change
 
 
 @dataclass(frozen=True)
@@ -489,13 +603,40 @@ class SwapExercise:
     override_reason: str = ""
     dose: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SwapExercise:
+        read = _Reader(data)
+        change = cls(
+            item=read.item(),
+            exercise=read.text("exercise", required=True),
+            override_reason=read.text("override_reason", required=False),
+            dose=read.dose(required=False),
+        )
+        read.done()
+        return change
+
 
 @dataclass(frozen=True)
 class MovePhase:
     to_phase: int
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MovePhase:
+        read = _Reader(data)
+        change = cls(to_phase=read.whole("to_phase"))
+        read.done()
+        return change
+
 
 Change = ChangeDose | AddExercise | RemoveExercise | SwapExercise | MovePhase
+# The API's `change` names (AdjustmentInput) and the type that reads each.
+CHANGE_KINDS: dict[str, type[Change]] = {
+    "change_dose": ChangeDose,
+    "add_exercise": AddExercise,
+    "remove_exercise": RemoveExercise,
+    "swap_exercise": SwapExercise,
+    "move_phase": MovePhase,
+}
 
 
 @dataclass
@@ -639,7 +780,7 @@ def _check_contraindication(programme: Programme, exercise: Exercise, override: 
             fields={"exercise": [CLINIC_ONLY]},
         )
     catalogue = catalogue_snapshot()
-    intake = intake_from_dict(programme.diagnosis.intake)
+    intake = Intake.from_dict(programme.diagnosis.intake)
     banned = contraindicated_tags(intake, catalogue.conditions[programme.condition.slug], catalogue)
     clash = sorted(set(exercise.movement_tags) & banned)
     if not clash:

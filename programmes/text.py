@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
-from .knowledge import Catalogue, DoseSpec
-from .planner import Note, PlanResult, Referral
+from programmes.knowledge import Catalogue, DoseSpec
+from programmes.models import Dose
+from programmes.planner import Note, PlanResult, Referral
 
 
-def describe_dose(dose: DoseSpec) -> str:
-    """'3 × 15, twice a day, 7 days a week' — only the parts the dose sets."""
+def describe_dose(dose: DoseSpec | Dose) -> str:
+    """'3 × 15, twice a day, 7 days a week' — only the parts the dose sets. A catalogue or
+    planned dose, or a prescribed one (a programme item)."""
+    if not isinstance(dose, DoseSpec):
+        dose = DoseSpec(**{k: v for k, v in dose.dose_dict().items() if v is not None})
     parts = []
     reps = None
     if dose.reps is not None:

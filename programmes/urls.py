@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from programmes import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", views.programme_new, name="programme_new"),

@@ -10,16 +10,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from patients import selectors
-from patients.forms import add_domain_error
-from patients.services import end_programme, preview_plan, start_programme
+from patients.people.selectors import patients_visible_to
+from patients.people.services import end_programme, preview_plan, start_programme
+from patients.schedule import local_today
+from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
+from programmes.selectors import programme_detail, revision_history, visible_programme
 from programmes.services import adjust_programme
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
+from rehab.forms import add_domain_error
 from rehab.views import therapist_required
-
-from .forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 
 
 @therapist_required
@@ -64,17 +65,17 @@ def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
         pk = uuid.UUID(patient_id or "")
     except ValueError:
         return timezone.localdate(now)
-    patient = selectors.patients_visible_to(request.user).filter(pk=pk).first()
-    return selectors.local_today(patient, now) if patient else timezone.localdate(now)
+    patient = patients_visible_to(request.user).filter(pk=pk).first()
+    return local_today(patient, now) if patient else timezone.localdate(now)
 
 
 @therapist_required
 def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The current programme, one form per kind of change, and the revision history."""
-    programme = selectors.visible_programme(request.user, pk)
+    programme = visible_programme(request.user, pk)
     if request.method == "GET":
         log_view(request.user, programme)
-    phases = selectors.programme_detail(programme)
+    phases = programme_detail(programme)
     action = request.POST.get("action") if request.method == "POST" else None
     forms: list[AdjustForm] = [
         cls(request.POST if cls.action == action else None, phases=phases, programme=programme)
@@ -112,6 +113,6 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "phases": phases,
         "forms": forms,
         "posted": posted,
-        "history": selectors.revision_history(programme),
+        "history": revision_history(programme),
     }
     return render(request, "programmes/programme_adjust.html", context)

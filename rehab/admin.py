@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from .audit import log_access
+from rehab.audit import log_access
 
 admin.site.unregister(LogEntry)
 

@@ -33,10 +33,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api_parsers import RequestTooLarge
-from .exceptions import DomainError
-from .limits import Bounds
-from .models import IdempotencyKey
+from rehab.api_parsers import RequestTooLarge
+from rehab.exceptions import DomainError
+from rehab.limits import Bounds
+from rehab.models import IdempotencyKey
 
 logger = logging.getLogger(__name__)
 
@@ -199,9 +199,14 @@ def json_type_error(field: serializers.Field, value: Any) -> str | None:
 
 
 def bounded(bounds: Bounds) -> serializers.IntegerField:
-    """An optional whole number within `bounds` (rehab.limits), as the web form's field."""
+    """An optional whole number within `bounds` (rehab.limits), as the web form's field, with
+    the web form's message."""
     return serializers.IntegerField(
-        required=False, allow_null=True, min_value=bounds.minimum, max_value=bounds.maximum
+        required=False,
+        allow_null=True,
+        min_value=bounds.minimum,
+        max_value=bounds.maximum,
+        error_messages={"min_value": bounds.message, "max_value": bounds.message},
     )
 
 
@@ -379,3 +384,15 @@ def _replay(request: Request, key: str, digest: str) -> Response:
     return Response(
         record.response_body, status=record.response_status, headers={REPLAYED_HEADER: "true"}
     )
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> Any:
+    """The request body checked by an `...Input` serializer (a 400 with field errors if not)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def schema_generation(view: APIView) -> bool:
+    """True while drf-spectacular inspects a view (no real user: lists must not query)."""
+    return getattr(view, "swagger_fake_view", False)

@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
-from .api import IDEMPOTENCY_HEADER, ErrorOutput
+from rehab.api import IDEMPOTENCY_HEADER, ErrorOutput
 
 ERROR_EXAMPLES = {
     "400": ("invalid", "Please correct the highlighted fields.", {"slot": ["Must be 1 to 6."]}),

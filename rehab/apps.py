@@ -13,7 +13,7 @@ class RehabConfig(AppConfig):
     verbose_name = "Rehab"
 
     def ready(self) -> None:
-        from . import audit
+        from rehab import audit
 
         audit.connect_signals()
         post_migrate.connect(ensure_clinic_admins_group, dispatch_uid="rehab_clinic_admins")

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 
 class DomainError(Exception):
@@ -22,3 +25,12 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
         self.fields = {key: list(value) for key, value in (fields or {}).items()}
+
+
+def validate_model(obj: Any, exclude: list[str] | None = None, *, unique: bool = True) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=unique, validate_constraints=unique)
+    except ValidationError as error:
+        raise DomainError(
+            "Please correct the highlighted fields.", fields=error.message_dict
+        ) from None

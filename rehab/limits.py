@@ -8,6 +8,7 @@ what a patient is prescribed comes from the catalogue.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,40 @@ DOSE_TIMES_PER_DAY = Bounds(1, 6)
 DOSE_DAYS_PER_WEEK = Bounds(1, 7)
 DOSE_REST_S = Bounds(0, 600)
 
+# Each numeric dose field's bounds, for code that reads a dose by name (ChangeDose.from_dict).
+DOSE_BOUNDS = {
+    "sets": DOSE_SETS,
+    "reps": DOSE_REPS,
+    "reps_max": DOSE_REPS,
+    "hold_s": DOSE_HOLD_S,
+    "times_per_day": DOSE_TIMES_PER_DAY,
+    "days_per_week": DOSE_DAYS_PER_WEEK,
+    "rest_s": DOSE_REST_S,
+}
+
 # What the patient logs for one exercise of a session.
 DONE_SETS = Bounds(0, 50)
 DONE_REPS = Bounds(0, 500)
 DONE_HOLD_S = Bounds(0, 600)
+
+
+# Which dates a record may carry (web pages and the API both come here). A session, check-in
+# or questionnaire is dated on a day the patient has reached in their own time zone, plus
+# DATE_SLACK for a phone a little ahead across a zone edge; a date in the past is accepted
+# back to EARLIEST_DATE, however late it arrives (an offline phone keeps what it logged on the
+# day). No tighter floor such as the programme's start: existing clients and fixtures backfill
+# history before it, and a floor tied to today's date would refuse them as time passes.
+DATE_SLACK = timedelta(days=1)
+
+
+# The floor of every date the clinic records (as for device clocks, serializers.py).
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+# How far ahead a programme may be scheduled to start; later means reassess first. These
+# date limits guard input (typos, 9999-12-31); they are not clinical timeframes, which live in
+# the catalogue with their sources.
+MAX_START_AHEAD = timedelta(days=90)

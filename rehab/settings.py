@@ -2,6 +2,10 @@
 
 Unset DATABASE_URL → SQLite under var/. Unset REDIS_URL → Celery's filesystem:// broker under
 var/, so web + worker + beat run with nothing else installed.
+
+Importing this module touches no files: var/ is part of the checkout (var/.gitignore), the
+broker's folders are made by the Celery app when it is configured (rehab/celery.py) and
+STATIC_ROOT by collectstatic.
 """
 
 from __future__ import annotations
@@ -11,18 +15,17 @@ from datetime import timedelta
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from .env import BASE_DIR, ConfigurationError, env, env_bool, env_int, env_list, env_str
+from rehab.env import BASE_DIR, env, env_bool, env_int, env_list, env_str
 
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and not env_bool("REHAB_ALLOW_INSECURE_KEY", True):
-        raise ConfigurationError("SECRET_KEY must be set")
-    # Laptop/dev fallback only; production sets SECRET_KEY (see .env.example).
-    SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 40
+# These settings are for laptops and tests, so an unset SECRET_KEY means this public key. The
+# one switch for production is rehab.settings_production (gunicorn's default), which refuses a
+# missing or weak key and this one; its django-insecure- prefix also makes Django's own
+# `check --deploy` report it (security.W009) under any settings module.
+DEVELOPMENT_SECRET_KEY = "django-insecure-rehab-development-key-" + "x" * 40
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
@@ -133,7 +136,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 # rehab/static is found as the `rehab` app's static folder (no STATICFILES_DIRS entry:
 # listing it too made collectstatic find every file twice).
 STORAGES = {
@@ -220,7 +222,7 @@ SPECTACULAR_SETTINGS = {
         "FlagStatusEnum": "patients.models.Flag.Status",
         "FlagKindEnum": "patients.models.Flag.Kind",
         "RevisionKindEnum": "programmes.models.ProgrammeRevision.Kind",
-        "SyncStatusEnum": ["created", "updated", "already_present", "rejected"],
+        "SyncStatusEnum": "patients.activity.services.Outcome",
         "PlanStatusEnum": ["programme", "referral"],
         "RoleEnum": ["patient", "therapist", "other"],
         "AnswerEnum": "programmes.vocab.Answer",
@@ -261,8 +263,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
     # Serverless broker for laptops: messages are files in a shared folder (kombu filesystem://).
-    for sub in ("queue", "processed", "control"):
-        (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # The Celery app makes the folders when it is configured (rehab/celery.py).
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),

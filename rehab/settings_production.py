@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 
-from .env import ConfigurationError, env_bool, env_int, env_list, env_str
-from .settings import *  # noqa: F403
-from .settings import STORAGES
+from rehab.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from rehab.settings import *  # noqa: F403
+from rehab.settings import STORAGES
 
 # Django's own bar for a key (security.W009): 50+ characters, 5+ distinct ones, not a
 # generated-for-development key. Ours also refuses the development fallback of rehab.settings.

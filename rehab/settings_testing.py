@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .settings import *  # noqa: F403
+from rehab.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Nothing is collected into STATIC_ROOT before a test run, and settings do not make the folder:
+# look files up per request (as under DEBUG) instead of whitenoise scanning, and warning about,
+# the missing folder on every test client's first request. /static/ still 404s as before.
+WHITENOISE_AUTOREFRESH = True

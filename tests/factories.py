@@ -11,7 +11,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from patients.models import Flag, Patient, Therapist
-from patients.services import record_diagnosis
+from patients.people.services import record_diagnosis
 from programmes.models import ProgrammeItem
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot

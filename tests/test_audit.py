@@ -19,8 +19,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.activity.services import ExerciseDone, record_session
 from patients.models import Flag, Patient, SessionLog
-from patients.services import ExerciseDone, record_session
 from programmes.models import ProgrammeItem
 from rehab.apps import CLINIC_ADMINS
 from rehab.audit import AuditedQuerySet

@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from rehab.settings import DEVELOPMENT_SECRET_KEY
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = "rehab.settings_production"
 # Everything that configures the production settings; cleared so the machine running the
@@ -35,7 +37,6 @@ KNOBS = (
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
-    "REHAB_ALLOW_INSECURE_KEY",
     "REHAB_HSTS_SECONDS",
     "REHAB_HSTS_INCLUDE_SUBDOMAINS",
     "REHAB_HSTS_PRELOAD",
@@ -102,6 +103,15 @@ def test_a_weak_secret_key_is_refused_without_being_echoed(key: str) -> None:
     assert "SECRET_KEY is too weak" in result.stderr
     assert key not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_laptop_settings_key_is_reported_by_djangos_deploy_check() -> None:
+    """rehab.settings without SECRET_KEY runs on the public development key: never silently,
+    as Django's own deploy check names it (security.W009) whichever settings module is used."""
+    env = production_env(DJANGO_SETTINGS_MODULE="rehab.settings", SECRET_KEY=None)
+    result = manage("check", "--deploy", env=env)
+    assert "security.W009" in result.stdout + result.stderr
+    assert "security.W009" not in manage("check", "--deploy", env=production_env()).stderr
 
 
 def test_debug_true_is_refused_by_the_production_settings() -> None:
@@ -242,6 +252,7 @@ def test_signing_in_behind_the_proxy_under_the_production_settings(
         ({"SECRET_KEY": None}, "SECRET_KEY"),
         ({"SECRET_KEY": "   "}, "SECRET_KEY"),
         ({"SECRET_KEY": "insecure-dev-key-change-me-" + "x" * 40}, "SECRET_KEY"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY"),
         ({"DEBUG": "true"}, "DEBUG"),
         ({"DEBUG": "perhaps"}, "DEBUG"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),

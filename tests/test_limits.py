@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from patients.forms import SessionLogForm
-from patients.serializers import ExerciseDoneInput
+from patients.activity.forms import SessionLogForm
+from patients.activity.serializers import ExerciseDoneInput
 from programmes.forms import DoseFields
 from programmes.models import ProgrammeItem
 from programmes.serializers import DoseInput

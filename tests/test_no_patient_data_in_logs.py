@@ -18,10 +18,10 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from patients import tasks
 from patients.models import Flag
-from patients.services import notify_flag
+from patients.monitoring.services import notify_flag
 from programmes.models import ProgrammeItem
+from rehab.celery import app
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,16 +30,17 @@ SOURCES = [p for app in ("patients", "programmes", "rehab") for p in (ROOT / app
 
 def test_every_task_takes_only_ids() -> None:
     found = []
-    for name, task in inspect.getmembers(tasks):
-        if not hasattr(task, "delay") or getattr(task, "__module__", "") != tasks.__name__:
+    app.loader.import_default_modules()
+    for name, task in app.tasks.items():
+        if not name.startswith("patients."):
             continue
         parameters = inspect.signature(task.run).parameters
         for parameter in parameters.values():
             assert parameter.name.endswith("_id"), f"{name}({parameter.name})"
             assert parameter.annotation in ("str", str), f"{name}({parameter.name})"
         found.append(name)
-    assert "notify_flag_task" in found
-    assert "send_reminder_task" in found
+    assert "patients.tasks.notify_flag_task" in found
+    assert "patients.tasks.send_reminder_task" in found
 
 
 def test_every_enqueued_task_is_given_an_id_variable() -> None:

@@ -15,8 +15,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from patients import tasks
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import ExerciseLog, Flag, Notification, Reminder, SessionLog
-from patients.services import ExerciseDone, record_check_in, record_session
 from programmes.models import ProgrammeItem
 from rehab.apps import CLINIC_ADMINS
 from rehab.celery import app
@@ -117,3 +117,25 @@ def test_every_periodic_job_run_twice_changes_nothing_the_second_time(
     kinds = {kind for _, kind, _ in first["notifications"]}
     assert {"red_flag_escalation", "flag_digest", "reminder:session"} <= kinds
     assert first["mail"] >= 2
+
+
+# The wire names: the beat schedule and messages already queued in Redis name tasks by these,
+# so a task that moves to another module must keep its name (issue 13).
+WIRE_NAMES = {
+    "patients.tasks.evaluate_patient_task",
+    "patients.tasks.notify_flag_task",
+    "patients.tasks.red_flag_sweep",
+    "patients.escalate_red_flags",
+    "patients.tasks.monitoring_sweep",
+    "patients.tasks.flag_digest_sweep",
+    "patients.tasks.reminder_sweep",
+    "patients.tasks.send_reminder_task",
+}
+
+
+def test_every_task_keeps_its_wire_name_and_the_beat_schedule_names_only_registered_tasks() -> None:
+    app.loader.import_default_modules()
+    registered = {name for name in app.tasks if name.startswith("patients.")}
+    assert registered == WIRE_NAMES
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks, entry["task"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +87,59 @@ def test_without_redis_or_a_database_url_a_laptop_needs_no_server(tmp_path: Path
         "filesystem://",
         "filesystem",
     ]
+
+
+def test_a_fresh_clone_gets_no_folders_from_importing_settings_only_from_using_celery(
+    tmp_path: Path,
+) -> None:
+    """Settings import touches no disk; the filesystem broker's folders come with Celery.
+
+    Checked on a copy of the project package, whose var/ does not exist: importing every
+    settings module leaves it absent, and the first use of the Celery app makes the broker's
+    folders, through which a message then travels.
+    """
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copytree(
+        repo / "rehab", tmp_path / "rehab", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="rehab.settings",
+        # The copied rehab package first (the working directory), the real apps after it.
+        PYTHONPATH=str(repo),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="rehab.example.org",
+    )
+    script = (
+        "import importlib, pathlib\n"
+        "for name in ('rehab.settings', 'rehab.settings_testing', 'rehab.settings_production',"
+        " 'rehab.celery'):\n"
+        "    importlib.import_module(name)\n"
+        "print(pathlib.Path('var').exists())\n"
+        "import django; django.setup()\n"
+        "from rehab.celery import app\n"
+        "broker = pathlib.Path('var/celery-broker')\n"
+        "print(app.conf.broker_url)\n"
+        "print(sorted(p.name for p in broker.iterdir()))\n"
+        "with app.connection_for_write() as conn:\n"
+        "    queue = conn.SimpleQueue('fresh-clone')\n"
+        "    queue.put({'hello': 'broker'})\n"
+        "    message = queue.get(timeout=5)\n"
+        "    message.ack()\n"
+        "    print(message.payload['hello'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    imported, configured, folders, delivered = result.stdout.strip().split("\n")
+    assert imported == "False"
+    assert configured == "filesystem://"
+    assert folders == "['control', 'processed', 'queue']"
+    assert delivered == "broker"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from patients.selectors import notifications_for
+from patients.notifications.selectors import notifications_for
 from programmes.knowledge import DoseSpec
 from programmes.models import Dose
 from programmes.selectors import catalogue_snapshot
@@ -27,9 +27,7 @@ def role(user: Any) -> str:
 @register.filter
 def dose(row: Dose | DoseSpec) -> str:
     """A prescribed, planned or catalogue dose in words: '3 × 15, twice a day, every day'."""
-    if isinstance(row, DoseSpec):
-        return describe_dose(row)
-    return describe_dose(DoseSpec(**{k: v for k, v in row.dose_dict().items() if v is not None}))
+    return describe_dose(row)
 
 
 @register.filter

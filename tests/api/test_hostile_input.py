@@ -25,10 +25,10 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from patients.activity.services import ExerciseDone, record_session
 from patients.models import (
     Diagnosis,
 )
-from patients.services import ExerciseDone, record_session
 from tests import factories
 from tests.api.conftest import local_today, session_body
 from tests.factories import current_items

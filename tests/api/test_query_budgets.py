@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from patients.activity.services import ExerciseDone, record_session
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse
-from patients.services import ExerciseDone, record_session
 from programmes.services import ChangeDose, adjust_programme
 from tests import factories
 from tests.api.conftest import local_today

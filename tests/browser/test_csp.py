@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from patients.activity.services import record_check_in
 from patients.models import Flag
-from patients.services import record_check_in
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from patients.services import create_therapist
+from patients.people.services import create_therapist
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

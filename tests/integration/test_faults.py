@@ -32,10 +32,11 @@ from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
 
+from patients.activity.services import record_check_in
 from patients.models import CheckIn, Flag, Notification, Reminder, SessionLog
-from patients.services import record_check_in
-from patients.sweep import evaluate_active_programmes
-from patients.tasks import monitoring_sweep, red_flag_sweep, reminder_sweep, send_reminder_task
+from patients.monitoring.sweep import evaluate_active_programmes
+from patients.monitoring.tasks import monitoring_sweep, red_flag_sweep
+from patients.reminders.tasks import reminder_sweep, send_reminder_task
 from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories

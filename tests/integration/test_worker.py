@@ -11,9 +11,9 @@ from celery.signals import task_postrun
 from django.core import mail
 from django.utils import timezone
 
+from patients.activity.services import record_check_in
 from patients.models import Flag, Notification, Reminder
-from patients.services import record_check_in
-from patients.tasks import send_reminder_task
+from patients.reminders.tasks import send_reminder_task
 from tests import factories
 from tests.integration.conftest import wait_for
 

@@ -7,8 +7,17 @@ from typing import Any
 
 import pytest
 
-from patients.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, line_chart, progress_charts
-from patients.selectors import Progress, ScoredResponse, WeekPoint
+from patients.activity.charts import (
+    BOTTOM,
+    HEIGHT,
+    LEFT,
+    RIGHT,
+    TOP,
+    WIDTH,
+    line_chart,
+    progress_charts,
+)
+from patients.activity.selectors import Progress, ScoredResponse, WeekPoint
 
 PLOT_BOTTOM, PLOT_TOP = HEIGHT - BOTTOM, TOP
 

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from patients.models import Flag, Notification
-from patients.services import escalate_unacknowledged_flags
-from patients.tasks import escalate_red_flags
+from patients.monitoring.services import escalate_unacknowledged_flags
+from patients.monitoring.tasks import escalate_red_flags
 from rehab.apps import CLINIC_ADMINS
 from tests import factories
 from tests.factories import NOW
@@ -128,7 +128,7 @@ def test_anonymising_the_patient_removes_their_name_from_the_escalation(
 ) -> None:
     from django.utils import timezone
 
-    from patients.privacy import anonymise_patient
+    from patients.privacy.services import anonymise_patient
 
     name = str(patient)
     _red_flag(patient, "urgent")

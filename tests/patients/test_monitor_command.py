@@ -11,9 +11,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from patients.activity.services import ExerciseDone, record_session
 from patients.models import Flag, Patient
-from patients.selectors import current_phase_items
-from patients.services import ExerciseDone, record_session
+from programmes.selectors import current_phase_items
 from tests import factories
 
 pytestmark = pytest.mark.django_db

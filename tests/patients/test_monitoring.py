@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from patients.monitoring import (
+from patients.monitoring.rules import (
     DueCheckpoint,
     Morning,
     PatientState,

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from patients.models import Notification
-from patients.notify import notify
+from patients.notifications.services import notify
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,13 +10,8 @@ import pytest
 from django.core import mail
 
 from patients.models import Diagnosis
-from patients.services import (
-    end_programme,
-    preview_plan,
-    send_invitation,
-    start_programme,
-    update_reminder_preferences,
-)
+from patients.people.services import end_programme, preview_plan, send_invitation, start_programme
+from patients.reminders.services import update_reminder_preferences
 from programmes.models import Programme
 from programmes.planner import Intake, ProgrammePlan, Referral
 from rehab.exceptions import DomainError

@@ -24,15 +24,11 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
-from patients.privacy import REMOVED, anonymise_patient, export_csv_zip, patient_export
-from patients.services import (
-    ExerciseDone,
-    record_check_in,
-    record_questionnaire,
-    record_session,
-    resolve_flag,
-)
+from patients.monitoring.services import resolve_flag
+from patients.privacy.services import REMOVED, anonymise_patient, export_csv_zip, patient_export
+from patients.questionnaires.services import record_questionnaire
 from programmes.models import ProgrammeItem, ProgrammeRevision
 from programmes.services import MovePhase, adjust_programme
 from rehab.exceptions import DomainError

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from patients.questionnaires import (
+from patients.questionnaires.definitions import (
     QUESTIONNAIRES,
     Choice,
     Item,
@@ -20,7 +20,7 @@ from patients.questionnaires import (
     describe_score,
     score,
 )
-from patients.services import record_questionnaire
+from patients.questionnaires.services import record_questionnaire
 from tests import factories
 
 VISA_A_KEYS = ("q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8_group", "q8_minutes_band")

@@ -13,11 +13,11 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Notification, Reminder
-from patients.reminder_services import deliver_reminder, schedule_due_reminders, send_nudges
-from patients.reminders import ReminderFacts, in_quiet_hours, reminders_for, training_weekdays
-from patients.schedule import questionnaire_due, questionnaire_due_on
-from patients.services import ExerciseDone, record_check_in, record_session
+from patients.reminders.rules import ReminderFacts, in_quiet_hours, reminders_for
+from patients.reminders.services import deliver_reminder, schedule_due_reminders, send_nudges
+from patients.schedule import questionnaire_due, questionnaire_due_on, training_weekdays
 from programmes.models import ProgrammeItem
 from tests import factories
 
@@ -267,7 +267,7 @@ def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) ->
 def test_ending_a_programme_stops_its_pending_reminders(programme: Any) -> None:
     """Issue 13: a discharged patient is not reminded of a programme that has ended, whether
     the reminder was already planned or the sweep runs again the same morning."""
-    from patients.services import end_programme
+    from patients.people.services import end_programme
 
     planned = schedule_due_reminders(now=AT_0805)
     assert planned

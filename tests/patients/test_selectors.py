@@ -10,24 +10,13 @@ from typing import Any
 import pytest
 from django.http import Http404
 
+from patients.activity.selectors import check_in_questions, today_for, weekly_progress
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Notification
-from patients.selectors import (
-    caseload,
-    check_in_questions,
-    pause_for,
-    today_for,
-    urgency_heading,
-    visible_flag,
-    visible_patient,
-    weekly_progress,
-)
-from patients.services import (
-    ExerciseDone,
-    mark_notifications_read,
-    record_check_in,
-    record_questionnaire,
-    record_session,
-)
+from patients.monitoring.selectors import pause_for, urgency_heading, visible_flag
+from patients.notifications.services import mark_notifications_read
+from patients.people.selectors import caseload, visible_patient
+from patients.questionnaires.services import record_questionnaire
 from programmes.planner import Intake
 from tests import factories
 from tests.factories import STARTED

@@ -9,19 +9,17 @@ from typing import Any
 import pytest
 from django.core import mail
 
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import CheckIn, ExerciseLog, Flag, Notification, SessionLog
-from patients.services import (
-    ExerciseDone,
+from patients.monitoring.services import (
     accept_progression,
     acknowledge_flag,
     evaluate_patient,
     notify_flag,
-    record_check_in,
-    record_questionnaire,
-    record_session,
     resolve_flag,
 )
-from patients.tasks import flag_digest_sweep, monitoring_sweep, red_flag_sweep
+from patients.monitoring.tasks import flag_digest_sweep, monitoring_sweep, red_flag_sweep
+from patients.questionnaires.services import record_questionnaire
 from programmes.models import ProgrammeItem
 from rehab.exceptions import DomainError
 from tests import factories

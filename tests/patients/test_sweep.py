@@ -11,21 +11,15 @@ from typing import Any
 
 import pytest
 
+from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Patient
-from patients.questionnaires import QUESTIONNAIRES
-from patients.selectors import current_phase_items, local_today
-from patients.services import (
-    ExerciseDone,
-    acknowledge_flag,
-    end_programme,
-    evaluate_patient,
-    record_check_in,
-    record_questionnaire,
-    record_session,
-    resolve_flag,
-)
-from patients.sweep import evaluate_active_programmes, evaluate_programmes
-from programmes.selectors import catalogue_snapshot
+from patients.monitoring.services import acknowledge_flag, evaluate_patient, resolve_flag
+from patients.monitoring.sweep import evaluate_active_programmes, evaluate_programmes
+from patients.people.services import end_programme
+from patients.questionnaires.definitions import QUESTIONNAIRES
+from patients.questionnaires.services import record_questionnaire
+from patients.schedule import local_today
+from programmes.selectors import catalogue_snapshot, current_phase_items
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -344,7 +338,7 @@ def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
 ) -> None:
     """Requirement 10: one pipeline. A single patient goes through the batched code, so a rule
     fixed there is fixed for both, and within the same query budget (+1: the programme id)."""
-    from patients import services, sweep
+    from patients.monitoring import services, sweep
 
     programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
     _pain_log(patient, NOW.date(), 1, 8)
@@ -373,7 +367,7 @@ def test_the_state_knows_of_an_unresolved_red_flag(
 ) -> None:
     """F11: the pipeline passes an unresolved red-flag Flag (even one older than the rules'
     window) into the pure state, so no progression is offered meanwhile."""
-    from patients.sweep import states_for
+    from patients.monitoring.sweep import states_for
 
     programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=40))
     if status is not None:
@@ -394,7 +388,7 @@ def test_the_state_knows_of_an_unresolved_red_flag(
 def test_the_state_reads_the_first_visa_a_however_old(patient: Patient) -> None:
     """F26: the 24-week review (day 168) compares with a score older than the 120 days of
     check-ins and sessions the rules read."""
-    from patients.sweep import states_for
+    from patients.monitoring.sweep import states_for
 
     started = NOW.date() - timedelta(days=170)
     programme = factories.prescribe(patient, started_on=started)
@@ -417,7 +411,7 @@ def test_the_state_carries_the_onset_and_whether_the_phase_loads(
 ) -> None:
     """F20: symptom duration counts from the diagnosis's onset date; F19: the day-7 stretching
     review is judged only when the current phase does no loading."""
-    from patients.sweep import states_for
+    from patients.monitoring.sweep import states_for
 
     started = NOW.date() - timedelta(days=10)
     intake = factories.answered_intake(

@@ -16,7 +16,6 @@ from programmes.planner import (
     Referral,
     as_dict,
     contraindicated_tags,
-    intake_from_dict,
     intake_to_dict,
     plan,
     validate_intake,
@@ -386,7 +385,7 @@ def test_an_intake_stored_before_the_answers_were_required_gets_no_heat_f1(
     catalogue: Catalogue, stored: dict[str, object]
 ) -> None:
     """Old Diagnosis.intake rows (no answers, or unticked boxes) read as unknown."""
-    intake = intake_from_dict(stored)
+    intake = Intake.from_dict(stored)
     assert (intake.swelling or "unknown") == "unknown"
     result = _programme(plan(intake, catalogue))
     assert "heat" not in {slot.modality for slot in result.ice_heat}
@@ -617,12 +616,12 @@ def test_intake_round_trips_through_stored_data() -> None:
         recent_injury="yes",
         swelling="unknown",
     )
-    assert intake_from_dict(intake_to_dict(intake)) == intake
+    assert Intake.from_dict(intake_to_dict(intake)) == intake
 
 
 def test_stored_intake_with_wrong_types_names_each_field() -> None:
     with pytest.raises(IntakeError) as error:
-        intake_from_dict({"condition": "ankle_oa", "age": "forty", "swelling": 3, "colour": "red"})
+        Intake.from_dict({"condition": "ankle_oa", "age": "forty", "swelling": 3, "colour": "red"})
     assert set(error.value.fields) == {"age", "swelling", "colour"}
 
 
@@ -809,7 +808,7 @@ def test_dvt_risks_and_comorbidities_are_stored_with_the_intake() -> None:
     )
     stored = intake_to_dict(intake)
     assert stored["dvt_risks"] == ["immobilisation"]
-    assert intake_from_dict(stored) == intake
+    assert Intake.from_dict(stored) == intake
 
 
 def test_unknown_comorbidities_are_named(catalogue: Catalogue) -> None:

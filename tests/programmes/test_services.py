@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from patients.services import record_diagnosis
+from patients.people.services import record_diagnosis
 from programmes.models import Exercise, ProgrammeItem, ProgrammeRevision
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot

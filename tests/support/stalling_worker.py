@@ -20,7 +20,7 @@ __all__ = ["app"]
 
 
 def _stall_after_first_chunk() -> None:
-    from patients import sweep
+    from patients.monitoring import sweep
 
     real = sweep.evaluate_programmes
 

@@ -127,8 +127,8 @@ PATIENT_PAGES = [
 
 
 def _red_flag(patient: Any) -> Any:
+    from patients.activity.services import record_check_in
     from patients.models import Flag
-    from patients.services import record_check_in
     from tests.factories import NOW
 
     record_check_in(

@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from patients.activity.services import record_check_in
 from patients.models import Flag
-from patients.services import record_check_in
 from tests import factories
 from tests.factories import NOW, web_client_for
 

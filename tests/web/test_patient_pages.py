@@ -394,7 +394,7 @@ def _record_visa_a(patient: Any, day: Any, q1: int) -> None:
     """A VISA-A response of 63 - 10 + q1 points (see VISA_A) on `day`."""
     import uuid
 
-    from patients.services import record_questionnaire
+    from patients.questionnaires.services import record_questionnaire
 
     answers: dict[str, object] = {**VISA_A, "q1": q1, "q8_minutes_band": 2}
     record_questionnaire(

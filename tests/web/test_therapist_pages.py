@@ -10,8 +10,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from patients.activity.services import record_check_in
 from patients.models import Flag, Patient
-from patients.services import record_check_in
 from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db

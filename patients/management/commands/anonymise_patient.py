@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from patients.privacy import anonymise_patient, patient_by_id
+from patients.privacy.services import anonymise_patient, patient_by_id
 from rehab.exceptions import DomainError
 
 EXIT_BAD_INPUT = 2

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from patients.models import Patient
-from patients.sweep import SweepReport, evaluate_active_programmes, evaluate_programmes
+from patients.monitoring.sweep import SweepReport, evaluate_active_programmes, evaluate_programmes
 from programmes.models import Programme
 
 EXIT_BAD_INPUT = 2

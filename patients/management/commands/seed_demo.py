@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient, Therapist
-from patients.services import create_patient, create_therapist, record_diagnosis
+from patients.people.services import create_patient, create_therapist, record_diagnosis
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import prescribe_programme

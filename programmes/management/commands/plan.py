@@ -113,30 +113,8 @@ class Command(BaseCommand):
                 "The catalogue is empty: run `python manage.py load_catalogue` first.",
                 returncode=EXIT_BAD_INPUT,
             )
-        intake = Intake(
-            condition=options["condition"],
-            side=options["side"],
-            onset=options["onset"],
-            onset_date=options["onset_date"],
-            assessed_on=timezone.localdate(),
-            irritability=options["irritability"],
-            swelling=options["swelling"],
-            recent_injury=options["recent_injury"],
-            weeks_since_surgery=options["weeks_since_surgery"],
-            age=options["age"],
-            activity=options["activity"],
-            circulation_or_sensation_problems=options["circulation_problems"],
-            able_to_bear_weight=not options["cannot_bear_weight"],
-            red_flags=frozenset(options["red_flag"]),
-            cleared=options["cleared"],
-            protocol=options["protocol"],
-            ottawa=options["ottawa"],
-            thompson=options["thompson"],
-            cauda_equina=options["cauda_equina"],
-            comorbidities=frozenset(options["comorbidity"]),
-            dvt_risks=frozenset(options["dvt_risk"]),
-        )
         try:
+            intake = Intake.from_dict(intake_data(options, assessed_on=timezone.localdate()))
             validate_intake(intake, catalogue, require_answers=True)
             result: PlanResult = plan(intake, catalogue)
         except IntakeError as error:
@@ -154,11 +132,45 @@ class Command(BaseCommand):
             sys.exit(EXIT_REFERRAL)
 
 
+def intake_data(options: dict[str, Any], *, assessed_on: date) -> dict[str, Any]:
+    """The options in the shape of the API's intake body, for `Intake.from_dict`."""
+    data = {name: options[name] for name in SAME_NAMES}
+    return data | {
+        "assessed_on": assessed_on,
+        "circulation_or_sensation_problems": options["circulation_problems"],
+        "able_to_bear_weight": not options["cannot_bear_weight"],
+        "red_flags": options["red_flag"],
+        "comorbidities": options["comorbidity"],
+        "dvt_risks": options["dvt_risk"],
+    }
+
+
+# The options that carry an Intake field under its own name.
+SAME_NAMES = (
+    "condition",
+    "side",
+    "onset",
+    "onset_date",
+    "irritability",
+    "swelling",
+    "recent_injury",
+    "weeks_since_surgery",
+    "age",
+    "activity",
+    "cleared",
+    "protocol",
+    "ottawa",
+    "thompson",
+    "cauda_equina",
+)
+
+
 def _flag(field: str) -> str:
     """The option that sets an intake field, to name it in an error."""
     special = {
         "red_flags": "--red-flag",
         "able_to_bear_weight": "--cannot-bear-weight",
+        "circulation_or_sensation_problems": "--circulation-problems",
         "comorbidities": "--comorbidity",
         "dvt_risks": "--dvt-risk",
     }

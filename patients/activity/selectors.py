@@ -1,0 +1,330 @@
+"""Reads of what a patient did and has to do: Today, weekly progress, recent history and the
+check-in questions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Max, Q, QuerySet
+
+from patients.models import (
+    CheckIn,
+    Patient,
+    QuestionnaireResponse,
+    SessionLog,
+)
+from patients.monitoring.rules import WEEK, adherence
+from patients.monitoring.selectors import Pause, has_dvt_risk, injury_date, pause_for
+from patients.questionnaires.selectors import last_questionnaire_on
+from patients.schedule import (
+    ice_heat_due_on,
+    item_due_on,
+    local_today,
+    programme_week,
+    questionnaire_due,
+    questionnaire_due_on,
+    sessions_due_on,
+    sessions_per_week,
+)
+from programmes.models import (
+    IceHeatSlot,
+    Programme,
+    ProgrammeItem,
+    ProgrammePhase,
+    RedFlag,
+)
+from programmes.selectors import active_programme, current_phase_items
+from programmes.vocab import Modality
+
+# --- Today -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueSession:
+    slot: int
+    time: str
+    items: list[ProgrammeItem]
+    log: SessionLog | None
+
+
+@dataclass(frozen=True)
+class Today:
+    """What a patient has to do on their own local date, and what they have already logged."""
+
+    patient: Patient
+    local_date: date
+    programme: Programme | None
+    phase: ProgrammePhase | None = None
+    week: int = 0
+    sessions: list[DueSession] = field(default_factory=list)
+    ice_heat: list[IceHeatSlot] = field(default_factory=list)
+    check_in: CheckIn | None = None
+    questionnaire: str = ""
+    questionnaire_due: bool = False
+    questionnaire_due_on: date | None = None  # a week after the last response, or today
+    paused: Pause | None = None
+    check_in_questions: list[RedFlag] = field(default_factory=list)
+    swelling: bool = False  # the latest check-in does not rule swelling out: no heat
+
+
+def today_for(patient: Patient, now: datetime) -> Today:
+    """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
+    and whether the weekly questionnaire is due, in a fixed number of queries.
+
+    While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
+    offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
+    heel raises (the safer reading, F3). The check-in is still offered."""
+    today = local_today(patient, now)
+    programme = active_programme(patient)
+    if programme is None or programme.current_revision is None:
+        return Today(
+            patient=patient,
+            local_date=today,
+            programme=None,
+            check_in_questions=check_in_questions(),
+        )
+    paused = pause_for(patient)
+    revision = programme.current_revision
+    phase = (
+        ProgrammePhase.objects.filter(revision=revision, position=revision.current_phase)
+        .prefetch_related("items__exercise")
+        .first()
+    )
+    items = list(phase.items.all()) if phase is not None else []
+    logs = {
+        log.slot: log
+        for log in SessionLog.objects.filter(
+            programme=programme, local_date=today
+        ).prefetch_related("exercises__exercise")
+    }
+    times = list(patient.session_times)
+    sessions = [
+        DueSession(
+            slot=slot,
+            time=times[slot - 1] if slot <= len(times) else "",
+            items=[
+                item
+                for item in items
+                if item_due_on(item, today, programme.started_on)
+                and (item.times_per_day or 1) >= slot
+            ],
+            log=logs.get(slot),
+        )
+        for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
+    ]
+    questionnaire = programme.condition.questionnaire
+    last_response = last_questionnaire_on(patient, questionnaire)
+    latest = latest_check_in(patient, today)
+    swelling = swelling_not_ruled_out(latest)
+    ice_heat = [
+        slot
+        for slot in ice_heat_due_on(
+            list(revision.ice_heat_slots.all()),
+            today,
+            programme.started_on,
+            injury_date(programme),
+        )
+        # Heat only while there is no swelling (SEED-002); ice stays.
+        if not (swelling and slot.modality == Modality.HEAT)
+    ]
+    return Today(
+        patient=patient,
+        local_date=today,
+        programme=programme,
+        phase=phase,
+        week=programme_week(programme, today),
+        sessions=[] if paused else sessions,
+        ice_heat=[] if paused else ice_heat,
+        check_in=latest if latest is not None and latest.local_date == today else None,
+        questionnaire=questionnaire,
+        questionnaire_due=not paused and questionnaire_due(last_on=last_response, today=today),
+        questionnaire_due_on=max(
+            today, questionnaire_due_on(last_on=last_response, started_on=programme.started_on)
+        ),
+        paused=paused,
+        check_in_questions=check_in_questions(
+            programme.condition_id, dvt_risk=has_dvt_risk(programme)
+        ),
+        swelling=swelling,
+    )
+
+
+def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
+    """The patient's most recent check-in on or before their local `day`."""
+    return (
+        CheckIn.objects.filter(patient=patient, local_date__lte=day).order_by("-local_date").first()
+    )
+
+
+def swelling_not_ruled_out(latest: CheckIn | None) -> bool:
+    """No heat after a check-in that says the area is swollen, or that did not answer (an
+    older app): unknown is treated as swollen, as at intake (F1; SEED-002). With no check-in
+    yet, the intake's answer (the planner's) stands."""
+    return latest is not None and latest.swelling is not False
+
+
+def swelling_reported(patient: Patient, day: date) -> bool:
+    """Whether the latest check-in on or before `day` leaves swelling possible (no heat)."""
+    return swelling_not_ruled_out(latest_check_in(patient, day))
+
+
+# --- Progress -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One programme week. Pain values are means of the week's entries (0–10); adherence is a
+    percentage; the score is the week's last questionnaire total (None for the FAAM, which
+    has no total) and `subscales` that response's subscales (FAAM ADL and Sports, %)."""
+
+    week: int
+    starts_on: date
+    pain_during: float | None
+    pain_morning: float | None
+    adherence: float | None
+    score: float | None
+    subscales: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoredResponse:
+    local_date: date
+    total: float | None
+    subscales: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """`responses` are the programme's questionnaire responses, oldest first: the first is
+    the baseline that the charts measure change from."""
+
+    programme: Programme | None
+    questionnaire: str
+    weeks: list[WeekPoint]
+    responses: tuple[ScoredResponse, ...] = ()
+
+
+def weekly_progress(patient: Patient, now: datetime) -> Progress:
+    """Week-by-week pain (during exercise, next morning), adherence and questionnaire score
+    since the programme started, in a fixed number of queries."""
+    programme = active_programme(patient)
+    if programme is None or programme.current_revision is None:
+        return Progress(programme=None, questionnaire="", weeks=[])
+    today = local_today(patient, now)
+    start = programme.started_on
+    items = current_phase_items(programme)
+    per_week = sessions_per_week(items)
+
+    during: dict[int, list[int]] = defaultdict(list)
+    done: dict[date, int] = defaultdict(int)
+    logs = SessionLog.objects.filter(programme=programme, local_date__gte=start).annotate(
+        max_pain_during=Max("exercises__pain_during_nrs")
+    )
+    for log in logs:
+        if log.status == SessionLog.Status.DONE:
+            done[log.local_date] += 1
+        if log.max_pain_during is not None:
+            during[_week_of(start, log.local_date)].append(log.max_pain_during)
+    mornings: dict[int, list[int]] = defaultdict(list)
+    for day, pain in CheckIn.objects.filter(patient=patient, local_date__gte=start).values_list(
+        "local_date", "morning_pain_nrs"
+    ):
+        mornings[_week_of(start, day)].append(pain)
+    questionnaire = programme.condition.questionnaire
+    responses = tuple(
+        ScoredResponse(day, value, subscales or {})
+        for day, value, subscales in QuestionnaireResponse.objects.filter(
+            patient=patient, questionnaire=questionnaire, local_date__gte=start
+        )
+        .order_by("local_date", "created_at")
+        .values_list("local_date", "score", "subscales")
+    )
+    last_of_week = {_week_of(start, r.local_date): r for r in responses}
+
+    weeks = []
+    for week in range(1, programme_week(programme, today) + 1):
+        starts_on = start + timedelta(days=(week - 1) * WEEK)
+        ends_on = min(today, starts_on + timedelta(days=WEEK - 1))
+        weeks.append(
+            WeekPoint(
+                week=week,
+                starts_on=starts_on,
+                pain_during=_mean(during.get(week)),
+                pain_morning=_mean(mornings.get(week)),
+                adherence=adherence(
+                    started_on=starts_on,
+                    today=ends_on,
+                    sessions_per_week=per_week,
+                    done_on=done,
+                    days=WEEK,
+                ).percent,
+                score=last.total if (last := last_of_week.get(week)) else None,
+                subscales=dict(last.subscales) if last else {},
+            )
+        )
+    return Progress(
+        programme=programme, questionnaire=questionnaire, weeks=weeks, responses=responses
+    )
+
+
+def _week_of(start: date, day: date) -> int:
+    return (day - start).days // WEEK + 1
+
+
+def _mean(values: list[int] | None) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+# --- Histories ----------------------------------------------------------------------------
+
+
+def recent_sessions(patient: Patient, limit: int = 30) -> list[SessionLog]:
+    return list(
+        SessionLog.objects.filter(patient=patient)
+        .prefetch_related("exercises__exercise")
+        .order_by("-local_date", "-slot")[:limit]
+    )
+
+
+# --- The morning check-in -----------------------------------------------------------------
+
+
+# The swelling question of the morning check-in (a yes pauses heat, not ice; SEED-002).
+SWELLING_QUESTION = "Is the sore area swollen this morning?"
+
+
+# Asked every morning of a patient whose intake recorded a DVT risk (a boot or other
+# immobilisation, surgery, long travel), whatever their condition lists (requirement 6).
+DVT_RISK_FLAGS = ("dvt_signs", "pe_signs")
+
+
+def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> list[RedFlag]:
+    """The red-flag questions of the morning check-in, in catalogue order, with their
+    patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
+    patient on a programme, their condition's own flags marked `check_in_for_condition`
+    (F14: e.g. a swollen calf for a calf strain), and the DVT questions after a DVT risk."""
+    asked = Q(check_in=True)
+    if condition_id is not None:
+        asked |= Q(check_in_for_condition=True, conditions=condition_id)
+    if dvt_risk:
+        asked |= Q(slug__in=DVT_RISK_FLAGS)
+    return list(RedFlag.objects.filter(asked).distinct().order_by("id"))
+
+
+def recent_check_ins(patient: Patient, limit: int = 30) -> list[CheckIn]:
+    return list(CheckIn.objects.filter(patient=patient).order_by("-local_date")[:limit])
+
+
+# --- Patient-scoped lists for the API: built from the caller, so another patient's row is
+# simply absent (a 404), with the related rows each serializer touches fetched up front. ---
+
+
+def session_logs_of(patient: Patient) -> QuerySet[SessionLog]:
+    return SessionLog.objects.filter(patient=patient).prefetch_related("exercises__exercise")
+
+
+def check_ins_of(patient: Patient) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(patient=patient)

@@ -1,0 +1,333 @@
+"""HTTP shapes for the patients app: `...Input` checks a request body's shape and types,
+`...Output` renders rows. Nothing here decides a rule (the services do), and nothing lets a
+client set who a row belongs to: patient, therapist and programme come from the caller.
+
+Device timestamps (`logged_at`) must carry a UTC offset (a naive time is a 400); they are
+stored as instants and returned in the patient's own time zone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+
+from patients.activity.selectors import SWELLING_QUESTION
+from patients.activity.services import ExerciseDone, Outcome
+from patients.activity.sync import SyncItem
+from patients.models import CheckIn, SessionLog
+from patients.monitoring.serializers import PauseOutput
+from patients.questionnaires.serializers import (
+    QuestionnaireResponseInput,
+    QuestionnaireResponseOutput,
+)
+from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
+from rehab import limits
+from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
+from rehab.api_fields import AwareDateTimeField
+from rehab.exceptions import DomainError
+
+# --- Fields -------------------------------------------------------------------------------
+
+
+def _nrs(**kwargs: Any) -> serializers.IntegerField:
+    """A 0–10 numeric rating scale answer."""
+    return serializers.IntegerField(min_value=0, max_value=10, **kwargs)
+
+
+# --- Me -----------------------------------------------------------------------------------
+
+
+# --- Session logs -------------------------------------------------------------------------
+
+
+class ExerciseDoneInput(InputSerializer):
+    item_key = serializers.UUIDField(help_text="The programme item's `key`.")
+    sets_done = bounded(limits.DONE_SETS)
+    reps_done = bounded(limits.DONE_REPS)
+    hold_s_done = bounded(limits.DONE_HOLD_S)
+    load = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    pain_during_nrs = _nrs(required=False, allow_null=True)
+
+
+class SessionChangeInput(InputSerializer):
+    """What a session held: done (with the exercises) or skipped (with a reason)."""
+
+    status = serializers.ChoiceField(SessionLog.Status.choices, default=SessionLog.Status.DONE)
+    skip_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
+    pain_after_nrs = _nrs(required=False, allow_null=True, default=None)
+    exercises = ExerciseDoneInput(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=50
+    )
+    logged_at = AwareDateTimeField(required=False, help_text="Device time, with its offset.")
+
+    def validate_exercises(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        keys = [entry["item_key"] for entry in value]
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("Each programme item may appear once.")
+        return value
+
+
+class SessionLogInput(SessionChangeInput):
+    client_uuid = serializers.UUIDField(help_text="Generated on the device, once per record.")
+    local_date = serializers.DateField(help_text="The patient's own date of the session.")
+    slot = serializers.IntegerField(min_value=1, max_value=6, help_text="1 = first of the day.")
+
+
+def session_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated session data as `record_session` keyword arguments."""
+    values: dict[str, Any] = {
+        "exercises": [ExerciseDone(**entry) for entry in data["exercises"]],
+        "pain_after_nrs": data["pain_after_nrs"],
+        "skipped": data["status"] == SessionLog.Status.SKIPPED,
+        "skip_reason": data["skip_reason"],
+    }
+    for name in ("client_uuid", "local_date", "slot", "logged_at"):
+        if name in data:
+            values[name] = data[name]
+    return values
+
+
+class ExerciseLogOutput(serializers.Serializer):
+    item_key = serializers.UUIDField()
+    exercise = serializers.CharField(source="exercise.slug")
+    target_sets = serializers.IntegerField(allow_null=True)
+    target_reps = serializers.IntegerField(allow_null=True)
+    target_hold_s = serializers.IntegerField(allow_null=True)
+    sets_done = serializers.IntegerField(allow_null=True)
+    reps_done = serializers.IntegerField(allow_null=True)
+    hold_s_done = serializers.IntegerField(allow_null=True)
+    load = serializers.CharField()
+    pain_during_nrs = serializers.IntegerField(allow_null=True)
+
+
+class SessionLogOutput(serializers.ModelSerializer):
+    exercises = ExerciseLogOutput(many=True)
+    logged_at = AwareDateTimeField()
+
+    class Meta:
+        model = SessionLog
+        fields = [
+            "id",
+            "client_uuid",
+            "programme",
+            "local_date",
+            "slot",
+            "status",
+            "skip_reason",
+            "pain_after_nrs",
+            "exercises",
+            "logged_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+# --- Check-ins and questionnaires ---------------------------------------------------------
+
+
+class CheckInInput(InputSerializer):
+    client_uuid = serializers.UUIDField(help_text="Generated on the device, once per record.")
+    local_date = serializers.DateField()
+    morning_pain_nrs = _nrs()
+    stiffness_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
+    red_flags = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Slugs of the red-flag questions answered yes (GET /today/ lists the "
+        "questions to ask: check_in_questions).",
+    )
+    swelling = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The answer to Today's swelling_question; true pauses heat (not ice) while "
+        "it is the latest answer. Null or absent: not asked.",
+    )
+    logged_at = AwareDateTimeField(required=False)
+
+
+class CheckInOutput(serializers.ModelSerializer):
+    red_flags = serializers.ListField(child=serializers.CharField())
+    logged_at = AwareDateTimeField()
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id",
+            "client_uuid",
+            "local_date",
+            "morning_pain_nrs",
+            "stiffness_minutes",
+            "red_flags",
+            "swelling",
+            "logged_at",
+            "created_at",
+        ]
+
+
+# --- Today --------------------------------------------------------------------------------
+
+
+class PhaseSummaryOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DueSessionOutput(serializers.Serializer):
+    slot = serializers.IntegerField()
+    time = serializers.CharField(help_text='Reminder time "HH:MM" in the patient\'s zone.')
+    items = ProgrammeItemOutput(many=True)
+    log = SessionLogOutput(allow_null=True, help_text="What is already logged for this slot.")
+
+
+class CheckInQuestionOutput(serializers.Serializer):
+    slug = serializers.CharField(help_text="Send it in the check-in's red_flags when answered yes.")
+    question = serializers.CharField(help_text="Patient-facing yes/no question.")
+
+
+class TodayOutput(serializers.Serializer):
+    """What is due on the patient's own date (their time zone), and what is already logged."""
+
+    local_date = serializers.DateField()
+    programme = serializers.UUIDField(source="programme.pk", allow_null=True, default=None)
+    phase = PhaseSummaryOutput(allow_null=True)
+    week = serializers.IntegerField()
+    sessions = DueSessionOutput(many=True)
+    ice_heat = IceHeatSlotOutput(many=True)
+    check_in = CheckInOutput(allow_null=True)
+    questionnaire = serializers.CharField()
+    questionnaire_due = serializers.BooleanField()
+    paused = PauseOutput(
+        allow_null=True,
+        help_text="Null unless a reported red flag has paused the programme (see PauseOutput).",
+    )
+    check_in_questions = CheckInQuestionOutput(
+        many=True,
+        help_text="The red-flag questions of the morning check-in: those asked of everyone "
+        "plus the patient's condition's own.",
+    )
+    swelling_question = serializers.SerializerMethodField(
+        help_text="The check-in's swelling question (answer in the check-in's `swelling`)."
+    )
+
+    def get_swelling_question(self, obj: Any) -> str:
+        return SWELLING_QUESTION
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+# --- Offline sync -------------------------------------------------------------------------
+
+SYNC_INPUTS: dict[str, type[serializers.Serializer]] = {
+    "session": SessionLogInput,
+    "check_in": CheckInInput,
+    "questionnaire": QuestionnaireResponseInput,
+}
+SYNC_OUTPUTS: dict[str, type[serializers.Serializer]] = {
+    "session": SessionLogOutput,
+    "check_in": CheckInOutput,
+    "questionnaire": QuestionnaireResponseOutput,
+}
+
+
+class SyncInput(InputSerializer):
+    checked_per_item = ("records",)  # each record is checked on its own (sync_item)
+
+    records = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=500,
+        help_text='Up to 500 records, each {"type": "session" | "check_in" | '
+        '"questionnaire", "client_uuid": ..., and the fields of that type\'s POST body}.',
+    )
+
+
+def sync_item(index: int, record: Mapping[str, Any]) -> SyncItem:
+    """Check one batch record's shape with the same input serializer as its single POST."""
+    kind = record.get("type")
+    uuid_field = serializers.UUIDField()
+    try:
+        client_uuid: uuid.UUID | None = uuid_field.to_internal_value(record.get("client_uuid", ""))
+    except serializers.ValidationError:
+        client_uuid = None
+    serializer_class = SYNC_INPUTS.get(kind) if isinstance(kind, str) else None
+    if serializer_class is None:
+        error = DomainError(
+            "Unknown record type.",
+            code="invalid",
+            fields={"type": [f"Choose one of {', '.join(SYNC_INPUTS)}."]},
+        )
+        # Echoed in the result: never a lone surrogate (the response could not be encoded).
+        echo = "" if has_unstorable_text(kind) else str(kind or "")[:64]
+        return SyncItem(index, echo, client_uuid, error=error)
+    body = {name: value for name, value in record.items() if name != "type"}
+    serializer = serializer_class(data=body)
+    if not serializer.is_valid():
+        error = DomainError(
+            "Please correct the highlighted fields.",
+            code="invalid",
+            fields=flatten_errors(serializer.errors),
+        )
+        return SyncItem(index, str(kind), client_uuid, error=error)
+    data = dict(serializer.validated_data)
+    values = session_values(data) if kind == "session" else data
+    return SyncItem(index, str(kind), client_uuid, values=values)
+
+
+class SyncResultOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the record in `records`.")
+    client_uuid = serializers.UUIDField(allow_null=True)
+    type = serializers.CharField(source="kind")
+    status = serializers.ChoiceField(Outcome.choices)
+    id = serializers.UUIDField(source="obj.pk", required=False)
+    code = serializers.CharField(source="error.code", required=False)
+    message = serializers.CharField(source="error.message", required=False)
+    fields = serializers.DictField(  # type: ignore[assignment]
+        source="error.fields",
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        optional = ("id", "code", "message", "fields")
+        return {key: value for key, value in data.items() if key not in optional or value}
+
+
+class SyncOutput(serializers.Serializer):
+    results = SyncResultOutput(many=True)
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    already_present = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+# --- Therapist views ----------------------------------------------------------------------
+
+
+class WeekPointOutput(serializers.Serializer):
+    week = serializers.IntegerField()
+    starts_on = serializers.DateField()
+    pain_during = serializers.FloatField(allow_null=True, help_text="Mean of the week, 0–10.")
+    pain_morning = serializers.FloatField(allow_null=True, help_text="Mean of the week, 0–10.")
+    adherence = serializers.FloatField(allow_null=True, help_text="Percent.")
+    score = serializers.FloatField(
+        allow_null=True,
+        help_text="The week's last total score; null for the FAAM, which has no total.",
+    )
+    subscales = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text="The week's last subscale scores (FAAM adl, sports; %); null = not scorable.",
+    )
+
+
+class ProgressOutput(serializers.Serializer):
+    questionnaire = serializers.CharField()
+    weeks = WeekPointOutput(many=True)

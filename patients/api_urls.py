@@ -1,0 +1,58 @@
+"""The patients app's endpoints under /api/v1/ (rehab/api_urls.py includes them)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from patients.activity import api as activity
+from patients.monitoring import api as monitoring
+from patients.notifications import api as notifications
+from patients.people import api as people
+from patients.privacy import api as privacy
+from patients.questionnaires import api as questionnaires
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("me/", people.MeApi.as_view(), name="me"),
+    path("me/export/", privacy.MyExportApi.as_view(), name="me-export"),
+    path("me/export/csv/", privacy.MyExportZipApi.as_view(), name="me-export-csv"),
+    path("today/", activity.TodayApi.as_view(), name="today"),
+    path("sessions/", activity.SessionLogListApi.as_view(), name="sessions"),
+    path("sessions/<uuid:pk>/", activity.SessionLogDetailApi.as_view(), name="session"),
+    path("check-ins/", activity.CheckInListApi.as_view(), name="check-ins"),
+    path("check-ins/<uuid:pk>/", activity.CheckInDetailApi.as_view(), name="check-in"),
+    path("questionnaires/", questionnaires.QuestionnaireListApi.as_view(), name="questionnaires"),
+    path(
+        "questionnaires/<slug:slug>/",
+        questionnaires.QuestionnaireDetailApi.as_view(),
+        name="questionnaire",
+    ),
+    path(
+        "questionnaire-responses/",
+        questionnaires.QuestionnaireResponseListApi.as_view(),
+        name="questionnaire-responses",
+    ),
+    path(
+        "questionnaire-responses/<uuid:pk>/",
+        questionnaires.QuestionnaireResponseDetailApi.as_view(),
+        name="questionnaire-response",
+    ),
+    path("sync/", activity.SyncApi.as_view(), name="sync"),
+    path("notifications/", notifications.NotificationListApi.as_view(), name="notifications"),
+    path(
+        "notifications/mark-read/",
+        notifications.MarkNotificationsReadApi.as_view(),
+        name="notifications-mark-read",
+    ),
+    path("caseload/", people.CaseloadApi.as_view(), name="caseload"),
+    path("patients/<uuid:pk>/", people.PatientDetailApi.as_view(), name="patient"),
+    path("patients/<uuid:pk>/export/", privacy.PatientExportApi.as_view(), name="patient-export"),
+    path(
+        "patients/<uuid:pk>/export/csv/",
+        privacy.PatientExportZipApi.as_view(),
+        name="patient-export-csv",
+    ),
+    path("flags/", monitoring.FlagListApi.as_view(), name="flags"),
+    path("flags/<uuid:pk>/", monitoring.FlagDetailApi.as_view(), name="flag"),
+    path("flags/<uuid:pk>/acknowledge/", monitoring.AcknowledgeFlagApi.as_view(), name="flag-ack"),
+    path("flags/<uuid:pk>/resolve/", monitoring.ResolveFlagApi.as_view(), name="flag-resolve"),
+]

@@ -1,0 +1,29 @@
+"""The patients app's models, one module per capability (wger-style). Django finds them here,
+and the rest of the code may import them from `patients.models` or from their module."""
+
+from patients.models.activity import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
+from patients.models.flags import Flag
+from patients.models.notifications import Notification
+from patients.models.people import (  # the two functions: migrations name them here
+    Diagnosis,
+    Patient,
+    Therapist,
+    default_session_times,
+    validate_time_zone,
+)
+from patients.models.reminders import Reminder
+
+__all__ = [
+    "CheckIn",
+    "Diagnosis",
+    "ExerciseLog",
+    "Flag",
+    "Notification",
+    "Patient",
+    "QuestionnaireResponse",
+    "Reminder",
+    "SessionLog",
+    "Therapist",
+    "default_session_times",
+    "validate_time_zone",
+]

@@ -1,0 +1,37 @@
+"""In-app notifications (the bell), one per user and event."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from rehab.models import PublicModel
+
+
+class Notification(PublicModel):
+    """An in-app message (shown on the web, listed by the API)."""
+
+    class Kind(models.TextChoices):
+        RED_FLAG = "red_flag", "Red flag"
+        RED_FLAG_ESCALATION = "red_flag_escalation", "Red flag not acknowledged"
+        FLAG_DIGEST = "flag_digest", "Flag digest"
+        REMINDER_CHECK_IN = "reminder:check_in", "Check-in reminder"
+        REMINDER_SESSION = "reminder:session", "Session reminder"
+        REMINDER_ICE = "reminder:ice", "Ice reminder"
+        REMINDER_HEAT = "reminder:heat", "Heat reminder"
+        REMINDER_QUESTIONNAIRE = "reminder:questionnaire", "Questionnaire reminder"
+        REMINDER_NUDGE = "reminder:nudge", "Nudge"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,69 @@
+"""A therapist's flags through the API: list, read, acknowledge, resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import generics
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from patients import openapi
+from patients.models import Flag
+from patients.monitoring.filters import FlagFilter
+from patients.monitoring.selectors import flags_visible_to, visible_flag
+from patients.monitoring.serializers import FlagOutput, ResolveFlagInput
+from patients.monitoring.services import acknowledge_flag, resolve_flag
+from rehab.api import IsTherapist, idempotent, schema_generation, validated
+from rehab.audit import log_view
+
+
+@extend_schema_view(**openapi.FLAGS)
+class FlagListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+    serializer_class = FlagOutput
+    filterset_class = FlagFilter
+
+    queryset = Flag.objects.none()
+
+    def get_queryset(self) -> Any:
+        if schema_generation(self):
+            return self.queryset
+        return flags_visible_to(self.request.user)
+
+
+@extend_schema_view(**openapi.FLAG)
+class FlagDetailApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    def get(self, request: Request, pk: str) -> Response:
+        flag = visible_flag(request.user, pk)
+        log_view(request.user, flag)
+        return Response(FlagOutput(flag).data)
+
+
+@extend_schema_view(**openapi.ACKNOWLEDGE_FLAG)
+class AcknowledgeFlagApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        flag = visible_flag(request.user, pk)
+        flag = acknowledge_flag(flag=flag, by=request.user, now=timezone.now())
+        return Response(FlagOutput(flag).data)
+
+
+@extend_schema_view(**openapi.RESOLVE_FLAG)
+class ResolveFlagApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        flag = visible_flag(request.user, pk)
+        note = validated(ResolveFlagInput, request.data)["note"]
+        flag = resolve_flag(flag=flag, by=request.user, note=note, now=timezone.now())
+        return Response(FlagOutput(flag).data)

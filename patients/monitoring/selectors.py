@@ -1,0 +1,187 @@
+"""Reads about flags and the pause a red flag puts on a programme: visibility, the pause a
+patient sees, and the monitoring state of one programme."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from patients.models import (
+    Flag,
+    Patient,
+)
+from patients.people.selectors import patients_visible_to
+from patients.schedule import local_today
+from programmes.models import (
+    Programme,
+    ProgrammeItem,
+    RedFlag,
+)
+from programmes.vocab import Urgency
+from rehab.shortcuts import get_or_404
+
+
+def has_dvt_risk(programme: Programme) -> bool:
+    """Whether the diagnosis intake recorded a DVT risk factor (the planner's `dvt_risks`)."""
+    diagnosis = getattr(programme, "diagnosis", None)
+    return bool(diagnosis is not None and diagnosis.intake.get("dvt_risks"))
+
+
+def injury_date(programme: Programme) -> date | None:
+    """The injury's onset date from the diagnosis intake, if the clinician gave one (F22: the
+    acute ice window counts from it, else from the programme's start)."""
+    diagnosis = getattr(programme, "diagnosis", None)
+    value = diagnosis.intake.get("onset_date") if diagnosis is not None else None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def regression_suggestion(programme: Programme, items: list[ProgrammeItem]) -> str:
+    revision = programme.current_revision
+    assert revision is not None
+    if revision.current_phase > 1:
+        return f"Step back to phase {revision.current_phase - 1}."
+    easier = [
+        f"{item.exercise.name} → {item.exercise.regression.name}"
+        for item in items
+        if item.exercise.regression is not None
+    ]
+    if easier:
+        return "Use the easier versions: " + "; ".join(easier) + "."
+    return "Reduce sets or load for the next sessions."
+
+
+def flags_visible_to(user: Any) -> QuerySet[Flag]:
+    return Flag.objects.filter(patient__in=patients_visible_to(user)).select_related(
+        "patient__user"
+    )
+
+
+def visible_flag(user: Any, flag_id: uuid.UUID | str) -> Flag:
+    """Only the patient's therapist acts on flags; anyone else gets Http404."""
+    therapist = getattr(user, "therapist", None)
+    flags = Flag.objects.select_related("patient__user", "patient__therapist")
+    return get_or_404(
+        flags.filter(patient__therapist=therapist) if therapist else flags.none(), flag_id
+    )
+
+
+# What a patient is told to do, by the catalogue's urgency (red_flags.yaml header), for the
+# page heading, the Today banner and the API's `paused.heading` (F13). Patient-facing words.
+URGENCY_HEADINGS = {
+    Urgency.EMERGENCY: "Emergency: call {number} now",
+    Urgency.URGENT: "Get medical help today",
+    Urgency.SOON: "See a doctor or clinician within the next few days",
+    Urgency.ROUTINE: "Book an appointment with your doctor or clinician",
+}
+
+
+# A red-flag flag whose catalogue entry has since gone: treat it as same-day (the urgency most
+# red flags carry), the safer reading than "book an appointment".
+UNKNOWN_URGENCY = Urgency.URGENT
+
+
+PAUSE_FALLBACK_ADVICE = "Stop your exercises and wait for your clinician to contact you."
+
+
+def urgency_heading(urgency: str) -> str:
+    """The patient-facing heading for a red flag's urgency; the emergency number is a setting
+    (REHAB_EMERGENCY_NUMBER)."""
+    value = Urgency(urgency) if urgency in Urgency.values else UNKNOWN_URGENCY
+    return URGENCY_HEADINGS[value].format(number=settings.REHAB_EMERGENCY_NUMBER)
+
+
+def unresolved_red_flags() -> QuerySet[Flag]:
+    """The one definition of "paused": a red-flag flag (raised from a check-in answer, by
+    record_check_in in the check-in's own transaction or later by a sweep) that no clinician
+    has resolved. Acknowledging it does not lift the pause; resolving does."""
+    return Flag.objects.filter(kind=Flag.Kind.RED_FLAG).exclude(status=Flag.Status.RESOLVED)
+
+
+def paused_patient_ids(patient_ids: list[Any] | None = None) -> set[Any]:
+    """The ids of patients whose programme is paused (of `patient_ids`, or of everyone)."""
+    flags = unresolved_red_flags()
+    if patient_ids is not None:
+        flags = flags.filter(patient_id__in=patient_ids)
+    return set(flags.values_list("patient_id", flat=True).distinct())
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Why a patient's programme is paused: since the first unresolved red flag's date, at
+    the most urgent of their urgencies, with each flag's own advice (most urgent first)."""
+
+    since: date
+    urgency: str
+    advice: list[str]
+    flags: list[Flag]
+
+    @property
+    def heading(self) -> str:
+        return urgency_heading(self.urgency)
+
+    @property
+    def started_at(self) -> datetime:
+        """When the first unresolved red flag was raised (the moment of the check-in)."""
+        return min(flag.created_at for flag in self.flags)
+
+
+def pause_for(patient: Patient) -> Pause | None:
+    """The patient's pause, or None: sessions, ice/heat and their reminders stop while it
+    lasts; the morning check-in goes on."""
+    flags = list(unresolved_red_flags().filter(patient=patient).order_by("created_at"))
+    if not flags:
+        return None
+    catalogue = {f.slug: f for f in RedFlag.objects.filter(slug__in=[_slug(f) for f in flags])}
+    entries = []
+    for flag in flags:
+        entry = catalogue.get(_slug(flag))
+        urgency = entry.urgency if entry else flag.evidence.get("urgency", UNKNOWN_URGENCY)
+        if urgency not in Urgency.values:
+            urgency = UNKNOWN_URGENCY
+        entries.append((Urgency(urgency).rank, entry.advice if entry else PAUSE_FALLBACK_ADVICE))
+    entries.sort(key=lambda e: -e[0])
+    return Pause(
+        since=min(_flag_date(patient, f) for f in flags),
+        urgency=list(Urgency)[entries[0][0]].value,
+        advice=list(dict.fromkeys(advice for _, advice in entries)),
+        flags=flags,
+    )
+
+
+def _slug(flag: Flag) -> str:
+    """The catalogue slug of a red-flag flag (its rule is "red_flag:<slug>")."""
+    return str(flag.evidence.get("answer") or flag.rule.partition(":")[2])
+
+
+def _flag_date(patient: Patient, flag: Flag) -> date:
+    """The check-in date the red flag was reported on (its episode), else the day it was
+    raised in the patient's zone."""
+    try:
+        return date.fromisoformat(flag.episode)
+    except ValueError:
+        return local_today(patient, flag.created_at)
+
+
+def red_flag_advice(slugs: list[str]) -> list[RedFlag]:
+    """The catalogue's flags for `slugs`, most urgent first: what to tell the patient now."""
+    flags = list(RedFlag.objects.filter(slug__in=slugs))
+    return sorted(flags, key=lambda f: -Urgency(f.urgency).rank)
+
+
+def patient_flags(patient: Patient) -> list[Flag]:
+    """Open and acknowledged flags first (most severe, newest), then resolved ones."""
+    flags = list(
+        Flag.objects.filter(patient=patient).select_related("acknowledged_by", "resolved_by")
+    )
+    return sorted(
+        flags,
+        key=lambda f: (f.status == Flag.Status.RESOLVED, -f.severity, -f.created_at.timestamp()),
+    )

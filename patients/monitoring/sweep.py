@@ -1,0 +1,518 @@
+"""The one monitoring pipeline: a list of programmes evaluated in a fixed number of queries.
+
+Every evaluation goes through here. The hourly sweep walks every active programme in chunks
+(500 by default); `monitoring.services.evaluate_patient` (a fresh red-flag check-in, the
+red-flag sweep) and `manage.py monitor --patient` are a chunk of one. For a chunk it reads
+what the rules need in a fixed number of queries, whatever the chunk size, builds each
+patient's `PatientState` (`states_for`), runs the pure `evaluate`, and stores the findings:
+
+- one flag per (patient, rule, episode); a finding with no stored flag creates one;
+- a stored flag that is still open and whose evidence changed is updated with the new values;
+- an acknowledged or resolved flag is left alone;
+- a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
+
+The pain during exercise, the costly figure to read, is read for the last week only: the only
+window the rules read it in.
+
+Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
+the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
+the programme id, and nothing is kept from one chunk to the next.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from celery import current_app
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
+from django.utils import timezone
+
+from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
+from patients.monitoring.rules import (
+    WEEK,
+    DueCheckpoint,
+    Finding,
+    Morning,
+    PatientState,
+    ScoreOn,
+    SessionDay,
+)
+from patients.monitoring.rules import evaluate as evaluate_state
+from patients.monitoring.selectors import regression_suggestion
+from patients.schedule import sessions_per_week
+from programmes.knowledge import Catalogue, PainLimitsSpec
+from programmes.models import (
+    Checkpoint,
+    Exercise,
+    Programme,
+    ProgrammeItem,
+    ProgrammeRevision,
+)
+from programmes.planner import LOADING_CATEGORIES
+from programmes.selectors import catalogue_snapshot
+
+CHUNK_SIZE = 500
+# How far back the pain during exercise is read: the rules that use it look back one week.
+PAIN_DURING_DAYS = WEEK
+
+# The fields a finding sets on its flag (created, or updated while open).
+FLAG_VALUE_FIELDS = (
+    "programme",
+    "kind",
+    "severity",
+    "message",
+    "evidence",
+    "suggestion",
+    "sources",
+)
+
+# How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
+# months, 90 days) plus a week of baseline.
+HISTORY_DAYS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What one sweep (or one chunk) did: programmes evaluated, findings, flags written."""
+
+    programmes: int = 0
+    findings: int = 0
+    created: int = 0
+    updated: int = 0
+
+    def __add__(self, other: SweepReport) -> SweepReport:
+        return SweepReport(
+            self.programmes + other.programmes,
+            self.findings + other.findings,
+            self.created + other.created,
+            self.updated + other.updated,
+        )
+
+
+def evaluate_active_programmes(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> SweepReport:
+    """Evaluate every active programme, `chunk_size` at a time; idempotent."""
+    report = SweepReport()
+    after: uuid.UUID | None = None
+    while True:
+        rows = Programme.objects.filter(status=Programme.Status.ACTIVE).order_by("pk")
+        if after is not None:
+            rows = rows.filter(pk__gt=after)
+        ids = list(rows.values_list("pk", flat=True)[:chunk_size])
+        if not ids:
+            return report
+        report += evaluate_programmes(programme_ids=ids, now=now)
+        after = ids[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Programme:
+    """The few columns of a programme (and its patient) the monitoring state needs."""
+
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    time_zone: str
+    started_on: date
+    revision_id: uuid.UUID
+    current_phase: int
+    protocol: str
+    onset: object  # the diagnosis intake's onset_date: an ISO date string, or None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What evaluating one chunk did, and the flag of each finding, per programme (in the
+    order of the findings; a finding whose flag was left alone gives the stored flag)."""
+
+    report: SweepReport
+    flags: Mapping[uuid.UUID, list[Flag]]
+
+
+def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
+    """Evaluate one chunk of programmes (those still active) in a fixed number of queries."""
+    return evaluate_chunk(programme_ids=programme_ids, now=now).report
+
+
+@transaction.atomic
+def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
+    """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
+    programmes, exercises, current-phase items, session days, check-ins (and apart, their
+    red-flag answers), VISA-A scores, checkpoints, unresolved red-flag flags, stored flags,
+    then the inserts and updates of flags."""
+    read = _read(programme_ids, now)
+    if not read:
+        return Chunk(SweepReport(), {})
+    findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
+    created, updated, flags = _store(findings)
+    report = SweepReport(
+        programmes=len(read), findings=len(findings), created=created, updated=updated
+    )
+    return Chunk(report, flags)
+
+
+def states_for(
+    *, programme_ids: Iterable[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, PatientState]:
+    """The monitoring state of each active programme, as the rules will read it."""
+    return {p.id: state for p, state in _read(programme_ids, now)}
+
+
+def _read(
+    programme_ids: Iterable[uuid.UUID], now: datetime
+) -> list[tuple[_Programme, PatientState]]:
+    programmes = [
+        _Programme(*row)
+        for row in Programme.objects.filter(
+            pk__in=list(programme_ids),
+            status=Programme.Status.ACTIVE,
+            # A programme is given its revision in the transaction that creates it; one
+            # without is not readable by the rules.
+            current_revision__isnull=False,
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "patient_id",
+            "patient__time_zone",
+            "started_on",
+            "current_revision_id",
+            "current_revision__current_phase",
+            "protocol__slug",
+            "diagnosis__intake__onset_date",
+        )
+    ]
+    if not programmes:
+        return []
+    if connection.vendor == "postgresql":
+        # PostgreSQL's JIT compiles the chunk's aggregate (its cost estimate is high) in
+        # 0.5–1 s, longer than the query then runs; this transaction does without it.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+    catalogue = catalogue_snapshot()
+    today = {p.id: now.astimezone(zoneinfo.ZoneInfo(p.time_zone)).date() for p in programmes}
+    since = {
+        p.id: max(p.started_on - timedelta(days=WEEK), today[p.id] - timedelta(days=HISTORY_DAYS))
+        for p in programmes
+    }
+    programme_of_patient = {p.patient_id: p.id for p in programmes}
+
+    per_week, regression, loading = _prescriptions(programmes)
+    days = _session_days(programmes, since, today)
+    # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
+    # reviews compare with the first score (one row a week at most).
+    visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
+    mornings, visa_a = _patient_reports(programme_of_patient, since, visa_since)
+    checkpoints = _checkpoints(programmes, catalogue)
+    red_flagged = set(
+        Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
+        .exclude(status=Flag.Status.RESOLVED)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+
+    return [
+        (
+            p,
+            PatientState(
+                today=today[p.id],
+                started_on=p.started_on,
+                sessions_per_week=per_week[p.id],
+                days=days.get(p.id, ()),
+                mornings=mornings.get(p.id, ()),
+                visa_a=visa_a.get(p.id, ()),
+                checkpoints=checkpoints.get(p.id, ()),
+                thresholds=catalogue.thresholds,
+                red_flags=catalogue.red_flags,
+                regression=regression[p.id],
+                pain_limits=_pain_limits(catalogue, p.protocol),
+                unresolved_red_flag=p.patient_id in red_flagged,
+                onset_on=_onset(p.onset),
+                loading=loading[p.id],
+            ),
+        )
+        for p in programmes
+    ]
+
+
+def _pain_limits(catalogue: Catalogue, protocol: str) -> PainLimitsSpec | None:
+    spec = catalogue.protocols.get(protocol)
+    return spec.pain_limits if spec is not None else None
+
+
+def _onset(value: object) -> date | None:
+    """The stored intake's onset date (validated when it was recorded); None if absent."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _prescriptions(
+    programmes: list[_Programme],
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str], dict[uuid.UUID, bool]]:
+    """Sessions per week, the regression suggestion and whether the current phase loads the
+    tendon (F19), for each programme's current phase."""
+    exercises = {e.pk: e for e in Exercise.objects.select_related("regression")}
+    phase_of = {p.revision_id: p for p in programmes}
+    items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
+    for revision_id, exercise_id, times_per_day, days_per_week in (
+        ProgrammeItem.objects.filter(
+            phase__revision_id__in=list(phase_of),
+            phase__position=F("phase__revision__current_phase"),
+        )
+        .order_by("phase_id", "position")
+        .values_list("phase__revision_id", "exercise_id", "times_per_day", "days_per_week")
+    ):
+        items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
+
+    # Many programmes share a prescription: compute each distinct one once.
+    memo: dict[
+        tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str, bool]
+    ] = {}
+    per_week: dict[uuid.UUID, int] = {}
+    regression: dict[uuid.UUID, str] = {}
+    loading: dict[uuid.UUID, bool] = {}
+    for p in programmes:
+        key = (p.current_phase, tuple(items.get(p.id, ())))
+        if key not in memo:
+            rows = [
+                ProgrammeItem(exercise=exercises[e], times_per_day=t, days_per_week=d)
+                for e, t, d in key[1]
+            ]
+            memo[key] = (
+                sessions_per_week(rows),
+                _regression(p.current_phase, rows),
+                any(row.exercise.category in LOADING_CATEGORIES for row in rows),
+            )
+        per_week[p.id], regression[p.id], loading[p.id] = memo[key]
+    return per_week, regression, loading
+
+
+def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
+    programme = Programme(current_revision=ProgrammeRevision(current_phase=current_phase))
+    return regression_suggestion(programme, items)
+
+
+def _session_days(
+    programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
+) -> dict[uuid.UUID, tuple[SessionDay, ...]]:
+    """Per programme and local date: sessions done and the highest pain after, and for the
+    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None).
+
+    The pain during exercise is the one figure that needs the exercise entries, looked up per
+    session through their index; the rules that read it (pain above the limit, ready to
+    progress) look back one week, so older sessions are not looked up. Everything else is
+    aggregated by the database. (A join with the
+    entries instead would make the database read every entry in the table for each chunk.)"""
+    earliest = min(since.values())
+    recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
+    pain_during = (
+        ExerciseLog.objects.filter(session_id=OuterRef("pk"))
+        .order_by()
+        .values("session_id")
+        .annotate(highest=Max("pain_during_nrs"))
+        .values("highest")
+    )
+    # One lookup per row: the programme's window start and its list of days.
+    window: dict[uuid.UUID, tuple[date, list[SessionDay]]] = {
+        p.id: (since[p.id], []) for p in programmes
+    }
+    rows = (
+        SessionLog.objects.filter(
+            programme_id__in=[p.id for p in programmes], local_date__gte=earliest
+        )
+        .values("programme_id", "local_date")
+        .annotate(
+            done=Count("pk", filter=Q(status=SessionLog.Status.DONE)),
+            pain_during=Max(
+                Case(
+                    When(
+                        local_date__gte=recent,
+                        then=Subquery(pain_during, output_field=IntegerField()),
+                    ),
+                    default=None,
+                    output_field=IntegerField(),
+                )
+            ),
+            pain_after=Max("pain_after_nrs"),
+        )
+        .order_by()
+        .values_list("programme_id", "local_date", "done", "pain_during", "pain_after")
+    )
+    for programme_id, day, done, during, after in rows:
+        start, found = window[programme_id]
+        if day >= start:
+            found.append(SessionDay(day, done, during, after))
+    return {key: tuple(sorted(found, key=lambda d: d.date)) for key, (_, found) in window.items()}
+
+
+def _patient_reports(
+    programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
+    since: Mapping[uuid.UUID, date],
+    visa_since: Mapping[uuid.UUID, date],
+) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
+    """Morning check-ins since each programme's window opened, and VISA-A scores since the
+    week before it started."""
+    patients = list(programme_of_patient)
+    earliest = min(since.values())
+    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
+    # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
+    # empty list) is not decoded row by row.
+    answers = {
+        (patient_id, day): tuple(flags)
+        for patient_id, day, flags in check_ins.exclude(red_flags=[]).values_list(
+            "patient_id", "local_date", "red_flags"
+        )
+    }
+    # One lookup per row: the window start of the patient's programme and its lists.
+    window: dict[uuid.UUID, tuple[date, list[Morning], list[ScoreOn]]] = {
+        patient_id: (since[programme_id], [], [])
+        for patient_id, programme_id in programme_of_patient.items()
+    }
+    visa_start = {
+        patient_id: visa_since[programme_id]
+        for patient_id, programme_id in programme_of_patient.items()
+    }
+    for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
+        "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
+    ):
+        start, mornings, _ = window[patient_id]
+        if day >= start:
+            flags = answers.get((patient_id, day), ()) if answers else ()
+            mornings.append(Morning(day, pain, stiffness, flags))
+    for patient_id, day, value in (
+        QuestionnaireResponse.objects.filter(
+            patient_id__in=patients,
+            questionnaire="visa_a",
+            local_date__gte=min(visa_start.values()),
+        )
+        .order_by("patient_id", "local_date", "created_at")
+        .values_list("patient_id", "local_date", "score")
+    ):
+        _, _, scores = window[patient_id]
+        if day >= visa_start[patient_id] and value is not None:  # only the FAAM has no total
+            scores.append(ScoreOn(day, value))
+    return (
+        {
+            # One check-in a day: sorting by date alone gives the order of the mornings.
+            programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
+            for key, (_, mornings, _) in window.items()
+        },
+        {programme_of_patient[key]: tuple(scores) for key, (_, _, scores) in window.items()},
+    )
+
+
+def _checkpoints(
+    programmes: list[_Programme], catalogue: Catalogue
+) -> dict[uuid.UUID, tuple[DueCheckpoint, ...]]:
+    due: dict[uuid.UUID, list[DueCheckpoint]] = defaultdict(list)
+    for programme_id, slug, due_on in (
+        Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        .order_by("programme_id", "after_days")
+        .values_list("programme_id", "timeframe__slug", "due_on")
+    ):
+        due[programme_id].append(DueCheckpoint(catalogue.timeframes[slug], due_on))
+    return {key: tuple(value) for key, value in due.items()}
+
+
+FlagKey = tuple[uuid.UUID, str, str]
+
+
+def _store(
+    findings: list[tuple[_Programme, Finding]],
+) -> tuple[int, int, dict[uuid.UUID, list[Flag]]]:
+    """Create, update or leave each finding's flag in a fixed number of statements; returns
+    (created, updated, the flag of each finding per programme)."""
+    if not findings:
+        return 0, 0, {}
+    keys = {(p.patient_id, f.rule, f.episode) for p, f in findings}
+    current: dict[FlagKey, Flag] = {
+        (flag.patient_id, flag.rule, flag.episode): flag
+        for flag in Flag.objects.filter(
+            patient_id__in={k[0] for k in keys}, episode__in={k[2] for k in keys}
+        )
+        if (flag.patient_id, flag.rule, flag.episode) in keys
+    }
+    new: dict[FlagKey, Flag] = {}
+    changed: dict[FlagKey, Flag] = {}
+    # In order: a later finding for the same key updates the flag an earlier one created.
+    for p, finding in findings:
+        key = (p.patient_id, finding.rule, finding.episode)
+        values = _values(p, finding)
+        flag = current.get(key)
+        if flag is None:
+            flag = Flag(patient_id=p.patient_id, rule=finding.rule, episode=finding.episode)
+            _set(flag, values)
+            current[key] = new[key] = flag
+        elif flag.status == Flag.Status.OPEN and flag.evidence != values["evidence"]:
+            _set(flag, values)
+            if key not in new:
+                changed[key] = flag
+    # A flag another process created since we read (an evaluate_patient_task for a fresh
+    # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count
+    # (the audited bulk_create returns just those, and writes an audit entry for each).
+    inserted = {flag.pk for flag in Flag.objects.bulk_create(new.values(), ignore_conflicts=True)}
+    if len(inserted) < len(new):
+        # Rare (a race): read the flags that won, so callers get the stored rows.
+        lost = [key for key, flag in new.items() if flag.pk not in inserted]
+        for flag in Flag.objects.filter(
+            patient_id__in={k[0] for k in lost}, episode__in={k[2] for k in lost}
+        ):
+            key = (flag.patient_id, flag.rule, flag.episode)
+            if key in lost:
+                current[key] = flag
+    if changed:
+        stamp = timezone.now()  # what auto_now would write; bulk_update does not apply it
+        for flag in changed.values():
+            flag.updated_at = stamp
+        Flag.objects.bulk_update(changed.values(), [*FLAG_VALUE_FIELDS, "updated_at"])
+    for flag in new.values():
+        if flag.pk in inserted and flag.severity == Flag.Severity.URGENT:
+            flag_id = str(flag.pk)
+            transaction.on_commit(lambda f=flag_id: _notify(f), robust=True)  # type: ignore[misc]
+    flags: dict[uuid.UUID, list[Flag]] = defaultdict(list)
+    for p, finding in findings:
+        flags[p.id].append(current[(p.patient_id, finding.rule, finding.episode)])
+    return len(inserted), len(changed), dict(flags)
+
+
+def _values(p: _Programme, finding: Finding) -> dict[str, Any]:
+    return {
+        "programme_id": p.id,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "message": finding.message,
+        "evidence": dict(finding.evidence),
+        "suggestion": finding.suggestion,
+        "sources": list(finding.sources),
+    }
+
+
+def _set(flag: Flag, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(flag, name, value)
+
+
+def _notify(flag_id: str) -> None:
+    # By the task's wire name, as the beat schedule does: the task module calls this one.
+    current_app.signature("patients.tasks.notify_flag_task").delay(flag_id)

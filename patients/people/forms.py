@@ -1,0 +1,60 @@
+"""The therapist's form for adding a patient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from patients.forms import time_zone_choices
+from patients.people.services import password_problems
+
+
+class PatientForm(forms.Form):
+    SETUP_CHOICES = [
+        ("password", "Set a first password now (tell the patient in person)"),
+        ("invite", "E-mail the patient a link to choose their own password"),
+    ]
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    username = forms.CharField(
+        max_length=150, help_text="What the patient types to sign in, e.g. alex.morgan."
+    )
+    email = forms.EmailField(required=False, help_text="Needed for an invitation and reminders.")
+    date_of_birth = forms.DateField(
+        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        initial="Europe/London",
+        help_text="Where the patient lives: 'today' and reminders follow their own clock.",
+    )
+    setup = forms.ChoiceField(
+        label="Account set-up", choices=SETUP_CHOICES, initial="invite", widget=forms.RadioSelect
+    )
+    password = forms.CharField(
+        label="First password",
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=True),
+        help_text="At least 8 characters, not only numbers, not a common password.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("setup") == "password":
+            if not data.get("password"):
+                self.add_error("password", "Enter a first password, or send an invitation.")
+            else:
+                # The service's policy, checked here too so every field is reported at once.
+                user = get_user_model()(
+                    **{k: data.get(k) or "" for k in ("username", "first_name", "last_name")},
+                    email=data.get("email") or "",
+                )
+                for problem in password_problems(data["password"], user=user):
+                    self.add_error("password", problem)
+        if data.get("setup") == "invite" and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "An invitation needs the patient's e-mail address.")
+        return data

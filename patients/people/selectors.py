@@ -1,0 +1,141 @@
+"""Who may see which patient, and a therapist's caseload.
+
+Every page and endpoint reads patients through these, so "not yours" is decided in one place
+and always looks like "does not exist" (a 404, never a 403 that confirms the row)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+
+from patients.models import (
+    CheckIn,
+    Flag,
+    Patient,
+    SessionLog,
+    Therapist,
+)
+from patients.monitoring.rules import WEEK, adherence
+from patients.schedule import local_today, programme_week, sessions_per_week
+from programmes.models import (
+    Programme,
+    ProgrammePhase,
+)
+from rehab.roles import visible_patients
+from rehab.shortcuts import get_or_404
+
+
+def patients_visible_to(user: Any) -> QuerySet[Patient]:
+    """A therapist sees their own caseload, a patient only themself, anyone else nobody."""
+    return Patient.objects.filter(visible_patients(user)).select_related("user")
+
+
+def visible_patient(user: Any, patient_id: uuid.UUID | str) -> Patient:
+    """The patient if `user` may see them; Http404 otherwise (and for a malformed id)."""
+    return get_or_404(patients_visible_to(user).select_related("therapist__user"), patient_id)
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    patient: Patient
+    programme: Programme | None
+    week: int | None
+    phase: ProgrammePhase | None
+    adherence_7d: float | None  # percent, None when nothing was prescribed yet
+    latest_pain_nrs: int | None
+    latest_pain_on: date | None
+    open_flags: list[Flag]
+
+
+def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
+    """The therapist's patients with condition, week and phase, 7-day adherence, the latest
+    morning pain and open flags (most severe first). A fixed number of queries, whatever the
+    caseload size."""
+    patients = list(Patient.objects.filter(therapist=therapist).select_related("user"))
+    ids = [p.pk for p in patients]
+    programmes = {
+        p.patient_id: p
+        for p in Programme.objects.filter(
+            patient_id__in=ids, status=Programme.Status.ACTIVE
+        ).select_related("condition", "current_revision")
+    }
+    revisions = [p.current_revision_id for p in programmes.values()]
+    phases: dict[tuple[object, int], ProgrammePhase] = {
+        (phase.revision_id, phase.position): phase
+        for phase in ProgrammePhase.objects.filter(
+            revision_id__in=revisions, position=F("revision__current_phase")
+        ).prefetch_related("items")
+    }
+    earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
+        days=WEEK
+    )
+    done: dict[object, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for programme_id, day, count in (
+        SessionLog.objects.filter(
+            programme__in=programmes.values(),
+            status=SessionLog.Status.DONE,
+            local_date__gte=earliest,
+        )
+        .values_list("programme_id", "local_date")
+        .annotate(n=Count("id"))
+    ):
+        done[programme_id][day] = count
+    latest_pain = _latest_check_ins(ids)
+    flags: dict[object, list[Flag]] = defaultdict(list)
+    for flag in (
+        Flag.objects.filter(patient_id__in=ids)
+        .exclude(status=Flag.Status.RESOLVED)
+        .order_by("-severity", "-created_at")
+    ):
+        flags[flag.patient_id].append(flag)
+
+    rows = []
+    for patient in patients:
+        programme = programmes.get(patient.pk)
+        today = local_today(patient, now)
+        phase = week = percent = None
+        if programme is not None and programme.current_revision is not None:
+            phase = phases.get(
+                (programme.current_revision_id, programme.current_revision.current_phase)
+            )
+            week = programme_week(programme, today)
+            items = list(phase.items.all()) if phase is not None else []
+            percent = adherence(
+                started_on=programme.started_on,
+                today=today,
+                sessions_per_week=sessions_per_week(items),
+                done_on=done[programme.pk],
+            ).percent
+        check_in = latest_pain.get(patient.pk)
+        rows.append(
+            CaseloadRow(
+                patient=patient,
+                programme=programme,
+                week=week,
+                phase=phase,
+                adherence_7d=percent,
+                latest_pain_nrs=check_in.morning_pain_nrs if check_in else None,
+                latest_pain_on=check_in.local_date if check_in else None,
+                open_flags=flags[patient.pk],
+            )
+        )
+    # Most urgent first: the highest open-flag severity, then name.
+    rows.sort(key=lambda r: -max((f.severity for f in r.open_flags), default=0))
+    return rows
+
+
+def _latest_check_ins(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, CheckIn]:
+    latest = (
+        CheckIn.objects.filter(patient_id=OuterRef("patient_id"))
+        .order_by("-local_date")
+        .values("pk")[:1]
+    )
+    return {
+        c.patient_id: c
+        for c in CheckIn.objects.filter(patient_id__in=patient_ids, pk=Subquery(latest))
+    }

@@ -1,0 +1,112 @@
+"""The API's shapes for people: the signed-in user, a therapist's caseload and a patient's
+record, a new patient."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from patients.activity.serializers import PhaseSummaryOutput, ProgressOutput, SessionLogOutput
+from patients.models.people import validate_time_zone
+from patients.monitoring.serializers import FlagSummaryOutput, PatientSummaryOutput
+from rehab.api import InputSerializer
+from rehab.api_fields import HourMinuteField
+
+
+class PatientProfileOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    time_zone = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    session_times = serializers.ListField(child=serializers.CharField())
+    email_reminders = serializers.BooleanField()
+    quiet_start = HourMinuteField(help_text='Start of quiet hours, "HH:MM" local.')
+    quiet_end = HourMinuteField(help_text='End of quiet hours, "HH:MM" local.')
+    daily_reminder_cap = serializers.IntegerField()
+    therapist_name = serializers.CharField(source="therapist.__str__")
+
+
+class MeOutput(serializers.Serializer):
+    """The signed-in account; `patient` holds the profile and reminder preferences (null for
+    a therapist)."""
+
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.CharField(help_text="May be empty.")
+    role = serializers.ChoiceField(["patient", "therapist", "other"])
+    patient = PatientProfileOutput(allow_null=True)
+
+
+class MeUpdateInput(InputSerializer):
+    """Reminder preferences; send only what changes."""
+
+    time_zone = serializers.CharField(required=False, max_length=64, help_text="IANA name.")
+    session_times = serializers.ListField(
+        child=serializers.CharField(max_length=5),
+        required=False,
+        min_length=1,
+        max_length=6,
+        help_text='Local times "HH:MM".',
+    )
+    email_reminders = serializers.BooleanField(required=False)
+
+    def validate_time_zone(self, value: str) -> str:
+        return known_time_zone(value)
+
+
+def known_time_zone(value: str) -> str:
+    """An IANA zone name this machine knows (the model's own check), else a 400."""
+    try:
+        validate_time_zone(value)
+    except DjangoValidationError:
+        raise serializers.ValidationError(
+            "Not a known time zone; use an IANA name such as Europe/London."
+        ) from None
+    return value
+
+
+class CaseloadRowOutput(serializers.Serializer):
+    patient = PatientSummaryOutput()
+    programme = serializers.UUIDField(source="programme.pk", allow_null=True, default=None)
+    condition = serializers.CharField(
+        source="programme.condition.name", allow_null=True, default=None
+    )
+    week = serializers.IntegerField(allow_null=True)
+    phase = PhaseSummaryOutput(allow_null=True)
+    adherence_7d = serializers.FloatField(allow_null=True, help_text="Percent, last 7 days.")
+    latest_pain_nrs = serializers.IntegerField(allow_null=True)
+    latest_pain_on = serializers.DateField(allow_null=True)
+    open_flags = FlagSummaryOutput(many=True)
+
+
+class PatientDetailOutput(serializers.Serializer):
+    """A patient on the caller's caseload, with weekly trends, recent sessions and flags."""
+
+    id = serializers.UUIDField(source="patient.id")
+    name = serializers.CharField(source="patient.__str__")
+    username = serializers.CharField(source="patient.user.username")
+    email = serializers.CharField(source="patient.user.email", help_text="May be empty.")
+    time_zone = serializers.CharField(source="patient.time_zone")
+    date_of_birth = serializers.DateField(source="patient.date_of_birth", allow_null=True)
+    programme = serializers.UUIDField(source="progress.programme.pk", allow_null=True, default=None)
+    progress = ProgressOutput()
+    recent_sessions = SessionLogOutput(many=True)
+    open_flags = FlagSummaryOutput(many=True)
+
+
+class PatientCreateInput(InputSerializer):
+    """A new patient on the caller's caseload; without a password the account cannot log in
+    until one is set."""
+
+    username = serializers.CharField(max_length=150)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    time_zone = serializers.CharField(max_length=64, required=False, default="Europe/London")
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    password = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, max_length=128, default=""
+    )
+
+    def validate_time_zone(self, value: str) -> str:
+        return known_time_zone(value)

@@ -1,0 +1,40 @@
+"""The patient's reminder preferences page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from patients.reminders.forms import PreferencesForm
+from patients.reminders.services import update_reminder_preferences
+from patients.web import current_patient
+from rehab.exceptions import DomainError
+from rehab.forms import add_domain_error
+from rehab.views import patient_required
+
+
+@patient_required
+def preferences(request: HttpRequest) -> HttpResponse:
+    patient = current_patient(request)
+    initial = {
+        "session_times": ", ".join(patient.session_times),
+        "time_zone": patient.time_zone,
+        "email_reminders": patient.email_reminders,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_reminder_preferences(
+                patient=patient,
+                session_times=form.times(),
+                time_zone=form.cleaned_data["time_zone"],
+                email_reminders=form.cleaned_data["email_reminders"],
+            )
+        except DomainError as error:
+            patient.refresh_from_db()
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Your reminder preferences are saved.")
+            return redirect("preferences")
+    return render(request, "patients/preferences.html", {"form": form, "nav": "preferences"})

@@ -1,0 +1,310 @@
+"""The OpenAPI documentation of programmes/api.py: per view, the `extend_schema` of each HTTP
+method (summary, tags, request and response bodies, examples), attached in api.py with
+`@extend_schema_view(**openapi.NAME)`. Nothing here runs on a request.
+
+One section per endpoint group, in api.py's order; the shared error responses come from
+rehab/api_schema.py."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+
+from patients.openapi import EXAMPLE_ITEM, EXAMPLE_UUID, Methods
+from patients.prescribing.serializers import MyProgrammeOutput
+from programmes.serializers import (
+    AdjustmentInput,
+    EndProgrammeOutput,
+    IntakeInput,
+    PlanOutput,
+    PrescribeInput,
+    ProgrammeOutput,
+    RevisionOutput,
+)
+
+# --- Catalogue ----------------------------------------------------------------------------
+
+EXERCISE_EXAMPLE = {
+    "slug": "isometric_calf_hold",
+    "name": "Isometric calf hold",
+    "category": "isometric",
+    "movement_tags": ["weight_bearing"],
+    "instructions": ["Stand on both feet…", "Rise onto the balls of your feet and hold."],
+    "cautions": "",
+    "patient_cautions": {"all": ["Stand close to a wall so you can steady yourself."]},
+    "dose": {
+        "sets": 5,
+        "reps": 1,
+        "reps_max": None,
+        "hold_s": 45,
+        "times_per_day": 1,
+        "days_per_week": 7,
+        "load": "",
+        "tempo": "",
+        "rest_s": 120,
+        "dose_notes": "",
+    },
+    "sources": ["R6"],
+    "progression": None,
+    "regression": None,
+}
+CONDITION_EXAMPLE = {
+    "slug": "achilles_midportion",
+    "name": "Mid-portion Achilles tendinopathy",
+    "summary": "…",
+    "home_status": "home",
+    "contraindicated_tags": [],
+    "questionnaire": "visa_a",
+    "refer_when": "",
+    "sources": ["SEED-001"],
+}
+
+CONDITIONS: Methods = {
+    "get": extend_schema(
+        summary="Conditions the planner knows (catalogue, read-only)",
+        tags=["catalogue"],
+        examples=[OpenApiExample("Condition", value=CONDITION_EXAMPLE, response_only=True)],
+    ),
+}
+
+CONDITION: Methods = {
+    "get": extend_schema(
+        summary="One condition",
+        tags=["catalogue"],
+        examples=[OpenApiExample("Condition", value=CONDITION_EXAMPLE)],
+    ),
+}
+
+EXERCISES: Methods = {
+    "get": extend_schema(
+        summary="Exercises with instructions and default doses (catalogue, read-only)",
+        tags=["catalogue"],
+        examples=[OpenApiExample("Exercise", value=EXERCISE_EXAMPLE, response_only=True)],
+    ),
+}
+
+EXERCISE: Methods = {
+    "get": extend_schema(
+        summary="One exercise",
+        tags=["catalogue"],
+        examples=[OpenApiExample("Exercise", value=EXERCISE_EXAMPLE)],
+    ),
+}
+
+
+# --- Programmes ---------------------------------------------------------------------------
+
+PROGRAMME_EXAMPLE = {
+    "id": EXAMPLE_UUID,
+    "patient": EXAMPLE_UUID,
+    "condition": "achilles_midportion",
+    "condition_name": "Mid-portion Achilles tendinopathy",
+    "protocol": "achilles_midportion_hsr",
+    "protocol_name": "Heavy slow resistance",
+    "side": "right",
+    "status": "active",
+    "started_on": "2026-11-02",
+    "revision": 1,
+    "current_phase": 1,
+    "phases": [
+        {
+            "position": 1,
+            "name": "Isometric loading",
+            "start_week": 1,
+            "end_week": 2,
+            "goals": ["Settle pain"],
+            "progression_criteria": ["Pain ≤ 3/10"],
+            "advice": [],
+            "sources": ["R6"],
+            "items": [
+                {
+                    "key": EXAMPLE_ITEM,
+                    "position": 1,
+                    "exercise": {
+                        "slug": "isometric_calf_hold",
+                        "name": "Isometric calf hold",
+                        "category": "isometric",
+                        "movement_tags": ["weight_bearing"],
+                        "instructions": ["Rise onto the balls of your feet and hold."],
+                        "cautions": "",
+                        "patient_cautions": [],
+                    },
+                    "sets": 5,
+                    "reps": 1,
+                    "reps_max": None,
+                    "hold_s": 45,
+                    "times_per_day": 1,
+                    "days_per_week": 7,
+                    "load": "",
+                    "tempo": "",
+                    "rest_s": 120,
+                    "dose_notes": "",
+                    "override_reason": "",
+                    "sources": ["R6"],
+                }
+            ],
+        }
+    ],
+    "ice_heat": [],
+}
+REVISION_EXAMPLE = {
+    "id": EXAMPLE_UUID,
+    "number": 2,
+    "kind": "dose_changed",
+    "reason": "Pain settled; more load.",
+    "summary": "Isometric calf hold: 5 × 45 s → 5 × 60 s",
+    "override_reason": "",
+    "changed_by": "Dana Therapist",
+    "current_phase": 1,
+    "created_at": "2026-11-09T10:00:00Z",
+}
+
+CURRENT_PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="My current programme: phases, items, exercise instructions, ice/heat",
+        tags=["patient"],
+        responses=MyProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="A programme (the patient's own, or on the therapist's caseload)",
+        tags=["programmes"],
+        responses=ProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+REVISIONS: Methods = {
+    "get": extend_schema(
+        summary="A programme's revision history (newest first): who, when, why",
+        tags=["programmes"],
+        examples=[OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True)],
+    ),
+}
+
+ADJUST_PROGRAMME: Methods = {
+    "post": extend_schema(
+        summary="Adjust a programme: one change, recorded as a new revision with its reason",
+        tags=["programmes"],
+        request=AdjustmentInput,
+        responses={201: RevisionOutput},
+        examples=[
+            OpenApiExample(
+                "Change a dose",
+                value={
+                    "change": "change_dose",
+                    "item": EXAMPLE_ITEM,
+                    "dose": {"hold_s": 60},
+                    "reason": "Pain settled; more load.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Swap with an override",
+                value={
+                    "change": "swap_exercise",
+                    "item": EXAMPLE_ITEM,
+                    "exercise": "eccentric_heel_drop_straight_knee",
+                    "override_reason": "Cleared by the surgeon at review.",
+                    "reason": "Ready for eccentric loading.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Move phase",
+                value={"change": "move_phase", "to_phase": 2, "reason": "Criteria met."},
+                request_only=True,
+            ),
+            OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True),
+        ],
+    ),
+}
+
+END_PROGRAMME: Methods = {
+    "post": extend_schema(
+        summary="End a programme (discharge); it stays on record and reminders stop",
+        tags=["programmes"],
+        request=None,
+        responses=EndProgrammeOutput,
+        examples=[
+            OpenApiExample(
+                "Ended", value={"id": EXAMPLE_UUID, "status": "ended"}, response_only=True
+            )
+        ],
+    ),
+}
+
+
+# --- Planning and prescribing -------------------------------------------------------------
+
+INTAKE_EXAMPLE = {
+    "condition": "achilles_midportion",
+    "side": "right",
+    "irritability": "moderate",
+    "swelling": "no",
+    "recent_injury": "no",
+    "age": 44,
+}
+
+PLAN_PREVIEW: Methods = {
+    "post": extend_schema(
+        summary="Preview the planner's programme (or referral) for an intake; stores nothing",
+        tags=["programmes"],
+        request=IntakeInput,
+        responses=PlanOutput,
+        examples=[
+            OpenApiExample("Intake", value=INTAKE_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Referral",
+                value={
+                    "status": "referral",
+                    "condition": "ankle_sprain",
+                    "protocol": None,
+                    "side": None,
+                    "warnings": [],
+                    "referral": {
+                        "urgency": "urgent",
+                        "reasons": [
+                            {"code": "cannot_bear_weight", "message": "…", "sources": ["R20"]}
+                        ],
+                    },
+                    "phases": [],
+                    "ice_heat": [],
+                    "checkpoints": [],
+                },
+                response_only=True,
+            ),
+        ],
+    ),
+}
+
+PRESCRIBE: Methods = {
+    "post": extend_schema(
+        summary="Prescribe: diagnose from an intake and start the planner's programme",
+        description="Refused (400, code `referral`) when the planner refers instead, and "
+        "(code `active_programme_exists`) while the patient has an active programme.",
+        tags=["programmes"],
+        request=PrescribeInput,
+        responses={201: ProgrammeOutput},
+        examples=[
+            OpenApiExample(
+                "Prescribe",
+                value={"intake": INTAKE_EXAMPLE, "started_on": "2026-11-02", "notes": ""},
+                request_only=True,
+            ),
+            OpenApiExample("Programme", value=PROGRAMME_EXAMPLE, response_only=True),
+        ],
+    ),
+}
+
+ACCEPT_PROGRESSION: Methods = {
+    "post": extend_schema(
+        summary="Accept a 'ready to progress' flag: advance a phase and resolve the flag",
+        tags=["therapist"],
+        request=None,
+        responses={201: RevisionOutput},
+        examples=[OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True)],
+    ),
+}

@@ -1,0 +1,35 @@
+"""How every clinical Celery task behaves: late acknowledgement, retries for transient errors
+only, time limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ParamSpec
+
+from celery import Task, shared_task
+from django.db import OperationalError
+
+P = ParamSpec("P")
+
+# Retry only what can pass by itself: a database connection blip, a mail server hiccup.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def clinical_task(
+    *, name: str, time_limit: int = 60
+) -> Callable[[Callable[P, None]], Task[P, None]]:
+    """A late-acknowledged task that retries only transient errors, with time limits.
+
+    `name` is the wire name the beat schedule and queued messages use: explicit, so moving a
+    task to another module never orphans a message already in Redis."""
+    return shared_task(
+        name=name,
+        autoretry_for=TRANSIENT,
+        retry_backoff=True,
+        retry_backoff_max=60,  # well under the Redis visibility timeout: a retry is an ETA
+        retry_jitter=True,
+        max_retries=5,
+        acks_late=True,
+        soft_time_limit=time_limit - 5,
+        time_limit=time_limit,
+    )
