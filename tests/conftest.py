@@ -4,11 +4,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from programmes.knowledge import Catalogue
 from programmes.selectors import build_catalogue, forget_catalogue
 from tests import factories
+from tests.factories import NOW, STARTED
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +59,19 @@ def loaded_catalogue(transactional_db: None) -> None:
     call_command("load_catalogue", verbosity=0)
 
 
+# --- The cast -----------------------------------------------------------------------------
+# A therapist with a patient on an Achilles mid-portion programme started on STARTED; a
+# colleague (another therapist of the clinic, not this patient's) and a stranger (the
+# colleague's patient, on a programme of their own) for who-may-see-whom tests.
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[time_machine.Traveller]:
+    """The wall clock stopped at NOW (week 3 of a programme started on STARTED)."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
 @pytest.fixture
 def therapist(db: None) -> Any:
     return factories.TherapistFactory()
@@ -70,4 +85,19 @@ def colleague(db: None) -> Any:
 
 @pytest.fixture
 def patient(therapist: Any) -> Any:
+    """The therapist's patient (with the `programme` fixture: on an active programme)."""
     return factories.PatientFactory(therapist=therapist)
+
+
+@pytest.fixture
+def programme(patient: Any) -> Any:
+    """The patient's active programme, started on STARTED."""
+    return factories.prescribe(patient, started_on=STARTED)
+
+
+@pytest.fixture
+def stranger(colleague: Any) -> Any:
+    """Another patient: the colleague's, on a programme of their own."""
+    other = factories.PatientFactory(therapist=colleague)
+    factories.prescribe(other, started_on=STARTED)
+    return other

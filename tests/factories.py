@@ -1,19 +1,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from patients.models import Flag, Patient, Therapist
 from patients.people.services import record_diagnosis
+from programmes.models import ProgrammeItem
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import prescribe_programme
 
 PASSWORD = "correct-horse-battery"
+
+# The cast's clock: the `programme` fixture starts on STARTED, and the web and API tests run
+# frozen at NOW (the `frozen_clock` fixture in tests/conftest.py).
+STARTED = date(2026, 11, 2)  # a Monday
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday of week 3, 09:00 in London
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -70,7 +79,7 @@ def answered_intake(condition: str = "achilles_midportion", **changes: Any) -> I
 def prescribe(
     patient: Patient,
     intake: Intake | None = None,
-    started_on: date = date(2026, 11, 2),
+    started_on: date = STARTED,
 ) -> Any:
     """Diagnose and prescribe through the real services, as the patient's therapist."""
     intake = intake or answered_intake()
@@ -114,3 +123,28 @@ def make_flag(patient: Patient, kind: str = Flag.Kind.STEP_BACK, **extra: Any) -
         message="Pain during exercise above 5/10.",
         **extra,
     )
+
+
+def current_items(programme: Any) -> list[ProgrammeItem]:
+    """The items of the programme's current phase, in its current revision."""
+    revision = programme.current_revision
+    return list(
+        ProgrammeItem.objects.filter(
+            phase__revision=revision, phase__position=revision.current_phase
+        ).select_related("exercise")
+    )
+
+
+def api_client_for(user: Any) -> APIClient:
+    """An API client holding a fresh device token for `user`."""
+    _, token = AuthToken.objects.create(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def web_client_for(user: Any) -> Client:
+    """A browser-like client with `user` logged in."""
+    client = Client()
+    client.force_login(user)
+    return client

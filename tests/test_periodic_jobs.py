@@ -5,7 +5,7 @@ reminded twice, no flag is raised twice and no e-mail is sent twice."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
@@ -21,10 +21,9 @@ from programmes.models import ProgrammeItem
 from rehab.apps import CLINIC_ADMINS
 from rehab.celery import app
 from tests import factories
+from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday, 09:00 in London
 
 
 def _world() -> None:

@@ -1,5 +1,4 @@
-"""The cast for API tests: a patient on a programme with their therapist, a stranger (another
-therapist's patient) and a colleague (another therapist), each with a real knox token."""
+"""API tests: device-token clients for the cast (tests/conftest.py), on the frozen clock."""
 
 from __future__ import annotations
 
@@ -14,11 +13,14 @@ from django.core import signals
 from django.core.cache import cache
 from django.db import close_old_connections, connections
 from django.utils import timezone
-from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from programmes.models import ProgrammeItem
-from tests import factories
+from tests.factories import api_client_for, current_items
+
+
+@pytest.fixture(autouse=True)
+def _clock(frozen_clock: Any) -> None:
+    """Every API test runs at NOW, week 3 of the cast's programmes."""
 
 
 @pytest.fixture(autouse=True)
@@ -29,63 +31,33 @@ def _no_throttle_history() -> Iterator[None]:
     cache.clear()
 
 
-def client_for(user: Any) -> APIClient:
-    """An API client holding a fresh device token for `user`."""
-    _, token = AuthToken.objects.create(user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    return client
-
-
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
 
 
 @pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient, started_on=date(2026, 11, 2))
-
-
-@pytest.fixture
 def as_patient(patient: Any, programme: Any) -> APIClient:
-    return client_for(patient.user)
+    return api_client_for(patient.user)
 
 
 @pytest.fixture
 def as_therapist(therapist: Any) -> APIClient:
-    return client_for(therapist.user)
-
-
-@pytest.fixture
-def stranger(colleague: Any) -> Any:
-    """Another therapist's patient, on a programme of their own."""
-    other = factories.PatientFactory(therapist=colleague)
-    factories.prescribe(other, started_on=date(2026, 11, 2))
-    return other
+    return api_client_for(therapist.user)
 
 
 @pytest.fixture
 def as_stranger(stranger: Any) -> APIClient:
-    return client_for(stranger.user)
+    return api_client_for(stranger.user)
 
 
 @pytest.fixture
 def as_colleague(colleague: Any) -> APIClient:
-    return client_for(colleague.user)
+    return api_client_for(colleague.user)
 
 
 def local_today(patient: Any) -> date:
     return timezone.now().astimezone(patient.zone).date()
-
-
-def current_items(programme: Any) -> list[Any]:
-    revision = programme.current_revision
-    return list(
-        ProgrammeItem.objects.filter(
-            phase__revision=revision, phase__position=revision.current_phase
-        ).select_related("exercise")
-    )
 
 
 def session_body(patient: Any, programme: Any, **overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests import factories
-from tests.api.conftest import client_for
+from tests.factories import api_client_for
 
 LOGIN = "/api/v1/auth/login/"
 
@@ -93,21 +93,21 @@ def test_a_user_at_the_token_limit_can_still_log_in_and_the_oldest_token_goes(
 
 
 def test_logout_revokes_only_this_devices_token(patient: Any, programme: Any) -> None:
-    phone, tablet = client_for(patient.user), client_for(patient.user)
+    phone, tablet = api_client_for(patient.user), api_client_for(patient.user)
     assert phone.post("/api/v1/auth/logout/").status_code == 204
     assert phone.get("/api/v1/today/").status_code == 401
     assert tablet.get("/api/v1/today/").status_code == 200
 
 
 def test_logout_all_revokes_every_token(patient: Any, programme: Any) -> None:
-    phone, tablet = client_for(patient.user), client_for(patient.user)
+    phone, tablet = api_client_for(patient.user), api_client_for(patient.user)
     assert phone.post("/api/v1/auth/logout-all/").status_code == 204
     assert phone.get("/api/v1/today/").status_code == 401
     assert tablet.get("/api/v1/today/").status_code == 401
 
 
 def test_an_expired_token_is_a_401(patient: Any, programme: Any) -> None:
-    client = client_for(patient.user)
+    client = api_client_for(patient.user)
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         response = client.get("/api/v1/today/")
     assert response.status_code == 401

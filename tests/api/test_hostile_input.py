@@ -30,7 +30,8 @@ from patients.models import (
     Diagnosis,
 )
 from tests import factories
-from tests.api.conftest import current_items, local_today, session_body
+from tests.api.conftest import local_today, session_body
+from tests.factories import current_items
 from tests.support.snapshot import stored_state
 
 MiB = 1024 * 1024

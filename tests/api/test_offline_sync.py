@@ -14,7 +14,8 @@ from django.db import connection
 
 from patients.models import CheckIn, QuestionnaireResponse, SessionLog
 from tests import factories
-from tests.api.conftest import client_for, current_items, local_today, session_body
+from tests.api.conftest import local_today, session_body
+from tests.factories import api_client_for, current_items
 
 LEFS_ANSWERS = {f"a{n}": 3 for n in range(1, 21)}
 
@@ -75,7 +76,7 @@ def test_twenty_concurrent_identical_posts_create_one_row(shared_database: None)
     patient = factories.PatientFactory()
     programme = factories.prescribe(patient)
     body = session_body(patient, programme)
-    clients = [client_for(patient.user) for _ in range(20)]
+    clients = [api_client_for(patient.user) for _ in range(20)]
     start = threading.Barrier(20)
     statuses: list[int] = []
 

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from patients.models import CheckIn, Notification, QuestionnaireResponse, SessionLog
-from tests.api.conftest import current_items, local_today, session_body
+from tests.api.conftest import local_today, session_body
+from tests.factories import current_items
 
 VISA_A_ANSWERS = {
     "q1": 7, "q2": 7, "q3": 7, "q4": 7, "q5": 7, "q6": 7, "q7": 7,
@@ -107,11 +108,18 @@ def test_today_lists_due_sessions_and_what_is_logged(
 def test_a_session_log_is_created_with_targets_beside_what_was_done(
     as_patient: Any, patient: Any, programme: Any
 ) -> None:
+    item = current_items(programme)[0]  # the exercise session_body logs
+    assert item.sets is not None  # the prescription has a target to copy
     response = as_patient.post("/api/v1/sessions/", session_body(patient, programme))
     assert response.status_code == 201
     entry = response.json()["exercises"][0]
+    assert entry["item_key"] == str(item.key)
+    assert (entry["target_sets"], entry["target_reps"], entry["target_hold_s"]) == (
+        item.sets,
+        item.reps,
+        item.hold_s,
+    )
     assert entry["sets_done"] == 3
-    assert "target_sets" in entry
     assert SessionLog.objects.get().patient == patient
 
 

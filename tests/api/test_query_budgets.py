@@ -14,7 +14,8 @@ from patients.activity.services import ExerciseDone, record_session
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse
 from programmes.services import ChangeDose, adjust_programme
 from tests import factories
-from tests.api.conftest import client_for, current_items, local_today
+from tests.api.conftest import local_today
+from tests.factories import api_client_for, current_items
 
 
 def sessions(patient: Any, programme: Any, n: int) -> None:
@@ -139,7 +140,7 @@ def test_a_list_costs_the_same_queries_at_1_and_50_rows(
     rows: int,
 ) -> None:
     make_rows(patient, programme, rows)
-    client = client_for(patient.user if who == "patient" else patient.therapist.user)
+    client = api_client_for(patient.user if who == "patient" else patient.therapist.user)
     url = url.format(patient=patient.pk, programme=programme.pk)
     client.get(url)  # warm the per-process catalogue snapshot and the token's refresh
     with django_assert_max_num_queries(budget):

@@ -40,7 +40,7 @@ from patients.reminders.tasks import reminder_sweep, send_reminder_task
 from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories
-from tests.api.conftest import client_for
+from tests.factories import api_client_for
 from tests.integration.conftest import needs_postgresql, needs_real_services, wait_for
 from tests.web.conftest import session_form
 
@@ -209,7 +209,7 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
     quiet.save()
     factories.prescribe(quiet, started_on=today - timedelta(days=3))
     item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
-    api, web = client_for(logger.user), Client()
+    api, web = api_client_for(logger.user), Client()
     web.force_login(logger.user)
 
     answers = []

@@ -3,7 +3,7 @@ REHAB_ESCALATE_AFTER_MINUTES goes to the clinic admins, once."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,10 +17,10 @@ from patients.monitoring.services import escalate_unacknowledged_flags
 from patients.monitoring.tasks import escalate_red_flags
 from rehab.apps import CLINIC_ADMINS
 from tests import factories
+from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 AFTER = timedelta(minutes=30)
 
 
@@ -31,11 +31,6 @@ def admin(db: None) -> Any:
     user = factories.UserFactory(is_staff=True, email="admin@clinic.example")
     user.groups.add(group)
     return user
-
-
-@pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient, started_on=date(2026, 11, 2))
 
 
 def _red_flag(patient: Any, urgency: str, *, raised: datetime = NOW) -> Flag:

@@ -33,7 +33,7 @@ from programmes.models import ProgrammeItem, ProgrammeRevision
 from programmes.services import MovePhase, adjust_programme
 from rehab.exceptions import DomainError
 from tests import factories
-from tests.api.conftest import client_for
+from tests.factories import api_client_for
 
 LEFS = {f"a{n}": 3 for n in range(1, 21)}
 NOW = timezone.now
@@ -206,9 +206,9 @@ def test_a_therapist_exports_their_own_patient_only(patient: Any, colleague: Any
 
 def test_the_api_exports_for_the_patient_and_their_therapist(patient: Any, colleague: Any) -> None:
     a_history(patient)
-    me = client_for(patient.user)
-    therapist = client_for(patient.therapist.user)
-    stranger = client_for(colleague.user)
+    me = api_client_for(patient.user)
+    therapist = api_client_for(patient.therapist.user)
+    stranger = api_client_for(colleague.user)
 
     own = me.get("/api/v1/me/export/")
     assert own.status_code == 200

@@ -142,12 +142,6 @@ def test_the_sweep_over_48_hours_reminds_once_per_local_day(zone: str, change_da
     assert change_day in days
 
 
-@pytest.fixture
-def programme(db: None) -> Any:
-    patient = factories.PatientFactory(time_zone="Europe/London")
-    return factories.prescribe(patient, started_on=date(2026, 11, 2))
-
-
 AT_0805 = datetime(2026, 11, 5, 8, 5, tzinfo=UTC)  # 08:05 in London (GMT)
 
 

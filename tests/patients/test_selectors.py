@@ -4,7 +4,7 @@ progress, and who may see whom."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -17,34 +17,24 @@ from patients.monitoring.selectors import pause_for, urgency_heading, visible_fl
 from patients.notifications.services import mark_notifications_read
 from patients.people.selectors import caseload, visible_patient
 from patients.questionnaires.services import record_questionnaire
-from programmes.models import ProgrammeItem
 from programmes.planner import Intake
 from tests import factories
+from tests.factories import STARTED
 from tests.patients.test_questionnaires import VISA_A_WORST
 
 pytestmark = pytest.mark.django_db
 
-STARTED = date(2026, 11, 2)  # a Monday
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def _items(programme: Any) -> list[ProgrammeItem]:
-    revision = programme.current_revision
-    return list(
-        ProgrammeItem.objects.filter(
-            phase__revision=revision, phase__position=revision.current_phase
-        ).select_related("exercise")
-    )
+FIRST_MORNING = datetime.combine(STARTED, time(9), tzinfo=UTC)  # the programme's first day
 
 
 def _log(patient: Any, day: date, slot: int = 1, pain_during: int | None = 2) -> Any:
-    item = _items(patient.programmes.get())[0]
+    item = factories.current_items(patient.programmes.get())[0]
     return record_session(
         patient=patient,
         client_uuid=uuid.uuid4(),
         local_date=day,
         slot=slot,
-        logged_at=NOW,
+        logged_at=FIRST_MORNING,
         exercises=[ExerciseDone(item_key=item.key, sets_done=3, pain_during_nrs=pain_during)],
         pain_after_nrs=2,
     ).obj
@@ -58,7 +48,7 @@ def _check_in(patient: Any, day: date, pain: int, flags: list[str] | None = None
         morning_pain_nrs=pain,
         stiffness_minutes=10,
         red_flags=flags or [],
-        logged_at=NOW,
+        logged_at=FIRST_MORNING,
     ).obj
 
 
@@ -68,7 +58,7 @@ def _check_in(patient: Any, day: date, pain: int, flags: list[str] | None = None
 def test_today_lists_both_daily_sessions_when_stretches_are_twice_a_day(patient: Any) -> None:
     # Silbernagel phase 1: strengthening once a day, the two calf stretches twice a day.
     programme = factories.prescribe(patient, started_on=STARTED)
-    today = today_for(patient, NOW)
+    today = today_for(patient, FIRST_MORNING)
     assert today.programme == programme
     assert today.local_date == STARTED
     assert today.week == 1
@@ -76,7 +66,7 @@ def test_today_lists_both_daily_sessions_when_stretches_are_twice_a_day(patient:
     assert today.phase.position == 1
     assert [s.slot for s in today.sessions] == [1, 2]
     assert [s.time for s in today.sessions] == ["08:00", "18:00"]
-    assert len(today.sessions[0].items) == len(_items(programme))
+    assert len(today.sessions[0].items) == len(factories.current_items(programme))
     assert {i.exercise.slug for i in today.sessions[1].items} == {
         "stretch_gastroc_wall",
         "stretch_soleus_bent_knee",
@@ -91,7 +81,7 @@ def test_today_shows_what_is_already_logged(patient: Any) -> None:
     factories.prescribe(patient, started_on=STARTED)
     log = _log(patient, STARTED, slot=1)
     check_in = _check_in(patient, STARTED, pain=3)
-    today = today_for(patient, NOW)
+    today = today_for(patient, FIRST_MORNING)
     assert today.sessions[0].log == log
     assert today.sessions[1].log is None
     assert today.check_in == check_in
@@ -110,7 +100,7 @@ def test_three_days_a_week_programmes_have_rest_days(patient: Any) -> None:
         condition="achilles_midportion", side="left", protocol="achilles_midportion_hsr"
     )
     factories.prescribe(patient, intake=intake, started_on=STARTED)
-    monday, tuesday = NOW, NOW + timedelta(days=1)
+    monday, tuesday = FIRST_MORNING, FIRST_MORNING + timedelta(days=1)
     assert [s.slot for s in today_for(patient, monday).sessions] == [1]
     assert today_for(patient, tuesday).sessions == []
 
@@ -124,14 +114,14 @@ def test_the_questionnaire_is_due_again_a_week_after_the_last_one(patient: Any) 
         questionnaire="visa_a",
         local_date=STARTED,
         answers=answers,
-        logged_at=NOW,
+        logged_at=FIRST_MORNING,
     )
-    assert not today_for(patient, NOW + timedelta(days=6)).questionnaire_due
-    assert today_for(patient, NOW + timedelta(days=7)).questionnaire_due
+    assert not today_for(patient, FIRST_MORNING + timedelta(days=6)).questionnaire_due
+    assert today_for(patient, FIRST_MORNING + timedelta(days=7)).questionnaire_due
 
 
 def test_today_without_a_programme_is_empty(patient: Any) -> None:
-    today = today_for(patient, NOW)
+    today = today_for(patient, FIRST_MORNING)
     assert today.programme is None
     assert today.sessions == []
 
@@ -168,7 +158,7 @@ def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_firs
         message="m",
     )
 
-    rows = caseload(therapist, NOW + timedelta(days=6))
+    rows = caseload(therapist, FIRST_MORNING + timedelta(days=6))
 
     assert [r.patient for r in rows] == [worried, quiet]
     assert [f.severity for f in rows[0].open_flags] == [3, 2]
@@ -191,7 +181,7 @@ def test_resolved_flags_leave_the_caseload(therapist: Any, patient: Any) -> None
         message="m",
         status=Flag.Status.RESOLVED,
     )
-    assert caseload(therapist, NOW)[0].open_flags == []
+    assert caseload(therapist, FIRST_MORNING)[0].open_flags == []
 
 
 @pytest.mark.parametrize("size", [1, 20])
@@ -204,7 +194,7 @@ def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
         _log(patient, STARTED)
         _check_in(patient, STARTED, pain=1)
     with django_assert_max_num_queries(7):
-        assert len(caseload(therapist, NOW)) == size
+        assert len(caseload(therapist, FIRST_MORNING)) == size
 
 
 # --- Progress -----------------------------------------------------------------------------
@@ -220,7 +210,7 @@ def test_weekly_progress_averages_pain_and_counts_adherence_by_programme_week(
     _check_in(patient, STARTED, pain=3)
     _check_in(patient, STARTED + timedelta(days=1), pain=4)
 
-    progress = weekly_progress(patient, NOW + timedelta(days=9))
+    progress = weekly_progress(patient, FIRST_MORNING + timedelta(days=9))
 
     assert [w.week for w in progress.weeks] == [1, 2]
     week1, week2 = progress.weeks
@@ -273,11 +263,13 @@ def test_only_the_patients_therapist_can_reach_a_flag(
 def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapist: Any) -> None:
     mine = Notification.objects.create(user=patient.user, kind="k", title="mine")
     theirs = Notification.objects.create(user=therapist.user, kind="k", title="theirs")
-    changed = mark_notifications_read(user=patient.user, ids=[mine.pk, theirs.pk], now=NOW)
+    changed = mark_notifications_read(
+        user=patient.user, ids=[mine.pk, theirs.pk], now=FIRST_MORNING
+    )
     assert changed == 1
     mine.refresh_from_db()
     theirs.refresh_from_db()
-    assert mine.read_at == NOW
+    assert mine.read_at == FIRST_MORNING
     assert theirs.read_at is None
 
 
@@ -307,8 +299,8 @@ def _red_flag_check_in(patient: Any, day: date, flags: list[str]) -> None:
         morning_pain_nrs=3,
         stiffness_minutes=5,
         red_flags=flags,
-        logged_at=NOW,
-        now=NOW + timedelta(days=1),
+        logged_at=FIRST_MORNING,
+        now=FIRST_MORNING + timedelta(days=1),
     )
 
 
@@ -330,7 +322,7 @@ def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
     assert pause_for(patient) is not None
     flags.update(status=Flag.Status.RESOLVED)
     assert pause_for(patient) is None
-    today = today_for(patient, NOW + timedelta(days=1))
+    today = today_for(patient, FIRST_MORNING + timedelta(days=1))
     assert today.paused is None
     assert today.sessions
 
@@ -408,7 +400,7 @@ def test_a_dvt_risk_at_intake_adds_the_dvt_questions_to_the_check_in(
         "posterior_ankle_impingement", cleared=True, dvt_risks=dvt_risks
     )
     factories.prescribe(patient, intake=intake, started_on=STARTED)
-    slugs = {flag.slug for flag in today_for(patient, NOW).check_in_questions}
+    slugs = {flag.slug for flag in today_for(patient, FIRST_MORNING).check_in_questions}
     assert ({"dvt_signs", "pe_signs"} <= slugs) is asked
     assert "sudden_pop" in slugs
 
@@ -423,15 +415,15 @@ def test_heat_waits_for_a_check_in_that_rules_swelling_out(
     record_check_in(
         patient=patient,
         client_uuid=uuid.uuid4(),
-        local_date=NOW.date(),
+        local_date=FIRST_MORNING.date(),
         morning_pain_nrs=2,
         stiffness_minutes=5,
         red_flags=[],
         swelling=swelling,
-        logged_at=NOW,
-        now=NOW,
+        logged_at=FIRST_MORNING,
+        now=FIRST_MORNING,
     )
-    assert ("heat" in [s.modality for s in today_for(patient, NOW).ice_heat]) is heat
+    assert ("heat" in [s.modality for s in today_for(patient, FIRST_MORNING).ice_heat]) is heat
 
 
 def _sprain(patient: Any, onset: date | None) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -23,16 +23,9 @@ from patients.questionnaires.services import record_questionnaire
 from programmes.models import ProgrammeItem
 from rehab.exceptions import DomainError
 from tests import factories
+from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
-
-STARTED = date(2026, 11, 2)
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient, started_on=STARTED)
 
 
 def _check_in(
@@ -65,12 +58,6 @@ def _log(patient: Any, item: ProgrammeItem, day: date, slot: int, pain: int) -> 
     )
 
 
-def _phase_items(programme: Any) -> list[ProgrammeItem]:
-    return list(
-        ProgrammeItem.objects.filter(phase__revision=programme.current_revision, phase__position=1)
-    )
-
-
 # --- Check-ins ----------------------------------------------------------------------------
 
 
@@ -99,11 +86,18 @@ def test_a_second_check_in_the_same_day_updates_it(programme: Any) -> None:
     assert CheckIn.objects.get().morning_pain_nrs == 4
 
 
-@pytest.mark.parametrize(("pain", "field"), [(11, "morning_pain_nrs")])
-def test_out_of_range_pain_is_refused_with_the_field(programme: Any, pain: int, field: str) -> None:
+@pytest.mark.parametrize("pain", [-1, 11, "severe"])
+def test_pain_off_the_0_to_10_scale_is_refused_with_the_field(programme: Any, pain: Any) -> None:
     with pytest.raises(DomainError) as error:
         _check_in(programme.patient, NOW.date(), pain=pain)
-    assert field in error.value.fields
+    assert "morning_pain_nrs" in error.value.fields
+    assert not CheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("pain", [0, 10])
+def test_pain_at_either_end_of_the_scale_is_stored(programme: Any, pain: int) -> None:
+    _check_in(programme.patient, NOW.date(), pain=pain)
+    assert CheckIn.objects.get().morning_pain_nrs == pain
 
 
 def test_an_unknown_red_flag_is_refused(programme: Any) -> None:
@@ -129,7 +123,7 @@ def test_a_red_flag_check_in_raises_the_flag_at_once_and_emails_after_commit(
 
 
 def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: Any) -> None:
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     key = uuid.uuid4()
 
     def send(pain: int) -> Any:
@@ -151,7 +145,9 @@ def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: A
 
 
 def test_a_session_stores_target_beside_actual(programme: Any) -> None:
-    item = next(i for i in _phase_items(programme) if i.exercise.slug == "heel_raise_seated")
+    item = next(
+        i for i in factories.current_items(programme) if i.exercise.slug == "heel_raise_seated"
+    )
     recorded = record_session(
         patient=programme.patient,
         client_uuid=uuid.uuid4(),
@@ -167,7 +163,7 @@ def test_a_session_stores_target_beside_actual(programme: Any) -> None:
 
 
 def test_logging_the_same_slot_again_updates_it(programme: Any) -> None:
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     for pain in (3, 5):
         _log(programme.patient, item, NOW.date(), slot=1, pain=pain)
     assert SessionLog.objects.count() == 1
@@ -306,11 +302,13 @@ def test_the_red_flag_sweep_catches_up_when_the_broker_was_down(programme: Any) 
     assert len(mail.outbox) == 1
 
 
-def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> None:
+def test_the_monitoring_sweep_twice_raises_each_flag_once(
+    programme: Any, frozen_clock: Any
+) -> None:
     patient = programme.patient
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     for day in range(3):
-        _log(patient, item, date.today() - timedelta(days=day), slot=1, pain=8)
+        _log(patient, item, NOW.date() - timedelta(days=day), slot=1, pain=8)
     monitoring_sweep()
     monitoring_sweep()
     assert Flag.objects.filter(rule="pain_during_above_max").count() == 1
@@ -321,7 +319,7 @@ def test_the_monitoring_sweep_twice_raises_each_flag_once(programme: Any) -> Non
 
 def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
     patient = programme.patient
-    item = _phase_items(programme)[0]
+    item = factories.current_items(programme)[0]
     today = NOW.date()
     _log(patient, item, today, slot=1, pain=6)
     evaluate_patient(patient=patient, now=NOW)
@@ -331,22 +329,50 @@ def test_new_evidence_updates_an_open_flag(programme: Any) -> None:
     assert flag.evidence["days"] == {today.isoformat(): 8}
 
 
-def test_acknowledge_resolve_and_ownership(programme: Any, colleague: Any) -> None:
+@pytest.fixture
+def red_flag(programme: Any) -> Flag:
+    """An open red flag on the therapist's patient, as a check-in raises it."""
     _check_in(programme.patient, NOW.date(), flags=["sudden_pop"])
-    flag = _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+    return _red_flag(evaluate_patient(patient=programme.patient, now=NOW))
+
+
+def test_a_colleague_cannot_acknowledge_another_therapists_flag(
+    red_flag: Flag, colleague: Any
+) -> None:
     with pytest.raises(DomainError):
-        acknowledge_flag(flag=flag, by=colleague.user, now=NOW)
-    therapist = programme.patient.therapist.user
-    acknowledge_flag(flag=flag, by=therapist, now=NOW)
+        acknowledge_flag(flag=red_flag, by=colleague.user, now=NOW)
+    red_flag.refresh_from_db()
+    assert red_flag.status == "open"
+
+
+def test_the_patients_therapist_acknowledges_a_flag(red_flag: Flag, therapist: Any) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
+    red_flag.refresh_from_db()
+    assert (red_flag.status, red_flag.acknowledged_at) == ("acknowledged", NOW)
+
+
+def test_resolving_a_flag_needs_a_note(red_flag: Flag, therapist: Any) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
     with pytest.raises(DomainError) as error:
-        resolve_flag(flag=flag, by=therapist, note=" ", now=NOW)
+        resolve_flag(flag=red_flag, by=therapist.user, note=" ", now=NOW)
     assert "note" in error.value.fields
-    resolve_flag(flag=flag, by=therapist, note="Seen in clinic; no rupture.", now=NOW)
-    flag.refresh_from_db()
-    assert (flag.status, flag.resolution_note) == ("resolved", "Seen in clinic; no rupture.")
+    red_flag.refresh_from_db()
+    assert red_flag.status == "acknowledged"
+
+
+def test_a_resolved_flag_keeps_its_note_and_is_not_reopened_by_evaluating_again(
+    red_flag: Flag, therapist: Any
+) -> None:
+    acknowledge_flag(flag=red_flag, by=therapist.user, now=NOW)
+    resolve_flag(flag=red_flag, by=therapist.user, note="Seen in clinic; no rupture.", now=NOW)
+    red_flag.refresh_from_db()
+    assert (red_flag.status, red_flag.resolution_note) == (
+        "resolved",
+        "Seen in clinic; no rupture.",
+    )
     # Evaluating again does not reopen or duplicate the resolved episode.
-    evaluate_patient(patient=programme.patient, now=NOW)
-    assert Flag.objects.get(pk=flag.pk).status == "resolved"
+    evaluate_patient(patient=red_flag.patient, now=NOW)
+    assert Flag.objects.get(pk=red_flag.pk).status == "resolved"
     assert Flag.objects.filter(rule="red_flag:sudden_pop").count() == 1
 
 

@@ -41,7 +41,6 @@ from programmes.services import (
 )
 from rehab import limits
 from rehab.exceptions import DomainError
-from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -224,11 +223,6 @@ def test_from_dict_names_every_bad_field(data: dict[str, Any], fields: set[str])
 
 
 # --- Programme changes: one reading for the adjust forms and AdjustmentInput ---------------
-
-
-@pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient)
 
 
 def _adjust_form(programme: Any, cls: type[AdjustForm], data: dict[str, Any]) -> AdjustForm:

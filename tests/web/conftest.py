@@ -1,66 +1,39 @@
-"""The cast for web-page tests: a therapist with a patient on a mid-portion Achilles
-programme, a colleague with a patient of their own, and a fixed clock."""
+"""Web-page tests: logged-in clients for the cast (tests/conftest.py), on the frozen clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from tests import factories
-
-STARTED = date(2026, 11, 2)  # a Monday
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday of week 3, 09:00 in London
+from tests.factories import web_client_for
 
 
 @pytest.fixture(autouse=True)
-def _clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def programme(patient: Any) -> Any:
-    return factories.prescribe(patient, started_on=STARTED)
-
-
-@pytest.fixture
-def stranger(colleague: Any) -> Any:
-    """A patient on another therapist's caseload, with a programme."""
-    other = factories.PatientFactory(therapist=colleague)
-    factories.prescribe(other, started_on=STARTED)
-    return other
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+def _clock(frozen_clock: Any) -> None:
+    """Every web test runs at NOW."""
 
 
 @pytest.fixture
 def therapist_client(therapist: Any) -> Client:
-    return client_for(therapist.user)
+    return web_client_for(therapist.user)
 
 
 @pytest.fixture
 def patient_client(patient: Any) -> Client:
-    return client_for(patient.user)
+    return web_client_for(patient.user)
 
 
 @pytest.fixture
 def stranger_client(stranger: Any) -> Client:
-    return client_for(stranger.user)
+    return web_client_for(stranger.user)
 
 
 @pytest.fixture
 def colleague_client(colleague: Any) -> Client:
-    return client_for(colleague.user)
+    return web_client_for(colleague.user)
 
 
 def session_form(client: Client, slot: int = 1, **overrides: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.web.conftest import client_for
+from tests.factories import web_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def test_home_sends_each_role_to_its_start_page(
         "patient": patient.user,
         "staff": get_user_model().objects.create_user("clinic", is_staff=True),
     }
-    response = client_for(users[who]).get(reverse("home"))
+    response = web_client_for(users[who]).get(reverse("home"))
     assert response["Location"] == reverse(target)
 
 
@@ -129,7 +129,7 @@ PATIENT_PAGES = [
 def _red_flag(patient: Any) -> Any:
     from patients.activity.services import record_check_in
     from patients.models import Flag
-    from tests.web.conftest import NOW
+    from tests.factories import NOW
 
     record_check_in(
         patient=patient,
@@ -178,7 +178,7 @@ def test_patients_get_404_for_every_therapist_page(
 def test_therapists_and_staff_get_404_for_every_patient_page(
     therapist_client: Client, programme: Any
 ) -> None:
-    staff = client_for(get_user_model().objects.create_user("clinic", is_staff=True))
+    staff = web_client_for(get_user_model().objects.create_user("clinic", is_staff=True))
     for client in (therapist_client, staff):
         for method, name, args in PATIENT_PAGES:
             assert getattr(client, method)(reverse(name, args=args)).status_code == 404, name

@@ -16,7 +16,7 @@ from django.urls import reverse
 from patients.activity.services import record_check_in
 from patients.models import Flag
 from tests import factories
-from tests.web.conftest import NOW, client_for
+from tests.factories import NOW, web_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_every_page_sends_a_strict_policy_and_holds_no_inline_code(
     programme: Any,
     flagged: Flag,
 ) -> None:
-    staff = client_for(factories.UserFactory(is_staff=True, is_superuser=True))
+    staff = web_client_for(factories.UserFactory(is_staff=True, is_superuser=True))
     pages = [
         (client, reverse("login")),
         (client, reverse("password_reset")),

@@ -27,10 +27,10 @@ from patients.models import (
     Patient,
     SessionLog,
 )
-from programmes.models import Programme, ProgrammeItem, ProgrammeRevision
+from programmes.models import Programme, ProgrammeRevision
 from tests import factories
+from tests.factories import NOW, web_client_for
 from tests.support.snapshot import stored_state
-from tests.web.conftest import NOW, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -43,10 +43,7 @@ TODAY = NOW.date()
 
 @pytest.fixture
 def ctx(patient: Any, programme: Any, therapist: Any, stranger: Any) -> SimpleNamespace:
-    revision = programme.current_revision
-    item = ProgrammeItem.objects.filter(
-        phase__revision=revision, phase__position=revision.current_phase
-    ).first()
+    item = factories.current_items(programme)[0]
     flag = factories.make_flag(patient, programme=programme, rule="hostile-test")
     newcomer = factories.PatientFactory(therapist=therapist)
     return SimpleNamespace(
@@ -497,8 +494,8 @@ def test_a_hostile_form_is_refused_beside_the_field_and_stores_nothing(
 ) -> None:
     who = WHO[case.url]
     client = {
-        "patient": lambda: client_for(ctx.patient.user),
-        "therapist": lambda: client_for(ctx.patient.therapist.user),
+        "patient": lambda: web_client_for(ctx.patient.user),
+        "therapist": lambda: web_client_for(ctx.patient.therapist.user),
         "anonymous": Client,
     }[who]()
     url = case.url(ctx)
@@ -527,7 +524,7 @@ def test_a_hostile_form_is_refused_beside_the_field_and_stores_nothing(
 def test_a_body_over_the_limit_is_a_400_page_not_a_500(ctx: SimpleNamespace) -> None:
     """Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with over 1000 fields)
     before any view runs: a 400 page, nothing stored."""
-    client = client_for(ctx.patient.user)
+    client = web_client_for(ctx.patient.user)
     before = stored_state()
     big = client.post(reverse("check_in"), {"morning_pain_nrs": "x" * (3 * 2**20)})
     many = client.post(reverse("check_in"), {f"f{n}": "1" for n in range(2000)})
@@ -540,7 +537,7 @@ def test_undecodable_bytes_and_encoded_surrogates_are_replaced_not_a_500(
 ) -> None:
     """A form body is decoded with replacement: bytes that are not UTF-8 (or a surrogate in
     CESU-8) arrive as U+FFFD, so they cannot reach the database as they came."""
-    client = client_for(ctx.patient.user)
+    client = web_client_for(ctx.patient.user)
     data = session(skipped="on")(client, ctx)
     body = "&".join(f"{k}={v}" for k, v in data.items() if k != "skip_reason")
     body += "&skip_reason=sore%ED%A0%80calf%FF%FE"
@@ -556,7 +553,7 @@ def test_undecodable_bytes_and_encoded_surrogates_are_replaced_not_a_500(
 
 @pytest.mark.parametrize("slot", ["0", "7", "99999999999999999999999"])
 def test_a_session_slot_out_of_range_is_a_404(ctx: SimpleNamespace, slot: str) -> None:
-    client = client_for(ctx.patient.user)
+    client = web_client_for(ctx.patient.user)
     assert client.get(f"/today/sessions/{slot}/").status_code == 404
     assert client.post(f"/today/sessions/{slot}/", {"pain_after_nrs": "3"}).status_code == 404
 
@@ -609,7 +606,7 @@ def test_html_in_every_free_text_field_is_stored_verbatim_and_escaped_on_every_p
 
     # The patient skips a session with markup as the reason, logs another with markup as the
     # load, and reports a red flag.
-    patient_client = client_for(patient.user)
+    patient_client = web_client_for(patient.user)
     skipped = patient_client.post(
         reverse("log_session", args=[1]),
         session(skipped="on", skip_reason=f"{SCRIPT} too sore")(patient_client, None),
@@ -682,7 +679,7 @@ def test_html_in_every_free_text_field_is_stored_verbatim_and_escaped_on_every_p
 def test_odd_unicode_is_kept_verbatim_and_shown(
     text: str, ctx: SimpleNamespace, therapist_client: Client
 ) -> None:
-    patient_client = client_for(ctx.patient.user)
+    patient_client = web_client_for(ctx.patient.user)
     response = patient_client.post(
         reverse("log_session", args=[1]),
         session(skipped="on", skip_reason=text)(patient_client, ctx),

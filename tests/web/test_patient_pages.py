@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
-from tests.web.conftest import NOW, session_form
+from tests.factories import NOW
+from tests.web.conftest import session_form
 
 pytestmark = pytest.mark.django_db
 

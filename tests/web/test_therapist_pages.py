@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from patients.activity.services import record_check_in
 from patients.models import Flag, Patient
-from tests.web.conftest import NOW
+from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
 
