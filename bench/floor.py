@@ -285,7 +285,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
     """Log a session: the same service call as the API's POST, the same output."""
-    from patients.activity import sync as sync
+    from patients.activity import sync
     from patients.activity.services import ExerciseDone
 
     user = _user(request)
@@ -300,6 +300,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
         local_date=date.fromisoformat(body["local_date"]),
         slot=int(body["slot"]),
         logged_at=timezone.now(),
+        now=timezone.now(),
         exercises=[
             ExerciseDone(
                 item_key=uuid.UUID(e["item_key"]),

@@ -204,12 +204,12 @@ class ProgrammeForm(forms.Form):
         self,
         *args: Any,
         patients: QuerySet[Any],
-        assessed_on: date | None = None,
+        assessed_on: date,
         **kwargs: Any,
     ) -> None:
         """`patients`: those the therapist may prescribe for (their caseload)."""
         super().__init__(*args, **kwargs)
-        self.assessed_on = assessed_on or date.today()
+        self.assessed_on = assessed_on
         # F33: age bands and adult protocols depend on the age, so it is required.
         self.fields["age"].required = True
         self.fields["age"].error_messages["required"] = "Enter the patient's age in years."

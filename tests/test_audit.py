@@ -46,6 +46,7 @@ def log(patient: Any, programme: Any, **overrides: Any) -> Any:
         "local_date": timezone.localdate(),
         "slot": 1,
         "logged_at": timezone.now(),
+        "now": timezone.now(),
         "exercises": [
             ExerciseDone(item_key=factories.current_items(programme)[0].key, sets_done=3)
         ],

@@ -13,6 +13,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.utils import timezone
 
 from patients import tasks
 from patients.activity.services import ExerciseDone, record_check_in, record_session
@@ -48,6 +49,7 @@ def _world() -> None:
             logged_at=NOW - timedelta(days=days_ago),
             exercises=[ExerciseDone(item_key=item.key, sets_done=3, pain_during_nrs=8)],
             pain_after_nrs=8,
+            now=timezone.now(),
         )
     with time_machine.travel(NOW - timedelta(hours=1), tick=False):
         record_check_in(

@@ -85,7 +85,8 @@ class SessionLogListApi(PatientApi, generics.ListAPIView):
 
     def post(self, request: Request) -> Response:
         data = validated(SessionLogInput, request.data)
-        values = {"logged_at": timezone.now(), **session_values(data)}
+        now = timezone.now()
+        values = {"logged_at": now, **session_values(data), "now": now}
         recorded = record_offline("session", patient=self.patient, **values)
         return recorded_response(recorded, SessionLogOutput, self.get_serializer_context())
 
@@ -116,8 +117,9 @@ class SessionLogDetailApi(PatientApi):
         if partial and isinstance(body, dict):
             body = {**_session_as_input(log), **body}
         data = session_values(validated(SessionChangeInput, body))
+        now = timezone.now()
         recorded = update_session_log(
-            patient=self.patient, log=log, **{"logged_at": timezone.now(), **data}
+            patient=self.patient, log=log, **{"logged_at": now, **data, "now": now}
         )
         return Response(self.get_serializer(recorded.obj).data)
 
@@ -159,7 +161,8 @@ class CheckInListApi(PatientApi, generics.ListAPIView):
 
     def post(self, request: Request) -> Response:
         data = validated(CheckInInput, request.data)
-        values = {"logged_at": timezone.now(), **data}
+        now = timezone.now()
+        values = {"logged_at": now, **data, "now": now}
         recorded = record_offline("check_in", patient=self.patient, **values)
         return recorded_response(recorded, CheckInOutput, self.get_serializer_context())
 

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 
 from patients.models import (
     CheckIn,
@@ -34,8 +33,8 @@ log = logging.getLogger(__name__)
 # --- What patients log --------------------------------------------------------------------
 
 
-def _check_local_date(patient: Patient, local_date: date, now: datetime | None = None) -> None:
-    latest = local_today(patient, now or timezone.now()) + DATE_SLACK
+def _check_local_date(patient: Patient, local_date: date, now: datetime) -> None:
+    latest = local_today(patient, now) + DATE_SLACK
     if local_date > latest:
         raise DomainError(
             "This date has not come yet in your time zone.",
@@ -133,7 +132,7 @@ def record_check_in(
     stiffness_minutes: int,
     red_flags: list[str],
     logged_at: datetime,
-    now: datetime | None = None,
+    now: datetime,
     swelling: bool | None = None,
 ) -> Recorded:
     """Store the morning check-in, once per local day. `swelling` (None: not asked) = yes
@@ -172,7 +171,7 @@ def record_check_in(
     if (raced := _save_or_replay(check_in, fields, logged_at)) is not None:
         return raced
     if check_in.red_flags:
-        evaluate_patient(patient=patient, now=now or timezone.now())
+        evaluate_patient(patient=patient, now=now)
     return Recorded(check_in, outcome)
 
 
@@ -202,6 +201,7 @@ def record_session(
     logged_at: datetime,
     exercises: list[ExerciseDone],
     pain_after_nrs: int | None = None,
+    now: datetime,
     skipped: bool = False,
     skip_reason: str = "",
 ) -> Recorded:
@@ -216,7 +216,7 @@ def record_session(
     )
     if programme is None:
         raise DomainError("There is no active programme to log against.", code="no_programme")
-    _check_local_date(patient, local_date)
+    _check_local_date(patient, local_date, now)
     if skipped and not skip_reason.strip():
         raise DomainError(
             "Say why the session was skipped.",

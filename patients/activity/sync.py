@@ -68,6 +68,7 @@ def update_session_log(
     log: SessionLog,
     logged_at: datetime,
     exercises: list[ExerciseDone],
+    now: datetime,
     pain_after_nrs: int | None = None,
     skipped: bool = False,
     skip_reason: str = "",
@@ -96,6 +97,7 @@ def update_session_log(
         pain_after_nrs=pain_after_nrs,
         skipped=skipped,
         skip_reason=skip_reason,
+        now=now,
     )
 
 
@@ -160,7 +162,7 @@ def sync_records(*, patient: Patient, items: Sequence[SyncItem], now: datetime) 
         if item.error is not None:
             results.append(_rejected(item, item.error))
             continue
-        values = {"logged_at": now, **item.values}
+        values = {"logged_at": now, **item.values, "now": now}
         try:
             with transaction.atomic():
                 recorded = RECORDERS[item.kind](patient=patient, **values)

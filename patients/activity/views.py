@@ -55,6 +55,7 @@ def log_session(request: HttpRequest, slot: int) -> HttpResponse:
                 local_date=plan.local_date,
                 slot=slot,
                 logged_at=now,
+                now=now,
                 exercises=form.exercises(),
                 pain_after_nrs=None if data["skipped"] else data["pain_after_nrs"],
                 skipped=data["skipped"],

@@ -72,7 +72,9 @@ class CaseloadApi(generics.ListAPIView):
         data = validated(PatientCreateInput, request.data)
         therapist = request.user.therapist  # type: ignore[union-attr]
         patient = create_patient(
-            therapist=therapist, **{**data, "password": data["password"] or None}
+            therapist=therapist,
+            now=timezone.now(),
+            **{**data, "password": data["password"] or None},
         )
         detail = _patient_detail(patient)
         return Response(PatientDetailOutput(detail).data, status=status.HTTP_201_CREATED)

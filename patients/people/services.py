@@ -3,7 +3,7 @@ ending a patient's programme."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,7 +11,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
 
 from patients.models import (
     Diagnosis,
@@ -65,6 +64,7 @@ def create_patient(
     email: str = "",
     time_zone: str = "Europe/London",
     date_of_birth: date | None = None,
+    now: datetime,
 ) -> Patient:
     """A patient account on `therapist`'s caseload. No password → the account cannot log in
     until one is set (e.g. through an invitation link)."""
@@ -72,7 +72,7 @@ def create_patient(
         username=username, first_name=first_name, last_name=last_name, email=email
     )
     if date_of_birth is not None and not (
-        EARLIEST_BIRTH <= date_of_birth <= timezone.now().date() + DATE_SLACK
+        EARLIEST_BIRTH <= date_of_birth <= now.date() + DATE_SLACK
     ):
         raise DomainError(
             "Please correct the date of birth.",

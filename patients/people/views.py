@@ -70,6 +70,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 **{k: data[k] for k in ("username", "first_name", "last_name", "email")},
                 time_zone=data["time_zone"],
                 date_of_birth=data["date_of_birth"],
+                now=timezone.now(),
             )
             if invite:
                 send_invitation(

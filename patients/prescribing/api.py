@@ -96,6 +96,7 @@ class PrescribeApi(APIView):
             made_on=data.get("made_on", today),
             started_on=data.get("started_on", today),
             notes=data["notes"],
+            now=timezone.now(),
         )
         programme = get_or_404(programmes_visible_to(request.user), programme.pk)
         return Response(programme_output(programme), status=status.HTTP_201_CREATED)

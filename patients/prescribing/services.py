@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from patients.models import (
     Patient,
@@ -35,12 +34,13 @@ def start_programme(
     intake: Intake,
     made_on: date,
     started_on: date,
+    now: datetime,
     notes: str = "",
 ) -> Programme:
     """Record the diagnosis and prescribe the planner's programme, in one transaction.
 
     A referral is never stored as a programme: it is refused with the planner's reasons."""
-    today = local_today(patient, timezone.now())
+    today = local_today(patient, now)
     if not EARLIEST_DATE <= made_on <= today + DATE_SLACK:
         raise DomainError(
             "Please correct the diagnosis date.",

@@ -51,6 +51,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
                     made_on=today,
                     started_on=form.cleaned_data["started_on"],
                     notes=form.cleaned_data["notes"],
+                    now=timezone.now(),
                 )
                 messages.success(request, "Programme prescribed. Adjust it here if needed.")
                 return redirect("programme_adjust", pk=programme.pk)

@@ -61,7 +61,8 @@ class QuestionnaireResponseListApi(PatientApi, generics.ListAPIView):
 
     def post(self, request: Request) -> Response:
         data = validated(QuestionnaireResponseInput, request.data)
-        values = {"logged_at": timezone.now(), **data}
+        now = timezone.now()
+        values = {"logged_at": now, **data, "now": now}
         recorded = record_offline("questionnaire", patient=self.patient, **values)
         return recorded_response(
             recorded, QuestionnaireResponseOutput, self.get_serializer_context()

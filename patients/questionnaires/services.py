@@ -31,9 +31,10 @@ def record_questionnaire(
     local_date: date,
     answers: Mapping[str, object],
     logged_at: datetime,
+    now: datetime,
 ) -> Recorded:
     """Score and store a questionnaire response; idempotent on `client_uuid`."""
-    _check_local_date(patient, local_date)
+    _check_local_date(patient, local_date, now)
     result = score(questionnaire, answers)
     fields = {"questionnaire": questionnaire, "local_date": local_date, "answers": dict(answers)}
     existing = QuestionnaireResponse.objects.filter(

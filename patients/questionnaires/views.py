@@ -53,6 +53,7 @@ def questionnaire_new(request: HttpRequest) -> HttpResponse:
                 local_date=plan.local_date,
                 answers=form.answers(),
                 logged_at=now,
+                now=now,
             )
         except DomainError as error:
             add_domain_error(form, error)

@@ -75,6 +75,7 @@ def ctx(patient: Any, programme: Any, therapist: Any) -> SimpleNamespace:
         logged_at=timezone.now(),
         exercises=[ExerciseDone(item_key=items[0].key, sets_done=1)],
         pain_after_nrs=2,
+        now=timezone.now(),
     ).obj
     flag = factories.make_flag(patient, programme=programme, rule="hostile-test")
     newcomer = factories.PatientFactory(therapist=therapist)

@@ -28,6 +28,7 @@ def sessions(patient: Any, programme: Any, n: int) -> None:
             slot=1,
             logged_at=_now(),
             exercises=[ExerciseDone(item_key=item.key, sets_done=1) for item in items],
+            now=_now(),
         )
 
 

@@ -173,6 +173,7 @@ def test_with_redis_down_logging_works_and_flags_catch_up_after(redis_outage: An
         stiffness_minutes=20,
         red_flags=["redness_warmth_fever"],
         logged_at=timezone.now(),
+        now=timezone.now(),
     )
     took = (timezone.now() - started).total_seconds()
     assert recorded.outcome == "created"

@@ -52,6 +52,7 @@ def test_a_red_flag_check_in_reaches_the_therapist_within_seconds(worker: Any) -
         stiffness_minutes=30,
         red_flags=["sudden_pop"],
         logged_at=timezone.now(),
+        now=timezone.now(),
     )
     seconds = wait_for(lambda: len(mail.outbox) == 1, timeout=30)
     flag = Flag.objects.get(patient=patient, rule="red_flag:sudden_pop")

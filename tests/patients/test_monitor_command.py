@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_session
 from patients.models import Flag, Patient
@@ -31,6 +32,7 @@ def _painful_session(patient: Patient) -> None:
         slot=1,
         logged_at=NOW,
         exercises=[ExerciseDone(item.key, pain_during_nrs=8)],
+        now=timezone.now(),
     )
 
 

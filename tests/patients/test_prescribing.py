@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from patients.models import Diagnosis
 from patients.people.services import send_invitation
@@ -26,7 +27,12 @@ NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 def _start(patient: Any, therapist: Any, intake: Intake) -> Programme:
     return start_programme(
-        patient=patient, therapist=therapist, intake=intake, made_on=DAY, started_on=DAY
+        patient=patient,
+        therapist=therapist,
+        intake=intake,
+        made_on=DAY,
+        started_on=DAY,
+        now=timezone.now(),
     )
 
 

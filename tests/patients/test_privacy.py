@@ -64,6 +64,7 @@ def a_history(patient: Any, sessions: int = 2) -> Any:
             logged_at=timezone.now(),
             exercises=[ExerciseDone(item_key=item.key, sets_done=3, load="=HYPERLINK(x)")],
             pain_after_nrs=3,
+            now=timezone.now(),
         )
     record_session(
         patient=patient,
@@ -74,6 +75,7 @@ def a_history(patient: Any, sessions: int = 2) -> Any:
         exercises=[],
         skipped=True,
         skip_reason=f"Visiting {patient.user.last_name} family",
+        now=timezone.now(),
     )
     record_check_in(
         patient=patient,
@@ -83,6 +85,7 @@ def a_history(patient: Any, sessions: int = 2) -> Any:
         stiffness_minutes=10,
         red_flags=["redness_warmth_fever"],
         logged_at=timezone.now(),
+        now=timezone.now(),
     )
     record_questionnaire(
         patient=patient,
@@ -91,6 +94,7 @@ def a_history(patient: Any, sessions: int = 2) -> Any:
         local_date=today,
         answers=LEFS,
         logged_at=timezone.now(),
+        now=timezone.now(),
     )
     flag = Flag.objects.get(patient=patient, kind="red_flag")
     resolve_flag(flag=flag, by=patient.therapist.user, note="Phoned, GP seen", now=timezone.now())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from patients.questionnaires.definitions import (
     QUESTIONNAIRES,
@@ -478,6 +479,7 @@ def test_a_faam_response_with_adl_not_scorable_is_stored_with_its_sports_score(
         local_date=now.date(),
         answers=faam(4, 2, adl1="na", adl2="na", adl3="na"),
         logged_at=now,
+        now=timezone.now(),
     )
     recorded.obj.refresh_from_db()
     assert recorded.outcome == "created"

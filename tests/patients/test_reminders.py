@@ -168,6 +168,7 @@ def test_nothing_is_sent_for_what_is_already_done(programme: Any) -> None:
         stiffness_minutes=5,
         red_flags=[],
         logged_at=AT_0805,
+        now=timezone.now(),
     )
     for reminder_id in schedule_due_reminders(now=AT_0805):
         deliver_reminder(reminder_id=reminder_id, now=AT_0805)
@@ -208,6 +209,7 @@ def test_no_nudge_once_the_session_is_logged(programme: Any) -> None:
         slot=1,
         logged_at=AT_0805,
         exercises=[ExerciseDone(item.key, sets_done=3)],
+        now=timezone.now(),
     )
     assert send_nudges(now=AT_0805 + timedelta(hours=3)) == 0
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 
 from patients.activity.selectors import check_in_questions, today_for, weekly_progress
 from patients.activity.services import ExerciseDone, record_check_in, record_session
@@ -37,6 +38,7 @@ def _log(patient: Any, day: date, slot: int = 1, pain_during: int | None = 2) ->
         logged_at=FIRST_MORNING,
         exercises=[ExerciseDone(item_key=item.key, sets_done=3, pain_during_nrs=pain_during)],
         pain_after_nrs=2,
+        now=timezone.now(),
     ).obj
 
 
@@ -49,6 +51,7 @@ def _check_in(patient: Any, day: date, pain: int, flags: list[str] | None = None
         stiffness_minutes=10,
         red_flags=flags or [],
         logged_at=FIRST_MORNING,
+        now=timezone.now(),
     ).obj
 
 
@@ -115,6 +118,7 @@ def test_the_questionnaire_is_due_again_a_week_after_the_last_one(patient: Any) 
         local_date=STARTED,
         answers=answers,
         logged_at=FIRST_MORNING,
+        now=timezone.now(),
     )
     assert not today_for(patient, FIRST_MORNING + timedelta(days=6)).questionnaire_due
     assert today_for(patient, FIRST_MORNING + timedelta(days=7)).questionnaire_due

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import CheckIn, ExerciseLog, Flag, Notification, SessionLog
@@ -55,6 +56,7 @@ def _log(patient: Any, item: ProgrammeItem, day: date, slot: int, pain: int) -> 
         slot=slot,
         logged_at=NOW,
         exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
+        now=timezone.now(),
     )
 
 
@@ -134,6 +136,7 @@ def test_a_session_resent_with_other_exercise_figures_is_a_conflict(programme: A
             slot=1,
             logged_at=NOW,
             exercises=[ExerciseDone(item.key, sets_done=3, pain_during_nrs=pain)],
+            now=timezone.now(),
         )
 
     assert send(2).outcome == "created"
@@ -156,6 +159,7 @@ def test_a_session_stores_target_beside_actual(programme: Any) -> None:
         logged_at=NOW,
         exercises=[ExerciseDone(item.key, sets_done=2, reps_done=10, pain_during_nrs=3)],
         pain_after_nrs=2,
+        now=timezone.now(),
     )
     entry = ExerciseLog.objects.get(session=recorded.obj)
     assert (entry.target_sets, entry.target_reps) == (3, 10)
@@ -180,6 +184,7 @@ def test_a_skip_needs_a_reason_and_logs_no_exercises(programme: Any) -> None:
             logged_at=NOW,
             exercises=[],
             skipped=True,
+            now=timezone.now(),
         )
     recorded = record_session(
         patient=programme.patient,
@@ -190,6 +195,7 @@ def test_a_skip_needs_a_reason_and_logs_no_exercises(programme: Any) -> None:
         exercises=[],
         skipped=True,
         skip_reason="Travelling",
+        now=timezone.now(),
     )
     assert recorded.obj.status == "skipped"
 
@@ -203,6 +209,7 @@ def test_an_item_from_another_programme_is_refused(programme: Any) -> None:
             slot=1,
             logged_at=NOW,
             exercises=[ExerciseDone(uuid.uuid4())],
+            now=timezone.now(),
         )
     assert "exercises" in error.value.fields
 
@@ -221,6 +228,7 @@ def test_a_questionnaire_is_scored_and_stored_once(programme: Any) -> None:
         local_date=NOW.date(),
         answers=VISA_A_BEST,
         logged_at=NOW,
+        now=timezone.now(),
     )
     again = record_questionnaire(
         patient=programme.patient,
@@ -229,6 +237,7 @@ def test_a_questionnaire_is_scored_and_stored_once(programme: Any) -> None:
         local_date=NOW.date(),
         answers=VISA_A_BEST,
         logged_at=NOW,
+        now=timezone.now(),
     )
     assert first.obj.score == 100
     assert again.outcome == "already_present"

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Patient
@@ -99,6 +100,7 @@ def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
                         for item in items
                     ],
                     pain_after_nrs=_nrs(course.pain + rng.randint(-1, 1)),
+                    now=timezone.now(),
                 )
             elif draw < course.adherence + 0.1:
                 record_session(
@@ -110,6 +112,7 @@ def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
                     exercises=[],
                     skipped=True,
                     skip_reason="Too busy.",
+                    now=timezone.now(),
                 )
         if rng.random() < 0.85:
             record_check_in(
@@ -124,6 +127,7 @@ def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
                 stiffness_minutes=10 + course.rising * offset,
                 red_flags=[],
                 logged_at=NOW,
+                now=timezone.now(),
             )
         if course.visa_a and offset % 7 == 0:
             record_questionnaire(
@@ -133,6 +137,7 @@ def _follow(course: Course, patient: Patient, rng: random.Random) -> Any:
                 local_date=day,
                 answers=_answers("visa_a", 0.5 + rng.random() / 20),
                 logged_at=NOW,
+                now=timezone.now(),
             )
     return programme
 
@@ -161,6 +166,7 @@ def clinic(therapist: Any) -> list[Patient]:
         stiffness_minutes=30,
         red_flags=["sudden_pop", "numbness_tingling"],
         logged_at=NOW,
+        now=timezone.now(),
     )
     ended = factories.PatientFactory(therapist=therapist)
     programme = _follow(Course("achilles_midportion", "Europe/London", 10, 0.2, 7), ended, rng)
@@ -246,6 +252,7 @@ def _pain_log(patient: Patient, day: date, slot: int, pain: int) -> None:
         slot=slot,
         logged_at=NOW,
         exercises=[ExerciseDone(item.key, pain_during_nrs=pain)],
+        now=timezone.now(),
     )
 
 
@@ -274,6 +281,7 @@ def test_acknowledged_and_resolved_flags_are_left_alone(patient: Patient) -> Non
         stiffness_minutes=5,
         red_flags=["sudden_pop"],
         logged_at=NOW,
+        now=timezone.now(),
     )
     Flag.objects.all().delete()  # raised at once on the real clock; the sweep raises them now
     evaluate_active_programmes(now=NOW)
@@ -321,6 +329,7 @@ def test_a_chunk_is_evaluated_in_a_fixed_number_of_queries(
             stiffness_minutes=15,
             red_flags=["numbness_tingling"] if n % 2 else [],
             logged_at=NOW,
+            now=timezone.now(),
         )
         ids.append(programme.pk)
     Flag.objects.all().delete()  # those the red-flag check-ins raised at once
@@ -400,6 +409,7 @@ def test_the_state_reads_the_first_visa_a_however_old(patient: Patient) -> None:
             local_date=day,
             answers=_answers("visa_a", 0.5),
             logged_at=NOW,
+            now=timezone.now(),
         )
     state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
     assert [score.date for score in state.visa_a] == [started, NOW.date()]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
 from tests.factories import NOW
@@ -404,6 +405,7 @@ def _record_visa_a(patient: Any, day: Any, q1: int) -> None:
         local_date=day,
         answers=answers,
         logged_at=NOW,
+        now=timezone.now(),
     )
 
 

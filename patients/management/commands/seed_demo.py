@@ -70,6 +70,7 @@ class Command(BaseCommand):
                     last_name=last,
                     time_zone=zone,
                     date_of_birth=date(1980, 5, 17),
+                    now=timezone.now(),
                 )
             if patient.programmes.filter(status="active").exists():
                 continue
