@@ -7,13 +7,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from patients.models import Diagnosis
-from patients.people.services import send_invitation
 from patients.prescribing.services import end_programme, start_programme
-from patients.reminders.services import update_reminder_preferences
 from programmes.models import Programme
 from programmes.planner import Intake, ProgrammePlan, Referral
 from programmes.services import preview_plan
@@ -89,48 +86,3 @@ def test_only_the_patients_therapist_can_end_a_programme(
             end_programme(programme=programme, by=outsider, now=NOW)
     programme.refresh_from_db()
     assert programme.status == Programme.Status.ACTIVE
-
-
-def test_reminder_times_are_stored_sorted_and_unique(patient: Any) -> None:
-    update_reminder_preferences(
-        patient=patient, session_times=["18:30", "07:15", "7:15"], email_reminders=False
-    )
-    patient.refresh_from_db()
-    assert patient.session_times == ["07:15", "18:30"]
-    assert patient.email_reminders is False
-
-
-@pytest.mark.parametrize(
-    ("changes", "field"),
-    [
-        ({"session_times": ["25:00"]}, "session_times"),
-        ({"session_times": []}, "session_times"),
-        ({"session_times": [f"0{n}:00" for n in range(7)]}, "session_times"),
-        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
-    ],
-)
-def test_bad_preferences_are_refused_beside_the_field(
-    patient: Any, changes: dict[str, Any], field: str
-) -> None:
-    before = (patient.session_times, patient.time_zone)
-    with pytest.raises(DomainError) as error:
-        update_reminder_preferences(patient=patient, **changes)
-    assert field in error.value.fields
-    patient.refresh_from_db()
-    assert (patient.session_times, patient.time_zone) == before
-
-
-def test_an_invitation_emails_the_link_and_the_username(patient: Any) -> None:
-    send_invitation(patient=patient, set_password_url="https://clinic.example/set/abc/")
-    assert len(mail.outbox) == 1
-    assert "https://clinic.example/set/abc/" in mail.outbox[0].body
-    assert patient.user.username in mail.outbox[0].body
-    assert mail.outbox[0].to == [patient.user.email]
-
-
-def test_an_invitation_needs_an_email_address(patient: Any) -> None:
-    patient.user.email = ""
-    with pytest.raises(DomainError) as error:
-        send_invitation(patient=patient, set_password_url="https://clinic.example/set/abc/")
-    assert "email" in error.value.fields
-    assert mail.outbox == []

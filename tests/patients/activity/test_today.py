@@ -1,58 +1,25 @@
-"""The reads the web pages and the API share: what is due today, the caseload, weekly
-progress, and who may see whom."""
+"""What the web pages and the API show a patient: what is due today, weekly progress, the
+check-in's questions, and when ice or heat is offered."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.http import Http404
 from django.utils import timezone
 
 from patients.activity.selectors import check_in_questions, today_for, weekly_progress
-from patients.activity.services import ExerciseDone, record_check_in, record_session
-from patients.models import Flag, Notification
-from patients.monitoring.selectors import pause_for, urgency_heading, visible_flag
-from patients.notifications.services import mark_notifications_read
-from patients.people.selectors import caseload, visible_patient
+from patients.activity.services import record_check_in
 from patients.questionnaires.services import record_questionnaire
 from programmes.planner import Intake
 from tests import factories
 from tests.factories import STARTED
-from tests.patients.test_questionnaires import VISA_A_WORST
+from tests.patients.questionnaires.test_definitions import VISA_A_WORST
+from tests.patients.recording import FIRST_MORNING, morning_check_in, session_on, sprain
 
 pytestmark = pytest.mark.django_db
-
-FIRST_MORNING = datetime.combine(STARTED, time(9), tzinfo=UTC)  # the programme's first day
-
-
-def _log(patient: Any, day: date, slot: int = 1, pain_during: int | None = 2) -> Any:
-    item = factories.current_items(patient.programmes.get())[0]
-    return record_session(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=day,
-        slot=slot,
-        logged_at=FIRST_MORNING,
-        exercises=[ExerciseDone(item_key=item.key, sets_done=3, pain_during_nrs=pain_during)],
-        pain_after_nrs=2,
-        now=timezone.now(),
-    ).obj
-
-
-def _check_in(patient: Any, day: date, pain: int, flags: list[str] | None = None) -> Any:
-    return record_check_in(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=day,
-        morning_pain_nrs=pain,
-        stiffness_minutes=10,
-        red_flags=flags or [],
-        logged_at=FIRST_MORNING,
-        now=timezone.now(),
-    ).obj
 
 
 # --- Today --------------------------------------------------------------------------------
@@ -82,8 +49,8 @@ def test_today_lists_both_daily_sessions_when_stretches_are_twice_a_day(patient:
 
 def test_today_shows_what_is_already_logged(patient: Any) -> None:
     factories.prescribe(patient, started_on=STARTED)
-    log = _log(patient, STARTED, slot=1)
-    check_in = _check_in(patient, STARTED, pain=3)
+    log = session_on(patient, STARTED, slot=1)
+    check_in = morning_check_in(patient, STARTED, pain=3)
     today = today_for(patient, FIRST_MORNING)
     assert today.sessions[0].log == log
     assert today.sessions[1].log is None
@@ -133,74 +100,6 @@ def test_today_without_a_programme_is_empty(patient: Any) -> None:
 # --- Caseload -----------------------------------------------------------------------------
 
 
-def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_first(
-    therapist: Any, colleague: Any
-) -> None:
-    quiet = factories.PatientFactory(therapist=therapist)
-    worried = factories.PatientFactory(therapist=therapist)
-    factories.PatientFactory(therapist=colleague)  # not on this caseload
-    for patient in (quiet, worried):
-        factories.prescribe(patient, started_on=STARTED)
-    for day in range(7):
-        _log(quiet, STARTED + timedelta(days=day), slot=1)
-        _log(quiet, STARTED + timedelta(days=day), slot=2)
-    _check_in(quiet, STARTED + timedelta(days=6), pain=2)
-    Flag.objects.create(
-        patient=worried,
-        rule="red_flag:pop",
-        episode="x",
-        kind="red_flag",
-        severity=3,
-        message="m",
-    )
-    Flag.objects.create(
-        patient=worried,
-        rule="not_adhering",
-        episode="y",
-        kind="not_adhering",
-        severity=2,
-        message="m",
-    )
-
-    rows = caseload(therapist, FIRST_MORNING + timedelta(days=6))
-
-    assert [r.patient for r in rows] == [worried, quiet]
-    assert [f.severity for f in rows[0].open_flags] == [3, 2]
-    by_patient = {r.patient: r for r in rows}
-    assert by_patient[quiet].week == 1
-    assert by_patient[quiet].phase.position == 1
-    assert by_patient[quiet].adherence_7d == 100
-    assert by_patient[worried].adherence_7d == 0
-    assert by_patient[quiet].latest_pain_nrs == 2
-    assert by_patient[worried].latest_pain_nrs is None
-
-
-def test_resolved_flags_leave_the_caseload(therapist: Any, patient: Any) -> None:
-    Flag.objects.create(
-        patient=patient,
-        rule="r",
-        episode="e",
-        kind="step_back",
-        severity=2,
-        message="m",
-        status=Flag.Status.RESOLVED,
-    )
-    assert caseload(therapist, FIRST_MORNING)[0].open_flags == []
-
-
-@pytest.mark.parametrize("size", [1, 20])
-def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
-    therapist: Any, size: int, django_assert_max_num_queries: Any
-) -> None:
-    for _ in range(size):
-        patient = factories.PatientFactory(therapist=therapist)
-        factories.prescribe(patient, started_on=STARTED)
-        _log(patient, STARTED)
-        _check_in(patient, STARTED, pain=1)
-    with django_assert_max_num_queries(7):
-        assert len(caseload(therapist, FIRST_MORNING)) == size
-
-
 # --- Progress -----------------------------------------------------------------------------
 
 
@@ -208,11 +107,11 @@ def test_weekly_progress_averages_pain_and_counts_adherence_by_programme_week(
     patient: Any,
 ) -> None:
     factories.prescribe(patient, started_on=STARTED)
-    _log(patient, STARTED, pain_during=2)
-    _log(patient, STARTED + timedelta(days=1), pain_during=4)
-    _log(patient, STARTED + timedelta(days=8), pain_during=1)
-    _check_in(patient, STARTED, pain=3)
-    _check_in(patient, STARTED + timedelta(days=1), pain=4)
+    session_on(patient, STARTED, pain_during=2)
+    session_on(patient, STARTED + timedelta(days=1), pain_during=4)
+    session_on(patient, STARTED + timedelta(days=8), pain_during=1)
+    morning_check_in(patient, STARTED, pain=3)
+    morning_check_in(patient, STARTED + timedelta(days=1), pain=4)
 
     progress = weekly_progress(patient, FIRST_MORNING + timedelta(days=9))
 
@@ -229,106 +128,6 @@ def test_weekly_progress_averages_pain_and_counts_adherence_by_programme_week(
 
 
 # --- Visibility ---------------------------------------------------------------------------
-
-
-def test_a_therapist_sees_only_their_own_patients(
-    therapist: Any, colleague: Any, patient: Any
-) -> None:
-    assert visible_patient(therapist.user, patient.pk) == patient
-    with pytest.raises(Http404):
-        visible_patient(colleague.user, patient.pk)
-
-
-def test_a_patient_sees_only_themself(patient: Any, therapist: Any) -> None:
-    other = factories.PatientFactory(therapist=therapist)
-    assert visible_patient(patient.user, patient.pk) == patient
-    with pytest.raises(Http404):
-        visible_patient(patient.user, other.pk)
-
-
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", str(uuid.uuid4())])
-def test_a_malformed_or_unknown_id_is_not_found(therapist: Any, bad_id: str) -> None:
-    with pytest.raises(Http404):
-        visible_patient(therapist.user, bad_id)
-
-
-def test_only_the_patients_therapist_can_reach_a_flag(
-    therapist: Any, colleague: Any, patient: Any
-) -> None:
-    flag = Flag.objects.create(
-        patient=patient, rule="r", episode="e", kind="step_back", severity=2, message="m"
-    )
-    assert visible_flag(therapist.user, flag.pk) == flag
-    for outsider in (colleague.user, patient.user):
-        with pytest.raises(Http404):
-            visible_flag(outsider, flag.pk)
-
-
-def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapist: Any) -> None:
-    mine = Notification.objects.create(user=patient.user, kind="k", title="mine")
-    theirs = Notification.objects.create(user=therapist.user, kind="k", title="theirs")
-    changed = mark_notifications_read(
-        user=patient.user, ids=[mine.pk, theirs.pk], now=FIRST_MORNING
-    )
-    assert changed == 1
-    mine.refresh_from_db()
-    theirs.refresh_from_db()
-    assert mine.read_at == FIRST_MORNING
-    assert theirs.read_at is None
-
-
-@pytest.mark.parametrize(
-    ("urgency", "heading"),
-    [
-        ("emergency", "Emergency: call 112 now"),
-        ("urgent", "Get medical help today"),
-        ("soon", "See a doctor or clinician within the next few days"),
-        ("routine", "Book an appointment with your doctor or clinician"),
-        ("no_such_urgency", "Get medical help today"),
-    ],
-)
-def test_the_patients_heading_follows_the_red_flags_urgency(
-    settings: Any, urgency: str, heading: str
-) -> None:
-    """F13 and F44: the emergency heading gives the number from REHAB_EMERGENCY_NUMBER."""
-    settings.REHAB_EMERGENCY_NUMBER = "112"
-    assert urgency_heading(urgency) == heading
-
-
-def _red_flag_check_in(patient: Any, day: date, flags: list[str]) -> None:
-    record_check_in(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=day,
-        morning_pain_nrs=3,
-        stiffness_minutes=5,
-        red_flags=flags,
-        logged_at=FIRST_MORNING,
-        now=FIRST_MORNING + timedelta(days=1),
-    )
-
-
-def test_the_pause_lasts_until_every_red_flag_is_resolved(patient: Any) -> None:
-    """F3: one definition of "paused", from the first unresolved red flag, most urgent advice
-    first; acknowledging keeps it, resolving lifts it."""
-    factories.prescribe(patient, started_on=STARTED)
-    assert pause_for(patient) is None
-    _red_flag_check_in(patient, STARTED, ["numbness_tingling"])
-    _red_flag_check_in(patient, STARTED + timedelta(days=1), ["cannot_bear_weight"])
-    pause = pause_for(patient)
-    assert pause is not None
-    assert pause.since == STARTED
-    assert pause.urgency == "urgent"
-    assert pause.advice[0].startswith("Do not do any exercises")
-    assert len(pause.advice) == 2
-    flags = Flag.objects.filter(patient=patient, kind=Flag.Kind.RED_FLAG)
-    flags.update(status=Flag.Status.ACKNOWLEDGED)
-    assert pause_for(patient) is not None
-    flags.update(status=Flag.Status.RESOLVED)
-    assert pause_for(patient) is None
-    today = today_for(patient, FIRST_MORNING + timedelta(days=1))
-    assert today.paused is None
-    assert today.sessions
 
 
 HOME_CONDITIONS = [
@@ -430,18 +229,6 @@ def test_heat_waits_for_a_check_in_that_rules_swelling_out(
     assert ("heat" in [s.modality for s in today_for(patient, FIRST_MORNING).ice_heat]) is heat
 
 
-def _sprain(patient: Any, onset: date | None) -> Any:
-    intake = factories.answered_intake(
-        "ankle_sprain",
-        side="left",
-        onset="acute",
-        onset_date=onset,
-        assessed_on=STARTED,
-        recent_injury="yes",
-    )
-    return factories.prescribe(patient, intake=intake, started_on=STARTED)
-
-
 @pytest.mark.parametrize(
     ("onset", "last_ice_day"),
     [
@@ -454,7 +241,7 @@ def test_the_acute_ice_window_counts_from_the_injury(
 ) -> None:
     """F22: "the first 2-3 days after the injury" [R28] counts from the diagnosis's onset
     date, else from the programme's start."""
-    _sprain(patient, onset)
+    sprain(patient, onset)
     for offset in range(6):
         day = STARTED + timedelta(days=offset)
         now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)

@@ -9,8 +9,9 @@ import pytest
 from django.core import mail
 
 from patients.models import Notification
-from patients.notifications.services import notify
+from patients.notifications.services import mark_notifications_read, notify
 from tests import factories
+from tests.patients.recording import FIRST_MORNING
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,16 @@ def test_email_off_keeps_it_in_the_app(email: bool) -> None:
     notify([user], kind="reminder:nudge", title="T", body="B", email=email)
     assert Notification.objects.get(user=user).body == "B"
     assert len(mail.outbox) == (1 if email else 0)
+
+
+def test_marking_notifications_read_ignores_other_peoples(patient: Any, therapist: Any) -> None:
+    mine = Notification.objects.create(user=patient.user, kind="k", title="mine")
+    theirs = Notification.objects.create(user=therapist.user, kind="k", title="theirs")
+    changed = mark_notifications_read(
+        user=patient.user, ids=[mine.pk, theirs.pk], now=FIRST_MORNING
+    )
+    assert changed == 1
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at == FIRST_MORNING
+    assert theirs.read_at is None

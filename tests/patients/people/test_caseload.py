@@ -1,0 +1,107 @@
+"""The therapist's caseload, and who may see which patient."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from patients.models import Flag
+from patients.people.selectors import caseload, visible_patient
+from tests import factories
+from tests.factories import STARTED
+from tests.patients.recording import FIRST_MORNING, morning_check_in, session_on
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_first(
+    therapist: Any, colleague: Any
+) -> None:
+    quiet = factories.PatientFactory(therapist=therapist)
+    worried = factories.PatientFactory(therapist=therapist)
+    factories.PatientFactory(therapist=colleague)  # not on this caseload
+    for patient in (quiet, worried):
+        factories.prescribe(patient, started_on=STARTED)
+    for day in range(7):
+        session_on(quiet, STARTED + timedelta(days=day), slot=1)
+        session_on(quiet, STARTED + timedelta(days=day), slot=2)
+    morning_check_in(quiet, STARTED + timedelta(days=6), pain=2)
+    Flag.objects.create(
+        patient=worried,
+        rule="red_flag:pop",
+        episode="x",
+        kind="red_flag",
+        severity=3,
+        message="m",
+    )
+    Flag.objects.create(
+        patient=worried,
+        rule="not_adhering",
+        episode="y",
+        kind="not_adhering",
+        severity=2,
+        message="m",
+    )
+
+    rows = caseload(therapist, FIRST_MORNING + timedelta(days=6))
+
+    assert [r.patient for r in rows] == [worried, quiet]
+    assert [f.severity for f in rows[0].open_flags] == [3, 2]
+    by_patient = {r.patient: r for r in rows}
+    assert by_patient[quiet].week == 1
+    assert by_patient[quiet].phase.position == 1
+    assert by_patient[quiet].adherence_7d == 100
+    assert by_patient[worried].adherence_7d == 0
+    assert by_patient[quiet].latest_pain_nrs == 2
+    assert by_patient[worried].latest_pain_nrs is None
+
+
+def test_resolved_flags_leave_the_caseload(therapist: Any, patient: Any) -> None:
+    Flag.objects.create(
+        patient=patient,
+        rule="r",
+        episode="e",
+        kind="step_back",
+        severity=2,
+        message="m",
+        status=Flag.Status.RESOLVED,
+    )
+    assert caseload(therapist, FIRST_MORNING)[0].open_flags == []
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
+    therapist: Any, size: int, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(size):
+        patient = factories.PatientFactory(therapist=therapist)
+        factories.prescribe(patient, started_on=STARTED)
+        session_on(patient, STARTED)
+        morning_check_in(patient, STARTED, pain=1)
+    with django_assert_max_num_queries(7):
+        assert len(caseload(therapist, FIRST_MORNING)) == size
+
+
+def test_a_therapist_sees_only_their_own_patients(
+    therapist: Any, colleague: Any, patient: Any
+) -> None:
+    assert visible_patient(therapist.user, patient.pk) == patient
+    with pytest.raises(Http404):
+        visible_patient(colleague.user, patient.pk)
+
+
+def test_a_patient_sees_only_themself(patient: Any, therapist: Any) -> None:
+    other = factories.PatientFactory(therapist=therapist)
+    assert visible_patient(patient.user, patient.pk) == patient
+    with pytest.raises(Http404):
+        visible_patient(patient.user, other.pk)
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", str(uuid.uuid4())])
+def test_a_malformed_or_unknown_id_is_not_found(therapist: Any, bad_id: str) -> None:
+    with pytest.raises(Http404):
+        visible_patient(therapist.user, bad_id)
