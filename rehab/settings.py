@@ -11,6 +11,7 @@ STATIC_ROOT by collectstatic.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
@@ -257,6 +258,18 @@ AUDITLOG_CID_GETTER = "rehab.audit.request_id"
 
 # --- Celery -------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    """Django's cache in Redis at `url`, shared by every process (production; see
+    settings_production). Laptops and tests keep the per-process memory cache."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "rehab",
+    }
+
+
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

@@ -18,7 +18,7 @@ import os
 
 from rehab.env import ConfigurationError, env_bool, env_int, env_list, env_str
 from rehab.settings import *  # noqa: F403
-from rehab.settings import STORAGES
+from rehab.settings import STORAGES, redis_cache
 
 # Django's own bar for a key (security.W009): 50+ characters, 5+ distinct ones, not a
 # generated-for-development key. Ours also refuses the development fallback of rehab.settings.
@@ -100,6 +100,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# One cache for every process: DRF's throttles (login, sync) count in Django's cache, so with
+# the default per-process memory cache each gunicorn worker would allow the full rate and N
+# workers N times it. Redis is already there for Celery; REHAB_CACHE_URL may point elsewhere
+# (another Redis database or server, e.g. one with an LRU eviction policy). Keys expire.
+CACHE_URL = env_str("REHAB_CACHE_URL", "") or env_str("REDIS_URL", "")
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
 
 # Static files from the app through whitenoise: hashed names (cached for ever), compressed.
 # Needs `manage.py collectstatic` at each release.
