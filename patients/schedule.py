@@ -1,7 +1,7 @@
 """When things fall due on a patient's own dates: pure functions, no ORM, no clock.
 
-One definition each, read by Today (selectors.today_for), the reminders (reminders.py and
-reminder_services.py) and the monitoring rules alike.
+One definition each, read by Today (activity/selectors.py), the reminders (reminders/rules.py
+and reminders/services.py) and the monitoring rules alike.
 """
 
 from __future__ import annotations

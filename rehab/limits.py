@@ -55,7 +55,7 @@ DONE_HOLD_S = Bounds(0, 600)
 DATE_SLACK = timedelta(days=1)
 
 
-# The floor of every date the clinic records (as for device clocks, serializers.py).
+# The floor of every date the clinic records (as for device clocks, rehab/api_fields.py).
 EARLIEST_DATE = date(2000, 1, 1)
 
 

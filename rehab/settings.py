@@ -336,7 +336,7 @@ REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
 # The number patients are told to call for an emergency red flag (the product is written for
 # the UK: 999; 112 also works there). Set it for a clinic elsewhere.
 REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
-# Programmes the hourly monitoring sweep evaluates per transaction (patients/sweep.py): a
+# Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
 

@@ -1,5 +1,5 @@
-"""Writes the REST API adds to patients/services.py: changing and deleting a session log, and
-the offline-sync batch that records many logs, check-ins and questionnaire responses at once.
+"""Writes the REST API adds to activity/services.py: changing and deleting a session log,
+and the offline-sync batch that records many logs, check-ins and questionnaire responses at once.
 
 Every record goes through the same recording services as the web pages, so the rules
 (idempotent on `client_uuid`, one log per slot, one check-in a day, a conflict for a reused

@@ -36,7 +36,7 @@ def evaluate_patient(*, patient: Patient, now: datetime) -> list[Flag]:
     """Run the monitoring rules for one patient and store each finding as a flag, once per
     rule and episode; returns the flag of each finding.
 
-    The one pipeline (patients/sweep.py) with a chunk of one: a finding already stored as an
+    The one pipeline (monitoring/sweep.py) with a chunk of one: a finding already stored as an
     open flag updates its evidence; an acknowledged or resolved flag for the same episode is
     left alone. Urgent new flags are notified after commit."""
     programme_id = (
