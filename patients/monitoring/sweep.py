@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -107,8 +107,17 @@ class SweepReport:
 
 
 def evaluate_active_programmes(*, now: datetime, chunk_size: int = CHUNK_SIZE) -> SweepReport:
-    """Evaluate every active programme, `chunk_size` at a time; idempotent."""
+    """Evaluate every active programme, `chunk_size` at a time, in this process; idempotent.
+    (The hourly task hands each chunk to a worker instead: `chunk_bounds`, `evaluate_range`.)"""
     report = SweepReport()
+    for first, last in chunk_bounds(chunk_size=chunk_size):
+        report += evaluate_range(first=first, last=last, now=now)
+    return report
+
+
+def chunk_bounds(*, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[uuid.UUID, uuid.UUID]]:
+    """The first and last programme id of each chunk of `chunk_size` active programmes, read
+    by keyset on the id (ids only: one light query per chunk, memory flat)."""
     after: uuid.UUID | None = None
     while True:
         rows = Programme.objects.filter(status=Programme.Status.ACTIVE).order_by("pk")
@@ -116,9 +125,20 @@ def evaluate_active_programmes(*, now: datetime, chunk_size: int = CHUNK_SIZE) -
             rows = rows.filter(pk__gt=after)
         ids = list(rows.values_list("pk", flat=True)[:chunk_size])
         if not ids:
-            return report
-        report += evaluate_programmes(programme_ids=ids, now=now)
+            return
+        yield ids[0], ids[-1]
         after = ids[-1]
+
+
+def evaluate_range(*, first: uuid.UUID, last: uuid.UUID, now: datetime) -> SweepReport:
+    """Evaluate the active programmes whose ids lie from `first` to `last`: one chunk, as a
+    worker runs it. A programme started since the chunk was cut is simply included."""
+    ids = list(
+        Programme.objects.filter(status=Programme.Status.ACTIVE, pk__gte=first, pk__lte=last)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return evaluate_programmes(programme_ids=ids, now=now)
 
 
 @dataclass(frozen=True, slots=True)

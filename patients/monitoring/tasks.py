@@ -4,6 +4,7 @@ sweeps re-drive anything a lost message or a broker outage delayed."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,7 +17,7 @@ from patients.monitoring.services import (
     send_flag_digest,
     sweep_red_flags,
 )
-from patients.monitoring.sweep import evaluate_active_programmes
+from patients.monitoring.sweep import chunk_bounds, evaluate_range
 from rehab.tasks import clinical_task
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,24 @@ def escalate_red_flags() -> None:
     escalate_unacknowledged_flags(now=timezone.now())
 
 
-@clinical_task(time_limit=3400, name="patients.tasks.monitoring_sweep")
+@clinical_task(time_limit=600, name="patients.tasks.monitoring_sweep")
 def monitoring_sweep() -> None:
-    """Hourly: evaluate every active programme, in chunks of a fixed number of queries."""
-    report = evaluate_active_programmes(
-        now=timezone.now(), chunk_size=settings.REHAB_SWEEP_CHUNK_SIZE
-    )
+    """Hourly: cut the active programmes into chunks and hand each to whichever worker is
+    free, so N workers on K machines share the sweep (each chunk is idempotent)."""
+    chunks = 0
+    for first, last in chunk_bounds(chunk_size=settings.REHAB_SWEEP_CHUNK_SIZE):
+        first_id, last_id = str(first), str(last)
+        monitoring_chunk_task.delay(first_id, last_id)
+        chunks += 1
+    log.info("monitoring sweep: %d chunks queued", chunks)
+
+
+@clinical_task(time_limit=600, name="patients.tasks.monitoring_chunk_task")
+def monitoring_chunk_task(first_id: str, last_id: str) -> None:
+    """One chunk of the monitoring sweep, in a fixed number of queries."""
+    report = evaluate_range(first=uuid.UUID(first_id), last=uuid.UUID(last_id), now=timezone.now())
     log.info(
-        "monitoring sweep: %d programmes, %d findings, %d flags created, %d updated",
+        "monitoring chunk: %d programmes, %d findings, %d flags created, %d updated",
         report.programmes,
         report.findings,
         report.created,

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db import connection
 
 from rehab.celery import app
 
@@ -52,3 +57,46 @@ def needs_postgresql() -> None:
         if os.environ.get("CI"):
             pytest.fail("CI must run this on PostgreSQL (DATABASE_URL)")
         pytest.skip("needs PostgreSQL")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def celery_worker_process(app_module: str, **env: str) -> Iterator[None]:
+    """A real `celery worker` process (prefork, one child) on the test database, with `env`
+    added to its environment; terminated (or killed) on the way out."""
+    needs_real_services()
+    db = connection.settings_dict
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app_module,
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DJANGO_SETTINGS_MODULE": "rehab.settings",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time as time_module
 import uuid
 from collections.abc import Iterator
@@ -41,51 +40,16 @@ from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories
 from tests.factories import api_client_for
-from tests.integration.conftest import needs_postgresql, needs_real_services, wait_for
+from tests.integration.conftest import (
+    celery_worker_process,
+    needs_postgresql,
+    needs_real_services,
+    wait_for,
+)
 from tests.web.conftest import session_form
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextlib.contextmanager
-def celery_worker_process(app_module: str, **env: str) -> Iterator[None]:
-    """A real `celery worker` process (prefork, one child) on the test database, with `env`
-    added to its environment; terminated (or killed) on the way out."""
-    needs_real_services()
-    db = connection.settings_dict
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            app_module,
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "DJANGO_SETTINGS_MODULE": "rehab.settings",
-            **env,
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture

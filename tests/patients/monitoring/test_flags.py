@@ -16,7 +16,12 @@ from patients.monitoring.services import (
     notify_flag,
     resolve_flag,
 )
-from patients.monitoring.tasks import flag_digest_sweep, monitoring_sweep, red_flag_sweep
+from patients.monitoring.tasks import (
+    flag_digest_sweep,
+    monitoring_chunk_task,
+    monitoring_sweep,
+    red_flag_sweep,
+)
 from rehab.exceptions import DomainError
 from tests import factories
 from tests.factories import NOW
@@ -104,14 +109,23 @@ def test_the_red_flag_sweep_catches_up_when_the_broker_was_down(programme: Any) 
 
 
 def test_the_monitoring_sweep_twice_raises_each_flag_once(
-    programme: Any, frozen_clock: Any
+    programme: Any, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Each chunk the sweep queues runs here and now (two real workers: tests/integration).
+    chunks: list[tuple[str, str]] = []
+
+    def run_chunk(first_id: str, last_id: str) -> None:
+        chunks.append((first_id, last_id))
+        monitoring_chunk_task.apply(args=(first_id, last_id))
+
+    monkeypatch.setattr(monitoring_chunk_task, "delay", run_chunk)
     patient = programme.patient
     item = factories.current_items(programme)[0]
     for day in range(3):
         log_pain(patient, item, NOW.date() - timedelta(days=day), slot=1, pain=8)
     monitoring_sweep()
     monitoring_sweep()
+    assert len(chunks) == 2  # one chunk (one active programme) per sweep
     assert Flag.objects.filter(rule="pain_during_above_max").count() == 1
     flag = Flag.objects.get(rule="pain_during_above_max")
     assert flag.kind == "step_back"

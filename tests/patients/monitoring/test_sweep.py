@@ -15,7 +15,12 @@ from django.utils import timezone
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Patient
 from patients.monitoring.services import acknowledge_flag, evaluate_patient, resolve_flag
-from patients.monitoring.sweep import evaluate_active_programmes, evaluate_programmes
+from patients.monitoring.sweep import (
+    chunk_bounds,
+    evaluate_active_programmes,
+    evaluate_programmes,
+    evaluate_range,
+)
 from patients.prescribing.services import end_programme
 from patients.questionnaires.definitions import QUESTIONNAIRES
 from patients.questionnaires.services import record_questionnaire
@@ -433,3 +438,28 @@ def test_the_state_carries_the_onset_and_whether_the_phase_loads(
     state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
     assert state.onset_on == onset
     assert state.loading is True  # Silbernagel phase 1 loads the calf
+
+
+def test_the_sweeps_chunks_cover_every_active_programme_once(therapist: Any) -> None:
+    """What the hourly task hands to workers: chunk bounds that cover each active programme
+    exactly once (ended ones not at all), whatever the chunk size."""
+    active = []
+    for n in range(5):
+        patient = factories.PatientFactory(therapist=therapist)
+        programme = factories.prescribe(patient, started_on=NOW.date() - timedelta(days=5))
+        if n == 2:
+            end_programme(programme=programme, by=therapist.user, now=NOW)
+        else:
+            active.append(programme.pk)
+
+    for size in (1, 2, 3, 10):
+        bounds = list(chunk_bounds(chunk_size=size))
+        assert len(bounds) == -(-len(active) // size)  # ceil
+        covered = [pk for first, last in bounds for pk in sorted(active) if first <= pk <= last]
+        assert covered == sorted(active), size  # each once, in order, none missing
+
+    reports = [
+        evaluate_range(first=first, last=last, now=NOW)
+        for first, last in chunk_bounds(chunk_size=2)
+    ]
+    assert sum(r.programmes for r in reports) == len(active)
