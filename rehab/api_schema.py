@@ -96,3 +96,6 @@ Methods = dict[str, Any]
 
 
 EXAMPLE_UUID = "3f2b8c1e-6a4d-4f7e-9b1a-2c5d8e9f0a1b"
+
+
+CONFLICT = OpenApiResponse(ErrorOutput, description="This client_uuid was sent with other content.")

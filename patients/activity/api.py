@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from patients import openapi
+from patients.activity import openapi
 from patients.activity.filters import CheckInFilter, SessionLogFilter
 from patients.activity.selectors import check_ins_of, session_logs_of, today_for
 from patients.activity.serializers import (

@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.models import Flag
+from patients.monitoring import openapi
 from patients.monitoring.filters import FlagFilter
 from patients.monitoring.selectors import flags_visible_to, visible_flag
 from patients.monitoring.serializers import FlagOutput, ResolveFlagInput

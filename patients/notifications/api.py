@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.models import Notification
+from patients.notifications import openapi
 from patients.notifications.filters import NotificationFilter
 from patients.notifications.selectors import notifications_for
 from patients.notifications.serializers import MarkReadInput, NotificationOutput

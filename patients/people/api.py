@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.activity.selectors import session_logs_of, weekly_progress
 from patients.models import Patient
+from patients.people import openapi
 from patients.people.selectors import caseload, visible_patient
 from patients.people.serializers import (
     CaseloadRowOutput,

@@ -13,9 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.monitoring.selectors import pause_for
 from patients.people.selectors import visible_patient
+from patients.prescribing import openapi
 from patients.prescribing.serializers import MyProgrammeOutput
 from patients.prescribing.services import end_programme, start_programme
 from patients.web import PatientApi

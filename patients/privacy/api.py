@@ -12,9 +12,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.models import Patient
 from patients.people.selectors import visible_patient
+from patients.privacy import openapi
 from patients.privacy.services import export_file
 from patients.privacy.views import download
 from patients.web import PatientApi

@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import openapi
 from patients.activity.sync import (
     record_offline,
 )
 from patients.models import QuestionnaireResponse
+from patients.questionnaires import openapi
 from patients.questionnaires.definitions import QUESTIONNAIRES
 from patients.questionnaires.filters import QuestionnaireResponseFilter
 from patients.questionnaires.selectors import questionnaire_responses_of

@@ -1,0 +1,270 @@
+"""The OpenAPI documentation of Today, session logs, check-ins, the offline sync batch (`api.py`
+here): per view, the `extend_schema` of each HTTP method (summary, tags, bodies, examples),
+attached with `@extend_schema_view(**openapi.NAME)`. Nothing here runs on a request; the
+shared error responses come from rehab/api_schema.py."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+
+from patients.activity.serializers import (
+    CheckInInput,
+    CheckInOutput,
+    SessionChangeInput,
+    SessionLogInput,
+    SessionLogOutput,
+    SyncInput,
+    SyncOutput,
+    TodayOutput,
+)
+from patients.activity.sync import DELETE_WINDOW_DAYS
+from programmes.openapi import EXAMPLE_ITEM
+from rehab.api_schema import CONFLICT, EXAMPLE_UUID, Methods
+
+TODAY: Methods = {
+    "get": extend_schema(
+        summary="Today: what is due on the patient's own date, and what is already logged",
+        tags=["patient"],
+        responses=TodayOutput,
+        examples=[
+            OpenApiExample(
+                "Nothing logged yet",
+                value={
+                    "local_date": "2026-11-03",
+                    "programme": EXAMPLE_UUID,
+                    "phase": {"position": 1, "name": "Isometric loading"},
+                    "week": 1,
+                    "sessions": [{"slot": 1, "time": "08:00", "items": [], "log": None}],
+                    "ice_heat": [],
+                    "check_in": None,
+                    "questionnaire": "visa_a",
+                    "questionnaire_due": True,
+                    "paused": None,
+                },
+            ),
+            OpenApiExample(
+                "Paused by a red flag",
+                value={
+                    "local_date": "2026-11-03",
+                    "programme": EXAMPLE_UUID,
+                    "phase": {"position": 1, "name": "Isometric loading"},
+                    "week": 1,
+                    "sessions": [],
+                    "ice_heat": [],
+                    "check_in": None,
+                    "questionnaire": "visa_a",
+                    "questionnaire_due": False,
+                    "paused": {
+                        "since": "2026-11-03",
+                        "urgency": "urgent",
+                        "heading": "Get medical help today",
+                        "advice": ["Do not do any exercises. Keep weight off the foot."],
+                    },
+                },
+            ),
+        ],
+    ),
+}
+
+
+SESSION_EXAMPLE = {
+    "client_uuid": EXAMPLE_UUID,
+    "local_date": "2026-11-03",
+    "slot": 1,
+    "status": "done",
+    "pain_after_nrs": 3,
+    "exercises": [
+        {"item_key": EXAMPLE_ITEM, "sets_done": 3, "reps_done": 15, "pain_during_nrs": 3}
+    ],
+    "logged_at": "2026-11-03T08:25:00+00:00",
+}
+
+
+SESSION_OUTPUT_EXAMPLE = {
+    "id": "0c9a7d52-53c5-4a53-9a53-6b8e0f1d2c3b",
+    "client_uuid": EXAMPLE_UUID,
+    "programme": "a4c1e2d3-5b6f-4a7b-8c9d-0e1f2a3b4c5d",
+    "local_date": "2026-11-03",
+    "slot": 1,
+    "status": "done",
+    "skip_reason": "",
+    "pain_after_nrs": 3,
+    "exercises": [
+        {
+            "item_key": EXAMPLE_ITEM,
+            "exercise": "eccentric_heel_drop_straight_knee",
+            "target_sets": 3,
+            "target_reps": 15,
+            "target_hold_s": None,
+            "sets_done": 3,
+            "reps_done": 15,
+            "hold_s_done": None,
+            "load": "",
+            "pain_during_nrs": 3,
+        }
+    ],
+    "logged_at": "2026-11-03T08:25:00+00:00",
+    "created_at": "2026-11-03T08:25:02.120000Z",
+    "updated_at": "2026-11-03T08:25:02.120000Z",
+}
+
+
+SESSION_LOGS: Methods = {
+    "get": extend_schema(
+        summary="List my session logs (newest first)",
+        tags=["patient"],
+        examples=[OpenApiExample("A log", value=SESSION_OUTPUT_EXAMPLE, response_only=True)],
+    ),
+    "post": extend_schema(
+        summary="Log a session (idempotent on client_uuid; the same slot again replaces it)",
+        tags=["patient"],
+        request=SessionLogInput,
+        responses={201: SessionLogOutput, 200: SessionLogOutput, 409: CONFLICT},
+        examples=[
+            OpenApiExample("Done", value=SESSION_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Skipped",
+                value={
+                    "client_uuid": "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b",
+                    "local_date": "2026-11-03",
+                    "slot": 2,
+                    "status": "skipped",
+                    "skip_reason": "Calf too sore after a long walk.",
+                    "logged_at": "2026-11-03T19:02:00-05:00",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("Stored", value=SESSION_OUTPUT_EXAMPLE, response_only=True),
+        ],
+    ),
+}
+
+
+SESSION_LOG: Methods = {
+    "get": extend_schema(
+        summary="One of my session logs",
+        tags=["patient"],
+        examples=[OpenApiExample("A log", value=SESSION_OUTPUT_EXAMPLE, response_only=True)],
+    ),
+    "put": extend_schema(
+        summary="Replace what a session log holds (its date and slot stay)",
+        tags=["patient"],
+        request=SessionChangeInput,
+        responses=SessionLogOutput,
+        examples=[
+            OpenApiExample(
+                "Pain was higher",
+                value={"status": "done", "pain_after_nrs": 5, "exercises": []},
+                request_only=True,
+            )
+        ],
+    ),
+    "patch": extend_schema(
+        summary="Change some of what a session log holds",
+        tags=["patient"],
+        request=SessionChangeInput,
+        responses=SessionLogOutput,
+        examples=[OpenApiExample("Pain only", value={"pain_after_nrs": 4}, request_only=True)],
+    ),
+    "delete": extend_schema(
+        summary=f"Delete one of my session logs (within {DELETE_WINDOW_DAYS} days)",
+        tags=["patient"],
+        responses={204: None},
+    ),
+}
+
+
+CHECK_IN_EXAMPLE = {
+    "client_uuid": "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d",
+    "local_date": "2026-11-03",
+    "morning_pain_nrs": 3,
+    "stiffness_minutes": 10,
+    "red_flags": [],
+    "logged_at": "2026-11-03T07:40:00+00:00",
+}
+
+
+CHECK_IN_OUTPUT_EXAMPLE = {
+    **CHECK_IN_EXAMPLE,
+    "id": EXAMPLE_UUID,
+    "created_at": "2026-11-03T07:40Z",
+}
+
+
+CHECK_INS: Methods = {
+    "get": extend_schema(
+        summary="List my morning check-ins (newest first)",
+        tags=["patient"],
+        examples=[OpenApiExample("A check-in", value=CHECK_IN_OUTPUT_EXAMPLE, response_only=True)],
+    ),
+    "post": extend_schema(
+        summary="Send the morning check-in (idempotent on client_uuid; once a day)",
+        tags=["patient"],
+        request=CheckInInput,
+        responses={201: CheckInOutput, 200: CheckInOutput, 409: CONFLICT},
+        examples=[OpenApiExample("Morning", value=CHECK_IN_EXAMPLE, request_only=True)],
+    ),
+}
+
+
+CHECK_IN: Methods = {
+    "get": extend_schema(
+        summary="One of my check-ins",
+        tags=["patient"],
+        examples=[OpenApiExample("A check-in", value=CHECK_IN_OUTPUT_EXAMPLE)],
+    ),
+}
+
+
+SYNC: Methods = {
+    "post": extend_schema(
+        summary="Upload up to 500 offline records at once; a result per record",
+        description="Each record is checked and stored on its own: one bad record is reported "
+        "as `rejected` (with code, message and fields) and never blocks the others. "
+        "Records replay on their `client_uuid`, so sending the same batch again creates "
+        "nothing (`already_present`). Results are in the order sent.",
+        tags=["sync"],
+        request=SyncInput,
+        responses=SyncOutput,
+        examples=[
+            OpenApiExample(
+                "Two records",
+                value={
+                    "records": [
+                        {"type": "check_in", **CHECK_IN_EXAMPLE},
+                        {"type": "session", **SESSION_EXAMPLE},
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Results",
+                value={
+                    "results": [
+                        {
+                            "index": 0,
+                            "client_uuid": CHECK_IN_EXAMPLE["client_uuid"],
+                            "type": "check_in",
+                            "status": "created",
+                            "id": EXAMPLE_UUID,
+                        },
+                        {
+                            "index": 1,
+                            "client_uuid": EXAMPLE_UUID,
+                            "type": "session",
+                            "status": "rejected",
+                            "code": "invalid",
+                            "message": "Some exercises are not in the current programme.",
+                            "fields": {"exercises": [f"Unknown item {EXAMPLE_ITEM}."]},
+                        },
+                    ],
+                    "created": 1,
+                    "updated": 0,
+                    "already_present": 0,
+                    "rejected": 1,
+                },
+                response_only=True,
+            ),
+        ],
+    ),
+}

@@ -1,0 +1,71 @@
+"""The OpenAPI documentation of a patient's programme: mine, by id, prescribing and ending one
+(`api.py` here): per view, the `extend_schema` of each HTTP method (summary, tags, bodies,
+examples), attached with `@extend_schema_view(**openapi.NAME)`. Nothing here runs on a
+request; the shared error responses come from rehab/api_schema.py."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+
+from patients.prescribing.serializers import MyProgrammeOutput
+from programmes.openapi import INTAKE_EXAMPLE, PROGRAMME_EXAMPLE
+from programmes.serializers import (
+    EndProgrammeOutput,
+    PrescribeInput,
+    ProgrammeOutput,
+)
+from rehab.api_schema import EXAMPLE_UUID, Methods
+
+CURRENT_PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="My current programme: phases, items, exercise instructions, ice/heat",
+        tags=["patient"],
+        responses=MyProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+
+PROGRAMME: Methods = {
+    "get": extend_schema(
+        summary="A programme (the patient's own, or on the therapist's caseload)",
+        tags=["programmes"],
+        responses=ProgrammeOutput,
+        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+    ),
+}
+
+
+END_PROGRAMME: Methods = {
+    "post": extend_schema(
+        summary="End a programme (discharge); it stays on record and reminders stop",
+        tags=["programmes"],
+        request=None,
+        responses=EndProgrammeOutput,
+        examples=[
+            OpenApiExample(
+                "Ended", value={"id": EXAMPLE_UUID, "status": "ended"}, response_only=True
+            )
+        ],
+    ),
+}
+
+
+PRESCRIBE: Methods = {
+    "post": extend_schema(
+        summary="Prescribe: diagnose from an intake and start the planner's programme",
+        description="Refused (400, code `referral`) when the planner refers instead, and "
+        "(code `active_programme_exists`) while the patient has an active programme.",
+        tags=["programmes"],
+        request=PrescribeInput,
+        responses={201: ProgrammeOutput},
+        examples=[
+            OpenApiExample(
+                "Prescribe",
+                value={"intake": INTAKE_EXAMPLE, "started_on": "2026-11-02", "notes": ""},
+                request_only=True,
+            ),
+            OpenApiExample("Programme", value=PROGRAMME_EXAMPLE, response_only=True),
+        ],
+    ),
+}
