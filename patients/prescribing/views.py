@@ -58,7 +58,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
     context = {"form": form, "result": result, "nav": "programme_new"}
-    return render(request, "programmes/programme_new.html", context)
+    return render(request, "patients/programme_new.html", context)
 
 
 def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
@@ -119,4 +119,4 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "posted": posted,
         "history": revision_history(programme),
     }
-    return render(request, "programmes/programme_adjust.html", context)
+    return render(request, "patients/programme_adjust.html", context)
