@@ -96,7 +96,13 @@ def test_every_periodic_job_run_twice_changes_nothing_the_second_time(
 ) -> None:
     _world()
     # What a job hands to a worker runs here and now (the worker's own tests are elsewhere).
-    for task in (tasks.send_reminder_task, tasks.notify_flag_task, tasks.monitoring_chunk_task):
+    queued = (
+        tasks.send_reminder_task,
+        tasks.notify_flag_task,
+        tasks.monitoring_chunk_task,
+        tasks.flag_digest_task,
+    )
+    for task in queued:
         monkeypatch.setattr(task, "delay", lambda *args, t=task: t.apply(args=args))
     jobs = [app.tasks[entry["task"]] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
     assert len(jobs) == len(settings.CELERY_BEAT_SCHEDULE) >= 5
@@ -131,6 +137,7 @@ WIRE_NAMES = {
     "patients.tasks.monitoring_sweep",
     "patients.tasks.monitoring_chunk_task",
     "patients.tasks.flag_digest_sweep",
+    "patients.tasks.flag_digest_task",
     "patients.tasks.reminder_sweep",
     "patients.tasks.send_reminder_task",
 }

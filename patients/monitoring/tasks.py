@@ -79,7 +79,17 @@ def monitoring_chunk_task(first_id: str, last_id: str) -> None:
 
 @clinical_task(time_limit=600, name="patients.tasks.flag_digest_sweep")
 def flag_digest_sweep() -> None:
-    """Daily: one e-mail per therapist listing the flags raised since their last digest."""
-    now = timezone.now()
-    for therapist in Therapist.objects.select_related("user"):
-        send_flag_digest(therapist=therapist, now=now)
+    """Daily: one digest task per therapist, shared by every worker."""
+    for pk in Therapist.objects.values_list("pk", flat=True).iterator():
+        therapist_id = str(pk)
+        flag_digest_task.delay(therapist_id)
+
+
+@clinical_task(name="patients.tasks.flag_digest_task")
+def flag_digest_task(therapist_id: str) -> None:
+    """One e-mail listing the flags raised since the therapist's last digest (once: the
+    service marks what it sent)."""
+    therapist = Therapist.objects.filter(pk=therapist_id).select_related("user").first()
+    if therapist is None:
+        return
+    send_flag_digest(therapist=therapist, now=timezone.now())

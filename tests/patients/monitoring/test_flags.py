@@ -18,6 +18,7 @@ from patients.monitoring.services import (
 )
 from patients.monitoring.tasks import (
     flag_digest_sweep,
+    flag_digest_task,
     monitoring_chunk_task,
     monitoring_sweep,
     red_flag_sweep,
@@ -207,12 +208,22 @@ def test_accepting_ready_to_progress_creates_a_revision(programme: Any) -> None:
     assert Flag.objects.get(pk=flag.pk).status == "resolved"
 
 
-def test_the_daily_digest_lists_new_flags_once(programme: Any, colleague: Any) -> None:
+def test_the_daily_digest_lists_new_flags_once(
+    programme: Any, colleague: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queued: list[str] = []  # one digest task per therapist, run here and now
+
+    def run(therapist_id: str) -> None:
+        queued.append(therapist_id)
+        flag_digest_task.apply(args=(therapist_id,))
+
+    monkeypatch.setattr(flag_digest_task, "delay", run)
     check_in_on(programme.patient, NOW.date(), flags=["sudden_pop"])
     evaluate_patient(patient=programme.patient, now=NOW)
     mail.outbox.clear()
     flag_digest_sweep()
     flag_digest_sweep()  # run twice: one digest
+    assert sorted(queued) == sorted(2 * [str(programme.patient.therapist.pk), str(colleague.pk)])
     therapist = programme.patient.therapist.user
     digests = [m for m in mail.outbox if m.to == [therapist.email]]
     assert len(digests) == 1
