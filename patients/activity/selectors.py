@@ -6,21 +6,25 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
+from django.db import connections
 from django.db.models import (
     Aggregate,
+    DateTimeField,
     Exists,
     F,
     JSONField,
     Max,
+    Model,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import JSONObject
+from django.utils.dateparse import parse_datetime
 
 from patients.models import (
     CheckIn,
@@ -56,6 +60,8 @@ from programmes.models import (
 )
 from programmes.selectors import active_programme, current_phase_items, red_flags_asked
 from programmes.vocab import Modality
+
+M = TypeVar("M", bound=Model)
 
 # --- Today -----------------------------------------------------------------------------------
 
@@ -113,7 +119,9 @@ def today_for(patient: Patient, now: datetime) -> Today:
     items = list(
         ProgrammeItem.objects.filter(
             phase__revision=revision, phase__position=revision.current_phase
-        ).select_related("phase", "exercise")
+        )
+        .select_related("phase", "exercise")
+        .order_by("position")  # one phase: its order, without joining up to the programme
     )
     phase = (
         items[0].phase
@@ -183,11 +191,6 @@ def today_for(patient: Patient, now: datetime) -> Today:
     )
 
 
-# The latest check-in's columns, read beside the programme (one correlated subquery each, all
-# on the same (patient, local_date) index entry: one check-in a day).
-_CHECK_IN_COLUMNS = [field.attname for field in CheckIn._meta.concrete_fields]
-
-
 class _JSONList(Aggregate):
     """The rows' JSON objects as one JSON array: json_group_array on SQLite, jsonb_agg on
     PostgreSQL."""
@@ -199,32 +202,40 @@ class _JSONList(Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
 
 
-_SLOT_FIELDS = [
-    "id",
-    "revision_id",
-    "modality",
-    "max_minutes",
-    "min_gap_hours",
-    "times",
-    "from_day",
-    "to_day",
-    "safety_rules",
-    "sources",
-]
+def _as_json(model: type[Model]) -> JSONObject:
+    """A row of `model` as one JSON object of its columns (read back by `_from_json`)."""
+    return JSONObject(**{f.attname: F(f.attname) for f in model._meta.concrete_fields})
+
+
+def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
+    """The model instance for a row read as JSON: each value back to its field's type."""
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        value = data[f.attname]
+        if isinstance(f, JSONField):
+            # SQLite nests a JSON column as its text; PostgreSQL as JSON.
+            sqlite_text = connections[db].vendor == "sqlite" and isinstance(value, str)
+            value = json.loads(value) if sqlite_text else value
+        elif isinstance(f, DateTimeField) and isinstance(value, str):
+            parsed = parse_datetime(value)
+            value = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        else:
+            value = f.to_python(value)
+        names.append(f.attname)
+        values.append(value)
+    return model.from_db(db, names, values)
 
 
 def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
     """The active programme with its revision, condition and diagnosis, and the day's facts
     in the same statement: the last questionnaire response's date, whether a red flag pauses
-    it, the latest check-in on or before `today` and the revision's ice/heat slots."""
-    check_in = CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today).order_by(
-        "-local_date"
-    )[:1]
+    it, the latest check-in on or before `today` and the revision's ice/heat slots (rows as
+    JSON: few subqueries keep the statement quick to build as well as to run)."""
     slots = (
         IceHeatSlot.objects.filter(revision=OuterRef("current_revision"))
         .order_by()
         .values("revision")
-        .annotate(rows=_JSONList(JSONObject(**{name: F(name) for name in _SLOT_FIELDS})))
+        .annotate(rows=_JSONList(_as_json(IceHeatSlot)))
         .values("rows")
     )
     return (
@@ -239,36 +250,26 @@ def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
                 .values("local_date")[:1]
             ),
             paused=Exists(unresolved_red_flags().filter(patient=OuterRef("patient"))),
+            latest_check_in=Subquery(
+                CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
+                .order_by("-local_date")
+                .values(row=_as_json(CheckIn))[:1]
+            ),
             ice_heat_rows=Subquery(slots),
-            **{f"check_in_{name}": Subquery(check_in.values(name)) for name in _CHECK_IN_COLUMNS},
         )
         .first()
     )
 
 
 def _latest_check_in_of(programme: Any) -> CheckIn | None:
-    if programme.check_in_id is None:
-        return None
-    values = [getattr(programme, f"check_in_{name}") for name in _CHECK_IN_COLUMNS]
-    return CheckIn.from_db(programme._state.db, _CHECK_IN_COLUMNS, values)
+    row = programme.latest_check_in
+    return None if row is None else _from_json(CheckIn, row, programme._state.db)
 
 
 def _ice_heat_slots_of(programme: Any) -> list[IceHeatSlot]:
     rows = programme.ice_heat_rows or []
-    if isinstance(rows, str):  # SQLite hands back the array as text
-        rows = json.loads(rows)
-    slots = []
-    for row in sorted(rows, key=lambda r: r["id"]):
-        # SQLite nests a JSON column as text; PostgreSQL as JSON.
-        values = [
-            json.loads(v) if name in _JSON_SLOT_FIELDS and isinstance(v, str) else v
-            for name, v in ((name, row[name]) for name in _SLOT_FIELDS)
-        ]
-        slots.append(IceHeatSlot.from_db(programme._state.db, _SLOT_FIELDS, values))
-    return slots
-
-
-_JSON_SLOT_FIELDS = {"times", "safety_rules", "sources"}
+    slots = [_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
+    return sorted(slots, key=lambda slot: slot.pk)
 
 
 def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
