@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from patients.models import (
@@ -26,6 +26,7 @@ from patients.monitoring.rules import WEEK, adherence
 from patients.schedule import local_today, programme_week, sessions_per_week
 from programmes.models import (
     Programme,
+    ProgrammeItem,
     ProgrammePhase,
 )
 from rehab.roles import visible_patients
@@ -77,6 +78,19 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
     )
 
 
+# What a caseload row reads of a programme (the web page also shows the side), and of an item
+# to count the sessions due (`sessions_per_week`).
+CASELOAD_PROGRAMME_FIELDS = (
+    "patient_id",
+    "side",
+    "started_on",
+    "status",
+    "condition__name",
+    "current_revision__current_phase",
+)
+SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
+
+
 def caseload(
     therapist: Therapist, now: datetime, patients: Iterable[Patient] | None = None
 ) -> list[CaseloadRow]:
@@ -88,16 +102,22 @@ def caseload(
     ids = [p.pk for p in patients]
     programmes = {
         p.patient_id: p
-        for p in Programme.objects.filter(
-            patient_id__in=ids, status=Programme.Status.ACTIVE
-        ).select_related("condition", "current_revision")
+        for p in Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
+        .select_related("condition", "current_revision")
+        # Only the columns a row shows or counts with: the rest (the condition's and the
+        # revision's JSON among them) would be decoded for every patient and never read.
+        .only(*CASELOAD_PROGRAMME_FIELDS)
     }
     revisions = [p.current_revision_id for p in programmes.values()]
     phases: dict[tuple[object, int], ProgrammePhase] = {
         (phase.revision_id, phase.position): phase
         for phase in ProgrammePhase.objects.filter(
             revision_id__in=revisions, position=F("revision__current_phase")
-        ).prefetch_related("items")
+        )
+        .only("revision_id", "position", "name")
+        .prefetch_related(
+            Prefetch("items", ProgrammeItem.objects.only("phase_id", *SESSION_COUNT_FIELDS))
+        )
     }
     earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
         days=WEEK
