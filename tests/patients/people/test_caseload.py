@@ -10,7 +10,7 @@ import pytest
 from django.http import Http404
 
 from patients.models import Flag
-from patients.people.selectors import caseload, visible_patient
+from patients.people.selectors import caseload, caseload_patients, visible_patient
 from tests import factories
 from tests.factories import STARTED
 from tests.patients.recording import FIRST_MORNING, morning_check_in, session_on
@@ -133,3 +133,16 @@ def test_the_caseload_api_pages_in_the_database_at_the_same_query_cost(
         assert body["count"] == 12
         seen += [row["patient"]["id"] for row in body["results"]]
     assert seen == [str(p.pk) for p in [patients[-1], *patients[:-1]]]
+
+
+def test_a_page_of_the_caseload_builds_only_its_own_rows(therapist: Any) -> None:
+    """The rows of a page are those of the whole caseload at the same places, and only those."""
+    for n in range(6):
+        patient = factories.PatientFactory(therapist=therapist, user__last_name=f"Y{n}")
+        factories.prescribe(patient, started_on=STARTED)
+        morning_check_in(patient, STARTED, pain=n)
+    whole = caseload(therapist, FIRST_MORNING)
+    page = list(caseload_patients(therapist)[2:4])
+    rows = caseload(therapist, FIRST_MORNING, patients=page)
+    assert [r.patient for r in rows] == [r.patient for r in whole[2:4]]
+    assert [r.latest_pain_nrs for r in rows] == [2, 3]
