@@ -49,6 +49,7 @@ MODES: dict[str, dict[str, Any]] = {
         "api_seconds": 1,
         "api_warmup": 0.3,
         "api_levels": "1,8,32,64",
+        "reads_patients": 50,
         "soak_patients": 1000,  # the quick run soaks only when asked: --only soak
         "soak_clients": 64,
         "soak_seconds": 15,
@@ -64,6 +65,7 @@ MODES: dict[str, dict[str, Any]] = {
         "api_seconds": 10,
         "api_warmup": 2,
         "api_levels": "1,8,32,64",
+        "reads_patients": 200,
         "soak_patients": 2000,
         "soak_clients": 64,
         "soak_seconds": 120,
@@ -214,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: generate,sweep,sqlite,planner,reminders,api,soak",
+        help="comma-separated: generate,sweep,sqlite,planner,reminders,reads,api,soak",
     )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
@@ -270,6 +272,21 @@ def main(argv: Sequence[str] | None = None) -> None:
                     ),
                 )
                 runner.save("reminders", reminders)
+            if wanted("reads"):
+                runner.save(
+                    "reads",
+                    runner.step(
+                        f"today and caseload vs their SQL floors ({size} patients)",
+                        lambda: runner.child(
+                            "bench.reads",
+                            "--database",
+                            args.postgres,
+                            "--patients",
+                            str(cfg["reads_patients"]),
+                            timeout=1800,
+                        ),
+                    ),
+                )
             if wanted("api"):
                 api = runner.step(
                     f"API vs floor ({size} patients)",

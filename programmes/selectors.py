@@ -47,7 +47,7 @@ from programmes.models import (
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
 
-_cache: dict[str, Catalogue] = {}
+_cache: dict[str, Any] = {}
 _lock = threading.Lock()
 
 CATALOGUE_MODELS = (
@@ -77,8 +77,22 @@ def catalogue_snapshot() -> Catalogue:
         return snapshot
 
 
+def red_flags_asked() -> tuple[tuple[RedFlag, frozenset[Any]], ...]:
+    """Every red flag in catalogue order with the ids of the conditions that list it: what the
+    morning check-in asks is chosen from these. Kept beside the catalogue snapshot and
+    forgotten with it (the rows are only read, never saved, by their users)."""
+    with _lock:
+        flags = _cache.get("red_flags")
+        if flags is None:
+            flags = _cache["red_flags"] = tuple(
+                (flag, frozenset(c.pk for c in flag.conditions.all()))
+                for flag in RedFlag.objects.prefetch_related("conditions").order_by("id")
+            )
+        return flags
+
+
 def forget_catalogue(**_: Any) -> None:
-    _cache.pop("catalogue", None)
+    _cache.clear()
 
 
 for _model in CATALOGUE_MODELS:

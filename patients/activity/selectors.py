@@ -3,22 +3,44 @@ check-in questions."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
-from django.db.models import Max, Q, QuerySet
+from django.db import connections
+from django.db.models import (
+    Aggregate,
+    DateTimeField,
+    Exists,
+    F,
+    JSONField,
+    Max,
+    Model,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import JSONObject
+from django.utils.dateparse import parse_datetime
 
 from patients.models import (
     CheckIn,
+    ExerciseLog,
     Patient,
     QuestionnaireResponse,
     SessionLog,
 )
 from patients.monitoring.rules import WEEK, adherence
-from patients.monitoring.selectors import Pause, has_dvt_risk, injury_date, pause_for
-from patients.questionnaires.selectors import last_questionnaire_on
+from patients.monitoring.selectors import (
+    Pause,
+    has_dvt_risk,
+    injury_date,
+    pause_for,
+    unresolved_red_flags,
+)
 from patients.schedule import (
     ice_heat_due_on,
     item_due_on,
@@ -36,8 +58,10 @@ from programmes.models import (
     ProgrammePhase,
     RedFlag,
 )
-from programmes.selectors import active_programme, current_phase_items
+from programmes.selectors import active_programme, current_phase_items, red_flags_asked
 from programmes.vocab import Modality
+
+M = TypeVar("M", bound=Model)
 
 # --- Today -----------------------------------------------------------------------------------
 
@@ -72,13 +96,15 @@ class Today:
 
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
-    and whether the weekly questionnaire is due, in a fixed number of queries.
+    and whether the weekly questionnaire is due, in at most four queries: the programme with
+    the day's facts (below), the current phase's items, today's logs and their exercises (only
+    when something is logged). The check-in questions come from the catalogue snapshot.
 
     While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
     offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
     heel raises (the safer reading, F3). The check-in is still offered."""
     today = local_today(patient, now)
-    programme = active_programme(patient)
+    programme = _programme_with_facts(patient, today)
     if programme is None or programme.current_revision is None:
         return Today(
             patient=patient,
@@ -86,20 +112,36 @@ def today_for(patient: Patient, now: datetime) -> Today:
             programme=None,
             check_in_questions=check_in_questions(),
         )
-    paused = pause_for(patient)
+    # Only a paused patient pays for reading the pause (two queries); the logs and ice/heat
+    # are not needed then.
+    paused = pause_for(patient) if programme.paused else None  # type: ignore[attr-defined]
     revision = programme.current_revision
-    phase = (
-        ProgrammePhase.objects.filter(revision=revision, position=revision.current_phase)
-        .prefetch_related("items__exercise")
-        .first()
+    items = list(
+        ProgrammeItem.objects.filter(
+            phase__revision=revision, phase__position=revision.current_phase
+        )
+        .select_related("phase", "exercise")
+        .order_by("position")  # one phase: its order, without joining up to the programme
     )
-    items = list(phase.items.all()) if phase is not None else []
-    logs = {
-        log.slot: log
-        for log in SessionLog.objects.filter(
-            programme=programme, local_date=today
-        ).prefetch_related("exercises__exercise")
-    }
+    phase = (
+        items[0].phase
+        if items
+        else ProgrammePhase.objects.filter(
+            revision=revision, position=revision.current_phase
+        ).first()
+    )
+    logs = (
+        {}
+        if paused
+        else {
+            log.slot: log
+            for log in SessionLog.objects.filter(
+                programme=programme, local_date=today
+            ).prefetch_related(
+                Prefetch("exercises", ExerciseLog.objects.select_related("exercise"))
+            )
+        }
+    )
     times = list(patient.session_times)
     sessions = [
         DueSession(
@@ -116,16 +158,13 @@ def today_for(patient: Patient, now: datetime) -> Today:
         for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
     ]
     questionnaire = programme.condition.questionnaire
-    last_response = last_questionnaire_on(patient, questionnaire)
-    latest = latest_check_in(patient, today)
+    last_response = programme.last_response_on  # type: ignore[attr-defined]
+    latest = _latest_check_in_of(programme)
     swelling = swelling_not_ruled_out(latest)
     ice_heat = [
         slot
         for slot in ice_heat_due_on(
-            list(revision.ice_heat_slots.all()),
-            today,
-            programme.started_on,
-            injury_date(programme),
+            _ice_heat_slots_of(programme), today, programme.started_on, injury_date(programme)
         )
         # Heat only while there is no swelling (SEED-002); ice stays.
         if not (swelling and slot.modality == Modality.HEAT)
@@ -150,6 +189,87 @@ def today_for(patient: Patient, now: datetime) -> Today:
         ),
         swelling=swelling,
     )
+
+
+class _JSONList(Aggregate):
+    """The rows' JSON objects as one JSON array: json_group_array on SQLite, jsonb_agg on
+    PostgreSQL."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
+def _as_json(model: type[Model]) -> JSONObject:
+    """A row of `model` as one JSON object of its columns (read back by `_from_json`)."""
+    return JSONObject(**{f.attname: F(f.attname) for f in model._meta.concrete_fields})
+
+
+def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
+    """The model instance for a row read as JSON: each value back to its field's type."""
+    names, values = [], []
+    for f in model._meta.concrete_fields:
+        value = data[f.attname]
+        if isinstance(f, JSONField):
+            # SQLite nests a JSON column as its text; PostgreSQL as JSON.
+            sqlite_text = connections[db].vendor == "sqlite" and isinstance(value, str)
+            value = json.loads(value) if sqlite_text else value
+        elif isinstance(f, DateTimeField) and isinstance(value, str):
+            parsed = parse_datetime(value)
+            value = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        else:
+            value = f.to_python(value)
+        names.append(f.attname)
+        values.append(value)
+    return model.from_db(db, names, values)
+
+
+def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
+    """The active programme with its revision, condition and diagnosis, and the day's facts
+    in the same statement: the last questionnaire response's date, whether a red flag pauses
+    it, the latest check-in on or before `today` and the revision's ice/heat slots (rows as
+    JSON: few subqueries keep the statement quick to build as well as to run)."""
+    slots = (
+        IceHeatSlot.objects.filter(revision=OuterRef("current_revision"))
+        .order_by()
+        .values("revision")
+        .annotate(rows=_JSONList(_as_json(IceHeatSlot)))
+        .values("rows")
+    )
+    return (
+        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        .select_related("current_revision", "condition", "diagnosis")
+        .annotate(
+            last_response_on=Subquery(
+                QuestionnaireResponse.objects.filter(
+                    patient=OuterRef("patient"), questionnaire=OuterRef("condition__questionnaire")
+                )
+                .order_by("-local_date")
+                .values("local_date")[:1]
+            ),
+            paused=Exists(unresolved_red_flags().filter(patient=OuterRef("patient"))),
+            latest_check_in=Subquery(
+                CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
+                .order_by("-local_date")
+                .values(row=_as_json(CheckIn))[:1]
+            ),
+            ice_heat_rows=Subquery(slots),
+        )
+        .first()
+    )
+
+
+def _latest_check_in_of(programme: Any) -> CheckIn | None:
+    row = programme.latest_check_in
+    return None if row is None else _from_json(CheckIn, row, programme._state.db)
+
+
+def _ice_heat_slots_of(programme: Any) -> list[IceHeatSlot]:
+    rows = programme.ice_heat_rows or []
+    slots = [_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
+    return sorted(slots, key=lambda slot: slot.pk)
 
 
 def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
@@ -306,12 +426,13 @@ def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> l
     patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
     patient on a programme, their condition's own flags marked `check_in_for_condition`
     (F14: e.g. a swollen calf for a calf strain), and the DVT questions after a DVT risk."""
-    asked = Q(check_in=True)
-    if condition_id is not None:
-        asked |= Q(check_in_for_condition=True, conditions=condition_id)
-    if dvt_risk:
-        asked |= Q(slug__in=DVT_RISK_FLAGS)
-    return list(RedFlag.objects.filter(asked).distinct().order_by("id"))
+    return [
+        flag
+        for flag, conditions in red_flags_asked()
+        if flag.check_in
+        or (flag.check_in_for_condition and condition_id in conditions)
+        or (dvt_risk and flag.slug in DVT_RISK_FLAGS)
+    ]
 
 
 def recent_check_ins(patient: Patient, limit: int = 30) -> list[CheckIn]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from patients.models import (
     CheckIn,
@@ -24,6 +26,7 @@ from patients.monitoring.rules import WEEK, adherence
 from patients.schedule import local_today, programme_week, sessions_per_week
 from programmes.models import (
     Programme,
+    ProgrammeItem,
     ProgrammePhase,
 )
 from rehab.roles import visible_patients
@@ -52,24 +55,69 @@ class CaseloadRow:
     open_flags: list[Flag]
 
 
-def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
-    """The therapist's patients with condition, week and phase, 7-day adherence, the latest
-    morning pain and open flags (most severe first). A fixed number of queries, whatever the
-    caseload size."""
-    patients = list(Patient.objects.filter(therapist=therapist).select_related("user"))
+def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
+    """The therapist's patients, most urgent first (the highest open-flag severity, then name),
+    each with their latest morning pain. Ordered in the database so the API pages through it
+    without building every row."""
+    worst = (
+        Flag.objects.filter(patient=OuterRef("pk"))
+        .exclude(status=Flag.Status.RESOLVED)
+        .order_by("-severity")
+        .values("severity")[:1]
+    )
+    latest = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+    return (
+        Patient.objects.filter(therapist=therapist)
+        .select_related("user")
+        .annotate(
+            worst_open_flag=Coalesce(Subquery(worst), 0),
+            latest_pain_nrs=Subquery(latest.values("morning_pain_nrs")[:1]),
+            latest_pain_on=Subquery(latest.values("local_date")[:1]),
+        )
+        .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+# What a caseload row reads of a programme (the web page also shows the side), and of an item
+# to count the sessions due (`sessions_per_week`).
+CASELOAD_PROGRAMME_FIELDS = (
+    "patient_id",
+    "side",
+    "started_on",
+    "status",
+    "condition__name",
+    "current_revision__current_phase",
+)
+SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
+
+
+def caseload(
+    therapist: Therapist, now: datetime, patients: Iterable[Patient] | None = None
+) -> list[CaseloadRow]:
+    """The therapist's patients (or a page of `caseload_patients`, whose annotations it reads)
+    with condition, week and phase, 7-day adherence, the latest morning pain and open flags
+    (most severe first), most urgent first. A fixed number of queries, whatever the caseload
+    or page size."""
+    patients = list(caseload_patients(therapist) if patients is None else patients)
     ids = [p.pk for p in patients]
     programmes = {
         p.patient_id: p
-        for p in Programme.objects.filter(
-            patient_id__in=ids, status=Programme.Status.ACTIVE
-        ).select_related("condition", "current_revision")
+        for p in Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
+        .select_related("condition", "current_revision")
+        # Only the columns a row shows or counts with: the rest (the condition's and the
+        # revision's JSON among them) would be decoded for every patient and never read.
+        .only(*CASELOAD_PROGRAMME_FIELDS)
     }
     revisions = [p.current_revision_id for p in programmes.values()]
     phases: dict[tuple[object, int], ProgrammePhase] = {
         (phase.revision_id, phase.position): phase
         for phase in ProgrammePhase.objects.filter(
             revision_id__in=revisions, position=F("revision__current_phase")
-        ).prefetch_related("items")
+        )
+        .only("revision_id", "position", "name")
+        .prefetch_related(
+            Prefetch("items", ProgrammeItem.objects.only("phase_id", *SESSION_COUNT_FIELDS))
+        )
     }
     earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
         days=WEEK
@@ -85,7 +133,6 @@ def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
         .annotate(n=Count("id"))
     ):
         done[programme_id][day] = count
-    latest_pain = _latest_check_ins(ids)
     flags: dict[object, list[Flag]] = defaultdict(list)
     for flag in (
         Flag.objects.filter(patient_id__in=ids)
@@ -111,7 +158,6 @@ def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
                 sessions_per_week=sessions_per_week(items),
                 done_on=done[programme.pk],
             ).percent
-        check_in = latest_pain.get(patient.pk)
         rows.append(
             CaseloadRow(
                 patient=patient,
@@ -119,23 +165,9 @@ def caseload(therapist: Therapist, now: datetime) -> list[CaseloadRow]:
                 week=week,
                 phase=phase,
                 adherence_7d=percent,
-                latest_pain_nrs=check_in.morning_pain_nrs if check_in else None,
-                latest_pain_on=check_in.local_date if check_in else None,
+                latest_pain_nrs=patient.latest_pain_nrs,  # type: ignore[attr-defined]
+                latest_pain_on=patient.latest_pain_on,  # type: ignore[attr-defined]
                 open_flags=flags[patient.pk],
             )
         )
-    # Most urgent first: the highest open-flag severity, then name.
-    rows.sort(key=lambda r: -max((f.severity for f in r.open_flags), default=0))
     return rows
-
-
-def _latest_check_ins(patient_ids: list[uuid.UUID]) -> dict[uuid.UUID, CheckIn]:
-    latest = (
-        CheckIn.objects.filter(patient_id=OuterRef("patient_id"))
-        .order_by("-local_date")
-        .values("pk")[:1]
-    )
-    return {
-        c.patient_id: c
-        for c in CheckIn.objects.filter(patient_id__in=patient_ids, pk=Subquery(latest))
-    }

@@ -17,7 +17,13 @@ from programmes.planner import Intake
 from tests import factories
 from tests.factories import STARTED
 from tests.patients.questionnaires.test_definitions import VISA_A_WORST
-from tests.patients.recording import FIRST_MORNING, morning_check_in, session_on, sprain
+from tests.patients.recording import (
+    FIRST_MORNING,
+    morning_check_in,
+    red_flag_check_in,
+    session_on,
+    sprain,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +253,61 @@ def test_the_acute_ice_window_counts_from_the_injury(
         now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
         ice = [s for s in today_for(patient, now).ice_heat if s.modality == "ice"]
         assert bool(ice) == (day <= last_ice_day), day
+
+
+# --- What Today costs ---------------------------------------------------------------------
+
+
+def _full_day(patient: Any) -> Any:
+    """A programme with a session logged, a check-in and a questionnaire response today: every
+    fact Today reads is there."""
+    programme = factories.prescribe(patient, started_on=STARTED)
+    session_on(patient, STARTED, slot=1)
+    morning_check_in(patient, STARTED, pain=3)
+    record_questionnaire(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        questionnaire="visa_a",
+        local_date=STARTED,
+        answers=VISA_A_WORST,
+        logged_at=FIRST_MORNING,
+        now=FIRST_MORNING,
+    )
+    return programme
+
+
+def test_today_reads_in_at_most_four_queries(
+    patient: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 14: the programme with the day's facts, the phase's items, today's logs and
+    their exercises."""
+    _full_day(patient)
+    # Warm what a process reads once: the catalogue's red flags and the database's JSON probe.
+    today_for(patient, FIRST_MORNING)
+    with django_assert_max_num_queries(4):
+        today = today_for(patient, FIRST_MORNING)
+    assert today.sessions[0].log is not None
+    assert [e.exercise.slug for e in today.sessions[0].log.exercises.all()]
+    assert today.check_in is not None
+    assert today.check_in.morning_pain_nrs == 3
+    assert not today.questionnaire_due
+    assert (
+        today.ice_heat == [] if today.swelling else [s.modality for s in today.ice_heat] == ["heat"]
+    )
+    assert today.check_in_questions
+
+
+def test_a_paused_today_reads_in_at_most_four_queries(
+    patient: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Paused (F3): the pause's two reads replace the logs' and nothing else is offered."""
+    factories.prescribe(patient, started_on=STARTED)
+    red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    today_for(patient, FIRST_MORNING)
+    with django_assert_max_num_queries(4):
+        today = today_for(patient, FIRST_MORNING)
+    assert today.paused is not None
+    assert today.sessions == []
+    assert today.ice_heat == []
+    assert today.check_in is not None
+    assert today.check_in.red_flags == ["numbness_tingling"]

@@ -10,7 +10,7 @@ import pytest
 from django.http import Http404
 
 from patients.models import Flag
-from patients.people.selectors import caseload, visible_patient
+from patients.people.selectors import caseload, caseload_patients, visible_patient
 from tests import factories
 from tests.factories import STARTED
 from tests.patients.recording import FIRST_MORNING, morning_check_in, session_on
@@ -105,3 +105,44 @@ def test_a_patient_sees_only_themself(patient: Any, therapist: Any) -> None:
 def test_a_malformed_or_unknown_id_is_not_found(therapist: Any, bad_id: str) -> None:
     with pytest.raises(Http404):
         visible_patient(therapist.user, bad_id)
+
+
+def test_the_caseload_api_pages_in_the_database_at_the_same_query_cost(
+    therapist: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 14: a long caseload is served a page at a time, each page costing what a short
+    caseload costs, most urgent first across pages (the flagged patient sorts last by name)."""
+    patients = []
+    for n in range(12):
+        patient = factories.PatientFactory(
+            therapist=therapist, user__last_name=f"Z{n:02d}", user__first_name="P"
+        )
+        factories.prescribe(patient, started_on=STARTED)
+        morning_check_in(patient, STARTED, pain=1)
+        patients.append(patient)
+    Flag.objects.create(
+        patient=patients[-1], rule="r", episode="e", kind="step_back", severity=2, message="m"
+    )
+    client = factories.api_client_for(therapist.user)
+    client.get("/api/v1/caseload/", {"page_size": 5})  # warm the token's refresh
+    seen = []
+    for page in (1, 2, 3):
+        # 3 for authentication and the role, 2 for the page (count, patients), 5 for its rows.
+        with django_assert_max_num_queries(10):
+            body = client.get("/api/v1/caseload/", {"page_size": 5, "page": page}).json()
+        assert body["count"] == 12
+        seen += [row["patient"]["id"] for row in body["results"]]
+    assert seen == [str(p.pk) for p in [patients[-1], *patients[:-1]]]
+
+
+def test_a_page_of_the_caseload_builds_only_its_own_rows(therapist: Any) -> None:
+    """The rows of a page are those of the whole caseload at the same places, and only those."""
+    for n in range(6):
+        patient = factories.PatientFactory(therapist=therapist, user__last_name=f"Y{n}")
+        factories.prescribe(patient, started_on=STARTED)
+        morning_check_in(patient, STARTED, pain=n)
+    whole = caseload(therapist, FIRST_MORNING)
+    page = list(caseload_patients(therapist)[2:4])
+    rows = caseload(therapist, FIRST_MORNING, patients=page)
+    assert [r.patient for r in rows] == [r.patient for r in whole[2:4]]
+    assert [r.latest_pain_nrs for r in rows] == [2, 3]
