@@ -130,6 +130,7 @@ WIRE_NAMES = {
     "patients.escalate_red_flags",
     "patients.tasks.monitoring_sweep",
     "patients.tasks.flag_digest_sweep",
+    "patients.tasks.reminder_plan_sweep",
     "patients.tasks.reminder_sweep",
     "patients.tasks.send_reminder_task",
 }
