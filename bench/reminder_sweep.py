@@ -34,7 +34,9 @@ LONDON = ZoneInfo("Europe/London")
 def instants(today: date) -> dict[str, datetime]:
     return {
         "peak_0800_london": datetime.combine(today, time(8, 0, 30), tzinfo=LONDON).astimezone(UTC),
-        "quiet_0317_london": datetime.combine(today, time(3, 17, 30), tzinfo=LONDON).astimezone(UTC),
+        "quiet_0317_london": datetime.combine(today, time(3, 17, 30), tzinfo=LONDON).astimezone(
+            UTC
+        ),
     }
 
 
@@ -58,7 +60,10 @@ def _restore() -> None:
     )
 
 
-def measure_after(today: date, repeat: int, redis: str) -> dict[str, Any]:
+def measure_after(
+    today: date, repeat: int, redis: str, patients: int | None, replicate: int
+) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -68,8 +73,14 @@ def measure_after(today: date, repeat: int, redis: str) -> dict[str, Any]:
     Reminder.objects.all().delete()
     ReminderPlan.objects.all().delete()
     night = datetime.combine(today, time(0, 30), tzinfo=LONDON).astimezone(UTC)
+    users = get_user_model().objects.filter(username__startswith="bench-p").order_by("username")
+    patient_ids: list[Any] = list(
+        users[:patients].values_list("patient__pk", flat=True)
+        if patients
+        else users.values_list("patient__pk", flat=True)
+    )
     with stopwatch() as elapsed:
-        planned = services.plan_reminders(now=night)
+        planned = services.plan_reminders(now=night, patient_ids=patient_ids)
     result: dict[str, Any] = {
         "planner": {
             "patients_planned": planned,
@@ -78,9 +89,11 @@ def measure_after(today: date, repeat: int, redis: str) -> dict[str, Any]:
         }
     }
     with stopwatch() as elapsed:
-        again = services.plan_reminders(now=night)
+        again = services.plan_reminders(now=night, patient_ids=patient_ids)
     result["planner"]["second_run_patients"] = again
     result["planner"]["second_run_seconds"] = round(elapsed(), 3)
+    if replicate > 1:
+        result["replicated"] = _replicate(replicate)
     for name, now in instants(today).items():
         _settle(now)
         query_s, nudge_s, enqueue_s, queries = [], [], [], []
@@ -111,6 +124,25 @@ def measure_after(today: date, repeat: int, redis: str) -> dict[str, Any]:
             result[name]["enqueue_seconds_median"] = round(statistics.median(enqueue_s), 3)
         _restore()
     return result
+
+
+def _replicate(times: int) -> dict[str, Any]:
+    """Copies of every planned row under another slot name (same patient, date, due time):
+    the table and the due waves of `times`× the patients, for the due query alone."""
+    from django.db import connection
+
+    from patients.models import Reminder
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO patients_reminder (id, created_at, updated_at, patient_id, local_date,"
+            " slot, kind, due_at, status, attempts) SELECT gen_random_uuid(), created_at,"
+            " updated_at, patient_id, local_date, slot || '#' || k, kind, due_at, status, attempts"
+            " FROM patients_reminder, generate_series(1, %s) AS k",
+            [times - 1],
+        )
+        cursor.execute("ANALYZE patients_reminder")
+    return {"times": times, "rows": Reminder.objects.count()}
 
 
 def _enqueue(ids: list[str], redis: str) -> float:
@@ -159,17 +191,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--today", type=date.fromisoformat, required=True)
     parser.add_argument("--redis", default="")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--patients", type=int, help="plan only the first N bench patients")
+    parser.add_argument(
+        "--replicate", type=int, default=1, help="copy the plan K times (PostgreSQL): K× scale"
+    )
     args = parser.parse_args(argv)
     setup_django(args.database, args.redis)
     from django.contrib.auth import get_user_model
 
     from patients.reminders import services
 
-    patients = get_user_model().objects.filter(username__startswith="bench-p").count()
+    patients = (
+        args.patients or get_user_model().objects.filter(username__startswith="bench-p").count()
+    )
     planned_ahead = hasattr(services, "due_reminder_ids")
     result: dict[str, Any] = {"patients": patients, "planned_ahead": planned_ahead}
     if planned_ahead:
-        result |= measure_after(args.today, args.repeat, args.redis)
+        result |= measure_after(args.today, args.repeat, args.redis, args.patients, args.replicate)
     else:
         result |= measure_before(args.today, args.repeat)
     emit(result)
