@@ -82,7 +82,10 @@ def plan_reminders(*, now: datetime, patient_ids: list[Any] | None = None) -> in
     planned = 0
     for ids, replace in ((rolled, False), (changed, True)):
         for start in range(0, len(ids), PLAN_CHUNK):
-            planned += _plan(ids[start : start + PLAN_CHUNK], now=now, replace=replace)
+            # Asked again per chunk: a run still going when the next one starts (beat every
+            # five minutes) leaves it only the chunks not yet done.
+            chunk = patients_to_plan(now=now).filter(patient_id__in=ids[start : start + PLAN_CHUNK])
+            planned += _plan([pid for pid, *_ in chunk], now=now, replace=replace)
     return planned
 
 
