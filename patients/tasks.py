@@ -12,7 +12,7 @@ from patients.monitoring.tasks import (
     notify_flag_task,
     red_flag_sweep,
 )
-from patients.reminders.tasks import reminder_sweep, send_reminder_task
+from patients.reminders.tasks import reminder_plan_sweep, reminder_sweep, send_reminder_task
 
 __all__ = [
     "escalate_red_flags",
@@ -23,6 +23,7 @@ __all__ = [
     "monitoring_sweep",
     "notify_flag_task",
     "red_flag_sweep",
+    "reminder_plan_sweep",
     "reminder_sweep",
     "send_reminder_task",
 ]

@@ -306,6 +306,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Before the reminder sweep: when both fire together (a restart), today is planned first.
+    "reminder-plan": {
+        "task": "patients.tasks.reminder_plan_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "reminder-sweep": {
         "task": "patients.tasks.reminder_sweep",
         "schedule": 60.0,

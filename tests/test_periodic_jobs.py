@@ -138,6 +138,7 @@ WIRE_NAMES = {
     "patients.tasks.monitoring_chunk_task",
     "patients.tasks.flag_digest_sweep",
     "patients.tasks.flag_digest_task",
+    "patients.tasks.reminder_plan_sweep",
     "patients.tasks.reminder_sweep",
     "patients.tasks.send_reminder_task",
 }

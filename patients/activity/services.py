@@ -21,6 +21,7 @@ from patients.models import (
 )
 from patients.monitoring.selectors import pause_for
 from patients.monitoring.services import evaluate_patient
+from patients.reminders.services import replan_reminders
 from patients.schedule import local_today
 from programmes.models import Programme, ProgrammeItem
 from programmes.selectors import catalogue_snapshot
@@ -172,6 +173,8 @@ def record_check_in(
         return raced
     if check_in.red_flags:
         evaluate_patient(patient=patient, now=now)
+        # F3: the pause removes the unsent session, ice, heat and questionnaire reminders.
+        replan_reminders(patient_ids=[patient.pk], now=now)
     return Recorded(check_in, outcome)
 
 

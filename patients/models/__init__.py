@@ -11,7 +11,7 @@ from patients.models.people import (  # the two functions: migrations name them 
     default_session_times,
     validate_time_zone,
 )
-from patients.models.reminders import Reminder
+from patients.models.reminders import Reminder, ReminderPlan
 
 __all__ = [
     "CheckIn",
@@ -22,6 +22,7 @@ __all__ = [
     "Patient",
     "QuestionnaireResponse",
     "Reminder",
+    "ReminderPlan",
     "SessionLog",
     "Therapist",
     "default_session_times",

@@ -1,4 +1,5 @@
-"""Planned reminders: one row per patient, kind and local time, sent once."""
+"""Planned reminders: one row per patient, kind and local time, sent once; and per patient,
+how far ahead they are planned and from which programme revision."""
 
 from __future__ import annotations
 
@@ -45,3 +46,20 @@ class Reminder(PublicModel):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.local_date} {self.slot} ({self.status})"
+
+
+class ReminderPlan(models.Model):
+    """How far a patient's reminders are materialised, and from what: the planner
+    (reminders/services.plan_reminders) looks again only when `replan_at` has passed (the
+    patient's local day rolled over) or the programme's current revision is no longer the
+    one planned from (adjusted, or moved to another phase)."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="reminder_plan"
+    )
+    revision_id = models.UUIDField(null=True, blank=True)
+    planned_through = models.DateField(help_text="The last local date planned.")
+    replan_at = models.DateTimeField(db_index=True, help_text="UTC: plan the next day from here.")
+
+    def __str__(self) -> str:
+        return f"{self.patient} planned through {self.planned_through}"

@@ -21,6 +21,7 @@ from patients.models import (
 from patients.models.activity import CheckIn
 from patients.monitoring.sweep import evaluate_chunk, evaluate_programmes
 from patients.notifications.services import notify
+from patients.reminders.services import replan_reminders
 from programmes.models import Programme, ProgrammeRevision
 from programmes.selectors import active_programme
 from programmes.services import MovePhase, adjust_programme
@@ -228,6 +229,9 @@ def resolve_flag(*, flag: Flag, by: Any, note: str, now: datetime) -> Flag:
     flag.status = Flag.Status.RESOLVED
     flag.resolved_by, flag.resolved_at, flag.resolution_note = by, now, note.strip()
     flag.save()
+    if flag.kind == Flag.Kind.RED_FLAG:
+        # The last red flag resolved ends the pause: the paused reminders come back.
+        replan_reminders(patient_ids=[flag.patient_id], now=now)
     return flag
 
 
@@ -248,6 +252,8 @@ def accept_progression(*, flag: Flag, by: Any, now: datetime) -> ProgrammeRevisi
         reason=f"Accepted 'ready to progress': {flag.message}",
     )
     resolve_flag(flag=flag, by=by, note=f"Progressed to phase {phase + 1}.", now=now)
+    # The next phase may have another number of sessions a day: replace the unsent reminders.
+    replan_reminders(patient_ids=[flag.patient_id], now=now)
     return revision
 
 

@@ -41,7 +41,7 @@ class MeApi(APIView):
         if patient is None:
             raise exceptions.PermissionDenied("Only patients have reminder preferences.")
         data = validated(MeUpdateInput, request.data)
-        update_reminder_preferences(patient=patient, **data)
+        update_reminder_preferences(patient=patient, **data, now=timezone.now())
         return Response(MeOutput(_me(request.user)).data)
 
 

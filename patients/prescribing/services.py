@@ -14,6 +14,7 @@ from patients.models import (
     Therapist,
 )
 from patients.people.services import record_diagnosis
+from patients.reminders.services import replan_reminders
 from patients.schedule import local_today
 from programmes.models import Programme
 from programmes.planner import (
@@ -65,9 +66,12 @@ def start_programme(
     diagnosis = record_diagnosis(
         patient=patient, therapist=therapist, intake=intake, made_on=made_on, notes=notes
     )
-    return prescribe_programme(
+    programme = prescribe_programme(
         diagnosis=diagnosis, plan=result, prescribed_by=therapist.user, started_on=started_on
     )
+    # Planned now rather than by the next planner run: today's first reminder may be minutes away.
+    replan_reminders(patient_ids=[patient.pk], now=now)
+    return programme
 
 
 @transaction.atomic
@@ -84,8 +88,10 @@ def end_programme(*, programme: Programme, by: Any, now: datetime, reason: str =
     programme.status = Programme.Status.ENDED
     programme.ended_reason = reason.strip()
     programme.save(update_fields=["status", "ended_reason", "updated_at"])
-    # Reminders belong to the programme's schedule: those already planned go with it.
-    Reminder.objects.filter(patient=programme.patient, status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.SKIPPED, updated_at=now
-    )
+    # Reminders belong to the programme's schedule: those already due and unsent are kept as
+    # skipped (the record says what was not sent), those still ahead are removed with the plan.
+    Reminder.objects.filter(
+        patient=programme.patient, status=Reminder.Status.PENDING, due_at__lte=now
+    ).update(status=Reminder.Status.SKIPPED, updated_at=now)
+    replan_reminders(patient_ids=[programme.patient_id], now=now)
     return programme

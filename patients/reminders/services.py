@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
 
 from patients.activity.selectors import swelling_reported
 from patients.models import (
@@ -13,17 +15,20 @@ from patients.models import (
     Notification,
     Patient,
     Reminder,
+    ReminderPlan,
     SessionLog,
 )
 from patients.monitoring.selectors import injury_date, paused_patient_ids
 from patients.notifications.services import notify
 from patients.questionnaires.selectors import last_questionnaire_on
-from patients.reminders.rules import ReminderFacts, reminders_for
+from patients.reminders.rules import ReminderFacts, reminders_for, to_utc
 from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
 from programmes.selectors import active_programme, current_phase_items
 from rehab.exceptions import DomainError, validate_model
 
+# Patients planned per transaction by the planner (one chunk task each from the beat).
+PLAN_CHUNK = 500
 # After an outage, reminders due within this window are still sent; older ones are not (a
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
 CATCH_UP = timedelta(hours=3)
@@ -62,37 +67,131 @@ def reminder_facts(patient: Patient, programme: Programme) -> ReminderFacts:
     )
 
 
-def schedule_due_reminders(*, now: datetime) -> list[str]:
-    """Create a row for every reminder now due (idempotent) and return the ids of pending
-    reminders to deliver, including ones whose earlier message was lost."""
-    programmes = Programme.objects.filter(status=Programme.Status.ACTIVE).select_related(
-        "patient", "current_revision", "diagnosis"
+def plan_reminders(*, now: datetime, patient_ids: list[Any] | None = None) -> int:
+    """Materialise the reminders of every patient whose plan is missing, whose local day has
+    rolled over or whose programme revision changed (of `patient_ids`, or of everyone); return
+    how many patients were planned. Idempotent: planning twice creates nothing new."""
+    due = patients_to_plan(now=now)
+    if patient_ids is not None:
+        due = due.filter(patient_id__in=patient_ids)
+    rolled: list[Any] = []
+    changed: list[Any] = []
+    for patient_id, revision_id, planned_from in due:
+        # Planned from another revision: its unsent reminders go (replaced, not added to).
+        (changed if planned_from not in (None, revision_id) else rolled).append(patient_id)
+    planned = 0
+    for ids, replace in ((rolled, False), (changed, True)):
+        for start in range(0, len(ids), PLAN_CHUNK):
+            # Asked again per chunk: a run still going when the next one starts (beat every
+            # five minutes) leaves it only the chunks not yet done.
+            chunk = patients_to_plan(now=now).filter(patient_id__in=ids[start : start + PLAN_CHUNK])
+            planned += _plan([pid for pid, *_ in chunk], now=now, replace=replace)
+    return planned
+
+
+def replan_reminders(*, patient_ids: list[Any], now: datetime) -> int:
+    """The programme, its phase, a red-flag pause or the patient's preferences changed:
+    remove the patients' unsent reminders and plan them again from the facts as they are now
+    (rows already sent or skipped stay, and their unique key keeps them from coming back)."""
+    return _plan(list(patient_ids), now=now, replace=True)
+
+
+def patients_to_plan(*, now: datetime) -> QuerySet[Programme, tuple[Any, Any, Any]]:
+    """(patient id, current revision id, revision planned from) for every patient with an
+    active programme whose reminders need planning: never planned, their last planned day has
+    begun, or planned from another revision (an adjustment or a phase change made in
+    programmes/, which cannot call back into patients/)."""
+    return (
+        Programme.objects.filter(status=Programme.Status.ACTIVE)
+        .annotate(planned_from=F("patient__reminder_plan__revision_id"))
+        .filter(
+            Q(patient__reminder_plan__isnull=True)
+            | Q(patient__reminder_plan__replan_at__lte=now)
+            | ~Q(planned_from=F("current_revision_id"))
+        )
+        .values_list("patient_id", "current_revision_id", "planned_from")
+        .order_by()
     )
-    paused = paused_patient_ids()
+
+
+def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
+    """Plan yesterday, today and tomorrow (each patient's own local dates) for these patients.
+    Yesterday covers a late reminder still inside the catch-up window after local midnight;
+    tomorrow lets the planner run any time during today without a reminder waiting on it."""
+    if not patient_ids:
+        return 0
+    programmes = Programme.objects.filter(
+        status=Programme.Status.ACTIVE, patient_id__in=patient_ids
+    ).select_related("patient", "current_revision", "diagnosis", "condition")
+    paused = paused_patient_ids(patient_ids)
+    rows: list[Reminder] = []
+    plans: list[ReminderPlan] = []
+    planned: set[Any] = set()
     for programme in programmes:
         patient = programme.patient
         facts = reminder_facts(patient, programme)
         today = local_today(patient, now)
-        for day in (today - timedelta(days=1), today):
-            swollen = any(kind == "heat" for kind, *_ in facts.ice_heat) and swelling_reported(
-                patient, day
-            )
-            for planned in reminders_for(facts, day):
-                if patient.pk in paused and planned.kind in PAUSED_KINDS:
-                    continue
-                if swollen and planned.kind == "heat":
-                    continue  # heat only while there is no swelling (SEED-002)
-                if now - CATCH_UP < planned.due_at <= now:
-                    Reminder.objects.get_or_create(
+        for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
+            for reminder in reminders_for(facts, day):
+                if patient.pk in paused and reminder.kind in PAUSED_KINDS:
+                    continue  # F3: only the check-in while a red flag is unresolved
+                rows.append(
+                    Reminder(
                         patient=patient,
                         local_date=day,
-                        slot=planned.slot,
-                        defaults={"kind": planned.kind, "due_at": planned.due_at},
+                        slot=reminder.slot,
+                        kind=reminder.kind,
+                        due_at=reminder.due_at,
                     )
+                )
+        tomorrow = today + timedelta(days=1)
+        plans.append(
+            ReminderPlan(
+                patient=patient,
+                revision_id=programme.current_revision_id,
+                planned_through=tomorrow,
+                # Look again when tomorrow begins, to plan the day after it.
+                replan_at=to_utc(tomorrow, time(0), patient.zone),
+            )
+        )
+        planned.add(patient.pk)
+    with transaction.atomic():
+        if replace:
+            Reminder.objects.filter(
+                patient_id__in=patient_ids, status=Reminder.Status.PENDING
+            ).delete()
+            # A patient without an active programme any more keeps no plan either.
+            ReminderPlan.objects.filter(patient_id__in=set(patient_ids) - planned).delete()
+        # The unique key (patient, local date, slot) makes a row already there — sent,
+        # skipped, or pending from an earlier plan — win over its copy.
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        ReminderPlan.objects.bulk_create(
+            plans,
+            update_conflicts=True,
+            unique_fields=["patient"],
+            update_fields=["revision_id", "planned_through", "replan_at"],
+        )
+    return len(plans)
+
+
+def due_reminder_ids(*, now: datetime) -> list[str]:
+    """The pending reminders due now, including ones whose earlier message was lost: one
+    indexed query (status, due_at), whatever the number of patients."""
     pending = Reminder.objects.filter(
-        status=Reminder.Status.PENDING, due_at__gt=now - CATCH_UP, attempts__lt=MAX_ATTEMPTS
+        status=Reminder.Status.PENDING,
+        due_at__gt=now - CATCH_UP,
+        due_at__lte=now,
+        attempts__lt=MAX_ATTEMPTS,
     )
     return [str(pk) for pk in pending.values_list("pk", flat=True)]
+
+
+def schedule_due_reminders(*, now: datetime) -> list[str]:
+    """Plan whatever needs planning, then return the ids of pending reminders to deliver:
+    the whole cycle in one process (tests, the shell). The beat runs the two halves apart:
+    the planner in chunks (reminder_plan_sweep), the per-minute job only the due query."""
+    plan_reminders(now=now)
+    return due_reminder_ids(now=now)
 
 
 def already_done(reminder: Reminder) -> bool:
@@ -212,6 +311,7 @@ def update_reminder_preferences(
     session_times: list[str] | None = None,
     time_zone: str | None = None,
     email_reminders: bool | None = None,
+    now: datetime,
 ) -> Patient:
     """Change what the patient chose; times are 'HH:MM' in their own zone, sorted, unique."""
     if session_times is not None:
@@ -236,6 +336,8 @@ def update_reminder_preferences(
         patient.email_reminders = email_reminders
     validate_model(patient)
     patient.save()
+    # New times or a new zone move the unsent reminders: replace them.
+    replan_reminders(patient_ids=[patient.pk], now=now)
     return patient
 
 

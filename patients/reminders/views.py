@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from patients.reminders.forms import PreferencesForm
 from patients.reminders.services import update_reminder_preferences
@@ -30,6 +31,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 session_times=form.times(),
                 time_zone=form.cleaned_data["time_zone"],
                 email_reminders=form.cleaned_data["email_reminders"],
+                now=timezone.now(),
             )
         except DomainError as error:
             patient.refresh_from_db()

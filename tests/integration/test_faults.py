@@ -35,7 +35,8 @@ from patients.activity.services import record_check_in
 from patients.models import CheckIn, Flag, Notification, Reminder, SessionLog
 from patients.monitoring.sweep import evaluate_active_programmes
 from patients.monitoring.tasks import monitoring_sweep, red_flag_sweep
-from patients.reminders.tasks import reminder_sweep, send_reminder_task
+from patients.reminders.services import CATCH_UP
+from patients.reminders.tasks import reminder_plan_sweep, reminder_sweep, send_reminder_task
 from programmes.models import ProgrammeItem
 from rehab.celery import app
 from tests import factories
@@ -210,19 +211,24 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
 
     redis_outage()  # Redis is back; beat's next sweeps run
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        reminder_plan_sweep.delay()  # first the planner (issue 14), as beat lists them
         reminder_sweep.delay()
         red_flag_sweep.delay()
-        pending = Reminder.objects.filter(status=Reminder.Status.PENDING)
-        wait_for(lambda: Reminder.objects.exists() and not pending.exists(), timeout=60)
+        now = timezone.now()
+        # What fell due in the catch-up window; the days ahead are planned and wait.
+        fell_due = Reminder.objects.filter(due_at__gt=now - CATCH_UP, due_at__lte=now)
+        pending = fell_due.filter(status=Reminder.Status.PENDING)
+        wait_for(lambda: fell_due.exists() and not pending.exists(), timeout=60)
         wait_for(lambda: Flag.objects.get(pk=flag.pk).notified_at is not None, timeout=60)
         sent = Notification.objects.filter(kind__startswith="reminder:").count()
         emails = len(mail.outbox)
         for _ in range(2):  # the next sweeps find nothing left to do
+            reminder_plan_sweep.delay()
             reminder_sweep.delay()
             red_flag_sweep.delay()
         time_module.sleep(5)
 
-    reminders = Reminder.objects.filter(patient=quiet)
+    reminders = fell_due.filter(patient=quiet)
     assert {r.kind for r in reminders} >= {"check_in", "session"}  # fell due in the outage
     assert set(reminders.values_list("status", flat=True)) == {"sent"}
     assert sent == reminders.count()  # one notification per reminder

@@ -14,9 +14,14 @@ from django.core import mail
 from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
-from patients.models import Notification, Reminder
+from patients.models import Flag, Notification, Reminder
 from patients.reminders.rules import ReminderFacts, in_quiet_hours, reminders_for
-from patients.reminders.services import deliver_reminder, schedule_due_reminders, send_nudges
+from patients.reminders.services import (
+    PAUSED_KINDS,
+    deliver_reminder,
+    schedule_due_reminders,
+    send_nudges,
+)
 from patients.schedule import questionnaire_due, questionnaire_due_on, training_weekdays
 from programmes.models import ProgrammeItem
 from tests import factories
@@ -148,9 +153,11 @@ AT_0805 = datetime(2026, 11, 5, 8, 5, tzinfo=UTC)  # 08:05 in London (GMT)
 def test_a_due_reminder_is_delivered_exactly_once(programme: Any) -> None:
     ids = schedule_due_reminders(now=AT_0805)
     assert len(ids) == 3  # heat at 07:30, check-in and session 1 at 08:00
+    planned = Reminder.objects.count()  # the local days ahead are planned too (issue 14)
     assert sorted(schedule_due_reminders(now=AT_0805)) == sorted(ids)  # same rows, no new ones
-    assert Reminder.objects.count() == 3
-    session = Reminder.objects.get(slot="session:1")
+    assert Reminder.objects.count() == planned
+    assert Reminder.objects.filter(local_date=AT_0805.date(), due_at__lte=AT_0805).count() == 3
+    session = Reminder.objects.get(slot="session:1", local_date=AT_0805.date())
     assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is True
     assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
     user = programme.patient.user
@@ -172,7 +179,7 @@ def test_nothing_is_sent_for_what_is_already_done(programme: Any) -> None:
     )
     for reminder_id in schedule_due_reminders(now=AT_0805):
         deliver_reminder(reminder_id=reminder_id, now=AT_0805)
-    check_in = Reminder.objects.get(slot="check_in")
+    check_in = Reminder.objects.get(slot="check_in", local_date=AT_0805.date())
     assert check_in.status == "skipped"
     assert not Notification.objects.filter(kind="reminder:check_in").exists()
 
@@ -216,7 +223,8 @@ def test_no_nudge_once_the_session_is_logged(programme: Any) -> None:
 
 def test_reminders_missed_during_a_long_outage_are_not_sent_late(programme: Any) -> None:
     assert schedule_due_reminders(now=AT_0805 + timedelta(hours=4)) == []
-    assert not Reminder.objects.exists()
+    # The day is planned (issue 14) but nothing of it was handed out, sent or skipped.
+    assert not Reminder.objects.exclude(status="pending").exists()
     # Within the catch-up window the same reminders are still sent.
     assert len(schedule_due_reminders(now=AT_0805 + timedelta(hours=2))) == 3
 
@@ -256,10 +264,31 @@ def test_a_paused_programme_gets_no_session_or_ice_heat_reminders(programme: Any
 
 
 def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) -> None:
-    """F3: a pending session reminder made before the red flag is skipped, not sent."""
+    """F3: a pending session reminder made before the red flag is removed with the pause
+    (issue 14), so its message, already queued, sends nothing."""
     schedule_due_reminders(now=AT_0805)
+    session = Reminder.objects.get(slot="session:1", local_date=AT_0805.date())
     _report_red_flag(programme.patient, AT_0805)
-    session = Reminder.objects.get(slot="session:1")
+    assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
+    assert not Reminder.objects.filter(pk=session.pk).exists()
+    assert not Reminder.objects.filter(kind__in=sorted(PAUSED_KINDS), status="pending").exists()
+    assert not Notification.objects.filter(kind="reminder:session").exists()
+
+
+def test_a_pause_the_planner_did_not_see_is_still_checked_at_send_time(programme: Any) -> None:
+    """F3: a red flag raised later by the sweep (not through record_check_in) pauses too:
+    the planned session reminder is skipped when its turn comes, not sent."""
+    schedule_due_reminders(now=AT_0805)
+    session = Reminder.objects.get(slot="session:1", local_date=AT_0805.date())
+    Flag.objects.create(
+        patient=programme.patient,
+        programme=programme,
+        kind=Flag.Kind.RED_FLAG,
+        rule="red_flag:sudden_pop",
+        episode=AT_0805.date().isoformat(),
+        severity=Flag.Severity.URGENT,
+        message="Sudden pop",
+    )
     assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
     session.refresh_from_db()
     assert session.status == "skipped"

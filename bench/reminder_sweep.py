@@ -1,0 +1,217 @@
+"""The per-minute reminder job at the 08:00 London peak and in a quiet minute, and the planner
+that materialises the reminders ahead of it (issue 14).
+
+    python -m bench.reminder_sweep --database postgres://…/bench --today 2026-12-05 \
+        [--redis redis://127.0.0.1:6379/6] [--repeat 5]
+
+On generated data (bench.generate, same `--today`): first the planner plans every patient's
+local days (`plan_reminders`, timed once: the night's work, spread by the beat over runs of
+the planner). Then, for each instant — 08:01 London on `today` (the peak: everything due at
+08:00) and 03:17 London (a quiet minute) — reminders due more than a minute earlier are marked
+sent (earlier runs delivered them), and one run of the per-minute job is timed `--repeat`
+times: the due query (`due_reminder_ids`) and the nudges, and, with `--redis`, enqueueing one
+message per due reminder on that Redis db (flushed; never db 0 or 5). Medians are reported.
+
+Before issue 14 there was no planner: the job planned as it went (`schedule_due_reminders`,
+per active programme every minute). The same command on that code times it, first run and
+later runs, so the before/after figures come from one script on the same data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.common import check_redis_url, emit, setup_django, stopwatch
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def instants(today: date) -> dict[str, datetime]:
+    return {
+        "peak_0800_london": datetime.combine(today, time(8, 0, 30), tzinfo=LONDON).astimezone(UTC),
+        "quiet_0317_london": datetime.combine(today, time(3, 17, 30), tzinfo=LONDON).astimezone(
+            UTC
+        ),
+    }
+
+
+def _settle(now: datetime) -> None:
+    """What earlier runs of the job delivered is sent; what is due in this minute is pending."""
+    from patients.models import Reminder
+
+    Reminder.objects.filter(status=Reminder.Status.SENT, sent_at=None).update(
+        status=Reminder.Status.PENDING
+    )
+    Reminder.objects.filter(
+        status=Reminder.Status.PENDING, due_at__lte=now - timedelta(minutes=1)
+    ).update(status=Reminder.Status.SENT)
+
+
+def _restore() -> None:
+    from patients.models import Reminder
+
+    Reminder.objects.filter(status=Reminder.Status.SENT, sent_at=None).update(
+        status=Reminder.Status.PENDING
+    )
+
+
+def measure_after(
+    today: date, repeat: int, redis: str, patients: int | None, replicate: int
+) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patients.models import Reminder, ReminderPlan
+    from patients.reminders import services
+
+    Reminder.objects.all().delete()
+    ReminderPlan.objects.all().delete()
+    night = datetime.combine(today, time(0, 30), tzinfo=LONDON).astimezone(UTC)
+    users = get_user_model().objects.filter(username__startswith="bench-p").order_by("username")
+    patient_ids: list[Any] = list(
+        users[:patients].values_list("patient__pk", flat=True)
+        if patients
+        else users.values_list("patient__pk", flat=True)
+    )
+    with stopwatch() as elapsed:
+        planned = services.plan_reminders(now=night, patient_ids=patient_ids)
+    result: dict[str, Any] = {
+        "planner": {
+            "patients_planned": planned,
+            "reminders_planned": Reminder.objects.count(),
+            "seconds": round(elapsed(), 2),
+        }
+    }
+    with stopwatch() as elapsed:
+        again = services.plan_reminders(now=night, patient_ids=patient_ids)
+    result["planner"]["second_run_patients"] = again
+    result["planner"]["second_run_seconds"] = round(elapsed(), 3)
+    if replicate > 1:
+        result["replicated"] = _replicate(replicate)
+    for name, now in instants(today).items():
+        _settle(now)
+        query_s, nudge_s, enqueue_s, queries = [], [], [], []
+        due = 0
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as captured, stopwatch() as elapsed:
+                ids = services.due_reminder_ids(now=now)
+            query_s.append(elapsed())
+            queries.append(len(captured))
+            due = len(ids)
+            with stopwatch() as elapsed:
+                services.send_nudges(now=now)
+            nudge_s.append(elapsed())
+            if redis:
+                enqueue_s.append(_enqueue(ids, redis))
+        result[name] = {
+            "now": now.isoformat(),
+            "due": due,
+            "due_query_queries": queries[0],
+            "due_query_seconds_median": round(statistics.median(query_s), 4),
+            "nudges_seconds_median": round(statistics.median(nudge_s), 4),
+            "job_without_enqueue_seconds_median": round(
+                statistics.median(q + n for q, n in zip(query_s, nudge_s, strict=True)), 4
+            ),
+            "runs": [round(q + n, 4) for q, n in zip(query_s, nudge_s, strict=True)],
+        }
+        if enqueue_s:
+            result[name]["enqueue_seconds_median"] = round(statistics.median(enqueue_s), 3)
+        _restore()
+    return result
+
+
+def _replicate(times: int) -> dict[str, Any]:
+    """Copies of every planned row under another slot name (same patient, date, due time):
+    the table and the due waves of `times`× the patients, for the due query alone."""
+    from django.db import connection
+
+    from patients.models import Reminder
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO patients_reminder (id, created_at, updated_at, patient_id, local_date,"
+            " slot, kind, due_at, status, attempts) SELECT gen_random_uuid(), created_at,"
+            " updated_at, patient_id, local_date, slot || '#' || k, kind, due_at, status, attempts"
+            " FROM patients_reminder, generate_series(1, %s) AS k",
+            [times - 1],
+        )
+        cursor.execute("ANALYZE patients_reminder")
+    return {"times": times, "rows": Reminder.objects.count()}
+
+
+def _enqueue(ids: list[str], redis: str) -> float:
+    import redis as redis_client
+
+    from patients.reminders.tasks import send_reminder_task
+
+    client = redis_client.Redis.from_url(check_redis_url(redis))
+    client.flushdb()  # our own db (check_redis_url refuses db 0)
+    with stopwatch() as elapsed:
+        for reminder_id in ids:
+            send_reminder_task.delay(reminder_id)
+        seconds = elapsed()
+    client.flushdb()
+    return seconds
+
+
+def measure_before(today: date, repeat: int) -> dict[str, Any]:
+    """The job as it was: planning per active programme inside every run."""
+    from patients.models import Reminder
+    from patients.reminders import services
+
+    result: dict[str, Any] = {}
+    for name, now in instants(today).items():
+        Reminder.objects.all().delete()
+        runs = []
+        due = 0
+        for _ in range(repeat):
+            with stopwatch() as elapsed:
+                due = len(services.schedule_due_reminders(now=now))
+            runs.append(round(elapsed(), 2))
+        result[name] = {
+            "now": now.isoformat(),
+            "due": due,
+            "first_run_seconds": runs[0],
+            "later_runs_seconds_median": statistics.median(runs[1:]) if len(runs) > 1 else None,
+            "runs": runs,
+        }
+    Reminder.objects.all().delete()
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="the per-minute reminder job and its planner")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--today", type=date.fromisoformat, required=True)
+    parser.add_argument("--redis", default="")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--patients", type=int, help="plan only the first N bench patients")
+    parser.add_argument(
+        "--replicate", type=int, default=1, help="copy the plan K times (PostgreSQL): K× scale"
+    )
+    args = parser.parse_args(argv)
+    setup_django(args.database, args.redis)
+    from django.contrib.auth import get_user_model
+
+    from patients.reminders import services
+
+    patients = (
+        args.patients or get_user_model().objects.filter(username__startswith="bench-p").count()
+    )
+    planned_ahead = hasattr(services, "due_reminder_ids")
+    result: dict[str, Any] = {"patients": patients, "planned_ahead": planned_ahead}
+    if planned_ahead:
+        result |= measure_after(args.today, args.repeat, args.redis, args.patients, args.replicate)
+    else:
+        result |= measure_before(args.today, args.repeat)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

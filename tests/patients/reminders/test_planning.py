@@ -1,0 +1,170 @@
+"""Reminders planned ahead (issue 14): the per-minute job costs what is due, not who exists;
+planning is idempotent; ending, pausing or changing a programme replaces its unsent reminders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from patients import tasks
+from patients.activity.services import record_check_in
+from patients.models import Flag, Reminder, ReminderPlan
+from patients.monitoring.services import resolve_flag
+from patients.prescribing.services import end_programme
+from patients.reminders.services import (
+    PAUSED_KINDS,
+    due_reminder_ids,
+    plan_reminders,
+    update_reminder_preferences,
+)
+from programmes.services import MovePhase, adjust_programme
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+AT_0805 = datetime(2026, 11, 5, 8, 5, tzinfo=UTC)  # 08:05 in London (GMT)
+TODAY = AT_0805.date()
+TOMORROW = TODAY + timedelta(days=1)
+
+
+def _patients(count: int) -> None:
+    for _ in range(count):
+        factories.prescribe(factories.PatientFactory(), started_on=date(2026, 11, 2))
+
+
+def _sweep_queries(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[int, int]:
+    """(queries, reminders handed out) for one run of the per-minute job at `now`."""
+    handed: list[str] = []
+    monkeypatch.setattr(tasks.send_reminder_task, "delay", handed.append)
+    with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as captured:
+        tasks.reminder_sweep.apply().get()
+    return len(captured), len(handed)
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_per_minute_job_issues_the_same_queries_for_1_or_30_patients(
+    count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _patients(count)
+    plan_reminders(now=AT_0805 - timedelta(hours=8))
+    queries, handed = _sweep_queries(monkeypatch, AT_0805)
+    assert handed == 3 * count  # heat at 07:30, check-in and session 1 at 08:00, each
+    assert queries == 2  # the due reminders (one indexed query) and the nudges
+
+
+def test_the_due_query_is_one_query_and_reads_only_what_is_due(programme: Any) -> None:
+    plan_reminders(now=AT_0805 - timedelta(hours=8))
+    assert Reminder.objects.filter(due_at__gt=AT_0805).exists()  # the day ahead is planned
+    with CaptureQueriesContext(connection) as captured:
+        due = due_reminder_ids(now=AT_0805)
+    assert len(captured) == 1
+    assert sorted(due) == sorted(
+        str(pk)
+        for pk in Reminder.objects.filter(local_date=TODAY, due_at__lte=AT_0805).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(due) == 3
+
+
+def test_planning_twice_creates_nothing_new(programme: Any) -> None:
+    assert plan_reminders(now=AT_0805) == 1
+    rows = sorted(Reminder.objects.values_list("pk", "local_date", "slot", "due_at"))
+    assert {r[1] for r in rows} == {TODAY - timedelta(days=1), TODAY, TOMORROW}
+    assert plan_reminders(now=AT_0805) == 0
+    assert plan_reminders(now=AT_0805 + timedelta(hours=10)) == 0  # still the same local day
+    assert sorted(Reminder.objects.values_list("pk", "local_date", "slot", "due_at")) == rows
+
+
+def test_when_the_local_day_rolls_over_only_the_next_day_is_added(programme: Any) -> None:
+    plan_reminders(now=AT_0805)
+    before = set(Reminder.objects.values_list("pk", flat=True))
+    after_midnight = datetime.combine(TOMORROW, time(0, 1), tzinfo=UTC)
+    assert plan_reminders(now=after_midnight) == 1
+    added = Reminder.objects.exclude(pk__in=before)
+    assert {r.local_date for r in added} == {TOMORROW + timedelta(days=1)}
+    assert before <= set(Reminder.objects.values_list("pk", flat=True))  # none replaced
+    plan = ReminderPlan.objects.get(patient=programme.patient)
+    assert plan.planned_through == TOMORROW + timedelta(days=1)
+
+
+def test_a_revision_change_made_in_programmes_is_replanned_by_the_planner(
+    programme: Any,
+) -> None:
+    """programmes/ cannot call patients/: the planner notices the new current revision."""
+    plan_reminders(now=AT_0805)
+    tomorrow_before = set(Reminder.objects.filter(local_date=TOMORROW).values_list("pk", flat=True))
+    revision = adjust_programme(
+        programme=programme,
+        changed_by=programme.patient.therapist.user,
+        change=MovePhase(to_phase=2),
+        reason="Ready for phase 2",
+    )
+    assert plan_reminders(now=AT_0805) == 1
+    assert ReminderPlan.objects.get(patient=programme.patient).revision_id == revision.pk
+    tomorrow_after = set(Reminder.objects.filter(local_date=TOMORROW).values_list("pk", flat=True))
+    assert tomorrow_after
+    assert not tomorrow_after & tomorrow_before  # replaced, not added to
+    assert plan_reminders(now=AT_0805) == 0
+
+
+def test_ending_a_programme_removes_its_unsent_reminders(programme: Any) -> None:
+    plan_reminders(now=AT_0805)
+    end_programme(
+        programme=programme, by=programme.patient.therapist.user, now=AT_0805, reason="Done"
+    )
+    assert not Reminder.objects.filter(status="pending").exists()
+    assert not Reminder.objects.filter(due_at__gt=AT_0805).exists()  # what was ahead is gone
+    assert not ReminderPlan.objects.exists()
+    assert plan_reminders(now=AT_0805 + timedelta(days=1)) == 0
+    assert due_reminder_ids(now=AT_0805 + timedelta(minutes=5)) == []
+
+
+def test_changing_the_session_times_replaces_the_unsent_reminders(programme: Any) -> None:
+    patient = programme.patient
+    plan_reminders(now=AT_0805)
+    sent = Reminder.objects.get(local_date=TODAY, slot="session:1")
+    Reminder.objects.filter(pk=sent.pk).update(status="sent", sent_at=AT_0805)
+    update_reminder_preferences(patient=patient, session_times=["09:30", "17:00"], now=AT_0805)
+    session_1 = Reminder.objects.get(local_date=TOMORROW, slot="session:1")
+    session_2 = Reminder.objects.get(local_date=TOMORROW, slot="session:2")
+    assert session_1.due_at == datetime.combine(TOMORROW, time(9, 30), tzinfo=UTC)
+    assert session_2.due_at == datetime.combine(TOMORROW, time(17), tzinfo=UTC)
+    assert Reminder.objects.get(local_date=TODAY, slot="session:2").due_at == datetime.combine(
+        TODAY, time(17), tzinfo=UTC
+    )
+    # What was sent stays sent: one session-1 reminder today, not a second at 09:30.
+    assert Reminder.objects.get(local_date=TODAY, slot="session:1").pk == sent.pk
+
+
+def _red_flag(patient: Any, now: datetime) -> None:
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=now.date(),
+        morning_pain_nrs=6,
+        stiffness_minutes=5,
+        red_flags=["sudden_pop"],
+        logged_at=now,
+        now=now,
+    )
+
+
+def test_a_red_flag_removes_the_paused_reminders_and_resolving_it_brings_them_back(
+    programme: Any,
+) -> None:
+    patient = programme.patient
+    plan_reminders(now=AT_0805)
+    _red_flag(patient, AT_0805)
+    pending = Reminder.objects.filter(patient=patient, status="pending")
+    assert not pending.filter(kind__in=sorted(PAUSED_KINDS)).exists()
+    assert pending.filter(kind="check_in", local_date=TOMORROW).exists()  # the check-in goes on
+    flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
+    resolve_flag(flag=flag, by=patient.therapist.user, note="Seen in clinic", now=AT_0805)
+    assert pending.filter(kind="session", local_date=TOMORROW).exists()
