@@ -99,3 +99,17 @@ def sprain(patient: Any, onset: date | None) -> Any:
         recent_injury="yes",
     )
     return factories.prescribe(patient, intake=intake, started_on=STARTED)
+
+
+def report_red_flag(patient: Any, now: datetime) -> None:
+    """A morning check-in at `now` reporting a sudden pop (a same-day red flag)."""
+    record_check_in(
+        patient=patient,
+        client_uuid=uuid.uuid4(),
+        local_date=now.date(),
+        morning_pain_nrs=6,
+        stiffness_minutes=5,
+        red_flags=["sudden_pop"],
+        logged_at=now,
+        now=now,
+    )

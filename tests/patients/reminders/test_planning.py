@@ -3,7 +3,6 @@ planning is idempotent; ending, pausing or changing a programme replaces its uns
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -13,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from patients import tasks
-from patients.activity.services import record_check_in
 from patients.models import Flag, Reminder, ReminderPlan
 from patients.monitoring.services import resolve_flag
 from patients.prescribing.services import end_programme
@@ -25,6 +23,7 @@ from patients.reminders.services import (
 )
 from programmes.services import MovePhase, adjust_programme
 from tests import factories
+from tests.patients.recording import report_red_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -143,25 +142,12 @@ def test_changing_the_session_times_replaces_the_unsent_reminders(programme: Any
     assert Reminder.objects.get(local_date=TODAY, slot="session:1").pk == sent.pk
 
 
-def _red_flag(patient: Any, now: datetime) -> None:
-    record_check_in(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=now.date(),
-        morning_pain_nrs=6,
-        stiffness_minutes=5,
-        red_flags=["sudden_pop"],
-        logged_at=now,
-        now=now,
-    )
-
-
 def test_a_red_flag_removes_the_paused_reminders_and_resolving_it_brings_them_back(
     programme: Any,
 ) -> None:
     patient = programme.patient
     plan_reminders(now=AT_0805)
-    _red_flag(patient, AT_0805)
+    report_red_flag(patient, AT_0805)
     pending = Reminder.objects.filter(patient=patient, status="pending")
     assert not pending.filter(kind__in=sorted(PAUSED_KINDS)).exists()
     assert pending.filter(kind="check_in", local_date=TOMORROW).exists()  # the check-in goes on

@@ -25,6 +25,7 @@ from patients.reminders.services import (
 from patients.schedule import questionnaire_due, questionnaire_due_on, training_weekdays
 from programmes.models import ProgrammeItem
 from tests import factories
+from tests.patients.recording import report_red_flag
 
 # (zone, a date with a daylight-saving change there)
 DST_CHANGES = [
@@ -237,23 +238,10 @@ def test_an_ice_or_heat_reminder_states_the_prescribed_limit(programme: Any) -> 
     assert f"up to {limit} minutes" in heat.body
 
 
-def _report_red_flag(patient: Any, now: datetime) -> None:
-    record_check_in(
-        patient=patient,
-        client_uuid=uuid.uuid4(),
-        local_date=now.date(),
-        morning_pain_nrs=6,
-        stiffness_minutes=5,
-        red_flags=["sudden_pop"],
-        logged_at=now,
-        now=now,
-    )
-
-
 def test_a_paused_programme_gets_no_session_or_ice_heat_reminders(programme: Any) -> None:
     """F3: while a red flag is unresolved only the check-in is reminded (reported yesterday,
     so today's check-in is still to do)."""
-    _report_red_flag(programme.patient, AT_0805 - timedelta(days=1))
+    report_red_flag(programme.patient, AT_0805 - timedelta(days=1))
     for reminder_id in schedule_due_reminders(now=AT_0805):
         deliver_reminder(reminder_id=reminder_id, now=AT_0805)
     sent = set(
@@ -268,7 +256,7 @@ def test_a_reminder_planned_before_the_pause_is_not_delivered(programme: Any) ->
     (issue 14), so its message, already queued, sends nothing."""
     schedule_due_reminders(now=AT_0805)
     session = Reminder.objects.get(slot="session:1", local_date=AT_0805.date())
-    _report_red_flag(programme.patient, AT_0805)
+    report_red_flag(programme.patient, AT_0805)
     assert deliver_reminder(reminder_id=str(session.pk), now=AT_0805) is False
     assert not Reminder.objects.filter(pk=session.pk).exists()
     assert not Reminder.objects.filter(kind__in=sorted(PAUSED_KINDS), status="pending").exists()
