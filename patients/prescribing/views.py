@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from patients.people.selectors import patients_visible_to
 from patients.prescribing.services import end_programme, start_programme
+from patients.reminders.services import replan_reminders
 from patients.schedule import local_today
 from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
@@ -110,6 +111,9 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         except DomainError as error:
             add_domain_error(posted, error)
         else:
+            # The new revision's reminders now, not at the planner's next run (the API's
+            # adjustments, in programmes/, rely on the planner: it cannot import patients).
+            replan_reminders(patient_ids=[programme.patient_id], now=timezone.now())
             messages.success(request, f"Saved as revision {revision.number}: {revision.summary}")
             return redirect("programme_adjust", pk=programme.pk)
     context = {

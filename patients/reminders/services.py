@@ -215,8 +215,13 @@ def already_done(reminder: Reminder) -> bool:
 
 
 def not_wanted(reminder: Reminder) -> bool:
-    """Already done, paused by an unresolved red flag, or heat while the latest check-in
-    reports swelling (a reminder planned before the patient said so)."""
+    """No active programme any more (ended after the planner read it), already done, paused
+    by an unresolved red flag, or heat while the latest check-in reports swelling (a reminder
+    planned before the patient said so)."""
+    if not Programme.objects.filter(
+        patient_id=reminder.patient_id, status=Programme.Status.ACTIVE
+    ).exists():
+        return True
     if already_done(reminder):
         return True
     if reminder.kind == "heat" and swelling_reported(reminder.patient, reminder.local_date):
@@ -283,6 +288,9 @@ def send_nudges(*, now: datetime) -> int:
         nudged_at__isnull=True,
         sent_at__lte=now - delay,
         sent_at__gt=now - delay - CATCH_UP,
+        # Always true (a reminder is sent within CATCH_UP of its due time); it lets the
+        # (status, due_at) index bound the scan instead of every reminder ever sent.
+        due_at__gt=now - delay - 2 * CATCH_UP,
     ).select_related("patient__user")
     for reminder in candidates:
         with transaction.atomic():

@@ -10,13 +10,15 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from patients import tasks
-from patients.models import Flag, Reminder, ReminderPlan
+from patients.models import Flag, Notification, Reminder, ReminderPlan
 from patients.monitoring.services import resolve_flag
 from patients.prescribing.services import end_programme
 from patients.reminders.services import (
     PAUSED_KINDS,
+    deliver_reminder,
     due_reminder_ids,
     plan_reminders,
     update_reminder_preferences,
@@ -154,3 +156,36 @@ def test_a_red_flag_removes_the_paused_reminders_and_resolving_it_brings_them_ba
     flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
     resolve_flag(flag=flag, by=patient.therapist.user, note="Seen in clinic", now=AT_0805)
     assert pending.filter(kind="session", local_date=TOMORROW).exists()
+
+
+def test_a_reminder_planned_before_the_programme_ended_is_skipped_not_sent(
+    programme: Any,
+) -> None:
+    """The race: the planner read the programme as active, then it ended before the rows
+    were written. Sending checks the programme again."""
+    plan_reminders(now=AT_0805 - timedelta(hours=8))
+    due = due_reminder_ids(now=AT_0805)
+    assert due
+    # Ended behind the planner's back (no re-plan): as if it committed mid-plan.
+    type(programme).objects.filter(pk=programme.pk).update(status="ended")
+    for reminder_id in due:
+        assert deliver_reminder(reminder_id=reminder_id, now=AT_0805) is False
+    assert set(Reminder.objects.filter(pk__in=due).values_list("status", flat=True)) == {"skipped"}
+    assert not Notification.objects.filter(kind__startswith="reminder:").exists()
+
+
+def test_an_adjustment_on_the_web_replans_at_once(programme: Any) -> None:
+    plan_reminders(now=AT_0805 - timedelta(hours=8))
+    planned_from = ReminderPlan.objects.get(patient=programme.patient).revision_id
+    client = factories.web_client_for(programme.patient.therapist.user)
+    with time_machine.travel(AT_0805, tick=False):
+        response = client.post(
+            reverse("programme_adjust", args=[programme.pk]),
+            {"action": "phase", "phase-to_phase": "2", "phase-reason": "Ready."},
+        )
+    assert response.status_code == 302
+    programme.refresh_from_db()
+    assert programme.current_revision_id != planned_from
+    assert ReminderPlan.objects.get(patient=programme.patient).revision_id == (
+        programme.current_revision_id
+    )
