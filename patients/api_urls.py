@@ -65,4 +65,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         monitoring.AcceptProgressionApi.as_view(),
         name="flag-accept-progression",
     ),
+    path(
+        "programmes/<uuid:pk>/adjustments/",
+        prescribing.AdjustProgrammeApi.as_view(),
+        name="programme-adjust",
+    ),
 ]

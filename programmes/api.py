@@ -1,8 +1,7 @@
 """REST endpoints for the catalogue (read-only, any signed-in user) and, for therapists,
-planning from an intake (a preview), a programme's revisions and adjusting it (each change a
-new revision with its reason; a contraindicated exercise needs an override reason, as on the
-web). Prescribing, a patient's own programme and ending one are patient-scoped:
-patients/prescribing/api.py.
+planning from an intake (a preview) and a programme's revisions. Prescribing, adjusting
+(which re-plans the patient's reminders), a patient's own programme and ending one are
+patient-scoped: patients/prescribing/api.py.
 
 Visibility is rehab.roles.visible_patients: foreign objects are 404s; a patient on a
 therapist-only URL gets 403.
@@ -15,29 +14,27 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_view
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from programmes import openapi, services
+from programmes import openapi
 from programmes.filters import ConditionFilter, ExerciseFilter
 from programmes.models import Condition, Exercise, ProgrammeRevision
 from programmes.planner import Intake, as_dict
 from programmes.selectors import programmes_visible_to
 from programmes.serializers import (
-    AdjustmentInput,
     ConditionOutput,
     ExerciseOutput,
     IntakeInput,
     RevisionOutput,
 )
 from programmes.services import (
-    adjust_programme,
     preview_plan,
 )
-from rehab.api import IsTherapist, idempotent, schema_generation, validated
+from rehab.api import IsTherapist, schema_generation, validated
 from rehab.audit import log_view
 from rehab.roles import is_patient
 from rehab.shortcuts import get_or_404
@@ -101,23 +98,6 @@ class RevisionListApi(generics.ListAPIView):
             .select_related("changed_by")
             .order_by("-number")
         )
-
-
-@extend_schema_view(**openapi.ADJUST_PROGRAMME)
-class AdjustProgrammeApi(APIView):
-    permission_classes = [IsAuthenticated, IsTherapist]
-
-    @idempotent
-    def post(self, request: Request, pk: str) -> Response:
-        programme = get_or_404(programmes_visible_to(request.user), pk)
-        data = validated(AdjustmentInput, request.data)
-        revision = adjust_programme(
-            programme=programme,
-            changed_by=request.user,
-            change=services.CHANGE_KINDS[data["change"]].from_dict(data),
-            reason=data["reason"],
-        )
-        return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
 
 
 # --- Planning and prescribing -------------------------------------------------------------

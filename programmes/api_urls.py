@@ -17,9 +17,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
         api.RevisionListApi.as_view(),
         name="programme-revisions",
     ),
-    path(
-        "programmes/<uuid:pk>/adjustments/",
-        api.AdjustProgrammeApi.as_view(),
-        name="programme-adjust",
-    ),
 ]

@@ -10,10 +10,8 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from programmes.serializers import (
-    AdjustmentInput,
     IntakeInput,
     PlanOutput,
-    RevisionOutput,
 )
 from rehab.api_schema import EXAMPLE_UUID, Methods
 
@@ -163,44 +161,6 @@ REVISIONS: Methods = {
         summary="A programme's revision history (newest first): who, when, why",
         tags=["programmes"],
         examples=[OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True)],
-    ),
-}
-
-ADJUST_PROGRAMME: Methods = {
-    "post": extend_schema(
-        summary="Adjust a programme: one change, recorded as a new revision with its reason",
-        tags=["programmes"],
-        request=AdjustmentInput,
-        responses={201: RevisionOutput},
-        examples=[
-            OpenApiExample(
-                "Change a dose",
-                value={
-                    "change": "change_dose",
-                    "item": EXAMPLE_ITEM,
-                    "dose": {"hold_s": 60},
-                    "reason": "Pain settled; more load.",
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Swap with an override",
-                value={
-                    "change": "swap_exercise",
-                    "item": EXAMPLE_ITEM,
-                    "exercise": "eccentric_heel_drop_straight_knee",
-                    "override_reason": "Cleared by the surgeon at review.",
-                    "reason": "Ready for eccentric loading.",
-                },
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Move phase",
-                value={"change": "move_phase", "to_phase": 2, "reason": "Criteria met."},
-                request_only=True,
-            ),
-            OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True),
-        ],
     ),
 }
 

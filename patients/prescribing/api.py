@@ -17,16 +17,19 @@ from patients.monitoring.selectors import pause_for
 from patients.people.selectors import visible_patient
 from patients.prescribing import openapi
 from patients.prescribing.serializers import MyProgrammeOutput
-from patients.prescribing.services import end_programme, start_programme
+from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.web import PatientApi
 from programmes.models import Programme
 from programmes.planner import Intake
 from programmes.selectors import active_programme, programme_detail, programmes_visible_to
 from programmes.serializers import (
+    AdjustmentInput,
     EndProgrammeOutput,
     PrescribeInput,
     ProgrammeOutput,
+    RevisionOutput,
 )
+from programmes.services import CHANGE_KINDS
 from rehab.api import IsTherapist, idempotent, validated
 from rehab.audit import log_view
 from rehab.roles import is_patient
@@ -100,3 +103,21 @@ class PrescribeApi(APIView):
         )
         programme = get_or_404(programmes_visible_to(request.user), programme.pk)
         return Response(programme_output(programme), status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(**openapi.ADJUST_PROGRAMME)
+class AdjustProgrammeApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        programme = get_or_404(programmes_visible_to(request.user), pk)
+        data = validated(AdjustmentInput, request.data)
+        revision = revise_programme(
+            programme=programme,
+            changed_by=request.user,
+            change=CHANGE_KINDS[data["change"]].from_dict(data),
+            reason=data["reason"],
+            now=timezone.now(),
+        )
+        return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)

@@ -8,11 +8,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from patients.prescribing.serializers import MyProgrammeOutput
-from programmes.openapi import INTAKE_EXAMPLE, PROGRAMME_EXAMPLE
+from programmes.openapi import EXAMPLE_ITEM, INTAKE_EXAMPLE, PROGRAMME_EXAMPLE, REVISION_EXAMPLE
 from programmes.serializers import (
+    AdjustmentInput,
     EndProgrammeOutput,
     PrescribeInput,
     ProgrammeOutput,
+    RevisionOutput,
 )
 from rehab.api_schema import EXAMPLE_UUID, Methods
 
@@ -66,6 +68,45 @@ PRESCRIBE: Methods = {
                 request_only=True,
             ),
             OpenApiExample("Programme", value=PROGRAMME_EXAMPLE, response_only=True),
+        ],
+    ),
+}
+
+
+ADJUST_PROGRAMME: Methods = {
+    "post": extend_schema(
+        summary="Adjust a programme: one change, recorded as a new revision with its reason",
+        tags=["programmes"],
+        request=AdjustmentInput,
+        responses={201: RevisionOutput},
+        examples=[
+            OpenApiExample(
+                "Change a dose",
+                value={
+                    "change": "change_dose",
+                    "item": EXAMPLE_ITEM,
+                    "dose": {"hold_s": 60},
+                    "reason": "Pain settled; more load.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Swap with an override",
+                value={
+                    "change": "swap_exercise",
+                    "item": EXAMPLE_ITEM,
+                    "exercise": "eccentric_heel_drop_straight_knee",
+                    "override_reason": "Cleared by the surgeon at review.",
+                    "reason": "Ready for eccentric loading.",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Move phase",
+                value={"change": "move_phase", "to_phase": 2, "reason": "Criteria met."},
+                request_only=True,
+            ),
+            OpenApiExample("Revision", value=REVISION_EXAMPLE, response_only=True),
         ],
     ),
 }

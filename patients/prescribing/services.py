@@ -16,15 +16,28 @@ from patients.models import (
 from patients.people.services import record_diagnosis
 from patients.reminders.services import replan_reminders
 from patients.schedule import local_today
-from programmes.models import Programme
+from programmes.models import Programme, ProgrammeRevision
 from programmes.planner import (
     Intake,
     Referral,
 )
-from programmes.services import prescribe_programme, preview_plan
+from programmes.services import Change, adjust_programme, prescribe_programme, preview_plan
 from rehab.exceptions import DomainError
 from rehab.limits import DATE_SLACK, EARLIEST_DATE, MAX_START_AHEAD
 from rehab.roles import is_therapist_of
+
+
+@transaction.atomic
+def revise_programme(
+    *, programme: Programme, changed_by: Any, change: Change, reason: str, now: datetime
+) -> ProgrammeRevision:
+    """A therapist's change to a patient's programme (a new revision, programmes/services.py
+    `adjust_programme`), with the patient's unsent reminders re-planned from it at once."""
+    revision = adjust_programme(
+        programme=programme, changed_by=changed_by, change=change, reason=reason
+    )
+    replan_reminders(patient_ids=[programme.patient_id], now=now)
+    return revision
 
 
 @transaction.atomic

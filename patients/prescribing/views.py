@@ -11,13 +11,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from patients.people.selectors import patients_visible_to
-from patients.prescribing.services import end_programme, start_programme
-from patients.reminders.services import replan_reminders
+from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.schedule import local_today
 from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.planner import PlanResult, Referral
 from programmes.selectors import programme_detail, revision_history, visible_programme
-from programmes.services import adjust_programme, preview_plan
+from programmes.services import preview_plan
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.forms import add_domain_error
@@ -102,18 +101,16 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             return redirect("programme_adjust", pk=programme.pk)
     elif posted is not None and posted.is_valid():
         try:
-            revision = adjust_programme(
+            revision = revise_programme(
                 programme=programme,
                 changed_by=request.user,
                 change=posted.change(),
                 reason=posted.cleaned_data["reason"],
+                now=timezone.now(),
             )
         except DomainError as error:
             add_domain_error(posted, error)
         else:
-            # The new revision's reminders now, not at the planner's next run (the API's
-            # adjustments, in programmes/, rely on the planner: it cannot import patients).
-            replan_reminders(patient_ids=[programme.patient_id], now=timezone.now())
             messages.success(request, f"Saved as revision {revision.number}: {revision.summary}")
             return redirect("programme_adjust", pk=programme.pk)
     context = {

@@ -174,16 +174,33 @@ def test_a_reminder_planned_before_the_programme_ended_is_skipped_not_sent(
     assert not Notification.objects.filter(kind__startswith="reminder:").exists()
 
 
-def test_an_adjustment_on_the_web_replans_at_once(programme: Any) -> None:
+def _adjust_on_the_web(programme: Any) -> int:
+    client = factories.web_client_for(programme.patient.therapist.user)
+    return client.post(
+        reverse("programme_adjust", args=[programme.pk]),
+        {"action": "phase", "phase-to_phase": "2", "phase-reason": "Ready."},
+    ).status_code
+
+
+def _adjust_through_the_api(programme: Any) -> int:
+    client = factories.api_client_for(programme.patient.therapist.user)
+    return client.post(
+        f"/api/v1/programmes/{programme.pk}/adjustments/",
+        {"change": "move_phase", "to_phase": 2, "reason": "Ready."},
+        format="json",
+    ).status_code
+
+
+@pytest.mark.parametrize(
+    ("adjust", "status"), [(_adjust_on_the_web, 302), (_adjust_through_the_api, 201)]
+)
+def test_an_adjustment_replans_at_once(programme: Any, adjust: Any, status: int) -> None:
+    """Web and API both go through revise_programme: the new revision's reminders now, not
+    at the planner's next run."""
     plan_reminders(now=AT_0805 - timedelta(hours=8))
     planned_from = ReminderPlan.objects.get(patient=programme.patient).revision_id
-    client = factories.web_client_for(programme.patient.therapist.user)
     with time_machine.travel(AT_0805, tick=False):
-        response = client.post(
-            reverse("programme_adjust", args=[programme.pk]),
-            {"action": "phase", "phase-to_phase": "2", "phase-reason": "Ready."},
-        )
-    assert response.status_code == 302
+        assert adjust(programme) == status
     programme.refresh_from_db()
     assert programme.current_revision_id != planned_from
     assert ReminderPlan.objects.get(patient=programme.patient).revision_id == (
