@@ -12,9 +12,16 @@ from patients.monitoring.tasks import (
     notify_flag_task,
     red_flag_sweep,
 )
-from patients.reminders.tasks import reminder_plan_sweep, reminder_sweep, send_reminder_task
+from patients.reminders.tasks import (
+    deliver_reminders_task,
+    reminder_plan_sweep,
+    reminder_sweep,
+    send_reminder_emails_task,
+    send_reminder_task,
+)
 
 __all__ = [
+    "deliver_reminders_task",
     "escalate_red_flags",
     "evaluate_patient_task",
     "flag_digest_sweep",
@@ -25,5 +32,6 @@ __all__ = [
     "red_flag_sweep",
     "reminder_plan_sweep",
     "reminder_sweep",
+    "send_reminder_emails_task",
     "send_reminder_task",
 ]

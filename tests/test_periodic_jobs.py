@@ -97,7 +97,8 @@ def test_every_periodic_job_run_twice_changes_nothing_the_second_time(
     _world()
     # What a job hands to a worker runs here and now (the worker's own tests are elsewhere).
     queued = (
-        tasks.send_reminder_task,
+        tasks.deliver_reminders_task,
+        tasks.send_reminder_emails_task,
         tasks.notify_flag_task,
         tasks.monitoring_chunk_task,
         tasks.flag_digest_task,
@@ -141,6 +142,8 @@ WIRE_NAMES = {
     "patients.tasks.reminder_plan_sweep",
     "patients.tasks.reminder_sweep",
     "patients.tasks.send_reminder_task",
+    "patients.tasks.deliver_reminders_task",
+    "patients.tasks.send_reminder_emails_task",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -272,13 +273,6 @@ def _ice_heat_slots_of(programme: Any) -> list[IceHeatSlot]:
     return sorted(slots, key=lambda slot: slot.pk)
 
 
-def latest_check_in(patient: Patient, day: date) -> CheckIn | None:
-    """The patient's most recent check-in on or before their local `day`."""
-    return (
-        CheckIn.objects.filter(patient=patient, local_date__lte=day).order_by("-local_date").first()
-    )
-
-
 def swelling_not_ruled_out(latest: CheckIn | None) -> bool:
     """No heat after a check-in that says the area is swollen, or that did not answer (an
     older app): unknown is treated as swollen, as at intake (F1; SEED-002). With no check-in
@@ -286,9 +280,32 @@ def swelling_not_ruled_out(latest: CheckIn | None) -> bool:
     return latest is not None and latest.swelling is not False
 
 
-def swelling_reported(patient: Patient, day: date) -> bool:
-    """Whether the latest check-in on or before `day` leaves swelling possible (no heat)."""
-    return swelling_not_ruled_out(latest_check_in(patient, day))
+def swelling_reported_of(days: Iterable[tuple[Any, date]]) -> set[tuple[Any, date]]:
+    """The (patient id, day) pairs whose latest check-in on or before that day leaves
+    swelling possible (no heat then): two queries per distinct day, not per pair."""
+    by_day: dict[date, set[Any]] = defaultdict(set)
+    for patient_id, day in days:
+        by_day[day].add(patient_id)
+    swollen = set()
+    for day, patient_ids in by_day.items():
+        latest = dict(
+            Patient.objects.filter(pk__in=patient_ids)
+            .annotate(
+                latest=Subquery(
+                    CheckIn.objects.filter(patient=OuterRef("pk"), local_date__lte=day)
+                    .order_by("-local_date")
+                    .values("pk")[:1]
+                )
+            )
+            .values_list("pk", "latest")
+        )
+        check_ins = CheckIn.objects.in_bulk([pk for pk in latest.values() if pk is not None])
+        swollen |= {
+            (patient_id, day)
+            for patient_id, check_in in latest.items()
+            if swelling_not_ruled_out(check_ins.get(check_in) if check_in else None)
+        }
+    return swollen
 
 
 # --- Progress -----------------------------------------------------------------------------

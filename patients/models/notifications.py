@@ -29,9 +29,23 @@ class Notification(PublicModel):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail copy owed for this notification (an outbox): the address it goes to, when
+    # the mail server accepted it, and the batch sending it (claimed like reminders).
+    email_to = models.EmailField(blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_claim = models.UUIDField(null=True, blank=True)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The outbox: only e-mails still owed are indexed, so the index stays small.
+            models.Index(
+                fields=["created_at"],
+                name="notification_email_owed",
+                condition=models.Q(emailed_at__isnull=True) & ~models.Q(email_to=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.mail import send_mail
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection, send_mail
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
 from patients.models import (
     Notification,
 )
+
+# E-mails sent over one SMTP connection by one outbox batch.
+EMAIL_BATCH = 250
+# How long a batch holds its e-mails before another may take them (its worker died).
+EMAIL_LEASE = timedelta(minutes=2)
 
 
 def notify(
@@ -29,9 +37,79 @@ def notify(
     `email=False` keeps it in the app (a nudge, or a patient who turned e-mail off)."""
     for user in users:
         Notification.objects.create(user=user, kind=kind, title=title, body=body)
-    recipients = [user.email for user in users if user.email] if email else []
+    recipients = [a for user in users if (a := email_address(user, wanted=email))]
     if recipients:
         send_mail(title, email_body if email_body is not None else body, None, recipients)
+
+
+def email_address(user: Any, *, wanted: bool) -> str:
+    """Where a notification's e-mail copy goes: the user's address if they have one and the
+    e-mail is wanted, otherwise nowhere (the one rule for notify and the outbox)."""
+    return user.email if wanted and user.email else ""
+
+
+def owed_emails(*, now: datetime, since: datetime) -> QuerySet[Notification]:
+    """E-mail copies not yet accepted by the mail server, created after `since` and held by
+    no live batch (never claimed, or their batch's lease is over)."""
+    return Notification.objects.filter(
+        ~Q(email_to=""),
+        emailed_at__isnull=True,
+        created_at__gt=since,
+    ).filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
+
+
+def claim_emails(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
+    """Compare-and-set: give up to EMAIL_BATCH owed e-mails to batch `token`. The outer
+    condition is checked again on each row as it is updated, so of two racing batches only
+    one gets a row; on PostgreSQL SKIP LOCKED lets the second take other rows instead of
+    waiting."""
+    owed = owed_emails(now=now, since=since)
+    batch = owed.order_by("created_at").select_for_update(skip_locked=True).values("pk")
+    return owed.filter(pk__in=batch[:EMAIL_BATCH]).update(
+        email_claim=token, email_claimed_until=now + EMAIL_LEASE
+    )
+
+
+def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
+    """Send batch `token`'s e-mails over one SMTP connection; each is marked sent as soon as
+    the server accepts it, so a worker killed mid-batch leaves at most the one message in
+    flight to be sent again (with the same Message-ID, by which a mail system can tell it is
+    the same message). Returns how many the server accepted."""
+    batch = list(
+        Notification.objects.filter(email_claim=token, emailed_at__isnull=True).order_by(
+            "created_at"
+        )
+    )
+    if not batch:
+        return 0
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    sent = 0
+    with get_connection() as mail:
+        for note in batch:
+            message = EmailMessage(
+                note.title,
+                note.body,
+                None,
+                [note.email_to],
+                headers={"Message-ID": f"<notification-{note.pk}@{domain}>"},
+                connection=mail,
+            )
+            message.send()
+            _mark_emailed(note.pk, now)
+            sent += 1
+    return sent
+
+
+def _mark_emailed(pk: Any, now: datetime) -> None:
+    """Record that the mail server took this e-mail. One small transaction per message; on
+    PostgreSQL it does not wait for the disk (synchronous_commit off: only a crash of the
+    database server itself could lose the mark, and then the e-mail is sent again rather
+    than lost)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Notification.objects.filter(pk=pk).update(emailed_at=now)
 
 
 def mark_notifications_read(*, user: Any, ids: list[uuid.UUID] | None, now: datetime) -> int:

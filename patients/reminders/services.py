@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -9,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 
-from patients.activity.selectors import swelling_reported
+from patients.activity.selectors import swelling_reported_of
 from patients.models import (
     CheckIn,
     Notification,
@@ -19,7 +21,12 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.selectors import injury_date, paused_patient_ids
-from patients.notifications.services import notify
+from patients.notifications.services import (
+    claim_emails,
+    email_address,
+    notify,
+    send_claimed_emails,
+)
 from patients.questionnaires.selectors import last_questionnaire_on
 from patients.reminders.rules import ReminderFacts, reminders_for, to_utc
 from patients.schedule import WEEK, local_today, questionnaire_due
@@ -33,6 +40,10 @@ PLAN_CHUNK = 500
 # 6 a.m. "time for your session" at 2 p.m. helps nobody).
 CATCH_UP = timedelta(hours=3)
 MAX_ATTEMPTS = 5
+# Reminders delivered per batch (one transaction, one SMTP connection for their e-mails).
+BATCH = 250
+# How long a batch holds its reminders before another may take them (its worker died).
+LEASE = timedelta(minutes=2)
 # What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
 # the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
 PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
@@ -174,16 +185,19 @@ def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
     return len(plans)
 
 
-def due_reminder_ids(*, now: datetime) -> list[str]:
-    """The pending reminders due now, including ones whose earlier message was lost: one
-    indexed query (status, due_at), whatever the number of patients."""
-    pending = Reminder.objects.filter(
+def due_reminders(*, now: datetime) -> QuerySet[Reminder]:
+    """The pending reminders due now that no live batch holds, including ones whose earlier
+    batch died: bounded by the (status, due_at) index, whatever the number of patients."""
+    return Reminder.objects.filter(
         status=Reminder.Status.PENDING,
         due_at__gt=now - CATCH_UP,
         due_at__lte=now,
         attempts__lt=MAX_ATTEMPTS,
-    )
-    return [str(pk) for pk in pending.values_list("pk", flat=True)]
+    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+
+
+def due_reminder_ids(*, now: datetime) -> list[str]:
+    return [str(pk) for pk in due_reminders(now=now).values_list("pk", flat=True)]
 
 
 def schedule_due_reminders(*, now: datetime) -> list[str]:
@@ -194,88 +208,174 @@ def schedule_due_reminders(*, now: datetime) -> list[str]:
     return due_reminder_ids(now=now)
 
 
+def claim_due_reminders(
+    *, token: uuid.UUID, now: datetime, ids: list[Any] | None = None, limit: int = BATCH
+) -> int:
+    """Compare-and-set: give up to `limit` due reminders (of `ids`, or the earliest due) to
+    batch `token` and count the attempt. The update checks the claim condition again on each
+    row it changes, so of two racing batches only one gets a row; on PostgreSQL SKIP LOCKED
+    lets the second take the next rows instead of waiting for these."""
+    due = due_reminders(now=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    batch = due.order_by("due_at").select_for_update(skip_locked=True).values("pk")
+    return due.filter(pk__in=batch[:limit]).update(
+        claim=token, claimed_until=now + LEASE, attempts=F("attempts") + 1
+    )
+
+
+@dataclass(frozen=True)
+class Delivered:
+    sent: int
+    skipped: int
+    emails: int  # e-mail copies owed (the outbox sends them)
+
+
+def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
+    """Deliver batch `token`: what is still wanted becomes an in-app notification (and an
+    e-mail owed, if the patient wants e-mail), the rest is skipped. The notifications and the
+    status changes commit together under row locks, and only rows still pending are touched:
+    a batch redelivered, retried after its worker died, or racing a reclaim sends each
+    reminder exactly once."""
+    with transaction.atomic():
+        batch = list(
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("patient__user")
+            .filter(claim=token, status=Reminder.Status.PENDING)
+        )
+        if not batch:
+            return Delivered(0, 0, 0)
+        unwanted = unwanted_reminders(batch)
+        minutes = _max_minutes({r.patient_id for r in batch if r.kind in {"ice", "heat"}})
+        notes = []
+        for reminder in batch:
+            if reminder.pk in unwanted:
+                continue
+            title, body = TEXT[reminder.kind]
+            patient = reminder.patient
+            notes.append(
+                Notification(
+                    user=patient.user,
+                    kind=Notification.Kind(f"reminder:{reminder.kind}"),
+                    title=title,
+                    body=body.format(
+                        slot=reminder.slot.split(":")[-1],
+                        minutes=minutes.get((reminder.patient_id, reminder.kind)),
+                    ),
+                    email_to=email_address(patient.user, wanted=patient.email_reminders),
+                )
+            )
+        Notification.objects.bulk_create(notes)
+        mine = Reminder.objects.filter(claim=token, status=Reminder.Status.PENDING)
+        mine.filter(pk__in=unwanted).update(status=Reminder.Status.SKIPPED, updated_at=now)
+        mine.update(status=Reminder.Status.SENT, sent_at=now, updated_at=now)
+    return Delivered(len(notes), len(unwanted), sum(1 for n in notes if n.email_to))
+
+
+def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
+    """Send one reminder now, its e-mail included (a message from before batches, the shell,
+    tests): a batch of one."""
+    token = uuid.uuid4()
+    if not claim_due_reminders(token=token, now=now, ids=[reminder_id], limit=1):
+        return False
+    delivered = deliver_claimed(token=token, now=now)
+    if delivered.emails:
+        send_reminder_emails(token=token, now=now)
+    return delivered.sent == 1
+
+
+def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
+    """Send up to one batch of owed e-mail copies over one SMTP connection (outbox)."""
+    if not claim_emails(token=token, now=now, since=now - CATCH_UP):
+        return 0
+    return send_claimed_emails(token=token, now=now)
+
+
 def already_done(reminder: Reminder) -> bool:
-    patient = reminder.patient
-    if reminder.kind == "session":
-        slot = int(reminder.slot.split(":")[1])
-        return SessionLog.objects.filter(
-            patient=patient, local_date=reminder.local_date, slot=slot
-        ).exists()
-    if reminder.kind == "check_in":
-        return CheckIn.objects.filter(patient=patient, local_date=reminder.local_date).exists()
+    """The questionnaire's case, which needs the programme's questionnaire and history; the
+    batched checks of sessions and check-ins are in unwanted_reminders."""
     if reminder.kind == "questionnaire":
-        programme = active_programme(patient)
+        programme = active_programme(reminder.patient)
         if programme is None:
             return True  # nothing to answer for
         last_on = last_questionnaire_on(
-            patient, programme.condition.questionnaire, on_or_before=reminder.local_date
+            reminder.patient, programme.condition.questionnaire, on_or_before=reminder.local_date
         )
         return not questionnaire_due(last_on=last_on, today=reminder.local_date)
     return False  # ice and heat are not logged
 
 
-def not_wanted(reminder: Reminder) -> bool:
-    """No active programme any more (ended after the planner read it), already done, paused
-    by an unresolved red flag, or heat while the latest check-in reports swelling (a reminder
-    planned before the patient said so)."""
-    if not Programme.objects.filter(
-        patient_id=reminder.patient_id, status=Programme.Status.ACTIVE
-    ).exists():
-        return True
-    if already_done(reminder):
-        return True
-    if reminder.kind == "heat" and swelling_reported(reminder.patient, reminder.local_date):
-        return True
-    return reminder.kind in PAUSED_KINDS and bool(paused_patient_ids([reminder.patient_id]))
-
-
-def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
-    """Send one pending reminder: in-app notification and (if wanted) e-mail.
-
-    The notification and the status change commit together, so a worker killed mid-send
-    leaves the reminder pending and its redelivery sends exactly one notification."""
-    with transaction.atomic():
-        reminder = (
-            Reminder.objects.select_for_update()
-            .select_related("patient__user")
-            .filter(pk=reminder_id, status=Reminder.Status.PENDING)
-            .first()
-        )
-        if reminder is None:
-            return False
-        reminder.attempts += 1
-        if not_wanted(reminder):
-            reminder.status = Reminder.Status.SKIPPED
-            reminder.save(update_fields=["attempts", "status", "updated_at"])
-            return False
-        title, body = TEXT[reminder.kind]
-        body = body.format(slot=reminder.slot.split(":")[-1], minutes=_max_minutes(reminder))
-        notify(
-            [reminder.patient.user],
-            kind=Notification.Kind(f"reminder:{reminder.kind}"),
-            title=title,
-            body=body,
-            email=reminder.patient.email_reminders,
-        )
-        reminder.status, reminder.sent_at = Reminder.Status.SENT, now
-        reminder.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
-    return True
-
-
-def _max_minutes(reminder: Reminder) -> int | None:
-    """The prescribed limit for an ice/heat reminder (catalogue data, SEED-002)."""
-    if reminder.kind not in {"ice", "heat"}:
-        return None
-    slot = (
-        IceHeatSlot.objects.filter(
-            revision__programme__patient=reminder.patient,
-            revision__programme__status=Programme.Status.ACTIVE,
-            modality=reminder.kind,
-        )
-        .order_by("-revision__number")
-        .first()
+def unwanted_reminders(batch: list[Reminder]) -> set[Any]:
+    """The ids of reminders not to send any more: no active programme (ended after the
+    planner read it), already done, paused by an unresolved red flag, or heat while the
+    latest check-in leaves swelling possible (planned before the patient said so). A few
+    queries per batch, not per reminder."""
+    patients = {r.patient_id for r in batch}
+    dates = {r.local_date for r in batch}
+    active = set(
+        Programme.objects.filter(
+            patient_id__in=patients, status=Programme.Status.ACTIVE
+        ).values_list("patient_id", flat=True)
     )
-    return slot.max_minutes if slot else None
+    sessions = {r for r in batch if r.kind == "session"}
+    done_sessions = (
+        set(
+            SessionLog.objects.filter(
+                patient_id__in={r.patient_id for r in sessions}, local_date__in=dates
+            ).values_list("patient_id", "local_date", "slot")
+        )
+        if sessions
+        else set()
+    )
+    check_ins = {r for r in batch if r.kind == "check_in"}
+    checked_in = (
+        set(
+            CheckIn.objects.filter(
+                patient_id__in={r.patient_id for r in check_ins}, local_date__in=dates
+            ).values_list("patient_id", "local_date")
+        )
+        if check_ins
+        else set()
+    )
+    paused = paused_patient_ids(list(patients))
+    swollen = swelling_reported_of((r.patient_id, r.local_date) for r in batch if r.kind == "heat")
+    unwanted = set()
+    for r in batch:
+        if (
+            r.patient_id not in active
+            or (r.kind in PAUSED_KINDS and r.patient_id in paused)
+            or (
+                r.kind == "session"
+                and (r.patient_id, r.local_date, int(r.slot.split(":")[1])) in done_sessions
+            )
+            or (r.kind == "check_in" and (r.patient_id, r.local_date) in checked_in)
+            or already_done(r)
+            or (r.kind == "heat" and (r.patient_id, r.local_date) in swollen)
+        ):
+            unwanted.add(r.pk)
+    return unwanted
+
+
+def not_wanted(reminder: Reminder) -> bool:
+    """One reminder's case of unwanted_reminders (the nudge asks it of each)."""
+    return reminder.pk in unwanted_reminders([reminder])
+
+
+def _max_minutes(patient_ids: set[Any]) -> dict[tuple[Any, str], int]:
+    """The prescribed limit for each patient's ice and heat reminders, from their active
+    programme's latest revision (catalogue data, SEED-002)."""
+    if not patient_ids:
+        return {}
+    slots = (
+        IceHeatSlot.objects.filter(
+            revision__programme__patient_id__in=patient_ids,
+            revision__programme__status=Programme.Status.ACTIVE,
+        )
+        .order_by("revision__number")
+        .values_list("revision__programme__patient_id", "modality", "max_minutes")
+    )
+    # Ordered by revision: the latest revision's limit is the one that stays.
+    return {(patient_id, modality): minutes for patient_id, modality, minutes in slots}
 
 
 def send_nudges(*, now: datetime) -> int:

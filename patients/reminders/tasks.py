@@ -1,15 +1,25 @@
 """Reminder tasks: the planner materialises each patient's local days ahead; the per-minute
-sweep reads only what falls due and hands each reminder to a worker."""
+sweep counts what falls due and starts enough batch tasks to deliver it; each batch claims
+its reminders (compare-and-set), delivers them in one transaction, and leaves their e-mail
+copies to an outbox task that sends a batch over one SMTP connection."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils import timezone
 
+from patients.notifications.services import EMAIL_BATCH, owed_emails
 from patients.reminders.services import (
+    BATCH,
+    CATCH_UP,
+    claim_due_reminders,
+    deliver_claimed,
     deliver_reminder,
-    due_reminder_ids,
+    due_reminders,
     plan_reminders,
     send_nudges,
+    send_reminder_emails,
 )
 from rehab.tasks import clinical_task
 
@@ -22,15 +32,40 @@ def reminder_plan_sweep() -> None:
     plan_reminders(now=timezone.now())
 
 
+def batches(count: int, size: int) -> int:
+    return -(-count // size)
+
+
 @clinical_task(time_limit=60, name="patients.tasks.reminder_sweep")
 def reminder_sweep() -> None:
-    """Every minute: one indexed query for the reminders due now; each goes to a worker."""
+    """Every minute: count the reminders due now that no live batch holds (one indexed
+    query) and start one batch task per BATCH of them; likewise for e-mail copies still owed
+    (a worker died before sending them); then the nudges. A batch task takes whichever due
+    reminders are unclaimed when it runs, so a task started twice, or one too many, costs one
+    empty update."""
     now = timezone.now()
-    for reminder_id in due_reminder_ids(now=now):
-        send_reminder_task.delay(reminder_id)
+    for _ in range(batches(due_reminders(now=now).count(), BATCH)):
+        deliver_reminders_task.delay()
+    for _ in range(batches(owed_emails(now=now, since=now - CATCH_UP).count(), EMAIL_BATCH)):
+        send_reminder_emails_task.delay()
     send_nudges(now=now)
+
+
+@clinical_task(time_limit=120, name="patients.tasks.deliver_reminders_task")
+def deliver_reminders_task() -> None:
+    """Claim up to BATCH due reminders, deliver them, and start the outbox for their
+    e-mails (after the in-app notifications, which the queue's order keeps first)."""
+    now, token = timezone.now(), uuid.uuid4()
+    if claim_due_reminders(token=token, now=now) and deliver_claimed(token=token, now=now).emails:
+        send_reminder_emails_task.delay()
+
+
+@clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")
+def send_reminder_emails_task() -> None:
+    send_reminder_emails(token=uuid.uuid4(), now=timezone.now())
 
 
 @clinical_task(name="patients.tasks.send_reminder_task")
 def send_reminder_task(reminder_id: str) -> None:
+    """One reminder by id: messages queued before delivery went in batches still arrive."""
     deliver_reminder(reminder_id=reminder_id, now=timezone.now())

@@ -16,6 +16,7 @@ from patients import tasks
 from patients.models import Flag, Notification, Reminder, ReminderPlan
 from patients.monitoring.services import resolve_flag
 from patients.prescribing.services import end_programme
+from patients.reminders import tasks as reminder_tasks
 from patients.reminders.services import (
     PAUSED_KINDS,
     deliver_reminder,
@@ -40,12 +41,14 @@ def _patients(count: int) -> None:
 
 
 def _sweep_queries(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[int, int]:
-    """(queries, reminders handed out) for one run of the per-minute job at `now`."""
-    handed: list[str] = []
-    monkeypatch.setattr(tasks.send_reminder_task, "delay", handed.append)
+    """(queries, batch tasks started) for one run of the per-minute job at `now`, with
+    batches of two reminders."""
+    started: list[None] = []
+    monkeypatch.setattr(reminder_tasks, "BATCH", 2)
+    monkeypatch.setattr(tasks.deliver_reminders_task, "delay", lambda: started.append(None))
     with time_machine.travel(now, tick=False), CaptureQueriesContext(connection) as captured:
         tasks.reminder_sweep.apply().get()
-    return len(captured), len(handed)
+    return len(captured), len(started)
 
 
 @pytest.mark.parametrize("count", [1, 30])
@@ -54,9 +57,10 @@ def test_the_per_minute_job_issues_the_same_queries_for_1_or_30_patients(
 ) -> None:
     _patients(count)
     plan_reminders(now=AT_0805 - timedelta(hours=8))
-    queries, handed = _sweep_queries(monkeypatch, AT_0805)
-    assert handed == 3 * count  # heat at 07:30, check-in and session 1 at 08:00, each
-    assert queries == 2  # the due reminders (one indexed query) and the nudges
+    queries, started = _sweep_queries(monkeypatch, AT_0805)
+    # heat at 07:30, check-in and session 1 at 08:00, each: one batch task per two
+    assert started == -(-3 * count // 2)
+    assert queries == 3  # due reminders and owed e-mails (one indexed count each), nudges
 
 
 def test_the_due_query_is_one_query_and_reads_only_what_is_due(programme: Any) -> None:

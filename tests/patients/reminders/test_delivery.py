@@ -1,0 +1,192 @@
+"""Reminders delivered in batches, exactly once (issue 14): a batch claims its reminders with
+compare-and-set, delivers them in one transaction, and leaves their e-mail copies to an
+outbox that sends a batch over one SMTP connection and marks each message as the server
+accepts it."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from patients.models import Notification, Reminder
+from patients.notifications.services import EMAIL_LEASE
+from patients.reminders.services import (
+    LEASE,
+    MAX_ATTEMPTS,
+    claim_due_reminders,
+    deliver_claimed,
+    deliver_reminder,
+    due_reminder_ids,
+    plan_reminders,
+    send_reminder_emails,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+AT_0805 = datetime(2026, 11, 5, 8, 5, tzinfo=UTC)  # 08:05 in London (GMT)
+
+
+def _clinic(count: int) -> None:
+    """`count` patients, each with three reminders due at 08:05 (heat, check-in, session 1)."""
+    for _ in range(count):
+        factories.prescribe(factories.PatientFactory(), started_on=date(2026, 11, 2))
+    plan_reminders(now=AT_0805 - timedelta(hours=8))
+
+
+def _due() -> Any:
+    """The reminders due at 08:05 (yesterday's are past the catch-up window)."""
+    return Reminder.objects.filter(local_date=AT_0805.date(), due_at__lte=AT_0805)
+
+
+def _reminder_notifications() -> int:
+    return Notification.objects.filter(kind__startswith="reminder:").count()
+
+
+def test_two_batches_never_claim_the_same_reminder() -> None:
+    _clinic(3)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    assert claim_due_reminders(token=first, now=AT_0805, limit=5) == 5
+    assert claim_due_reminders(token=second, now=AT_0805, limit=5) == 4  # only the rest
+    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805) == 0
+    claims = list(Reminder.objects.exclude(claim=None).values_list("claim", flat=True))
+    assert sorted(map(str, claims)) == sorted(map(str, [first] * 5 + [second] * 4))
+    assert due_reminder_ids(now=AT_0805) == []  # nothing left for the next sweep to start
+
+
+def test_a_batch_delivers_each_reminder_once_even_when_its_message_comes_twice() -> None:
+    _clinic(2)
+    token = uuid.uuid4()
+    claim_due_reminders(token=token, now=AT_0805)
+    first = deliver_claimed(token=token, now=AT_0805)
+    again = deliver_claimed(token=token, now=AT_0805)  # Redis delivered the task twice
+    assert (first.sent, first.skipped, first.emails) == (6, 0, 6)
+    assert (again.sent, again.skipped) == (0, 0)
+    assert _reminder_notifications() == 6
+    assert set(_due().values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_batch_whose_worker_died_is_taken_again_after_its_lease_and_sent_once() -> None:
+    _clinic(1)
+    dead = uuid.uuid4()
+    assert claim_due_reminders(token=dead, now=AT_0805) == 3  # ...and the worker was killed
+    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805 + LEASE / 2) == 0  # still held
+    later = AT_0805 + LEASE + timedelta(seconds=1)
+    assert len(due_reminder_ids(now=later)) == 3  # the next sweep starts a batch for them
+    retry = uuid.uuid4()
+    assert claim_due_reminders(token=retry, now=later) == 3
+    assert deliver_claimed(token=retry, now=later).sent == 3
+    # The first worker was only slow, not dead: its batch no longer holds anything.
+    assert deliver_claimed(token=dead, now=later).sent == 0
+    assert _reminder_notifications() == 3
+    assert set(_due().values_list("attempts", flat=True)) == {2}
+
+
+def test_a_reminder_that_keeps_killing_its_worker_stops_after_the_last_attempt() -> None:
+    _clinic(1)
+    now = AT_0805
+    for _ in range(MAX_ATTEMPTS):
+        assert claim_due_reminders(token=uuid.uuid4(), now=now) == 3
+        now += LEASE + timedelta(seconds=1)
+    assert claim_due_reminders(token=uuid.uuid4(), now=now) == 0
+    assert due_reminder_ids(now=now) == []
+
+
+def test_a_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
+    def queries(count: int) -> int:
+        Reminder.objects.all().delete()
+        _clinic(count)
+        token = uuid.uuid4()
+        claim_due_reminders(token=token, now=AT_0805)
+        with CaptureQueriesContext(connection) as captured:
+            assert deliver_claimed(token=token, now=AT_0805).sent == 3 * count
+        return len(captured)
+
+    assert queries(1) == queries(20)
+
+
+def test_a_batch_skips_what_is_no_longer_wanted_and_sends_the_rest() -> None:
+    _clinic(2)
+    ended = Reminder.objects.filter(kind="session").first()
+    assert ended is not None
+    type(ended.patient.programmes.get()).objects.filter(patient=ended.patient).update(
+        status="ended"
+    )
+    token = uuid.uuid4()
+    claim_due_reminders(token=token, now=AT_0805)
+    delivered = deliver_claimed(token=token, now=AT_0805)
+    assert (delivered.sent, delivered.skipped) == (3, 3)
+    assert set(_due().filter(patient=ended.patient).values_list("status", flat=True)) == {"skipped"}
+
+
+def test_e_mail_copies_go_over_one_connection_with_a_message_id_of_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _clinic(3)
+    opened: list[None] = []
+    backend = type(mail.get_connection())
+    real_open = backend.open
+    monkeypatch.setattr(backend, "open", lambda self: opened.append(None) or real_open(self))
+    token = uuid.uuid4()
+    claim_due_reminders(token=token, now=AT_0805)
+    assert deliver_claimed(token=token, now=AT_0805).emails == 9
+    assert mail.outbox == []  # the in-app notifications commit first; e-mail is the outbox's
+    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 9
+    assert len(opened) == 1
+    ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
+    assert ids == {f"<notification-{n.pk}@localhost>" for n in Notification.objects.all()}
+    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 0  # each sent once
+    assert len(mail.outbox) == 9
+
+
+def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before batches, the e-mail was sent inside the delivery transaction: a failing mail
+    server rolled back the reminder, and its retry could e-mail twice."""
+    _clinic(1)
+    reminder = _due().get(kind="session")
+    backend = type(mail.get_connection())
+    real_send = backend.send_messages
+    calls: list[int] = []
+
+    def flaky(self: Any, messages: Any) -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise smtplib.SMTPServerDisconnected("connection lost")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(backend, "send_messages", flaky)
+    token = uuid.uuid4()
+    claim_due_reminders(token=token, now=AT_0805)
+    deliver_claimed(token=token, now=AT_0805)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        send_reminder_emails(token=uuid.uuid4(), now=AT_0805)
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+    assert _reminder_notifications() == 3
+    assert len(mail.outbox) == 1  # the first was accepted (and marked) before the failure
+    # The failed batch holds the other two until its lease is over; then they go, once.
+    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 0
+    later = AT_0805 + EMAIL_LEASE + timedelta(seconds=1)
+    assert send_reminder_emails(token=uuid.uuid4(), now=later) == 2
+    assert len(mail.outbox) == 3
+    assert len({m.to[0] for m in mail.outbox}) == 1
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 3
+
+
+def test_deliver_reminder_by_id_still_sends_the_in_app_notice_and_the_e_mail() -> None:
+    """A message queued before batches (`send_reminder_task`) is honoured."""
+    _clinic(1)
+    reminder = _due().get(kind="session")
+    assert deliver_reminder(reminder_id=str(reminder.pk), now=AT_0805) is True
+    assert deliver_reminder(reminder_id=str(reminder.pk), now=AT_0805) is False
+    assert [m.subject for m in mail.outbox] == ["Time for your exercises"]
+    assert _due().filter(status="pending").count() == 2
