@@ -171,6 +171,14 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "rehab@localhost")
+# The mail server (SMTP backend). A timeout, so that a mail server that stops answering
+# fails a batch (its e-mails stay owed and go later) instead of holding a worker.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # Request bodies (web forms and API JSON alike): Django's default of 2.5 MiB, set explicitly
 # because the API's parser enforces it too (rehab.api_parsers; DRF would otherwise read any
@@ -345,6 +353,9 @@ REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
+# How long a delivery batch (reminders, or their e-mails) holds what it claimed: after this,
+# the per-minute job hands it to another worker (the first one died, or hangs).
+REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
 
 LOGGING = {
     "version": 1,

@@ -20,8 +20,6 @@ from patients.models import (
 
 # E-mails sent over one SMTP connection by one outbox batch.
 EMAIL_BATCH = 250
-# How long a batch holds its e-mails before another may take them (its worker died).
-EMAIL_LEASE = timedelta(minutes=2)
 
 
 def notify(
@@ -40,6 +38,11 @@ def notify(
     recipients = [a for user in users if (a := email_address(user, wanted=email))]
     if recipients:
         send_mail(title, email_body if email_body is not None else body, None, recipients)
+
+
+def lease() -> timedelta:
+    """How long a delivery batch holds what it claimed before another worker may take it."""
+    return timedelta(seconds=settings.REHAB_DELIVERY_LEASE_SECONDS)
 
 
 def email_address(user: Any, *, wanted: bool) -> str:
@@ -64,10 +67,16 @@ def claim_emails(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
     one gets a row; on PostgreSQL SKIP LOCKED lets the second take other rows instead of
     waiting."""
     owed = owed_emails(now=now, since=since)
-    batch = owed.order_by("created_at").select_for_update(skip_locked=True).values("pk")
-    return owed.filter(pk__in=batch[:EMAIL_BATCH]).update(
-        email_claim=token, email_claimed_until=now + EMAIL_LEASE
-    )
+    with transaction.atomic():
+        # Locked first, then updated (as claim_due_reminders, for the same reason).
+        batch = list(
+            owed.order_by("created_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:EMAIL_BATCH]
+        )
+        return owed.filter(pk__in=batch).update(
+            email_claim=token, email_claimed_until=now + lease()
+        )
 
 
 def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:

@@ -24,6 +24,7 @@ from patients.monitoring.selectors import injury_date, paused_patient_ids
 from patients.notifications.services import (
     claim_emails,
     email_address,
+    lease,
     notify,
     send_claimed_emails,
 )
@@ -42,8 +43,6 @@ CATCH_UP = timedelta(hours=3)
 MAX_ATTEMPTS = 5
 # Reminders delivered per batch (one transaction, one SMTP connection for their e-mails).
 BATCH = 250
-# How long a batch holds its reminders before another may take them (its worker died).
-LEASE = timedelta(minutes=2)
 # What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
 # the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
 PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
@@ -218,10 +217,17 @@ def claim_due_reminders(
     due = due_reminders(now=now)
     if ids is not None:
         due = due.filter(pk__in=ids)
-    batch = due.order_by("due_at").select_for_update(skip_locked=True).values("pk")
-    return due.filter(pk__in=batch[:limit]).update(
-        claim=token, claimed_until=now + LEASE, attempts=F("attempts") + 1
-    )
+    with transaction.atomic():
+        # Locked first, then updated: a LIMIT … FOR UPDATE subquery inside the UPDATE may be
+        # run again by PostgreSQL's planner and so claim more than `limit` rows.
+        batch = list(
+            due.order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        return due.filter(pk__in=batch).update(
+            claim=token, claimed_until=now + lease(), attempts=F("attempts") + 1
+        )
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def celery_worker_process(app_module: str, **env: str) -> Iterator[None]:
+def celery_worker_process(app_module: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """A real `celery worker` process (prefork, one child) on the test database, with `env`
     added to its environment; terminated (or killed) on the way out."""
     needs_real_services()
     db = connection.settings_dict
+    log_path = os.environ.get("REHAB_TEST_WORKER_LOG")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
             sys.executable,
@@ -89,11 +91,12 @@ def celery_worker_process(app_module: str, **env: str) -> Iterator[None]:
             "DJANGO_SETTINGS_MODULE": "rehab.settings",
             **env,
         },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # REHAB_TEST_WORKER_LOG=path keeps the workers' output, to see why a test failed.
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
-        yield
+        yield process
     finally:
         process.terminate()
         try:

@@ -16,9 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from patients.models import Notification, Reminder
-from patients.notifications.services import EMAIL_LEASE
+from patients.notifications.services import lease
 from patients.reminders.services import (
-    LEASE,
     MAX_ATTEMPTS,
     claim_due_reminders,
     deliver_claimed,
@@ -61,6 +60,18 @@ def test_two_batches_never_claim_the_same_reminder() -> None:
     assert due_reminder_ids(now=AT_0805) == []  # nothing left for the next sweep to start
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_batch_runs_outside_any_transaction_as_a_worker_runs_it(
+    loaded_catalogue: None,
+) -> None:
+    """A worker calls these in autocommit mode, not inside a test's transaction."""
+    _clinic(1)
+    token = uuid.uuid4()
+    assert claim_due_reminders(token=token, now=AT_0805) == 3
+    assert deliver_claimed(token=token, now=AT_0805).sent == 3
+    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 3
+
+
 def test_a_batch_delivers_each_reminder_once_even_when_its_message_comes_twice() -> None:
     _clinic(2)
     token = uuid.uuid4()
@@ -77,8 +88,8 @@ def test_a_batch_whose_worker_died_is_taken_again_after_its_lease_and_sent_once(
     _clinic(1)
     dead = uuid.uuid4()
     assert claim_due_reminders(token=dead, now=AT_0805) == 3  # ...and the worker was killed
-    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805 + LEASE / 2) == 0  # still held
-    later = AT_0805 + LEASE + timedelta(seconds=1)
+    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805 + lease() / 2) == 0  # still held
+    later = AT_0805 + lease() + timedelta(seconds=1)
     assert len(due_reminder_ids(now=later)) == 3  # the next sweep starts a batch for them
     retry = uuid.uuid4()
     assert claim_due_reminders(token=retry, now=later) == 3
@@ -94,7 +105,7 @@ def test_a_reminder_that_keeps_killing_its_worker_stops_after_the_last_attempt()
     now = AT_0805
     for _ in range(MAX_ATTEMPTS):
         assert claim_due_reminders(token=uuid.uuid4(), now=now) == 3
-        now += LEASE + timedelta(seconds=1)
+        now += lease() + timedelta(seconds=1)
     assert claim_due_reminders(token=uuid.uuid4(), now=now) == 0
     assert due_reminder_ids(now=now) == []
 
@@ -175,7 +186,7 @@ def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
     assert len(mail.outbox) == 1  # the first was accepted (and marked) before the failure
     # The failed batch holds the other two until its lease is over; then they go, once.
     assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 0
-    later = AT_0805 + EMAIL_LEASE + timedelta(seconds=1)
+    later = AT_0805 + lease() + timedelta(seconds=1)
     assert send_reminder_emails(token=uuid.uuid4(), now=later) == 2
     assert len(mail.outbox) == 3
     assert len({m.to[0] for m in mail.outbox}) == 1
