@@ -35,7 +35,7 @@ def notify(
     `email=False` keeps it in the app (a nudge, or a patient who turned e-mail off)."""
     for user in users:
         Notification.objects.create(user=user, kind=kind, title=title, body=body)
-    recipients = [a for user in users if (a := email_address(user, wanted=email))]
+    recipients = [a for user in users if (a := email_address(user.email, wanted=email))]
     if recipients:
         send_mail(title, email_body if email_body is not None else body, None, recipients)
 
@@ -45,10 +45,10 @@ def lease() -> timedelta:
     return timedelta(seconds=settings.REHAB_DELIVERY_LEASE_SECONDS)
 
 
-def email_address(user: Any, *, wanted: bool) -> str:
+def email_address(address: str, *, wanted: bool) -> str:
     """Where a notification's e-mail copy goes: the user's address if they have one and the
     e-mail is wanted, otherwise nowhere (the one rule for notify and the outbox)."""
-    return user.email if wanted and user.email else ""
+    return address if wanted and address else ""
 
 
 def owed_emails(*, now: datetime, since: datetime) -> QuerySet[Notification]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -28,11 +29,11 @@ from patients.notifications.services import (
     notify,
     send_claimed_emails,
 )
-from patients.questionnaires.selectors import last_questionnaire_on
+from patients.questionnaires.selectors import last_questionnaire_on, last_questionnaires_on
 from patients.reminders.rules import ReminderFacts, reminders_for, to_utc
 from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
-from programmes.selectors import active_programme, current_phase_items
+from programmes.selectors import current_phase_items
 from rehab.exceptions import DomainError, validate_model
 
 # Patients planned per transaction by the planner (one chunk task each from the beat).
@@ -237,6 +238,19 @@ class Delivered:
     emails: int  # e-mail copies owed (the outbox sends them)
 
 
+class Due(NamedTuple):
+    """What delivering a reminder needs, read as plain values (a batch builds no models)."""
+
+    pk: Any
+    patient_id: Any
+    local_date: date
+    kind: str
+    slot: str
+    user_id: Any = None
+    email: str = ""
+    wants_email: bool = False
+
+
 def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
     """Deliver batch `token`: what is still wanted becomes an in-app notification (and an
     e-mail owed, if the patient wants e-mail), the rest is skipped. The notifications and the
@@ -244,11 +258,21 @@ def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
     a batch redelivered, retried after its worker died, or racing a reclaim sends each
     reminder exactly once."""
     with transaction.atomic():
-        batch = list(
-            Reminder.objects.select_for_update(of=("self",))
-            .select_related("patient__user")
+        batch = [
+            Due(*row)
+            for row in Reminder.objects.select_for_update(of=("self",))
             .filter(claim=token, status=Reminder.Status.PENDING)
-        )
+            .values_list(
+                "pk",
+                "patient_id",
+                "local_date",
+                "kind",
+                "slot",
+                "patient__user_id",
+                "patient__user__email",
+                "patient__email_reminders",
+            )
+        ]
         if not batch:
             return Delivered(0, 0, 0)
         unwanted = unwanted_reminders(batch)
@@ -258,22 +282,22 @@ def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
             if reminder.pk in unwanted:
                 continue
             title, body = TEXT[reminder.kind]
-            patient = reminder.patient
             notes.append(
                 Notification(
-                    user=patient.user,
+                    user_id=reminder.user_id,
                     kind=Notification.Kind(f"reminder:{reminder.kind}"),
                     title=title,
                     body=body.format(
                         slot=reminder.slot.split(":")[-1],
                         minutes=minutes.get((reminder.patient_id, reminder.kind)),
                     ),
-                    email_to=email_address(patient.user, wanted=patient.email_reminders),
+                    email_to=email_address(reminder.email, wanted=reminder.wants_email),
                 )
             )
         Notification.objects.bulk_create(notes)
         mine = Reminder.objects.filter(claim=token, status=Reminder.Status.PENDING)
-        mine.filter(pk__in=unwanted).update(status=Reminder.Status.SKIPPED, updated_at=now)
+        if unwanted:
+            mine.filter(pk__in=unwanted).update(status=Reminder.Status.SKIPPED, updated_at=now)
         mine.update(status=Reminder.Status.SENT, sent_at=now, updated_at=now)
     return Delivered(len(notes), len(unwanted), sum(1 for n in notes if n.email_to))
 
@@ -297,31 +321,19 @@ def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
     return send_claimed_emails(token=token, now=now)
 
 
-def already_done(reminder: Reminder) -> bool:
-    """The questionnaire's case, which needs the programme's questionnaire and history; the
-    batched checks of sessions and check-ins are in unwanted_reminders."""
-    if reminder.kind == "questionnaire":
-        programme = active_programme(reminder.patient)
-        if programme is None:
-            return True  # nothing to answer for
-        last_on = last_questionnaire_on(
-            reminder.patient, programme.condition.questionnaire, on_or_before=reminder.local_date
-        )
-        return not questionnaire_due(last_on=last_on, today=reminder.local_date)
-    return False  # ice and heat are not logged
-
-
-def unwanted_reminders(batch: list[Reminder]) -> set[Any]:
+def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
     """The ids of reminders not to send any more: no active programme (ended after the
-    planner read it), already done, paused by an unresolved red flag, or heat while the
-    latest check-in leaves swelling possible (planned before the patient said so). A few
-    queries per batch, not per reminder."""
+    planner read it), already done (the session logged, the check-in made, the questionnaire
+    not due any more), paused by an unresolved red flag, or heat while the latest check-in
+    leaves swelling possible (planned before the patient said so). A few queries per batch,
+    not per reminder."""
     patients = {r.patient_id for r in batch}
     dates = {r.local_date for r in batch}
-    active = set(
+    # The active programme's questionnaire, per patient with one.
+    questionnaire_of = dict(
         Programme.objects.filter(
             patient_id__in=patients, status=Programme.Status.ACTIVE
-        ).values_list("patient_id", flat=True)
+        ).values_list("patient_id", "condition__questionnaire")
     )
     sessions = {r for r in batch if r.kind == "session"}
     done_sessions = (
@@ -343,19 +355,29 @@ def unwanted_reminders(batch: list[Reminder]) -> set[Any]:
         if check_ins
         else set()
     )
+    last_answered = last_questionnaires_on(
+        (r.patient_id, questionnaire_of[r.patient_id], r.local_date)
+        for r in batch
+        if r.kind == "questionnaire" and r.patient_id in questionnaire_of
+    )
     paused = paused_patient_ids(list(patients))
     swollen = swelling_reported_of((r.patient_id, r.local_date) for r in batch if r.kind == "heat")
     unwanted = set()
     for r in batch:
         if (
-            r.patient_id not in active
+            r.patient_id not in questionnaire_of
             or (r.kind in PAUSED_KINDS and r.patient_id in paused)
             or (
                 r.kind == "session"
                 and (r.patient_id, r.local_date, int(r.slot.split(":")[1])) in done_sessions
             )
             or (r.kind == "check_in" and (r.patient_id, r.local_date) in checked_in)
-            or already_done(r)
+            or (
+                r.kind == "questionnaire"
+                and not questionnaire_due(
+                    last_on=last_answered.get((r.patient_id, r.local_date)), today=r.local_date
+                )
+            )
             or (r.kind == "heat" and (r.patient_id, r.local_date) in swollen)
         ):
             unwanted.add(r.pk)
@@ -364,7 +386,8 @@ def unwanted_reminders(batch: list[Reminder]) -> set[Any]:
 
 def not_wanted(reminder: Reminder) -> bool:
     """One reminder's case of unwanted_reminders (the nudge asks it of each)."""
-    return reminder.pk in unwanted_reminders([reminder])
+    due = Due(reminder.pk, reminder.patient_id, reminder.local_date, reminder.kind, reminder.slot)
+    return reminder.pk in unwanted_reminders([due])
 
 
 def _max_minutes(patient_ids: set[Any]) -> dict[tuple[Any, str], int]:

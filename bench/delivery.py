@@ -1,0 +1,384 @@
+"""Reminder delivery end to end: the 08:00 London wave (and a quiet minute) of a generated
+clinic, delivered by two real `celery worker` processes through Redis, e-mail going to a real
+SMTP server on loopback (bench/smtp_sink.py) — beside the floors of the same run.
+
+    python -m bench.delivery --database postgres://…/bench --redis redis://127.0.0.1:6379/6 \
+        --today 2026-12-06 [--workers 2] [--timeout 900]
+
+On generated data (bench.generate, same `--today`), every patient's local days are planned
+(`plan_reminders`, once: the night's work, through tomorrow). For each instant of tomorrow —
+08:00 London (the peak) and 02:30 London (Kolkata's 08:00: a quiet minute) — the wave is the
+reminders due at exactly that minute. The
+workers run on the real clock, so the wave is moved to "now": its rows are due at T0, and every
+other reminder due before the run is marked sent (what earlier runs delivered). Then, as the
+beat would, the per-minute job (`reminder_sweep`) is sent at T0 and again every minute until
+nothing is left. Measured: reminders delivered per second and the lateness of each in-app
+notification (created − due) and of each e-mail (accepted by the SMTP server − due), as
+p50/p90/p99/max; counted: notifications per reminder (duplicates, lost) and e-mails per
+Message-ID (duplicates, lost). The wave's due times and statuses are put back afterwards.
+
+Floors, in the same run: the SMTP server alone (two bare `smtplib` clients, one connection
+each, the same number of messages: the most this mail server takes on this machine) and the
+database alone (one INSERT … SELECT writing the wave's notifications and one UPDATE marking it
+sent, rolled back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.common import ROOT, check_redis_url, emit, setup_django, stopwatch
+from bench.smtp_sink import read_log
+
+LONDON = ZoneInfo("Europe/London")
+# The morning after the generated history (so nothing of that day is done yet): the 08:00
+# wave of London and Dublin, and 02:30 London, Kolkata's 08:00 (a quiet minute elsewhere).
+INSTANTS = {"peak_0800_london": clock(8, 0), "quiet_0230_london": clock(2, 30)}
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1], 2)}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sink(log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    log.touch()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.smtp_sink", "--port", str(port), "--log", str(log)],
+        cwd=ROOT,
+    )
+    for _ in range(300):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, port
+        time.sleep(0.1)
+    raise SystemExit("the SMTP sink did not start")
+
+
+def start_workers(count: int, database: str, redis: str, port: int) -> list[Any]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": redis,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(port),
+        "REHAB_LOG_LEVEL": "WARNING",
+    }
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "rehab",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                f"--hostname=bench-delivery-{n}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(count)
+    ]
+
+
+def wait_for_workers(count: int, timeout: float = 120) -> None:
+    from rehab.celery import app
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if len(app.control.ping(timeout=1.0) or []) >= count:
+            return
+    raise SystemExit(f"{count} workers did not answer within {timeout:.0f} s")
+
+
+def stop(processes: list[Any]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def plan(today: date) -> dict[str, Any]:
+    """Every patient's local days, planned once (skipped when the database holds a plan)."""
+    from patients.models import Patient, Reminder, ReminderPlan
+    from patients.reminders.services import plan_reminders
+
+    if ReminderPlan.objects.count() >= Patient.objects.count():
+        return {"planned_before": True, "reminders": Reminder.objects.count()}
+    night = datetime.combine(today, clock(0, 30), tzinfo=LONDON).astimezone(UTC)
+    with stopwatch() as elapsed:
+        patients = plan_reminders(now=night)
+    return {
+        "patients_planned": patients,
+        "reminders": Reminder.objects.count(),
+        "seconds": round(elapsed(), 1),
+    }
+
+
+def prepare(today: date, local: clock, t0: datetime) -> tuple[list[Any], datetime]:
+    """The wave due at `local` London time on `today`, moved to be due at `t0`; every other
+    reminder due by then marked sent. Returns the wave's ids and its planned due time."""
+    from patients.models import Notification, Reminder
+
+    due = datetime.combine(today, local, tzinfo=LONDON).astimezone(UTC)
+    Notification.objects.filter(kind__startswith="reminder:").delete()
+    wave = list(Reminder.objects.filter(due_at=due).values_list("pk", flat=True))
+    Reminder.objects.filter(
+        status=Reminder.Status.PENDING, due_at__lte=t0 + timedelta(hours=1)
+    ).update(status=Reminder.Status.SENT)
+    reset = {"status": Reminder.Status.PENDING, "claim": None, "claimed_until": None}
+    for start in range(0, len(wave), 10_000):
+        Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(
+            due_at=t0, attempts=0, sent_at=None, nudged_at=None, **reset
+        )
+    return wave, due
+
+
+def restore(wave: list[Any], due: datetime) -> None:
+    from patients.models import Reminder
+
+    for start in range(0, len(wave), 10_000):
+        Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(
+            due_at=due, status=Reminder.Status.PENDING, claim=None, claimed_until=None
+        )
+
+
+def deliver_wave(
+    *, today: date, local: clock, workers: int, database: str, redis: str, timeout: float
+) -> dict[str, Any]:
+    import redis as redis_client
+    from django.db.models import Count
+
+    from patients.models import Notification, Reminder
+    from patients.reminders.tasks import reminder_sweep
+
+    redis_client.Redis.from_url(check_redis_url(redis)).flushdb()  # our own db, never 0
+    with tempfile.TemporaryDirectory() as folder:
+        mail_log = Path(folder) / "mail.log"
+        sink, port = start_sink(mail_log)
+        processes = start_workers(workers, database, redis, port)
+        try:
+            wait_for_workers(workers)
+            t0 = datetime.now(UTC)
+            wave, due = prepare(today, local, t0)
+            pending = Reminder.objects.filter(pk__in=wave, status=Reminder.Status.PENDING)
+            owed = Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="")
+            started = time.monotonic()
+            beat = started
+            reminder_sweep.delay()  # the per-minute job at T0
+            while time.monotonic() - started < timeout:
+                time.sleep(0.5)
+                if time.monotonic() - beat >= 60:  # and again each minute, as the beat does
+                    beat = time.monotonic()
+                    reminder_sweep.delay()
+                if not pending.exists() and not owed.exists():
+                    break
+            seconds = time.monotonic() - started
+            time.sleep(2)  # anything still in flight lands before counting
+        finally:
+            stop(processes)
+            stop([sink])
+        received = read_log(mail_log)
+    notes = Notification.objects.filter(kind__startswith="reminder:")
+    created = [(c - t0).total_seconds() for c in notes.values_list("created_at", flat=True)]
+    per_reminder = Counter(
+        (user, kind) for user, kind in notes.values_list("user", "kind").order_by()
+    )
+    statuses = dict(
+        Reminder.objects.filter(pk__in=wave)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    emails_owed = notes.exclude(email_to="").count()
+    by_id = Counter(message_id for _, message_id, _ in received)
+    email_lateness = [at - t0.timestamp() for at, _, _ in received]
+    delivered = statuses.get("sent", 0) + statuses.get("skipped", 0)
+    in_app_seconds = max(created) if created else 0.0
+    restore(wave, due)
+    return {
+        "wave_due_london": local.isoformat(),
+        "reminders": len(wave),
+        "sent": statuses.get("sent", 0),
+        "skipped_already_done_or_paused": statuses.get("skipped", 0),
+        "lost": len(wave) - delivered,
+        "notifications": notes.count(),
+        "duplicate_notifications": sum(n - 1 for n in per_reminder.values()),
+        "in_app_seconds": round(in_app_seconds, 2),
+        "reminders_per_second": round(delivered / in_app_seconds, 1) if in_app_seconds else None,
+        "in_app_lateness_s": percentiles(created),
+        "emails_owed": emails_owed,
+        "emails_received": len(received),
+        "emails_unique": len(by_id),
+        "duplicate_emails": len(received) - len(by_id),
+        "lost_emails": emails_owed - len(by_id),
+        "emails_seconds": round(max(email_lateness), 2) if email_lateness else None,
+        "emails_per_second": round(len(by_id) / max(email_lateness), 1) if email_lateness else None,
+        "email_lateness_s": percentiles(email_lateness),
+        "seconds_until_done": round(seconds, 1),
+        "timed_out": seconds >= timeout,
+        "workers": workers,
+    }
+
+
+def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
+    """The SMTP server alone: `clients` bare smtplib clients, one connection each."""
+    with tempfile.TemporaryDirectory() as folder:
+        sink, port = start_sink(Path(folder) / "mail.log")
+        try:
+            each = messages // clients
+
+            def send(n: int) -> None:
+                with smtplib.SMTP("127.0.0.1", port) as server:
+                    for i in range(each):
+                        message = EmailMessage()
+                        message["Subject"] = "Time for your exercises"
+                        message["From"] = "rehab@localhost"
+                        message["To"] = f"floor-{n}-{i}@example.org"
+                        message["Message-ID"] = f"<floor-{n}-{i}@localhost>"
+                        message.set_content("Your session 1 of today's programme is due.")
+                        server.send_message(message)
+
+            threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
+            with stopwatch() as elapsed:
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+            seconds = elapsed()
+        finally:
+            stop([sink])
+    return {
+        "messages": each * clients,
+        "clients": clients,
+        "seconds": round(seconds, 2),
+        "messages_per_second": round(each * clients / seconds, 1),
+    }
+
+
+def database_floor(today: date, local: clock) -> dict[str, Any]:
+    """The database alone: the wave's notifications written by one INSERT … SELECT and the
+    wave marked sent by one UPDATE, in a transaction rolled back."""
+    from django.db import connection, transaction
+
+    from patients.models import Notification, Patient, Reminder
+
+    due = datetime.combine(today, local, tzinfo=LONDON).astimezone(UTC)
+    insert = f"""
+        INSERT INTO {Notification._meta.db_table}
+            (id, created_at, updated_at, user_id, kind, title, body, email_to)
+        SELECT gen_random_uuid(), now(), now(), p.user_id, 'reminder:' || r.kind,
+               'Time for your exercises', 'Your session 1 of today''s programme is due.',
+               u.email
+        FROM {Reminder._meta.db_table} r
+        JOIN {Patient._meta.db_table} p ON p.id = r.patient_id
+        JOIN auth_user u ON u.id = p.user_id
+        WHERE r.due_at = %s
+    """
+    update = (
+        f"UPDATE {Reminder._meta.db_table} SET status = 'sent', sent_at = now() WHERE due_at = %s"
+    )
+    with transaction.atomic(), connection.cursor() as cursor, stopwatch() as elapsed:
+        cursor.execute(insert, [due])
+        rows = cursor.rowcount
+        cursor.execute(update, [due])
+        seconds = elapsed()
+        transaction.set_rollback(True)
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds, 1) if seconds else None,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="reminder delivery, end to end")
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--redis", required=True)
+    parser.add_argument("--today", type=date.fromisoformat, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--only", choices=sorted(INSTANTS), help="one instant only")
+    args = parser.parse_args(argv)
+    if not args.database.startswith("postgres"):
+        raise SystemExit("the workers are separate processes: use a PostgreSQL bench database")
+    setup_django(args.database, args.redis)
+    from patients.models import Patient
+
+    result: dict[str, Any] = {"patients": Patient.objects.count(), "plan": plan(args.today)}
+    day = args.today + timedelta(days=1)
+    for name, local in INSTANTS.items():
+        if args.only and name != args.only:
+            continue
+        floor = database_floor(day, local)
+        wave = deliver_wave(
+            today=day,
+            local=local,
+            workers=args.workers,
+            database=args.database,
+            redis=args.redis,
+            timeout=args.timeout,
+        )
+        smtp = smtp_floor(max(wave["emails_owed"], 2)) if wave["emails_owed"] else None
+        result[name] = {
+            **wave,
+            "floor_database": floor,
+            "floor_smtp": smtp,
+            "in_app_vs_database_floor": (
+                round(floor["rows_per_second"] / wave["reminders_per_second"], 1)
+                if wave["reminders_per_second"] and floor["rows_per_second"]
+                else None
+            ),
+            "email_vs_smtp_floor": (
+                round(smtp["messages_per_second"] / wave["emails_per_second"], 2)
+                if smtp and wave["emails_per_second"]
+                else None
+            ),
+        }
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()
