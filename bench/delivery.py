@@ -157,13 +157,32 @@ def plan(today: date) -> dict[str, Any]:
     }
 
 
-def prepare(today: date, local: clock, t0: datetime) -> tuple[list[Any], datetime]:
+def prepare(
+    today: date, local: clock, t0: datetime, replicate: int = 1
+) -> tuple[list[Any], datetime]:
     """The wave due at `local` London time on `today`, moved to be due at `t0`; every other
-    reminder due by then marked sent. Returns the wave's ids and its planned due time."""
+    reminder due by then marked sent. With `replicate` K > 1, K − 1 copies of the wave are
+    added on the K − 1 following dates (same patients, slots and kinds; nothing is logged on
+    those dates yet): a wave K times as large. Returns the wave's ids and its due time."""
+    from django.db import connection
+
     from patients.models import Notification, Reminder
 
     due = datetime.combine(today, local, tzinfo=LONDON).astimezone(UTC)
     Notification.objects.filter(kind__startswith="reminder:").delete()
+    Reminder.objects.filter(local_date__gt=today).delete()  # copies left by an earlier run
+    if replicate > 1:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Reminder._meta.db_table} (id, created_at, updated_at,"
+                " patient_id, local_date, slot, kind, due_at, status, attempts)"
+                " SELECT gen_random_uuid(), now(), now(), patient_id, local_date + k, slot,"
+                " kind, due_at, 'pending', 0"
+                f" FROM {Reminder._meta.db_table}, generate_series(1, %s) AS k"
+                " WHERE due_at = %s AND local_date = %s",
+                [replicate - 1, due, today],
+            )
+            cursor.execute(f"ANALYZE {Reminder._meta.db_table}")
     wave = list(Reminder.objects.filter(due_at=due).values_list("pk", flat=True))
     Reminder.objects.filter(
         status=Reminder.Status.PENDING, due_at__lte=t0 + timedelta(hours=1)
@@ -176,8 +195,10 @@ def prepare(today: date, local: clock, t0: datetime) -> tuple[list[Any], datetim
     return wave, due
 
 
-def restore(wave: list[Any], due: datetime) -> None:
+def restore(wave: list[Any], due: datetime, today: date) -> None:
     from patients.models import Reminder
+
+    Reminder.objects.filter(local_date__gt=today).delete()  # the copies, if any
 
     for start in range(0, len(wave), 10_000):
         Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(
@@ -186,12 +207,20 @@ def restore(wave: list[Any], due: datetime) -> None:
 
 
 def deliver_wave(
-    *, today: date, local: clock, workers: int, database: str, redis: str, timeout: float
+    *,
+    today: date,
+    local: clock,
+    workers: int,
+    database: str,
+    redis: str,
+    timeout: float,
+    replicate: int = 1,
+    email: bool = True,
 ) -> dict[str, Any]:
     import redis as redis_client
     from django.db.models import Count
 
-    from patients.models import Notification, Reminder
+    from patients.models import Notification, Patient, Reminder
     from patients.reminders.tasks import reminder_sweep
 
     redis_client.Redis.from_url(check_redis_url(redis)).flushdb()  # our own db, never 0
@@ -201,9 +230,15 @@ def deliver_wave(
         processes = start_workers(workers, database, redis, port)
         try:
             wait_for_workers(workers)
+            Patient.objects.update(email_reminders=email)
+            wave, due = prepare(today, local, datetime.now(UTC), replicate)
+            # The floor on the very rows about to be delivered (rolled back), then the wave
+            # falls due: T0.
+            floor = database_floor(wave)
             t0 = datetime.now(UTC)
-            wave, due = prepare(today, local, t0)
-            pending = Reminder.objects.filter(pk__in=wave, status=Reminder.Status.PENDING)
+            for start in range(0, len(wave), 10_000):
+                Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(due_at=t0)
+            pending = Reminder.objects.filter(due_at=t0, status=Reminder.Status.PENDING)
             owed = Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="")
             started = time.monotonic()
             beat = started
@@ -223,21 +258,16 @@ def deliver_wave(
         received = read_log(mail_log)
     notes = Notification.objects.filter(kind__startswith="reminder:")
     created = [(c - t0).total_seconds() for c in notes.values_list("created_at", flat=True)]
-    per_reminder = Counter(
-        (user, kind) for user, kind in notes.values_list("user", "kind").order_by()
-    )
     statuses = dict(
-        Reminder.objects.filter(pk__in=wave)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
+        Reminder.objects.filter(due_at=t0).values_list("status").annotate(n=Count("pk")).order_by()
     )
     emails_owed = notes.exclude(email_to="").count()
     by_id = Counter(message_id for _, message_id, _ in received)
     email_lateness = [at - t0.timestamp() for at, _, _ in received]
     delivered = statuses.get("sent", 0) + statuses.get("skipped", 0)
     in_app_seconds = max(created) if created else 0.0
-    restore(wave, due)
+    restore(wave, due, today)
+    Patient.objects.update(email_reminders=True)  # as generated
     return {
         "wave_due_london": local.isoformat(),
         "reminders": len(wave),
@@ -245,7 +275,9 @@ def deliver_wave(
         "skipped_already_done_or_paused": statuses.get("skipped", 0),
         "lost": len(wave) - delivered,
         "notifications": notes.count(),
-        "duplicate_notifications": sum(n - 1 for n in per_reminder.values()),
+        # Each reminder leaves pending once: a notification more than the reminders sent
+        # would be one sent twice.
+        "duplicate_notifications": notes.count() - statuses.get("sent", 0),
         "in_app_seconds": round(in_app_seconds, 2),
         "reminders_per_second": round(delivered / in_app_seconds, 1) if in_app_seconds else None,
         "in_app_lateness_s": percentiles(created),
@@ -260,6 +292,9 @@ def deliver_wave(
         "seconds_until_done": round(seconds, 1),
         "timed_out": seconds >= timeout,
         "workers": workers,
+        "replicated": replicate,
+        "email_reminders": email,
+        "floor_database": floor,
     }
 
 
@@ -298,14 +333,13 @@ def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
     }
 
 
-def database_floor(today: date, local: clock) -> dict[str, Any]:
+def database_floor(wave: list[Any]) -> dict[str, Any]:
     """The database alone: the wave's notifications written by one INSERT … SELECT and the
     wave marked sent by one UPDATE, in a transaction rolled back."""
     from django.db import connection, transaction
 
     from patients.models import Notification, Patient, Reminder
 
-    due = datetime.combine(today, local, tzinfo=LONDON).astimezone(UTC)
     insert = f"""
         INSERT INTO {Notification._meta.db_table}
             (id, created_at, updated_at, user_id, kind, title, body, email_to)
@@ -315,15 +349,15 @@ def database_floor(today: date, local: clock) -> dict[str, Any]:
         FROM {Reminder._meta.db_table} r
         JOIN {Patient._meta.db_table} p ON p.id = r.patient_id
         JOIN auth_user u ON u.id = p.user_id
-        WHERE r.due_at = %s
+        WHERE r.id = ANY(%s)
     """
     update = (
-        f"UPDATE {Reminder._meta.db_table} SET status = 'sent', sent_at = now() WHERE due_at = %s"
+        f"UPDATE {Reminder._meta.db_table} SET status = 'sent', sent_at = now() WHERE id = ANY(%s)"
     )
     with transaction.atomic(), connection.cursor() as cursor, stopwatch() as elapsed:
-        cursor.execute(insert, [due])
+        cursor.execute(insert, [wave])
         rows = cursor.rowcount
-        cursor.execute(update, [due])
+        cursor.execute(update, [wave])
         seconds = elapsed()
         transaction.set_rollback(True)
     return {
@@ -341,6 +375,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--only", choices=sorted(INSTANTS), help="one instant only")
+    parser.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        help="K: the wave and K-1 copies on later dates (a clinic K times as large, at its peak)",
+    )
+    parser.add_argument(
+        "--without-email",
+        action="store_true",
+        help="every patient has e-mail reminders off for the run: the in-app delivery alone",
+    )
     args = parser.parse_args(argv)
     if not args.database.startswith("postgres"):
         raise SystemExit("the workers are separate processes: use a PostgreSQL bench database")
@@ -352,7 +397,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name, local in INSTANTS.items():
         if args.only and name != args.only:
             continue
-        floor = database_floor(day, local)
         wave = deliver_wave(
             today=day,
             local=local,
@@ -360,11 +404,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             database=args.database,
             redis=args.redis,
             timeout=args.timeout,
+            replicate=args.replicate,
+            email=not args.without_email,
         )
         smtp = smtp_floor(max(wave["emails_owed"], 2)) if wave["emails_owed"] else None
+        floor = wave["floor_database"]
         result[name] = {
             **wave,
-            "floor_database": floor,
             "floor_smtp": smtp,
             "in_app_vs_database_floor": (
                 round(floor["rows_per_second"] / wave["reminders_per_second"], 1)

@@ -8,9 +8,10 @@ On generated data (bench.generate, same `--today`): first the planner plans ever
 local days (`plan_reminders`, timed once: the night's work, spread by the beat over runs of
 the planner). Then, for each instant — 08:01 London on `today` (the peak: everything due at
 08:00) and 03:17 London (a quiet minute) — reminders due more than a minute earlier are marked
-sent (earlier runs delivered them), and one run of the per-minute job is timed `--repeat`
-times: the due query (`due_reminder_ids`) and the nudges, and, with `--redis`, enqueueing one
-message per due reminder on that Redis db (flushed; never db 0 or 5). Medians are reported.
+sent (earlier runs delivered them), and one run of the per-minute job (`reminder_sweep`, in
+this process at that instant) is timed `--repeat` times: the count of what is due and of the
+e-mails owed (one indexed query each), one batch task queued per 250 due reminders (on the
+`--redis` db, flushed, never db 0; or in memory) and the nudges. Medians are reported.
 
 Before issue 14 there was no planner: the job planned as it went (`schedule_due_reminders`,
 per active programme every minute). The same command on that code times it, first run and
@@ -63,12 +64,15 @@ def _restore() -> None:
 def measure_after(
     today: date, repeat: int, redis: str, patients: int | None, replicate: int
 ) -> dict[str, Any]:
+    import redis as redis_client
+    import time_machine
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from patients.models import Reminder, ReminderPlan
     from patients.reminders import services
+    from patients.reminders.tasks import reminder_sweep
 
     Reminder.objects.all().delete()
     ReminderPlan.objects.all().delete()
@@ -96,33 +100,30 @@ def measure_after(
         result["replicated"] = _replicate(replicate)
     for name, now in instants(today).items():
         _settle(now)
-        query_s, nudge_s, enqueue_s, queries = [], [], [], []
-        due = 0
+        runs, queries = [], []
         for _ in range(repeat):
-            with CaptureQueriesContext(connection) as captured, stopwatch() as elapsed:
-                ids = services.due_reminder_ids(now=now)
-            query_s.append(elapsed())
-            queries.append(len(captured))
-            due = len(ids)
-            with stopwatch() as elapsed:
-                services.send_nudges(now=now)
-            nudge_s.append(elapsed())
             if redis:
-                enqueue_s.append(_enqueue(ids, redis))
+                redis_client.Redis.from_url(check_redis_url(redis)).flushdb()
+            with (
+                time_machine.travel(now, tick=False),
+                CaptureQueriesContext(connection) as captured,
+                stopwatch() as elapsed,
+            ):
+                reminder_sweep.apply().get()  # the per-minute job itself, as a worker runs it
+            runs.append(elapsed())
+            queries.append(len(captured))
+        due = services.due_reminders(now=now).count()
         result[name] = {
             "now": now.isoformat(),
             "due": due,
-            "due_query_queries": queries[0],
-            "due_query_seconds_median": round(statistics.median(query_s), 4),
-            "nudges_seconds_median": round(statistics.median(nudge_s), 4),
-            "job_without_enqueue_seconds_median": round(
-                statistics.median(q + n for q, n in zip(query_s, nudge_s, strict=True)), 4
-            ),
-            "runs": [round(q + n, 4) for q, n in zip(query_s, nudge_s, strict=True)],
+            "batch_tasks_queued": -(-due // services.BATCH),
+            "job_queries": queries[0],
+            "job_seconds_median": round(statistics.median(runs), 4),
+            "runs": [round(r, 4) for r in runs],
         }
-        if enqueue_s:
-            result[name]["enqueue_seconds_median"] = round(statistics.median(enqueue_s), 3)
         _restore()
+    if redis:
+        redis_client.Redis.from_url(check_redis_url(redis)).flushdb()
     return result
 
 
@@ -143,21 +144,6 @@ def _replicate(times: int) -> dict[str, Any]:
         )
         cursor.execute("ANALYZE patients_reminder")
     return {"times": times, "rows": Reminder.objects.count()}
-
-
-def _enqueue(ids: list[str], redis: str) -> float:
-    import redis as redis_client
-
-    from patients.reminders.tasks import send_reminder_task
-
-    client = redis_client.Redis.from_url(check_redis_url(redis))
-    client.flushdb()  # our own db (check_redis_url refuses db 0)
-    with stopwatch() as elapsed:
-        for reminder_id in ids:
-            send_reminder_task.delay(reminder_id)
-        seconds = elapsed()
-    client.flushdb()
-    return seconds
 
 
 def measure_before(today: date, repeat: int) -> dict[str, Any]:
@@ -204,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     patients = (
         args.patients or get_user_model().objects.filter(username__startswith="bench-p").count()
     )
-    planned_ahead = hasattr(services, "due_reminder_ids")
+    planned_ahead = hasattr(services, "due_reminders")
     result: dict[str, Any] = {"patients": patients, "planned_ahead": planned_ahead}
     if planned_ahead:
         result |= measure_after(args.today, args.repeat, args.redis, args.patients, args.replicate)

@@ -44,7 +44,7 @@ MODES: dict[str, dict[str, Any]] = {
         "check_limit": 300,
         "legacy_limit": 200,
         "planner_seconds": 2,
-        "reminders": 500,
+        "reminder_sizes": [1000],
         "api_size": 1000,
         "api_seconds": 1,
         "api_warmup": 0.3,
@@ -60,7 +60,7 @@ MODES: dict[str, dict[str, Any]] = {
         "check_limit": 1000,
         "legacy_limit": 1000,
         "planner_seconds": 10,
-        "reminders": 5000,
+        "reminder_sizes": [10000, 100000],
         "api_size": 10000,
         "api_seconds": 10,
         "api_warmup": 2,
@@ -173,6 +173,42 @@ def monitoring(
     return out
 
 
+def reminder_delivery(runner: Runner, database: str, redis: str, size: int) -> dict[str, Any]:
+    """The planner and the per-minute job at the peak and in a quiet minute, then the waves
+    delivered end to end by two workers, Redis and a real SMTP server (issue 14)."""
+    today = runner.today.isoformat()
+    out: dict[str, Any] = {"patients": size}
+    out["planning_and_due_query"] = runner.step(
+        f"reminder planning and the per-minute job ({size})",
+        lambda: runner.child(
+            "bench.reminder_sweep",
+            "--database",
+            database,
+            "--today",
+            today,
+            "--redis",
+            redis,
+            "--repeat",
+            "3",
+            timeout=3600,
+        ),
+    )
+    out["delivery"] = runner.step(
+        f"reminder delivery, two workers + SMTP ({size})",
+        lambda: runner.child(
+            "bench.delivery",
+            "--database",
+            database,
+            "--redis",
+            redis,
+            "--today",
+            today,
+            timeout=3600,
+        ),
+    )
+    return out
+
+
 def soak(runner: Runner, database: str, cfg: dict[str, Any], *, keep_data: bool) -> Any:
     """Many clients for minutes on the soak's own database (bench/soak.py): zero errors?"""
     args = ["--database", database, "--patients", str(cfg["soak_patients"])]
@@ -244,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     generated: list[Any] = []
     sweeps: list[Any] = []
     reminders: Any = postgres_skip or redis_skip
+    delivered: list[Any] = []
     api: Any = postgres_skip
     for size in cfg["sizes"]:
         if postgres_skip:
@@ -256,22 +293,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if wanted("sweep"):
             sweeps.append(monitoring(runner, args.postgres, size, cfg))
             runner.save("monitoring", {"postgresql": sweeps})
+        if wanted("reminders") and not reminders and size in cfg["reminder_sizes"]:
+            delivered.append(reminder_delivery(runner, args.postgres, args.redis, size))
+            runner.save("reminders", {"postgresql": delivered})
         if size == cfg["api_size"]:
-            if wanted("reminders") and not reminders:
-                reminders = runner.step(
-                    f"reminder dispatch ({cfg['reminders']})",
-                    lambda: runner.child(
-                        "bench.reminders",
-                        "--database",
-                        args.postgres,
-                        "--redis",
-                        args.redis,
-                        "--reminders",
-                        str(cfg["reminders"]),
-                        timeout=600,
-                    ),
-                )
-                runner.save("reminders", reminders)
             if wanted("reads"):
                 runner.save(
                     "reads",

@@ -4,8 +4,9 @@ and the state change that caused it commit together."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,7 +94,7 @@ def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
         return 0
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     sent = 0
-    with get_connection() as mail:
+    with get_connection() as mail, _marks_without_waiting_for_disk():
         for note in batch:
             message = EmailMessage(
                 note.title,
@@ -110,15 +111,26 @@ def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
 
 
 def _mark_emailed(pk: Any, now: datetime) -> None:
-    """Record that the mail server took this e-mail. One small transaction per message; on
-    PostgreSQL it does not wait for the disk (synchronous_commit off: only a crash of the
-    database server itself could lose the mark, and then the e-mail is sent again rather
-    than lost)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        Notification.objects.filter(pk=pk).update(emailed_at=now)
+    """Marked at once, in one statement (autocommit): the window in which a kill would send
+    this e-mail again is this one round trip."""
+    Notification.objects.filter(pk=pk).update(emailed_at=now)
+
+
+@contextlib.contextmanager
+def _marks_without_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, commits here do not wait for the disk (synchronous_commit off): only a
+    crash of the database server itself could lose a mark, and then the e-mail is sent again
+    rather than lost. Set for this connection while the batch runs, then reset."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def mark_notifications_read(*, user: Any, ids: list[uuid.UUID] | None, now: datetime) -> int:
