@@ -34,11 +34,6 @@ class Reminder(PublicModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     nudged_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    # Which delivery batch holds this reminder, and until when (compare-and-set: a batch
-    # claims only pending rows whose claim has lapsed, so two workers never take the same
-    # one; a batch whose worker died is taken again once its lease is over).
-    claim = models.UUIDField(null=True, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

@@ -25,7 +25,6 @@ from patients.monitoring.selectors import injury_date, paused_patient_ids
 from patients.notifications.services import (
     claim_emails,
     email_address,
-    lease,
     notify,
     send_claimed_emails,
 )
@@ -186,14 +185,14 @@ def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
 
 
 def due_reminders(*, now: datetime) -> QuerySet[Reminder]:
-    """The pending reminders due now that no live batch holds, including ones whose earlier
-    batch died: bounded by the (status, due_at) index, whatever the number of patients."""
+    """The pending reminders due now, including ones whose earlier batch died: bounded by
+    the (status, due_at) index, whatever the number of patients."""
     return Reminder.objects.filter(
         status=Reminder.Status.PENDING,
         due_at__gt=now - CATCH_UP,
         due_at__lte=now,
         attempts__lt=MAX_ATTEMPTS,
-    ).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    )
 
 
 def due_reminder_ids(*, now: datetime) -> list[str]:
@@ -206,29 +205,6 @@ def schedule_due_reminders(*, now: datetime) -> list[str]:
     the planner in chunks (reminder_plan_sweep), the per-minute job only the due query."""
     plan_reminders(now=now)
     return due_reminder_ids(now=now)
-
-
-def claim_due_reminders(
-    *, token: uuid.UUID, now: datetime, ids: list[Any] | None = None, limit: int = BATCH
-) -> int:
-    """Compare-and-set: give up to `limit` due reminders (of `ids`, or the earliest due) to
-    batch `token` and count the attempt. The update checks the claim condition again on each
-    row it changes, so of two racing batches only one gets a row; on PostgreSQL SKIP LOCKED
-    lets the second take the next rows instead of waiting for these."""
-    due = due_reminders(now=now)
-    if ids is not None:
-        due = due.filter(pk__in=ids)
-    with transaction.atomic():
-        # Locked first, then updated: a LIMIT … FOR UPDATE subquery inside the UPDATE may be
-        # run again by PostgreSQL's planner and so claim more than `limit` rows.
-        batch = list(
-            due.order_by("due_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:limit]
-        )
-        return due.filter(pk__in=batch).update(
-            claim=token, claimed_until=now + lease(), attempts=F("attempts") + 1
-        )
 
 
 @dataclass(frozen=True)
@@ -251,17 +227,26 @@ class Due(NamedTuple):
     wants_email: bool = False
 
 
-def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
-    """Deliver batch `token`: what is still wanted becomes an in-app notification (and an
-    e-mail owed, if the patient wants e-mail), the rest is skipped. The notifications and the
-    status changes commit together under row locks, and only rows still pending are touched:
-    a batch redelivered, retried after its worker died, or racing a reclaim sends each
-    reminder exactly once."""
+def deliver_due_reminders(
+    *, now: datetime, ids: list[Any] | None = None, limit: int = BATCH
+) -> Delivered:
+    """Deliver a batch: up to `limit` due reminders (of `ids`, or the earliest due). What is
+    still wanted becomes an in-app notification (and an e-mail owed, if the patient wants
+    e-mail), the rest is skipped.
+
+    One transaction. The batch is claimed by locking its rows (compare-and-set in the
+    database: only rows still pending, and SKIP LOCKED, so a second worker takes the next
+    rows, never these); the notifications and the status changes commit together. A worker
+    killed mid-batch commits nothing and its locks go with its connection: the rows are due
+    again at once. A message delivered twice finds them sent."""
+    due = due_reminders(now=now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
     with transaction.atomic():
         batch = [
             Due(*row)
-            for row in Reminder.objects.select_for_update(of=("self",))
-            .filter(claim=token, status=Reminder.Status.PENDING)
+            for row in due.order_by("due_at")
+            .select_for_update(skip_locked=True, of=("self",))
             .values_list(
                 "pk",
                 "patient_id",
@@ -271,7 +256,7 @@ def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
                 "patient__user_id",
                 "patient__user__email",
                 "patient__email_reminders",
-            )
+            )[:limit]
         ]
         if not batch:
             return Delivered(0, 0, 0)
@@ -295,22 +280,22 @@ def deliver_claimed(*, token: uuid.UUID, now: datetime) -> Delivered:
                 )
             )
         Notification.objects.bulk_create(notes)
-        mine = Reminder.objects.filter(claim=token, status=Reminder.Status.PENDING)
+        done = {"attempts": F("attempts") + 1, "updated_at": now}
+        batch_ids = [r.pk for r in batch]
         if unwanted:
-            mine.filter(pk__in=unwanted).update(status=Reminder.Status.SKIPPED, updated_at=now)
-        mine.update(status=Reminder.Status.SENT, sent_at=now, updated_at=now)
+            Reminder.objects.filter(pk__in=unwanted).update(status=Reminder.Status.SKIPPED, **done)
+        Reminder.objects.filter(pk__in=batch_ids, status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.SENT, sent_at=now, **done
+        )
     return Delivered(len(notes), len(unwanted), sum(1 for n in notes if n.email_to))
 
 
 def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     """Send one reminder now, its e-mail included (a message from before batches, the shell,
     tests): a batch of one."""
-    token = uuid.uuid4()
-    if not claim_due_reminders(token=token, now=now, ids=[reminder_id], limit=1):
-        return False
-    delivered = deliver_claimed(token=token, now=now)
+    delivered = deliver_due_reminders(now=now, ids=[reminder_id], limit=1)
     if delivered.emails:
-        send_reminder_emails(token=token, now=now)
+        send_reminder_emails(token=uuid.uuid4(), now=now)
     return delivered.sent == 1
 
 

@@ -1,7 +1,7 @@
 """Reminder tasks: the planner materialises each patient's local days ahead; the per-minute
 sweep counts what falls due and starts enough batch tasks to deliver it; each batch claims
-its reminders (compare-and-set), delivers them in one transaction, and leaves their e-mail
-copies to an outbox task that sends a batch over one SMTP connection."""
+its reminders (row locks, SKIP LOCKED) and delivers them in one transaction, and leaves their
+e-mail copies to an outbox task that sends a batch over one SMTP connection."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from patients.notifications.services import EMAIL_BATCH, owed_emails
 from patients.reminders.services import (
     BATCH,
     CATCH_UP,
-    claim_due_reminders,
-    deliver_claimed,
+    deliver_due_reminders,
     deliver_reminder,
     due_reminders,
     plan_reminders,
@@ -41,8 +40,8 @@ def reminder_sweep() -> None:
     """Every minute: count the reminders due now that no live batch holds (one indexed
     query) and start one batch task per BATCH of them; likewise for e-mail copies still owed
     (a worker died before sending them); then the nudges. A batch task takes whichever due
-    reminders are unclaimed when it runs, so a task started twice, or one too many, costs one
-    empty update."""
+    reminders are still pending and unlocked when it runs, so a task started twice, or one
+    too many, costs one empty read."""
     now = timezone.now()
     for _ in range(batches(due_reminders(now=now).count(), BATCH)):
         deliver_reminders_task.delay()
@@ -53,10 +52,9 @@ def reminder_sweep() -> None:
 
 @clinical_task(time_limit=120, name="patients.tasks.deliver_reminders_task")
 def deliver_reminders_task() -> None:
-    """Claim up to BATCH due reminders, deliver them, and start the outbox for their
-    e-mails (after the in-app notifications, which the queue's order keeps first)."""
-    now, token = timezone.now(), uuid.uuid4()
-    if claim_due_reminders(token=token, now=now) and deliver_claimed(token=token, now=now).emails:
+    """Deliver up to BATCH due reminders, then start the outbox for their e-mails (after
+    the in-app notifications, which the queue's order keeps first)."""
+    if deliver_due_reminders(now=timezone.now()).emails:
         send_reminder_emails_task.delay()
 
 

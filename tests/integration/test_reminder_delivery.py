@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,13 +21,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.smtp_sink import read_log
 from patients.models import Notification, Reminder
+from patients.reminders.services import deliver_due_reminders
 from patients.reminders.tasks import reminder_sweep
 from tests import factories
-from tests.integration.conftest import ROOT, celery_worker_process, needs_real_services, wait_for
+from tests.integration.conftest import (
+    ROOT,
+    celery_worker_process,
+    needs_postgresql,
+    needs_real_services,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -105,8 +114,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
             wait_for(lambda: len(read_log(mail_log)) >= 5, timeout=30)  # mid-batch
         os.kill(int(stalled.read_text()), signal.SIGKILL)
 
-        # The beat goes on: the per-minute job (here every second) hands what the dead
-        # batch held to a new batch once its lease is over.
+        # The beat goes on: the per-minute job (here every second) starts batches for what is
+        # still due (the dead batch's rows at once; its e-mails once their lease is over).
         def done() -> bool:
             reminder_sweep.delay()
             time.sleep(1)
@@ -127,9 +136,42 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
     twice = [message_id for message_id, n in received.items() if n > 1]
     if stall == "delivery":  # killed before anything committed: nothing was in flight
         assert twice == []
-        assert set(Reminder.objects.values_list("attempts", flat=True)) == {2}
+        assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}  # rolled back
     else:  # killed between the server's "250 OK" and the mark: that one message, again
         assert len(twice) <= 1
         assert all(received[m] == 2 for m in twice)
     assert not Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="").exists()
     assert all(r.sent_at <= timezone.now() for r in Reminder.objects.all())
+
+
+def test_a_second_batch_skips_the_rows_a_first_holds_and_takes_the_next(
+    loaded_catalogue: None,
+) -> None:
+    """Two workers at once on PostgreSQL: the second batch neither waits for nor takes the
+    reminders the first has locked (SKIP LOCKED)."""
+    needs_postgresql()
+    reminders = _clinic()
+    held = [r.pk for r in reminders[:10]]
+    locked, release = threading.Event(), threading.Event()
+
+    def first_worker() -> None:
+        try:
+            with transaction.atomic():
+                list(Reminder.objects.select_for_update().filter(pk__in=held))
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        second = deliver_due_reminders(now=timezone.now())
+    finally:
+        release.set()
+        thread.join()
+    assert second.sent == len(reminders) - len(held)
+    assert set(Reminder.objects.filter(pk__in=held).values_list("status", flat=True)) == {"pending"}
+    assert deliver_due_reminders(now=timezone.now()).sent == len(held)
+    assert Notification.objects.filter(kind__startswith="reminder:").count() == len(reminders)

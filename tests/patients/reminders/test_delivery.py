@@ -1,7 +1,7 @@
-"""Reminders delivered in batches, exactly once (issue 14): a batch claims its reminders with
-compare-and-set, delivers them in one transaction, and leaves their e-mail copies to an
-outbox that sends a batch over one SMTP connection and marks each message as the server
-accepts it."""
+"""Reminders delivered in batches, exactly once (issue 14): a batch claims its reminders by
+locking them (only rows still pending; SKIP LOCKED on PostgreSQL), delivers them in the same
+transaction, and leaves their e-mail copies to an outbox that claims its own batch with a
+lease, sends it over one SMTP connection and marks each message as the server accepts it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from patients.models import Notification, Reminder
 from patients.notifications.services import lease
 from patients.reminders.services import (
-    MAX_ATTEMPTS,
-    claim_due_reminders,
-    deliver_claimed,
+    deliver_due_reminders,
     deliver_reminder,
     due_reminder_ids,
     plan_reminders,
@@ -49,75 +47,64 @@ def _reminder_notifications() -> int:
     return Notification.objects.filter(kind__startswith="reminder:").count()
 
 
-def test_two_batches_never_claim_the_same_reminder() -> None:
+def test_batches_take_the_earliest_due_and_never_the_same_reminder_twice() -> None:
     _clinic(3)
-    first, second = uuid.uuid4(), uuid.uuid4()
-    assert claim_due_reminders(token=first, now=AT_0805, limit=5) == 5
-    assert claim_due_reminders(token=second, now=AT_0805, limit=5) == 4  # only the rest
-    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805) == 0
-    claims = list(Reminder.objects.exclude(claim=None).values_list("claim", flat=True))
-    assert sorted(map(str, claims)) == sorted(map(str, [first] * 5 + [second] * 4))
+    first = deliver_due_reminders(now=AT_0805, limit=5)
+    second = deliver_due_reminders(now=AT_0805, limit=5)
+    assert (first.sent, second.sent) == (5, 4)  # the second batch gets only the rest
+    assert deliver_due_reminders(now=AT_0805).sent == 0
+    assert _reminder_notifications() == 9
     assert due_reminder_ids(now=AT_0805) == []  # nothing left for the next sweep to start
+    assert set(_due().values_list("attempts", flat=True)) == {1}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_batch_runs_outside_any_transaction_as_a_worker_runs_it(
     loaded_catalogue: None,
 ) -> None:
-    """A worker calls these in autocommit mode, not inside a test's transaction."""
+    """A worker calls these in autocommit mode, not inside a test's transaction (on
+    PostgreSQL, FOR UPDATE outside a transaction is an error)."""
     _clinic(1)
-    token = uuid.uuid4()
-    assert claim_due_reminders(token=token, now=AT_0805) == 3
-    assert deliver_claimed(token=token, now=AT_0805).sent == 3
+    assert deliver_due_reminders(now=AT_0805).sent == 3
     assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 3
 
 
-def test_a_batch_delivers_each_reminder_once_even_when_its_message_comes_twice() -> None:
+def test_a_batch_delivered_twice_sends_each_reminder_once() -> None:
     _clinic(2)
-    token = uuid.uuid4()
-    claim_due_reminders(token=token, now=AT_0805)
-    first = deliver_claimed(token=token, now=AT_0805)
-    again = deliver_claimed(token=token, now=AT_0805)  # Redis delivered the task twice
+    ids = list(_due().values_list("pk", flat=True))
+    first = deliver_due_reminders(now=AT_0805, ids=ids)
+    again = deliver_due_reminders(now=AT_0805, ids=ids)  # Redis delivered the task twice
     assert (first.sent, first.skipped, first.emails) == (6, 0, 6)
     assert (again.sent, again.skipped) == (0, 0)
     assert _reminder_notifications() == 6
     assert set(_due().values_list("status", flat=True)) == {"sent"}
 
 
-def test_a_batch_whose_worker_died_is_taken_again_after_its_lease_and_sent_once() -> None:
-    _clinic(1)
-    dead = uuid.uuid4()
-    assert claim_due_reminders(token=dead, now=AT_0805) == 3  # ...and the worker was killed
-    assert claim_due_reminders(token=uuid.uuid4(), now=AT_0805 + lease() / 2) == 0  # still held
-    later = AT_0805 + lease() + timedelta(seconds=1)
-    assert len(due_reminder_ids(now=later)) == 3  # the next sweep starts a batch for them
-    retry = uuid.uuid4()
-    assert claim_due_reminders(token=retry, now=later) == 3
-    assert deliver_claimed(token=retry, now=later).sent == 3
-    # The first worker was only slow, not dead: its batch no longer holds anything.
-    assert deliver_claimed(token=dead, now=later).sent == 0
-    assert _reminder_notifications() == 3
-    assert set(_due().values_list("attempts", flat=True)) == {2}
+def test_a_batch_that_fails_midway_leaves_every_reminder_due_for_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that dies mid-batch commits nothing; its rows are due again at once."""
+    _clinic(2)
 
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("killed mid-batch")
 
-def test_a_reminder_that_keeps_killing_its_worker_stops_after_the_last_attempt() -> None:
-    _clinic(1)
-    now = AT_0805
-    for _ in range(MAX_ATTEMPTS):
-        assert claim_due_reminders(token=uuid.uuid4(), now=now) == 3
-        now += lease() + timedelta(seconds=1)
-    assert claim_due_reminders(token=uuid.uuid4(), now=now) == 0
-    assert due_reminder_ids(now=now) == []
+    with monkeypatch.context() as patch:
+        patch.setattr(Notification.objects, "bulk_create", broken)
+        with pytest.raises(RuntimeError):
+            deliver_due_reminders(now=AT_0805)
+    assert _reminder_notifications() == 0
+    assert len(due_reminder_ids(now=AT_0805)) == 6
+    assert deliver_due_reminders(now=AT_0805).sent == 6
+    assert _reminder_notifications() == 6
 
 
 def test_a_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
     def queries(count: int) -> int:
         Reminder.objects.all().delete()
         _clinic(count)
-        token = uuid.uuid4()
-        claim_due_reminders(token=token, now=AT_0805)
         with CaptureQueriesContext(connection) as captured:
-            assert deliver_claimed(token=token, now=AT_0805).sent == 3 * count
+            assert deliver_due_reminders(now=AT_0805).sent == 3 * count
         return len(captured)
 
     assert queries(1) == queries(20)
@@ -130,9 +117,7 @@ def test_a_batch_skips_what_is_no_longer_wanted_and_sends_the_rest() -> None:
     type(ended.patient.programmes.get()).objects.filter(patient=ended.patient).update(
         status="ended"
     )
-    token = uuid.uuid4()
-    claim_due_reminders(token=token, now=AT_0805)
-    delivered = deliver_claimed(token=token, now=AT_0805)
+    delivered = deliver_due_reminders(now=AT_0805)
     assert (delivered.sent, delivered.skipped) == (3, 3)
     assert set(_due().filter(patient=ended.patient).values_list("status", flat=True)) == {"skipped"}
 
@@ -145,9 +130,7 @@ def test_e_mail_copies_go_over_one_connection_with_a_message_id_of_their_own(
     backend = type(mail.get_connection())
     real_open = backend.open
     monkeypatch.setattr(backend, "open", lambda self: opened.append(None) or real_open(self))
-    token = uuid.uuid4()
-    claim_due_reminders(token=token, now=AT_0805)
-    assert deliver_claimed(token=token, now=AT_0805).emails == 9
+    assert deliver_due_reminders(now=AT_0805).emails == 9
     assert mail.outbox == []  # the in-app notifications commit first; e-mail is the outbox's
     assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 9
     assert len(opened) == 1
@@ -175,9 +158,7 @@ def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
         return real_send(self, messages)
 
     monkeypatch.setattr(backend, "send_messages", flaky)
-    token = uuid.uuid4()
-    claim_due_reminders(token=token, now=AT_0805)
-    deliver_claimed(token=token, now=AT_0805)
+    deliver_due_reminders(now=AT_0805)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         send_reminder_emails(token=uuid.uuid4(), now=AT_0805)
     reminder.refresh_from_db()
