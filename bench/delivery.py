@@ -187,7 +187,7 @@ def prepare(
     Reminder.objects.filter(
         status=Reminder.Status.PENDING, due_at__lte=t0 + timedelta(hours=1)
     ).update(status=Reminder.Status.SENT)
-    reset = {"status": Reminder.Status.PENDING, "claim": None, "claimed_until": None}
+    reset = {"status": Reminder.Status.PENDING}
     for start in range(0, len(wave), 10_000):
         Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(
             due_at=t0, attempts=0, sent_at=None, nudged_at=None, **reset
@@ -202,7 +202,7 @@ def restore(wave: list[Any], due: datetime, today: date) -> None:
 
     for start in range(0, len(wave), 10_000):
         Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(
-            due_at=due, status=Reminder.Status.PENDING, claim=None, claimed_until=None
+            due_at=due, status=Reminder.Status.PENDING
         )
 
 

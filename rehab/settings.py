@@ -353,8 +353,8 @@ REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
-# How long a delivery batch (reminders, or their e-mails) holds what it claimed: after this,
-# the per-minute job hands it to another worker (the first one died, or hangs).
+# How long a batch of reminder e-mails holds what it claimed: after this, the per-minute job
+# hands them to another worker (the first one died, or hangs).
 REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
 
 LOGGING = {
