@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.common import ROOT, check_redis_url, emit, setup_django, stopwatch
-from bench.smtp_sink import read_log
+from bench.smtp_sink import read_log, start_sink
 
 LONDON = ZoneInfo("Europe/London")
 # The morning after the generated history (so nothing of that day is done yet): the 08:00
@@ -61,27 +60,6 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
     return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1], 2)}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_sink(log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    log.touch()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.smtp_sink", "--port", str(port), "--log", str(log)],
-        cwd=ROOT,
-    )
-    for _ in range(300):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process, port
-        time.sleep(0.1)
-    raise SystemExit("the SMTP sink did not start")
 
 
 def start_workers(count: int, database: str, redis: str, port: int) -> list[Any]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -39,6 +42,30 @@ def read_log(path: Path) -> list[tuple[float, str, str]]:
         at, message_id, recipients = line.split("\t")
         rows.append((float(at), message_id, recipients))
     return rows
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_sink(log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start this server in its own process on a free loopback port, logging to `log`;
+    returns the process (terminate it when done) and the port, once it accepts connections."""
+    port = free_port()
+    log.touch()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.smtp_sink", "--port", str(port), "--log", str(log)],
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    for _ in range(300):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, port
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the SMTP sink did not start")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,13 +21,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.smtp_sink import read_log
+from bench.smtp_sink import read_log, start_sink
 from patients.models import Notification, Reminder
 from patients.reminders.services import deliver_due_reminders
 from patients.reminders.tasks import reminder_sweep
 from tests import factories
 from tests.integration.conftest import (
-    ROOT,
     celery_worker_process,
     needs_postgresql,
     needs_real_services,
@@ -43,28 +39,11 @@ PATIENTS = 30  # two reminders each, due now: a session and the morning check-in
 LEASE_SECONDS = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
 def smtp_sink(log: Path) -> Iterator[int]:
     """bench/smtp_sink.py in its own process: a real SMTP server logging each message."""
-    port = _free_port()
-    log.touch()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.smtp_sink", "--port", str(port), "--log", str(log)],
-        cwd=ROOT,
-    )
+    process, port = start_sink(log)
     try:
-
-        def listening() -> bool:
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", port)) == 0
-
-        wait_for(listening, timeout=30, every=0.1)
         yield port
     finally:
         process.terminate()
