@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from statistics import mean
 from typing import Protocol, TypeVar
 
 from patients.schedule import WEEK
@@ -120,6 +119,21 @@ class Adherence:
 
 
 INFO, REVIEW, URGENT = 1, 2, 3
+
+
+def mean(values: Iterable[int]) -> float:
+    """The mean of whole numbers exactly as `statistics.mean` gives it (an int when the
+    division is exact, else the correctly rounded float of sum ÷ count), without its
+    per-value Fraction arithmetic: the sweep takes tens of thousands of means. Integer sums
+    are exact and int / int is correctly rounded, so the flags cannot differ."""
+    total = count = 0
+    for value in values:
+        total += value
+        count += 1
+    if not count:
+        raise ValueError("mean requires at least one value")
+    whole, remainder = divmod(total, count)
+    return whole if remainder == 0 else total / count
 
 
 def evaluate(state: PatientState) -> list[Finding]:
@@ -333,8 +347,8 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
     recent = _recent(state, state.mornings, WEEK)
     for morning in recent:
         before = [m.pain for m in pool if m.date < morning.date]
-        if before and morning.pain - mean(before) >= margin:
-            above[morning.date] = mean(before)
+        if before and morning.pain - (level := mean(before)) >= margin:
+            above[morning.date] = level
     if not above:
         return None
     run: list[Morning] = []

@@ -33,15 +33,18 @@ from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     IntegerField,
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     When,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
@@ -147,6 +150,8 @@ class _Programme:
 
     id: uuid.UUID
     patient_id: uuid.UUID
+    key: str  # the programme's id as text, as `_rows` returns it
+    patient_key: str  # the patient's id as text
     time_zone: str
     started_on: date
     revision_id: uuid.UUID
@@ -206,9 +211,15 @@ def _read(
             current_revision__isnull=False,
         )
         .order_by("pk")
+        .annotate(
+            key=Cast("pk", output_field=CharField()),
+            patient_key=Cast("patient_id", output_field=CharField()),
+        )
         .values_list(
             "pk",
             "patient_id",
+            "key",
+            "patient_key",
             "patient__time_zone",
             "started_on",
             "current_revision_id",
@@ -237,7 +248,7 @@ def _read(
     # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
     # reviews compare with the first score (one row a week at most).
     visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
-    mornings, visa_a = _patient_reports(programme_of_patient, since, visa_since)
+    mornings, visa_a = _patient_reports(programmes, since, visa_since)
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
         Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
@@ -333,6 +344,17 @@ def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
     return regression_suggestion(programme, items)
 
 
+def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a `values_list` query as the driver returns them, without Django's
+    per-value converters and iteration (over a million calls a sweep at 10,000 patients).
+    Only for columns the drivers already return as Python values: integers, plain date
+    columns (sqlite3 parses a column declared `date`), and ids cast to text (`key`)."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _session_days(
     programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
 ) -> dict[uuid.UUID, tuple[SessionDay, ...]]:
@@ -342,8 +364,9 @@ def _session_days(
     The pain during exercise is the one figure that needs the exercise entries, looked up per
     session through their index; the rules that read it (pain above the limit, ready to
     progress) look back one week, so older sessions are not looked up. Everything else is
-    aggregated by the database. (A join with the
-    entries instead would make the database read every entry in the table for each chunk.)"""
+    aggregated by the database. (A join with the entries instead would make the database read
+    every entry in the table for each chunk.) The rows come in programme and date order, so
+    each programme's days are a run of rows, already sorted."""
     earliest = min(since.values())
     recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
     pain_during = (
@@ -353,16 +376,17 @@ def _session_days(
         .annotate(highest=Max("pain_during_nrs"))
         .values("highest")
     )
-    # One lookup per row: the programme's window start and its list of days.
-    window: dict[uuid.UUID, tuple[date, list[SessionDay]]] = {
-        p.id: (since[p.id], []) for p in programmes
+    # One lookup per programme: its window start and its list of days.
+    window: dict[str, tuple[date, list[SessionDay]]] = {
+        p.key: (since[p.id], []) for p in programmes
     }
-    rows = (
+    query = (
         SessionLog.objects.filter(
             programme_id__in=[p.id for p in programmes], local_date__gte=earliest
         )
         .values("programme_id", "local_date")
         .annotate(
+            key=Cast("programme_id", output_field=CharField()),
             done=Count("pk", filter=Q(status=SessionLog.Status.DONE)),
             pain_during=Max(
                 Case(
@@ -376,68 +400,78 @@ def _session_days(
             ),
             pain_after=Max("pain_after_nrs"),
         )
-        .order_by()
-        .values_list("programme_id", "local_date", "done", "pain_during", "pain_after")
+        .order_by("programme_id", "local_date")
+        .values_list("key", "local_date", "done", "pain_during", "pain_after")
     )
-    for programme_id, day, done, during, after in rows:
-        start, found = window[programme_id]
+    current = None
+    start, found = date.min, list[SessionDay]()
+    for key, day, done, during, after in _rows(query):
+        if key != current:
+            current = key
+            start, found = window[key]
         if day >= start:
             found.append(SessionDay(day, done, during, after))
-    return {key: tuple(sorted(found, key=lambda d: d.date)) for key, (_, found) in window.items()}
+    return {p.id: tuple(window[p.key][1]) for p in programmes}
 
 
 def _patient_reports(
-    programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
+    programmes: list[_Programme],
     since: Mapping[uuid.UUID, date],
     visa_since: Mapping[uuid.UUID, date],
 ) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
     """Morning check-ins since each programme's window opened, and VISA-A scores since the
     week before it started."""
-    patients = list(programme_of_patient)
+    patients = [p.patient_id for p in programmes]
+    # The patient's id as text (`_rows`) → their programme's id.
+    programme_of_patient = {p.patient_key: p.id for p in programmes}
     earliest = min(since.values())
-    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
+    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
+        key=Cast("patient_id", output_field=CharField())
+    )
     # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
     # empty list) is not decoded row by row.
     answers = {
-        (patient_id, day): tuple(flags)
-        for patient_id, day, flags in check_ins.exclude(red_flags=[]).values_list(
-            "patient_id", "local_date", "red_flags"
+        (key, day): tuple(flags)
+        for key, day, flags in check_ins.exclude(red_flags=[]).values_list(
+            "key", "local_date", "red_flags"
         )
     }
-    # One lookup per row: the window start of the patient's programme and its lists.
-    window: dict[uuid.UUID, tuple[date, list[Morning], list[ScoreOn]]] = {
-        patient_id: (since[programme_id], [], [])
-        for patient_id, programme_id in programme_of_patient.items()
+    # One lookup per patient: the window start of the patient's programme and its lists.
+    window: dict[str, tuple[date, list[Morning], list[ScoreOn]]] = {
+        key: (since[programme_id], [], []) for key, programme_id in programme_of_patient.items()
     }
     visa_start = {
-        patient_id: visa_since[programme_id]
-        for patient_id, programme_id in programme_of_patient.items()
+        key: visa_since[programme_id] for key, programme_id in programme_of_patient.items()
     }
-    for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
-        "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
+    current = None
+    start, mornings = date.min, list[Morning]()
+    # One check-in a day: in patient and date order, each patient's mornings are a sorted run.
+    for key, day, pain, stiffness in _rows(
+        check_ins.order_by("patient_id", "local_date").values_list(
+            "key", "local_date", "morning_pain_nrs", "stiffness_minutes"
+        )
     ):
-        start, mornings, _ = window[patient_id]
+        if key != current:
+            current = key
+            start, mornings, _ = window[key]
         if day >= start:
-            flags = answers.get((patient_id, day), ()) if answers else ()
+            flags = answers.get((key, day), ()) if answers else ()
             mornings.append(Morning(day, pain, stiffness, flags))
-    for patient_id, day, value in (
+    for key, day, value in (
         QuestionnaireResponse.objects.filter(
             patient_id__in=patients,
             questionnaire="visa_a",
             local_date__gte=min(visa_start.values()),
         )
+        .annotate(key=Cast("patient_id", output_field=CharField()))
         .order_by("patient_id", "local_date", "created_at")
-        .values_list("patient_id", "local_date", "score")
+        .values_list("key", "local_date", "score")
     ):
-        _, _, scores = window[patient_id]
-        if day >= visa_start[patient_id] and value is not None:  # only the FAAM has no total
+        _, _, scores = window[key]
+        if day >= visa_start[key] and value is not None:  # only the FAAM has no total
             scores.append(ScoreOn(day, value))
     return (
-        {
-            # One check-in a day: sorting by date alone gives the order of the mornings.
-            programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
-            for key, (_, mornings, _) in window.items()
-        },
+        {programme_of_patient[key]: tuple(mornings) for key, (_, mornings, _) in window.items()},
         {programme_of_patient[key]: tuple(scores) for key, (_, _, scores) in window.items()},
     )
 
