@@ -25,8 +25,10 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from celery import current_app
@@ -49,8 +51,10 @@ from django.utils import timezone
 
 from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
 from patients.monitoring.rules import (
+    DETAIL_DAYS,
     WEEK,
     DueCheckpoint,
+    Earlier,
     Finding,
     Morning,
     PatientState,
@@ -89,6 +93,7 @@ FLAG_VALUE_FIELDS = (
 # How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
 # months, 90 days) plus a week of baseline.
 HISTORY_DAYS = 120
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +249,13 @@ def _read(
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
     per_week, regression, loading = _prescriptions(programmes)
-    days = _session_days(programmes, since, today)
+    # The rules read the last DETAIL_DAYS day by day and what came before in summary.
+    cut = {p.id: today[p.id] - timedelta(days=DETAIL_DAYS - 1) for p in programmes}
+    days = _session_days(programmes, since, today, cut)
     # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
     # reviews compare with the first score (one row a week at most).
     visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
-    mornings, visa_a = _patient_reports(programmes, since, visa_since)
+    mornings, visa_a = _patient_reports(programmes, since, visa_since, cut, days)
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
         Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
@@ -264,8 +271,8 @@ def _read(
                 today=today[p.id],
                 started_on=p.started_on,
                 sessions_per_week=per_week[p.id],
-                days=days.get(p.id, ()),
-                mornings=mornings.get(p.id, ()),
+                days=days[p.id].days,
+                mornings=mornings[p.id][0],
                 visa_a=visa_a.get(p.id, ()),
                 checkpoints=checkpoints.get(p.id, ()),
                 thresholds=catalogue.thresholds,
@@ -275,6 +282,7 @@ def _read(
                 unresolved_red_flag=p.patient_id in red_flagged,
                 onset_on=_onset(p.onset),
                 loading=loading[p.id],
+                earlier=replace(mornings[p.id][1], sessions_done=days[p.id].done_earlier),
             ),
         )
         for p in programmes
@@ -355,11 +363,26 @@ def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+@dataclass(slots=True)
+class _Days:
+    """A programme's session days as the state carries them (from the day before the cut),
+    the sessions done from the start until then, and the earlier dates with a session done
+    (whether a summarised morning followed a rest day)."""
+
+    days: tuple[SessionDay, ...] = ()
+    done_earlier: int = 0
+    done_dates: set[date] = field(default_factory=set)
+
+
 def _session_days(
-    programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
-) -> dict[uuid.UUID, tuple[SessionDay, ...]]:
+    programmes: list[_Programme],
+    since: Mapping[uuid.UUID, date],
+    today: Mapping[uuid.UUID, date],
+    cut: Mapping[uuid.UUID, date],
+) -> dict[uuid.UUID, _Days]:
     """Per programme and local date: sessions done and the highest pain after, and for the
-    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None).
+    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None); the days
+    before the day before `cut` are only counted (`_Days`).
 
     The pain during exercise is the one figure that needs the exercise entries, looked up per
     session through their index; the rules that read it (pain above the limit, ready to
@@ -376,10 +399,8 @@ def _session_days(
         .annotate(highest=Max("pain_during_nrs"))
         .values("highest")
     )
-    # One lookup per programme: its window start and its list of days.
-    window: dict[str, tuple[date, list[SessionDay]]] = {
-        p.key: (since[p.id], []) for p in programmes
-    }
+    of_key = {p.key: p for p in programmes}
+    found = {p.id: _Days() for p in programmes}
     query = (
         SessionLog.objects.filter(
             programme_id__in=[p.id for p in programmes], local_date__gte=earliest
@@ -404,26 +425,43 @@ def _session_days(
         .values_list("key", "local_date", "done", "pain_during", "pain_after")
     )
     current = None
-    start, found = date.min, list[SessionDay]()
+    start = started = carried = date.min
+    days: list[SessionDay] = []
+    counted = _Days()
     for key, day, done, during, after in _rows(query):
         if key != current:
+            if current is not None:
+                counted.days = tuple(days)
             current = key
-            start, found = window[key]
-        if day >= start:
-            found.append(SessionDay(day, done, during, after))
-    return {p.id: tuple(window[p.key][1]) for p in programmes}
+            programme = of_key[key]
+            start, started = since[programme.id], programme.started_on
+            carried = max(start, cut[programme.id] - timedelta(days=1))
+            counted, days = found[programme.id], []
+        if day >= carried:
+            days.append(SessionDay(day, done, during, after))
+        elif day >= start and done:
+            counted.done_dates.add(day)
+            if day >= started:
+                counted.done_earlier += done
+    if current is not None:
+        counted.days = tuple(days)
+    return found
 
 
 def _patient_reports(
     programmes: list[_Programme],
     since: Mapping[uuid.UUID, date],
     visa_since: Mapping[uuid.UUID, date],
-) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
-    """Morning check-ins since each programme's window opened, and VISA-A scores since the
-    week before it started."""
+    cut: Mapping[uuid.UUID, date],
+    days: Mapping[uuid.UUID, _Days],
+) -> tuple[
+    dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]], dict[uuid.UUID, tuple[ScoreOn, ...]]
+]:
+    """Morning check-ins since each programme's window opened, those before `cut` summarised
+    as `rules.summarise` does (`Earlier`), and VISA-A scores since the week before it
+    started."""
     patients = [p.patient_id for p in programmes]
-    # The patient's id as text (`_rows`) → their programme's id.
-    programme_of_patient = {p.patient_key: p.id for p in programmes}
+    of_key = {p.patient_key: p for p in programmes}
     earliest = min(since.values())
     check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
         key=Cast("patient_id", output_field=CharField())
@@ -436,43 +474,88 @@ def _patient_reports(
             "key", "local_date", "red_flags"
         )
     }
-    # One lookup per patient: the window start of the patient's programme and its lists.
-    window: dict[str, tuple[date, list[Morning], list[ScoreOn]]] = {
-        key: (since[programme_id], [], []) for key, programme_id in programme_of_patient.items()
+    mornings: dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]] = {
+        p.id: ((), Earlier(cut[p.id])) for p in programmes
     }
-    visa_start = {
-        key: visa_since[programme_id] for key, programme_id in programme_of_patient.items()
-    }
-    current = None
-    start, mornings = date.min, list[Morning]()
     # One check-in a day: in patient and date order, each patient's mornings are a sorted run.
-    for key, day, pain, stiffness in _rows(
-        check_ins.order_by("patient_id", "local_date").values_list(
-            "key", "local_date", "morning_pain_nrs", "stiffness_minutes"
+    runs = groupby(
+        _rows(
+            check_ins.order_by("patient_id", "local_date").values_list(
+                "key", "local_date", "morning_pain_nrs", "stiffness_minutes"
+            )
+        ),
+        key=itemgetter(0),
+    )
+    for key, rows in runs:
+        p = of_key[key]
+        mornings[p.id] = _mornings(
+            key, rows, answers, since[p.id], p.started_on, cut[p.id], days[p.id].done_dates
         )
-    ):
-        if key != current:
-            current = key
-            start, mornings, _ = window[key]
-        if day >= start:
-            flags = answers.get((key, day), ()) if answers else ()
-            mornings.append(Morning(day, pain, stiffness, flags))
+    scores: dict[uuid.UUID, list[ScoreOn]] = {p.id: [] for p in programmes}
     for key, day, value in (
         QuestionnaireResponse.objects.filter(
             patient_id__in=patients,
             questionnaire="visa_a",
-            local_date__gte=min(visa_start.values()),
+            local_date__gte=min(visa_since.values()),
         )
         .annotate(key=Cast("patient_id", output_field=CharField()))
         .order_by("patient_id", "local_date", "created_at")
         .values_list("key", "local_date", "score")
     ):
-        _, _, scores = window[key]
-        if day >= visa_start[key] and value is not None:  # only the FAAM has no total
-            scores.append(ScoreOn(day, value))
-    return (
-        {programme_of_patient[key]: tuple(mornings) for key, (_, mornings, _) in window.items()},
-        {programme_of_patient[key]: tuple(scores) for key, (_, _, scores) in window.items()},
+        p = of_key[key]
+        if day >= visa_since[p.id] and value is not None:  # only the FAAM has no total
+            scores[p.id].append(ScoreOn(day, value))
+    return mornings, {key: tuple(value) for key, value in scores.items()}
+
+
+def _mornings(
+    key: str,
+    rows: Iterable[tuple[str, date, int, int]],
+    answers: Mapping[tuple[str, date], tuple[str, ...]],
+    start: date,
+    started: date,
+    cut: date,
+    done_dates: set[date],
+) -> tuple[tuple[Morning, ...], Earlier]:
+    """One patient's mornings (in date order) as `rules.summarise` leaves them: from `cut` on
+    each one; before it the first week's and the first, last and worst since the start, and
+    the rest-day mornings summed (`Earlier`)."""
+    first_week_ends = started + timedelta(days=WEEK)
+    cut = max(cut, start)
+    carried: list[Morning] = []
+    notable: list[tuple[date, int, int]] = []
+    first = last = worst = None
+    rest_pain = rest_count = 0
+    rest_first = None
+    for _, day, pain, stiffness in rows:
+        if day >= cut:
+            flags = answers.get((key, day), ()) if answers else ()
+            carried.append(Morning(day, pain, stiffness, flags))
+        elif day >= start and day >= started:
+            row = (day, pain, stiffness)
+            if first is None:
+                first = row
+            last = row
+            if worst is None or pain >= worst[1]:  # the latest of the highest
+                worst = row
+            if day < first_week_ends:
+                notable.append(row)
+            if day > started and day - ONE_DAY not in done_dates:
+                rest_pain += pain
+                rest_count += 1
+                if rest_first is None:
+                    rest_first = day
+    if first is not None and last is not None and worst is not None:  # all three, or none
+        notable += (first, last, worst)
+    earlier = [
+        Morning(day, pain, stiffness, answers.get((key, day), ()) if answers else ())
+        for day, pain, stiffness in sorted(set(notable))
+    ]
+    return tuple(earlier + carried), Earlier(
+        cut,
+        rest_pain=rest_pain,
+        rest_mornings=rest_count,
+        rest_first=rest_first,
     )
 
 
