@@ -435,9 +435,8 @@ def _baseline_pool(state: PatientState) -> _Pool:
     or, when none of those were read (a long programme, or no check-ins in week one), the
     mornings after a rest day (no session done the day before), which loading did not
     provoke."""
-    first_week = [
-        m for m in state.mornings if state.started_on <= m.date < state.started_on + timedelta(WEEK)
-    ]
+    started, week_after = state.started_on, state.started_on + timedelta(WEEK)
+    first_week = [m for m in state.mornings if started <= m.date < week_after]
     if first_week:
         return _Pool("first_week", first_week)
     done = {d.date for d in state.days if d.sessions_done}
@@ -511,13 +510,8 @@ def _weekly_trend(state: PatientState) -> Finding | None:
     """F18: a week-on-week rise in mean morning pain of at least the tendinopathy MID, or in
     mean morning stiffness of at least the set minutes; the message names only what rose."""
     this_week = _recent(state, state.mornings, WEEK)
-    last_week = [
-        m
-        for m in state.mornings
-        if state.today - timedelta(days=2 * WEEK - 1)
-        <= m.date
-        <= state.today - timedelta(days=WEEK)
-    ]
+    opens, closes = state.today - timedelta(days=2 * WEEK - 1), state.today - timedelta(days=WEEK)
+    last_week = [m for m in state.mornings if opens <= m.date <= closes]
     minimum = _threshold(state, "weekly_trend_min_check_ins")
     if min(len(this_week), len(last_week)) < minimum.value:
         return None

@@ -21,6 +21,7 @@ the programme id, and nothing is kept from one chunk to the next.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zoneinfo
 from collections import defaultdict
@@ -182,9 +183,9 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
 @transaction.atomic
 def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
-    programmes, exercises, current-phase items, session days, check-ins (and apart, their
-    red-flag answers), VISA-A scores, checkpoints, unresolved red-flag flags, stored flags,
-    then the inserts and updates of flags."""
+    programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
+    checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
+    flags."""
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
@@ -466,14 +467,6 @@ def _patient_reports(
     check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
         key=Cast("patient_id", output_field=CharField())
     )
-    # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
-    # empty list) is not decoded row by row.
-    answers = {
-        (key, day): tuple(flags)
-        for key, day, flags in check_ins.exclude(red_flags=[]).values_list(
-            "key", "local_date", "red_flags"
-        )
-    }
     mornings: dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]] = {
         p.id: ((), Earlier(cut[p.id])) for p in programmes
     }
@@ -481,7 +474,7 @@ def _patient_reports(
     runs = groupby(
         _rows(
             check_ins.order_by("patient_id", "local_date").values_list(
-                "key", "local_date", "morning_pain_nrs", "stiffness_minutes"
+                "key", "local_date", "morning_pain_nrs", "stiffness_minutes", "red_flags"
             )
         ),
         key=itemgetter(0),
@@ -489,7 +482,7 @@ def _patient_reports(
     for key, rows in runs:
         p = of_key[key]
         mornings[p.id] = _mornings(
-            key, rows, answers, since[p.id], p.started_on, cut[p.id], days[p.id].done_dates
+            rows, since[p.id], p.started_on, cut[p.id], days[p.id].done_dates
         )
     scores: dict[uuid.UUID, list[ScoreOn]] = {p.id: [] for p in programmes}
     for key, day, value in (
@@ -509,9 +502,7 @@ def _patient_reports(
 
 
 def _mornings(
-    key: str,
-    rows: Iterable[tuple[str, date, int, int]],
-    answers: Mapping[tuple[str, date], tuple[str, ...]],
+    rows: Iterable[tuple[str, date, int, int, str]],
     start: date,
     started: date,
     cut: date,
@@ -519,20 +510,20 @@ def _mornings(
 ) -> tuple[tuple[Morning, ...], Earlier]:
     """One patient's mornings (in date order) as `rules.summarise` leaves them: from `cut` on
     each one; before it the first week's and the first, last and worst since the start, and
-    the rest-day mornings summed (`Earlier`)."""
+    the rest-day mornings summed (`Earlier`). The red-flag answers come as the stored JSON
+    text, decoded only when not an empty list (rare)."""
     first_week_ends = started + timedelta(days=WEEK)
-    cut = max(cut, start)
+    carried_from = max(cut, start)
     carried: list[Morning] = []
-    notable: list[tuple[date, int, int]] = []
+    notable: list[tuple[date, int, int, str]] = []
     first = last = worst = None
     rest_pain = rest_count = 0
     rest_first = None
-    for _, day, pain, stiffness in rows:
-        if day >= cut:
-            flags = answers.get((key, day), ()) if answers else ()
-            carried.append(Morning(day, pain, stiffness, flags))
+    for _, day, pain, stiffness, answers in rows:
+        if day >= carried_from:
+            carried.append(Morning(day, pain, stiffness, _answers(answers)))
         elif day >= start and day >= started:
-            row = (day, pain, stiffness)
+            row = (day, pain, stiffness, answers)
             if first is None:
                 first = row
             last = row
@@ -548,8 +539,8 @@ def _mornings(
     if first is not None and last is not None and worst is not None:  # all three, or none
         notable += (first, last, worst)
     earlier = [
-        Morning(day, pain, stiffness, answers.get((key, day), ()) if answers else ())
-        for day, pain, stiffness in sorted(set(notable))
+        Morning(day, pain, stiffness, _answers(answers))
+        for day, pain, stiffness, answers in sorted(set(notable))
     ]
     return tuple(earlier + carried), Earlier(
         cut,
@@ -557,6 +548,11 @@ def _mornings(
         rest_mornings=rest_count,
         rest_first=rest_first,
     )
+
+
+def _answers(stored: str) -> tuple[str, ...]:
+    """A check-in's red-flag answers from the stored JSON text (nearly always "[]")."""
+    return () if stored == "[]" else tuple(json.loads(stored))
 
 
 def _checkpoints(
