@@ -558,14 +558,28 @@ def _answers(stored: str) -> tuple[str, ...]:
 def _checkpoints(
     programmes: list[_Programme], catalogue: Catalogue
 ) -> dict[uuid.UUID, tuple[DueCheckpoint, ...]]:
-    due: dict[uuid.UUID, list[DueCheckpoint]] = defaultdict(list)
-    for programme_id, slug, due_on in (
+    """Each programme's dated checkpoints in order (the same timeframe and date are shared by
+    many programmes: one DueCheckpoint each)."""
+    of_key = {p.key: p.id for p in programmes}
+    shared: dict[tuple[str, date], DueCheckpoint] = {}
+    due: dict[uuid.UUID, tuple[DueCheckpoint, ...]] = {}
+    rows = _rows(
         Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        .annotate(key=Cast("programme_id", output_field=CharField()))
         .order_by("programme_id", "after_days")
-        .values_list("programme_id", "timeframe__slug", "due_on")
-    ):
-        due[programme_id].append(DueCheckpoint(catalogue.timeframes[slug], due_on))
-    return {key: tuple(value) for key, value in due.items()}
+        .values_list("key", "timeframe__slug", "due_on")
+    )
+    for key, run in groupby(rows, key=itemgetter(0)):
+        found = []
+        for _, slug, due_on in run:
+            checkpoint = shared.get((slug, due_on))
+            if checkpoint is None:
+                checkpoint = shared[slug, due_on] = DueCheckpoint(
+                    catalogue.timeframes[slug], due_on
+                )
+            found.append(checkpoint)
+        due[of_key[key]] = tuple(found)
+    return due
 
 
 FlagKey = tuple[uuid.UUID, str, str]
