@@ -12,7 +12,12 @@ patient's `PatientState` (`states_for`), runs the pure `evaluate`, and stores th
 - a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
 
 The pain during exercise, the costly figure to read, is read for the last week only: the only
-window the rules read it in.
+window the rules read it in. The rules read the last two weeks day by day and of the history
+before only a summary (`rules.Earlier`: sessions done, the rest-day mornings summed, the first
+week's and the first, last and worst mornings): the sweep folds the earlier rows into it as it
+reads them, exactly as `rules.summarise` does, so ~770,000 day and morning objects at 10,000
+patients become ~300,000. Rows are read straight from the cursor in programme (patient) and
+date order with the ids cast to text (`_rows`): no per-value converters, no sorting.
 
 Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
 the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
