@@ -70,6 +70,43 @@ def peak_rss_mb() -> float:
 
 
 @contextmanager
+def cpu_meter() -> Iterator[Callable[[], dict[str, float | None]]]:
+    """CPU seconds spent by this process and by its database server process meanwhile: on a
+    machine shared with other jobs, wall time measures the queue for the cores as much as the
+    work. The server's share is read from /proc (a PostgreSQL backend on this machine); None
+    where it cannot be (SQLite runs in this process)."""
+    from django.db import connection
+
+    backend: int | None = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+
+    def server() -> float | None:
+        try:
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def own() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    start_own, start_server = own(), server() if backend else None
+    result: dict[str, float | None] = {}
+    yield lambda: result
+    end_server = server() if backend else None
+    result["cpu_seconds"] = round(own() - start_own, 2)
+    result["database_cpu_seconds"] = (
+        round(end_server - start_server, 2)
+        if end_server is not None and start_server is not None
+        else None
+    )
+
+
+@contextmanager
 def stopwatch() -> Iterator[Callable[[], float]]:
     started = time.perf_counter()
     finished: list[float] = []

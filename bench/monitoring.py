@@ -15,7 +15,9 @@ MODE is one of:
            evaluate_patient (both in a transaction that is rolled back), and "today" finds the
            generated sessions.
 
-Prints one JSON line: seconds, peak RSS of the process (MiB) and the RSS before the work.
+Prints one JSON line: seconds, peak RSS of the process (MiB) and the RSS before the work, and
+for sweep and floor the CPU seconds of this process and of its PostgreSQL backend (on a shared
+machine wall time also measures the wait for a core).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from bench.common import bench_now, emit, peak_rss_mb, setup_django, stopwatch
+from bench.common import bench_now, cpu_meter, emit, peak_rss_mb, setup_django, stopwatch
 
 FLOOR_SQL = """
 WITH entries AS (
@@ -91,11 +93,16 @@ def floor(today: date) -> dict[str, Any]:
         params = [d.isoformat() for d in params]
     before = peak_rss_mb()
     rows = 0
-    with stopwatch() as elapsed, connection.cursor() as cursor:
+    with cpu_meter() as cpu, stopwatch() as elapsed, connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(2000):
             rows += len(batch)
-    return {"seconds": round(elapsed(), 3), "rows": rows, "rss_before_mb": round(before, 1)}
+    return {
+        "seconds": round(elapsed(), 3),
+        **cpu(),
+        "rows": rows,
+        "rss_before_mb": round(before, 1),
+    }
 
 
 def sweep(today: date, *, fresh: bool) -> dict[str, Any]:
@@ -107,10 +114,11 @@ def sweep(today: date, *, fresh: bool) -> dict[str, Any]:
         Flag.objects.all().delete()
     catalogue_snapshot()
     before = peak_rss_mb()
-    with stopwatch() as elapsed:
+    with cpu_meter() as cpu, stopwatch() as elapsed:
         report = evaluate_active_programmes(now=bench_now(today))
     return {
         "seconds": round(elapsed(), 3),
+        **cpu(),
         "rss_before_mb": round(before, 1),
         "programmes": report.programmes,
         "findings": report.findings,

@@ -30,9 +30,8 @@ Rules (sources in the catalogue's thresholds.yaml and timeframes.yaml):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from statistics import mean
 from typing import Protocol, TypeVar
 
 from patients.schedule import WEEK
@@ -69,6 +68,35 @@ class DueCheckpoint:
     due_on: date
 
 
+# The rules read the days and mornings of the last two weeks one by one (the week-on-week
+# trend is the longest such look); of those before, only what `Earlier` summarises.
+DETAIL_DAYS = 2 * WEEK
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What the rules read of the days and mornings before `mornings_from`, summarised, so a
+    long history need not be carried day by day (`PatientState.earlier`; `summarise`).
+
+    A state with it carries the days from the day before `mornings_from` and the mornings
+    from `mornings_from` (today − DETAIL_DAYS + 1), and of the earlier mornings only those of
+    the programme's first week and the first, last and worst (highest pain, then latest) since
+    the start. Every count covers only what the state was read from (its window)."""
+
+    mornings_from: date
+    # Sessions done from the start to the day before the first day the state carries.
+    sessions_done: int = 0
+    # Mornings after the start and before `mornings_from` that follow a day with no session
+    # done (the rest-day baseline): their pain summed, their number, the first one's date.
+    rest_pain: int = 0
+    rest_mornings: int = 0
+    rest_first: date | None = None
+
+    @property
+    def days_from(self) -> date:
+        return self.mornings_from - timedelta(days=1)
+
+
 @dataclass(frozen=True, slots=True)
 class PatientState:
     today: date
@@ -90,6 +118,9 @@ class PatientState:
     # The current phase loads the tendon (isometric, eccentric or strength work), rather than
     # being self-managed stretching and care (F19).
     loading: bool = False
+    # None: `days` and `mornings` hold everything read; else they hold the last two weeks and
+    # the rest is summarised here (what the sweep builds; `summarise` gives the same).
+    earlier: Earlier | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +153,68 @@ class Adherence:
 INFO, REVIEW, URGENT = 1, 2, 3
 
 
+def mean(values: Iterable[int], *, plus: int = 0, more: int = 0) -> float:
+    """The mean of whole numbers (and of `more` others summing to `plus`) exactly as
+    `statistics.mean` gives it (an int when the division is exact, else the correctly
+    rounded float of sum ÷ count), without its per-value Fraction arithmetic: the sweep takes
+    tens of thousands of means. Integer sums are exact and int / int is correctly rounded,
+    so the flags cannot differ."""
+    total, count = plus, more
+    for value in values:
+        total += value
+        count += 1
+    if not count:
+        raise ValueError("mean requires at least one value")
+    whole, remainder = divmod(total, count)
+    return whole if remainder == 0 else total / count
+
+
+def summarise(state: PatientState) -> PatientState:
+    """The same state with the days and mornings before the last two weeks summarised
+    (`Earlier`), as the sweep reads it: `evaluate` gives the same findings for both."""
+    if state.earlier is not None:
+        return state
+    cut = state.today - timedelta(days=DETAIL_DAYS - 1)
+    earlier = Earlier(mornings_from=cut)
+    done = {d.date for d in state.days if d.sessions_done}
+    rest = [
+        m
+        for m in state.mornings
+        if state.started_on < m.date < cut and m.date - timedelta(days=1) not in done
+    ]
+    since_start = [m for m in state.mornings if state.started_on <= m.date < cut]
+    notable = {
+        *(
+            m
+            for m in state.mornings
+            if state.started_on <= m.date < state.started_on + timedelta(WEEK) and m.date < cut
+        ),
+        *(
+            (since_start[0], since_start[-1], max(since_start, key=lambda m: (m.pain, m.date)))
+            if since_start
+            else ()
+        ),
+    }
+    return replace(
+        state,
+        days=tuple(d for d in state.days if d.date >= earlier.days_from),
+        mornings=tuple(
+            sorted((*notable, *(m for m in state.mornings if m.date >= cut)), key=lambda m: m.date)
+        ),
+        earlier=replace(
+            earlier,
+            sessions_done=sum(
+                d.sessions_done
+                for d in state.days
+                if state.started_on <= d.date < earlier.days_from
+            ),
+            rest_pain=sum(m.pain for m in rest),
+            rest_mornings=len(rest),
+            rest_first=rest[0].date if rest else None,
+        ),
+    )
+
+
 def evaluate(state: PatientState) -> list[Finding]:
     findings = _red_flags(state)
     step_back = [
@@ -150,13 +243,20 @@ def adherence_over(state: PatientState, days: int) -> Adherence:
     """Sessions done against sessions prescribed over the last `days` local days (today
     included), counting only days since the programme started."""
     done = {d.date: d.sessions_done for d in state.days}
-    return adherence(
+    result = adherence(
         started_on=state.started_on,
         today=state.today,
         sessions_per_week=state.sessions_per_week,
         done_on=done,
         days=days,
     )
+    earlier = state.earlier
+    first = max(state.started_on, state.today - timedelta(days=days - 1))
+    if earlier is None or first >= earlier.days_from:
+        return result
+    if first > state.started_on:
+        raise ValueError("a summarised state knows the sessions done since the start only")
+    return replace(result, done=result.done + earlier.sessions_done)
 
 
 def adherence(
@@ -302,23 +402,57 @@ def _pain_above(
     )
 
 
-def _baseline_pool(state: PatientState) -> tuple[str, list[Morning]]:
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """The mornings a baseline is the mean of: those the state carries and, of a summarised
+    state's rest-day mornings, their pain summed and their number (all before any carried)."""
+
+    basis: str
+    mornings: list[Morning]
+    earlier_pain: int = 0
+    earlier_count: int = 0
+    earlier_first: date | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.mornings) or self.earlier_count > 0
+
+    def mean_before(self, day: date) -> float | None:
+        """The mean pain of the pool's mornings before `day` (a carried day), None if none."""
+        before = [m.pain for m in self.mornings if m.date < day]
+        if not before and not self.earlier_count:
+            return None
+        return mean(before, plus=self.earlier_pain, more=self.earlier_count)
+
+    @property
+    def first_date(self) -> date:
+        if self.earlier_first is not None:
+            return self.earlier_first
+        return self.mornings[0].date
+
+
+def _baseline_pool(state: PatientState) -> _Pool:
     """The mornings a patient's baseline is the mean of: those of the programme's first week
     or, when none of those were read (a long programme, or no check-ins in week one), the
     mornings after a rest day (no session done the day before), which loading did not
     provoke."""
-    first_week = [
-        m for m in state.mornings if state.started_on <= m.date < state.started_on + timedelta(WEEK)
-    ]
+    started, week_after = state.started_on, state.started_on + timedelta(WEEK)
+    first_week = [m for m in state.mornings if started <= m.date < week_after]
     if first_week:
-        return "first_week", first_week
+        return _Pool("first_week", first_week)
     done = {d.date for d in state.days if d.sessions_done}
+    earlier = state.earlier
+    # A summarised state carries the days from the day before `mornings_from` only.
+    carried = earlier.mornings_from if earlier is not None else date.min
     rest = [
         m
         for m in state.mornings
-        if m.date > state.started_on and m.date - timedelta(days=1) not in done
+        if m.date > state.started_on
+        and m.date >= carried
+        and m.date - timedelta(days=1) not in done
     ]
-    return "rest_days", rest
+    if earlier is None:
+        return _Pool("rest_days", rest)
+    return _Pool("rest_days", rest, earlier.rest_pain, earlier.rest_mornings, earlier.rest_first)
 
 
 def _morning_above_baseline(state: PatientState) -> Finding | None:
@@ -328,13 +462,13 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
     Only the latest run is reported: an earlier one was reported when it happened."""
     margin, margin_sources = _limit(state, "next_morning_margin", "nrs_mcid_points")
     regress_after = _threshold(state, "next_morning_regress_after")
-    basis, pool = _baseline_pool(state)
+    pool = _baseline_pool(state)
     above: dict[date, float] = {}
     recent = _recent(state, state.mornings, WEEK)
     for morning in recent:
-        before = [m.pain for m in pool if m.date < morning.date]
-        if before and morning.pain - mean(before) >= margin:
-            above[morning.date] = mean(before)
+        level = pool.mean_before(morning.date)
+        if level is not None and morning.pain - level >= margin:
+            above[morning.date] = level
     if not above:
         return None
     run: list[Morning] = []
@@ -346,7 +480,7 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
     baseline = round(above[run[0].date], 1)
     repeated = len(run) >= regress_after.value
     shown = " → ".join(f"{m.pain}/10 on {m.date:%d %b}" for m in run)
-    where = "first-week mornings" if basis == "first_week" else "mornings after a rest day"
+    where = "first-week mornings" if pool.basis == "first_week" else "mornings after a rest day"
     return Finding(
         rule="next_morning_above_baseline" + ("_repeated" if repeated else ""),
         episode=run[0].date.isoformat(),
@@ -359,7 +493,7 @@ def _morning_above_baseline(state: PatientState) -> Finding | None:
         ),
         evidence={
             "baseline": baseline,
-            "baseline_from": basis,
+            "baseline_from": pool.basis,
             "margin": margin,
             "mornings": {m.date.isoformat(): m.pain for m in run},
         },
@@ -376,13 +510,8 @@ def _weekly_trend(state: PatientState) -> Finding | None:
     """F18: a week-on-week rise in mean morning pain of at least the tendinopathy MID, or in
     mean morning stiffness of at least the set minutes; the message names only what rose."""
     this_week = _recent(state, state.mornings, WEEK)
-    last_week = [
-        m
-        for m in state.mornings
-        if state.today - timedelta(days=2 * WEEK - 1)
-        <= m.date
-        <= state.today - timedelta(days=WEEK)
-    ]
+    opens, closes = state.today - timedelta(days=2 * WEEK - 1), state.today - timedelta(days=WEEK)
+    last_week = [m for m in state.mornings if opens <= m.date <= closes]
     minimum = _threshold(state, "weekly_trend_min_check_ins")
     if min(len(this_week), len(last_week)) < minimum.value:
         return None
@@ -665,11 +794,12 @@ def _symptoms_persist(state: PatientState, checkpoint: DueCheckpoint) -> Judgeme
         return None  # no recent check-in to judge by
     if last.pain == 0 and last.stiffness_minutes == 0:
         return None
-    _, pool = _baseline_pool(state)
-    recent = [m for m in _recent(state, mornings, WEEK) if m not in pool]
+    pool = _baseline_pool(state)
+    recent = [m for m in _recent(state, mornings, WEEK) if m not in pool.mornings]
     if not pool or not recent:
         return None  # no baseline and later week apart yet: nothing to compare
-    before, now = mean(m.pain for m in pool), mean(m.pain for m in recent)
+    before = mean((m.pain for m in pool.mornings), plus=pool.earlier_pain, more=pool.earlier_count)
+    now = mean(m.pain for m in recent)
     points = _threshold(state, "nrs_mcid_points")
     percent = _threshold(state, "nrs_mcid_percent")
     fall = before - now
@@ -684,7 +814,7 @@ def _symptoms_persist(state: PatientState, checkpoint: DueCheckpoint) -> Judgeme
         "counted_from": counted_from,
         "onset_on": state.onset_on.isoformat() if state.onset_on else None,
         "morning_pain_mean": [round(before, 1), round(now, 1)],
-        "dates": [pool[0].date.isoformat(), last.date.isoformat()],
+        "dates": [pool.first_date.isoformat(), last.date.isoformat()],
     }
     trend = "worse" if now > before else "not improving"
     detail = (

@@ -12,7 +12,12 @@ patient's `PatientState` (`states_for`), runs the pure `evaluate`, and stores th
 - a new urgent flag is handed to `notify_flag_task` (its id only) after the chunk commits.
 
 The pain during exercise, the costly figure to read, is read for the last week only: the only
-window the rules read it in.
+window the rules read it in. The rules read the last two weeks day by day and of the history
+before only a summary (`rules.Earlier`: sessions done, the rest-day mornings summed, the first
+week's and the first, last and worst mornings): the sweep folds the earlier rows into it as it
+reads them, exactly as `rules.summarise` does, so ~770,000 day and morning objects at 10,000
+patients become ~300,000. Rows are read straight from the cursor in programme (patient) and
+date order with the ids cast to text (`_rows`): no per-value converters, no sorting.
 
 Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
 the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
@@ -21,33 +26,41 @@ the programme id, and nothing is kept from one chunk to the next.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     IntegerField,
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     When,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from patients.models import CheckIn, ExerciseLog, Flag, QuestionnaireResponse, SessionLog
 from patients.monitoring.rules import (
+    DETAIL_DAYS,
     WEEK,
     DueCheckpoint,
+    Earlier,
     Finding,
     Morning,
     PatientState,
@@ -86,6 +99,7 @@ FLAG_VALUE_FIELDS = (
 # How far back monitoring reads: the longest documented timeframe (symptoms beyond a few
 # months, 90 days) plus a week of baseline.
 HISTORY_DAYS = 120
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +161,8 @@ class _Programme:
 
     id: uuid.UUID
     patient_id: uuid.UUID
+    key: str  # the programme's id as text, as `_rows` returns it
+    patient_key: str  # the patient's id as text
     time_zone: str
     started_on: date
     revision_id: uuid.UUID
@@ -172,9 +188,9 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
 @transaction.atomic
 def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
-    programmes, exercises, current-phase items, session days, check-ins (and apart, their
-    red-flag answers), VISA-A scores, checkpoints, unresolved red-flag flags, stored flags,
-    then the inserts and updates of flags."""
+    programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
+    checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
+    flags."""
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
@@ -206,9 +222,15 @@ def _read(
             current_revision__isnull=False,
         )
         .order_by("pk")
+        .annotate(
+            key=Cast("pk", output_field=CharField()),
+            patient_key=Cast("patient_id", output_field=CharField()),
+        )
         .values_list(
             "pk",
             "patient_id",
+            "key",
+            "patient_key",
             "patient__time_zone",
             "started_on",
             "current_revision_id",
@@ -233,11 +255,13 @@ def _read(
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
     per_week, regression, loading = _prescriptions(programmes)
-    days = _session_days(programmes, since, today)
+    # The rules read the last DETAIL_DAYS day by day and what came before in summary.
+    cut = {p.id: today[p.id] - timedelta(days=DETAIL_DAYS - 1) for p in programmes}
+    days = _session_days(programmes, since, today, cut)
     # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
     # reviews compare with the first score (one row a week at most).
     visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
-    mornings, visa_a = _patient_reports(programme_of_patient, since, visa_since)
+    mornings, visa_a = _patient_reports(programmes, since, visa_since, cut, days)
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
         Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
@@ -253,8 +277,8 @@ def _read(
                 today=today[p.id],
                 started_on=p.started_on,
                 sessions_per_week=per_week[p.id],
-                days=days.get(p.id, ()),
-                mornings=mornings.get(p.id, ()),
+                days=days[p.id].days,
+                mornings=mornings[p.id][0],
                 visa_a=visa_a.get(p.id, ()),
                 checkpoints=checkpoints.get(p.id, ()),
                 thresholds=catalogue.thresholds,
@@ -264,6 +288,7 @@ def _read(
                 unresolved_red_flag=p.patient_id in red_flagged,
                 onset_on=_onset(p.onset),
                 loading=loading[p.id],
+                earlier=replace(mornings[p.id][1], sessions_done=days[p.id].done_earlier),
             ),
         )
         for p in programmes
@@ -333,17 +358,44 @@ def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
     return regression_suggestion(programme, items)
 
 
+def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a `values_list` query as the driver returns them, without Django's
+    per-value converters and iteration (over a million calls a sweep at 10,000 patients).
+    Only for columns the drivers already return as Python values: integers, plain date
+    columns (sqlite3 parses a column declared `date`), and ids cast to text (`key`)."""
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(slots=True)
+class _Days:
+    """A programme's session days as the state carries them (from the day before the cut),
+    the sessions done from the start until then, and the earlier dates with a session done
+    (whether a summarised morning followed a rest day)."""
+
+    days: tuple[SessionDay, ...] = ()
+    done_earlier: int = 0
+    done_dates: set[date] = field(default_factory=set)
+
+
 def _session_days(
-    programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
-) -> dict[uuid.UUID, tuple[SessionDay, ...]]:
+    programmes: list[_Programme],
+    since: Mapping[uuid.UUID, date],
+    today: Mapping[uuid.UUID, date],
+    cut: Mapping[uuid.UUID, date],
+) -> dict[uuid.UUID, _Days]:
     """Per programme and local date: sessions done and the highest pain after, and for the
-    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None).
+    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None); the days
+    before the day before `cut` are only counted (`_Days`).
 
     The pain during exercise is the one figure that needs the exercise entries, looked up per
     session through their index; the rules that read it (pain above the limit, ready to
     progress) look back one week, so older sessions are not looked up. Everything else is
-    aggregated by the database. (A join with the
-    entries instead would make the database read every entry in the table for each chunk.)"""
+    aggregated by the database. (A join with the entries instead would make the database read
+    every entry in the table for each chunk.) The rows come in programme and date order, so
+    each programme's days are a run of rows, already sorted."""
     earliest = min(since.values())
     recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
     pain_during = (
@@ -353,16 +405,15 @@ def _session_days(
         .annotate(highest=Max("pain_during_nrs"))
         .values("highest")
     )
-    # One lookup per row: the programme's window start and its list of days.
-    window: dict[uuid.UUID, tuple[date, list[SessionDay]]] = {
-        p.id: (since[p.id], []) for p in programmes
-    }
-    rows = (
+    of_key = {p.key: p for p in programmes}
+    found = {p.id: _Days() for p in programmes}
+    query = (
         SessionLog.objects.filter(
             programme_id__in=[p.id for p in programmes], local_date__gte=earliest
         )
         .values("programme_id", "local_date")
         .annotate(
+            key=Cast("programme_id", output_field=CharField()),
             done=Count("pk", filter=Q(status=SessionLog.Status.DONE)),
             pain_during=Max(
                 Case(
@@ -376,83 +427,164 @@ def _session_days(
             ),
             pain_after=Max("pain_after_nrs"),
         )
-        .order_by()
-        .values_list("programme_id", "local_date", "done", "pain_during", "pain_after")
+        .order_by("programme_id", "local_date")
+        .values_list("key", "local_date", "done", "pain_during", "pain_after")
     )
-    for programme_id, day, done, during, after in rows:
-        start, found = window[programme_id]
-        if day >= start:
-            found.append(SessionDay(day, done, during, after))
-    return {key: tuple(sorted(found, key=lambda d: d.date)) for key, (_, found) in window.items()}
+    current = None
+    start = started = carried = date.min
+    days: list[SessionDay] = []
+    counted = _Days()
+    for key, day, done, during, after in _rows(query):
+        if key != current:
+            if current is not None:
+                counted.days = tuple(days)
+            current = key
+            programme = of_key[key]
+            start, started = since[programme.id], programme.started_on
+            carried = max(start, cut[programme.id] - timedelta(days=1))
+            counted, days = found[programme.id], []
+        if day >= carried:
+            days.append(SessionDay(day, done, during, after))
+        elif day >= start and done:
+            counted.done_dates.add(day)
+            if day >= started:
+                counted.done_earlier += done
+    if current is not None:
+        counted.days = tuple(days)
+    return found
 
 
 def _patient_reports(
-    programme_of_patient: Mapping[uuid.UUID, uuid.UUID],
+    programmes: list[_Programme],
     since: Mapping[uuid.UUID, date],
     visa_since: Mapping[uuid.UUID, date],
-) -> tuple[dict[uuid.UUID, tuple[Morning, ...]], dict[uuid.UUID, tuple[ScoreOn, ...]]]:
-    """Morning check-ins since each programme's window opened, and VISA-A scores since the
-    week before it started."""
-    patients = list(programme_of_patient)
+    cut: Mapping[uuid.UUID, date],
+    days: Mapping[uuid.UUID, _Days],
+) -> tuple[
+    dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]], dict[uuid.UUID, tuple[ScoreOn, ...]]
+]:
+    """Morning check-ins since each programme's window opened, those before `cut` summarised
+    as `rules.summarise` does (`Earlier`), and VISA-A scores since the week before it
+    started."""
+    patients = [p.patient_id for p in programmes]
+    of_key = {p.patient_key: p for p in programmes}
     earliest = min(since.values())
-    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest)
-    # Red-flag answers are rare: read them apart, so the JSON of every other check-in (an
-    # empty list) is not decoded row by row.
-    answers = {
-        (patient_id, day): tuple(flags)
-        for patient_id, day, flags in check_ins.exclude(red_flags=[]).values_list(
-            "patient_id", "local_date", "red_flags"
+    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
+        key=Cast("patient_id", output_field=CharField())
+    )
+    mornings: dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]] = {
+        p.id: ((), Earlier(cut[p.id])) for p in programmes
+    }
+    # One check-in a day: in patient and date order, each patient's mornings are a sorted run.
+    runs = groupby(
+        _rows(
+            check_ins.order_by("patient_id", "local_date").values_list(
+                "key", "local_date", "morning_pain_nrs", "stiffness_minutes", "red_flags"
+            )
+        ),
+        key=itemgetter(0),
+    )
+    for key, rows in runs:
+        p = of_key[key]
+        mornings[p.id] = _mornings(
+            rows, since[p.id], p.started_on, cut[p.id], days[p.id].done_dates
         )
-    }
-    # One lookup per row: the window start of the patient's programme and its lists.
-    window: dict[uuid.UUID, tuple[date, list[Morning], list[ScoreOn]]] = {
-        patient_id: (since[programme_id], [], [])
-        for patient_id, programme_id in programme_of_patient.items()
-    }
-    visa_start = {
-        patient_id: visa_since[programme_id]
-        for patient_id, programme_id in programme_of_patient.items()
-    }
-    for patient_id, day, pain, stiffness in check_ins.order_by().values_list(
-        "patient_id", "local_date", "morning_pain_nrs", "stiffness_minutes"
-    ):
-        start, mornings, _ = window[patient_id]
-        if day >= start:
-            flags = answers.get((patient_id, day), ()) if answers else ()
-            mornings.append(Morning(day, pain, stiffness, flags))
-    for patient_id, day, value in (
+    scores: dict[uuid.UUID, list[ScoreOn]] = {p.id: [] for p in programmes}
+    for key, day, value in (
         QuestionnaireResponse.objects.filter(
             patient_id__in=patients,
             questionnaire="visa_a",
-            local_date__gte=min(visa_start.values()),
+            local_date__gte=min(visa_since.values()),
         )
+        .annotate(key=Cast("patient_id", output_field=CharField()))
         .order_by("patient_id", "local_date", "created_at")
-        .values_list("patient_id", "local_date", "score")
+        .values_list("key", "local_date", "score")
     ):
-        _, _, scores = window[patient_id]
-        if day >= visa_start[patient_id] and value is not None:  # only the FAAM has no total
-            scores.append(ScoreOn(day, value))
-    return (
-        {
-            # One check-in a day: sorting by date alone gives the order of the mornings.
-            programme_of_patient[key]: tuple(sorted(mornings, key=lambda m: m.date))
-            for key, (_, mornings, _) in window.items()
-        },
-        {programme_of_patient[key]: tuple(scores) for key, (_, _, scores) in window.items()},
+        p = of_key[key]
+        if day >= visa_since[p.id] and value is not None:  # only the FAAM has no total
+            scores[p.id].append(ScoreOn(day, value))
+    return mornings, {key: tuple(value) for key, value in scores.items()}
+
+
+def _mornings(
+    rows: Iterable[tuple[str, date, int, int, str]],
+    start: date,
+    started: date,
+    cut: date,
+    done_dates: set[date],
+) -> tuple[tuple[Morning, ...], Earlier]:
+    """One patient's mornings (in date order) as `rules.summarise` leaves them: from `cut` on
+    each one; before it the first week's and the first, last and worst since the start, and
+    the rest-day mornings summed (`Earlier`). The red-flag answers come as the stored JSON
+    text, decoded only when not an empty list (rare)."""
+    first_week_ends = started + timedelta(days=WEEK)
+    carried_from = max(cut, start)
+    carried: list[Morning] = []
+    notable: list[tuple[date, int, int, str]] = []
+    first = last = worst = None
+    rest_pain = rest_count = 0
+    rest_first = None
+    for _, day, pain, stiffness, answers in rows:
+        if day >= carried_from:
+            carried.append(Morning(day, pain, stiffness, _answers(answers)))
+        elif day >= start and day >= started:
+            row = (day, pain, stiffness, answers)
+            if first is None:
+                first = row
+            last = row
+            if worst is None or pain >= worst[1]:  # the latest of the highest
+                worst = row
+            if day < first_week_ends:
+                notable.append(row)
+            if day > started and day - ONE_DAY not in done_dates:
+                rest_pain += pain
+                rest_count += 1
+                if rest_first is None:
+                    rest_first = day
+    if first is not None and last is not None and worst is not None:  # all three, or none
+        notable += (first, last, worst)
+    earlier = [
+        Morning(day, pain, stiffness, _answers(answers))
+        for day, pain, stiffness, answers in sorted(set(notable))
+    ]
+    return tuple(earlier + carried), Earlier(
+        cut,
+        rest_pain=rest_pain,
+        rest_mornings=rest_count,
+        rest_first=rest_first,
     )
+
+
+def _answers(stored: str) -> tuple[str, ...]:
+    """A check-in's red-flag answers from the stored JSON text (nearly always "[]")."""
+    return () if stored == "[]" else tuple(json.loads(stored))
 
 
 def _checkpoints(
     programmes: list[_Programme], catalogue: Catalogue
 ) -> dict[uuid.UUID, tuple[DueCheckpoint, ...]]:
-    due: dict[uuid.UUID, list[DueCheckpoint]] = defaultdict(list)
-    for programme_id, slug, due_on in (
+    """Each programme's dated checkpoints in order (the same timeframe and date are shared by
+    many programmes: one DueCheckpoint each)."""
+    of_key = {p.key: p.id for p in programmes}
+    shared: dict[tuple[str, date], DueCheckpoint] = {}
+    due: dict[uuid.UUID, tuple[DueCheckpoint, ...]] = {}
+    rows = _rows(
         Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        .annotate(key=Cast("programme_id", output_field=CharField()))
         .order_by("programme_id", "after_days")
-        .values_list("programme_id", "timeframe__slug", "due_on")
-    ):
-        due[programme_id].append(DueCheckpoint(catalogue.timeframes[slug], due_on))
-    return {key: tuple(value) for key, value in due.items()}
+        .values_list("key", "timeframe__slug", "due_on")
+    )
+    for key, run in groupby(rows, key=itemgetter(0)):
+        found = []
+        for _, slug, due_on in run:
+            checkpoint = shared.get((slug, due_on))
+            if checkpoint is None:
+                checkpoint = shared[slug, due_on] = DueCheckpoint(
+                    catalogue.timeframes[slug], due_on
+                )
+            found.append(checkpoint)
+        due[of_key[key]] = tuple(found)
+    return due
 
 
 FlagKey = tuple[uuid.UUID, str, str]

@@ -3,6 +3,7 @@ number of queries per chunk."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Patient
+from patients.monitoring.rules import Morning, SessionDay, evaluate, summarise
 from patients.monitoring.services import acknowledge_flag, evaluate_patient, resolve_flag
 from patients.monitoring.sweep import (
     chunk_bounds,
@@ -25,6 +27,7 @@ from patients.prescribing.services import end_programme
 from patients.questionnaires.definitions import QUESTIONNAIRES
 from patients.questionnaires.services import record_questionnaire
 from patients.schedule import local_today
+from programmes.models import Programme
 from programmes.selectors import catalogue_snapshot, current_phase_items
 from tests import factories
 
@@ -463,3 +466,84 @@ def test_the_sweeps_chunks_cover_every_active_programme_once(therapist: Any) -> 
         for first, last in chunk_bounds(chunk_size=2)
     ]
     assert sum(r.programmes for r in reports) == len(active)
+
+
+def _full_state(programme: Any, state: Any) -> Any:
+    """The programme's state with every session day and morning of the window, read
+    naively through the ORM: what the sweep would build without summarising."""
+    from patients.models import CheckIn, SessionLog
+
+    today = state.today
+    since = max(programme.started_on - timedelta(days=7), today - timedelta(days=120))
+    days: dict[date, list[Any]] = {}
+    for log in SessionLog.objects.filter(programme=programme, local_date__gte=since):
+        days.setdefault(log.local_date, []).append(log)
+    session_days = []
+    for day, logs in sorted(days.items()):
+        during = [
+            entry.pain_during_nrs
+            for log in logs
+            for entry in log.exercises.all()
+            if entry.pain_during_nrs is not None
+        ]
+        after = [log.pain_after_nrs for log in logs if log.pain_after_nrs is not None]
+        session_days.append(
+            SessionDay(
+                day,
+                sum(log.status == SessionLog.Status.DONE for log in logs),
+                max(during) if during and day >= today - timedelta(days=6) else None,
+                max(after) if after else None,
+            )
+        )
+    mornings = tuple(
+        Morning(c.local_date, c.morning_pain_nrs, c.stiffness_minutes, tuple(c.red_flags))
+        for c in CheckIn.objects.filter(patient=programme.patient, local_date__gte=since).order_by(
+            "local_date"
+        )
+    )
+    return dataclasses.replace(state, days=tuple(session_days), mornings=mornings, earlier=None)
+
+
+def test_the_state_is_the_full_history_summarised(clinic: list[Patient]) -> None:
+    """What the sweep reads (the last two weeks row by row, the rest folded into
+    `rules.Earlier` as it reads) is exactly `rules.summarise` of every row read naively —
+    here for courses of 3 to 95 days, and one of 150 days (longer than the 120 read: no
+    first week, so the rest-day baseline) with a red flag among the earlier mornings."""
+    from patients.models import CheckIn
+    from patients.monitoring.sweep import states_for
+
+    rng = random.Random(14)
+    long = factories.PatientFactory(therapist=clinic[0].therapist, time_zone="Europe/London")
+    _follow(Course("plantar_fasciitis", "Europe/London", 150, 0.5, 5, rising=1), long, rng)
+    # The first morning read (the first since the start, so carried) had a red-flag answer.
+    window = local_today(long, NOW) - timedelta(days=120)
+    first = long.check_ins.filter(local_date__gte=window).order_by("local_date").first()
+    assert first is not None
+    CheckIn.objects.filter(pk=first.pk).update(red_flags=["numbness_tingling"])
+    programmes = list(Programme.objects.filter(status="active").select_related("patient"))
+    states = states_for(programme_ids=[p.pk for p in programmes], now=NOW)
+    assert len(states) == len(programmes) >= 9
+    summarised = 0
+    for programme in programmes:
+        state = states[programme.pk]
+        full = _full_state(programme, state)
+        # The pain during exercise is read from the chunk's earliest "today" − 6 days (time
+        # zones differ by a day): older values are the rules' concern of no rule.
+        week = state.today - timedelta(days=6)
+        read = dataclasses.replace(
+            state,
+            days=tuple(
+                d if d.date >= week else dataclasses.replace(d, max_pain_during=None)
+                for d in state.days
+            ),
+        )
+        assert read == summarise(full), programme.patient.time_zone
+        assert evaluate(state) == evaluate(full)
+        summarised += len(state.mornings) < len(full.mornings)
+    assert summarised >= 4  # the courses of 25, 30, 95 and 150 days
+    carried = states[long.programmes.get().pk]
+    assert carried.mornings[0].red_flags == ("numbness_tingling",)
+    rest = carried.earlier
+    assert rest is not None
+    assert rest.rest_mornings > 0
+    assert rest.sessions_done > 0
