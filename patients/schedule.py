@@ -6,7 +6,9 @@ and reminders/services.py) and the monitoring rules alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from patients.models import (
     Patient,
@@ -35,7 +37,17 @@ def local_today(patient: Patient, now: datetime) -> date:
     return now.astimezone(patient.zone).date()
 
 
-def sessions_per_week(items: list[ProgrammeItem]) -> int:
+class SessionDose(Protocol):
+    """What `sessions_per_week` reads of an item (a ProgrammeItem or its two columns)."""
+
+    @property
+    def times_per_day(self) -> int | None: ...
+
+    @property
+    def days_per_week(self) -> int | None: ...
+
+
+def sessions_per_week(items: Sequence[SessionDose]) -> int:
     """Twice-daily items make two sessions a day; 3-days-a-week items three sessions a week."""
     if not items:
         return 0

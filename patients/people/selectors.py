@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from patients.models import (
@@ -69,6 +69,8 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
     return (
         Patient.objects.filter(therapist=therapist)
         .select_related("user")
+        # What a row shows of a patient and reads for their local date.
+        .only("time_zone", "user__username", "user__first_name", "user__last_name")
         .annotate(
             worst_open_flag=Coalesce(Subquery(worst), 0),
             latest_pain_nrs=Subquery(latest.values("morning_pain_nrs")[:1]),
@@ -89,6 +91,15 @@ CASELOAD_PROGRAMME_FIELDS = (
     "current_revision__current_phase",
 )
 SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
+# What a row shows of an open flag (the web page adds its labels).
+CASELOAD_FLAG_FIELDS = ("patient_id", "kind", "severity", "status", "message", "created_at")
+
+
+class SessionCount(NamedTuple):
+    """An item's dose as far as `sessions_per_week` reads it."""
+
+    times_per_day: int | None
+    days_per_week: int | None
 
 
 def caseload(
@@ -100,6 +111,11 @@ def caseload(
     or page size."""
     patients = list(caseload_patients(therapist) if patients is None else patients)
     ids = [p.pk for p in patients]
+    # The current phase's id and name read beside each programme (an index lookup each),
+    # not joined back through every revision.
+    current_phase = ProgrammePhase.objects.filter(
+        revision=OuterRef("current_revision"), position=OuterRef("current_revision__current_phase")
+    ).order_by()  # the default order joins up to the programme
     programmes = {
         p.patient_id: p
         for p in Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
@@ -107,28 +123,42 @@ def caseload(
         # Only the columns a row shows or counts with: the rest (the condition's and the
         # revision's JSON among them) would be decoded for every patient and never read.
         .only(*CASELOAD_PROGRAMME_FIELDS)
-    }
-    revisions = [p.current_revision_id for p in programmes.values()]
-    phases: dict[tuple[object, int], ProgrammePhase] = {
-        (phase.revision_id, phase.position): phase
-        for phase in ProgrammePhase.objects.filter(
-            revision_id__in=revisions, position=F("revision__current_phase")
+        .annotate(
+            phase_id=Subquery(current_phase.values("pk")[:1]),
+            phase_name=Subquery(current_phase.values("name")[:1]),
         )
-        .only("revision_id", "position", "name")
-        .prefetch_related(
-            Prefetch("items", ProgrammeItem.objects.only("phase_id", *SESSION_COUNT_FIELDS))
-        )
+        .order_by()
     }
+    phases: dict[object, ProgrammePhase] = {
+        p.pk: ProgrammePhase(
+            id=p.phase_id,
+            revision_id=p.current_revision_id,  # type: ignore[misc]  # set: the phase exists
+            position=p.current_revision.current_phase,  # type: ignore[union-attr]
+            name=p.phase_name,
+        )
+        for p in programmes.values()
+        if p.phase_id is not None
+    }
+    # The current phases' doses as plain rows (not a prefetch: it would build a queryset and
+    # a model per item only to count sessions).
+    doses: dict[object, list[SessionCount]] = defaultdict(list)
+    for phase_id, times_per_day, days_per_week in (
+        ProgrammeItem.objects.filter(phase_id__in=[phase.pk for phase in phases.values()])
+        .order_by()
+        .values_list("phase_id", *SESSION_COUNT_FIELDS)
+    ):
+        doses[phase_id].append(SessionCount(times_per_day, days_per_week))
     earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
         days=WEEK
     )
     done: dict[object, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for programme_id, day, count in (
         SessionLog.objects.filter(
-            programme__in=programmes.values(),
+            programme_id__in=[p.pk for p in programmes.values()],
             status=SessionLog.Status.DONE,
             local_date__gte=earliest,
         )
+        .order_by()
         .values_list("programme_id", "local_date")
         .annotate(n=Count("id"))
     ):
@@ -137,6 +167,7 @@ def caseload(
     for flag in (
         Flag.objects.filter(patient_id__in=ids)
         .exclude(status=Flag.Status.RESOLVED)
+        .only(*CASELOAD_FLAG_FIELDS)
         .order_by("-severity", "-created_at")
     ):
         flags[flag.patient_id].append(flag)
@@ -147,15 +178,12 @@ def caseload(
         today = local_today(patient, now)
         phase = week = percent = None
         if programme is not None and programme.current_revision is not None:
-            phase = phases.get(
-                (programme.current_revision_id, programme.current_revision.current_phase)
-            )
+            phase = phases.get(programme.pk)
             week = programme_week(programme, today)
-            items = list(phase.items.all()) if phase is not None else []
             percent = adherence(
                 started_on=programme.started_on,
                 today=today,
-                sessions_per_week=sessions_per_week(items),
+                sessions_per_week=sessions_per_week(doses[phase.pk] if phase else []),
                 done_on=done[programme.pk],
             ).percent
         rows.append(
