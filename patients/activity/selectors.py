@@ -12,16 +12,18 @@ from typing import Any, TypeVar
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    DateField,
     DateTimeField,
     Exists,
     F,
+    IntegerField,
     JSONField,
     Max,
     Model,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
+    UUIDField,
 )
 from django.db.models.functions import JSONObject
 from django.utils.dateparse import parse_datetime
@@ -60,6 +62,7 @@ from programmes.models import (
 )
 from programmes.selectors import active_programme, current_phase_items, red_flags_asked
 from programmes.vocab import Modality
+from rehab.prepared import Param, PreparedQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -116,13 +119,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
     # are not needed then.
     paused = pause_for(patient) if programme.paused else None  # type: ignore[attr-defined]
     revision = programme.current_revision
-    items = list(
-        ProgrammeItem.objects.filter(
-            phase__revision=revision, phase__position=revision.current_phase
-        )
-        .select_related("phase", "exercise")
-        .order_by("position")  # one phase: its order, without joining up to the programme
-    )
+    items = _PHASE_ITEMS.fetch(revision=revision.pk, position=revision.current_phase)
     phase = (
         items[0].phase
         if items
@@ -130,18 +127,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
             revision=revision, position=revision.current_phase
         ).first()
     )
-    logs = (
-        {}
-        if paused
-        else {
-            log.slot: log
-            for log in SessionLog.objects.filter(
-                programme=programme, local_date=today
-            ).prefetch_related(
-                Prefetch("exercises", ExerciseLog.objects.select_related("exercise"))
-            )
-        }
-    )
+    logs = {} if paused else _logs_of(programme, today)
     times = list(patient.session_times)
     sessions = [
         DueSession(
@@ -226,11 +212,12 @@ def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
     return model.from_db(db, names, values)
 
 
-def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
+def _programme_with_facts_query() -> QuerySet[Programme]:
     """The active programme with its revision, condition and diagnosis, and the day's facts
     in the same statement: the last questionnaire response's date, whether a red flag pauses
     it, the latest check-in on or before `today` and the revision's ice/heat slots (rows as
-    JSON: few subqueries keep the statement quick to build as well as to run)."""
+    JSON: few subqueries keep the statement quick to run). Prepared once (`_PROGRAMME`)."""
+    patient = Param("patient", UUIDField())
     slots = (
         IceHeatSlot.objects.filter(revision=OuterRef("current_revision"))
         .order_by()
@@ -239,7 +226,7 @@ def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
         .values("rows")
     )
     return (
-        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        Programme.objects.filter(patient_id=patient, status=Programme.Status.ACTIVE)
         .select_related("current_revision", "condition", "diagnosis")
         .annotate(
             last_response_on=Subquery(
@@ -251,14 +238,65 @@ def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
             ),
             paused=Exists(unresolved_red_flags().filter(patient=OuterRef("patient"))),
             latest_check_in=Subquery(
-                CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
+                CheckIn.objects.filter(
+                    patient=OuterRef("patient"), local_date__lte=Param("today", DateField())
+                )
                 .order_by("-local_date")
                 .values(row=_as_json(CheckIn))[:1]
             ),
             ice_heat_rows=Subquery(slots),
         )
-        .first()
+        .order_by("-started_on", "-created_at")[:1]  # as .first(): the model's ordering
     )
+
+
+# The day's reads, each compiled once per process (rehab.prepared): building these
+# statements cost several times what the database takes to answer them (issue 14).
+_PROGRAMME = PreparedQuery(_programme_with_facts_query)
+_PHASE_ITEMS = PreparedQuery(
+    lambda: (
+        ProgrammeItem.objects.filter(
+            phase__revision_id=Param("revision", UUIDField()),
+            phase__position=Param("position", IntegerField()),
+        )
+        .select_related("phase", "exercise")
+        .order_by("position")
+    )  # one phase: its order, without joining up to the programme
+)
+_LOGS = PreparedQuery(
+    lambda: SessionLog.objects.filter(
+        programme_id=Param("programme", UUIDField()), local_date=Param("day", DateField())
+    )
+)
+_LOG_ENTRIES = PreparedQuery(
+    lambda: ExerciseLog.objects.filter(
+        session__programme_id=Param("programme", UUIDField()),
+        session__local_date=Param("day", DateField()),
+    ).select_related("exercise")
+)
+
+
+def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
+    found = _PROGRAMME.fetch(patient=patient.pk, today=today)
+    return found[0] if found else None
+
+
+def _logs_of(programme: Programme, day: date) -> dict[int, SessionLog]:
+    """The programme's logs of `day` by slot, each with its exercise entries (and their
+    exercise) in `log.exercises.all()`, as a prefetch would leave them: two queries, the
+    second only when something is logged."""
+    logs = _LOGS.fetch(programme=programme.pk, day=day)
+    if not logs:
+        return {}
+    entries: dict[Any, list[ExerciseLog]] = defaultdict(list)
+    for entry in _LOG_ENTRIES.fetch(programme=programme.pk, day=day):
+        entries[entry.session_id].append(entry)
+    for log in logs:
+        cached = log.exercises.all()
+        cached._result_cache = entries[log.pk]
+        cached._prefetch_done = True  # type: ignore[attr-defined]
+        log._prefetched_objects_cache = {"exercises": cached}  # type: ignore[attr-defined]
+    return {log.slot: log for log in logs}
 
 
 def _latest_check_in_of(programme: Any) -> CheckIn | None:

@@ -311,3 +311,38 @@ def test_a_paused_today_reads_in_at_most_four_queries(
     assert today.ice_heat == []
     assert today.check_in is not None
     assert today.check_in.red_flags == ["numbness_tingling"]
+
+
+@pytest.mark.parametrize("paused", [False, True])
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param(lambda p, slug: {"for_patient": True, "condition": slug, "zone": p.zone}),
+        pytest.param(lambda p, slug: {}),
+    ],
+)
+def test_today_json_built_by_hand_is_the_declared_fields_json(
+    patient: Any, paused: bool, context: Any
+) -> None:
+    """TodayOutput builds its JSON by hand (issue 14): byte for byte what its declared fields
+    (and so the OpenAPI schema) give, for a full day and a paused one."""
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from patients.activity.serializers import TodayOutput
+
+    _full_day(patient)
+    session_on(patient, STARTED, slot=2, pain_during=None)
+    patient.check_ins.update(swelling=False)  # heat is offered
+    if paused:
+        red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    today = today_for(patient, FIRST_MORNING)
+    assert (today.paused is not None) == paused
+    assert today.check_in is not None
+    if not paused:
+        assert today.sessions[0].log is not None and today.ice_heat
+    assert today.programme is not None
+    output = TodayOutput(today, context=context(patient, today.programme.condition.slug))
+    by_fields = serializers.Serializer.to_representation(output, today)
+    render = JSONRenderer().render
+    assert render(output.data) == render(by_fields)

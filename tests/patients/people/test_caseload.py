@@ -146,3 +146,33 @@ def test_a_page_of_the_caseload_builds_only_its_own_rows(therapist: Any) -> None
     rows = caseload(therapist, FIRST_MORNING, patients=page)
     assert [r.patient for r in rows] == [r.patient for r in whole[2:4]]
     assert [r.latest_pain_nrs for r in rows] == [2, 3]
+
+
+def test_caseload_json_built_by_hand_is_the_declared_fields_json(therapist: Any) -> None:
+    """CaseloadRowOutput builds its JSON by hand (issue 14): byte for byte what its declared
+    fields (and so the OpenAPI schema) give, with and without a programme, pain and flags."""
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from patients.people.serializers import CaseloadRowOutput
+
+    busy = factories.PatientFactory(therapist=therapist, user__first_name="", user__last_name="")
+    factories.prescribe(busy, started_on=STARTED)
+    session_on(busy, STARTED)
+    morning_check_in(busy, STARTED, pain=4)
+    for severity in (2, 3):
+        Flag.objects.create(
+            patient=busy,
+            rule=f"r{severity}",
+            episode="e",
+            kind="step_back",
+            severity=severity,
+            message="Step back.",
+        )
+    factories.PatientFactory(therapist=therapist)  # no programme, pain or flags
+    rows = caseload(therapist, FIRST_MORNING)
+    assert {r.programme is None for r in rows} == {True, False}
+    render = JSONRenderer().render
+    for row in rows:
+        output = CaseloadRowOutput(row)
+        assert render(output.data) == render(serializers.Serializer.to_representation(output, row))
