@@ -1,22 +1,32 @@
 """Querysets compiled once per process and run with fresh parameters: for the hottest reads
-(issue 14), where building the SQL of a queryset with subqueries costs several times what the
-database takes to answer it.
+(issue 14), where building the SQL of a queryset with subqueries, and on PostgreSQL parsing
+and planning it, cost several times what the database takes to run it.
 
     PROGRAMME = PreparedQuery(
-        lambda: Programme.objects.filter(patient=Param("patient", UUIDField()))[:1]
+        lambda: Programme.objects.filter(patient_id=Param("patient", UUIDField()))[:1]
     )
     programmes = PROGRAMME.fetch(patient=patient.pk)  # model instances, as list(queryset)
 
 The queryset is built and compiled on first use for each database (alias and vendor), with a
-`Param` where a value changes between calls; each call then binds the values (adapted by the
+`Param` where a value changes between calls; each call binds the values (adapted by the
 param's field, as Django adapts a filter value) and turns the rows into model instances the
 way `QuerySet.__iter__` does: the same SQL, the same instances, select_related and
-annotations included. Not for querysets with prefetch_related (run those apart) or whose SQL
-depends on a value (an `__in` list: its length is in the SQL).
+annotations included. The query goes through Django's cursor wrapper, so it is logged and
+counted like any other.
+
+On PostgreSQL the statement is sent with native `$n` placeholders (psycopg's RawCursor):
+psycopg re-parses a longer statement's `%s` placeholders at every call (it caches only
+statements under 4 kB), and with server-side binding it prepares a statement run five times
+on a connection, so that later runs skip PostgreSQL's parsing and planning too (persistent
+connections: CONN_MAX_AGE).
+
+Not for querysets with prefetch_related (run those apart) or whose SQL depends on a value
+(an `__in` list: its length is in the SQL).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
@@ -53,9 +63,51 @@ class _Compiled:
     sql: str
     params: list[Any]
     compiler: Any
+    converters: Any
+    populators: list[Any]
     init_list: list[str]
     fields: tuple[int, int]
     annotations: dict[str, int]
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _numbered(sql: str) -> str:
+    """Django's `%s` placeholders as PostgreSQL's `$1`, `$2`, … (and `%%` as `%`)."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() == "%%":
+            return "%"
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
+
+
+def _cursor(connection: Any) -> Any:
+    """Django's cursor wrapper around, on PostgreSQL, a psycopg RawCursor ($n placeholders,
+    server-side binding: prepared after a few runs); elsewhere the usual cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID  # type: ignore[attr-defined]
+    from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
+        register_tzloader,
+    )
+    from psycopg import RawCursor
+    from psycopg.pq import Format
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = RawCursor(connection.connection)
+        # As Django's own create_cursor: the cursor's time zone when the connection's differs.
+        loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != loader.timezone:
+            register_tzloader(connection.timezone, cursor)
+        return connection._prepare_cursor(cursor)
 
 
 class PreparedQuery(Generic[M]):
@@ -70,16 +122,19 @@ class PreparedQuery(Generic[M]):
         compiled = self._compiled.get(key)
         if compiled is None:
             with self._lock:
-                queryset = self._build()
-                compiler = queryset.query.get_compiler(using=using)
+                compiler = self._build().query.get_compiler(using=using)
                 sql, params = compiler.as_sql()
-                klass_info = compiler.klass_info
+                select, klass_info = compiler.select, compiler.klass_info
                 start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
                 compiled = _Compiled(
-                    sql=sql,
+                    sql=_numbered(sql) if connection.vendor == "postgresql" else sql,
                     params=list(params),
                     compiler=compiler,
-                    init_list=[f[0].target.attname for f in compiler.select[start:end]],
+                    converters=compiler.get_converters(
+                        [s[0] for s in select[0 : compiler.col_count]]
+                    ),
+                    populators=get_related_populators(klass_info, select, using),
+                    init_list=[f[0].target.attname for f in select[start:end]],
                     fields=(start, end),
                     annotations=dict(compiler.annotation_col_map or {}),
                 )
@@ -96,19 +151,17 @@ class PreparedQuery(Generic[M]):
             else p
             for p in compiled.params
         ]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        if not rows:
-            return []
-        compiler = compiled.compiler
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        model = compiled.compiler.klass_info["model"]
         start, end = compiled.fields
-        model = compiler.klass_info["model"]
-        populators = get_related_populators(compiler.klass_info, compiler.select, using)
         objects = []
-        for row in compiler.results_iter(results=[rows]):
+        for row in rows:
             obj = model.from_db(using, compiled.init_list, row[start:end])
-            for populator in populators:
+            for populator in compiled.populators:
                 populator.populate(row, obj)
             for name, position in compiled.annotations.items():
                 setattr(obj, name, row[position])

@@ -120,6 +120,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("REHAB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side prepared statements for the few hot reads that ask for them
+    # (rehab/prepared.py: psycopg prepares a statement on its fifth run on a connection).
+    # Django's own queries bind client-side and are never prepared. Django's default (None:
+    # never) suits a transaction-pooling PgBouncer older than 1.21; we connect directly.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

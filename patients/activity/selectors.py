@@ -16,7 +16,6 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
-    IntegerField,
     JSONField,
     Max,
     Model,
@@ -54,6 +53,7 @@ from patients.schedule import (
     sessions_per_week,
 )
 from programmes.models import (
+    Exercise,
     IceHeatSlot,
     Programme,
     ProgrammeItem,
@@ -99,9 +99,9 @@ class Today:
 
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
-    and whether the weekly questionnaire is due, in at most four queries: the programme with
-    the day's facts (below), the current phase's items, today's logs and their exercises (only
-    when something is logged). The check-in questions come from the catalogue snapshot.
+    and whether the weekly questionnaire is due, in one statement: the programme with the
+    day's facts (`_programme_with_facts`; three more for a paused patient's pause). The
+    check-in questions come from the catalogue snapshot.
 
     While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
     offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
@@ -118,16 +118,10 @@ def today_for(patient: Patient, now: datetime) -> Today:
     # Only a paused patient pays for reading the pause (two queries); the logs and ice/heat
     # are not needed then.
     paused = pause_for(patient) if programme.paused else None  # type: ignore[attr-defined]
-    revision = programme.current_revision
-    items = _PHASE_ITEMS.fetch(revision=revision.pk, position=revision.current_phase)
-    phase = (
-        items[0].phase
-        if items
-        else ProgrammePhase.objects.filter(
-            revision=revision, position=revision.current_phase
-        ).first()
-    )
-    logs = {} if paused else _logs_of(programme, today)
+    db = programme._state.db or "default"
+    exercises: dict[Any, Exercise] = {}
+    phase, items = _phase_and_items_of(programme, exercises, db)
+    logs = {} if paused else _logs_of(programme, exercises, db)
     times = list(patient.session_times)
     sessions = [
         DueSession(
@@ -188,9 +182,11 @@ class _JSONList(Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
 
 
-def _as_json(model: type[Model]) -> JSONObject:
-    """A row of `model` as one JSON object of its columns (read back by `_from_json`)."""
-    return JSONObject(**{f.attname: F(f.attname) for f in model._meta.concrete_fields})
+def _as_json(model: type[Model], via: str = "") -> JSONObject:
+    """A row of `model` (or of the row `via` names) as one JSON object of its columns (read
+    back by `_from_json`)."""
+    prefix = f"{via}__" if via else ""
+    return JSONObject(**{f.attname: F(prefix + f.attname) for f in model._meta.concrete_fields})
 
 
 def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
@@ -214,19 +210,25 @@ def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
 
 def _programme_with_facts_query() -> QuerySet[Programme]:
     """The active programme with its revision, condition and diagnosis, and the day's facts
-    in the same statement: the last questionnaire response's date, whether a red flag pauses
-    it, the latest check-in on or before `today` and the revision's ice/heat slots (rows as
-    JSON: few subqueries keep the statement quick to run). Prepared once (`_PROGRAMME`)."""
-    patient = Param("patient", UUIDField())
-    slots = (
-        IceHeatSlot.objects.filter(revision=OuterRef("current_revision"))
-        .order_by()
-        .values("revision")
-        .annotate(rows=_JSONList(_as_json(IceHeatSlot)))
-        .values("rows")
+    in the same statement: the current phase and its items (with their exercise), the day's
+    logs and their entries (with theirs), the last questionnaire response's date, whether a
+    red flag pauses it, the latest check-in on or before `today` and the revision's ice/heat
+    slots (rows as JSON). Prepared once (`_PROGRAMME`)."""
+    today = Param("today", DateField())
+    current = {
+        "revision": OuterRef("current_revision"),
+        "position": OuterRef("current_revision__current_phase"),
+    }
+    items = ProgrammeItem.objects.filter(
+        **{f"phase__{name}": value for name, value in current.items()}
+    )
+    entries = ExerciseLog.objects.filter(
+        session__programme=OuterRef("pk"), session__local_date=today
     )
     return (
-        Programme.objects.filter(patient_id=patient, status=Programme.Status.ACTIVE)
+        Programme.objects.filter(
+            patient_id=Param("patient", UUIDField()), status=Programme.Status.ACTIVE
+        )
         .select_related("current_revision", "condition", "diagnosis")
         .annotate(
             last_response_on=Subquery(
@@ -238,42 +240,48 @@ def _programme_with_facts_query() -> QuerySet[Programme]:
             ),
             paused=Exists(unresolved_red_flags().filter(patient=OuterRef("patient"))),
             latest_check_in=Subquery(
-                CheckIn.objects.filter(
-                    patient=OuterRef("patient"), local_date__lte=Param("today", DateField())
-                )
+                CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
                 .order_by("-local_date")
                 .values(row=_as_json(CheckIn))[:1]
             ),
-            ice_heat_rows=Subquery(slots),
+            ice_heat_rows=_json_rows(
+                IceHeatSlot.objects.filter(revision=OuterRef("current_revision")),
+                "revision",
+                _as_json(IceHeatSlot),
+            ),
+            phase_row=Subquery(
+                ProgrammePhase.objects.filter(**current)
+                .order_by()
+                .values(row=_as_json(ProgrammePhase))[:1]
+            ),
+            item_rows=_json_rows(
+                items,
+                "phase",
+                JSONObject(item=_as_json(ProgrammeItem), exercise=_as_json(Exercise, "exercise")),
+            ),
+            log_rows=_json_rows(
+                SessionLog.objects.filter(programme=OuterRef("pk"), local_date=today),
+                "programme",
+                _as_json(SessionLog),
+            ),
+            entry_rows=_json_rows(
+                entries,
+                "session__programme",
+                JSONObject(entry=_as_json(ExerciseLog), exercise=_as_json(Exercise, "exercise")),
+            ),
         )
         .order_by("-started_on", "-created_at")[:1]  # as .first(): the model's ordering
     )
 
 
-# The day's reads, each compiled once per process (rehab.prepared): building these
-# statements cost several times what the database takes to answer them (issue 14).
+def _json_rows(rows: QuerySet[Any], by: str, row: Any) -> Subquery:
+    """The rows of `rows` (all with the same `by`) as one JSON array of `row`, or null."""
+    return Subquery(rows.order_by().values(by).annotate(rows=_JSONList(row)).values("rows"))
+
+
+# Compiled once per process (rehab.prepared): building this statement cost several times
+# what the database takes to answer it (issue 14).
 _PROGRAMME = PreparedQuery(_programme_with_facts_query)
-_PHASE_ITEMS = PreparedQuery(
-    lambda: (
-        ProgrammeItem.objects.filter(
-            phase__revision_id=Param("revision", UUIDField()),
-            phase__position=Param("position", IntegerField()),
-        )
-        .select_related("phase", "exercise")
-        .order_by("position")
-    )  # one phase: its order, without joining up to the programme
-)
-_LOGS = PreparedQuery(
-    lambda: SessionLog.objects.filter(
-        programme_id=Param("programme", UUIDField()), local_date=Param("day", DateField())
-    )
-)
-_LOG_ENTRIES = PreparedQuery(
-    lambda: ExerciseLog.objects.filter(
-        session__programme_id=Param("programme", UUIDField()),
-        session__local_date=Param("day", DateField()),
-    ).select_related("exercise")
-)
 
 
 def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
@@ -281,15 +289,42 @@ def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
     return found[0] if found else None
 
 
-def _logs_of(programme: Programme, day: date) -> dict[int, SessionLog]:
-    """The programme's logs of `day` by slot, each with its exercise entries (and their
-    exercise) in `log.exercises.all()`, as a prefetch would leave them: two queries, the
-    second only when something is logged."""
-    logs = _LOGS.fetch(programme=programme.pk, day=day)
+def _exercise_of(row: dict[str, Any], exercises: dict[Any, Exercise], db: str) -> Exercise:
+    """One instance per exercise, shared by the items and entries that name it."""
+    exercise = exercises.get(row["id"])
+    if exercise is None:
+        exercise = exercises[row["id"]] = _from_json(Exercise, row, db)
+    return exercise
+
+
+def _phase_and_items_of(
+    programme: Any, exercises: dict[Any, Exercise], db: str
+) -> tuple[ProgrammePhase | None, list[ProgrammeItem]]:
+    """The current phase and its items in order, each item with its phase and exercise."""
+    phase = (
+        None if programme.phase_row is None else _from_json(ProgrammePhase, programme.phase_row, db)
+    )
+    items = []
+    for row in _json_list(programme.item_rows):
+        item = _from_json(ProgrammeItem, row["item"], db)
+        item.exercise = _exercise_of(row["exercise"], exercises, db)
+        if phase is not None:
+            item.phase = phase
+        items.append(item)
+    items.sort(key=lambda item: item.position)
+    return phase, items
+
+
+def _logs_of(programme: Any, exercises: dict[Any, Exercise], db: str) -> dict[int, SessionLog]:
+    """The day's logs by slot, each with its exercise entries (and their exercise) in
+    `log.exercises.all()`, as a prefetch would leave them."""
+    logs = [_from_json(SessionLog, row, db) for row in _json_list(programme.log_rows)]
     if not logs:
         return {}
     entries: dict[Any, list[ExerciseLog]] = defaultdict(list)
-    for entry in _LOG_ENTRIES.fetch(programme=programme.pk, day=day):
+    for row in _json_list(programme.entry_rows):
+        entry = _from_json(ExerciseLog, row["entry"], db)
+        entry.exercise = _exercise_of(row["exercise"], exercises, db)
         entries[entry.session_id].append(entry)
     for log in logs:
         cached = log.exercises.all()
@@ -297,6 +332,11 @@ def _logs_of(programme: Programme, day: date) -> dict[int, SessionLog]:
         cached._prefetch_done = True  # type: ignore[attr-defined]
         log._prefetched_objects_cache = {"exercises": cached}  # type: ignore[attr-defined]
     return {log.slot: log for log in logs}
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON array read back: SQLite nests an inner JSON object as its text."""
+    return [json.loads(v) if isinstance(v, str) else v for v in value or []]
 
 
 def _latest_check_in_of(programme: Any) -> CheckIn | None:
