@@ -3,20 +3,14 @@ check-in questions."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import connections
 from django.db.models import (
-    Aggregate,
     DateField,
-    DateTimeField,
     Exists,
-    F,
-    JSONField,
     Max,
     Model,
     OuterRef,
@@ -25,7 +19,6 @@ from django.db.models import (
     UUIDField,
 )
 from django.db.models.functions import JSONObject
-from django.utils.dateparse import parse_datetime
 
 from patients.models import (
     CheckIn,
@@ -62,6 +55,7 @@ from programmes.models import (
 )
 from programmes.selectors import active_programme, current_phase_items, red_flags_asked
 from programmes.vocab import Modality
+from rehab.json_rows import json_list, json_rows, model_from_json, row_json
 from rehab.prepared import Param, PreparedQuery
 
 M = TypeVar("M", bound=Model)
@@ -171,43 +165,6 @@ def today_for(patient: Patient, now: datetime) -> Today:
     )
 
 
-class _JSONList(Aggregate):
-    """The rows' JSON objects as one JSON array: json_group_array on SQLite, jsonb_agg on
-    PostgreSQL."""
-
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
-
-
-def _as_json(model: type[Model], via: str = "") -> JSONObject:
-    """A row of `model` (or of the row `via` names) as one JSON object of its columns (read
-    back by `_from_json`)."""
-    prefix = f"{via}__" if via else ""
-    return JSONObject(**{f.attname: F(prefix + f.attname) for f in model._meta.concrete_fields})
-
-
-def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
-    """The model instance for a row read as JSON: each value back to its field's type."""
-    names, values = [], []
-    for f in model._meta.concrete_fields:
-        value = data[f.attname]
-        if isinstance(f, JSONField):
-            # SQLite nests a JSON column as its text; PostgreSQL as JSON.
-            sqlite_text = connections[db].vendor == "sqlite" and isinstance(value, str)
-            value = json.loads(value) if sqlite_text else value
-        elif isinstance(f, DateTimeField) and isinstance(value, str):
-            parsed = parse_datetime(value)
-            value = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        else:
-            value = f.to_python(value)
-        names.append(f.attname)
-        values.append(value)
-    return model.from_db(db, names, values)
-
-
 def _programme_with_facts_query() -> QuerySet[Programme]:
     """The active programme with its revision, condition and diagnosis, and the day's facts
     in the same statement: the current phase and its items (with their exercise), the day's
@@ -242,41 +199,36 @@ def _programme_with_facts_query() -> QuerySet[Programme]:
             latest_check_in=Subquery(
                 CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
                 .order_by("-local_date")
-                .values(row=_as_json(CheckIn))[:1]
+                .values(row=row_json(CheckIn))[:1]
             ),
-            ice_heat_rows=_json_rows(
+            ice_heat_rows=json_rows(
                 IceHeatSlot.objects.filter(revision=OuterRef("current_revision")),
                 "revision",
-                _as_json(IceHeatSlot),
+                row_json(IceHeatSlot),
             ),
             phase_row=Subquery(
                 ProgrammePhase.objects.filter(**current)
                 .order_by()
-                .values(row=_as_json(ProgrammePhase))[:1]
+                .values(row=row_json(ProgrammePhase))[:1]
             ),
-            item_rows=_json_rows(
+            item_rows=json_rows(
                 items,
                 "phase",
-                JSONObject(item=_as_json(ProgrammeItem), exercise=_as_json(Exercise, "exercise")),
+                JSONObject(item=row_json(ProgrammeItem), exercise=row_json(Exercise, "exercise")),
             ),
-            log_rows=_json_rows(
+            log_rows=json_rows(
                 SessionLog.objects.filter(programme=OuterRef("pk"), local_date=today),
                 "programme",
-                _as_json(SessionLog),
+                row_json(SessionLog),
             ),
-            entry_rows=_json_rows(
+            entry_rows=json_rows(
                 entries,
                 "session__programme",
-                JSONObject(entry=_as_json(ExerciseLog), exercise=_as_json(Exercise, "exercise")),
+                JSONObject(entry=row_json(ExerciseLog), exercise=row_json(Exercise, "exercise")),
             ),
         )
         .order_by("-started_on", "-created_at")[:1]  # as .first(): the model's ordering
     )
-
-
-def _json_rows(rows: QuerySet[Any], by: str, row: Any) -> Subquery:
-    """The rows of `rows` (all with the same `by`) as one JSON array of `row`, or null."""
-    return Subquery(rows.order_by().values(by).annotate(rows=_JSONList(row)).values("rows"))
 
 
 # Compiled once per process (rehab.prepared): building this statement cost several times
@@ -293,7 +245,7 @@ def _exercise_of(row: dict[str, Any], exercises: dict[Any, Exercise], db: str) -
     """One instance per exercise, shared by the items and entries that name it."""
     exercise = exercises.get(row["id"])
     if exercise is None:
-        exercise = exercises[row["id"]] = _from_json(Exercise, row, db)
+        exercise = exercises[row["id"]] = model_from_json(Exercise, row, db)
     return exercise
 
 
@@ -302,11 +254,13 @@ def _phase_and_items_of(
 ) -> tuple[ProgrammePhase | None, list[ProgrammeItem]]:
     """The current phase and its items in order, each item with its phase and exercise."""
     phase = (
-        None if programme.phase_row is None else _from_json(ProgrammePhase, programme.phase_row, db)
+        None
+        if programme.phase_row is None
+        else model_from_json(ProgrammePhase, programme.phase_row, db)
     )
     items = []
-    for row in _json_list(programme.item_rows):
-        item = _from_json(ProgrammeItem, row["item"], db)
+    for row in json_list(programme.item_rows):
+        item = model_from_json(ProgrammeItem, row["item"], db)
         item.exercise = _exercise_of(row["exercise"], exercises, db)
         if phase is not None:
             item.phase = phase
@@ -318,12 +272,12 @@ def _phase_and_items_of(
 def _logs_of(programme: Any, exercises: dict[Any, Exercise], db: str) -> dict[int, SessionLog]:
     """The day's logs by slot, each with its exercise entries (and their exercise) in
     `log.exercises.all()`, as a prefetch would leave them."""
-    logs = [_from_json(SessionLog, row, db) for row in _json_list(programme.log_rows)]
+    logs = [model_from_json(SessionLog, row, db) for row in json_list(programme.log_rows)]
     if not logs:
         return {}
     entries: dict[Any, list[ExerciseLog]] = defaultdict(list)
-    for row in _json_list(programme.entry_rows):
-        entry = _from_json(ExerciseLog, row["entry"], db)
+    for row in json_list(programme.entry_rows):
+        entry = model_from_json(ExerciseLog, row["entry"], db)
         entry.exercise = _exercise_of(row["exercise"], exercises, db)
         entries[entry.session_id].append(entry)
     for log in logs:
@@ -334,19 +288,14 @@ def _logs_of(programme: Any, exercises: dict[Any, Exercise], db: str) -> dict[in
     return {log.slot: log for log in logs}
 
 
-def _json_list(value: Any) -> list[Any]:
-    """A JSON array read back: SQLite nests an inner JSON object as its text."""
-    return [json.loads(v) if isinstance(v, str) else v for v in value or []]
-
-
 def _latest_check_in_of(programme: Any) -> CheckIn | None:
     row = programme.latest_check_in
-    return None if row is None else _from_json(CheckIn, row, programme._state.db)
+    return None if row is None else model_from_json(CheckIn, row, programme._state.db)
 
 
 def _ice_heat_slots_of(programme: Any) -> list[IceHeatSlot]:
     rows = programme.ice_heat_rows or []
-    slots = [_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
+    slots = [model_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
     return sorted(slots, key=lambda slot: slot.pk)
 
 

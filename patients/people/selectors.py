@@ -6,14 +6,14 @@ and always looks like "does not exist" (a 404, never a 403 that confirms the row
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Model, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 
 from patients.models import (
     CheckIn,
@@ -25,12 +25,17 @@ from patients.models import (
 from patients.monitoring.rules import WEEK, adherence
 from patients.schedule import local_today, programme_week, sessions_per_week
 from programmes.models import (
+    Condition,
     Programme,
     ProgrammeItem,
     ProgrammePhase,
+    ProgrammeRevision,
 )
+from rehab.json_rows import json_list, json_rows, model_from_json, row_json
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
+
+M = TypeVar("M", bound=Model)
 
 
 def patients_visible_to(user: Any) -> QuerySet[Patient]:
@@ -66,6 +71,7 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
         .values("severity")[:1]
     )
     latest = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+    open_flags = Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.RESOLVED)
     return (
         Patient.objects.filter(therapist=therapist)
         .select_related("user")
@@ -75,24 +81,11 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
             worst_open_flag=Coalesce(Subquery(worst), 0),
             latest_pain_nrs=Subquery(latest.values("morning_pain_nrs")[:1]),
             latest_pain_on=Subquery(latest.values("local_date")[:1]),
+            # Read for the page's rows only (the database orders and limits first).
+            open_flag_rows=json_rows(open_flags, "patient", row_json(Flag)),
         )
         .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
     )
-
-
-# What a caseload row reads of a programme (the web page also shows the side), and of an item
-# to count the sessions due (`sessions_per_week`).
-CASELOAD_PROGRAMME_FIELDS = (
-    "patient_id",
-    "side",
-    "started_on",
-    "status",
-    "condition__name",
-    "current_revision__current_phase",
-)
-SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
-# What a row shows of an open flag (the web page adds its labels).
-CASELOAD_FLAG_FIELDS = ("patient_id", "kind", "severity", "status", "message", "created_at")
 
 
 class SessionCount(NamedTuple):
@@ -102,100 +95,145 @@ class SessionCount(NamedTuple):
     days_per_week: int | None
 
 
+def _programme_facts(ids: list[Any], since: date) -> QuerySet[Programme, dict[str, Any]]:
+    """Each patient's active programme as the caseload shows it, in one statement: its
+    condition's name, the current phase (an index lookup each, not a join back through every
+    revision), the phase's doses and the dates of the sessions done since `since`."""
+    current = {
+        "revision": OuterRef("current_revision"),
+        "position": OuterRef("current_revision__current_phase"),
+    }
+    phase = ProgrammePhase.objects.filter(**current).order_by()  # the default joins upwards
+    doses = ProgrammeItem.objects.filter(**{f"phase__{k}": v for k, v in current.items()})
+    done = SessionLog.objects.filter(
+        programme=OuterRef("pk"), status=SessionLog.Status.DONE, local_date__gte=since
+    )
+    return (
+        Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
+        .order_by()
+        .values(
+            "id",
+            "patient_id",
+            "side",
+            "started_on",
+            "status",
+            "condition_id",
+            "current_revision_id",
+        )
+        .annotate(
+            condition_name=F("condition__name"),
+            current_phase=F("current_revision__current_phase"),
+            phase_id=Subquery(phase.values("pk")[:1]),
+            phase_name=Subquery(phase.values("name")[:1]),
+            doses=json_rows(
+                doses,
+                "phase",
+                JSONObject(times_per_day=F("times_per_day"), days_per_week=F("days_per_week")),
+            ),
+            done_on=json_rows(done, "programme", F("local_date")),
+        )
+    )
+
+
 def caseload(
     therapist: Therapist, now: datetime, patients: Iterable[Patient] | None = None
 ) -> list[CaseloadRow]:
     """The therapist's patients (or a page of `caseload_patients`, whose annotations it reads)
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
-    (most severe first), most urgent first. A fixed number of queries, whatever the caseload
-    or page size."""
+    (most severe first), most urgent first. Two statements, whatever the caseload or page
+    size: the patients, and their programmes with everything a row shows of them. Programmes,
+    conditions and phases hold only the columns a row shows (others load on access)."""
     patients = list(caseload_patients(therapist) if patients is None else patients)
-    ids = [p.pk for p in patients]
-    # The current phase's id and name read beside each programme (an index lookup each),
-    # not joined back through every revision.
-    current_phase = ProgrammePhase.objects.filter(
-        revision=OuterRef("current_revision"), position=OuterRef("current_revision__current_phase")
-    ).order_by()  # the default order joins up to the programme
-    programmes = {
-        p.patient_id: p
-        for p in Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
-        .select_related("condition", "current_revision")
-        # Only the columns a row shows or counts with: the rest (the condition's and the
-        # revision's JSON among them) would be decoded for every patient and never read.
-        .only(*CASELOAD_PROGRAMME_FIELDS)
-        .annotate(
-            phase_id=Subquery(current_phase.values("pk")[:1]),
-            phase_name=Subquery(current_phase.values("name")[:1]),
+    db = (patients[0]._state.db if patients else None) or "default"
+    earliest = min((local_today(p, now) for p in patients), default=now.date())
+    facts = _programme_facts([p.pk for p in patients], earliest - timedelta(days=WEEK))
+    programmes: dict[Any, Programme] = {}
+    phases: dict[Any, ProgrammePhase] = {}
+    doses: dict[Any, list[SessionCount]] = {}
+    done: dict[Any, Counter[date]] = {}
+    conditions: dict[Any, Condition] = {}
+    for row in facts:
+        programme = _partial(
+            Programme,
+            db,
+            id=row["id"],
+            patient_id=row["patient_id"],
+            side=row["side"],
+            started_on=row["started_on"],
+            status=row["status"],
+            condition_id=row["condition_id"],
         )
-        .order_by()
-    }
-    phases: dict[object, ProgrammePhase] = {
-        p.pk: ProgrammePhase(
-            id=p.phase_id,
-            revision_id=p.current_revision_id,  # type: ignore[misc]  # set: the phase exists
-            position=p.current_revision.current_phase,  # type: ignore[union-attr]
-            name=p.phase_name,
-        )
-        for p in programmes.values()
-        if p.phase_id is not None
-    }
-    # The current phases' doses as plain rows (not a prefetch: it would build a queryset and
-    # a model per item only to count sessions).
-    doses: dict[object, list[SessionCount]] = defaultdict(list)
-    for phase_id, times_per_day, days_per_week in (
-        ProgrammeItem.objects.filter(phase_id__in=[phase.pk for phase in phases.values()])
-        .order_by()
-        .values_list("phase_id", *SESSION_COUNT_FIELDS)
-    ):
-        doses[phase_id].append(SessionCount(times_per_day, days_per_week))
-    earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
-        days=WEEK
-    )
-    done: dict[object, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for programme_id, day, count in (
-        SessionLog.objects.filter(
-            programme_id__in=[p.pk for p in programmes.values()],
-            status=SessionLog.Status.DONE,
-            local_date__gte=earliest,
-        )
-        .order_by()
-        .values_list("programme_id", "local_date")
-        .annotate(n=Count("id"))
-    ):
-        done[programme_id][day] = count
-    flags: dict[object, list[Flag]] = defaultdict(list)
-    for flag in (
-        Flag.objects.filter(patient_id__in=ids)
-        .exclude(status=Flag.Status.RESOLVED)
-        .only(*CASELOAD_FLAG_FIELDS)
-        .order_by("-severity", "-created_at")
-    ):
-        flags[flag.patient_id].append(flag)
+        condition = conditions.get(row["condition_id"])
+        if condition is None:
+            condition = conditions[row["condition_id"]] = _partial(
+                Condition, db, id=row["condition_id"], name=row["condition_name"]
+            )
+        programme.condition = condition
+        if row["current_revision_id"] is not None:
+            programme.current_revision = _partial(
+                ProgrammeRevision,
+                db,
+                id=row["current_revision_id"],
+                current_phase=row["current_phase"],
+            )
+        if row["phase_id"] is not None:
+            phases[programme.pk] = _partial(
+                ProgrammePhase,
+                db,
+                id=row["phase_id"],
+                revision_id=row["current_revision_id"],
+                position=row["current_phase"],
+                name=row["phase_name"],
+            )
+        doses[programme.pk] = [
+            SessionCount(d["times_per_day"], d["days_per_week"]) for d in json_list(row["doses"])
+        ]
+        done[programme.pk] = Counter(_day(d) for d in row["done_on"] or [])
+        programmes[programme.patient_id] = programme
 
     rows = []
     for patient in patients:
-        programme = programmes.get(patient.pk)
+        active = programmes.get(patient.pk)
         today = local_today(patient, now)
         phase = week = percent = None
-        if programme is not None and programme.current_revision is not None:
-            phase = phases.get(programme.pk)
-            week = programme_week(programme, today)
+        if active is not None and active.current_revision_id is not None:
+            phase = phases.get(active.pk)
+            week = programme_week(active, today)
             percent = adherence(
-                started_on=programme.started_on,
+                started_on=active.started_on,
                 today=today,
-                sessions_per_week=sessions_per_week(doses[phase.pk] if phase else []),
-                done_on=done[programme.pk],
+                sessions_per_week=sessions_per_week(doses[active.pk] if phase else []),
+                done_on=done[active.pk],
             ).percent
         rows.append(
             CaseloadRow(
                 patient=patient,
-                programme=programme,
+                programme=active,
                 week=week,
                 phase=phase,
                 adherence_7d=percent,
                 latest_pain_nrs=patient.latest_pain_nrs,  # type: ignore[attr-defined]
                 latest_pain_on=patient.latest_pain_on,  # type: ignore[attr-defined]
-                open_flags=flags[patient.pk],
+                open_flags=_open_flags(patient, db),
             )
         )
     return rows
+
+
+def _partial(model: type[M], db: str, **values: Any) -> M:
+    """An instance holding only `values` (as `.only()` would load it; others load on
+    access)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _open_flags(patient: Any, db: str) -> list[Flag]:
+    """The patient's open flags (read with the page), most severe first, then newest."""
+    flags = [model_from_json(Flag, row, db) for row in json_list(patient.open_flag_rows)]
+    flags.sort(key=lambda flag: flag.created_at, reverse=True)
+    flags.sort(key=lambda flag: flag.severity, reverse=True)
+    return flags
