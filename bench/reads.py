@@ -227,6 +227,9 @@ def caseload_page(therapist: Any, now: Any, size: int) -> list[Any]:
     caseload, then its first `size` rows)."""
     from patients.people import selectors
 
+    if hasattr(selectors, "caseload_pages"):  # the API's paginator reads this one
+        page = selectors.caseload_pages(therapist)[:size]
+        return selectors.caseload(therapist, now, patients=page)
     if hasattr(selectors, "caseload_patients"):
         page = list(selectors.caseload_patients(therapist)[:size])
         return selectors.caseload(therapist, now, patients=page)

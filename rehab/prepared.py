@@ -21,7 +21,8 @@ on a connection, so that later runs skip PostgreSQL's parsing and planning too (
 connections: CONN_MAX_AGE).
 
 Not for querysets with prefetch_related (run those apart) or whose SQL depends on a value
-(an `__in` list: its length is in the SQL).
+(an `__in` list: its length is in the SQL). Slice with `fetch(limit=, offset=)`: a sliced
+queryset's bounds are written into its SQL.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Param(Expression):
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
+    paged_sql: str  # with LIMIT and OFFSET parameters after the query's own
     params: list[Any]
     compiler: Any
     converters: Any
@@ -126,8 +128,13 @@ class PreparedQuery(Generic[M]):
                 sql, params = compiler.as_sql()
                 select, klass_info = compiler.select, compiler.klass_info
                 start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+                if compiler.query.is_sliced:
+                    raise ValueError("Slice with fetch(limit=, offset=), not the queryset.")
+                paged = f"{sql} LIMIT %s OFFSET %s"
+                postgresql = connection.vendor == "postgresql"
                 compiled = _Compiled(
-                    sql=_numbered(sql) if connection.vendor == "postgresql" else sql,
+                    sql=_numbered(sql) if postgresql else sql,
+                    paged_sql=_numbered(paged) if postgresql else paged,
                     params=list(params),
                     compiler=compiler,
                     converters=compiler.get_converters(
@@ -141,8 +148,11 @@ class PreparedQuery(Generic[M]):
                 self._compiled[key] = compiled
         return compiled
 
-    def fetch(self, using: str = "default", **values: Any) -> list[M]:
-        """The rows as model instances, as `list(queryset)` would give them."""
+    def fetch(
+        self, using: str = "default", *, limit: int | None = None, offset: int = 0, **values: Any
+    ) -> list[M]:
+        """The rows as model instances, as `list(queryset)` would give them; with `limit`,
+        as `list(queryset[offset:offset + limit])` (the bounds are parameters too)."""
         compiled = self._compile(using)
         connection = connections[using]
         params = [
@@ -151,8 +161,11 @@ class PreparedQuery(Generic[M]):
             else p
             for p in compiled.params
         ]
+        sql = compiled.sql
+        if limit is not None:
+            sql, params = compiled.paged_sql, [*params, limit, offset]
         with _cursor(connection) as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)

@@ -227,7 +227,7 @@ def _programme_with_facts_query() -> QuerySet[Programme]:
                 JSONObject(entry=row_json(ExerciseLog), exercise=row_json(Exercise, "exercise")),
             ),
         )
-        .order_by("-started_on", "-created_at")[:1]  # as .first(): the model's ordering
+        .order_by("-started_on", "-created_at")  # the model's ordering, as .first()
     )
 
 
@@ -237,7 +237,7 @@ _PROGRAMME = PreparedQuery(_programme_with_facts_query)
 
 
 def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
-    found = _PROGRAMME.fetch(patient=patient.pk, today=today)
+    found = _PROGRAMME.fetch(limit=1, patient=patient.pk, today=today)
     return found[0] if found else None
 
 

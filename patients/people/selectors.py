@@ -5,14 +5,16 @@ and always looks like "does not exist" (a 404, never a 403 that confirms the row
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from functools import cache
+from typing import Any, NamedTuple, TypeVar, overload
 
-from django.db.models import F, Model, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Model, OuterRef, QuerySet, Subquery, UUIDField
 from django.db.models.functions import Coalesce, JSONObject
 
 from patients.models import (
@@ -29,9 +31,9 @@ from programmes.models import (
     Programme,
     ProgrammeItem,
     ProgrammePhase,
-    ProgrammeRevision,
 )
 from rehab.json_rows import json_list, json_rows, model_from_json, row_json
+from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
 
@@ -62,8 +64,13 @@ class CaseloadRow:
 
 def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
     """The therapist's patients, most urgent first (the highest open-flag severity, then name),
-    each with their latest morning pain. Ordered in the database so the API pages through it
-    without building every row."""
+    each with their latest morning pain, open flags and active programme (read by `caseload`).
+    Ordered in the database so the API pages through it without building every row
+    (`caseload_pages`)."""
+    return _caseload_patients(therapist.pk)
+
+
+def _caseload_patients(therapist_id: Any) -> QuerySet[Patient]:
     worst = (
         Flag.objects.filter(patient=OuterRef("pk"))
         .exclude(status=Flag.Status.RESOLVED)
@@ -72,8 +79,9 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
     )
     latest = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
     open_flags = Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.RESOLVED)
+    programme = Programme.objects.filter(patient=OuterRef("pk"), status=Programme.Status.ACTIVE)
     return (
-        Patient.objects.filter(therapist=therapist)
+        Patient.objects.filter(therapist_id=therapist_id)
         .select_related("user")
         # What a row shows of a patient and reads for their local date.
         .only("time_zone", "user__username", "user__first_name", "user__last_name")
@@ -81,11 +89,51 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
             worst_open_flag=Coalesce(Subquery(worst), 0),
             latest_pain_nrs=Subquery(latest.values("morning_pain_nrs")[:1]),
             latest_pain_on=Subquery(latest.values("local_date")[:1]),
-            # Read for the page's rows only (the database orders and limits first).
+            # Read for the page's rows only (the database orders and limits first): each
+            # patient's open flags, and their active programme as a row shows it.
             open_flag_rows=json_rows(open_flags, "patient", row_json(Flag)),
+            programme_row=Subquery(programme.order_by().values(row=_caseload_programme())[:1]),
         )
         .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
     )
+
+
+# The caseload's patients compiled once per process (rehab.prepared): building the statement
+# with its JSON subqueries cost more than running it (issue 14).
+_CASELOAD = PreparedQuery(lambda: _caseload_patients(Param("therapist", UUIDField())))
+
+
+class CaseloadPages:
+    """`caseload_patients` for a paginator: its count, and the patients of a slice read in
+    one prepared statement (the slice's bounds bound as parameters)."""
+
+    def __init__(self, therapist: Therapist) -> None:
+        self.therapist = therapist
+
+    def count(self) -> int:
+        return Patient.objects.filter(therapist=self.therapist).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @overload
+    def __getitem__(self, index: int) -> Patient: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Patient]: ...
+
+    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop, step = index.indices(self.count() if index.stop is None else index.stop)
+        if step != 1:
+            raise ValueError("A caseload page is a contiguous slice.")
+        pk = self.therapist.pk
+        return _CASELOAD.fetch(therapist=pk, offset=start, limit=max(0, stop - start))
+
+
+def caseload_pages(therapist: Therapist) -> CaseloadPages:
+    return CaseloadPages(therapist)
 
 
 class SessionCount(NamedTuple):
@@ -95,44 +143,39 @@ class SessionCount(NamedTuple):
     days_per_week: int | None
 
 
-def _programme_facts(ids: list[Any], since: date) -> QuerySet[Programme, dict[str, Any]]:
-    """Each patient's active programme as the caseload shows it, in one statement: its
-    condition's name, the current phase (an index lookup each, not a join back through every
-    revision), the phase's doses and the dates of the sessions done since `since`."""
+def _caseload_programme() -> JSONObject:
+    """A programme as a caseload row shows it, as JSON: its condition's name, the current
+    phase (an index lookup, not a join back through every revision) and the phase's doses."""
     current = {
         "revision": OuterRef("current_revision"),
         "position": OuterRef("current_revision__current_phase"),
     }
     phase = ProgrammePhase.objects.filter(**current).order_by()  # the default joins upwards
     doses = ProgrammeItem.objects.filter(**{f"phase__{k}": v for k, v in current.items()})
-    done = SessionLog.objects.filter(
-        programme=OuterRef("pk"), status=SessionLog.Status.DONE, local_date__gte=since
+    return JSONObject(
+        **{name: F(name) for name in CASELOAD_PROGRAMME_FIELDS},
+        condition_name=F("condition__name"),
+        current_phase=F("current_revision__current_phase"),
+        phase_id=Subquery(phase.values("pk")[:1]),
+        phase_name=Subquery(phase.values("name")[:1]),
+        doses=json_rows(
+            doses, "phase", JSONObject(**{name: F(name) for name in SESSION_COUNT_FIELDS})
+        ),
     )
-    return (
-        Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
-        .order_by()
-        .values(
-            "id",
-            "patient_id",
-            "side",
-            "started_on",
-            "status",
-            "condition_id",
-            "current_revision_id",
-        )
-        .annotate(
-            condition_name=F("condition__name"),
-            current_phase=F("current_revision__current_phase"),
-            phase_id=Subquery(phase.values("pk")[:1]),
-            phase_name=Subquery(phase.values("name")[:1]),
-            doses=json_rows(
-                doses,
-                "phase",
-                JSONObject(times_per_day=F("times_per_day"), days_per_week=F("days_per_week")),
-            ),
-            done_on=json_rows(done, "programme", F("local_date")),
-        )
-    )
+
+
+# What a caseload row reads of a programme (the web page also shows the side), and of an item
+# to count the sessions due (`sessions_per_week`).
+CASELOAD_PROGRAMME_FIELDS = (
+    "id",
+    "patient_id",
+    "side",
+    "started_on",
+    "status",
+    "condition_id",
+    "current_revision_id",
+)
+SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
 
 
 def caseload(
@@ -141,55 +184,59 @@ def caseload(
     """The therapist's patients (or a page of `caseload_patients`, whose annotations it reads)
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
     (most severe first), most urgent first. Two statements, whatever the caseload or page
-    size: the patients, and their programmes with everything a row shows of them. Programmes,
-    conditions and phases hold only the columns a row shows (others load on access)."""
-    patients = list(caseload_patients(therapist) if patients is None else patients)
+    size: the patients (`caseload_patients`: with their programme, its phase and doses, and
+    open flags, as JSON) and the week's done sessions. Programmes, conditions and phases hold
+    only the columns a row shows (others load on access)."""
+    if patients is None:
+        patients = _CASELOAD.fetch(therapist=therapist.pk)
+    patients = list(patients)
     db = (patients[0]._state.db if patients else None) or "default"
-    earliest = min((local_today(p, now) for p in patients), default=now.date())
-    facts = _programme_facts([p.pk for p in patients], earliest - timedelta(days=WEEK))
     programmes: dict[Any, Programme] = {}
     phases: dict[Any, ProgrammePhase] = {}
     doses: dict[Any, list[SessionCount]] = {}
-    done: dict[Any, Counter[date]] = {}
     conditions: dict[Any, Condition] = {}
-    for row in facts:
+    for patient in patients:
+        row = patient.programme_row  # type: ignore[attr-defined]
+        if row is None:
+            continue
         programme = _partial(
             Programme,
             db,
-            id=row["id"],
-            patient_id=row["patient_id"],
-            side=row["side"],
-            started_on=row["started_on"],
-            status=row["status"],
-            condition_id=row["condition_id"],
+            **{name: _value(Programme, name, row[name]) for name in CASELOAD_PROGRAMME_FIELDS},
         )
-        condition = conditions.get(row["condition_id"])
+        condition = conditions.get(programme.condition_id)
         if condition is None:
-            condition = conditions[row["condition_id"]] = _partial(
-                Condition, db, id=row["condition_id"], name=row["condition_name"]
+            condition = conditions[programme.condition_id] = _partial(
+                Condition, db, id=programme.condition_id, name=row["condition_name"]
             )
         programme.condition = condition
-        if row["current_revision_id"] is not None:
-            programme.current_revision = _partial(
-                ProgrammeRevision,
-                db,
-                id=row["current_revision_id"],
-                current_phase=row["current_phase"],
-            )
         if row["phase_id"] is not None:
             phases[programme.pk] = _partial(
                 ProgrammePhase,
                 db,
                 id=row["phase_id"],
-                revision_id=row["current_revision_id"],
+                revision_id=programme.current_revision_id,
                 position=row["current_phase"],
                 name=row["phase_name"],
             )
         doses[programme.pk] = [
-            SessionCount(d["times_per_day"], d["days_per_week"]) for d in json_list(row["doses"])
+            SessionCount(d["times_per_day"], d["days_per_week"])
+            for d in json_list(_nested(row["doses"]))
         ]
-        done[programme.pk] = Counter(_day(d) for d in row["done_on"] or [])
-        programmes[programme.patient_id] = programme
+        programmes[patient.pk] = programme
+    earliest = min((local_today(p, now) for p in patients), default=now.date())
+    done: dict[Any, Counter[date]] = defaultdict(Counter)
+    for programme_id, day, count in (
+        SessionLog.objects.filter(
+            programme_id__in=[p.pk for p in programmes.values()],
+            status=SessionLog.Status.DONE,
+            local_date__gte=earliest - timedelta(days=WEEK),
+        )
+        .order_by()
+        .values_list("programme_id", "local_date")
+        .annotate(n=Count("id"))
+    ):
+        done[programme_id][day] = count
 
     rows = []
     for patient in patients:
@@ -223,12 +270,23 @@ def caseload(
 def _partial(model: type[M], db: str, **values: Any) -> M:
     """An instance holding only `values` (as `.only()` would load it; others load on
     access)."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    names = [name for name in _fields_of(model) if name in values]
     return model.from_db(db, names, [values[name] for name in names])
 
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+def _value(model: type[Model], name: str, value: Any) -> Any:
+    """A column read as JSON back to its field's type (a date from its text, and so on)."""
+    return _fields_of(model)[name].to_python(value)
+
+
+@cache
+def _fields_of(model: type[Model]) -> dict[str, Any]:
+    return {f.attname: f for f in model._meta.concrete_fields}
+
+
+def _nested(value: Any) -> Any:
+    """JSON nested in JSON: SQLite gives an inner subquery's JSON as its text."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _open_flags(patient: Any, db: str) -> list[Flag]:
