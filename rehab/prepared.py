@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from threading import Lock
 from typing import Any, Generic, TypeVar
 
@@ -89,6 +90,21 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(number, sql)
 
 
+@cache
+def _raw_cursor_class() -> Any:
+    from psycopg import RawCursor
+
+    class LoggedRawCursor(RawCursor):
+        """psycopg keeps the statement for Django's query log (`cursor._query`) except when
+        it runs a prepared one: keep it then too."""
+
+        def _send_query_prepared(self, name: Any, pgq: Any, **kwargs: Any) -> None:
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, **kwargs)
+
+    return LoggedRawCursor
+
+
 def _cursor(connection: Any) -> Any:
     """Django's cursor wrapper around, on PostgreSQL, a psycopg RawCursor ($n placeholders,
     server-side binding: prepared after a few runs); elsewhere the usual cursor."""
@@ -98,13 +114,12 @@ def _cursor(connection: Any) -> Any:
     from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
         register_tzloader,
     )
-    from psycopg import RawCursor
     from psycopg.pq import Format
 
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        cursor = RawCursor(connection.connection)
+        cursor = _raw_cursor_class()(connection.connection)
         # As Django's own create_cursor: the cursor's time zone when the connection's differs.
         loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
         if connection.timezone != loader.timezone:
