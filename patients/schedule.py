@@ -15,7 +15,6 @@ from patients.models import (
 )
 from programmes.models import (
     IceHeatSlot,
-    Programme,
     ProgrammeItem,
 )
 
@@ -85,7 +84,14 @@ def ice_heat_due_on(
     ]
 
 
-def programme_week(programme: Programme, today: date) -> int:
+class Started(Protocol):
+    """What `programme_week` reads of a programme."""
+
+    @property
+    def started_on(self) -> date: ...
+
+
+def programme_week(programme: Started, today: date) -> int:
     """Week 1 is the first seven days of the programme."""
     return max(0, (today - programme.started_on).days) // WEEK + 1
 

@@ -11,10 +11,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, overload
 
-from django.db.models import Count, F, Model, OuterRef, QuerySet, Subquery, UUIDField
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, UUIDField
 from django.db.models.functions import Coalesce, JSONObject
 
 from patients.models import (
@@ -27,7 +26,6 @@ from patients.models import (
 from patients.monitoring.rules import WEEK, adherence
 from patients.schedule import local_today, programme_week, sessions_per_week
 from programmes.models import (
-    Condition,
     Programme,
     ProgrammeItem,
     ProgrammePhase,
@@ -36,8 +34,6 @@ from rehab.json_rows import json_list, json_rows, model_from_json, row_json
 from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
-
-M = TypeVar("M", bound=Model)
 
 
 def patients_visible_to(user: Any) -> QuerySet[Patient]:
@@ -51,11 +47,37 @@ def visible_patient(user: Any, patient_id: uuid.UUID | str) -> Patient:
 
 
 @dataclass(frozen=True)
+class CaseloadCondition:
+    name: str
+
+
+@dataclass(frozen=True)
+class CaseloadProgramme:
+    """What a caseload row shows of a patient's active programme (read as plain values: a
+    page of model instances cost more than its read, issue 14)."""
+
+    pk: uuid.UUID
+    side: str
+    started_on: date
+    status: str
+    condition: CaseloadCondition
+
+
+@dataclass(frozen=True)
+class CaseloadPhase:
+    """The programme's current phase, as a caseload row shows it."""
+
+    pk: int
+    position: int
+    name: str
+
+
+@dataclass(frozen=True)
 class CaseloadRow:
     patient: Patient
-    programme: Programme | None
+    programme: CaseloadProgramme | None
     week: int | None
-    phase: ProgrammePhase | None
+    phase: CaseloadPhase | None
     adherence_7d: float | None  # percent, None when nothing was prescribed yet
     latest_pain_nrs: int | None
     latest_pain_on: date | None
@@ -185,45 +207,42 @@ def caseload(
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
     (most severe first), most urgent first. Two statements, whatever the caseload or page
     size: the patients (`caseload_patients`: with their programme, its phase and doses, and
-    open flags, as JSON) and the week's done sessions. Programmes, conditions and phases hold
-    only the columns a row shows (others load on access)."""
+    open flags, as JSON) and the week's done sessions. The programme and phase are plain
+    values (`CaseloadProgramme`, `CaseloadPhase`), not model instances."""
     if patients is None:
         patients = _CASELOAD.fetch(therapist=therapist.pk)
     patients = list(patients)
     db = (patients[0]._state.db if patients else None) or "default"
-    programmes: dict[Any, Programme] = {}
-    phases: dict[Any, ProgrammePhase] = {}
+    programmes: dict[Any, CaseloadProgramme] = {}
+    phases: dict[Any, CaseloadPhase] = {}
     doses: dict[Any, list[SessionCount]] = {}
-    conditions: dict[Any, Condition] = {}
+    conditions: dict[Any, CaseloadCondition] = {}
+    revised: set[uuid.UUID] = set()  # programmes with a current revision (a prescription)
     for patient in patients:
         row = patient.programme_row  # type: ignore[attr-defined]
         if row is None:
             continue
-        programme = _partial(
-            Programme,
-            db,
-            **{name: _value(Programme, name, row[name]) for name in CASELOAD_PROGRAMME_FIELDS},
-        )
-        condition = conditions.get(programme.condition_id)
+        condition = conditions.get(row["condition_id"])
         if condition is None:
-            condition = conditions[programme.condition_id] = _partial(
-                Condition, db, id=programme.condition_id, name=row["condition_name"]
-            )
-        programme.condition = condition
+            condition = conditions[row["condition_id"]] = CaseloadCondition(row["condition_name"])
+        programme = CaseloadProgramme(
+            pk=_uuid(row["id"]),
+            side=row["side"],
+            started_on=_day(row["started_on"]),
+            status=row["status"],
+            condition=condition,
+        )
         if row["phase_id"] is not None:
-            phases[programme.pk] = _partial(
-                ProgrammePhase,
-                db,
-                id=row["phase_id"],
-                revision_id=programme.current_revision_id,
-                position=row["current_phase"],
-                name=row["phase_name"],
+            phases[programme.pk] = CaseloadPhase(
+                pk=row["phase_id"], position=row["current_phase"], name=row["phase_name"]
             )
         doses[programme.pk] = [
             SessionCount(d["times_per_day"], d["days_per_week"])
             for d in json_list(_nested(row["doses"]))
         ]
         programmes[patient.pk] = programme
+        if row["current_revision_id"] is not None:
+            revised.add(programme.pk)
     earliest = min((local_today(p, now) for p in patients), default=now.date())
     done: dict[Any, Counter[date]] = defaultdict(Counter)
     for programme_id, day, count in (
@@ -243,7 +262,7 @@ def caseload(
         active = programmes.get(patient.pk)
         today = local_today(patient, now)
         phase = week = percent = None
-        if active is not None and active.current_revision_id is not None:
+        if active is not None and active.pk in revised:
             phase = phases.get(active.pk)
             week = programme_week(active, today)
             percent = adherence(
@@ -267,21 +286,13 @@ def caseload(
     return rows
 
 
-def _partial(model: type[M], db: str, **values: Any) -> M:
-    """An instance holding only `values` (as `.only()` would load it; others load on
-    access)."""
-    names = [name for name in _fields_of(model) if name in values]
-    return model.from_db(db, names, [values[name] for name in names])
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _value(model: type[Model], name: str, value: Any) -> Any:
-    """A column read as JSON back to its field's type (a date from its text, and so on)."""
-    return _fields_of(model)[name].to_python(value)
-
-
-@cache
-def _fields_of(model: type[Model]) -> dict[str, Any]:
-    return {f.attname: f for f in model._meta.concrete_fields}
+def _uuid(value: Any) -> uuid.UUID:
+    """A UUID read as JSON: PostgreSQL writes it with dashes, SQLite as 32 hex digits."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def _nested(value: Any) -> Any:
