@@ -94,7 +94,7 @@ class Today:
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
     and whether the weekly questionnaire is due, in one statement: the programme with the
-    day's facts (`_programme_with_facts`; three more for a paused patient's pause). The
+    day's facts (`_programme_with_facts`; two more for a paused patient's pause). The
     check-in questions come from the catalogue snapshot.
 
     While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
