@@ -30,7 +30,7 @@ from programmes.models import (
     ProgrammeItem,
     ProgrammePhase,
 )
-from rehab.json_rows import json_list, json_rows, model_from_json, row_json
+from rehab.json_rows import NestedJSONObject, json_list, json_rows, model_from_json, row_json
 from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
@@ -181,7 +181,10 @@ def _caseload_programme() -> JSONObject:
         phase_id=Subquery(phase.values("pk")[:1]),
         phase_name=Subquery(phase.values("name")[:1]),
         doses=json_rows(
-            doses, "phase", JSONObject(**{name: F(name) for name in SESSION_COUNT_FIELDS})
+            doses,
+            "phase",
+            NestedJSONObject(**{name: F(name) for name in SESSION_COUNT_FIELDS}),
+            nested=True,
         ),
     )
 
