@@ -86,6 +86,27 @@ def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
         assert len(caseload(therapist, FIRST_MORNING)) == size
 
 
+def test_a_caseload_page_reads_in_two_statements(
+    therapist: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 14: the page's patients with their programme, phase, doses and open flags in one
+    statement, the week's done sessions in a second; as the API pages it, and whole."""
+    from patients.people.selectors import caseload_pages
+
+    for n in range(3):
+        patient = factories.PatientFactory(therapist=therapist)
+        factories.prescribe(patient, started_on=STARTED)
+        session_on(patient, STARTED)
+        morning_check_in(patient, STARTED, pain=n)
+    caseload(therapist, FIRST_MORNING)  # warm the compiled statement
+    with django_assert_max_num_queries(2):
+        rows = caseload(therapist, FIRST_MORNING, patients=caseload_pages(therapist)[:2])
+    assert [r.phase.position for r in rows if r.phase] == [1, 1]
+    assert all(r.adherence_7d is not None for r in rows)
+    with django_assert_max_num_queries(2):
+        assert len(caseload(therapist, FIRST_MORNING)) == 3
+
+
 def test_a_therapist_sees_only_their_own_patients(
     therapist: Any, colleague: Any, patient: Any
 ) -> None:
