@@ -7,7 +7,8 @@ For each read, three figures over the same people, each repeated and reported as
 p95 in milliseconds with the queries it issued:
 
 - `app`: the selector and the output serializer (`today_for` + `TodayOutput`; the caseload's
-  first page of 100 + `CaseloadRowOutput`): the server's own work, no HTTP;
+  first page of 100 as the API's paginator reads it (`caseload_pages`) + `caseload` +
+  `CaseloadRowOutput`): the server's own work, no HTTP;
 - `api`: `GET /api/v1/today/` or `/api/v1/caseload/?page_size=100` through Django's test
   client in this process (authentication, permissions, rendering included);
 - `floor`: ONE SQL statement (PostgreSQL) returning the same facts as rows and JSON
@@ -227,6 +228,9 @@ def caseload_page(therapist: Any, now: Any, size: int) -> list[Any]:
     caseload, then its first `size` rows)."""
     from patients.people import selectors
 
+    if hasattr(selectors, "caseload_pages"):  # the API's paginator reads this one
+        page = selectors.caseload_pages(therapist)[:size]
+        return selectors.caseload(therapist, now, patients=page)
     if hasattr(selectors, "caseload_patients"):
         page = list(selectors.caseload_patients(therapist)[:size])
         return selectors.caseload(therapist, now, patients=page)

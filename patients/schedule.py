@@ -6,14 +6,15 @@ and reminders/services.py) and the monitoring rules alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from patients.models import (
     Patient,
 )
 from programmes.models import (
     IceHeatSlot,
-    Programme,
     ProgrammeItem,
 )
 
@@ -35,7 +36,17 @@ def local_today(patient: Patient, now: datetime) -> date:
     return now.astimezone(patient.zone).date()
 
 
-def sessions_per_week(items: list[ProgrammeItem]) -> int:
+class SessionDose(Protocol):
+    """What `sessions_per_week` reads of an item (a ProgrammeItem or its two columns)."""
+
+    @property
+    def times_per_day(self) -> int | None: ...
+
+    @property
+    def days_per_week(self) -> int | None: ...
+
+
+def sessions_per_week(items: Sequence[SessionDose]) -> int:
     """Twice-daily items make two sessions a day; 3-days-a-week items three sessions a week."""
     if not items:
         return 0
@@ -73,7 +84,14 @@ def ice_heat_due_on(
     ]
 
 
-def programme_week(programme: Programme, today: date) -> int:
+class Started(Protocol):
+    """What `programme_week` reads of a programme."""
+
+    @property
+    def started_on(self) -> date: ...
+
+
+def programme_week(programme: Started, today: date) -> int:
     """Week 1 is the first seven days of the programme."""
     return max(0, (today - programme.started_on).days) // WEEK + 1
 

@@ -15,6 +15,14 @@ from rest_framework import serializers
 EARLIEST_DEVICE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def datetime_output(value: datetime | None) -> Any:
+    """What a plain `DateTimeField` outputs (ISO 8601, UTC as "Z"), for outputs built by hand."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a UTC offset in; out in the patient's zone (serializer context "zone")."""
 

@@ -120,6 +120,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("REHAB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # Server-side prepared statements for the few hot reads that ask for them
+    # (rehab/prepared.py: psycopg prepares a statement on its fifth run on a connection).
+    # Django's own queries bind client-side and are never prepared. Django's default (None:
+    # never) suits a transaction-pooling PgBouncer older than 1.21; we connect directly.
+    # Their plan is made once (generic): PostgreSQL's default re-planned the day's statement at
+    # every run, which took longer than running it (bench/README.md). Only prepared statements
+    # are concerned, and only those are prepared.
+    DATABASES["default"]["OPTIONS"].update(
+        prepare_threshold=5, options="-c plan_cache_mode=force_generic_plan"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

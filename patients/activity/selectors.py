@@ -3,29 +3,23 @@ check-in questions."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from django.db import connections
 from django.db.models import (
-    Aggregate,
-    DateTimeField,
+    DateField,
     Exists,
-    F,
-    JSONField,
     Max,
     Model,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
+    UUIDField,
 )
 from django.db.models.functions import JSONObject
-from django.utils.dateparse import parse_datetime
 
 from patients.models import (
     CheckIn,
@@ -53,6 +47,7 @@ from patients.schedule import (
     sessions_per_week,
 )
 from programmes.models import (
+    Exercise,
     IceHeatSlot,
     Programme,
     ProgrammeItem,
@@ -61,6 +56,8 @@ from programmes.models import (
 )
 from programmes.selectors import active_programme, current_phase_items, red_flags_asked
 from programmes.vocab import Modality
+from rehab.json_rows import json_list, json_rows, model_from_json, row_json
+from rehab.prepared import Param, PreparedQuery
 
 M = TypeVar("M", bound=Model)
 
@@ -97,9 +94,9 @@ class Today:
 
 def today_for(patient: Patient, now: datetime) -> Today:
     """Today's sessions (each with its items and any log), ice/heat slots, the morning check-in
-    and whether the weekly questionnaire is due, in at most four queries: the programme with
-    the day's facts (below), the current phase's items, today's logs and their exercises (only
-    when something is logged). The check-in questions come from the catalogue snapshot.
+    and whether the weekly questionnaire is due, in one statement: the programme with the
+    day's facts (`_programme_with_facts`; two more for a paused patient's pause). The
+    check-in questions come from the catalogue snapshot.
 
     While a red flag is unresolved (`pause_for`) no sessions, ice/heat or questionnaire are
     offered: the flag's advice says stop, and the weekly questionnaire asks about hopping and
@@ -116,33 +113,10 @@ def today_for(patient: Patient, now: datetime) -> Today:
     # Only a paused patient pays for reading the pause (two queries); the logs and ice/heat
     # are not needed then.
     paused = pause_for(patient) if programme.paused else None  # type: ignore[attr-defined]
-    revision = programme.current_revision
-    items = list(
-        ProgrammeItem.objects.filter(
-            phase__revision=revision, phase__position=revision.current_phase
-        )
-        .select_related("phase", "exercise")
-        .order_by("position")  # one phase: its order, without joining up to the programme
-    )
-    phase = (
-        items[0].phase
-        if items
-        else ProgrammePhase.objects.filter(
-            revision=revision, position=revision.current_phase
-        ).first()
-    )
-    logs = (
-        {}
-        if paused
-        else {
-            log.slot: log
-            for log in SessionLog.objects.filter(
-                programme=programme, local_date=today
-            ).prefetch_related(
-                Prefetch("exercises", ExerciseLog.objects.select_related("exercise"))
-            )
-        }
-    )
+    db = programme._state.db or "default"
+    exercises: dict[Any, Exercise] = {}
+    phase, items = _phase_and_items_of(programme, exercises, db)
+    logs = {} if paused else _logs_of(programme, exercises, db)
     times = list(patient.session_times)
     sessions = [
         DueSession(
@@ -192,55 +166,27 @@ def today_for(patient: Patient, now: datetime) -> Today:
     )
 
 
-class _JSONList(Aggregate):
-    """The rows' JSON objects as one JSON array: json_group_array on SQLite, jsonb_agg on
-    PostgreSQL."""
-
-    function = "JSON_GROUP_ARRAY"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
-
-
-def _as_json(model: type[Model]) -> JSONObject:
-    """A row of `model` as one JSON object of its columns (read back by `_from_json`)."""
-    return JSONObject(**{f.attname: F(f.attname) for f in model._meta.concrete_fields})
-
-
-def _from_json(model: type[M], data: dict[str, Any], db: str) -> M:
-    """The model instance for a row read as JSON: each value back to its field's type."""
-    names, values = [], []
-    for f in model._meta.concrete_fields:
-        value = data[f.attname]
-        if isinstance(f, JSONField):
-            # SQLite nests a JSON column as its text; PostgreSQL as JSON.
-            sqlite_text = connections[db].vendor == "sqlite" and isinstance(value, str)
-            value = json.loads(value) if sqlite_text else value
-        elif isinstance(f, DateTimeField) and isinstance(value, str):
-            parsed = parse_datetime(value)
-            value = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        else:
-            value = f.to_python(value)
-        names.append(f.attname)
-        values.append(value)
-    return model.from_db(db, names, values)
-
-
-def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
+def _programme_with_facts_query() -> QuerySet[Programme]:
     """The active programme with its revision, condition and diagnosis, and the day's facts
-    in the same statement: the last questionnaire response's date, whether a red flag pauses
-    it, the latest check-in on or before `today` and the revision's ice/heat slots (rows as
-    JSON: few subqueries keep the statement quick to build as well as to run)."""
-    slots = (
-        IceHeatSlot.objects.filter(revision=OuterRef("current_revision"))
-        .order_by()
-        .values("revision")
-        .annotate(rows=_JSONList(_as_json(IceHeatSlot)))
-        .values("rows")
+    in the same statement: the current phase and its items (with their exercise), the day's
+    logs and their entries (with theirs), the last questionnaire response's date, whether a
+    red flag pauses it, the latest check-in on or before `today` and the revision's ice/heat
+    slots (rows as JSON). Prepared once (`_PROGRAMME`)."""
+    today = Param("today", DateField())
+    current = {
+        "revision": OuterRef("current_revision"),
+        "position": OuterRef("current_revision__current_phase"),
+    }
+    items = ProgrammeItem.objects.filter(
+        **{f"phase__{name}": value for name, value in current.items()}
+    )
+    entries = ExerciseLog.objects.filter(
+        session__programme=OuterRef("pk"), session__local_date=today
     )
     return (
-        Programme.objects.filter(patient=patient, status=Programme.Status.ACTIVE)
+        Programme.objects.filter(
+            patient_id=Param("patient", UUIDField()), status=Programme.Status.ACTIVE
+        )
         .select_related("current_revision", "condition", "diagnosis")
         .annotate(
             last_response_on=Subquery(
@@ -254,22 +200,103 @@ def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
             latest_check_in=Subquery(
                 CheckIn.objects.filter(patient=OuterRef("patient"), local_date__lte=today)
                 .order_by("-local_date")
-                .values(row=_as_json(CheckIn))[:1]
+                .values(row=row_json(CheckIn))[:1]
             ),
-            ice_heat_rows=Subquery(slots),
+            ice_heat_rows=json_rows(
+                IceHeatSlot.objects.filter(revision=OuterRef("current_revision")),
+                "revision",
+                row_json(IceHeatSlot),
+            ),
+            phase_row=Subquery(
+                ProgrammePhase.objects.filter(**current)
+                .order_by()
+                .values(row=row_json(ProgrammePhase))[:1]
+            ),
+            item_rows=json_rows(
+                items,
+                "phase",
+                JSONObject(item=row_json(ProgrammeItem), exercise=row_json(Exercise, "exercise")),
+            ),
+            log_rows=json_rows(
+                SessionLog.objects.filter(programme=OuterRef("pk"), local_date=today),
+                "programme",
+                row_json(SessionLog),
+            ),
+            entry_rows=json_rows(
+                entries,
+                "session__programme",
+                JSONObject(entry=row_json(ExerciseLog), exercise=row_json(Exercise, "exercise")),
+            ),
         )
-        .first()
+        .order_by("-started_on", "-created_at")  # the model's ordering, as .first()
     )
+
+
+# Compiled once per process (rehab.prepared): building this statement cost several times
+# what the database takes to answer it (issue 14).
+_PROGRAMME = PreparedQuery(_programme_with_facts_query)
+
+
+def _programme_with_facts(patient: Patient, today: date) -> Programme | None:
+    found = _PROGRAMME.fetch(limit=1, patient=patient.pk, today=today)
+    return found[0] if found else None
+
+
+def _exercise_of(row: dict[str, Any], exercises: dict[Any, Exercise], db: str) -> Exercise:
+    """One instance per exercise, shared by the items and entries that name it."""
+    exercise = exercises.get(row["id"])
+    if exercise is None:
+        exercise = exercises[row["id"]] = model_from_json(Exercise, row, db)
+    return exercise
+
+
+def _phase_and_items_of(
+    programme: Any, exercises: dict[Any, Exercise], db: str
+) -> tuple[ProgrammePhase | None, list[ProgrammeItem]]:
+    """The current phase and its items in order, each item with its phase and exercise."""
+    phase = (
+        None
+        if programme.phase_row is None
+        else model_from_json(ProgrammePhase, programme.phase_row, db)
+    )
+    items = []
+    for row in json_list(programme.item_rows):
+        item = model_from_json(ProgrammeItem, row["item"], db)
+        item.exercise = _exercise_of(row["exercise"], exercises, db)
+        if phase is not None:
+            item.phase = phase
+        items.append(item)
+    items.sort(key=lambda item: item.position)
+    return phase, items
+
+
+def _logs_of(programme: Any, exercises: dict[Any, Exercise], db: str) -> dict[int, SessionLog]:
+    """The day's logs by slot, each with its exercise entries (and their exercise) in
+    `log.exercises.all()`, as a prefetch would leave them."""
+    logs = [model_from_json(SessionLog, row, db) for row in json_list(programme.log_rows)]
+    if not logs:
+        return {}
+    entries: dict[Any, list[ExerciseLog]] = defaultdict(list)
+    for row in json_list(programme.entry_rows):
+        entry = model_from_json(ExerciseLog, row["entry"], db)
+        entry.exercise = _exercise_of(row["exercise"], exercises, db)
+        entries[entry.session_id].append(entry)
+    for log in logs:
+        cached = log.exercises.all()
+        cached._result_cache = entries[log.pk]
+        cached._prefetch_done = True  # type: ignore[attr-defined]
+        log._prefetched_objects_cache = {"exercises": cached}  # type: ignore[attr-defined]
+    return {log.slot: log for log in logs}
 
 
 def _latest_check_in_of(programme: Any) -> CheckIn | None:
     row = programme.latest_check_in
-    return None if row is None else _from_json(CheckIn, row, programme._state.db)
+    return None if row is None else model_from_json(CheckIn, row, programme._state.db)
 
 
 def _ice_heat_slots_of(programme: Any) -> list[IceHeatSlot]:
     rows = programme.ice_heat_rows or []
-    slots = [_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
+    slots = [model_from_json(IceHeatSlot, row, programme._state.db) for row in rows]
     return sorted(slots, key=lambda slot: slot.pk)
 
 

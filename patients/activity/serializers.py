@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
 
-from patients.activity.selectors import SWELLING_QUESTION
+from patients.activity.selectors import SWELLING_QUESTION, Today
 from patients.activity.services import ExerciseDone, Outcome
 from patients.activity.sync import SyncItem
 from patients.models import CheckIn, SessionLog
@@ -22,10 +23,11 @@ from patients.questionnaires.serializers import (
     QuestionnaireResponseInput,
     QuestionnaireResponseOutput,
 )
+from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
 from rehab import limits
 from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
-from rehab.api_fields import AwareDateTimeField
+from rehab.api_fields import AwareDateTimeField, datetime_output
 from rehab.exceptions import DomainError
 
 # --- Fields -------------------------------------------------------------------------------
@@ -218,6 +220,144 @@ class TodayOutput(serializers.Serializer):
 
     def get_swelling_question(self, obj: Any) -> str:
         return SWELLING_QUESTION
+
+    def to_representation(self, instance: Today) -> dict[str, Any]:
+        """The fields above, built by hand: through DRF's nested fields the day's JSON cost
+        several times the day's read (issue 14). The same JSON, for a patient or a clinician,
+        with or without a zone; tests/patients/activity/test_today.py checks it against the
+        fields' own output."""
+        day = instance
+        for_patient = bool(self.context.get("for_patient"))
+        condition = self.context.get("condition", "")
+        zone = self.context.get("zone")
+        phase, check_in, paused = day.phase, day.check_in, day.paused
+        return {
+            "local_date": day.local_date.isoformat(),
+            "programme": None if day.programme is None else str(day.programme.pk),
+            "phase": None if phase is None else {"position": phase.position, "name": phase.name},
+            "week": day.week,
+            "sessions": [
+                {
+                    "slot": session.slot,
+                    "time": session.time,
+                    "items": [_item_json(i, for_patient, condition) for i in session.items],
+                    "log": None if session.log is None else _log_json(session.log, zone),
+                }
+                for session in day.sessions
+            ],
+            "ice_heat": [_slot_json(slot, for_patient) for slot in day.ice_heat],
+            "check_in": None if check_in is None else _check_in_json(check_in, zone),
+            "questionnaire": day.questionnaire,
+            "questionnaire_due": day.questionnaire_due,
+            "paused": None
+            if paused is None
+            else {
+                "since": paused.since.isoformat(),
+                "urgency": paused.urgency,
+                "heading": paused.heading,
+                "advice": [str(line) for line in paused.advice],
+            },
+            "check_in_questions": [
+                {"slug": flag.slug, "question": flag.question} for flag in day.check_in_questions
+            ],
+            "swelling_question": SWELLING_QUESTION,
+        }
+
+
+def _local(value: datetime, zone: Any) -> Any:
+    """`AwareDateTimeField`'s output: in the patient's zone when the context has one."""
+    return value.astimezone(zone).isoformat() if zone is not None else datetime_output(value)
+
+
+def _item_json(item: ProgrammeItem, for_patient: bool, condition: str) -> dict[str, Any]:
+    """`ProgrammeItemOutput` (with `ItemExerciseOutput`) by hand."""
+    exercise = item.exercise
+    return {
+        "key": str(item.key),
+        "position": item.position,
+        "exercise": {
+            "slug": exercise.slug,
+            "name": exercise.name,
+            "category": exercise.category,
+            "movement_tags": [str(tag) for tag in exercise.movement_tags],
+            "instructions": [str(step) for step in exercise.instructions],
+            "cautions": "" if for_patient else exercise.cautions,
+            "patient_cautions": exercise.patient_cautions_for(condition),
+        },
+        "sets": item.sets,
+        "reps": item.reps,
+        "reps_max": item.reps_max,
+        "hold_s": item.hold_s,
+        "times_per_day": item.times_per_day,
+        "days_per_week": item.days_per_week,
+        "load": item.load,
+        "tempo": item.tempo,
+        "rest_s": item.rest_s,
+        "dose_notes": "" if for_patient else item.dose_notes,
+        "override_reason": "" if for_patient else item.override_reason,
+        "sources": [] if for_patient else [str(source) for source in item.sources],
+    }
+
+
+def _log_json(log: SessionLog, zone: Any) -> dict[str, Any]:
+    """`SessionLogOutput` (with `ExerciseLogOutput`) by hand."""
+    return {
+        "id": str(log.pk),
+        "client_uuid": str(log.client_uuid),
+        "programme": str(log.programme_id),
+        "local_date": log.local_date.isoformat(),
+        "slot": log.slot,
+        "status": log.status,
+        "skip_reason": log.skip_reason,
+        "pain_after_nrs": log.pain_after_nrs,
+        "exercises": [
+            {
+                "item_key": str(entry.item_key),
+                "exercise": entry.exercise.slug,
+                "target_sets": entry.target_sets,
+                "target_reps": entry.target_reps,
+                "target_hold_s": entry.target_hold_s,
+                "sets_done": entry.sets_done,
+                "reps_done": entry.reps_done,
+                "hold_s_done": entry.hold_s_done,
+                "load": entry.load,
+                "pain_during_nrs": entry.pain_during_nrs,
+            }
+            for entry in log.exercises.all()
+        ],
+        "logged_at": _local(log.logged_at, zone),
+        "created_at": datetime_output(log.created_at),
+        "updated_at": datetime_output(log.updated_at),
+    }
+
+
+def _slot_json(slot: IceHeatSlot, for_patient: bool) -> dict[str, Any]:
+    """`IceHeatSlotOutput` by hand."""
+    return {
+        "modality": slot.modality,
+        "max_minutes": slot.max_minutes,
+        "min_gap_hours": slot.min_gap_hours,
+        "times": [str(time) for time in slot.times],
+        "from_day": slot.from_day,
+        "to_day": slot.to_day,
+        "safety_rules": [str(rule) for rule in slot.safety_rules],
+        "sources": [] if for_patient else [str(source) for source in slot.sources],
+    }
+
+
+def _check_in_json(check_in: CheckIn, zone: Any) -> dict[str, Any]:
+    """`CheckInOutput` by hand."""
+    return {
+        "id": str(check_in.pk),
+        "client_uuid": str(check_in.client_uuid),
+        "local_date": check_in.local_date.isoformat(),
+        "morning_pain_nrs": check_in.morning_pain_nrs,
+        "stiffness_minutes": check_in.stiffness_minutes,
+        "red_flags": [str(slug) for slug in check_in.red_flags],
+        "swelling": check_in.swelling,
+        "logged_at": _local(check_in.logged_at, zone),
+        "created_at": datetime_output(check_in.created_at),
+    }
 
 
 # --- Notifications ------------------------------------------------------------------------

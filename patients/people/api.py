@@ -16,7 +16,12 @@ from rest_framework.views import APIView
 from patients.activity.selectors import session_logs_of, weekly_progress
 from patients.models import Patient
 from patients.people import openapi
-from patients.people.selectors import caseload, caseload_patients, visible_patient
+from patients.people.selectors import (
+    caseload,
+    caseload_pages,
+    caseload_patients,
+    visible_patient,
+)
 from patients.people.serializers import (
     CaseloadRowOutput,
     MeOutput,
@@ -70,8 +75,9 @@ class CaseloadApi(generics.ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Page the patients in the database, then build rows for that page only: a caseload of
         # 1,000 costs the same queries as one of 100.
-        page = self.paginate_queryset(self.get_queryset())
-        rows = caseload(request.user.therapist, timezone.now(), patients=page)  # type: ignore[union-attr]
+        therapist = request.user.therapist  # type: ignore[union-attr]
+        page = self.paginate_queryset(caseload_pages(therapist))  # type: ignore[arg-type]
+        rows = caseload(therapist, timezone.now(), patients=page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     @idempotent

@@ -5,15 +5,16 @@ and always looks like "does not exist" (a 404, never a 403 that confirms the row
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, overload
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, UUIDField
+from django.db.models.functions import Coalesce, JSONObject
 
 from patients.models import (
     CheckIn,
@@ -29,6 +30,8 @@ from programmes.models import (
     ProgrammeItem,
     ProgrammePhase,
 )
+from rehab.json_rows import NestedJSONObject, json_list, json_rows, model_from_json, row_json
+from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
 
@@ -44,11 +47,37 @@ def visible_patient(user: Any, patient_id: uuid.UUID | str) -> Patient:
 
 
 @dataclass(frozen=True)
+class CaseloadCondition:
+    name: str
+
+
+@dataclass(frozen=True)
+class CaseloadProgramme:
+    """What a caseload row shows of a patient's active programme (read as plain values: a
+    page of model instances cost more than its read, issue 14)."""
+
+    pk: uuid.UUID
+    side: str
+    started_on: date
+    status: str
+    condition: CaseloadCondition
+
+
+@dataclass(frozen=True)
+class CaseloadPhase:
+    """The programme's current phase, as a caseload row shows it."""
+
+    pk: int
+    position: int
+    name: str
+
+
+@dataclass(frozen=True)
 class CaseloadRow:
     patient: Patient
-    programme: Programme | None
+    programme: CaseloadProgramme | None
     week: int | None
-    phase: ProgrammePhase | None
+    phase: CaseloadPhase | None
     adherence_7d: float | None  # percent, None when nothing was prescribed yet
     latest_pain_nrs: int | None
     latest_pain_on: date | None
@@ -57,8 +86,13 @@ class CaseloadRow:
 
 def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
     """The therapist's patients, most urgent first (the highest open-flag severity, then name),
-    each with their latest morning pain. Ordered in the database so the API pages through it
-    without building every row."""
+    each with their latest morning pain, open flags and active programme (read by `caseload`).
+    Ordered in the database so the API pages through it without building every row
+    (`caseload_pages`)."""
+    return _caseload_patients(therapist.pk)
+
+
+def _caseload_patients(therapist_id: Any) -> QuerySet[Patient]:
     worst = (
         Flag.objects.filter(patient=OuterRef("pk"))
         .exclude(status=Flag.Status.RESOLVED)
@@ -66,27 +100,105 @@ def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
         .values("severity")[:1]
     )
     latest = CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-local_date")
+    open_flags = Flag.objects.filter(patient=OuterRef("pk")).exclude(status=Flag.Status.RESOLVED)
+    programme = Programme.objects.filter(patient=OuterRef("pk"), status=Programme.Status.ACTIVE)
     return (
-        Patient.objects.filter(therapist=therapist)
+        Patient.objects.filter(therapist_id=therapist_id)
         .select_related("user")
+        # What a row shows of a patient and reads for their local date.
+        .only("time_zone", "user__username", "user__first_name", "user__last_name")
         .annotate(
             worst_open_flag=Coalesce(Subquery(worst), 0),
             latest_pain_nrs=Subquery(latest.values("morning_pain_nrs")[:1]),
             latest_pain_on=Subquery(latest.values("local_date")[:1]),
+            # Read for the page's rows only (the database orders and limits first): each
+            # patient's open flags, and their active programme as a row shows it.
+            open_flag_rows=json_rows(open_flags, "patient", row_json(Flag)),
+            programme_row=Subquery(programme.order_by().values(row=_caseload_programme())[:1]),
         )
         .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+# The caseload's patients compiled once per process (rehab.prepared): building the statement
+# with its JSON subqueries cost more than running it (issue 14).
+_CASELOAD = PreparedQuery(lambda: _caseload_patients(Param("therapist", UUIDField())))
+
+
+class CaseloadPages:
+    """`caseload_patients` for a paginator: its count, and the patients of a slice read in
+    one prepared statement (the slice's bounds bound as parameters)."""
+
+    def __init__(self, therapist: Therapist) -> None:
+        self.therapist = therapist
+
+    def count(self) -> int:
+        return Patient.objects.filter(therapist=self.therapist).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @overload
+    def __getitem__(self, index: int) -> Patient: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Patient]: ...
+
+    def __getitem__(self, index: int | slice) -> Patient | list[Patient]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop, step = index.indices(self.count() if index.stop is None else index.stop)
+        if step != 1:
+            raise ValueError("A caseload page is a contiguous slice.")
+        pk = self.therapist.pk
+        return _CASELOAD.fetch(therapist=pk, offset=start, limit=max(0, stop - start))
+
+
+def caseload_pages(therapist: Therapist) -> CaseloadPages:
+    return CaseloadPages(therapist)
+
+
+class SessionCount(NamedTuple):
+    """An item's dose as far as `sessions_per_week` reads it."""
+
+    times_per_day: int | None
+    days_per_week: int | None
+
+
+def _caseload_programme() -> JSONObject:
+    """A programme as a caseload row shows it, as JSON: its condition's name, the current
+    phase (an index lookup, not a join back through every revision) and the phase's doses."""
+    current = {
+        "revision": OuterRef("current_revision"),
+        "position": OuterRef("current_revision__current_phase"),
+    }
+    phase = ProgrammePhase.objects.filter(**current).order_by()  # the default joins upwards
+    doses = ProgrammeItem.objects.filter(**{f"phase__{k}": v for k, v in current.items()})
+    return JSONObject(
+        **{name: F(name) for name in CASELOAD_PROGRAMME_FIELDS},
+        condition_name=F("condition__name"),
+        current_phase=F("current_revision__current_phase"),
+        phase_id=Subquery(phase.values("pk")[:1]),
+        phase_name=Subquery(phase.values("name")[:1]),
+        doses=json_rows(
+            doses,
+            "phase",
+            NestedJSONObject(**{name: F(name) for name in SESSION_COUNT_FIELDS}),
+            nested=True,
+        ),
     )
 
 
 # What a caseload row reads of a programme (the web page also shows the side), and of an item
 # to count the sessions due (`sessions_per_week`).
 CASELOAD_PROGRAMME_FIELDS = (
+    "id",
     "patient_id",
     "side",
     "started_on",
     "status",
-    "condition__name",
-    "current_revision__current_phase",
+    "condition_id",
+    "current_revision_id",
 )
 SESSION_COUNT_FIELDS = ("times_per_day", "days_per_week")
 
@@ -96,78 +208,104 @@ def caseload(
 ) -> list[CaseloadRow]:
     """The therapist's patients (or a page of `caseload_patients`, whose annotations it reads)
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
-    (most severe first), most urgent first. A fixed number of queries, whatever the caseload
-    or page size."""
-    patients = list(caseload_patients(therapist) if patients is None else patients)
-    ids = [p.pk for p in patients]
-    programmes = {
-        p.patient_id: p
-        for p in Programme.objects.filter(patient_id__in=ids, status=Programme.Status.ACTIVE)
-        .select_related("condition", "current_revision")
-        # Only the columns a row shows or counts with: the rest (the condition's and the
-        # revision's JSON among them) would be decoded for every patient and never read.
-        .only(*CASELOAD_PROGRAMME_FIELDS)
-    }
-    revisions = [p.current_revision_id for p in programmes.values()]
-    phases: dict[tuple[object, int], ProgrammePhase] = {
-        (phase.revision_id, phase.position): phase
-        for phase in ProgrammePhase.objects.filter(
-            revision_id__in=revisions, position=F("revision__current_phase")
+    (most severe first), most urgent first. Two statements, whatever the caseload or page
+    size: the patients (`caseload_patients`: with their programme, its phase and doses, and
+    open flags, as JSON) and the week's done sessions. The programme and phase are plain
+    values (`CaseloadProgramme`, `CaseloadPhase`), not model instances."""
+    if patients is None:
+        patients = _CASELOAD.fetch(therapist=therapist.pk)
+    patients = list(patients)
+    db = (patients[0]._state.db if patients else None) or "default"
+    programmes: dict[Any, CaseloadProgramme] = {}
+    phases: dict[Any, CaseloadPhase] = {}
+    doses: dict[Any, list[SessionCount]] = {}
+    conditions: dict[Any, CaseloadCondition] = {}
+    revised: set[uuid.UUID] = set()  # programmes with a current revision (a prescription)
+    for patient in patients:
+        row = patient.programme_row  # type: ignore[attr-defined]
+        if row is None:
+            continue
+        condition = conditions.get(row["condition_id"])
+        if condition is None:
+            condition = conditions[row["condition_id"]] = CaseloadCondition(row["condition_name"])
+        programme = CaseloadProgramme(
+            pk=_uuid(row["id"]),
+            side=row["side"],
+            started_on=_day(row["started_on"]),
+            status=row["status"],
+            condition=condition,
         )
-        .only("revision_id", "position", "name")
-        .prefetch_related(
-            Prefetch("items", ProgrammeItem.objects.only("phase_id", *SESSION_COUNT_FIELDS))
-        )
-    }
-    earliest = min((local_today(p, now) for p in patients), default=now.date()) - timedelta(
-        days=WEEK
-    )
-    done: dict[object, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+        if row["phase_id"] is not None:
+            phases[programme.pk] = CaseloadPhase(
+                pk=row["phase_id"], position=row["current_phase"], name=row["phase_name"]
+            )
+        doses[programme.pk] = [
+            SessionCount(d["times_per_day"], d["days_per_week"])
+            for d in json_list(_nested(row["doses"]))
+        ]
+        programmes[patient.pk] = programme
+        if row["current_revision_id"] is not None:
+            revised.add(programme.pk)
+    earliest = min((local_today(p, now) for p in patients), default=now.date())
+    done: dict[Any, Counter[date]] = defaultdict(Counter)
     for programme_id, day, count in (
         SessionLog.objects.filter(
-            programme__in=programmes.values(),
+            programme_id__in=[p.pk for p in programmes.values()],
             status=SessionLog.Status.DONE,
-            local_date__gte=earliest,
+            local_date__gte=earliest - timedelta(days=WEEK),
         )
+        .order_by()
         .values_list("programme_id", "local_date")
         .annotate(n=Count("id"))
     ):
         done[programme_id][day] = count
-    flags: dict[object, list[Flag]] = defaultdict(list)
-    for flag in (
-        Flag.objects.filter(patient_id__in=ids)
-        .exclude(status=Flag.Status.RESOLVED)
-        .order_by("-severity", "-created_at")
-    ):
-        flags[flag.patient_id].append(flag)
 
     rows = []
     for patient in patients:
-        programme = programmes.get(patient.pk)
+        active = programmes.get(patient.pk)
         today = local_today(patient, now)
         phase = week = percent = None
-        if programme is not None and programme.current_revision is not None:
-            phase = phases.get(
-                (programme.current_revision_id, programme.current_revision.current_phase)
-            )
-            week = programme_week(programme, today)
-            items = list(phase.items.all()) if phase is not None else []
+        if active is not None and active.pk in revised:
+            phase = phases.get(active.pk)
+            week = programme_week(active, today)
             percent = adherence(
-                started_on=programme.started_on,
+                started_on=active.started_on,
                 today=today,
-                sessions_per_week=sessions_per_week(items),
-                done_on=done[programme.pk],
+                sessions_per_week=sessions_per_week(doses[active.pk] if phase else []),
+                done_on=done[active.pk],
             ).percent
         rows.append(
             CaseloadRow(
                 patient=patient,
-                programme=programme,
+                programme=active,
                 week=week,
                 phase=phase,
                 adherence_7d=percent,
                 latest_pain_nrs=patient.latest_pain_nrs,  # type: ignore[attr-defined]
                 latest_pain_on=patient.latest_pain_on,  # type: ignore[attr-defined]
-                open_flags=flags[patient.pk],
+                open_flags=_open_flags(patient, db),
             )
         )
     return rows
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    """A UUID read as JSON: PostgreSQL writes it with dashes, SQLite as 32 hex digits."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _nested(value: Any) -> Any:
+    """JSON nested in JSON: SQLite gives an inner subquery's JSON as its text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _open_flags(patient: Any, db: str) -> list[Flag]:
+    """The patient's open flags (read with the page), most severe first, then newest."""
+    flags = [model_from_json(Flag, row, db) for row in json_list(patient.open_flag_rows)]
+    flags.sort(key=lambda flag: flag.created_at, reverse=True)
+    flags.sort(key=lambda flag: flag.severity, reverse=True)
+    return flags

@@ -121,11 +121,12 @@ LISTS: list[tuple[str, str, Rows, int]] = [
     ("patient", "/api/v1/questionnaire-responses/", responses, 5),
     ("patient", "/api/v1/notifications/", notifications, 4),
     ("therapist", "/api/v1/flags/", flags, 5),
-    ("therapist", "/api/v1/caseload/", caseload, 10),
+    # caseload: 3 + the count, the page (patients with programme and flags), done sessions.
+    ("therapist", "/api/v1/caseload/", caseload, 6),
     ("patient", "/api/v1/programmes/{programme}/revisions/", revisions, 7),
     ("therapist", "/api/v1/patients/{patient}/", sessions, 14),
-    # today: 3 for authentication and the role + at most 4 of its own (issue 14).
-    ("patient", "/api/v1/today/", sessions, 7),
+    # today: 3 for authentication and the role + its one statement (issue 14).
+    ("patient", "/api/v1/today/", sessions, 4),
 ]
 
 

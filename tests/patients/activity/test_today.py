@@ -297,6 +297,23 @@ def test_today_reads_in_at_most_four_queries(
     assert today.check_in_questions
 
 
+def test_today_reads_in_one_statement_and_a_pause_in_two_more(
+    patient: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 14: the programme with every fact of the day (phase, items, logs and their
+    entries, check-in, questionnaire, ice/heat) in one prepared statement; a paused patient
+    adds the pause's two reads."""
+    _full_day(patient)
+    today_for(patient, FIRST_MORNING)  # warm the catalogue and the compiled statement
+    with django_assert_max_num_queries(1):
+        today = today_for(patient, FIRST_MORNING)
+    assert today.sessions[0].log is not None
+    assert today.check_in is not None
+    red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    with django_assert_max_num_queries(3):
+        assert today_for(patient, FIRST_MORNING).paused is not None
+
+
 def test_a_paused_today_reads_in_at_most_four_queries(
     patient: Any, django_assert_max_num_queries: Any
 ) -> None:
@@ -311,3 +328,39 @@ def test_a_paused_today_reads_in_at_most_four_queries(
     assert today.ice_heat == []
     assert today.check_in is not None
     assert today.check_in.red_flags == ["numbness_tingling"]
+
+
+@pytest.mark.parametrize("paused", [False, True])
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param(lambda p, slug: {"for_patient": True, "condition": slug, "zone": p.zone}),
+        pytest.param(lambda p, slug: {}),
+    ],
+)
+def test_today_json_built_by_hand_is_the_declared_fields_json(
+    patient: Any, paused: bool, context: Any
+) -> None:
+    """TodayOutput builds its JSON by hand (issue 14): byte for byte what its declared fields
+    (and so the OpenAPI schema) give, for a full day and a paused one."""
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from patients.activity.serializers import TodayOutput
+
+    _full_day(patient)
+    session_on(patient, STARTED, slot=2, pain_during=None)
+    patient.check_ins.update(swelling=False)  # heat is offered
+    if paused:
+        red_flag_check_in(patient, STARTED, ["numbness_tingling"])
+    today = today_for(patient, FIRST_MORNING)
+    assert (today.paused is not None) == paused
+    assert today.check_in is not None
+    if not paused:
+        assert today.sessions[0].log is not None
+        assert today.ice_heat
+    assert today.programme is not None
+    output = TodayOutput(today, context=context(patient, today.programme.condition.slug))
+    by_fields = serializers.Serializer.to_representation(output, today)
+    render = JSONRenderer().render
+    assert render(output.data) == render(by_fields)

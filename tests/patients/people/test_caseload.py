@@ -86,6 +86,27 @@ def test_the_caseload_takes_the_same_number_of_queries_for_1_or_20_patients(
         assert len(caseload(therapist, FIRST_MORNING)) == size
 
 
+def test_a_caseload_page_reads_in_two_statements(
+    therapist: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Issue 14: the page's patients with their programme, phase, doses and open flags in one
+    statement, the week's done sessions in a second; as the API pages it, and whole."""
+    from patients.people.selectors import caseload_pages
+
+    for n in range(3):
+        patient = factories.PatientFactory(therapist=therapist)
+        factories.prescribe(patient, started_on=STARTED)
+        session_on(patient, STARTED)
+        morning_check_in(patient, STARTED, pain=n)
+    caseload(therapist, FIRST_MORNING)  # warm the compiled statement
+    with django_assert_max_num_queries(2):
+        rows = caseload(therapist, FIRST_MORNING, patients=caseload_pages(therapist)[:2])
+    assert [r.phase.position for r in rows if r.phase] == [1, 1]
+    assert all(r.adherence_7d is not None for r in rows)
+    with django_assert_max_num_queries(2):
+        assert len(caseload(therapist, FIRST_MORNING)) == 3
+
+
 def test_a_therapist_sees_only_their_own_patients(
     therapist: Any, colleague: Any, patient: Any
 ) -> None:
@@ -146,3 +167,33 @@ def test_a_page_of_the_caseload_builds_only_its_own_rows(therapist: Any) -> None
     rows = caseload(therapist, FIRST_MORNING, patients=page)
     assert [r.patient for r in rows] == [r.patient for r in whole[2:4]]
     assert [r.latest_pain_nrs for r in rows] == [2, 3]
+
+
+def test_caseload_json_built_by_hand_is_the_declared_fields_json(therapist: Any) -> None:
+    """CaseloadRowOutput builds its JSON by hand (issue 14): byte for byte what its declared
+    fields (and so the OpenAPI schema) give, with and without a programme, pain and flags."""
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from patients.people.serializers import CaseloadRowOutput
+
+    busy = factories.PatientFactory(therapist=therapist, user__first_name="", user__last_name="")
+    factories.prescribe(busy, started_on=STARTED)
+    session_on(busy, STARTED)
+    morning_check_in(busy, STARTED, pain=4)
+    for severity in (2, 3):
+        Flag.objects.create(
+            patient=busy,
+            rule=f"r{severity}",
+            episode="e",
+            kind="step_back",
+            severity=severity,
+            message="Step back.",
+        )
+    factories.PatientFactory(therapist=therapist)  # no programme, pain or flags
+    rows = caseload(therapist, FIRST_MORNING)
+    assert {r.programme is None for r in rows} == {True, False}
+    render = JSONRenderer().render
+    for row in rows:
+        output = CaseloadRowOutput(row)
+        assert render(output.data) == render(serializers.Serializer.to_representation(output, row))
