@@ -10,9 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from patients.privacy.services import anonymise_patient, patient_by_id
+from rehab.cli import EXIT_BAD_INPUT
 from rehab.exceptions import DomainError
-
-EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):

@@ -17,8 +17,7 @@ from django.utils import timezone
 from patients.models import Patient
 from patients.monitoring.sweep import SweepReport, evaluate_active_programmes, evaluate_programmes
 from programmes.models import Programme
-
-EXIT_BAD_INPUT = 2
+from rehab.cli import EXIT_BAD_INPUT, moment
 
 
 class Command(BaseCommand):
@@ -33,7 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        now = _moment(options["now"]) if options["now"] else timezone.now()
+        now = moment(options["now"]) if options["now"] else timezone.now()
         if options["patient"]:
             patient = _patient(options["patient"])
             ids = list(
@@ -50,23 +49,6 @@ class Command(BaseCommand):
         else:
             report = evaluate_active_programmes(now=now, chunk_size=settings.REHAB_SWEEP_CHUNK_SIZE)
         self.stdout.write(_summary(report, now))
-
-
-def _moment(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(
-            f"--now {value!r} is not an ISO-8601 date and time (e.g. 2026-11-20T08:00:00+00:00).",
-            returncode=EXIT_BAD_INPUT,
-        ) from None
-    if moment.tzinfo is None:
-        raise CommandError(
-            f"--now {value!r} needs a UTC offset (e.g. +00:00 or Z): patients' days are "
-            "counted in their own time zones.",
-            returncode=EXIT_BAD_INPUT,
-        )
-    return moment
 
 
 def _patient(value: str) -> Patient:

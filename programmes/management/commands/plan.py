@@ -20,9 +20,9 @@ from programmes.planner import (
 from programmes.selectors import catalogue_snapshot
 from programmes.text import plan_as_text
 from programmes.vocab import Answer, Comorbidity, DvtRisk, OttawaResult, ThompsonResult
+from rehab.cli import EXIT_BAD_INPUT
 
 EXIT_PROGRAMME = 0
-EXIT_BAD_INPUT = 2
 EXIT_REFERRAL = 3
 
 
