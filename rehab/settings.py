@@ -123,13 +123,16 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})
     # Server-side prepared statements for the few hot reads that ask for them
     # (rehab/prepared.py: psycopg prepares a statement on its fifth run on a connection).
-    # Django's own queries bind client-side and are never prepared. Django's default (None:
-    # never) suits a transaction-pooling PgBouncer older than 1.21; we connect directly.
+    # Django's own queries bind client-side and are never prepared. Behind a
+    # transaction-pooling PgBouncer older than 1.21, set REHAB_PG_PREPARE_THRESHOLD=off
+    # (never prepare, Django's default).
     # Their plan is made once (generic): PostgreSQL's default re-planned the day's statement at
     # every run, which took longer than running it (bench/README.md). Only prepared statements
     # are concerned, and only those are prepared.
+    _never = env_str("REHAB_PG_PREPARE_THRESHOLD", "5").lower() == "off"
     DATABASES["default"]["OPTIONS"].update(
-        prepare_threshold=5, options="-c plan_cache_mode=force_generic_plan"
+        prepare_threshold=None if _never else env_int("REHAB_PG_PREPARE_THRESHOLD", 5),
+        options="-c plan_cache_mode=force_generic_plan",
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
