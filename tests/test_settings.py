@@ -143,3 +143,32 @@ def test_a_fresh_clone_gets_no_folders_from_importing_settings_only_from_using_c
     assert configured == "filesystem://"
     assert folders == "['control', 'processed', 'queue']"
     assert delivered == "broker"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "5"), ("off", "None"), ("12", "12")])
+def test_prepared_statements_can_be_turned_off_for_a_connection_pooler(
+    value: str | None, expected: str
+) -> None:
+    """Behind a transaction-pooling PgBouncer older than 1.21, server-side prepared statements
+    break: clinic IT turn them off with REHAB_PG_PREPARE_THRESHOLD=off."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "rehab.settings"}
+    env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/unused"  # not connected to
+    env.pop("REHAB_PG_PREPARE_THRESHOLD", None)
+    if value is not None:
+        env["REHAB_PG_PREPARE_THRESHOLD"] = value
+    script = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == expected
