@@ -16,6 +16,7 @@ from patients.reminders.tasks import (
     deliver_reminders_task,
     reminder_plan_sweep,
     reminder_sweep,
+    send_nudges_task,
     send_reminder_emails_task,
     send_reminder_task,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "red_flag_sweep",
     "reminder_plan_sweep",
     "reminder_sweep",
+    "send_nudges_task",
     "send_reminder_emails_task",
     "send_reminder_task",
 ]

@@ -25,7 +25,6 @@ from patients.monitoring.selectors import injury_date, paused_patient_ids
 from patients.notifications.services import (
     claim_emails,
     email_address,
-    notify,
     send_claimed_emails,
 )
 from patients.questionnaires.selectors import last_questionnaire_on, last_questionnaires_on
@@ -392,11 +391,11 @@ def _max_minutes(patient_ids: set[Any]) -> dict[tuple[Any, str], int]:
     return {(patient_id, modality): minutes for patient_id, modality, minutes in slots}
 
 
-def send_nudges(*, now: datetime) -> int:
-    """One follow-up nudge for a session reminder still not logged after the set delay."""
+def nudges_due(*, now: datetime) -> QuerySet[Reminder]:
+    """Session reminders sent at least the set delay ago, still not nudged: bounded by the
+    (status, due_at) index, whatever the number of patients."""
     delay = timedelta(minutes=settings.REHAB_NUDGE_AFTER_MINUTES)
-    sent = 0
-    candidates = Reminder.objects.filter(
+    return Reminder.objects.filter(
         kind="session",
         status=Reminder.Status.SENT,
         nudged_at__isnull=True,
@@ -405,24 +404,50 @@ def send_nudges(*, now: datetime) -> int:
         # Always true (a reminder is sent within CATCH_UP of its due time); it lets the
         # (status, due_at) index bound the scan instead of every reminder ever sent.
         due_at__gt=now - delay - 2 * CATCH_UP,
-    ).select_related("patient__user")
-    for reminder in candidates:
-        with transaction.atomic():
-            if not_wanted(reminder):
-                Reminder.objects.filter(pk=reminder.pk).update(nudged_at=now)
-                continue
-            claimed = Reminder.objects.filter(pk=reminder.pk, nudged_at__isnull=True).update(
-                nudged_at=now
+    )
+
+
+def nudge_batch(*, now: datetime, limit: int = BATCH) -> int:
+    """One follow-up nudge for each of up to `limit` session reminders still not logged after
+    the set delay, in one transaction: claimed by row locks (SKIP LOCKED, only rows not yet
+    nudged), checked all at once (logged since, programme ended or paused), the nudges written
+    with one bulk insert and every claimed row marked nudged. Returns how many were sent."""
+    with transaction.atomic():
+        batch = [
+            Due(*row)
+            for row in nudges_due(now=now)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "patient_id", "local_date", "kind", "slot", "patient__user_id")[
+                :limit
+            ]
+        ]
+        if not batch:
+            return 0
+        unwanted = unwanted_reminders(batch)
+        notes = [
+            Notification(
+                user_id=r.user_id,
+                kind=Notification.Kind.REMINDER_NUDGE,
+                title="Still time for today's exercises",
+                body="Nothing logged yet for this session. Log it or mark it skipped.",
             )
-            if claimed == 1:
-                notify(
-                    [reminder.patient.user],
-                    kind=Notification.Kind.REMINDER_NUDGE,
-                    title="Still time for today's exercises",
-                    body="Nothing logged yet for this session. Log it or mark it skipped.",
-                    email=False,
-                )
-                sent += 1
+            for r in batch
+            if r.pk not in unwanted
+        ]
+        Notification.objects.bulk_create(notes)
+        Reminder.objects.filter(pk__in=[r.pk for r in batch], nudged_at__isnull=True).update(
+            nudged_at=now
+        )
+    return len(notes)
+
+
+def send_nudges(*, now: datetime) -> int:
+    """Every nudge due now, batch after batch (tests, the shell); the per-minute job queues
+    one `send_nudges_task` per batch instead."""
+    sent = 0
+    while nudges_due(now=now).exists():
+        sent += nudge_batch(now=now)
     return sent
 
 

@@ -16,8 +16,9 @@ from patients.reminders.services import (
     deliver_due_reminders,
     deliver_reminder,
     due_reminders,
+    nudge_batch,
+    nudges_due,
     plan_reminders,
-    send_nudges,
     send_reminder_emails,
 )
 from rehab.tasks import clinical_task
@@ -37,9 +38,9 @@ def batches(count: int, size: int) -> int:
 
 @clinical_task(time_limit=60, name="patients.tasks.reminder_sweep")
 def reminder_sweep() -> None:
-    """Every minute: count the reminders due now that no live batch holds (one indexed
-    query) and start one batch task per BATCH of them; likewise for e-mail copies still owed
-    (a worker died before sending them); then the nudges. A batch task takes whichever due
+    """Every minute: count the reminders due now (one indexed query) and start one batch
+    task per BATCH of them; likewise for e-mail copies still owed (a worker died before
+    sending them) and for the nudges due. A batch task takes whichever due
     reminders are still pending and unlocked when it runs, so a task started twice, or one
     too many, costs one empty read."""
     now = timezone.now()
@@ -47,7 +48,8 @@ def reminder_sweep() -> None:
         deliver_reminders_task.delay()
     for _ in range(batches(owed_emails(now=now, since=now - CATCH_UP).count(), EMAIL_BATCH)):
         send_reminder_emails_task.delay()
-    send_nudges(now=now)
+    for _ in range(batches(nudges_due(now=now).count(), BATCH)):
+        send_nudges_task.delay()
 
 
 @clinical_task(time_limit=120, name="patients.tasks.deliver_reminders_task")
@@ -56,6 +58,13 @@ def deliver_reminders_task() -> None:
     the in-app notifications, which the queue's order keeps first)."""
     if deliver_due_reminders(now=timezone.now()).emails:
         send_reminder_emails_task.delay()
+
+
+@clinical_task(time_limit=120, name="patients.tasks.send_nudges_task")
+def send_nudges_task() -> None:
+    """One batch of follow-up nudges (two hours after an unlogged session's reminder, the
+    08:00 wave's nudges come at 10:00: thousands at once in a large clinic)."""
+    nudge_batch(now=timezone.now())
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")

@@ -21,6 +21,7 @@ from patients.reminders.services import (
     deliver_due_reminders,
     deliver_reminder,
     due_reminder_ids,
+    nudge_batch,
     plan_reminders,
     send_reminder_emails,
 )
@@ -182,3 +183,29 @@ def test_deliver_reminder_by_id_still_sends_the_in_app_notice_and_the_e_mail() -
     assert deliver_reminder(reminder_id=str(reminder.pk), now=AT_0805) is False
     assert [m.subject for m in mail.outbox] == ["Time for your exercises"]
     assert _due().filter(status="pending").count() == 2
+
+
+def _sent_two_hours_ago(count: int) -> datetime:
+    """`count` patients whose 08:00 reminders went out at 08:05; returns two hours on."""
+    _clinic(count)
+    deliver_due_reminders(now=AT_0805)
+    return AT_0805 + timedelta(minutes=121)
+
+
+def test_nudges_go_in_batches_once_each_for_the_sessions_still_not_logged() -> None:
+    later = _sent_two_hours_ago(3)
+    assert nudge_batch(now=later, limit=2) == 2
+    assert nudge_batch(now=later, limit=2) == 1  # only the one left
+    assert nudge_batch(now=later) == 0
+    assert Notification.objects.filter(kind="reminder:nudge").count() == 3
+
+
+def test_a_nudge_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
+    def queries(count: int) -> int:
+        Reminder.objects.all().delete()
+        later = _sent_two_hours_ago(count)
+        with CaptureQueriesContext(connection) as captured:
+            assert nudge_batch(now=later) == count
+        return len(captured)
+
+    assert queries(1) == queries(20)
