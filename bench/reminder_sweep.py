@@ -33,31 +33,36 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def instants(today: date) -> dict[str, datetime]:
+    def london(at: time) -> datetime:
+        return datetime.combine(today, at, tzinfo=LONDON).astimezone(UTC)
+
     return {
-        "peak_0800_london": datetime.combine(today, time(8, 0, 30), tzinfo=LONDON).astimezone(UTC),
-        "quiet_0317_london": datetime.combine(today, time(3, 17, 30), tzinfo=LONDON).astimezone(
-            UTC
-        ),
+        "peak_0800_london": london(time(8, 0, 30)),
+        "quiet_0317_london": london(time(3, 17, 30)),
+        # Two hours after the peak: the 08:00 sessions not yet logged are nudged.
+        "nudges_1000_london": london(time(10, 0, 30)),
     }
 
 
 def _settle(now: datetime) -> None:
-    """What earlier runs of the job delivered is sent; what is due in this minute is pending."""
+    """What earlier runs of the job delivered is sent (at its due time, so the nudges due
+    are those of a real morning); what is due in this minute is pending. Every row here is
+    this benchmark's own (it plans them)."""
+    _restore()
+    from django.db.models import F
+
     from patients.models import Reminder
 
-    Reminder.objects.filter(status=Reminder.Status.SENT, sent_at=None).update(
-        status=Reminder.Status.PENDING
-    )
     Reminder.objects.filter(
         status=Reminder.Status.PENDING, due_at__lte=now - timedelta(minutes=1)
-    ).update(status=Reminder.Status.SENT)
+    ).update(status=Reminder.Status.SENT, sent_at=F("due_at"))
 
 
 def _restore() -> None:
     from patients.models import Reminder
 
-    Reminder.objects.filter(status=Reminder.Status.SENT, sent_at=None).update(
-        status=Reminder.Status.PENDING
+    Reminder.objects.exclude(status=Reminder.Status.PENDING).update(
+        status=Reminder.Status.PENDING, sent_at=None, nudged_at=None
     )
 
 
@@ -113,10 +118,12 @@ def measure_after(
             runs.append(elapsed())
             queries.append(len(captured))
         due = services.due_reminders(now=now).count()
+        nudges = services.nudges_due(now=now).count()
         result[name] = {
             "now": now.isoformat(),
             "due": due,
-            "batch_tasks_queued": -(-due // services.BATCH),
+            "nudges_due": nudges,
+            "batch_tasks_queued": -(-due // services.BATCH) + -(-nudges // services.BATCH),
             "job_queries": queries[0],
             "job_seconds_median": round(statistics.median(runs), 4),
             "runs": [round(r, 4) for r in runs],
