@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from patients.models import Flag, Patient
+from patients.monitoring.services import notify_flag
 from programmes.models import Programme, ProgrammeRevision
 from rehab.models import IdempotencyKey
 from tests import factories
@@ -374,3 +375,14 @@ def test_concurrent_posts_with_one_key_run_once(shared_database: None) -> None:
         thread.join()
     assert statuses == [201] * 10
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 2
+
+
+def test_a_notification_about_a_flag_gives_its_link_and_current_status(
+    as_therapist: Any, patient: Any
+) -> None:
+    flag = factories.make_flag(patient, kind="red_flag", severity=3, evidence={"urgency": "urgent"})
+    notify_flag(flag=flag, now=factories.NOW)
+    Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACKNOWLEDGED)
+    [note] = as_therapist.get("/api/v1/notifications/").json()["results"]
+    assert note["link"] == f"/patients/{patient.pk}/#flag-{flag.pk}"
+    assert note["flag_status"] == "acknowledged"
