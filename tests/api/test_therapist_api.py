@@ -251,6 +251,26 @@ def test_ending_a_programme(as_therapist: Any, programme: Any) -> None:
     assert again.json()["code"] == "programme_ended"
 
 
+def test_ending_a_programme_keeps_the_reason_given(as_therapist: Any, programme: Any) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/end/"
+    response = as_therapist.post(url, {"reason": "  Discharged, goals met. "}, format="json")
+    assert response.json()["ended_reason"] == "Discharged, goals met."
+    programme.refresh_from_db()
+    assert (programme.status, programme.ended_reason) == ("ended", "Discharged, goals met.")
+
+
+@pytest.mark.parametrize("reason", ["x" * 2001, 42, None, ["a"]])
+def test_a_bad_end_reason_is_a_400_with_the_field_and_ends_nothing(
+    as_therapist: Any, programme: Any, reason: Any
+) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/end/"
+    response = as_therapist.post(url, {"reason": reason}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()["fields"]
+    programme.refresh_from_db()
+    assert programme.status == "active"
+
+
 # --- Flags --------------------------------------------------------------------------------
 
 
