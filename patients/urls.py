@@ -48,4 +48,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Both
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("notifications/<uuid:pk>/", notifications.notification_open, name="notification_open"),
+    path(
+        "notifications/<uuid:pk>/read/", notifications.notification_read, name="notification_read"
+    ),
 ]

@@ -460,6 +460,20 @@ class AdjustmentInput(InputSerializer):
         return known_condition(value)
 
 
+class EndProgrammeInput(InputSerializer):
+    """Why the programme is ending, as the web's end form asks (optional here, as before)."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="Why it is ending, e.g. discharged, goals met; or referred on. Kept with "
+        "the programme.",
+    )
+
+
 class EndProgrammeOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
+    ended_reason = serializers.CharField(help_text="The reason given (blank if none).")

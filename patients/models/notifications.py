@@ -29,6 +29,11 @@ class Notification(PublicModel):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The flag it is about (a red flag, its escalation), so the bell can link to it and show
+    # its current status; kept (as null) if the flag is ever deleted.
+    flag = models.ForeignKey(
+        "patients.Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The e-mail copy owed for this notification (an outbox): the address it goes to, when
     # the mail server accepted it, and the batch sending it (claimed like reminders).
     email_to = models.EmailField(blank=True)

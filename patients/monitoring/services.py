@@ -85,6 +85,7 @@ def notify_flag(*, flag: Flag, now: datetime) -> bool:
             title=subject,
             body=flag.message,
             email_body=body,
+            flag=flag,
         )
         Flag.objects.filter(pk=flag.pk).update(notified_at=now)
     return True
@@ -172,7 +173,7 @@ def _escalate_flag(flag_id: Any, *, now: datetime, cutoff: datetime) -> bool:
         f"minutes. Please make sure someone contacts the patient.\n\n"
         f"Suggested action: {flag.suggestion}\n"
     )
-    notify(admins, kind=Notification.Kind.RED_FLAG_ESCALATION, title=subject, body=body)
+    notify(admins, kind=Notification.Kind.RED_FLAG_ESCALATION, title=subject, body=body, flag=flag)
     return True
 
 

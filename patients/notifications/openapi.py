@@ -24,6 +24,8 @@ NOTIFICATIONS: Methods = {
                     "body": "",
                     "created_at": "2026-11-03T08:00:00Z",
                     "read_at": None,
+                    "link": "/today/",
+                    "flag_status": None,
                 },
                 response_only=True,
             )

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from patients.models import (
+    Flag,
     Notification,
 )
 
@@ -31,11 +32,13 @@ def notify(
     body: str,
     email_body: str | None = None,
     email: bool = True,
+    flag: Flag | None = None,
 ) -> None:
     """`email_body` replaces `body` in the e-mail (e.g. with the sources a clinician reads);
-    `email=False` keeps it in the app (a nudge, or a patient who turned e-mail off)."""
+    `email=False` keeps it in the app (a nudge, or a patient who turned e-mail off); `flag` is
+    the flag it is about, which the bell links to and shows the status of."""
     for user in users:
-        Notification.objects.create(user=user, kind=kind, title=title, body=body)
+        Notification.objects.create(user=user, kind=kind, title=title, body=body, flag=flag)
     recipients = [a for user in users if (a := email_address(user.email, wanted=email))]
     if recipients:
         send_mail(title, email_body if email_body is not None else body, None, recipients)

@@ -24,6 +24,7 @@ from programmes.planner import Intake
 from programmes.selectors import active_programme, programme_detail, programmes_visible_to
 from programmes.serializers import (
     AdjustmentInput,
+    EndProgrammeInput,
     EndProgrammeOutput,
     PrescribeInput,
     ProgrammeOutput,
@@ -79,7 +80,10 @@ class EndProgrammeApi(APIView):
     @idempotent
     def post(self, request: Request, pk: str) -> Response:
         programme = get_or_404(programmes_visible_to(request.user), pk)
-        programme = end_programme(programme=programme, by=request.user, now=timezone.now())
+        reason = validated(EndProgrammeInput, request.data)["reason"]
+        programme = end_programme(
+            programme=programme, by=request.user, now=timezone.now(), reason=reason
+        )
         return Response(EndProgrammeOutput(programme).data)
 
 

@@ -11,6 +11,7 @@ from patients.prescribing.serializers import MyProgrammeOutput
 from programmes.openapi import EXAMPLE_ITEM, INTAKE_EXAMPLE, PROGRAMME_EXAMPLE, REVISION_EXAMPLE
 from programmes.serializers import (
     AdjustmentInput,
+    EndProgrammeInput,
     EndProgrammeOutput,
     PrescribeInput,
     ProgrammeOutput,
@@ -42,12 +43,18 @@ END_PROGRAMME: Methods = {
     "post": extend_schema(
         summary="End a programme (discharge); it stays on record and reminders stop",
         tags=["programmes"],
-        request=None,
+        request=EndProgrammeInput,
         responses=EndProgrammeOutput,
         examples=[
             OpenApiExample(
-                "Ended", value={"id": EXAMPLE_UUID, "status": "ended"}, response_only=True
-            )
+                "Discharged", value={"reason": "Discharged, goals met."}, request_only=True
+            ),
+            OpenApiExample("No reason", value={}, request_only=True),
+            OpenApiExample(
+                "Ended",
+                value={"id": EXAMPLE_UUID, "status": "ended", "ended_reason": "Discharged."},
+                response_only=True,
+            ),
         ],
     ),
 }

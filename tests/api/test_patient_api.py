@@ -376,6 +376,12 @@ def test_notifications_are_listed_and_marked_read(as_patient: Any, patient: Any)
     assert bad.status_code == 400
 
 
+def test_a_reminder_links_to_today_and_is_about_no_flag(as_patient: Any, patient: Any) -> None:
+    Notification.objects.create(user=patient.user, kind="reminder:session", title="Session 1")
+    [note] = as_patient.get("/api/v1/notifications/").json()["results"]
+    assert (note["link"], note["flag_status"]) == ("/today/", None)
+
+
 def test_another_users_notifications_are_neither_listed_nor_marked(
     as_patient: Any, stranger: Any
 ) -> None:

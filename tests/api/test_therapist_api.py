@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from patients.models import Flag, Patient
+from patients.monitoring.services import notify_flag
 from programmes.models import Programme, ProgrammeRevision
 from rehab.models import IdempotencyKey
 from tests import factories
@@ -250,6 +251,26 @@ def test_ending_a_programme(as_therapist: Any, programme: Any) -> None:
     assert again.json()["code"] == "programme_ended"
 
 
+def test_ending_a_programme_keeps_the_reason_given(as_therapist: Any, programme: Any) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/end/"
+    response = as_therapist.post(url, {"reason": "  Discharged, goals met. "}, format="json")
+    assert response.json()["ended_reason"] == "Discharged, goals met."
+    programme.refresh_from_db()
+    assert (programme.status, programme.ended_reason) == ("ended", "Discharged, goals met.")
+
+
+@pytest.mark.parametrize("reason", ["x" * 2001, 42, None, ["a"]])
+def test_a_bad_end_reason_is_a_400_with_the_field_and_ends_nothing(
+    as_therapist: Any, programme: Any, reason: Any
+) -> None:
+    url = f"/api/v1/programmes/{programme.pk}/end/"
+    response = as_therapist.post(url, {"reason": reason}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()["fields"]
+    programme.refresh_from_db()
+    assert programme.status == "active"
+
+
 # --- Flags --------------------------------------------------------------------------------
 
 
@@ -374,3 +395,14 @@ def test_concurrent_posts_with_one_key_run_once(shared_database: None) -> None:
         thread.join()
     assert statuses == [201] * 10
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 2
+
+
+def test_a_notification_about_a_flag_gives_its_link_and_current_status(
+    as_therapist: Any, patient: Any
+) -> None:
+    flag = factories.make_flag(patient, kind="red_flag", severity=3, evidence={"urgency": "urgent"})
+    notify_flag(flag=flag, now=factories.NOW)
+    Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACKNOWLEDGED)
+    [note] = as_therapist.get("/api/v1/notifications/").json()["results"]
+    assert note["link"] == f"/patients/{patient.pk}/#flag-{flag.pk}"
+    assert note["flag_status"] == "acknowledged"
