@@ -60,6 +60,21 @@ def test_the_celery_broker_is_the_redis_server_when_configured() -> None:
         assert conn.transport.driver_type == "redis"
 
 
+def _in_a_clean_process(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `script` in a fresh Python with `env`: settings as a new process reads them."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_without_redis_or_a_database_url_a_laptop_needs_no_server(tmp_path: Path) -> None:
     """Fresh-laptop defaults, checked in a clean process: SQLite and the filesystem broker."""
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
@@ -72,16 +87,7 @@ def test_without_redis_or_a_database_url_a_laptop_needs_no_server(tmp_path: Path
         "conn = app.connection_for_write(); conn.ensure_connection(max_retries=1)\n"
         "print(conn.transport.driver_type)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _in_a_clean_process(script, env)
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
         "filesystem://",
@@ -161,14 +167,5 @@ def test_prepared_statements_can_be_turned_off_for_a_connection_pooler(
         "from django.conf import settings\n"
         "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _in_a_clean_process(script, env)
     assert result.stdout.split()[-1] == expected
