@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from patients.forms import time_zone_choices
+from patients.forms import TimeZoneField
 from patients.people.services import password_problems
 
 
@@ -26,8 +26,7 @@ class PatientForm(forms.Form):
     date_of_birth = forms.DateField(
         required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices,
+    time_zone = TimeZoneField(
         initial="Europe/London",
         help_text="Where the patient lives: 'today' and reminders follow their own clock.",
     )
