@@ -42,6 +42,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("questionnaires/new/", questionnaires.questionnaire_new, name="questionnaire_new"),
     path("progress/", activity.progress, name="progress"),
     path("reminders/", reminders.preferences, name="preferences"),
+    path("push/subscriptions/", notifications.push_subscribe, name="push_subscribe"),
+    path(
+        "push/subscriptions/<uuid:pk>/delete/",
+        notifications.push_unsubscribe,
+        name="push_unsubscribe",
+    ),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/export.json", privacy.my_data_export, {"fmt": "json"}, name="my_data_json"),
     path("my-data/export.zip", privacy.my_data_export, {"fmt": "zip"}, name="my_data_zip"),

@@ -370,6 +370,24 @@ REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
 # How long a batch of reminder e-mails holds what it claimed: after this, the per-minute job
 # hands them to another worker (the first one died, or hangs).
 REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
+# Web push (patients/notifications/push.py): off until the clinic's VAPID private key is set
+# (`manage.py vapid_keys` makes one; keep it secret, and keep it: a new key makes every
+# browser subscribe again). The subject tells push services whom to contact.
+REHAB_VAPID_PRIVATE_KEY = env_str("REHAB_VAPID_PRIVATE_KEY", "")
+REHAB_VAPID_SUBJECT = env_str("REHAB_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
+REHAB_PUSH_TIMEOUT = env_int("REHAB_PUSH_TIMEOUT", 10)
+# The push services a browser's subscription may point at (scheme://host; a host starting
+# with "." admits its subdomains): the browsers' own. Our server POSTs to the endpoint, so any
+# other address is refused rather than letting a patient make it call a host of their choice.
+REHAB_PUSH_SERVICES = env_list(
+    "REHAB_PUSH_SERVICES",
+    [
+        "https://fcm.googleapis.com",
+        "https://updates.push.services.mozilla.com",
+        "https://.push.apple.com",
+        "https://.notify.windows.com",
+    ],
+)
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@ and the rest of the code may import them from `patients.models` or from their mo
 
 from patients.models.activity import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
 from patients.models.flags import Flag
-from patients.models.notifications import Notification
+from patients.models.notifications import Notification, PushSubscription
 from patients.models.people import (  # the two functions: migrations name them here
     Diagnosis,
     Patient,
@@ -20,6 +20,7 @@ __all__ = [
     "Flag",
     "Notification",
     "Patient",
+    "PushSubscription",
     "QuestionnaireResponse",
     "Reminder",
     "ReminderPlan",

@@ -35,6 +35,7 @@ from patients.models import (
     Flag,
     Notification,
     Patient,
+    PushSubscription,
     QuestionnaireResponse,
     SessionLog,
 )
@@ -181,6 +182,17 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
             }
             for f in Flag.objects.filter(patient=patient).order_by("created_at")
         ],
+        # The browsers that get web push (their push addresses and keys are secrets of the
+        # browser and its push service, not the patient's information, and are left out).
+        "push_devices": [
+            {
+                "id": str(d.pk),
+                "device": d.device,
+                "added": _when(d.created_at),
+                "last_pushed_at": _when(d.last_pushed_at),
+            }
+            for d in PushSubscription.objects.filter(user=user)
+        ],
     }
 
 
@@ -290,6 +302,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
         "check_ins": data["check_ins"],
         "questionnaire_responses": data["questionnaire_responses"],
         "flags": data["flags"],
+        "push_devices": data["push_devices"],
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -307,6 +320,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
 
 # Column names for tables with no rows yet, so every file has a header.
 _EMPTY_COLUMNS = {
+    "push_devices": ["id", "device", "added", "last_pushed_at"],
     "diagnoses": ["id", "condition", "condition_name", "side", "made_on", "intake", "notes"],
     "programmes": ["id", "condition", "condition_name", "protocol", "side", "status"],
     "programme_revisions": ["programme", "number", "kind", "reason", "changed_at"],
@@ -388,6 +402,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     revisions.exclude(override_reason="").update(override_reason=REMOVED)
 
     Notification.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()
     mentions = Q()
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)

@@ -22,6 +22,7 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.selectors import injury_date, paused_patient_ids
+from patients.notifications.push import send_push_batch, wants_push
 from patients.notifications.services import (
     claim_emails,
     email_address,
@@ -211,6 +212,7 @@ class Delivered:
     sent: int
     skipped: int
     emails: int  # e-mail copies owed (the outbox sends them)
+    pushes: int = 0  # web-push copies owed (their outbox too)
 
 
 class Due(NamedTuple):
@@ -261,6 +263,7 @@ def deliver_due_reminders(
             return Delivered(0, 0, 0)
         unwanted = unwanted_reminders(batch)
         minutes = _max_minutes({r.patient_id for r in batch if r.kind in {"ice", "heat"}})
+        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
         notes = []
         for reminder in batch:
             if reminder.pk in unwanted:
@@ -276,6 +279,7 @@ def deliver_due_reminders(
                         minutes=minutes.get((reminder.patient_id, reminder.kind)),
                     ),
                     email_to=email_address(reminder.email, wanted=reminder.wants_email),
+                    push_wanted=reminder.user_id in pushed_to,
                 )
             )
         Notification.objects.bulk_create(notes)
@@ -286,7 +290,12 @@ def deliver_due_reminders(
         Reminder.objects.filter(pk__in=batch_ids, status=Reminder.Status.PENDING).update(
             status=Reminder.Status.SENT, sent_at=now, **done
         )
-    return Delivered(len(notes), len(unwanted), sum(1 for n in notes if n.email_to))
+    return Delivered(
+        len(notes),
+        len(unwanted),
+        sum(1 for n in notes if n.email_to),
+        sum(1 for n in notes if n.push_wanted),
+    )
 
 
 def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
@@ -295,6 +304,8 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     delivered = deliver_due_reminders(now=now, ids=[reminder_id], limit=1)
     if delivered.emails:
         send_reminder_emails(token=uuid.uuid4(), now=now)
+    if delivered.pushes:
+        send_reminder_pushes(token=uuid.uuid4(), now=now)
     return delivered.sent == 1
 
 
@@ -303,6 +314,11 @@ def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
     if not claim_emails(token=token, now=now, since=now - CATCH_UP):
         return 0
     return send_claimed_emails(token=token, now=now)
+
+
+def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:
+    """Send up to one batch of owed web pushes (outbox); how many devices accepted one."""
+    return send_push_batch(token=token, now=now, since=now - CATCH_UP)
 
 
 def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
@@ -425,12 +441,14 @@ def nudge_batch(*, now: datetime, limit: int = BATCH) -> int:
         if not batch:
             return 0
         unwanted = unwanted_reminders(batch)
+        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
         notes = [
             Notification(
                 user_id=r.user_id,
                 kind=Notification.Kind.REMINDER_NUDGE,
                 title="Still time for today's exercises",
                 body="Nothing logged yet for this session. Log it or mark it skipped.",
+                push_wanted=r.user_id in pushed_to,
             )
             for r in batch
             if r.pk not in unwanted

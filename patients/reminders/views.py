@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from patients.models import PushSubscription
+from patients.notifications.push import public_key
 from patients.reminders.forms import PreferencesForm
 from patients.reminders.services import update_reminder_preferences
 from patients.web import current_patient
@@ -39,4 +41,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your reminder preferences are saved.")
             return redirect("preferences")
-    return render(request, "patients/preferences.html", {"form": form, "nav": "preferences"})
+    context = {
+        "form": form,
+        "nav": "preferences",
+        "push_key": public_key(),
+        "devices": PushSubscription.objects.filter(user=patient.user),
+    }
+    return render(request, "patients/preferences.html", context)
