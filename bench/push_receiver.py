@@ -7,6 +7,12 @@ checked as a push service checks it (RFC 8292: the `vapid t=…,k=…` Authoriza
 ES256 signature, audience, expiry and subject; RFC 8030: TTL) and then decrypted as the
 browser decrypts it (RFC 8291, aes128gcm, with the device's private key). What arrived is kept
 as `Received`; a device can be told to answer 410 (gone), 404 or 500 instead of 201.
+
+For the delivery benchmark it also runs as a process of its own, every endpoint
+`/push/<name>` one device sharing one key pair, writing a line per push to a log (accepted at,
+device, the decrypted link, whether the signature held):
+
+    python -m bench.push_receiver --port 8030 --log /tmp/push.log --key <b64> --auth <b64>
 """
 
 from __future__ import annotations
@@ -66,11 +72,13 @@ class Received:
 
 
 class PushReceiver:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0, shared: Device | None = None, log: Any = None) -> None:
         self.devices: dict[str, Device] = {}
+        self.shared = shared  # every endpoint one device (the benchmark's many phones)
+        self.log = log
         self.received: list[Received] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -90,7 +98,7 @@ class PushReceiver:
         }
 
     def _receive(self, name: str, headers: Any, body: bytes) -> int:
-        device = self.devices.get(name)
+        device = self.devices.get(name, self.shared)
         if device is None:
             return 404
         claims, key = verify_vapid(headers.get("Authorization", ""))
@@ -104,16 +112,22 @@ class PushReceiver:
         answer = device.answer
         if claims is None or claims.get("aud") != self.origin or "TTL" not in headers:
             answer = 401 if answer < 300 else answer
+        received = Received(name, payload, headers.get("TTL"), claims, key, time.time(), answer)
         with self.lock:
-            self.received.append(
-                Received(name, payload, headers.get("TTL"), claims, key, time.time(), answer)
-            )
+            if self.log is not None:
+                url = (payload or {}).get("url", "")
+                self.log.write(f"{received.at:.6f}\t{name}\t{url}\t{answer}\n")
+                self.log.flush()
+            else:
+                self.received.append(received)
         return answer
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as push services do
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 name = self.path.rsplit("/", 1)[-1]
@@ -166,3 +180,70 @@ def running_receiver() -> Iterator[PushReceiver]:
         yield receiver
     finally:
         receiver.stop()
+
+
+def read_log(path: Any) -> list[tuple[float, str, str, int]]:
+    """(accepted at, device, link, status) for each push the receiver process got."""
+    rows = []
+    for line in open(path).read().splitlines():  # noqa: SIM115
+        at, device, url, status = line.split("\t")
+        rows.append((float(at), device, url, int(status)))
+    return rows
+
+
+def start_receiver_process(log: Any, device: Device) -> tuple[Any, str]:
+    """This receiver in its own process on a free port, logging to `log`, every endpoint the
+    given device; returns the process and its origin once it accepts connections."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bench.smtp_sink import free_port
+
+    port = free_port()
+    raw = device.key.private_numbers().private_value.to_bytes(32, "big")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.push_receiver",
+            "--port",
+            str(port),
+            "--log",
+            str(log),
+            "--key",
+            b64url(raw),
+            "--auth",
+            b64url(device.auth),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    for _ in range(300):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}"
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the push receiver did not start")
+
+
+def main() -> None:
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="a push service that logs what it accepts")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--log", required=True)
+    parser.add_argument("--key", required=True, help="the devices' private key, base64url")
+    parser.add_argument("--auth", required=True, help="the devices' auth secret, base64url")
+    args = parser.parse_args()
+    key = ec.derive_private_key(int.from_bytes(unb64url(args.key), "big"), ec.SECP256R1())
+    with open(args.log, "a") as log:
+        receiver = PushReceiver(args.port, Device("any", key, unb64url(args.auth)), log)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=receiver.stop).start())
+        receiver.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -42,7 +42,9 @@ class Notification(PublicModel):
     email_claimed_until = models.DateTimeField(null=True, blank=True)
     # The web-push copy owed (a second outbox, claimed the same way): wanted when the user had
     # a push subscription as the notification was made; sent to each of their devices.
-    push_wanted = models.BooleanField(default=False)
+    # A database default too: rows written by code from before this field (a worker of the
+    # previous release during a rolling deploy, raw SQL) are valid.
+    push_wanted = models.BooleanField(default=False, db_default=False)
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_claim = models.UUIDField(null=True, blank=True)
     push_claimed_until = models.DateTimeField(null=True, blank=True)
