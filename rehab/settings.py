@@ -376,6 +376,8 @@ REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
 REHAB_VAPID_PRIVATE_KEY = env_str("REHAB_VAPID_PRIVATE_KEY", "")
 REHAB_VAPID_SUBJECT = env_str("REHAB_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
 REHAB_PUSH_TIMEOUT = env_int("REHAB_PUSH_TIMEOUT", 10)
+# Pushes a worker has in flight at once (threads, each with its own HTTP session).
+REHAB_PUSH_CONCURRENCY = env_int("REHAB_PUSH_CONCURRENCY", 8)
 # The push services a browser's subscription may point at (scheme://host; a host starting
 # with "." admits its subdomains): the browsers' own. Our server POSTs to the endpoint, so any
 # other address is refused rather than letting a patient make it call a host of their choice.

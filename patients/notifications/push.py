@@ -11,16 +11,19 @@ user's subscriptions over one HTTP session, and marks each copy sent as soon as 
 tried on every device: at most once per notification, whatever the devices answer. A
 subscription the push service says is gone (404, 410) is deleted; any other failure is
 logged and that device misses this one reminder (a late reminder is worth little, and
-retrying could bring it twice)."""
+retrying could bring it twice). A worker killed mid-batch sends again, after the lease, the
+copies it had in flight but not yet marked: at most `REHAB_PUSH_CONCURRENCY` of them."""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -176,7 +179,12 @@ def wants_push(user_ids: set[Any]) -> set[Any]:
 
 def send_push_batch(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
     """Claim up to one batch of owed pushes and send them; returns how many devices the push
-    services accepted."""
+    services accepted.
+
+    The HTTP requests go out from `REHAB_PUSH_CONCURRENCY` threads (each with its own
+    keep-alive session; a push service answers in milliseconds to a second, and the requests
+    wait on the network, not the processor); the database is used from this thread only,
+    which marks each copy sent as its requests come back, in order."""
     if not push_enabled() or not PUSHES.claim_batch(token=token, now=now, since=since):
         return 0
     batch = list(PUSHES.claimed(token).values_list("pk", "user_id", "kind"))
@@ -184,34 +192,55 @@ def send_push_batch(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
     for subscription in PushSubscription.objects.filter(user_id__in={u for _, u, _ in batch}):
         devices[subscription.user_id].append(subscription)
     vapid = _vapid(settings.REHAB_VAPID_PRIVATE_KEY)
-    signatures: dict[str, dict[str, str]] = {}
-    accepted, gone, reached = 0, set(), set()
-    with requests.Session() as session, marks_without_waiting_for_disk():
-        for note_id, user_id, kind in batch:
-            for device in devices[user_id]:
-                if device.pk in gone:
-                    continue
-                origin = "{0.scheme}://{0.netloc}".format(urlsplit(device.endpoint))
-                if origin not in signatures:
-                    signatures[origin] = vapid.sign(
-                        {
-                            "aud": origin,
-                            "exp": int(time.time()) + VAPID_LIFETIME,
-                            "sub": settings.REHAB_VAPID_SUBJECT,
-                        }
-                    )
-                status = _send(session, device, payload(note_id, kind), signatures[origin])
+    claims = {"exp": int(time.time()) + VAPID_LIFETIME, "sub": settings.REHAB_VAPID_SUBJECT}
+    signatures = {
+        origin: vapid.sign({**claims, "aud": origin})
+        for origin in {_origin(d) for found in devices.values() for d in found}
+    }
+    gone: set[Any] = set()  # devices found gone: not tried again in this batch
+    local = threading.local()
+    sessions: list[requests.Session] = []
+
+    def push(note: tuple[Any, Any, str]) -> tuple[Any, list[tuple[Any, int | None]]]:
+        note_id, user_id, kind = note
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            sessions.append(local.session)
+        statuses = []
+        for device in devices[user_id]:
+            if device.pk not in gone:
+                status = _send(
+                    local.session, device, payload(note_id, kind), signatures[_origin(device)]
+                )
                 if status in GONE:
                     gone.add(device.pk)
-                elif status is not None and 200 <= status < 300:
-                    accepted += 1
-                    reached.add(device.pk)
-            PUSHES.mark_done(note_id, now)
+                statuses.append((device.pk, status))
+        return note_id, statuses
+
+    accepted, reached = 0, set()
+    try:
+        with (
+            ThreadPoolExecutor(settings.REHAB_PUSH_CONCURRENCY) as pool,
+            marks_without_waiting_for_disk(),
+        ):
+            for note_id, statuses in pool.map(push, batch):
+                for device_pk, status in statuses:
+                    if status is not None and 200 <= status < 300:
+                        accepted += 1
+                        reached.add(device_pk)
+                PUSHES.mark_done(note_id, now)
+    finally:
+        for session in sessions:
+            session.close()
     if gone:
         PushSubscription.objects.filter(pk__in=gone).delete()
     if reached:
         PushSubscription.objects.filter(pk__in=reached).update(last_pushed_at=now)
     return accepted
+
+
+def _origin(device: PushSubscription) -> str:
+    return "{0.scheme}://{0.netloc}".format(urlsplit(device.endpoint))
 
 
 def _send(
