@@ -20,7 +20,7 @@ from patients.models import (
 )
 from patients.models.activity import CheckIn
 from patients.monitoring.sweep import evaluate_chunk, evaluate_programmes
-from patients.notifications.services import notify
+from patients.notifications.services import mark_flag_notifications_read, notify
 from patients.reminders.services import replan_reminders
 from programmes.models import Programme, ProgrammeRevision
 from programmes.selectors import active_programme
@@ -215,6 +215,7 @@ def acknowledge_flag(*, flag: Flag, by: Any, now: datetime) -> Flag:
     flag.status = Flag.Status.ACKNOWLEDGED
     flag.acknowledged_by, flag.acknowledged_at = by, now
     flag.save()
+    mark_flag_notifications_read(flag=flag, user=by, now=now)
     return flag
 
 
@@ -230,6 +231,7 @@ def resolve_flag(*, flag: Flag, by: Any, note: str, now: datetime) -> Flag:
     flag.status = Flag.Status.RESOLVED
     flag.resolved_by, flag.resolved_at, flag.resolution_note = by, now, note.strip()
     flag.save()
+    mark_flag_notifications_read(flag=flag, user=by, now=now)
     if flag.kind == Flag.Kind.RED_FLAG:
         # The last red flag resolved ends the pause: the paused reminders come back.
         replan_reminders(patient_ids=[flag.patient_id], now=now)

@@ -179,3 +179,12 @@ def mark_notifications_read(*, user: Any, ids: list[uuid.UUID] | None, now: date
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=now)
+
+
+def mark_flag_notifications_read(*, flag: Flag, user: Any, now: datetime) -> int:
+    """A clinician who acts on a flag (acknowledges or resolves it) has dealt with the
+    notifications that told them of it: theirs about that flag are read. Others' (a clinic
+    admin's escalation) stay as they are."""
+    return Notification.objects.filter(flag=flag, user=user, read_at__isnull=True).update(
+        read_at=now
+    )
