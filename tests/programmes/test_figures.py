@@ -69,7 +69,8 @@ def test_each_figure_renders_to_small_well_formed_svg_without_words_style_or_scr
 def test_the_working_leg_is_striped_as_well_as_coloured(slug: str) -> None:
     root = ET.fromstring(render(FIGURES[slug]))
     pattern = root.find(f"{SVG}defs/{SVG}pattern")
-    assert pattern is not None and pattern.get("id") == f"{slug}-w"
+    assert pattern is not None
+    assert pattern.get("id") == f"{slug}-w"
     fills = {rect.get("fill") for rect in pattern.iter(f"{SVG}rect")}
     assert len(fills) == 2, "a coloured ground with white stripes"
     striped = [e for e in root.iter() if e.get("fill") == f"url(#{slug}-w)"]
@@ -79,7 +80,8 @@ def test_the_working_leg_is_striped_as_well_as_coloured(slug: str) -> None:
 @pytest.mark.parametrize("slug", sorted(FIGURES))
 def test_each_figure_has_plain_alt_text_and_an_arrow_unless_still(slug: str) -> None:
     figure = FIGURES[slug]
-    assert figure.alt.endswith(".") and len(figure.alt) >= 40
+    assert figure.alt.endswith(".")
+    assert len(figure.alt) >= 40
     assert problems(figure.alt, frozenset()) == []
     assert "striped" in figure.alt.lower(), "the alt text names the working leg as drawn"
     if slug not in STILL:
@@ -103,9 +105,7 @@ def _angle_at(b: dict[str, tuple[float, float]], a: str, joint: str, c: str) -> 
         ("step_drop_knee_bent", "bent"),
     ],
 )
-def test_step_drops_show_the_heel_below_the_step_and_the_knee_plainly(
-    slug: str, knee: str
-) -> None:
+def test_step_drops_show_the_heel_below_the_step_and_the_knee_plainly(slug: str, knee: str) -> None:
     start, end = (side_body(frame).points for frame in FIGURES[slug].frames)
     step_top = -30
     assert start["near.heel"][1] < step_top, "the start is up on tiptoe, heel above the step"
@@ -125,7 +125,8 @@ def test_wall_stretches_keep_the_back_heel_down_and_exaggerate_the_knee(
     slug: str, knee: str
 ) -> None:
     end = side_body(FIGURES[slug].frames[1]).points
-    assert abs(end["near.heel"][1]) < 1 and abs(end["near.ball"][1]) < 1, "heel flat"
+    assert abs(end["near.heel"][1]) < 1, "the back heel stays on the floor"
+    assert abs(end["near.ball"][1]) < 1
     assert end["near.heel"][0] < end["far.heel"][0], "the painful leg is the back one"
     angle = _angle_at(end, "hip", "near.knee", "near.ankle")
     assert angle > 175 if knee == "straight" else angle < 130
@@ -142,7 +143,8 @@ def test_drawn_figures_carry_a_version_that_changes_with_the_drawing() -> None:
     one = drawn["knee_to_wall"]
     assert re.fullmatch(r"[0-9a-f]{12}", one.version)
     assert one.url.endswith(f"/exercises/figures/knee_to_wall.svg?v={one.version}")
-    assert one.width > 0 and one.height > 0
+    assert one.width > 0
+    assert one.height > 0
 
 
 @pytest.mark.parametrize(
