@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models as db_models
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -50,6 +51,7 @@ class ExerciseMediaInline(admin.StackedInline):
 
     model = models.ExerciseMedia
     extra = 0
+    formfield_overrides = {db_models.URLField: {"assume_scheme": "https"}}
     fields = ("kind", "file", "alt", "author", "licence", "source_url", "position")
 
 
