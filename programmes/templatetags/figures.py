@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
+from programmes.figure_files import figure_of
 from programmes.selectors import media_for
 
 register = template.Library()
@@ -20,3 +23,14 @@ def exercise_figure(exercise: Any, size: str = "large") -> dict[str, Any]:
     if size == "small":  # a thumbnail: the figure only
         media = [m for m in media if m["kind"] == "figure"][:1]
     return {"media": media, "size": size}
+
+
+@register.simple_tag
+def exercise_figure_svg(exercise: Any) -> SafeString:
+    """The figure itself as inline SVG markup, labelled with its alt text: for a document that
+    cannot fetch URLs (the PDF handout). Our own drawing, so safe to inline; "" if none."""
+    drawn = figure_of(exercise)
+    if drawn is None:
+        return mark_safe("")
+    label = f'<svg role="img" aria-label="{escape(drawn.alt)}" '
+    return mark_safe(drawn.svg.replace("<svg ", label, 1))

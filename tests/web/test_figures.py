@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from programmes.figure_files import drawn_figures
+from programmes.figure_files import drawn_figures, figure_svg
 from tests.factories import current_items
 from tests.web.test_programme_pages import _intake, _preview
 
@@ -73,3 +73,18 @@ def test_an_unknown_figure_or_media_is_a_404(client: Client) -> None:
     assert client.get(reverse("exercise_figure", args=["no_such_figure"])).status_code == 404
     missing = reverse("exercise_media", args=["00000000-0000-0000-0000-000000000000"])
     assert client.get(missing).status_code == 404
+
+
+def test_the_inline_svg_tag_gives_the_drawing_labelled_with_its_alt_text() -> None:
+    from django.template import Context, Template
+
+    from programmes.models import Exercise
+
+    exercise = Exercise.objects.get(slug="ecc_heel_drop_straight_step")
+    drawn = drawn_figures()[exercise.figure]
+    out = Template("{% load figures %}{% exercise_figure_svg e %}").render(Context({"e": exercise}))
+    assert out.startswith(f'<svg role="img" aria-label="{drawn.alt}" xmlns=')
+    assert out.endswith("</svg>")
+    assert figure_svg("ecc_heel_drop_straight_step") == drawn.svg
+    assert figure_svg(exercise.figure) == drawn.svg
+    assert figure_svg("no_such_exercise") == ""
