@@ -673,6 +673,19 @@ def _draw_top(svg: _Svg, frame: Mapping[str, Any], *, ghost: bool) -> None:
         svg.see(outline, pad=8)
 
 
+def _draw_top_leg(svg: _Svg, frame: Mapping[str, Any]) -> None:
+    """The working leg seen from above, from the heel back towards the body (it stays still
+    while the foot turns): it tells the eye this is a leg and foot from above."""
+    if "near" not in frame:
+        return
+    hx, hy = (float(v) for v in frame["near"].get("at", (0, 0)))
+    path = _capsule((hx, hy - 6), (hx, hy + 110), 15)
+    svg.add(
+        f'<path d="{path}" fill="url(#{svg.slug}-w)" stroke="{WORK_EDGE}" stroke-width="2"/>'
+    )
+    svg.see([(hx - 15, hy + 125), (hx + 15, hy)])
+
+
 # --- the whole figure -----------------------------------------------------------------------
 
 
@@ -690,6 +703,7 @@ def render(figure: Figure) -> str:
             _draw_body(svg, sides[0], start, ghost=True)
         _draw_body(svg, sides[1], end, ghost=False)
     else:
+        _draw_top_leg(svg, end)
         if not start.get("same"):
             _draw_top(svg, start, ghost=True)
         _draw_top(svg, end, ghost=False)
