@@ -680,9 +680,7 @@ def _draw_top_leg(svg: _Svg, frame: Mapping[str, Any]) -> None:
         return
     hx, hy = (float(v) for v in frame["near"].get("at", (0, 0)))
     path = _capsule((hx, hy - 6), (hx, hy + 110), 15)
-    svg.add(
-        f'<path d="{path}" fill="url(#{svg.slug}-w)" stroke="{WORK_EDGE}" stroke-width="2"/>'
-    )
+    svg.add(f'<path d="{path}" fill="url(#{svg.slug}-w)" stroke="{WORK_EDGE}" stroke-width="2"/>')
     svg.see([(hx - 15, hy + 125), (hx + 15, hy)])
 
 
