@@ -716,7 +716,8 @@ def render(figure: Figure) -> str:
     pad = 8.0
     x0, x1 = min(svg.xs) - pad, max(svg.xs) + pad
     y0 = min(svg.ys) - pad
-    y1 = (max(svg.ys) + pad) if figure.view == "top" else max(max(svg.ys), 0.0) + 6
+    # Side views stop just under the floor (y = 0): nothing is drawn below it.
+    y1 = (max(svg.ys) + pad) if figure.view == "top" else 10.0
     w, h = x1 - x0, y1 - y0
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_f(x0)} {_f(y0)} {_f(w)} {_f(h)}" '
