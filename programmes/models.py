@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 
 from programmes.vocab import (
     AppliesWhen,
@@ -335,6 +335,14 @@ class ExerciseMedia(PublicModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.exercise}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """The file goes with the row (once the deletion is committed)."""
+        storage, name = self.file.storage, self.file.name
+        result = super().delete(*args, **kwargs)
+        if name:
+            transaction.on_commit(lambda: storage.delete(name))
+        return result
 
     @property
     def content_type(self) -> str:

@@ -99,3 +99,22 @@ def test_the_schema_declares_media(db: None) -> None:
     assert exercise["items"]["$ref"].endswith("/MediaOutput")
     item_exercise = components["ItemExerciseOutput"]["properties"]["media"]
     assert item_exercise["items"]["$ref"].endswith("/MediaOutput")
+
+
+def test_deleting_an_upload_removes_its_file(
+    settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any, db: None
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    photo = ExerciseMedia.objects.create(
+        exercise=Exercise.objects.get(slug="mob_knee_to_wall"),
+        kind="photo",
+        file=SimpleUploadedFile("knee.png", PNG),
+        alt="A knee to a wall.",
+        licence="own work",
+        author="Example Clinic",
+    )
+    path = tmp_path / photo.file.name
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        photo.delete()
+    assert not path.exists()
