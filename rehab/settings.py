@@ -162,6 +162,11 @@ STORAGES = {
     },
 }
 
+# Uploaded exercise photos and videos (programmes.ExerciseMedia; catalogue content, never
+# patient data), served by programmes.views.exercise_media (no web-server setup needed).
+MEDIA_ROOT = BASE_DIR / env_str("REHAB_MEDIA_ROOT", "var/media")  # relative: to the repository
+MEDIA_URL = "media/"
+
 # --- Content Security Policy (django-csp 4.0), on every response in every environment ----
 # Only our own files: no inline script or style, no eval, no plugins, no framing, forms post
 # only to us. Pages keep to it: no <script> blocks, no on…= handlers, no style="" attributes
