@@ -376,9 +376,17 @@ def test_a_refused_read_does_not_log_the_secret(
     assert secret not in caplog.text
 
 
-def test_a_read_costs_the_same_queries_whatever_the_days(programme: Any) -> None:
+def test_a_read_costs_the_same_queries_for_one_day_or_fourteen(
+    programme: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from patients.calendar import selectors
+
     secret = make_calendar_link(patient=programme.patient)
-    _read(secret)
-    with CaptureQueriesContext(connection) as captured:
-        assert _read(secret).status_code == 200
-    assert len(captured) <= 20
+    counts = []
+    for days in (1, FEED_DAYS):
+        monkeypatch.setattr(selectors, "FEED_DAYS", days)
+        with CaptureQueriesContext(connection) as captured:
+            assert _read(secret).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert 5 <= counts[1] <= 15  # the link, the programme's facts, the pause, the audit entry
