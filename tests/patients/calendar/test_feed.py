@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from auditlog.models import LogEntry
 from django.core.cache import cache
 from django.db import connection
@@ -20,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from patients.activity.services import record_check_in
+from patients.calendar import selectors
 from patients.calendar import views as calendar_views
 from patients.calendar.selectors import FEED_DAYS, event_uid
 from patients.calendar.services import make_calendar_link, revoke_calendar_link
@@ -379,8 +381,6 @@ def test_a_refused_read_does_not_log_the_secret(
 def test_a_read_costs_the_same_queries_for_one_day_or_fourteen(
     programme: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from patients.calendar import selectors
-
     secret = make_calendar_link(patient=programme.patient)
     counts = []
     for days in (1, FEED_DAYS):
@@ -390,3 +390,18 @@ def test_a_read_costs_the_same_queries_for_one_day_or_fourteen(
         counts.append(len(captured))
     assert counts[0] == counts[1]
     assert 5 <= counts[1] <= 15  # the link, the programme's facts, the pause, the audit entry
+
+
+def test_across_a_clock_change_the_time_stays_the_patients_own(programme: Any) -> None:
+    patient = programme.patient
+    secret = make_calendar_link(patient=patient)
+    before_change = datetime(2027, 3, 20, 9, 0, tzinfo=LONDON)  # BST begins on 28 March
+    with time_machine.travel(before_change, tick=False):
+        calendar = _feed(secret)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert {c.name for c in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    events = _events(calendar)
+    winter = events[event_uid(patient, date(2027, 3, 27), "check_in")].DTSTART
+    summer = events[event_uid(patient, date(2027, 3, 29), "check_in")].DTSTART
+    assert winter.time() == summer.time() == time(8)
+    assert (winter.utcoffset(), summer.utcoffset()) == (timedelta(0), timedelta(hours=1))
