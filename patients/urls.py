@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from patients.activity import views as activity
+from patients.calendar import views as calendar
 from patients.monitoring import views as monitoring
 from patients.notifications import views as notifications
 from patients.people import views as people
@@ -48,6 +49,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         notifications.push_unsubscribe,
         name="push_unsubscribe",
     ),
+    path("reminders/calendar/", calendar.calendar_link, name="calendar_link"),
+    # No sign-in: the secret in the address is the credential (patients/calendar/).
+    path("calendar/<str:secret>.ics", calendar.feed, name="calendar_feed"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/export.json", privacy.my_data_export, {"fmt": "json"}, name="my_data_json"),
     path("my-data/export.zip", privacy.my_data_export, {"fmt": "zip"}, name="my_data_zip"),

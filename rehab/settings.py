@@ -225,9 +225,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rehab.api.exception_handler",
     # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).
     "DEFAULT_METADATA_CLASS": None,
-    # Scoped throttles only (views name their scope): token logins per client address, and
-    # offline-sync batches per user (engineering-reference §4.6).
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min"},
+    # Scoped throttles only (views name their scope): token logins per client address,
+    # offline-sync batches per user (engineering-reference §4.6), and reads of one calendar
+    # link (patients/calendar/views.py; calendar apps read every few minutes at most).
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min", "calendar": "60/hour"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Per-device API tokens: stored hashed, expiring, revocable one by one or all at once.

@@ -29,6 +29,7 @@ from django.db.models import Prefetch, Q
 from knox.models import AuthToken  # type: ignore[import-untyped]
 
 from patients.models import (
+    CalendarFeed,
     CheckIn,
     Diagnosis,
     ExerciseLog,
@@ -365,12 +366,13 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     """Remove what identifies `patient`, keep their clinical history.
 
     Removed: name, username (replaced by `anonymised-<id>`), e-mail, date of birth, password,
-    API tokens and sign-in sessions, login-lockout records, stored API replies, their own
-    notifications, and every free-text field written about them (diagnosis notes, skip
-    reasons, loads typed in, flag resolution notes, revision reasons). Their name is also
-    removed from their therapist's notifications. Kept: programmes and revisions (doses,
-    phases), session logs, check-ins, questionnaire scores and flags, with their dates — the
-    numbers a clinic's aggregate history needs. Refused if already done or no reason given."""
+    API tokens, the calendar link and sign-in sessions, login-lockout records, stored API
+    replies, their own notifications, and every free-text field written about them
+    (diagnosis notes, skip reasons, loads typed in, flag resolution notes, revision reasons).
+    Their name is also removed from their therapist's notifications. Kept: programmes and
+    revisions (doses, phases), session logs, check-ins, questionnaire scores and flags, with
+    their dates — the numbers a clinic's aggregate history needs. Refused if already done or
+    no reason given."""
     if not reason.strip():
         raise DomainError("Say why (the request it answers).", fields={"reason": ["Required."]})
     patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
@@ -415,6 +417,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
         note.save(update_fields=["title", "body"])
 
     AuthToken.objects.filter(user=user).delete()
+    CalendarFeed.objects.filter(patient=patient).delete()  # the feed stops at once
     IdempotencyKey.objects.filter(user=user).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=old_username).delete()

@@ -29,7 +29,7 @@ from patients.notifications.services import (
     send_claimed_emails,
 )
 from patients.questionnaires.selectors import last_questionnaire_on, last_questionnaires_on
-from patients.reminders.rules import ReminderFacts, reminders_for, to_utc
+from patients.reminders.rules import PAUSED_KINDS, ReminderFacts, reminders_for, to_utc
 from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
 from programmes.selectors import current_phase_items
@@ -43,9 +43,6 @@ CATCH_UP = timedelta(hours=3)
 MAX_ATTEMPTS = 5
 # Reminders delivered per batch (one transaction, one SMTP connection for their e-mails).
 BATCH = 250
-# What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
-# the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
-PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
 
 TEXT = {
     "session": ("Time for your exercises", "Your session {slot} of today's programme is due."),
@@ -142,9 +139,8 @@ def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
         facts = reminder_facts(patient, programme)
         today = local_today(patient, now)
         for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
-            for reminder in reminders_for(facts, day):
-                if patient.pk in paused and reminder.kind in PAUSED_KINDS:
-                    continue  # F3: only the check-in while a red flag is unresolved
+            # F3: only the check-in while a red flag is unresolved.
+            for reminder in reminders_for(facts, day, paused=patient.pk in paused):
                 rows.append(
                     Reminder(
                         patient=patient,

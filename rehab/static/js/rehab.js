@@ -5,6 +5,8 @@
  *    button's name/value is still sent). The server is idempotent on the form's client_uuid
  *    anyway; this only spares the patient a confusing second request.
  * 2. Elements with data-show-when="<checkbox id>" are shown only while that box is ticked.
+ * 3. A button with data-copy="<input id>" copies that field's text (the calendar link); without
+ *    the clipboard it selects the text, for the patient to copy themselves.
  */
 (function () {
   "use strict";
@@ -40,6 +42,22 @@
       if (box) { el.hidden = !box.checked; }
     });
   }
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied-text") || "Copied";
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
+
   document.addEventListener("change", syncToggles);
   document.addEventListener("DOMContentLoaded", syncToggles);
   document.addEventListener("htmx:afterSwap", syncToggles);
