@@ -18,6 +18,14 @@ register = template.Library()
 class Problem:
     message: str
     href: str  # "#<id of the field's first control>", or "" for a whole-form problem
+    label: str = ""  # the field's label, so "Sets: Enter a whole number…" reads on its own
+
+    @property
+    def text(self) -> str:
+        if not self.label:
+            return self.message
+        joint = " " if self.label[-1] in "?:." else ": "
+        return f"{self.label}{joint}{self.message}"
 
 
 def _forms_in(values: Iterable[Any]) -> Iterator[forms.BaseForm]:
@@ -41,9 +49,10 @@ def field_anchor(form: forms.BaseForm, name: str) -> str:
 def problems_of(form: forms.BaseForm) -> list[Problem]:
     """The form's errors in the order its fields are shown, whole-form ones first."""
     problems = [Problem(str(m), "") for m in form.errors.get(NON_FIELD_ERRORS, [])]
-    for name in form.fields:
+    for name, field in form.fields.items():
         for message in form.errors.get(name, []):
-            problems.append(Problem(str(message), field_anchor(form, name)))
+            label = "" if field.widget.is_hidden else str(form[name].label)
+            problems.append(Problem(str(message), field_anchor(form, name), label))
     return problems
 
 

@@ -396,3 +396,18 @@ def test_another_therapist_cannot_apply_a_suggestion(
     assert colleague_client.get(url).status_code == 404
     assert colleague_client.post(url, {"reason": "x"}).status_code == 404
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+
+
+def test_the_summary_is_shared_by_every_form_the_patients_too(
+    patient_client: Client, programme: Any
+) -> None:
+    """One error summary in base.html: the morning check-in gets it without asking."""
+    form = patient_client.get(reverse("check_in")).context["form"]
+    response = patient_client.post(
+        reverse("check_in"),
+        {"client_uuid": form["client_uuid"].value(), "morning_pain_nrs": "11"},
+    )
+    summary = _summary(response.content.decode())
+    assert 'href="#id_morning_pain_nrs"' in summary
+    assert "Pain when you got up this morning: Enter a whole number from 0 to 10." in summary
+    assert 'href="#id_stiffness_minutes"' in summary
