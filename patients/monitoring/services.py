@@ -311,7 +311,8 @@ def apply_regression(*, flag: Flag, by: Any, reason: str, now: datetime) -> list
         adjust_programme(programme=programme, changed_by=by, change=change, reason=reason)
         for change in changes
     ]
-    note = "Applied the suggestion: " + "; ".join(r.summary for r in revisions) + "."
+    done = "; ".join(r.summary for r in revisions)
+    note = f"Applied the suggestion: {done}. Reason: {reason.strip()}"
     resolve_flag_group(flag=flag, by=by, note=note, now=now)
     # The easier phase or exercises may have other session counts: replace unsent reminders.
     replan_reminders(patient_ids=[flag.patient_id], now=now)

@@ -356,6 +356,9 @@ def test_apply_suggestion_shows_the_swaps_then_applies_them_and_resolves_the_fla
     for item, easier in regression.swaps:
         assert exercises[item.key] == easier.slug
     assert set(Flag.objects.values_list("status", flat=True)) == {"resolved"}
+    notes = set(Flag.objects.values_list("resolution_note", flat=True))
+    assert len(notes) == 1
+    assert notes.pop().startswith("Applied the suggestion: Swapped ")
     newest = programme.current_revision
     assert newest.reason == reason
 
