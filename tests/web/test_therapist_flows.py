@@ -414,3 +414,37 @@ def test_the_summary_is_shared_by_every_form_the_patients_too(
     assert 'href="#id_morning_pain_nrs"' in summary
     assert "Pain when you got up this morning: Enter a whole number from 0 to 10." in summary
     assert 'href="#id_stiffness_minutes"' in summary
+
+
+def test_apply_suggestion_with_no_easier_version_sends_the_therapist_to_the_dose(
+    therapist_client: Client, programme: Any
+) -> None:
+    from programmes.models import Exercise
+
+    Exercise.objects.update(regression=None)  # rolled back with the test
+    flag = _worsening(programme)[0]
+    url = reverse("flag_apply", args=[flag.pk])
+    page = therapist_client.get(url).content.decode()
+    assert "No exercise in this phase has an easier version" in page
+    assert "#adjust-dose" in page
+    refused = therapist_client.post(url, {"reason": "Flare-up."}).content.decode()
+    assert "No easier version to move to" in _summary(refused)
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+    assert set(Flag.objects.values_list("status", flat=True)) == {"open"}
+
+
+def test_a_contraindicated_easier_version_is_refused_and_nothing_changes(
+    therapist_client: Client, programme: Any
+) -> None:
+    """Safety: the swaps go through adjust_programme's contraindication check, all or none."""
+    from programmes.models import Exercise
+
+    items = [i for i in factories.current_items(programme) if i.exercise.regression_id]
+    assert len(items) >= 2
+    clinic_only = Exercise.objects.get(slug="pt_joint_mobilisation")
+    Exercise.objects.filter(pk=items[-1].exercise_id).update(regression=clinic_only)
+    flag = _worsening(programme)[0]
+    refused = therapist_client.post(reverse("flag_apply", args=[flag.pk]), {"reason": "Flare."})
+    assert "This is given in clinic only, not at home." in refused.content.decode()
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+    assert set(Flag.objects.values_list("status", flat=True)) == {"open"}
