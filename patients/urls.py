@@ -34,6 +34,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("flags/<uuid:pk>/acknowledge/", monitoring.flag_acknowledge, name="flag_acknowledge"),
     path("flags/<uuid:pk>/resolve/", monitoring.flag_resolve, name="flag_resolve"),
     path("flags/<uuid:pk>/accept/", monitoring.flag_accept, name="flag_accept"),
+    path("flags/<uuid:pk>/apply/", monitoring.flag_apply, name="flag_apply"),
     # Patient
     path("today/", activity.today, name="today"),
     path("today/sessions/<int:slot>/", activity.log_session, name="log_session"),
