@@ -254,11 +254,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Audit trail (django-auditlog; rehab/audit.py) ---------------------------------------
 # Every create, update and delete of these clinical records is logged with actor, time,
-# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text and
-# dates of birth are redacted in the diffs, and entries name objects by id only, so the
+# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text, phone
+# numbers and dates of birth are redacted in the diffs, and entries name objects by id only, so the
 # trail (append-only, kept) holds no identifying text and survives a patient's anonymisation.
 AUDITED_MODELS: dict[str, list[str]] = {
-    "patients.Patient": ["date_of_birth"],
+    "patients.Patient": ["date_of_birth", "phone"],
     "patients.Diagnosis": ["notes"],
     "patients.SessionLog": ["skip_reason"],
     "patients.ExerciseLog": ["load"],

@@ -155,6 +155,15 @@ def test_the_export_holds_the_phone_and_anonymising_wipes_it(patient: Any) -> No
     assert patient_export(patient, now=NOW)["patient"]["phone"] == ""
 
 
+def test_the_audit_trail_never_holds_the_phone_number(patient: Any) -> None:
+    from auditlog.models import LogEntry
+
+    update_contact(patient=patient, by=patient.therapist.user, phone="+44 7700 900123", email="")
+    entries = LogEntry.objects.filter(object_pk=str(patient.pk))
+    assert any("phone" in (entry.changes or {}) for entry in entries)
+    assert "7700" not in str(list(LogEntry.objects.values()))
+
+
 def _unzipped(blob: bytes) -> bytes:
     import io
     import zipfile
@@ -221,6 +230,7 @@ def test_a_patient_never_sees_the_intake_card_or_its_notes(patient: Any) -> None
         assert page.status_code == 200, name
         assert "Clinician only" not in page.content.decode(), name
         assert "Diagnosis and intake" not in page.content.decode(), name
+        assert "/references/" not in page.content.decode(), name  # clinicians' sources
 
 
 # --- Session logs, a week at a time --------------------------------------------------------
