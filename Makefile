@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalogue
-	$(PY) manage.py seed_demo
+	REHAB_PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Starting web, worker and beat: the URL and the demo accounts follow once they are up."
 	@echo ""

@@ -265,8 +265,9 @@ def _url() -> str:
     return f"http://127.0.0.1:{os.environ.get('REHAB_PORT') or '8000'}/"
 
 
-# After the web server answers, the Celery worker and beat finish printing their banners.
-BANNER_SETTLE_SECONDS = 4
+# After the web server answers, the Celery worker and beat print their banners and beat's
+# first round of tasks (measured: within about 8 s of the web server on a busy laptop).
+BANNER_SETTLE_SECONDS = 8
 
 
 def _wait_for_web(url: str, *, seconds: int) -> None:
