@@ -19,9 +19,9 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalogue
-	$(PY) manage.py seed_demo
+	REHAB_PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Rehab planner: http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Starting web, worker and beat: the URL and the demo accounts follow once they are up."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} REHAB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 

@@ -12,9 +12,9 @@ django-auditlog writes one `LogEntry` per create, update and delete of the model
   `bulk_update()` send no signals, so the audited models' querysets log them themselves.
   `delete()` on a queryset already sends per-row signals.
 - **No identifying text**: entries name an object by model and id, never by `str(obj)` (which
-  holds a patient's name), carry no actor e-mail, and redact free text and dates of birth in
-  their diffs (`redact`). So the trail can be kept for its full retention period and still
-  holds nothing to erase when a patient is anonymised.
+  holds a patient's name), carry no actor e-mail, and redact free text, phone numbers and dates
+  of birth in their diffs (`redact`). So the trail can be kept for its full retention period
+  and still holds nothing to erase when a patient is anonymised.
 - **Append-only**: entries cannot be changed or deleted through the ORM (`_refuse_change`),
   the admin (read-only) or, on PostgreSQL and SQLite, SQL `UPDATE` (and on PostgreSQL
   `DELETE`) — database triggers, migration rehab 0002.

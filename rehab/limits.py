@@ -45,6 +45,8 @@ DONE_SETS = Bounds(0, 50)
 DONE_REPS = Bounds(0, 500)
 DONE_HOLD_S = Bounds(0, 600)
 
+# How many days of history a page shows (?days= on the therapist's patient page).
+HISTORY_DAYS = Bounds(1, 3660)
 
 # Which dates a record may carry (web pages and the API both come here). A session, check-in
 # or questionnaire is dated on a day the patient has reached in their own time zone, plus

@@ -260,11 +260,11 @@ SPECTACULAR_SETTINGS = {
 
 # --- Audit trail (django-auditlog; rehab/audit.py) ---------------------------------------
 # Every create, update and delete of these clinical records is logged with actor, time,
-# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text and
-# dates of birth are redacted in the diffs, and entries name objects by id only, so the
+# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text, phone
+# numbers and dates of birth are redacted in the diffs, and entries name objects by id only, so the
 # trail (append-only, kept) holds no identifying text and survives a patient's anonymisation.
 AUDITED_MODELS: dict[str, list[str]] = {
-    "patients.Patient": ["date_of_birth"],
+    "patients.Patient": ["date_of_birth", "phone"],
     "patients.Diagnosis": ["notes"],
     "patients.SessionLog": ["skip_reason"],
     "patients.ExerciseLog": ["load"],
@@ -370,6 +370,8 @@ REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
 # The number patients are told to call for an emergency red flag (the product is written for
 # the UK: 999; 112 also works there). Set it for a clinic elsewhere.
 REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
+# The clinic's name, as patients know it: invitation e-mails name it.
+REHAB_CLINIC_NAME = env_str("REHAB_CLINIC_NAME", "Rehab planner clinic")
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)

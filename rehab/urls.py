@@ -16,7 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("programmes/", include("patients.prescribing.urls")),
-    path("exercises/", include("programmes.urls")),
+    path("", include("programmes.urls")),
     path("api/v1/", include("rehab.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -575,11 +575,42 @@ def _not_adhering(state: PatientState, adherence: Adherence) -> Finding | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressionRule:
+    """When "ready to progress" is offered for a programme: a full week (WEEK days) with at
+    least `adherence` of its sessions done, every logged pain (during, after, mornings) at or
+    below `pain_max`, and no step back or red flag. The therapist's programme page explains
+    phases with this same rule."""
+
+    pain_max: float
+    pain_sources: tuple[str, ...]
+    adherence: ThresholdSpec
+    days: int = WEEK
+
+
+def progression_rule(
+    pain_limits: PainLimitsSpec | None, thresholds: Mapping[str, ThresholdSpec]
+) -> ProgressionRule:
+    """The protocol's own progression pain limit (F16), else thresholds.yaml's safe zone."""
+    pain_max: float
+    if pain_limits is not None:
+        pain_max, pain_sources = pain_limits.progress_max, pain_limits.sources
+    else:
+        safe = thresholds["pain_safe_max"]
+        pain_max, pain_sources = safe.value, safe.sources
+    return ProgressionRule(
+        pain_max=pain_max,
+        pain_sources=pain_sources,
+        adherence=thresholds["ready_to_progress_adherence_pct"],
+    )
+
+
 def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | None:
     """A week of good adherence with every logged pain within the protocol's own progression
     limit (F16)."""
-    limit, limit_sources = _limit(state, "progress_max", "pain_safe_max")
-    needed = _threshold(state, "ready_to_progress_adherence_pct")
+    rule = progression_rule(state.pain_limits, state.thresholds)
+    limit, limit_sources = rule.pain_max, rule.pain_sources
+    needed = rule.adherence
     if adherence.days < WEEK or adherence.percent is None or adherence.percent < needed.value:
         return None
     days = _recent(state, state.days, WEEK)

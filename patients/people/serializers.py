@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from patients.activity.serializers import PhaseSummaryOutput, ProgressOutput, SessionLogOutput
-from patients.models.people import validate_time_zone
+from patients.models.people import PHONE_HELP, validate_phone, validate_time_zone
 from patients.monitoring.serializers import FlagSummaryOutput, PatientSummaryOutput
 from patients.people.selectors import CaseloadRow
 from rehab.api import InputSerializer
@@ -130,6 +130,7 @@ class PatientDetailOutput(serializers.Serializer):
     name = serializers.CharField(source="patient.__str__")
     username = serializers.CharField(source="patient.user.username")
     email = serializers.CharField(source="patient.user.email", help_text="May be empty.")
+    phone = serializers.CharField(source="patient.phone", help_text="May be empty.")
     time_zone = serializers.CharField(source="patient.time_zone")
     date_of_birth = serializers.DateField(source="patient.date_of_birth", allow_null=True)
     programme = serializers.UUIDField(source="progress.programme.pk", allow_null=True, default=None)
@@ -146,6 +147,14 @@ class PatientCreateInput(InputSerializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        default="",
+        validators=[validate_phone],
+        help_text=PHONE_HELP,
+    )
     time_zone = serializers.CharField(max_length=64, required=False, default="Europe/London")
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     password = serializers.CharField(
