@@ -168,7 +168,9 @@ class CheckInInput(InputSerializer):
 
 
 class CheckInOutput(serializers.ModelSerializer):
-    red_flags = serializers.ListField(child=RedFlagSlugField())
+    # Plain strings out (no enum): a stored answer stays readable whatever the catalogue
+    # becomes, and a client never fails to read a red flag it was sent.
+    red_flags = serializers.ListField(child=serializers.CharField())
     logged_at = AwareDateTimeField()
 
     class Meta:
