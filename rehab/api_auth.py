@@ -66,6 +66,11 @@ class LoginApi(LoginView):
 
     @extend_schema(
         summary="Log in: get a token for this device",
+        description="Username and password in, a token for this device out (send it as "
+        "`Authorization: Token <token>`; valid 30 days, extended on use). After 5 failures "
+        "for one username from one address, that pair is locked out for 15 minutes (429 "
+        "`locked_out`, even with the right password); at most 10 logins a minute per address "
+        "(429 `throttled`).",
         tags=["auth"],
         request=LoginInput,
         responses={200: LoginOutput},

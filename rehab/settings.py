@@ -243,6 +243,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Docstrings are written for developers (how a row is built, which issue): descriptions
+    # for API users come from extend_schema(description=...) and each field's help_text.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    # Also the hooks' defaults (enums), then ours: no defaults in PATCH bodies.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rehab.api_schema.strip_patch_defaults",
+        "rehab.api_schema.document_shared_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -255,6 +264,8 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": ["programme", "referral"],
         "RoleEnum": ["patient", "therapist", "other"],
         "AnswerEnum": "programmes.vocab.Answer",
+        "UrgencyEnum": "programmes.vocab.Urgency",
+        "NotificationKindEnum": "patients.models.Notification.Kind",
     },
 }
 

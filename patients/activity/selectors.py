@@ -500,6 +500,15 @@ def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> l
     ]
 
 
+def check_in_questions_of(patient: Patient) -> list[RedFlag]:
+    """The red-flag questions this patient's check-in asks now (their active programme's
+    condition and DVT risk): what the web page shows, the API lists and both accept."""
+    programme = active_programme(patient)
+    if programme is None:
+        return check_in_questions()
+    return check_in_questions(programme.condition_id, dvt_risk=has_dvt_risk(programme))
+
+
 def recent_check_ins(patient: Patient, limit: int = 30) -> list[CheckIn]:
     return list(CheckIn.objects.filter(patient=patient).order_by("-local_date")[:limit])
 

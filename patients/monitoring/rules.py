@@ -121,6 +121,9 @@ class PatientState:
     # None: `days` and `mornings` hold everything read; else they hold the last two weeks and
     # the rest is summarised here (what the sweep builds; `summarise` gives the same).
     earlier: Earlier | None = None
+    # Mornings that arrived after RED_FLAG_WINDOW_DAYS had passed them (a phone offline for
+    # longer): their red flags are still raised, marked as reported late.
+    late_mornings: tuple[Morning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,9 +324,24 @@ RED_FLAG_RESPONSE: Mapping[str, tuple[int, str, str]] = {
 }
 
 
+# The red-flag answers the rules read: those of the last week (today included). A check-in
+# dated before that window reaches them only as a late morning (`PatientState.late_mornings`).
+RED_FLAG_WINDOW_DAYS = WEEK
+
+
+def reported_late(*, today: date, on: date) -> bool:
+    """Whether a check-in dated `on` is outside the red-flag window on the patient's `today`."""
+    return on < today - timedelta(days=RED_FLAG_WINDOW_DAYS - 1)
+
+
 def _red_flags(state: PatientState) -> list[Finding]:
     findings = []
-    for morning in _recent(state, state.mornings, WEEK):
+    recent = _recent(state, state.mornings, RED_FLAG_WINDOW_DAYS)
+    late = [
+        m for m in state.late_mornings if reported_late(today=state.today, on=m.date)
+    ]  # safety never depends on where a red flag arrives from: late ones are raised too (F3)
+    for morning in recent + late:
+        is_late = morning in late
         for slug in morning.red_flags:
             flag = state.red_flags.get(slug)
             if flag is None:
@@ -332,19 +350,24 @@ def _red_flags(state: PatientState) -> list[Finding]:
             # stored as such so escalation and the pages read the same urgency.
             urgency = flag.urgency if flag.urgency in RED_FLAG_RESPONSE else "emergency"
             severity, label, suggestion = RED_FLAG_RESPONSE[urgency]
+            reported = (
+                f"reported late (on {state.today:%d %b}) for {morning.date:%d %b}"
+                if is_late
+                else f"reported on {morning.date:%d %b}"
+            )
+            late_evidence = {"reported_late": True, "reported_on": state.today.isoformat()}
             findings.append(
                 Finding(
                     rule=f"red_flag:{slug}",
                     episode=morning.date.isoformat(),
                     kind="red_flag",
                     severity=severity,
-                    message=(
-                        f"Red flag ({label}) reported on {morning.date:%d %b}: {flag.meaning}"
-                    ),
+                    message=f"Red flag ({label}) {reported}: {flag.meaning}",
                     evidence={
                         "date": morning.date.isoformat(),
                         "answer": slug,
                         "urgency": urgency,
+                        **(late_evidence if is_late else {}),
                     },
                     sources=flag.sources,
                     suggestion=suggestion,

@@ -186,7 +186,12 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
 
 
 @transaction.atomic
-def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
+def evaluate_chunk(
+    *,
+    programme_ids: Iterable[uuid.UUID],
+    now: datetime,
+    late_mornings: Mapping[uuid.UUID, tuple[Morning, ...]] | None = None,
+) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
     checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
@@ -194,6 +199,8 @@ def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chun
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
+    if late_mornings:  # a check-in that arrived after the red-flag window (rules.reported_late)
+        read = [(p, replace(s, late_mornings=late_mornings.get(p.id, ()))) for p, s in read]
     findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
     created, updated, flags = _store(findings)
     report = SweepReport(

@@ -13,14 +13,16 @@ from patients.models.people import PHONE_HELP, validate_phone, validate_time_zon
 from patients.monitoring.serializers import FlagSummaryOutput, PatientSummaryOutput
 from patients.people.selectors import CaseloadRow
 from rehab.api import InputSerializer
-from rehab.api_fields import HourMinuteField, datetime_output
+from rehab.api_fields import HourMinuteField, HourMinuteInputField, datetime_output
 
 
 class PatientProfileOutput(serializers.Serializer):
     id = serializers.UUIDField()
     time_zone = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
-    session_times = serializers.ListField(child=serializers.CharField())
+    session_times = serializers.ListField(
+        child=HourMinuteInputField(), help_text='Local times "HH:MM", sorted.'
+    )
     email_reminders = serializers.BooleanField()
     quiet_start = HourMinuteField(help_text='Start of quiet hours, "HH:MM" local.')
     quiet_end = HourMinuteField(help_text='End of quiet hours, "HH:MM" local.')
@@ -52,7 +54,7 @@ class MeUpdateInput(InputSerializer):
 
     time_zone = serializers.CharField(required=False, max_length=64, help_text="IANA name.")
     session_times = serializers.ListField(
-        child=serializers.CharField(max_length=5),
+        child=HourMinuteInputField(),
         required=False,
         min_length=1,
         max_length=6,

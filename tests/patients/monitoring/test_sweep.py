@@ -361,9 +361,11 @@ def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
     _pain_log(patient, NOW.date(), 1, 8)
     chunks: list[list[uuid.UUID]] = []
 
-    def spy(*, programme_ids: Any, now: datetime) -> sweep.Chunk:
+    def spy(*, programme_ids: Any, now: datetime, late_mornings: Any = None) -> sweep.Chunk:
         chunks.append(list(programme_ids))
-        return sweep.evaluate_chunk(programme_ids=programme_ids, now=now)
+        return sweep.evaluate_chunk(
+            programme_ids=programme_ids, now=now, late_mornings=late_mornings
+        )
 
     monkeypatch.setattr(services, "evaluate_chunk", spy)
     catalogue_snapshot()
