@@ -39,6 +39,7 @@ EXPORT_EXAMPLE = {
         "first_name": "Pat",
         "last_name": "Achilles",
         "email": "",
+        "phone": "",
         "date_of_birth": None,
         "time_zone": "Europe/London",
         "session_times": ["08:00", "18:00"],
@@ -74,6 +75,7 @@ EXPORT_EXAMPLE = {
     "check_ins": [],
     "questionnaire_responses": [],
     "flags": [],
+    "push_devices": [],
 }
 
 

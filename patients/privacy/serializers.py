@@ -14,6 +14,7 @@ class ExportPatientOutput(serializers.Serializer):
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     email = serializers.CharField()
+    phone = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
     time_zone = serializers.CharField()
     session_times = serializers.ListField(child=serializers.CharField())
@@ -132,6 +133,13 @@ class ExportFlagOutput(serializers.Serializer):
     resolution_note = serializers.CharField()
 
 
+class ExportPushDeviceOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    device = serializers.CharField(help_text='The browser, e.g. "Chrome on Android".')
+    added = serializers.DateTimeField()
+    last_pushed_at = serializers.DateTimeField(allow_null=True)
+
+
 class ExportOutput(serializers.Serializer):
     format_version = serializers.IntegerField()
     exported_at = serializers.DateTimeField()
@@ -142,3 +150,6 @@ class ExportOutput(serializers.Serializer):
     check_ins = ExportCheckInOutput(many=True)
     questionnaire_responses = ExportQuestionnaireOutput(many=True)
     flags = ExportFlagOutput(many=True)
+    push_devices = ExportPushDeviceOutput(
+        many=True, help_text="The browsers that get web push (not their push addresses or keys)."
+    )
