@@ -70,10 +70,11 @@ def on_starting(server: Any) -> None:
     stops gunicorn with one clear line instead of every worker failing to boot."""
     from django.conf import settings
 
-    from rehab.env import ConfigurationError
+    from rehab.env import ConfigurationError, refuse_development_key
 
     try:
-        settings.SECRET_KEY  # noqa: B018 (imports and checks the settings module)
+        # Imports and checks the settings module; then the check every process makes.
+        refuse_development_key(secret_key=settings.SECRET_KEY, debug=settings.DEBUG)
     except ConfigurationError as exc:
         server.log.error("Configuration error: %s", exc)
         sys.exit(2)

@@ -16,16 +16,23 @@ from typing import Any
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from rehab.env import BASE_DIR, env, env_bool, env_int, env_list, env_str
+from rehab.env import (
+    BASE_DIR,
+    DEVELOPMENT_SECRET_KEY,
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
 
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", False)
-# These settings are for laptops and tests, so an unset SECRET_KEY means this public key. The
-# one switch for production is rehab.settings_production (gunicorn's default), which refuses a
-# missing or weak key and this one; its django-insecure- prefix also makes Django's own
-# `check --deploy` report it (security.W009) under any settings module.
-DEVELOPMENT_SECRET_KEY = "django-insecure-rehab-development-key-" + "x" * 40
+# These settings are for laptops and tests, so an unset SECRET_KEY means a public development
+# key (rehab.env.DEVELOPMENT_SECRET_KEY). Every process that sets Django up (web, manage.py,
+# Celery) refuses it unless DEBUG is on (rehab.env.refuse_development_key, from
+# RehabConfig.ready); rehab.settings_production (gunicorn's default) also refuses a weak key.
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +13,11 @@ from programmes.knowledge import Catalogue
 from programmes.selectors import build_catalogue, forget_catalogue
 from tests import factories
 from tests.factories import NOW, STARTED
+
+# The processes the tests start (manage.py, Celery workers, gunicorn) inherit a key of their
+# own: every process refuses the public development key while DEBUG is off, as the suite runs.
+# The tests of that refusal start theirs without it.
+os.environ.setdefault("SECRET_KEY", "rehab-test-run-" + secrets.token_urlsafe(40))
 
 
 @pytest.fixture(scope="session")

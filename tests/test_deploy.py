@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from rehab.settings import DEVELOPMENT_SECRET_KEY
+from rehab.env import DEVELOPMENT_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = "rehab.settings_production"
@@ -106,27 +106,70 @@ def test_a_weak_secret_key_is_refused_without_being_echoed(key: str) -> None:
 
 
 def test_the_laptop_settings_key_is_reported_by_djangos_deploy_check() -> None:
-    """rehab.settings without SECRET_KEY runs on the public development key: never silently,
-    as Django's own deploy check names it (security.W009) whichever settings module is used."""
-    env = production_env(DJANGO_SETTINGS_MODULE="rehab.settings", SECRET_KEY=None)
+    """Under DEBUG (the one case it may run), rehab.settings' public development key is never
+    silent: Django's own deploy check names it (security.W009)."""
+    env = production_env(DJANGO_SETTINGS_MODULE="rehab.settings", SECRET_KEY=None, DEBUG="true")
     result = manage("check", "--deploy", env=env)
     assert "security.W009" in result.stdout + result.stderr
     assert "security.W009" not in manage("check", "--deploy", env=production_env()).stderr
 
 
-def test_debug_true_is_refused_by_the_production_settings() -> None:
-    result = manage("check", "--deploy", env=production_env(DEBUG="true"))
-    assert result.returncode != 0
-    assert "Configuration error: DEBUG must be false" in result.stderr
-    assert "Traceback" not in result.stderr
+# --- Every entry point refuses a missing or public key unless DEBUG is on (issue 18) --------
+
+REFUSED = "Configuration error: SECRET_KEY is not set, or is the public development key"
+ENTRY_POINTS = {
+    "manage.py": [sys.executable, "manage.py", "check"],
+    "wsgi": [sys.executable, "-c", "import rehab.wsgi"],
+    "celery worker": [sys.executable, "-m", "celery", "-A", "rehab", "worker", "--pool=solo"],
+    "celery beat": [sys.executable, "-m", "celery", "-A", "rehab", "beat"],
+}
 
 
-def test_turning_preload_off_is_reported_by_the_deploy_check() -> None:
-    """The check is real: a weakened setting shows up (as Django's security.W021)."""
-    env = production_env(REHAB_HSTS_PRELOAD="false")
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+def laptop_env(**values: str | None) -> dict[str, str]:
+    """rehab.settings (not production) on the filesystem broker, with no key unless given."""
+    return production_env(
+        **{"DJANGO_SETTINGS_MODULE": "rehab.settings", "REDIS_URL": None, "SECRET_KEY": None}
+        | values
+    )
+
+
+def start(entry_point: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # A worker or beat that is allowed to start keeps running: the timeout says it started.
+    try:
+        return subprocess.run(
+            ENTRY_POINTS[entry_point],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=12 if entry_point.startswith("celery") else 60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout or "")
+        return subprocess.CompletedProcess(exc.cmd, 0, out, "")
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+@pytest.mark.parametrize("key", [None, DEVELOPMENT_SECRET_KEY], ids=["missing", "development"])
+def test_every_entry_point_refuses_a_missing_or_development_key_without_debug(
+    entry_point: str, key: str | None, tmp_path: Path
+) -> None:
+    env = laptop_env(SECRET_KEY=key, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = start(entry_point, env)
     assert result.returncode != 0
-    assert "security.W021" in result.stderr
+    # manage.py and gunicorn print the one line; a bare import and Celery raise, ending on it.
+    output = (result.stdout + result.stderr).replace(
+        "rehab.env.ConfigurationError:", "Configuration error:"
+    )
+    assert REFUSED in output
+
+
+@pytest.mark.parametrize("entry_point", ["manage.py", "wsgi"])
+def test_with_debug_on_the_development_key_is_allowed(entry_point: str, tmp_path: Path) -> None:
+    env = laptop_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = start(entry_point, env)
+    assert result.returncode == 0, result.stderr
 
 
 # --- The settings themselves (imported in this process, with a chosen environment) ----------
