@@ -67,6 +67,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # No caching of anything a signed-in user is sent (rehab/middleware.py).
+    "rehab.middleware.NoStoreForSignedInMiddleware",
+    # Sign-in and password-reset POSTs per client address (rehab/throttling.py), before
+    # the view checks a password or sends an e-mail.
+    "rehab.throttling.SignInThrottleMiddleware",
     # After authentication: stamps every audit entry of the request with its actor, address
     # and request id (an API token user is read when the entry is written, after DRF's auth).
     "rehab.audit.AuditMiddleware",
@@ -143,6 +148,16 @@ else:
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 (argon2-cffi) for new and changed passwords, the memory-hard winner of the Password
+# Hashing Competition that OWASP lists first. Hashes made by the others still verify, and are
+# rehashed with Argon2 at the user's next successful sign-in (Django does this itself).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -227,9 +242,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rehab.api.exception_handler",
     # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).
     "DEFAULT_METADATA_CLASS": None,
-    # Scoped throttles only (views name their scope): token logins per client address, and
-    # offline-sync batches per user (engineering-reference §4.6).
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min"},
+    # Scoped throttles only (views name their scope): offline-sync batches per user
+    # (engineering-reference §4.6); sign-ins per client address, the API's token login, the
+    # web's and the admin's together, and web password-reset requests (rehab/throttling.py).
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "password_reset": "10/hour", "sync": "120/min"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Per-device API tokens: stored hashed, expiring, revocable one by one or all at once.

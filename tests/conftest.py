@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 
 from programmes.knowledge import Catalogue
@@ -59,6 +60,15 @@ def _fresh_catalogue_cache() -> Iterator[None]:
     # then rolls back, so drop the snapshot after every test.
     yield
     forget_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_history() -> Iterator[None]:
+    # Throttle counters (web and API sign-in) live in the cache, which outlives a test's
+    # transaction; every test is on the same frozen clock, so they would add up across tests.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
