@@ -346,6 +346,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The periodic sweeps. Each entry expires before its next run, so a backlog that built up
 # during an outage is dropped rather than replayed: the next run reads the database anyway.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Read by /health/ready (rehab/health.py): older than 2 minutes means beat, the broker or
+    # every worker has stopped.
+    "beat-heartbeat": {
+        "task": "rehab.beat_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "red-flag-sweep": {
         "task": "patients.tasks.red_flag_sweep",
         "schedule": 60.0,
@@ -393,6 +400,12 @@ REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
 # How long a batch of reminder e-mails holds what it claimed: after this, the per-minute job
 # hands them to another worker (the first one died, or hangs).
 REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
+
+# /health/ready tells which check failed only to monitoring hosts: these client addresses
+# (comma-separated; read as the lockout reads them, REHAB_AXES_IPWARE_META), or a request with
+# "Authorization: Bearer <REHAB_HEALTH_TOKEN>". Everyone else gets the status word alone.
+REHAB_HEALTH_ADDRESSES = env_list("REHAB_HEALTH_ADDRESSES", [])
+REHAB_HEALTH_TOKEN = env_str("REHAB_HEALTH_TOKEN", "")
 
 LOGGING = {
     "version": 1,

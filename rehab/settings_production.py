@@ -60,6 +60,8 @@ if not env_str("ALLOWED_HOSTS", "").strip():
 # HTTPS only. HSTS tells browsers never to use plain HTTP for this host (and its
 # subdomains) for a year; preload marks consent to browsers' built-in HSTS lists.
 SECURE_SSL_REDIRECT = True
+# Monitoring and load balancers may ask over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
 SECURE_HSTS_SECONDS = env_int("REHAB_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("REHAB_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("REHAB_HSTS_PRELOAD", True)
