@@ -46,8 +46,10 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("REHAB_LOG_LEVEL", "INFO").lower()
-# %(U)s is the path without the query string; no %(r)s, %(q)s, %(f)s (referrer), %(a)s.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# %(U)s is the path without the query string; no %(r)s, %(q)s, %(f)s (referrer), %(a)s. Last,
+# the request id the app answered with (X-Request-ID: the proxy's, or one of its own), which
+# its log lines, error reports and audit entries carry too.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 
 _RESET_TOKEN = re.compile(r"^(/accounts/reset/[^/]+/)(?!set-password/)[^/]+/")
 

@@ -19,6 +19,7 @@ from csp.constants import NONE, SELF
 from rehab.env import (
     BASE_DIR,
     DEVELOPMENT_SECRET_KEY,
+    ConfigurationError,
     env,
     env_bool,
     env_int,
@@ -407,10 +408,34 @@ REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
 REHAB_HEALTH_ADDRESSES = env_list("REHAB_HEALTH_ADDRESSES", [])
 REHAB_HEALTH_TOKEN = env_str("REHAB_HEALTH_TOKEN", "")
 
-LOGGING = {
+# Log lines: "plain" (one readable line) or "json" (one JSON object a line with the request
+# id; rehab/log_format.py), which the production settings choose by default.
+REHAB_LOG_FORMAT = env_str("REHAB_LOG_FORMAT", "plain")
+LOG_FORMATS = ("plain", "json")
+if REHAB_LOG_FORMAT not in LOG_FORMATS:
+    raise ConfigurationError(f"REHAB_LOG_FORMAT must be plain or json, not {REHAB_LOG_FORMAT!r}")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "rehab.log_format.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "rehab.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": REHAB_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("REHAB_LOG_LEVEL", "INFO")},
 }
+
+# Error reports (rehab/sentry.py): to Sentry or any server speaking its protocol, scrubbed of
+# request bodies, cookies, auth headers and personal data. Unset: nothing is sent.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from rehab.sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import importlib
+import json
 import os
 import re
 import runpy
@@ -46,6 +47,10 @@ KNOBS = (
     "REHAB_GUNICORN_BIND",
     "REHAB_GUNICORN_TIMEOUT",
     "WEB_CONCURRENCY",
+    "REHAB_LOG_FORMAT",
+    "SENTRY_DSN",
+    "REHAB_HEALTH_TOKEN",
+    "REHAB_HEALTH_ADDRESSES",
 )
 
 
@@ -219,6 +224,9 @@ def test_production_defaults_are_the_hardened_ones(load_production: Any) -> None
     directives = prod.CONTENT_SECURITY_POLICY["DIRECTIVES"]
     assert directives["script-src"] == ["'self'"]
     assert "csp.middleware.CSPMiddleware" in prod.MIDDLEWARE
+    # Logs as JSON lines with the request id; the Celery worker logs through the same handler.
+    assert prod.LOGGING["handlers"]["console"]["formatter"] == "json"
+    assert prod.CELERY_WORKER_HIJACK_ROOT_LOGGER is False
 
 
 def test_production_knobs_are_read_from_the_environment(load_production: Any) -> None:
@@ -235,6 +243,8 @@ def test_production_knobs_are_read_from_the_environment(load_production: Any) ->
     assert prod.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_SCHEME", "https")
     assert prod.CSRF_TRUSTED_ORIGINS == ["https://rehab.example.org", "https://app.example.org"]
     assert load_production(REHAB_PROXY_SSL_HEADER="off").SECURE_PROXY_SSL_HEADER is None
+    plain = load_production(REHAB_LOG_FORMAT="plain")
+    assert plain.LOGGING["handlers"]["console"]["formatter"] == "plain"
 
 
 SECURITY_SETTINGS = (
@@ -304,6 +314,7 @@ def test_signing_in_behind_the_proxy_under_the_production_settings(
         ({"REHAB_HSTS_PRELOAD": "maybe"}, "REHAB_HSTS_PRELOAD"),
         ({"REHAB_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "REHAB_PROXY_SSL_HEADER"),
         ({"REHAB_CSRF_TRUSTED_ORIGINS": "rehab.example.org"}, "REHAB_CSRF_TRUSTED_ORIGINS"),
+        ({"REHAB_LOG_FORMAT": "xml"}, "REHAB_LOG_FORMAT"),
     ],
 )
 def test_unsafe_or_malformed_production_settings_stop_start_up(
@@ -333,8 +344,10 @@ def test_gunicorn_config_sizes_workers_and_keeps_data_out_of_the_access_log(
     assert conf["timeout"] == 30
     fmt = conf["access_log_format"]
     assert "%(U)s" in fmt  # the path only
+    # No request header (cookies, tokens); of the response's, only the request id.
+    assert fmt.endswith(" %({x-request-id}o)s")
     for atom in ("%(r)s", "%(q)s", "%(f)s", "%(a)s", "{"):
-        assert atom not in fmt
+        assert atom not in fmt.removesuffix(" %({x-request-id}o)s")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert gunicorn_conf()["workers"] == 3
 
@@ -462,6 +475,14 @@ def test_gunicorn_and_whitenoise_serve_the_site_with_the_security_headers(
         static = request(port, css.group(1), **HTTPS)
         assert static.status == 200
         assert "immutable" in static.headers["Cache-Control"]
+
+        # Monitoring asks over plain HTTP on the private network: no redirect.
+        live = request(port, "/health/live")
+        assert live.status == 200
+        # The proxy's request id is kept, answered, and carried by the app's (JSON) log line.
+        missing = request(port, "/no-such-page/", **HTTPS, **{"X-Request-ID": "nginx-req-4242"})
+        assert missing.status == 404
+        assert missing.headers["X-Request-ID"] == "nginx-req-4242"
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -469,6 +490,13 @@ def test_gunicorn_and_whitenoise_serve_the_site_with_the_security_headers(
     access = log.read_text()
     assert '"GET /accounts/login/ HTTP/1.1" 200' in access
     assert "private-query" not in access  # no query strings in the access log
+    assert '"GET /no-such-page/ HTTP/1.1" 404' in access
+    assert access.count(" nginx-req-4242") == 1  # the access line, ending with the id
+    app_lines = [json.loads(line) for line in access.splitlines() if line.startswith("{")]
+    not_found = [line for line in app_lines if line["logger"] == "django.request"]
+    assert not_found, access
+    assert not_found[-1]["request_id"] == "nginx-req-4242"
+    assert not_found[-1]["level"] == "WARNING"
 
 
 def test_gunicorn_without_a_secret_key_stops_with_one_clear_line(site: dict[str, str]) -> None:
