@@ -40,10 +40,12 @@ from typing import Any
 from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -215,7 +217,7 @@ def _read(
     programmes = [
         _Programme(*row)
         for row in Programme.objects.filter(
-            pk__in=list(programme_ids),
+            _AnyOf("pk", programme_ids),
             status=Programme.Status.ACTIVE,
             # A programme is given its revision in the transaction that creates it; one
             # without is not readable by the rules.
@@ -264,7 +266,7 @@ def _read(
     mornings, visa_a = _patient_reports(programmes, since, visa_since, cut, days)
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
-        Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
+        Flag.objects.filter(_AnyOf("patient_id", programme_of_patient), kind=Flag.Kind.RED_FLAG)
         .exclude(status=Flag.Status.RESOLVED)
         .values_list("patient_id", flat=True)
         .distinct()
@@ -322,7 +324,7 @@ def _prescriptions(
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
     for revision_id, exercise_id, times_per_day, days_per_week in (
         ProgrammeItem.objects.filter(
-            phase__revision_id__in=list(phase_of),
+            _AnyOf("phase__revision_id", phase_of),
             phase__position=F("phase__revision__current_phase"),
         )
         .order_by("phase_id", "position")
@@ -356,6 +358,32 @@ def _prescriptions(
 def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
     programme = Programme(current_revision=ProgrammeRevision(current_phase=current_phase))
     return regression_suggestion(programme, items)
+
+
+class _AnyOf(Func):
+    """`column IN ids` with the ids bound as ONE parameter: PostgreSQL `= ANY(uuid[])` (the
+    same index scans as an IN list), SQLite `IN (SELECT value FROM json_each(…))`. A chunk's
+    500-id IN list cost more to build (Django prepares each value) and to send (psycopg
+    parses every placeholder of a long statement at each run) than the database took to
+    answer: one array parameter keeps the statement short and the same at every chunk."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, ids: Iterable[uuid.UUID]) -> None:
+        super().__init__(F(column))
+        self.ids = [i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            array = "{" + ",".join(str(i) for i in self.ids) + "}"
+            return f"{column} = ANY(%s::uuid[])", [*params, array]
+        # Django stores a UUID on SQLite as its 32 hex digits.
+        return f"{column} IN (SELECT value FROM json_each(%s))", [
+            *params,
+            json.dumps([i.hex for i in self.ids]),
+        ]
 
 
 def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
@@ -409,7 +437,7 @@ def _session_days(
     found = {p.id: _Days() for p in programmes}
     query = (
         SessionLog.objects.filter(
-            programme_id__in=[p.id for p in programmes], local_date__gte=earliest
+            _AnyOf("programme_id", [p.id for p in programmes]), local_date__gte=earliest
         )
         .values("programme_id", "local_date")
         .annotate(
@@ -469,9 +497,9 @@ def _patient_reports(
     patients = [p.patient_id for p in programmes]
     of_key = {p.patient_key: p for p in programmes}
     earliest = min(since.values())
-    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
-        key=Cast("patient_id", output_field=CharField())
-    )
+    check_ins = CheckIn.objects.filter(
+        _AnyOf("patient_id", patients), local_date__gte=earliest
+    ).annotate(key=Cast("patient_id", output_field=CharField()))
     mornings: dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]] = {
         p.id: ((), Earlier(cut[p.id])) for p in programmes
     }
@@ -492,7 +520,7 @@ def _patient_reports(
     scores: dict[uuid.UUID, list[ScoreOn]] = {p.id: [] for p in programmes}
     for key, day, value in (
         QuestionnaireResponse.objects.filter(
-            patient_id__in=patients,
+            _AnyOf("patient_id", patients),
             questionnaire="visa_a",
             local_date__gte=min(visa_since.values()),
         )
@@ -569,7 +597,7 @@ def _checkpoints(
     shared: dict[tuple[str, date], DueCheckpoint] = {}
     due: dict[uuid.UUID, tuple[DueCheckpoint, ...]] = {}
     rows = _rows(
-        Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        Checkpoint.objects.filter(_AnyOf("programme_id", [p.id for p in programmes]))
         .annotate(key=Cast("programme_id", output_field=CharField()))
         .order_by("programme_id", "after_days")
         .values_list("key", "timeframe__slug", "due_on")
@@ -601,7 +629,7 @@ def _store(
     current: dict[FlagKey, Flag] = {
         (flag.patient_id, flag.rule, flag.episode): flag
         for flag in Flag.objects.filter(
-            patient_id__in={k[0] for k in keys}, episode__in={k[2] for k in keys}
+            _AnyOf("patient_id", {k[0] for k in keys}), episode__in={k[2] for k in keys}
         )
         if (flag.patient_id, flag.rule, flag.episode) in keys
     }
