@@ -23,8 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
 
+from rehab.api_schema import OPTIONAL_OUTPUT_FIELDS
 from tests.factories import PASSWORD, STARTED
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,7 +113,27 @@ class Phone:
     def ok(self, operation: str, expected: int, parsed: str, /, *args: Any, **kwargs: Any) -> Any:
         response = self.call(operation, expected, *args, **kwargs)
         assert isinstance(response.parsed, self.model(parsed)), (operation, response.parsed)
+        assert not self.unset_in(response.parsed), (operation, self.unset_in(response.parsed))
         return response.parsed
+
+    def unset_in(self, value: Any, path: str = "") -> list[str]:
+        """Where a parsed body holds `Unset` for a field the schema does not call optional
+        (OPTIONAL_OUTPUT_FIELDS): such a field came back missing, so the schema was wrong."""
+        if isinstance(value, list):
+            return [p for i, item in enumerate(value) for p in self.unset_in(item, f"{path}[{i}]")]
+        if not attrs.has(type(value)):
+            return []
+        optional = OPTIONAL_OUTPUT_FIELDS.get(type(value).__name__, set())
+        return [
+            p
+            for field in attrs.fields(type(value))
+            if field.name.rstrip("_") not in optional
+            for p in (
+                [f"{path}.{field.name}"]
+                if isinstance(getattr(value, field.name), self.package.types.Unset)
+                else self.unset_in(getattr(value, field.name), f"{path}.{field.name}")
+            )
+        ]
 
     def log_in(self, username: str) -> None:
         body = self.model("LoginInputRequest")(
