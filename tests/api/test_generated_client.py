@@ -117,23 +117,24 @@ class Phone:
         return response.parsed
 
     def unset_in(self, value: Any, path: str = "") -> list[str]:
-        """Where a parsed body holds `Unset` for a field the schema does not call optional
-        (OPTIONAL_OUTPUT_FIELDS): such a field came back missing, so the schema was wrong."""
+        """Where a parsed body makes a typed app check for `Unset`: a field typed `X | Unset`
+        (the schema calls it optional) or that came back missing. Only OPTIONAL_OUTPUT_FIELDS
+        may: every other output field is always sent, and the schema must say so."""
         if isinstance(value, list):
             return [p for i, item in enumerate(value) for p in self.unset_in(item, f"{path}[{i}]")]
         if not attrs.has(type(value)):
             return []
         optional = OPTIONAL_OUTPUT_FIELDS.get(type(value).__name__, set())
-        return [
-            p
-            for field in attrs.fields(type(value))
-            if field.name.rstrip("_") not in optional
-            for p in (
-                [f"{path}.{field.name}"]
-                if isinstance(getattr(value, field.name), self.package.types.Unset)
-                else self.unset_in(getattr(value, field.name), f"{path}.{field.name}")
-            )
-        ]
+        found = []
+        for field in attrs.fields(type(value)):
+            where, field_value = f"{path}.{field.name}", getattr(value, field.name)
+            if field.name.rstrip("_") in optional:
+                continue
+            if "Unset" in str(field.type) or isinstance(field_value, self.package.types.Unset):
+                found.append(where)
+            else:
+                found += self.unset_in(field_value, where)
+        return found
 
     def log_in(self, username: str) -> None:
         body = self.model("LoginInputRequest")(
