@@ -9,4 +9,5 @@ from patients.prescribing import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", views.programme_new, name="programme_new"),
     path("<uuid:pk>/", views.programme_adjust, name="programme_adjust"),
+    path("<uuid:pk>/handout.pdf", views.programme_handout, name="programme_handout"),
 ]
