@@ -25,6 +25,7 @@ from patients.questionnaires.serializers import (
 )
 from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
+from programmes.text import describe_dose
 from rehab import limits
 from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
 from rehab.api_fields import AwareDateTimeField, datetime_output
@@ -296,6 +297,7 @@ def _item_json(item: ProgrammeItem, for_patient: bool, condition: str) -> dict[s
         "dose_notes": "" if for_patient else item.dose_notes,
         "override_reason": "" if for_patient else item.override_reason,
         "sources": [] if for_patient else [str(source) for source in item.sources],
+        "dose_text": describe_dose(item),
     }
 
 

@@ -224,3 +224,23 @@ def test_another_patients_programme_is_not_reachable_by_id(programme: Any, stran
     client = api_client_for(stranger.user)
     assert client.get(f"/api/v1/programmes/{programme.pk}/").status_code == 404
     assert client.get("/api/v1/programme/").json()["id"] != str(programme.pk)
+
+
+@pytest.mark.parametrize(
+    ("injured_days_before", "from_day", "to_day", "dates"),
+    [
+        (None, 0, 3, (STARTED, STARTED + timedelta(days=3))),
+        (2, 0, 3, (STARTED, STARTED + timedelta(days=1))),
+        (2, 4, None, (STARTED + timedelta(days=2), None)),
+        (5, 0, 3, None),  # the acute days were over before the programme started
+    ],
+)
+def test_an_ice_heat_slot_runs_from_the_injury_or_the_start(
+    injured_days_before: int | None, from_day: int, to_day: int | None, dates: Any
+) -> None:
+    from patients.schedule import ice_heat_dates
+    from programmes.models import IceHeatSlot
+
+    slot = IceHeatSlot(from_day=from_day, to_day=to_day)
+    injured_on = None if injured_days_before is None else STARTED - timedelta(injured_days_before)
+    assert ice_heat_dates(slot, STARTED, injured_on) == dates
