@@ -21,7 +21,7 @@ from patients.monitoring.selectors import (
 )
 from patients.schedule import ice_heat_dates, phase_start
 from programmes.models import Checkpoint, IceHeatSlot, Programme, ProgrammePhase, RedFlag
-from programmes.selectors import programme_detail
+from programmes.selectors import programme_detail, programmes_visible_to
 from programmes.vocab import Urgency
 
 # Checkpoints that are not a date to look forward to but a rule checked every morning or
@@ -70,8 +70,15 @@ class MyProgramme:
     today: date
 
 
+def patient_programme(user: Any) -> Programme | None:
+    """The signed-in patient's active programme, as `my_programme` reads it."""
+    return programmes_visible_to(user).filter(status=Programme.Status.ACTIVE).first()
+
+
 def my_programme(programme: Programme, *, today: date) -> MyProgramme:
-    """The whole of `programme` as its patient reads it, on the patient's date `today`.
+    """The whole of `programme` as its patient reads it, on the patient's date `today`. Read
+    it from `patient_programme` / `programmes_visible_to` (the patient, their therapist and
+    the diagnosis joined in): six queries then, however long the programme.
 
     - every phase of the current revision with its items (dose in words: `describe_dose`),
       its goals, advice and what moves it on (the catalogue's progression criteria);

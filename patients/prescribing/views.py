@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from patients.people.selectors import patients_visible_to
 from patients.prescribing.handout import handout_pdf
-from patients.prescribing.selectors import my_programme
+from patients.prescribing.selectors import my_programme, patient_programme
 from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.schedule import local_today
 from patients.web import current_patient
@@ -21,7 +21,6 @@ from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
 from programmes.models import Programme
 from programmes.planner import PlanResult, Referral
 from programmes.selectors import (
-    active_programme,
     programme_detail,
     revision_history,
     visible_programme,
@@ -139,7 +138,7 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @patient_required
 def my_programme_page(request: HttpRequest) -> HttpResponse:
     patient = current_patient(request)
-    programme = active_programme(patient)
+    programme = patient_programme(request.user)
     mine = (
         my_programme(programme, today=local_today(patient, timezone.now())) if programme else None
     )
@@ -148,7 +147,7 @@ def my_programme_page(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 def my_programme_handout(request: HttpRequest) -> HttpResponse:
-    programme = active_programme(current_patient(request))
+    programme = patient_programme(request.user)
     if programme is None:
         raise Http404("You have no active programme.")
     return handout_response(request, programme)

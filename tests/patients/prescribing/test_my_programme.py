@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from patients.activity.selectors import today_for
-from patients.prescribing.selectors import ONGOING_METRICS, my_programme
+from patients.prescribing.selectors import ONGOING_METRICS, my_programme, patient_programme
 from programmes.models import Checkpoint, Programme, ProgrammeItem, RedFlag
 from programmes.text import describe_dose
 from tests import factories
@@ -244,3 +244,17 @@ def test_an_ice_heat_slot_runs_from_the_injury_or_the_start(
     slot = IceHeatSlot(from_day=from_day, to_day=to_day)
     injured_on = None if injured_days_before is None else STARTED - timedelta(injured_days_before)
     assert ice_heat_dates(slot, STARTED, injured_on) == dates
+
+
+def test_my_programme_reads_in_a_fixed_number_of_queries(
+    programme: Any, django_assert_max_num_queries: Any
+) -> None:
+    """Six after the one that finds the programme, however many phases and items: ice/heat,
+    checkpoints, phases, items, exercises, the pause (red flags: the catalogue snapshot,
+    read once per process)."""
+    my_programme(programme, today=NOW.date())  # warm the catalogue snapshot
+    fresh = patient_programme(programme.patient.user)
+    assert fresh is not None
+    with django_assert_max_num_queries(6):
+        mine = my_programme(fresh, today=NOW.date())
+        assert sum(len(phase.items.all()) for phase in mine.phases) > 10
