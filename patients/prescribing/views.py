@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.people.selectors import patients_visible_to
-from patients.prescribing.handout import handout_pdf
 from patients.prescribing.selectors import my_programme, patient_programme
 from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.schedule import local_today
@@ -166,6 +165,10 @@ def programme_handout(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def handout_response(request: HttpRequest, programme: Programme) -> HttpResponse:
     """The PDF, recorded in the audit trail as an export of the patient's record (whoever
     prints it), and never stored by a browser or proxy cache."""
+    # Imported here: WeasyPrint loads Pango when imported, so a machine without Debian's
+    # Pango (deploying.md) still serves every other page.
+    from patients.prescribing.handout import handout_pdf
+
     today = local_today(programme.patient, timezone.now())
     pdf = handout_pdf(
         my_programme(programme, today=today),
