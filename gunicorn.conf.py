@@ -50,15 +50,18 @@ loglevel = os.environ.get("REHAB_LOG_LEVEL", "INFO").lower()
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 _RESET_TOKEN = re.compile(r"^(/accounts/reset/[^/]+/)(?!set-password/)[^/]+/")
+_CALENDAR_SECRET = re.compile(r"^/calendar/[^/]+\.ics$")
 
 
 class AccessLogger(Logger):
-    """gunicorn's logger with the one secret that can sit in a path masked: the token of a
-    password-reset link (Django then redirects to .../set-password/)."""
+    """gunicorn's logger with the secrets that can sit in a path masked: the token of a
+    password-reset link (Django then redirects to .../set-password/) and the secret of a
+    calendar link."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         atoms = super().atoms(resp, req, environ, request_time)
-        atoms["U"] = _RESET_TOKEN.sub(r"\1[token]/", atoms.get("U") or "")
+        path = _RESET_TOKEN.sub(r"\1[token]/", atoms.get("U") or "")
+        atoms["U"] = _CALENDAR_SECRET.sub("/calendar/[secret].ics", path)
         return atoms
 
 

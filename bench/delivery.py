@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench import push_receiver
 from bench.common import ROOT, check_redis_url, emit, setup_django, stopwatch
 from bench.smtp_sink import read_log, start_sink
 
@@ -62,8 +63,11 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1], 2)}
 
 
-def start_workers(count: int, database: str, redis: str, port: int) -> list[Any]:
+def start_workers(
+    count: int, database: str, redis: str, port: int, extra: dict[str, str] | None = None
+) -> list[Any]:
     env = {
+        **(extra or {}),
         **os.environ,
         "DATABASE_URL": database,
         "REDIS_URL": redis,
@@ -194,22 +198,51 @@ def deliver_wave(
     timeout: float,
     replicate: int = 1,
     email: bool = True,
+    push: bool = False,
 ) -> dict[str, Any]:
     import redis as redis_client
     from django.db.models import Count
 
-    from patients.models import Notification, Patient, Reminder
+    from patients.models import Notification, Patient, PushSubscription, Reminder
+    from patients.notifications.push import new_private_key
     from patients.reminders.tasks import reminder_sweep
 
     redis_client.Redis.from_url(check_redis_url(redis)).flushdb()  # our own db, never 0
     with tempfile.TemporaryDirectory() as folder:
         mail_log = Path(folder) / "mail.log"
+        push_log = Path(folder) / "push.log"
+        push_log.touch()
         sink, port = start_sink(mail_log)
-        processes = start_workers(workers, database, redis, port)
+        services = [sink]
+        extra = {}
+        # Every patient's phone on one local push service (one key pair for all of them).
+        phone = push_receiver.Device("phones")
+        if push:
+            receiver, origin = push_receiver.start_receiver_process(push_log, phone)
+            services.append(receiver)
+            extra = {"REHAB_VAPID_PRIVATE_KEY": new_private_key(), "REHAB_PUSH_SERVICES": origin}
+        processes = start_workers(workers, database, redis, port, extra)
         try:
             wait_for_workers(workers)
             Patient.objects.update(email_reminders=email)
             wave, due = prepare(today, local, datetime.now(UTC), replicate)
+            PushSubscription.objects.all().delete()
+            if push:
+                users = set(
+                    Reminder.objects.filter(pk__in=wave).values_list("patient__user_id", flat=True)
+                )
+                PushSubscription.objects.bulk_create(
+                    [
+                        PushSubscription(
+                            user_id=user,
+                            endpoint=f"{origin}/push/{user}",
+                            p256dh=phone.p256dh,
+                            auth=push_receiver.b64url(phone.auth),
+                        )
+                        for user in users
+                    ],
+                    batch_size=5_000,
+                )
             # The floor on the very rows about to be delivered (rolled back), then the wave
             # falls due: T0.
             floor = database_floor(wave)
@@ -218,6 +251,7 @@ def deliver_wave(
                 Reminder.objects.filter(pk__in=wave[start : start + 10_000]).update(due_at=t0)
             pending = Reminder.objects.filter(due_at=t0, status=Reminder.Status.PENDING)
             owed = Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="")
+            unpushed = Notification.objects.filter(push_wanted=True, pushed_at__isnull=True)
             started = time.monotonic()
             beat = started
             reminder_sweep.delay()  # the per-minute job at T0
@@ -226,14 +260,16 @@ def deliver_wave(
                 if time.monotonic() - beat >= 60:  # and again each minute, as the beat does
                     beat = time.monotonic()
                     reminder_sweep.delay()
-                if not pending.exists() and not owed.exists():
+                if not pending.exists() and not owed.exists() and not unpushed.exists():
                     break
             seconds = time.monotonic() - started
             time.sleep(2)  # anything still in flight lands before counting
         finally:
             stop(processes)
-            stop([sink])
+            stop(services)
+            PushSubscription.objects.all().delete()
         received = read_log(mail_log)
+        pushed = push_receiver.read_log(push_log)
     notes = Notification.objects.filter(kind__startswith="reminder:")
     created = [(c - t0).total_seconds() for c in notes.values_list("created_at", flat=True)]
     statuses = dict(
@@ -243,6 +279,9 @@ def deliver_wave(
     by_id = Counter(message_id for _, message_id, _ in received)
     email_lateness = [at - t0.timestamp() for at, _, _ in received]
     delivered = statuses.get("sent", 0) + statuses.get("skipped", 0)
+    pushes_owed = notes.filter(push_wanted=True).count()
+    push_by_url = Counter(url for _, _, url, status in pushed if status == 201)
+    push_lateness = [at - t0.timestamp() for at, _, _, status in pushed if status == 201]
     in_app_seconds = max(created) if created else 0.0
     restore(wave, due, today)
     Patient.objects.update(email_reminders=True)  # as generated
@@ -267,11 +306,22 @@ def deliver_wave(
         "emails_seconds": round(max(email_lateness), 2) if email_lateness else None,
         "emails_per_second": round(len(by_id) / max(email_lateness), 1) if email_lateness else None,
         "email_lateness_s": percentiles(email_lateness),
+        "pushes_owed": pushes_owed,
+        "pushes_received": len(pushed),
+        "pushes_refused": sum(1 for *_, status in pushed if status != 201),
+        "pushes_unique": len(push_by_url),
+        "duplicate_pushes": sum(push_by_url.values()) - len(push_by_url),
+        "lost_pushes": pushes_owed - len(push_by_url),
+        "pushes_per_second": (
+            round(len(push_by_url) / max(push_lateness), 1) if push_lateness else None
+        ),
+        "push_lateness_s": percentiles(push_lateness),
         "seconds_until_done": round(seconds, 1),
         "timed_out": seconds >= timeout,
         "workers": workers,
         "replicated": replicate,
         "email_reminders": email,
+        "web_push": push,
         "floor_database": floor,
     }
 
@@ -303,6 +353,55 @@ def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
             seconds = elapsed()
         finally:
             stop([sink])
+    return {
+        "messages": each * clients,
+        "clients": clients,
+        "seconds": round(seconds, 2),
+        "messages_per_second": round(each * clients / seconds, 1),
+    }
+
+
+def push_floor(messages: int, clients: int = 2) -> dict[str, Any]:
+    """The push service alone: `clients` bare HTTP clients (one keep-alive session each)
+    posting one message encrypted and signed beforehand, `messages` in all: the most this
+    receiver takes on this machine."""
+    import requests
+    from py_vapid import Vapid02
+    from pywebpush import WebPusher
+
+    phone = push_receiver.Device("floor")
+    with tempfile.TemporaryDirectory() as folder:
+        receiver, origin = push_receiver.start_receiver_process(Path(folder) / "push.log", phone)
+        try:
+            vapid = Vapid02()
+            vapid.generate_keys()
+            headers = vapid.sign(
+                {"aud": origin, "exp": int(time.time()) + 3600, "sub": "mailto:floor@localhost"}
+            )
+            endpoint = f"{origin}/push/floor"
+            info = {
+                "endpoint": endpoint,
+                "keys": {"p256dh": phone.p256dh, "auth": push_receiver.b64url(phone.auth)},
+            }
+            encoded = WebPusher(info).encode(b'{"title": "Time for your exercises", "url": "/"}')
+            body = encoded["body"]
+            headers = {**headers, "Content-Encoding": "aes128gcm", "TTL": "3600"}
+            each = messages // clients
+
+            def send(n: int) -> None:
+                with requests.Session() as session:
+                    for _ in range(each):
+                        session.post(endpoint, data=body, headers=headers, timeout=10)
+
+            threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
+            with stopwatch() as elapsed:
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+            seconds = elapsed()
+        finally:
+            stop([receiver])
     return {
         "messages": each * clients,
         "clients": clients,
@@ -360,6 +459,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="K: the wave and K-1 copies on later dates (a clinic K times as large, at its peak)",
     )
     parser.add_argument(
+        "--with-push",
+        action="store_true",
+        help="every patient of the wave has a phone with web push on (a local push service)",
+    )
+    parser.add_argument(
         "--without-email",
         action="store_true",
         help="every patient has e-mail reminders off for the run: the in-app delivery alone",
@@ -384,12 +488,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             timeout=args.timeout,
             replicate=args.replicate,
             email=not args.without_email,
+            push=args.with_push,
         )
         smtp = smtp_floor(max(wave["emails_owed"], 2)) if wave["emails_owed"] else None
+        pushes = push_floor(max(wave["pushes_owed"], 2)) if wave["pushes_owed"] else None
         floor = wave["floor_database"]
         result[name] = {
             **wave,
             "floor_smtp": smtp,
+            "floor_push": pushes,
+            "push_vs_push_floor": (
+                round(pushes["messages_per_second"] / wave["pushes_per_second"], 2)
+                if pushes and wave["pushes_per_second"]
+                else None
+            ),
             "in_app_vs_database_floor": (
                 round(floor["rows_per_second"] / wave["reminders_per_second"], 1)
                 if wave["reminders_per_second"] and floor["rows_per_second"]

@@ -179,7 +179,8 @@ def reminder_delivery(
     runner: Runner, database: str, redis: str, size: int, cfg: dict[str, Any]
 ) -> dict[str, Any]:
     """The planner and the per-minute job at the peak and in a quiet minute, then the waves
-    delivered end to end by two workers, Redis and a real SMTP server (issue 14)."""
+    delivered end to end by two workers, Redis, a real SMTP server and (up to 10,000
+    patients) a local web-push service (issues 14 and 16)."""
     today = runner.today.isoformat()
     out: dict[str, Any] = {"patients": size}
     out["planning_and_due_query"] = runner.step(
@@ -198,7 +199,7 @@ def reminder_delivery(
         ),
     )
     out["delivery"] = runner.step(
-        f"reminder delivery, two workers + SMTP ({size})",
+        f"reminder delivery, two workers + SMTP + web push ({size})",
         lambda: runner.child(
             "bench.delivery",
             "--database",
@@ -209,7 +210,7 @@ def reminder_delivery(
             today,
             # Beyond 10,000 patients, the in-app delivery alone: e-mail goes at the rate of
             # the mail server, measured at 10,000 beside its floor.
-            *(["--without-email"] if size > 10000 else []),
+            *(["--without-email"] if size > 10000 else ["--with-push"]),
             *(f"--only={instant}" for instant in cfg["delivery_instants"]),
             timeout=3600,
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from patients.activity import api as activity
+from patients.calendar import api as calendar
 from patients.monitoring import api as monitoring
 from patients.notifications import api as notifications
 from patients.people import api as people
@@ -14,6 +15,7 @@ from patients.questionnaires import api as questionnaires
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("me/", people.MeApi.as_view(), name="me"),
+    path("me/calendar/", calendar.MyCalendarApi.as_view(), name="me-calendar"),
     path("me/export/", privacy.MyExportApi.as_view(), name="me-export"),
     path("me/export/csv/", privacy.MyExportZipApi.as_view(), name="me-export-csv"),
     path("today/", activity.TodayApi.as_view(), name="today"),

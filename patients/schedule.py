@@ -62,6 +62,18 @@ def item_due_on(item: ProgrammeItem, day: date, started_on: date) -> bool:
     return day.weekday() in training_weekdays(item.days_per_week or WEEK)
 
 
+def items_in_session(
+    items: Sequence[ProgrammeItem], day: date, started_on: date, slot: int
+) -> list[ProgrammeItem]:
+    """The items of session `slot` (1, 2, …) on `day`: those due that day and done at least
+    `slot` times a day (Today and the calendar feed)."""
+    return [
+        item
+        for item in items
+        if item_due_on(item, day, started_on) and (item.times_per_day or 1) >= slot
+    ]
+
+
 def sessions_due_on(items: list[ProgrammeItem], day: date, started_on: date) -> int:
     """How many sessions fall on `day`: the most times-per-day among the items due that day."""
     return max(

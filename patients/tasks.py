@@ -18,6 +18,7 @@ from patients.reminders.tasks import (
     reminder_sweep,
     send_nudges_task,
     send_reminder_emails_task,
+    send_reminder_pushes_task,
     send_reminder_task,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "reminder_sweep",
     "send_nudges_task",
     "send_reminder_emails_task",
+    "send_reminder_pushes_task",
     "send_reminder_task",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from patients.activity import views as activity
+from patients.calendar import views as calendar
 from patients.monitoring import views as monitoring
 from patients.notifications import views as notifications
 from patients.people import views as people
@@ -34,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("flags/<uuid:pk>/acknowledge/", monitoring.flag_acknowledge, name="flag_acknowledge"),
     path("flags/<uuid:pk>/resolve/", monitoring.flag_resolve, name="flag_resolve"),
     path("flags/<uuid:pk>/accept/", monitoring.flag_accept, name="flag_accept"),
+    path("flags/<uuid:pk>/apply/", monitoring.flag_apply, name="flag_apply"),
     # Patient
     path("today/", activity.today, name="today"),
     path("today/sessions/<int:slot>/", activity.log_session, name="log_session"),
@@ -45,6 +47,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("my-programme/handout.pdf", prescribing.my_programme_handout, name="my_programme_handout"),
     path("progress/", activity.progress, name="progress"),
     path("reminders/", reminders.preferences, name="preferences"),
+    path("push/subscriptions/", notifications.push_subscribe, name="push_subscribe"),
+    path(
+        "push/subscriptions/<uuid:pk>/delete/",
+        notifications.push_unsubscribe,
+        name="push_unsubscribe",
+    ),
+    path("reminders/calendar/", calendar.calendar_link, name="calendar_link"),
+    # No sign-in: the secret in the address is the credential (patients/calendar/).
+    path("calendar/<str:secret>.ics", calendar.feed, name="calendar_feed"),
     path("my-data/", privacy.my_data, name="my_data"),
     path("my-data/export.json", privacy.my_data_export, {"fmt": "json"}, name="my_data_json"),
     path("my-data/export.zip", privacy.my_data_export, {"fmt": "zip"}, name="my_data_zip"),

@@ -3,9 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.db import models as db_models
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from programmes import models
+from programmes.templatetags.figures import exercise_figure
 from rehab.admin import AccessLoggedAdmin
 
 
@@ -41,12 +46,49 @@ class ConditionAdmin(admin.ModelAdmin):
     filter_horizontal = ("red_flags", "timeframes")
 
 
+class ExerciseMediaInline(admin.StackedInline):
+    """A photo or video the clinic adds, with its credit (checked: kind, format, size)."""
+
+    model = models.ExerciseMedia
+    extra = 0
+    formfield_overrides = {db_models.URLField: {"assume_scheme": "https"}}
+    fields = ("kind", "file", "alt", "author", "licence", "source_url", "position")
+
+
 @admin.register(models.Exercise)
 class ExerciseAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "category", "sets", "reps", "hold_s", "times_per_day")
+    list_display = ("slug", "name", "category", "figure", "sets", "reps", "hold_s")
     list_filter = ("category",)
     search_fields = ("slug", "name")
     autocomplete_fields = ("progression", "regression")
+    readonly_fields = ("figure_preview",)
+    inlines = (ExerciseMediaInline,)
+
+    @admin.display(description="Figure as patients see it")
+    def figure_preview(self, obj: models.Exercise) -> str:
+        return render_to_string("programmes/_figure.html", exercise_figure(obj))
+
+    def get_urls(self) -> list[Any]:
+        gallery = path(
+            "figures/",
+            self.admin_site.admin_view(self.figure_gallery),
+            name="programmes_exercise_figures",
+        )
+        return [gallery, *super().get_urls()]
+
+    def figure_gallery(self, request: HttpRequest) -> HttpResponse:
+        """Every exercise with its figure and alt text, for checking the drawings."""
+        exercises = models.Exercise.objects.order_by("category", "id")
+        return TemplateResponse(
+            request,
+            "programmes/figure_gallery.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Exercise figures",
+                "exercises": exercises,
+                "opts": self.model._meta,
+            },
+        )
 
 
 class ProtocolItemInline(admin.TabularInline):

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.html import escape
 
 from programmes.models import Exercise, Programme, ProgrammePhase, RedFlag
 from programmes.planner import (
@@ -396,11 +397,31 @@ class DoseFields(forms.Form):
 
 
 class ChangeDoseForm(AdjustForm, DoseFields):
+    """Walk-through 8: filled in with the chosen exercise's current dose (the first one's
+    until another is chosen), with "was …" beside each field, so an edit changes only what the
+    therapist means to change."""
+
     action, title = "dose", "Change a dose"
     change_type = ChangeDose
     item = forms.ChoiceField(label="Exercise")
     reason = _reason()
     field_order = ["item", *DOSE_NAMES, "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        items = {str(i.key): i for phase in self.phases for i in phase.items.all()}
+        chosen = self["item"].value() if self.is_bound else self.initial.get("item")
+        item = items.get(str(chosen)) if chosen else next(iter(items.values()), None)
+        if item is None:
+            return
+        self.initial["item"] = str(item.key)
+        # Django shows help text unescaped: a load is free text typed by a therapist.
+        self.fields["item"].help_text = escape(f"Now: {describe_dose(item)}.")
+        for name in DOSE_NAMES:
+            value = getattr(item, name)
+            self.initial[name] = value
+            was = "was not set" if value in (None, "") else f"was {value}"
+            self.fields[name].help_text = escape(was)
 
 
 class AddExerciseForm(AdjustForm, DoseFields):
@@ -465,7 +486,8 @@ class MovePhaseForm(AdjustForm):
 
 
 class EndProgrammeForm(AdjustForm):
-    """Walk-through 4: discharge or stop, so that another programme can be prescribed."""
+    """Walk-through 4: discharge or stop, so that another programme can be prescribed. Its own
+    page (and a panel on the programme page) posts it; not one of ADJUST_FORMS."""
 
     action, title = "end", "End or discharge the programme"
     reason = forms.CharField(
@@ -483,5 +505,4 @@ ADJUST_FORMS: tuple[type[AdjustForm], ...] = (
     RemoveExerciseForm,
     SwapExerciseForm,
     MovePhaseForm,
-    EndProgrammeForm,
 )

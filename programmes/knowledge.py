@@ -58,6 +58,7 @@ class ExerciseSpec:
     # Non-blank when the default dose is our inference (no source figure): why, for the
     # clinician who must confirm it.
     dose_to_confirm: str = ""
+    figure: str = ""  # a slug from catalogue/figures.yaml
 
     def patient_cautions_for(self, condition: str) -> tuple[str, ...]:
         return (*self.patient_cautions.get("all", ()), *self.patient_cautions.get(condition, ()))

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, transaction
 
 from programmes.vocab import (
     AppliesWhen,
@@ -59,6 +59,50 @@ def validate_source_codes(value: Any) -> None:
     unknown = sorted(set(value) - known)
     if unknown:
         raise ValidationError(f"Unknown source ids: {', '.join(unknown)}.")
+
+
+def validate_figure(value: str) -> None:
+    from programmes.figure_files import drawn_figures
+
+    if value and value not in drawn_figures():
+        raise ValidationError(f"No figure {value!r} in figures.yaml.")
+
+
+# The files a clinic may upload for an exercise: by kind, the extensions, the content type
+# served back, the first bytes that identify the format (a renamed file is refused), and the
+# largest size. No SVG or HTML: an uploaded SVG could carry script.
+MEDIA_FORMATS: dict[str, dict[str, tuple[str, tuple[bytes, ...]]]] = {
+    "photo": {
+        "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+        "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+        "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+        "webp": ("image/webp", (b"RIFF",)),
+    },
+    "video": {
+        "mp4": ("video/mp4", (b"ftyp",)),
+        "webm": ("video/webm", (b"\x1a\x45\xdf\xa3",)),
+    },
+}
+MEDIA_MAX_BYTES = {"photo": 2 * 1024 * 1024, "video": 20 * 1024 * 1024}
+
+
+def media_format_problem(kind: str, name: str, head: bytes, size: int) -> str:
+    """Why an upload is refused ("" when it is fine): its kind, extension, first bytes, size."""
+    formats = MEDIA_FORMATS.get(kind)
+    if formats is None:
+        return "Choose photo or video."
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in formats:
+        return f"A {kind} must be one of: {', '.join(sorted(formats))}."
+    _, magics = formats[extension]
+    found = head[4:8] if kind == "video" and extension == "mp4" else head
+    if not any(found.startswith(m) for m in magics) or (
+        extension == "webp" and head[8:12] != b"WEBP"
+    ):
+        return f"This file is not really a .{extension} file."
+    if size > MEDIA_MAX_BYTES[kind]:
+        return f"A {kind} may be at most {MEDIA_MAX_BYTES[kind] // (1024 * 1024)} MB."
+    return ""
 
 
 # --- Catalogue ----------------------------------------------------------------------------
@@ -245,6 +289,12 @@ class Exercise(Dose):
         help_text='Plain words for the patient: {"all": [...], "<condition slug>": [...]}.',
     )
     sources = models.JSONField(default=list, validators=[validate_source_codes])
+    figure = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_figure],
+        help_text="The drawing shown with the exercise: a slug from catalogue/figures.yaml.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -256,6 +306,61 @@ class Exercise(Dose):
         """The cautions a patient with `condition` sees: the general ones, then their own
         condition's (never another condition's)."""
         return [*self.patient_cautions.get("all", []), *self.patient_cautions.get(condition, [])]
+
+
+class ExerciseMedia(PublicModel):
+    """A photo or video a clinic adds to an exercise, with its credit (title, author, licence,
+    source: what a CC-BY or CC-BY-SA image needs shown beside it). Catalogue content only:
+    never a patient's photo or anything about a patient."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo"
+        VIDEO = "video"
+
+    exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE, related_name="media")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(
+        upload_to="exercise-media/",
+        help_text="Photo: jpg, png or webp up to 2 MB. Video: mp4 or webm up to 20 MB.",
+    )
+    alt = models.TextField(help_text="What it shows, in plain words (read out by screen readers).")
+    licence = models.CharField(max_length=100, help_text='e.g. "CC-BY-SA 4.0" or "own work".')
+    author = models.CharField(max_length=200)
+    source_url = models.URLField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["exercise", "position", "created_at"]
+        verbose_name_plural = "exercise media"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.exercise}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """The file goes with the row (once the deletion is committed)."""
+        storage, name = self.file.storage, self.file.name
+        result = super().delete(*args, **kwargs)
+        if name:
+            transaction.on_commit(lambda: storage.delete(name))
+        return result
+
+    @property
+    def content_type(self) -> str:
+        extension = self.file.name.rsplit(".", 1)[-1].lower()
+        return MEDIA_FORMATS.get(self.kind, {}).get(extension, ("application/octet-stream",))[0]
+
+    def clean(self) -> None:
+        if not self.file or not self.alt.strip():
+            if not self.alt.strip():
+                raise ValidationError({"alt": "Say in a few words what it shows."})
+            return
+        upload = self.file
+        upload.seek(0)
+        head = upload.read(16)
+        upload.seek(0)
+        problem = media_format_problem(self.kind, upload.name or "", head, upload.size or 0)
+        if problem:
+            raise ValidationError({"file": problem})
 
 
 class Protocol(models.Model):

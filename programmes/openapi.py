@@ -20,6 +20,18 @@ EXAMPLE_ITEM = "8d0e4b7a-1c2f-4a3b-9e8d-7f6a5b4c3d2e"  # a programme item's key
 
 # --- Catalogue ----------------------------------------------------------------------------
 
+MEDIA_EXAMPLE = {
+    "kind": "figure",
+    "url": "/exercises/figures/half_height_hold_one_leg.svg?v=3f2a9c1d0b7e",
+    "alt": "Standing on the striped painful leg, fingertips on a wall, the other foot lifted; "
+    "the heel rises only halfway and holds still there, well short of tiptoe.",
+    "content_type": "image/svg+xml",
+    "width": 246,
+    "height": 245,
+    "licence": "",
+    "author": "Drawn for this app from the catalogue's joint angles",
+    "source_url": "",
+}
 EXERCISE_EXAMPLE = {
     "slug": "isometric_calf_hold",
     "name": "Isometric calf hold",
@@ -43,6 +55,7 @@ EXERCISE_EXAMPLE = {
     "sources": ["R6"],
     "progression": None,
     "regression": None,
+    "media": [MEDIA_EXAMPLE],
 }
 CONDITION_EXAMPLE = {
     "slug": "achilles_midportion",
@@ -124,6 +137,7 @@ PROGRAMME_EXAMPLE = {
                         "instructions": ["Rise onto the balls of your feet and hold."],
                         "cautions": "",
                         "patient_cautions": [],
+                        "media": [MEDIA_EXAMPLE],
                     },
                     "sets": 5,
                     "reps": 1,

@@ -11,7 +11,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import Http404
+from django.urls import reverse
 
+from programmes.figure_files import figure_media
 from programmes.knowledge import (
     Catalogue,
     ConditionSpec,
@@ -31,6 +33,7 @@ from programmes.models import (
     Condition,
     Dose,
     Exercise,
+    ExerciseMedia,
     IceHeatRule,
     IceHeatSchedule,
     Programme,
@@ -53,6 +56,7 @@ _lock = threading.Lock()
 CATALOGUE_MODELS = (
     Condition,
     Exercise,
+    ExerciseMedia,
     Protocol,
     ProtocolPhase,
     ProtocolItem,
@@ -89,6 +93,48 @@ def red_flags_asked() -> tuple[tuple[RedFlag, frozenset[Any]], ...]:
                 for flag in RedFlag.objects.prefetch_related("conditions").order_by("id")
             )
         return flags
+
+
+def uploaded_media() -> dict[str, tuple[dict[str, Any], ...]]:
+    """Every uploaded photo and video as API `media` entries, by exercise slug. Read once per
+    process (one query) and forgotten with the catalogue snapshot, so Today and the
+    programme endpoints show them without a query per item."""
+    with _lock:
+        media = _cache.get("media")
+        if media is None:
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            rows = ExerciseMedia.objects.select_related("exercise").order_by(
+                "exercise_id", "position", "created_at"
+            )
+            for row in rows:
+                grouped.setdefault(row.exercise.slug, []).append(
+                    {
+                        "kind": row.kind,
+                        "url": reverse("exercise_media", args=[row.pk]),
+                        "alt": row.alt,
+                        "content_type": row.content_type,
+                        "width": None,
+                        "height": None,
+                        "licence": row.licence,
+                        "author": row.author,
+                        "source_url": row.source_url,
+                    }
+                )
+            media = _cache["media"] = {k: tuple(v) for k, v in grouped.items()}
+        return media
+
+
+def media_for(exercise: Exercise | ExerciseSpec | str) -> list[dict[str, Any]]:
+    """An exercise's `media` (a row, a catalogue-snapshot entry, or a slug): our figure first
+    (its name is on the row; drawn from the catalogue file), then any photo or video the
+    clinic uploaded, with its credit. No query per exercise (both are read once per process)."""
+    if isinstance(exercise, str):
+        found = catalogue_snapshot().exercises.get(exercise)
+        if found is None:
+            return []
+        exercise = found
+    figure = figure_media(exercise)
+    return [*([figure] if figure else []), *uploaded_media().get(exercise.slug, ())]
 
 
 def forget_catalogue(**_: Any) -> None:
@@ -131,6 +177,7 @@ def build_catalogue() -> Catalogue:
             patient_cautions={k: tuple(v) for k, v in e.patient_cautions.items()},
             cautions=e.cautions,
             dose_to_confirm=e.dose_to_confirm,
+            figure=e.figure,
         )
         for e in Exercise.objects.select_related("progression", "regression")
     }

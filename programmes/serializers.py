@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from programmes.models import Condition, Exercise, IceHeatSlot, ProgrammeItem, ProgrammeRevision
 from programmes.planner import ACTIVITIES, Intake, IntakeError, validate_intake
-from programmes.selectors import catalogue_snapshot
+from programmes.selectors import catalogue_snapshot, media_for
 from programmes.services import CHANGE_KINDS
 from programmes.text import describe_dose
 from programmes.vocab import (
@@ -58,6 +59,22 @@ def _for_patient(serializer: serializers.Serializer) -> bool:
     return bool(serializer.context.get("for_patient"))
 
 
+class MediaOutput(serializers.Serializer):
+    """A picture or video of an exercise. `figure`: our own drawing (SVG, no words; the
+    striped leg is the painful one). `photo`/`video`: added by the clinic, with its credit
+    (show `author`, `licence` and `source_url` beside it). `url` is a path on this server."""
+
+    kind = serializers.ChoiceField(choices=["figure", "photo", "video"])
+    url = serializers.CharField()
+    alt = serializers.CharField(help_text="What it shows, in plain words (the alt text).")
+    content_type = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True, help_text="Figures: intrinsic size.")
+    height = serializers.IntegerField(allow_null=True)
+    licence = serializers.CharField()
+    author = serializers.CharField()
+    source_url = serializers.CharField()
+
+
 class ExerciseOutput(serializers.ModelSerializer):
     progression = serializers.SlugRelatedField(  # type: ignore[var-annotated]
         slug_field="slug", read_only=True, allow_null=True
@@ -73,6 +90,7 @@ class ExerciseOutput(serializers.ModelSerializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text='Plain words for patients: "all" plus one list per condition slug.',
     )
+    media = serializers.SerializerMethodField()
 
     class Meta:
         model = Exercise
@@ -88,6 +106,7 @@ class ExerciseOutput(serializers.ModelSerializer):
             "sources",
             "progression",
             "regression",
+            "media",
         ]
 
     def get_dose(self, obj: Exercise) -> DoseOutput:
@@ -100,6 +119,10 @@ class ExerciseOutput(serializers.ModelSerializer):
             data["cautions"] = ""
             data["dose"] = {**data["dose"], "dose_notes": ""}
         return data
+
+    @extend_schema_field(MediaOutput(many=True))
+    def get_media(self, obj: Exercise) -> list[dict[str, Any]]:
+        return media_for(obj)
 
 
 ExerciseOutput.get_dose.__annotations__["return"] = DoseOutput
@@ -137,9 +160,14 @@ class ItemExerciseOutput(serializers.Serializer):
     instructions = serializers.ListField(child=serializers.CharField())
     cautions = serializers.CharField()
     patient_cautions = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
 
     def get_patient_cautions(self, obj: Exercise) -> list[str]:
         return obj.patient_cautions_for(self.context.get("condition", ""))
+
+    @extend_schema_field(MediaOutput(many=True))
+    def get_media(self, obj: Exercise) -> list[dict[str, Any]]:
+        return media_for(obj)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

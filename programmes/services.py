@@ -246,6 +246,7 @@ EXERCISE_FIELDS = (
     "cautions",
     "patient_cautions",
     "dose_to_confirm",
+    "figure",
 )
 EXERCISE_LIST_FIELDS = ("sources", "dose_sources")
 CONDITION_FIELDS = (
@@ -313,6 +314,7 @@ def _pick(entry: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
             "note",
             "referral_urgency",
             "dose_to_confirm",
+            "figure",
         }:
             value = ""
         elif value is None and name == "acute_injury":

@@ -121,9 +121,10 @@ def connect_signals() -> None:
     pre_delete.connect(_refuse_delete, sender=LogEntry, dispatch_uid="rehab_audit_no_delete")
 
 
-def log_access(obj: models.Model, *, what: str, **details: Any) -> LogEntry:
-    """Record that the current actor viewed or exported `obj` (`what`: "view",
-    "export:json"…), with any `details` (ids and codes, never names)."""
+def log_access(obj: models.Model, *, what: str, actor: Any = None, **details: Any) -> LogEntry:
+    """Record that the current actor (or `actor`, for a request that signs nobody in, such as
+    a calendar link) viewed or exported `obj` (`what`: "view", "export:json"…), with any
+    `details` (ids and codes, never names)."""
     from auditlog.models import LogEntry
 
     entry = LogEntry.objects.log_create(
@@ -131,6 +132,7 @@ def log_access(obj: models.Model, *, what: str, **details: Any) -> LogEntry:
         action=LogEntry.Action.ACCESS,
         force_log=True,
         additional_data={"access": what, **details},
+        actor=actor,  # None: `stamp` fills in the signed-in user
     )
     assert entry is not None  # force_log always writes
     return entry

@@ -162,6 +162,11 @@ STORAGES = {
     },
 }
 
+# Uploaded exercise photos and videos (programmes.ExerciseMedia; catalogue content, never
+# patient data), served by programmes.views.exercise_media (no web-server setup needed).
+MEDIA_ROOT = BASE_DIR / env_str("REHAB_MEDIA_ROOT", "var/media")  # relative: to the repository
+MEDIA_URL = "media/"
+
 # --- Content Security Policy (django-csp 4.0), on every response in every environment ----
 # Only our own files: no inline script or style, no eval, no plugins, no framing, forms post
 # only to us. Pages keep to it: no <script> blocks, no on…= handlers, no style="" attributes
@@ -220,9 +225,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rehab.api.exception_handler",
     # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).
     "DEFAULT_METADATA_CLASS": None,
-    # Scoped throttles only (views name their scope): token logins per client address, and
-    # offline-sync batches per user (engineering-reference §4.6).
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min"},
+    # Scoped throttles only (views name their scope): token logins per client address,
+    # offline-sync batches per user (engineering-reference §4.6), and reads of one calendar
+    # link (patients/calendar/views.py; calendar apps read every few minutes at most).
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min", "calendar": "60/hour"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Per-device API tokens: stored hashed, expiring, revocable one by one or all at once.
@@ -372,6 +378,26 @@ REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
 # How long a batch of reminder e-mails holds what it claimed: after this, the per-minute job
 # hands them to another worker (the first one died, or hangs).
 REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
+# Web push (patients/notifications/push.py): off until the clinic's VAPID private key is set
+# (`manage.py vapid_keys` makes one; keep it secret, and keep it: a new key makes every
+# browser subscribe again). The subject tells push services whom to contact.
+REHAB_VAPID_PRIVATE_KEY = env_str("REHAB_VAPID_PRIVATE_KEY", "")
+REHAB_VAPID_SUBJECT = env_str("REHAB_VAPID_SUBJECT", f"mailto:{DEFAULT_FROM_EMAIL}")
+REHAB_PUSH_TIMEOUT = env_int("REHAB_PUSH_TIMEOUT", 10)
+# Pushes a worker has in flight at once (threads, each with its own HTTP session).
+REHAB_PUSH_CONCURRENCY = env_int("REHAB_PUSH_CONCURRENCY", 8)
+# The push services a browser's subscription may point at (scheme://host; a host starting
+# with "." admits its subdomains): the browsers' own. Our server POSTs to the endpoint, so any
+# other address is refused rather than letting a patient make it call a host of their choice.
+REHAB_PUSH_SERVICES = env_list(
+    "REHAB_PUSH_SERVICES",
+    [
+        "https://fcm.googleapis.com",
+        "https://updates.push.services.mozilla.com",
+        "https://.push.apple.com",
+        "https://.notify.windows.com",
+    ],
+)
 
 LOGGING = {
     "version": 1,

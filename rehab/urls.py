@@ -9,11 +9,14 @@ from rehab.forms import LoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
     # Before Django's auth URLs: the sign-in form that checks the username's length.
     path("accounts/login/", auth_views.LoginView.as_view(form_class=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("programmes/", include("patients.prescribing.urls")),
+    path("exercises/", include("programmes.urls")),
     path("api/v1/", include("rehab.api_urls")),
     path("admin/", admin.site.urls),
 ]

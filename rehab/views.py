@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 
 from rehab.api import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, error_body
 from rehab.roles import role_of
@@ -72,3 +74,42 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse(body, status=status, headers=headers)
     page = render_to_string(f"{status}.html")
     return HttpResponse(page, status=status, headers=headers)
+
+
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web-app manifest: the site can be added to a phone's home screen and opens like an
+    app (on an iPhone, web push works only from there)."""
+    icons = [
+        {"src": static(f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+        for size in (192, 512)
+    ]
+    icons.append({"src": static("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"})
+    body = {
+        "name": "Rehab planner",
+        "short_name": "Rehab",
+        "description": "Your home exercise programme, with reminders.",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f8fa",
+        "theme_color": "#0b5cad",
+        "icons": icons,
+    }
+    return JsonResponse(
+        body, content_type="application/manifest+json", headers={"Cache-Control": "max-age=3600"}
+    )
+
+
+@cache
+def _service_worker() -> bytes:
+    return (Path(__file__).parent / "static" / "js" / "sw.js").read_bytes()
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from the root so that its scope is the whole site; not
+    cached, so a new version is picked up at the next visit."""
+    return HttpResponse(
+        _service_worker(),
+        content_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )

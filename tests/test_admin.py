@@ -10,13 +10,14 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
 
-from programmes.models import Exercise, ProgrammeRevision
+from programmes.models import Exercise, ExerciseMedia, ProgrammeRevision
 from programmes.planner import Intake, ProgrammePlan, plan
-from programmes.selectors import catalogue_snapshot
+from programmes.selectors import catalogue_snapshot, media_for
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,77 @@ def _form_data(exercise: Exercise) -> dict[str, Any]:
         if isinstance(value, (list, dict))
         else ("" if value is None else value)
         for key, value in model_to_dict(exercise).items()
+    } | {  # the photos-and-videos inline, empty
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
+        "media-MIN_NUM_FORMS": "0",
+        "media-MAX_NUM_FORMS": "1000",
     }
+
+
+def _with_upload(exercise: Exercise, upload: Any, **fields: str) -> dict[str, Any]:
+    return _form_data(exercise) | {
+        "media-TOTAL_FORMS": "1",
+        "media-0-kind": "photo",
+        "media-0-file": upload,
+        "media-0-alt": "Knee forward to the wall, heel down.",
+        "media-0-author": "Example Clinic",
+        "media-0-licence": "own work",
+        "media-0-source_url": "",
+        "media-0-position": "0",
+        **{f"media-0-{k}": v for k, v in fields.items()},
+    }
+
+
+def test_staff_upload_a_photo_with_its_credit_and_patients_see_it(
+    staff_client: Client, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    exercise = Exercise.objects.get(slug="mob_knee_to_wall")
+    png = SimpleUploadedFile("knee.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    response = staff_client.post(_url(Exercise, "change", exercise.pk), _with_upload(exercise, png))
+    assert response.status_code == 302
+    media = ExerciseMedia.objects.get(exercise=exercise)
+    assert (media.kind, media.author, media.licence) == ("photo", "Example Clinic", "own work")
+    assert media_for(exercise)[1]["url"] == reverse("exercise_media", args=[media.pk])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "message"),
+    [
+        ("knee.png", b"<svg onload=alert(1)>", "photo", "not really a .png"),
+        ("knee.svg", b"<svg/>", "photo", "must be one of: jpeg, jpg, png, webp"),
+        ("knee.mp4", b"\x89PNG\r\n\x1a\n", "video", "not really a .mp4"),
+        ("knee.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * (2 * 1024 * 1024), "photo", "at most 2 MB"),
+    ],
+)
+def test_an_upload_of_the_wrong_kind_or_size_is_refused_beside_the_field(
+    staff_client: Client,
+    settings: Any,
+    tmp_path: Any,
+    name: str,
+    content: bytes,
+    kind: str,
+    message: str,
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    exercise = Exercise.objects.get(slug="mob_knee_to_wall")
+    upload = SimpleUploadedFile(name, content)
+    data = _with_upload(exercise, upload, kind=kind)
+    response = staff_client.post(_url(Exercise, "change", exercise.pk), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ExerciseMedia.objects.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_figure_gallery_shows_every_exercise_with_its_figure(staff_client: Client) -> None:
+    page = staff_client.get(reverse("admin:programmes_exercise_figures")).content.decode()
+    for exercise in Exercise.objects.all():
+        assert exercise.name in page
+        assert f"/exercises/figures/{exercise.figure}.svg?v=" in page
+    change = staff_client.get(_url(Exercise, "change", Exercise.objects.first().pk))
+    assert "Figure as patients see it" in change.content.decode()
 
 
 def test_editing_an_exercise_in_the_admin_changes_what_is_planned(staff_client: Client) -> None:

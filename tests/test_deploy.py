@@ -302,9 +302,13 @@ def test_gunicorn_config_sizes_workers_and_keeps_data_out_of_the_access_log(
         ("/accounts/reset/MQ/cz3ztk-0123456789abcdef/", "/accounts/reset/MQ/[token]/"),
         ("/accounts/reset/MQ/set-password/", "/accounts/reset/MQ/set-password/"),
         ("/today/", "/today/"),
+        ("/calendar/Vq3-_9aZ0123456789abcdefABCDEF0123456789xyz.ics", "/calendar/[secret].ics"),
+        ("/reminders/calendar/", "/reminders/calendar/"),
     ],
 )
-def test_the_access_log_masks_a_password_reset_token(path: str, logged: str) -> None:
+def test_the_access_log_masks_a_password_reset_token_and_a_calendar_secret(
+    path: str, logged: str
+) -> None:
     from gunicorn.config import Config
 
     logger = gunicorn_conf()["AccessLogger"](Config())

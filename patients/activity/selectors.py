@@ -38,7 +38,7 @@ from patients.monitoring.selectors import (
 )
 from patients.schedule import (
     ice_heat_due_on,
-    item_due_on,
+    items_in_session,
     local_today,
     programme_week,
     questionnaire_due,
@@ -122,12 +122,7 @@ def today_for(patient: Patient, now: datetime) -> Today:
         DueSession(
             slot=slot,
             time=times[slot - 1] if slot <= len(times) else "",
-            items=[
-                item
-                for item in items
-                if item_due_on(item, today, programme.started_on)
-                and (item.times_per_day or 1) >= slot
-            ],
+            items=items_in_session(items, today, programme.started_on, slot),
             log=logs.get(slot),
         )
         for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)

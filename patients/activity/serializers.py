@@ -24,6 +24,7 @@ from patients.questionnaires.serializers import (
     QuestionnaireResponseOutput,
 )
 from programmes.models import IceHeatSlot, ProgrammeItem
+from programmes.selectors import media_for
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
 from programmes.text import describe_dose
 from rehab import limits
@@ -284,6 +285,7 @@ def _item_json(item: ProgrammeItem, for_patient: bool, condition: str) -> dict[s
             "instructions": [str(step) for step in exercise.instructions],
             "cautions": "" if for_patient else exercise.cautions,
             "patient_cautions": exercise.patient_cautions_for(condition),
+            "media": media_for(exercise),
         },
         "sets": item.sets,
         "reps": item.reps,

@@ -2,8 +2,9 @@
 and the rest of the code may import them from `patients.models` or from their module."""
 
 from patients.models.activity import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
+from patients.models.calendar import CalendarFeed
 from patients.models.flags import Flag
-from patients.models.notifications import Notification
+from patients.models.notifications import Notification, PushSubscription
 from patients.models.people import (  # the two functions: migrations name them here
     Diagnosis,
     Patient,
@@ -14,12 +15,14 @@ from patients.models.people import (  # the two functions: migrations name them 
 from patients.models.reminders import Reminder, ReminderPlan
 
 __all__ = [
+    "CalendarFeed",
     "CheckIn",
     "Diagnosis",
     "ExerciseLog",
     "Flag",
     "Notification",
     "Patient",
+    "PushSubscription",
     "QuestionnaireResponse",
     "Reminder",
     "ReminderPlan",

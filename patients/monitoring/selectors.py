@@ -18,10 +18,12 @@ from patients.models import (
 from patients.people.selectors import patients_visible_to
 from patients.schedule import local_today
 from programmes.models import (
+    Exercise,
     Programme,
     ProgrammeItem,
     RedFlag,
 )
+from programmes.services import Change, MovePhase, SwapExercise
 from programmes.vocab import Urgency
 from rehab.shortcuts import get_or_404
 
@@ -43,19 +45,131 @@ def injury_date(programme: Programme) -> date | None:
         return None
 
 
-def regression_suggestion(programme: Programme, items: list[ProgrammeItem]) -> str:
+@dataclass(frozen=True)
+class Regression:
+    """The step back a worsening suggests for the current phase: back one phase, else each
+    exercise that has an easier version swapped for it (catalogue `regression`), else nothing
+    to apply (the text then says to lighten the dose). The flag's wording and "Apply
+    suggestion" both read it, so what is applied is what was suggested."""
+
+    to_phase: int | None
+    swaps: tuple[tuple[ProgrammeItem, Exercise], ...] = ()
+
+    @property
+    def text(self) -> str:
+        if self.to_phase is not None:
+            return f"Step back to phase {self.to_phase}."
+        if self.swaps:
+            easier = "; ".join(f"{item.exercise.name} → {to.name}" for item, to in self.swaps)
+            return f"Use the easier versions: {easier}."
+        return "Reduce sets or load for the next sessions."
+
+    def changes(self) -> list[Change]:
+        if self.to_phase is not None:
+            return [MovePhase(to_phase=self.to_phase)]
+        return [SwapExercise(item=item.key, exercise=to.slug) for item, to in self.swaps]
+
+
+def suggested_regression(programme: Programme, items: list[ProgrammeItem]) -> Regression:
+    """`items`: the current phase's (their exercises' `regression` read)."""
     revision = programme.current_revision
     assert revision is not None
     if revision.current_phase > 1:
-        return f"Step back to phase {revision.current_phase - 1}."
-    easier = [
-        f"{item.exercise.name} → {item.exercise.regression.name}"
-        for item in items
-        if item.exercise.regression is not None
+        return Regression(to_phase=revision.current_phase - 1)
+    return Regression(
+        to_phase=None,
+        swaps=tuple(
+            (item, item.exercise.regression)
+            for item in items
+            if item.exercise.regression is not None
+        ),
+    )
+
+
+def regression_suggestion(programme: Programme, items: list[ProgrammeItem]) -> str:
+    return suggested_regression(programme, items).text
+
+
+# What each rule found, in words, for the evidence of a flag (rules.py names the rules).
+RULE_LABELS = {
+    "pain_during_above_max": "Pain during exercise over the limit",
+    "pain_after_above_max": "Pain after the session over the limit",
+    "next_morning_above_baseline": "Next-morning pain above the patient's baseline",
+    "next_morning_above_baseline_repeated": "Next-morning pain above baseline, mornings in a row",
+    "weekly_trend": "Morning symptoms up on last week",
+    "not_adhering": "Fewer sessions done than prescribed",
+    "ready_to_progress": "A good week within the pain limit",
+    "visa_a_no_baseline": "No VISA-A recorded yet",
+    "red_flag": "Red-flag answer in a check-in",
+    "checkpoint": "Review point passed without improvement",
+}
+
+
+def rule_label(rule: str) -> str:
+    return RULE_LABELS.get(rule) or RULE_LABELS.get(rule.split(":", 1)[0], rule)
+
+
+@dataclass(frozen=True)
+class FlagGroup:
+    """One flag as the therapist sees it: a worsening that several step-back rules found at
+    once is one card with each rule's evidence, acted on once (walk-through 11). Any other
+    flag is a group of one. `lead` (the most severe, newest) gives the card its id."""
+
+    flags: tuple[Flag, ...]
+
+    @property
+    def lead(self) -> Flag:
+        return self.flags[0]
+
+    @property
+    def pk(self) -> uuid.UUID:
+        return self.lead.pk
+
+    @property
+    def status(self) -> str:
+        statuses = {f.status for f in self.flags}
+        for status in (Flag.Status.OPEN, Flag.Status.ACKNOWLEDGED):
+            if status in statuses:
+                return status
+        return Flag.Status.RESOLVED
+
+    @property
+    def suggestions(self) -> list[str]:
+        return list(dict.fromkeys(f.suggestion for f in self.flags if f.suggestion))
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(s for f in self.flags for s in f.sources))
+
+
+def _group_key(flag: Flag) -> tuple[Any, ...]:
+    if flag.kind != Flag.Kind.STEP_BACK:
+        return ("one", flag.pk)
+    if flag.status == Flag.Status.RESOLVED:  # resolved together, shown together
+        return ("step_back", flag.patient_id, flag.programme_id, flag.resolved_at)
+    return ("step_back", flag.patient_id, flag.programme_id, None)
+
+
+def group_flags(flags: list[Flag]) -> list[FlagGroup]:
+    """`flags` in the order to show them; each group where its first flag was."""
+    groups: dict[tuple[Any, ...], list[Flag]] = {}
+    for flag in flags:
+        groups.setdefault(_group_key(flag), []).append(flag)
+    return [
+        FlagGroup(tuple(sorted(g, key=lambda f: (-f.severity, -f.created_at.timestamp()))))
+        for g in groups.values()
     ]
-    if easier:
-        return "Use the easier versions: " + "; ".join(easier) + "."
-    return "Reduce sets or load for the next sessions."
+
+
+def flag_group(flag: Flag) -> FlagGroup:
+    """The group `flag` is shown in: for an unresolved step back, every unresolved step back
+    of the same patient and programme."""
+    if flag.kind != Flag.Kind.STEP_BACK or flag.status == Flag.Status.RESOLVED:
+        return FlagGroup((flag,))
+    siblings = Flag.objects.filter(
+        patient_id=flag.patient_id, kind=Flag.Kind.STEP_BACK, programme=flag.programme_id
+    ).exclude(status=Flag.Status.RESOLVED)
+    return group_flags([flag, *siblings.exclude(pk=flag.pk)])[0]
 
 
 def flags_visible_to(user: Any) -> QuerySet[Flag]:

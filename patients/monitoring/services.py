@@ -19,11 +19,12 @@ from patients.models import (
     Therapist,
 )
 from patients.models.activity import CheckIn
+from patients.monitoring.selectors import FlagGroup, flag_group, rule_label, suggested_regression
 from patients.monitoring.sweep import evaluate_chunk, evaluate_programmes
-from patients.notifications.services import notify
+from patients.notifications.services import mark_flag_notifications_read, notify
 from patients.reminders.services import replan_reminders
 from programmes.models import Programme, ProgrammeRevision
-from programmes.selectors import active_programme
+from programmes.selectors import active_programme, current_phase_items
 from programmes.services import MovePhase, adjust_programme
 from programmes.vocab import Urgency
 from rehab.apps import CLINIC_ADMINS
@@ -215,6 +216,7 @@ def acknowledge_flag(*, flag: Flag, by: Any, now: datetime) -> Flag:
     flag.status = Flag.Status.ACKNOWLEDGED
     flag.acknowledged_by, flag.acknowledged_at = by, now
     flag.save()
+    mark_flag_notifications_read(flag=flag, user=by, now=now)
     return flag
 
 
@@ -230,6 +232,7 @@ def resolve_flag(*, flag: Flag, by: Any, note: str, now: datetime) -> Flag:
     flag.status = Flag.Status.RESOLVED
     flag.resolved_by, flag.resolved_at, flag.resolution_note = by, now, note.strip()
     flag.save()
+    mark_flag_notifications_read(flag=flag, user=by, now=now)
     if flag.kind == Flag.Kind.RED_FLAG:
         # The last red flag resolved ends the pause: the paused reminders come back.
         replan_reminders(patient_ids=[flag.patient_id], now=now)
@@ -256,6 +259,66 @@ def accept_progression(*, flag: Flag, by: Any, now: datetime) -> ProgrammeRevisi
     # The next phase may have another number of sessions a day: replace the unsent reminders.
     replan_reminders(patient_ids=[flag.patient_id], now=now)
     return revision
+
+
+@transaction.atomic
+def acknowledge_flag_group(*, flag: Flag, by: Any, now: datetime) -> FlagGroup:
+    """Acknowledge `flag` and the open flags shown with it (`flag_group`)."""
+    group = flag_group(flag)
+    opened = [f for f in group.flags if f.status == Flag.Status.OPEN] or [flag]
+    for each in opened:  # the flag itself refuses (not open) when nothing is open
+        acknowledge_flag(flag=each, by=by, now=now)
+    return group
+
+
+@transaction.atomic
+def resolve_flag_group(*, flag: Flag, by: Any, note: str, now: datetime) -> FlagGroup:
+    """Resolve `flag` and the unresolved flags shown with it, with one note."""
+    group = flag_group(flag)
+    resolve_flag(flag=flag, by=by, note=note, now=now)
+    for other in group.flags:
+        if other.pk != flag.pk:
+            resolve_flag(flag=other, by=by, note=note, now=now)
+    return group
+
+
+def default_step_back_reason(group: FlagGroup) -> str:
+    """The reason "Apply suggestion" offers, in the therapist's words to confirm or edit."""
+    found = "; ".join(dict.fromkeys(rule_label(f.rule).lower() for f in group.flags))
+    return f"Step back suggested by monitoring: {found}."
+
+
+@transaction.atomic
+def apply_regression(*, flag: Flag, by: Any, reason: str, now: datetime) -> list[ProgrammeRevision]:
+    """Apply a step-back flag's suggestion (`suggested_regression` of the programme as it is
+    now: a phase back, or each exercise swapped for its easier version, one revision each,
+    with `reason`), then resolve the flag and those shown with it. All or nothing: a swap the
+    programme refuses (a contraindicated easier version needs the override on the programme
+    page) changes nothing."""
+    _check_flag_owner(flag, by)
+    if flag.kind != Flag.Kind.STEP_BACK or flag.status == Flag.Status.RESOLVED:
+        raise DomainError("Only an unresolved 'step back' flag has a suggestion to apply.")
+    programme = active_programme(flag.patient)
+    if programme is None or programme.current_revision is None:
+        raise DomainError("There is no active programme.", code="no_programme")
+    if flag.programme_id not in (None, programme.pk):
+        raise DomainError("This flag is about a programme that has ended.", code="no_programme")
+    changes = suggested_regression(programme, current_phase_items(programme)).changes()
+    if not changes:
+        raise DomainError(
+            "No easier version to move to: lower the dose on the programme page instead.",
+            code="nothing_to_apply",
+        )
+    revisions = [
+        adjust_programme(programme=programme, changed_by=by, change=change, reason=reason)
+        for change in changes
+    ]
+    done = "; ".join(r.summary for r in revisions)
+    note = f"Applied the suggestion: {done}. Reason: {reason.strip()}"
+    resolve_flag_group(flag=flag, by=by, note=note, now=now)
+    # The easier phase or exercises may have other session counts: replace unsent reminders.
+    replan_reminders(patient_ids=[flag.patient_id], now=now)
+    return revisions
 
 
 def _check_flag_owner(flag: Flag, user: Any) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from patients.models import (
 
 # E-mails sent over one SMTP connection by one outbox batch.
 EMAIL_BATCH = 250
+# Web pushes sent by one outbox batch (over one HTTP session per push service).
+PUSH_BATCH = 250
 
 
 def notify(
@@ -55,32 +58,75 @@ def email_address(address: str, *, wanted: bool) -> str:
     return address if wanted and address else ""
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """A channel's copies owed for notifications (e-mail, web push), kept on the notification:
+    which are wanted, when each went out, and the batch holding it. Every channel is claimed
+    the same way, so each copy goes out once whichever other channel fails."""
+
+    wanted: Q
+    done: str  # when the copy went out
+    claim: str  # the batch holding it
+    until: str  # and until when
+    batch: int
+
+    def owed(self, *, now: datetime, since: datetime) -> QuerySet[Notification]:
+        """Copies not yet out, created after `since` and held by no live batch (never
+        claimed, or their batch's lease is over)."""
+        return Notification.objects.filter(
+            self.wanted, created_at__gt=since, **{f"{self.done}__isnull": True}
+        ).filter(Q(**{f"{self.until}__isnull": True}) | Q(**{f"{self.until}__lte": now}))
+
+    def claim_batch(self, *, token: uuid.UUID, now: datetime, since: datetime) -> int:
+        """Compare-and-set: give up to `batch` owed copies to batch `token`. The outer
+        condition is checked again on each row as it is updated, so of two racing batches
+        only one gets a row; on PostgreSQL SKIP LOCKED lets the second take other rows
+        instead of waiting."""
+        owed = self.owed(now=now, since=since)
+        with transaction.atomic():
+            # Locked first, then updated (as claim_due_reminders, for the same reason).
+            batch = list(
+                owed.order_by("created_at")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[: self.batch]
+            )
+            return owed.filter(pk__in=batch).update(
+                **{self.claim: token, self.until: now + lease()}
+            )
+
+    def claimed(self, token: uuid.UUID) -> QuerySet[Notification]:
+        return Notification.objects.filter(
+            **{self.claim: token, f"{self.done}__isnull": True}
+        ).order_by("created_at")
+
+    def mark_done(self, pk: Any, now: datetime) -> None:
+        """Marked at once, in one statement (autocommit): the window in which a kill would
+        send this copy again is this one round trip."""
+        Notification.objects.filter(pk=pk).update(**{self.done: now})
+
+
+EMAILS = Outbox(
+    wanted=~Q(email_to=""),
+    done="emailed_at",
+    claim="email_claim",
+    until="email_claimed_until",
+    batch=EMAIL_BATCH,
+)
+PUSHES = Outbox(
+    wanted=Q(push_wanted=True),
+    done="pushed_at",
+    claim="push_claim",
+    until="push_claimed_until",
+    batch=PUSH_BATCH,
+)
+
+
 def owed_emails(*, now: datetime, since: datetime) -> QuerySet[Notification]:
-    """E-mail copies not yet accepted by the mail server, created after `since` and held by
-    no live batch (never claimed, or their batch's lease is over)."""
-    return Notification.objects.filter(
-        ~Q(email_to=""),
-        emailed_at__isnull=True,
-        created_at__gt=since,
-    ).filter(Q(email_claimed_until__isnull=True) | Q(email_claimed_until__lte=now))
+    return EMAILS.owed(now=now, since=since)
 
 
 def claim_emails(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
-    """Compare-and-set: give up to EMAIL_BATCH owed e-mails to batch `token`. The outer
-    condition is checked again on each row as it is updated, so of two racing batches only
-    one gets a row; on PostgreSQL SKIP LOCKED lets the second take other rows instead of
-    waiting."""
-    owed = owed_emails(now=now, since=since)
-    with transaction.atomic():
-        # Locked first, then updated (as claim_due_reminders, for the same reason).
-        batch = list(
-            owed.order_by("created_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:EMAIL_BATCH]
-        )
-        return owed.filter(pk__in=batch).update(
-            email_claim=token, email_claimed_until=now + lease()
-        )
+    return EMAILS.claim_batch(token=token, now=now, since=since)
 
 
 def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
@@ -88,16 +134,12 @@ def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
     the server accepts it, so a worker killed mid-batch leaves at most the one message in
     flight to be sent again (with the same Message-ID, by which a mail system can tell it is
     the same message). Returns how many the server accepted."""
-    batch = list(
-        Notification.objects.filter(email_claim=token, emailed_at__isnull=True).order_by(
-            "created_at"
-        )
-    )
+    batch = list(EMAILS.claimed(token))
     if not batch:
         return 0
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     sent = 0
-    with get_connection() as mail, _marks_without_waiting_for_disk():
+    with get_connection() as mail, marks_without_waiting_for_disk():
         for note in batch:
             message = EmailMessage(
                 note.title,
@@ -108,19 +150,13 @@ def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
                 connection=mail,
             )
             message.send()
-            _mark_emailed(note.pk, now)
+            EMAILS.mark_done(note.pk, now)
             sent += 1
     return sent
 
 
-def _mark_emailed(pk: Any, now: datetime) -> None:
-    """Marked at once, in one statement (autocommit): the window in which a kill would send
-    this e-mail again is this one round trip."""
-    Notification.objects.filter(pk=pk).update(emailed_at=now)
-
-
 @contextlib.contextmanager
-def _marks_without_waiting_for_disk() -> Iterator[None]:
+def marks_without_waiting_for_disk() -> Iterator[None]:
     """On PostgreSQL, commits here do not wait for the disk (synchronous_commit off): only a
     crash of the database server itself could lose a mark, and then the e-mail is sent again
     rather than lost. Set for this connection while the batch runs, then reset."""
@@ -143,3 +179,12 @@ def mark_notifications_read(*, user: Any, ids: list[uuid.UUID] | None, now: date
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=now)
+
+
+def mark_flag_notifications_read(*, flag: Flag, user: Any, now: datetime) -> int:
+    """A clinician who acts on a flag (acknowledges or resolves it) has dealt with the
+    notifications that told them of it: theirs about that flag are read. Others' (a clinic
+    admin's escalation) stay as they are."""
+    return Notification.objects.filter(flag=flag, user=user, read_at__isnull=True).update(
+        read_at=now
+    )

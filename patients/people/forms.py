@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 
-from patients.forms import time_zone_choices
-from patients.people.services import password_problems
+from patients.forms import TimeZoneField
+from patients.people.services import patient_account_problems
 
 
 class PatientForm(forms.Form):
@@ -26,8 +26,7 @@ class PatientForm(forms.Form):
     date_of_birth = forms.DateField(
         required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices,
+    time_zone = TimeZoneField(
         initial="Europe/London",
         help_text="Where the patient lives: 'today' and reminders follow their own clock.",
     )
@@ -42,19 +41,26 @@ class PatientForm(forms.Form):
         help_text="At least 8 characters, not only numbers, not a common password.",
     )
 
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     def clean(self) -> dict[str, Any]:
+        """Every problem in one pass: the service's own checks (username, date of birth,
+        password policy) run on whatever fields did read, beside the form's own errors."""
         data = super().clean() or {}
-        if data.get("setup") == "password":
-            if not data.get("password"):
-                self.add_error("password", "Enter a first password, or send an invitation.")
-            else:
-                # The service's policy, checked here too so every field is reported at once.
-                user = get_user_model()(
-                    **{k: data.get(k) or "" for k in ("username", "first_name", "last_name")},
-                    email=data.get("email") or "",
-                )
-                for problem in password_problems(data["password"], user=user):
-                    self.add_error("password", problem)
+        if data.get("setup") == "password" and not data.get("password"):
+            self.add_error("password", "Enter a first password, or send an invitation.")
         if data.get("setup") == "invite" and not data.get("email") and "email" not in self.errors:
             self.add_error("email", "An invitation needs the patient's e-mail address.")
+        problems = patient_account_problems(
+            **{k: data.get(k) or "" for k in ("username", "first_name", "last_name", "email")},
+            password=data.get("password") if data.get("setup") == "password" else None,
+            date_of_birth=data.get("date_of_birth"),
+            today=self.today,
+        )
+        for name, messages in problems.items():
+            if name in self.fields and name not in self.errors:
+                for message in messages:
+                    self.add_error(name, message)
         return data

@@ -39,6 +39,7 @@ ME: Methods = {
                         "quiet_end": "07:00:00",
                         "daily_reminder_cap": 6,
                         "therapist_name": "Dana Therapist",
+                        "calendar_link": False,
                     },
                 },
             )

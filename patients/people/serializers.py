@@ -26,6 +26,13 @@ class PatientProfileOutput(serializers.Serializer):
     quiet_end = HourMinuteField(help_text='End of quiet hours, "HH:MM" local.')
     daily_reminder_cap = serializers.IntegerField()
     therapist_name = serializers.CharField(source="therapist.__str__")
+    calendar_link = serializers.SerializerMethodField(
+        help_text="Whether the private calendar link is on (turn it on, renew it or off at "
+        "/api/v1/me/calendar/)."
+    )
+
+    def get_calendar_link(self, patient: Any) -> bool:
+        return hasattr(patient, "calendar_feed")  # the reverse one-to-one: a row or not
 
 
 class MeOutput(serializers.Serializer):

@@ -53,6 +53,35 @@ def password_problems(password: str, *, user: Any) -> list[str]:
     return []
 
 
+def patient_account_problems(
+    *,
+    username: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    date_of_birth: date | None = None,
+    today: date,
+) -> dict[str, list[str]]:
+    """Every problem with a new patient's account at once, by field (walk-through 9: the
+    date of birth used to be checked first and the username only after it was fixed, one
+    round per submit). The web form and `create_patient` (and so the API) both ask here."""
+    user = get_user_model()(
+        username=username, first_name=first_name, last_name=last_name, email=email
+    )
+    problems: dict[str, list[str]] = {}
+    try:
+        # Username (characters, length, taken), names and e-mail, all reported together.
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        problems.update(error.message_dict)
+    if date_of_birth is not None and not (EARLIEST_BIRTH <= date_of_birth <= today + DATE_SLACK):
+        problems["date_of_birth"] = [f"Use a date from {EARLIEST_BIRTH} to today."]
+    if password and (found := password_problems(password, user=user)):
+        problems["password"] = found
+    return problems
+
+
 @transaction.atomic
 def create_patient(
     *,
@@ -68,20 +97,14 @@ def create_patient(
 ) -> Patient:
     """A patient account on `therapist`'s caseload. No password → the account cannot log in
     until one is set (e.g. through an invitation link)."""
-    user = get_user_model()(
-        username=username, first_name=first_name, last_name=last_name, email=email
+    account = {"username": username, "first_name": first_name, "last_name": last_name}
+    problems = patient_account_problems(
+        **account, email=email, password=password, date_of_birth=date_of_birth, today=now.date()
     )
-    if date_of_birth is not None and not (
-        EARLIEST_BIRTH <= date_of_birth <= now.date() + DATE_SLACK
-    ):
-        raise DomainError(
-            "Please correct the date of birth.",
-            fields={"date_of_birth": [f"Use a date from {EARLIEST_BIRTH} to today."]},
-        )
+    if problems:
+        raise DomainError("Please correct the highlighted fields.", fields=problems)
+    user = get_user_model()(**account, email=email)
     if password:
-        problems = password_problems(password, user=user)
-        if problems:
-            raise DomainError("Choose a stronger password.", fields={"password": problems})
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -25,6 +25,7 @@ from patients.activity.selectors import (
 from patients.models import Patient
 from patients.monitoring.forms import ResolveFlagForm
 from patients.monitoring.selectors import (
+    group_flags,
     patient_flags,
 )
 from patients.people.forms import PatientForm
@@ -59,7 +60,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 @therapist_required
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST or None, today=timezone.now().date())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         invite = data["setup"] == "invite"
@@ -98,7 +99,7 @@ def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "charts": progress_charts(
             progress, thresholds=catalogue_snapshot().thresholds, for_clinician=True
         ),
-        "flags": patient_flags(patient),
+        "flags": group_flags(patient_flags(patient)),
         "sessions": recent_sessions(patient),
         "check_ins": recent_check_ins(patient),
         "responses": questionnaire_history(patient),

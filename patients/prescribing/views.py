@@ -16,10 +16,11 @@ from patients.prescribing.selectors import my_programme, patient_programme
 from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.schedule import local_today
 from patients.web import current_patient
-from programmes.forms import ADJUST_FORMS, AdjustForm, ProgrammeForm
+from programmes.forms import ADJUST_FORMS, AdjustForm, EndProgrammeForm, ProgrammeForm
 from programmes.models import Programme
 from programmes.planner import PlanResult, Referral
 from programmes.selectors import (
+    active_programme,
     programme_detail,
     revision_history,
     visible_programme,
@@ -43,14 +44,25 @@ def programme_new(request: HttpRequest) -> HttpResponse:
         initial=initial,
         assessed_on=today,
     )
+    # Walk-through 4: say at once that the chosen patient is already on a programme (and offer
+    # to end it), not after the whole intake; picking another patient swaps the notice (htmx).
+    form.fields["patient"].widget.attrs.update(
+        {
+            "hx-get": reverse("programme_active_notice"),
+            "hx-target": "#active-notice",
+            "hx-swap": "outerHTML",
+            "aria-describedby": "active-notice",
+        }
+    )
     result: PlanResult | None = None
+    stale = False
     if request.method == "POST" and form.is_valid():
         intake = form.intake(assessed_on=today)
         try:
             result = preview_plan(intake=intake)
             seen = request.POST.get("previewed") == form.fingerprint()
             if "prescribe" in request.POST and not seen:
-                messages.warning(request, "The intake changed after the preview: check it again.")
+                stale = True  # shown in the new preview itself, where the eye is
             elif "prescribe" in request.POST and not isinstance(result, Referral):
                 programme = start_programme(
                     patient=form.cleaned_data["patient"],
@@ -65,8 +77,30 @@ def programme_new(request: HttpRequest) -> HttpResponse:
                 return redirect("programme_adjust", pk=programme.pk)
         except DomainError as error:
             add_domain_error(form, error)
-    context = {"form": form, "result": result, "nav": "programme_new"}
+    context = {
+        "form": form,
+        "result": result,
+        "stale": stale,
+        "active": _active_programme_of(request, chosen),
+        "nav": "programme_new",
+    }
     return render(request, "patients/programme_new.html", context)
+
+
+@therapist_required
+def programme_active_notice(request: HttpRequest) -> HttpResponse:
+    """The "already has an active programme" notice for the patient just picked (htmx)."""
+    active = _active_programme_of(request, request.GET.get("patient"))
+    return render(request, "patients/_active_notice.html", {"active": active})
+
+
+def _active_programme_of(request: HttpRequest, patient_id: str | None) -> Programme | None:
+    try:
+        pk = uuid.UUID(patient_id or "")
+    except ValueError:
+        return None
+    patient = patients_visible_to(request.user).filter(pk=pk).first()
+    return active_programme(patient) if patient else None
 
 
 def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
@@ -89,25 +123,30 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         log_view(request.user, programme)
     phases = programme_detail(programme)
     action = request.POST.get("action") if request.method == "POST" else None
+    # ?dose-item=<key>: the dose form for that exercise, pre-filled (a link per exercise, and
+    # the form's own exercise picker swaps it in place with htmx).
+    chosen = {"dose": {"item": request.GET.get("dose-item")}}
     forms: list[AdjustForm] = [
-        cls(request.POST if cls.action == action else None, phases=phases, programme=programme)
+        cls(
+            request.POST if cls.action == action else None,
+            phases=phases,
+            programme=programme,
+            initial=chosen.get(cls.action),
+        )
         for cls in ADJUST_FORMS
     ]
-    posted = next((f for f in forms if f.is_bound), None)
-    if posted is not None and posted.action == "end" and posted.is_valid():
-        try:
-            end_programme(
-                programme=programme,
-                by=request.user,
-                now=timezone.now(),
-                reason=posted.cleaned_data["reason"],
+    for form in forms:
+        if form.action == "dose":
+            form.fields["item"].widget.attrs.update(
+                {
+                    "hx-get": request.path,
+                    "hx-target": "#adjust-dose",
+                    "hx-select": "#adjust-dose",
+                    "hx-swap": "outerHTML",
+                }
             )
-        except DomainError as error:
-            add_domain_error(posted, error)
-        else:
-            messages.success(request, "Programme ended. You can now prescribe a new one.")
-            return redirect("programme_adjust", pk=programme.pk)
-    elif posted is not None and posted.is_valid():
+    posted = next((f for f in forms if f.is_bound), None)
+    if posted is not None and posted.is_valid():
         try:
             revision = revise_programme(
                 programme=programme,
@@ -127,8 +166,42 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "forms": forms,
         "posted": posted,
         "history": revision_history(programme),
+        "end_form": EndProgrammeForm(phases=phases, programme=programme),
+        "open_panel": "dose" if request.GET.get("dose-item") else None,
     }
     return render(request, "patients/programme_adjust.html", context)
+
+
+@therapist_required
+def programme_end(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """End (discharge) a programme with a reason; its reminders stop (`end_programme`). With
+    `?then=prescribe` (the link from a new prescription) it returns to prescribing for the
+    same patient, never to an address taken from the request."""
+    programme = visible_programme(request.user, pk)
+    then_prescribe = request.GET.get("then") == "prescribe"
+    posted = request.POST if request.method == "POST" else None
+    form = EndProgrammeForm(posted, phases=[], programme=programme)
+    if programme.status != Programme.Status.ACTIVE:
+        messages.info(request, "This programme has already ended.")
+        return redirect("programme_adjust", pk=programme.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            end_programme(
+                programme=programme,
+                by=request.user,
+                now=timezone.now(),
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Programme ended; its reminders have stopped.")
+            if then_prescribe:
+                url = reverse("programme_new")
+                return redirect(f"{url}?patient={programme.patient_id}")
+            return redirect("programme_adjust", pk=programme.pk)
+    context = {"programme": programme, "form": form, "then_prescribe": then_prescribe}
+    return render(request, "patients/programme_end.html", context)
 
 
 # --- The patient's whole programme, and its printed handout --------------------------------

@@ -29,12 +29,14 @@ from django.db.models import Prefetch, Q
 from knox.models import AuthToken  # type: ignore[import-untyped]
 
 from patients.models import (
+    CalendarFeed,
     CheckIn,
     Diagnosis,
     ExerciseLog,
     Flag,
     Notification,
     Patient,
+    PushSubscription,
     QuestionnaireResponse,
     SessionLog,
 )
@@ -181,6 +183,17 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
             }
             for f in Flag.objects.filter(patient=patient).order_by("created_at")
         ],
+        # The browsers that get web push (their push addresses and keys are secrets of the
+        # browser and its push service, not the patient's information, and are left out).
+        "push_devices": [
+            {
+                "id": str(d.pk),
+                "device": d.device,
+                "added": _when(d.created_at),
+                "last_pushed_at": _when(d.last_pushed_at),
+            }
+            for d in PushSubscription.objects.filter(user=user)
+        ],
     }
 
 
@@ -290,6 +303,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
         "check_ins": data["check_ins"],
         "questionnaire_responses": data["questionnaire_responses"],
         "flags": data["flags"],
+        "push_devices": data["push_devices"],
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -307,6 +321,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
 
 # Column names for tables with no rows yet, so every file has a header.
 _EMPTY_COLUMNS = {
+    "push_devices": ["id", "device", "added", "last_pushed_at"],
     "diagnoses": ["id", "condition", "condition_name", "side", "made_on", "intake", "notes"],
     "programmes": ["id", "condition", "condition_name", "protocol", "side", "status"],
     "programme_revisions": ["programme", "number", "kind", "reason", "changed_at"],
@@ -351,12 +366,13 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     """Remove what identifies `patient`, keep their clinical history.
 
     Removed: name, username (replaced by `anonymised-<id>`), e-mail, date of birth, password,
-    API tokens and sign-in sessions, login-lockout records, stored API replies, their own
-    notifications, and every free-text field written about them (diagnosis notes, skip
-    reasons, loads typed in, flag resolution notes, revision reasons). Their name is also
-    removed from their therapist's notifications. Kept: programmes and revisions (doses,
-    phases), session logs, check-ins, questionnaire scores and flags, with their dates — the
-    numbers a clinic's aggregate history needs. Refused if already done or no reason given."""
+    API tokens, the calendar link and sign-in sessions, login-lockout records, stored API
+    replies, their own notifications, and every free-text field written about them
+    (diagnosis notes, skip reasons, loads typed in, flag resolution notes, revision reasons).
+    Their name is also removed from their therapist's notifications. Kept: programmes and
+    revisions (doses, phases), session logs, check-ins, questionnaire scores and flags, with
+    their dates — the numbers a clinic's aggregate history needs. Refused if already done or
+    no reason given."""
     if not reason.strip():
         raise DomainError("Say why (the request it answers).", fields={"reason": ["Required."]})
     patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
@@ -388,6 +404,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     revisions.exclude(override_reason="").update(override_reason=REMOVED)
 
     Notification.objects.filter(user=user).delete()
+    PushSubscription.objects.filter(user=user).delete()
     mentions = Q()
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)
@@ -400,6 +417,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
         note.save(update_fields=["title", "body"])
 
     AuthToken.objects.filter(user=user).delete()
+    CalendarFeed.objects.filter(patient=patient).delete()  # the feed stops at once
     IdempotencyKey.objects.filter(user=user).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=old_username).delete()

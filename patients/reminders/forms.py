@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from patients.forms import time_zone_choices
+from patients.forms import TimeZoneField
 
 
 class PreferencesForm(forms.Form):
@@ -13,7 +13,7 @@ class PreferencesForm(forms.Form):
         max_length=100,  # six "HH:MM" and commas fit many times over
         help_text="24-hour clock, separated by commas, e.g. 08:00, 18:00 (up to 6).",
     )
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    time_zone = TimeZoneField()
     email_reminders = forms.BooleanField(label="Send me reminders by e-mail", required=False)
 
     def times(self) -> list[str]:

@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo
 
 from patients.schedule import WEEK, questionnaire_due_on, training_weekdays
 
+# What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
+# the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
+PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
+
 
 @dataclass(frozen=True, slots=True)
 class ReminderFacts:
@@ -54,7 +58,12 @@ def to_utc(day: date, moment: time, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def reminders_for(facts: ReminderFacts, day: date) -> list[PlannedReminder]:
+def reminders_for(
+    facts: ReminderFacts, day: date, *, paused: bool = False
+) -> list[PlannedReminder]:
+    """What is due on `day`, within quiet hours and the daily cap; `paused` (an unresolved red
+    flag) leaves only what PAUSED_KINDS does not hold. The one rule for the planned reminders
+    and the calendar feed (patients/calendar/)."""
     day_index = (day - facts.started_on).days
     if day_index < 0:
         return []
@@ -76,4 +85,5 @@ def reminders_for(facts: ReminderFacts, day: date) -> list[PlannedReminder]:
     return [
         PlannedReminder(slot=slot, kind=kind, local_time=t, due_at=to_utc(day, t, facts.zone))
         for slot, kind, t in kept
+        if not (paused and kind in PAUSED_KINDS)  # after the cap, as the planner always did
     ]

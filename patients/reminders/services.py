@@ -22,13 +22,14 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.selectors import injury_date, paused_patient_ids
+from patients.notifications.push import send_push_batch, wants_push
 from patients.notifications.services import (
     claim_emails,
     email_address,
     send_claimed_emails,
 )
 from patients.questionnaires.selectors import last_questionnaire_on, last_questionnaires_on
-from patients.reminders.rules import ReminderFacts, reminders_for, to_utc
+from patients.reminders.rules import PAUSED_KINDS, ReminderFacts, reminders_for, to_utc
 from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
 from programmes.selectors import current_phase_items
@@ -42,9 +43,6 @@ CATCH_UP = timedelta(hours=3)
 MAX_ATTEMPTS = 5
 # Reminders delivered per batch (one transaction, one SMTP connection for their e-mails).
 BATCH = 250
-# What a red flag pauses until a clinician resolves it (F3): the exercises, ice and heat, and
-# the weekly questionnaire (it asks about hopping and heel raises). The check-in goes on.
-PAUSED_KINDS = frozenset({"session", "ice", "heat", "questionnaire"})
 
 TEXT = {
     "session": ("Time for your exercises", "Your session {slot} of today's programme is due."),
@@ -141,9 +139,8 @@ def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
         facts = reminder_facts(patient, programme)
         today = local_today(patient, now)
         for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
-            for reminder in reminders_for(facts, day):
-                if patient.pk in paused and reminder.kind in PAUSED_KINDS:
-                    continue  # F3: only the check-in while a red flag is unresolved
+            # F3: only the check-in while a red flag is unresolved.
+            for reminder in reminders_for(facts, day, paused=patient.pk in paused):
                 rows.append(
                     Reminder(
                         patient=patient,
@@ -211,6 +208,7 @@ class Delivered:
     sent: int
     skipped: int
     emails: int  # e-mail copies owed (the outbox sends them)
+    pushes: int = 0  # web-push copies owed (their outbox too)
 
 
 class Due(NamedTuple):
@@ -261,6 +259,7 @@ def deliver_due_reminders(
             return Delivered(0, 0, 0)
         unwanted = unwanted_reminders(batch)
         minutes = _max_minutes({r.patient_id for r in batch if r.kind in {"ice", "heat"}})
+        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
         notes = []
         for reminder in batch:
             if reminder.pk in unwanted:
@@ -276,6 +275,7 @@ def deliver_due_reminders(
                         minutes=minutes.get((reminder.patient_id, reminder.kind)),
                     ),
                     email_to=email_address(reminder.email, wanted=reminder.wants_email),
+                    push_wanted=reminder.user_id in pushed_to,
                 )
             )
         Notification.objects.bulk_create(notes)
@@ -286,7 +286,12 @@ def deliver_due_reminders(
         Reminder.objects.filter(pk__in=batch_ids, status=Reminder.Status.PENDING).update(
             status=Reminder.Status.SENT, sent_at=now, **done
         )
-    return Delivered(len(notes), len(unwanted), sum(1 for n in notes if n.email_to))
+    return Delivered(
+        len(notes),
+        len(unwanted),
+        sum(1 for n in notes if n.email_to),
+        sum(1 for n in notes if n.push_wanted),
+    )
 
 
 def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
@@ -295,6 +300,8 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     delivered = deliver_due_reminders(now=now, ids=[reminder_id], limit=1)
     if delivered.emails:
         send_reminder_emails(token=uuid.uuid4(), now=now)
+    if delivered.pushes:
+        send_reminder_pushes(token=uuid.uuid4(), now=now)
     return delivered.sent == 1
 
 
@@ -303,6 +310,11 @@ def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
     if not claim_emails(token=token, now=now, since=now - CATCH_UP):
         return 0
     return send_claimed_emails(token=token, now=now)
+
+
+def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:
+    """Send up to one batch of owed web pushes (outbox); how many devices accepted one."""
+    return send_push_batch(token=token, now=now, since=now - CATCH_UP)
 
 
 def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
@@ -425,12 +437,14 @@ def nudge_batch(*, now: datetime, limit: int = BATCH) -> int:
         if not batch:
             return 0
         unwanted = unwanted_reminders(batch)
+        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
         notes = [
             Notification(
                 user_id=r.user_id,
                 kind=Notification.Kind.REMINDER_NUDGE,
                 title="Still time for today's exercises",
                 body="Nothing logged yet for this session. Log it or mark it skipped.",
+                push_wanted=r.user_id in pushed_to,
             )
             for r in batch
             if r.pk not in unwanted

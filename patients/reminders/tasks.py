@@ -1,7 +1,8 @@
 """Reminder tasks: the planner materialises each patient's local days ahead; the per-minute
 sweep counts what falls due and starts enough batch tasks to deliver it; each batch claims
 its reminders (row locks, SKIP LOCKED) and delivers them in one transaction, and leaves their
-e-mail copies to an outbox task that sends a batch over one SMTP connection."""
+e-mail and web-push copies to outbox tasks (a batch over one SMTP connection, or one HTTP
+session): the pushes are queued first, as they are the quicker to reach the phone."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import uuid
 
 from django.utils import timezone
 
-from patients.notifications.services import EMAIL_BATCH, owed_emails
+from patients.notifications.push import push_enabled
+from patients.notifications.services import EMAIL_BATCH, PUSHES, owed_emails
 from patients.reminders.services import (
     BATCH,
     CATCH_UP,
@@ -20,6 +22,7 @@ from patients.reminders.services import (
     nudges_due,
     plan_reminders,
     send_reminder_emails,
+    send_reminder_pushes,
 )
 from rehab.tasks import clinical_task
 
@@ -48,6 +51,9 @@ def reminder_sweep() -> None:
         deliver_reminders_task.delay()
     for _ in range(batches(owed_emails(now=now, since=now - CATCH_UP).count(), EMAIL_BATCH)):
         send_reminder_emails_task.delay()
+    if push_enabled():
+        for _ in range(batches(PUSHES.owed(now=now, since=now - CATCH_UP).count(), PUSHES.batch)):
+            send_reminder_pushes_task.delay()
     for _ in range(batches(nudges_due(now=now).count(), BATCH)):
         send_nudges_task.delay()
 
@@ -56,7 +62,10 @@ def reminder_sweep() -> None:
 def deliver_reminders_task() -> None:
     """Deliver up to BATCH due reminders, then start the outbox for their e-mails (after
     the in-app notifications, which the queue's order keeps first)."""
-    if deliver_due_reminders(now=timezone.now()).emails:
+    delivered = deliver_due_reminders(now=timezone.now())
+    if delivered.pushes:
+        send_reminder_pushes_task.delay()
+    if delivered.emails:
         send_reminder_emails_task.delay()
 
 
@@ -65,11 +74,18 @@ def send_nudges_task() -> None:
     """One batch of follow-up nudges (two hours after an unlogged session's reminder, the
     08:00 wave's nudges come at 10:00: thousands at once in a large clinic)."""
     nudge_batch(now=timezone.now())
+    if push_enabled():
+        send_reminder_pushes_task.delay()
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")
 def send_reminder_emails_task() -> None:
     send_reminder_emails(token=uuid.uuid4(), now=timezone.now())
+
+
+@clinical_task(time_limit=300, name="patients.tasks.send_reminder_pushes_task")
+def send_reminder_pushes_task() -> None:
+    send_reminder_pushes(token=uuid.uuid4(), now=timezone.now())
 
 
 @clinical_task(name="patients.tasks.send_reminder_task")

@@ -7,9 +7,11 @@ from typing import Any
 
 from django import template
 
+from patients.monitoring.selectors import group_flags
+from patients.monitoring.selectors import rule_label as monitoring_rule_label
 from patients.notifications.selectors import notifications_for
 from programmes.knowledge import DoseSpec
-from programmes.models import Dose
+from programmes.models import Dose, RedFlag
 from programmes.selectors import catalogue_snapshot
 from programmes.text import describe_dose
 from programmes.vocab import Urgency
@@ -97,3 +99,23 @@ def exercise_done(entry: Any) -> str:
     if entry.pain_during_nrs is not None:
         parts.append(f"pain {entry.pain_during_nrs}/10")
     return ", ".join(parts)
+
+
+@register.filter
+def red_flag_question(slug: str) -> str:
+    """A check-in's red-flag answer as the question the patient said yes to (walk-through
+    13: never the raw slug); the slug only if the catalogue no longer has it."""
+    question = RedFlag.objects.filter(slug=slug).values_list("question", flat=True).first()
+    return question or slug
+
+
+@register.filter
+def rule_label(rule: str) -> str:
+    """A monitoring rule's name in words ("weekly_trend" → "Morning symptoms up on last week")."""
+    return monitoring_rule_label(rule)
+
+
+@register.filter
+def flag_groups(flags: list[Any]) -> list[Any]:
+    """Flags as the therapist sees them: one worsening's step-back findings as one."""
+    return group_flags(list(flags))

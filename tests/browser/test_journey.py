@@ -58,7 +58,7 @@ def test_therapist_and_patient_journey(
     therapist.get_by_role("button", name="Preview the programme").click()
     expect(therapist.locator("#preview")).to_contain_text("Achilles tendinopathy, mid-portion")
     screenshot(therapist, "02-new-programme-preview")
-    therapist.get_by_role("button", name="Prescribe this programme").click()
+    therapist.get_by_role("button", name="Prescribe this programme").first.click()
     expect(therapist.get_by_text("Programme prescribed")).to_be_visible()
     screenshot(therapist, "08-programme-adjust")
 

@@ -1,7 +1,7 @@
-"""Reminders delivered in batches by real worker processes, Redis and a real SMTP server, with
-a worker child SIGKILLed mid-batch (issue 14): every reminder reaches the app exactly once,
-and every e-mail copy reaches the mail server — at most the one message the server had just
-accepted when the worker died goes twice, under the same Message-ID.
+"""Reminders delivered in batches by real worker processes, Redis, a real SMTP server and a
+local push service, with a worker child SIGKILLed mid-batch (issue 14): every reminder reaches
+the app exactly once, and every e-mail and web-push copy gets out — at most the one message
+in flight when the worker died goes twice (an e-mail under the same Message-ID).
 
 Needs PostgreSQL and Redis: runs in CI, skips on a laptop without them."""
 
@@ -21,8 +21,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.push_receiver import running_receiver
 from bench.smtp_sink import read_log, start_sink
-from patients.models import Notification, Reminder
+from patients.models import Notification, PushSubscription, Reminder
+from patients.notifications.push import new_private_key
 from patients.reminders.services import deliver_due_reminders
 from patients.reminders.tasks import reminder_sweep
 from tests import factories
@@ -79,13 +81,24 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
         "REHAB_DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
         "REHAB_TEST_STALL": stall,
         "REHAB_TEST_STALL_DIR": str(tmp_path),
+        "REHAB_VAPID_PRIVATE_KEY": new_private_key(),
     }
     with (
         smtp_sink(mail_log) as port,
+        running_receiver() as push_service,
         celery_worker_process(
-            "tests.support.killable_delivery_worker", EMAIL_PORT=str(port), **env
+            "tests.support.killable_delivery_worker",
+            EMAIL_PORT=str(port),
+            REHAB_PUSH_SERVICES=push_service.origin,
+            **env,
         ),
     ):
+        # Each patient has a phone with web push on.
+        for reminder in reminders[::2]:
+            user = reminder.patient.user
+            push_service.device(str(user.pk))
+            sub = push_service.subscription(str(user.pk))
+            PushSubscription.objects.create(user=user, endpoint=sub["endpoint"], **sub["keys"])
         reminder_sweep.delay()  # the per-minute job: one batch task for the 60
         stalled = tmp_path / "stalled"
         wait_for(stalled.exists, timeout=60)
@@ -99,7 +112,12 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
             reminder_sweep.delay()
             time.sleep(1)
             sent = Reminder.objects.filter(status="sent").count() == len(reminders)
-            return sent and len({m for _, m, _ in read_log(mail_log)}) >= len(reminders)
+            pushed = {str(p.payload) for p in push_service.received}
+            return (
+                sent
+                and len({m for _, m, _ in read_log(mail_log)}) >= len(reminders)
+                and len(pushed) >= len(reminders)
+            )
 
         wait_for(done, timeout=120, every=0)
 
@@ -121,6 +139,16 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
         assert all(received[m] == 2 for m in twice)
     assert not Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="").exists()
     assert all(r.sent_at <= timezone.now() for r in Reminder.objects.all())
+    # By web push: each notification reached its patient's phone, decrypted there, once.
+    pushed = Counter(
+        (p.device, p.payload["url"]) for p in push_service.received if p.payload is not None
+    )
+    assert set(pushed) == {
+        (str(user), f"/notifications/{pk}/") for pk, user in notes.values_list("pk", "user")
+    }
+    assert all(p.answer == 201 for p in push_service.received)  # signature and TTL accepted
+    duplicates = sum(n - 1 for n in pushed.values())
+    assert duplicates == 0 if stall == "delivery" else duplicates <= 1
 
 
 def test_a_second_batch_skips_the_rows_a_first_holds_and_takes_the_next(

@@ -44,15 +44,16 @@ def _stall_delivery() -> None:
 def _slow_email_marks() -> None:
     from patients.notifications import services
 
-    real = services._mark_emailed
+    real = services.Outbox.mark_done
 
-    def slow(pk: Any, now: Any) -> None:
-        if not _marker().exists():
-            _marker().write_text(str(os.getpid()))
-        time.sleep(0.2)
-        real(pk, now)
+    def slow(outbox: Any, pk: Any, now: Any) -> None:
+        if outbox is services.EMAILS:
+            if not _marker().exists():
+                _marker().write_text(str(os.getpid()))
+            time.sleep(0.2)
+        real(outbox, pk, now)
 
-    services._mark_emailed = slow  # type: ignore[assignment]
+    services.Outbox.mark_done = slow  # type: ignore[method-assign]
 
 
 @worker_process_init.connect

@@ -107,7 +107,7 @@ def test_prescribing_after_changing_the_intake_asks_for_a_new_preview(
     changed = _intake(patient, side="left") | {"prescribe": "1", "previewed": fingerprint}
     response = therapist_client.post(reverse("programme_new"), changed)
     assert response.status_code == 200
-    assert "The intake changed after the preview" in response.content.decode()
+    assert "The intake changed after the last preview" in response.content.decode()
     assert not Programme.objects.filter(patient=patient).exists()
 
 
@@ -316,7 +316,11 @@ def test_swapping_to_a_clinic_only_treatment_is_refused_in_plain_words(
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("This is given in clinic only, not at home.") == 1
+    # Once beside the field and once in the error summary at the top, never twice in either.
+    summary, _, form = page.partition("</div>")
+    assert 'class="error-summary"' in summary
+    assert summary.count("This is given in clinic only, not at home.") == 1
+    assert form.count("This is given in clinic only, not at home.") == 1
     assert "clinic_only" not in page
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
 
@@ -334,18 +338,18 @@ def test_the_therapist_can_end_a_programme_with_a_reason(
     therapist_client: Client, programme: Any
 ) -> None:
     """Walk-through 4: end or discharge on the programme page, so a new one can be prescribed."""
-    url = reverse("programme_adjust", args=[programme.pk])
-    refused = therapist_client.post(url, {"action": "end", "end-reason": ""})
+    url = reverse("programme_end", args=[programme.pk])
+    refused = therapist_client.post(url, {"end-reason": ""})
     assert refused.status_code == 200
     assert "Say why the programme is ending." in refused.content.decode()
     programme.refresh_from_db()
     assert programme.status == "active"
 
-    ended = therapist_client.post(url, {"action": "end", "end-reason": "Discharged: goals met."})
+    ended = therapist_client.post(url, {"end-reason": "Discharged: goals met."})
     assert ended.status_code == 302
     programme.refresh_from_db()
     assert (programme.status, programme.ended_reason) == ("ended", "Discharged: goals met.")
-    page = therapist_client.get(url).content.decode()
+    page = therapist_client.get(reverse("programme_adjust", args=[programme.pk])).content.decode()
     assert "Discharged: goals met." in page
     assert "End or discharge" not in page
 
@@ -353,8 +357,8 @@ def test_the_therapist_can_end_a_programme_with_a_reason(
 def test_a_patient_cannot_end_their_programme_on_the_web(
     patient_client: Client, programme: Any
 ) -> None:
-    url = reverse("programme_adjust", args=[programme.pk])
-    response = patient_client.post(url, {"action": "end", "end-reason": "Bored."})
+    url = reverse("programme_end", args=[programme.pk])
+    response = patient_client.post(url, {"end-reason": "Bored."})
     assert response.status_code in (302, 403, 404)
     programme.refresh_from_db()
     assert programme.status == "active"

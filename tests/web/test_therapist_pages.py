@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from patients.activity.services import record_check_in
 from patients.models import Flag, Patient
+from programmes.models import RedFlag
 from tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +150,9 @@ def test_patient_page_shows_logs_pain_scores_and_flags(
     assert "Session logs" in page
     assert "Morning check-ins" in page
     assert "Questionnaire scores" in page
-    assert "sudden_pop" in page
+    # Walk-through 13: the check-in shows the question answered "yes", never the slug.
+    assert escape(RedFlag.objects.get(slug="sudden_pop").question) in page
+    assert "Yes:</strong> sudden_pop" not in page
     assert 'role="img"' in page
     assert "Pain by week" in page
     assert reverse("programme_adjust", args=[programme.pk]) in page

@@ -5,6 +5,12 @@
  *    button's name/value is still sent). The server is idempotent on the form's client_uuid
  *    anyway; this only spares the patient a confusing second request.
  * 2. Elements with data-show-when="<checkbox id>" are shown only while that box is ticked.
+ * 3. A button with data-copy="<input id>" copies that field's text (the calendar link); without
+ *    the clipboard it selects the text, for the patient to copy themselves.
+ * 4. Feedback where the eye is: the first element marked data-focus-on-load (the error
+ *    summary, else a fresh preview) is scrolled to and focused when the page loads; a link in
+ *    the error summary focuses its field (opening a closed <details> around it) and shows
+ *    the field's label or legend with it.
  */
 (function () {
   "use strict";
@@ -40,7 +46,51 @@
       if (box) { el.hidden = !box.checked; }
     });
   }
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied-text") || "Copied";
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
+
   document.addEventListener("change", syncToggles);
   document.addEventListener("DOMContentLoaded", syncToggles);
   document.addEventListener("htmx:afterSwap", syncToggles);
+
+  function reveal(el) {
+    for (var d = el.closest("details:not([open])"); d; d = d.parentElement.closest("details:not([open])")) {
+      d.open = true;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var first = document.querySelector("[data-focus-on-load]");
+    if (!first) { return; }
+    reveal(first);
+    first.focus({ preventScroll: true });
+    first.scrollIntoView({ block: "start" });
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest(".error-summary a[href^='#']");
+    if (!link) { return; }
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    reveal(field);
+    var group = /^(radio|checkbox)$/.test(field.type) && field.closest("fieldset");
+    var label = (group && group.querySelector("legend")) ||
+      document.querySelector("label[for='" + field.id + "']") || field;
+    label.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
 })();

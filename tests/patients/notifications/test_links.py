@@ -98,3 +98,25 @@ def test_a_reminder_leads_the_patient_to_today_and_nobody_else_anywhere(
     for user, link in ((patient.user, reverse("today")), (therapist.user, None)):
         note = Notification.objects.create(user=user, kind="reminder:session", title="t")
         assert notification_link(note, user) == link
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_acting_on_a_flag_marks_the_therapists_notices_of_it_read_but_not_the_admins(
+    patient: Any, action: str
+) -> None:
+    from patients.monitoring.services import acknowledge_flag
+
+    admin = _admin()
+    flag = _red_flag(patient)
+    other = _red_flag(patient, urgency="same_day")
+    notify_flag(flag=flag, now=NOW)
+    notify_flag(flag=other, now=NOW)
+    Notification.objects.create(user=admin, kind="red_flag_escalation", title="x", flag=flag)
+    therapist = patient.therapist.user
+    if action == "acknowledge":
+        acknowledge_flag(flag=flag, by=therapist, now=NOW)
+    else:
+        resolve_flag(flag=flag, by=therapist, note="Phoned; seen in clinic.", now=NOW)
+    assert Notification.objects.get(user=therapist, flag=flag).read_at == NOW
+    assert Notification.objects.get(user=therapist, flag=other).read_at is None  # not this one
+    assert Notification.objects.get(user=admin, flag=flag).read_at is None

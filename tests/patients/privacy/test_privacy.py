@@ -25,7 +25,14 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
-from patients.models import CheckIn, Flag, Notification, QuestionnaireResponse, SessionLog
+from patients.models import (
+    CheckIn,
+    Flag,
+    Notification,
+    PushSubscription,
+    QuestionnaireResponse,
+    SessionLog,
+)
 from patients.monitoring.services import resolve_flag
 from patients.privacy.services import REMOVED, anonymise_patient, export_csv_zip, patient_export
 from patients.questionnaires.services import record_questionnaire
@@ -259,6 +266,9 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     user = patient.user
     private = [user.first_name, user.last_name, user.username, user.email]
     AuthToken.objects.create(user)
+    PushSubscription.objects.create(
+        user=user, endpoint="https://fcm.googleapis.com/fcm/send/x", p256dh="k", auth="a"
+    )
     Notification.objects.create(
         user=patient.therapist.user, kind="red_flag", title=f"Urgent: {user.get_full_name()}"
     )
@@ -280,6 +290,7 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     assert Flag.objects.get(patient=patient, kind="red_flag").resolution_note == REMOVED
     assert not AuthToken.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
+    assert not PushSubscription.objects.filter(user=user).exists()  # no more pushes to them
 
     everything = json.dumps(patient_export(patient, now=timezone.now()))
     audit = str(list(LogEntry.objects.values()))

@@ -100,7 +100,7 @@ def test_a_batch_that_fails_midway_leaves_every_reminder_due_for_the_next(
     assert _reminder_notifications() == 6
 
 
-def test_a_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
+def test_a_batch_costs_the_same_queries_for_1_or_15_patients() -> None:
     def queries(count: int) -> int:
         Reminder.objects.all().delete()
         _clinic(count)
@@ -108,7 +108,9 @@ def test_a_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
             assert deliver_due_reminders(now=AT_0805).sent == 3 * count
         return len(captured)
 
-    assert queries(1) == queries(20)
+    # 15 patients' 45 notifications fit one INSERT on SQLite too (Django 5.2 caps a SQLite
+    # statement at 999 parameters, so more rows are split); PostgreSQL has no such cap.
+    assert queries(1) == queries(15)
 
 
 def test_a_batch_skips_what_is_no_longer_wanted_and_sends_the_rest() -> None:
@@ -208,4 +210,6 @@ def test_a_nudge_batch_costs_the_same_queries_for_1_or_20_patients() -> None:
             assert nudge_batch(now=later) == count
         return len(captured)
 
-    assert queries(1) == queries(20)
+    # 15 patients' 45 notifications fit one INSERT on SQLite too (Django 5.2 caps a SQLite
+    # statement at 999 parameters, so more rows are split); PostgreSQL has no such cap.
+    assert queries(1) == queries(15)

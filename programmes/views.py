@@ -1,0 +1,43 @@
+"""The exercise figures and uploaded media as files: public (catalogue content, no patient
+data), so an <img> on any page, the API's `media` URLs and the PDF handout can load them."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+from programmes.figure_files import drawn_figures
+from programmes.models import ExerciseMedia
+
+YEAR = 365 * 24 * 3600
+
+
+@require_safe
+def exercise_figure(request: HttpRequest, slug: str) -> HttpResponse:
+    """The SVG of one figure. With the current `?v=` (its URL from `figure_media` or the
+    template tag) it may be cached for a year; any other request only briefly."""
+    drawn = drawn_figures().get(slug)
+    if drawn is None:
+        raise Http404("No such figure.")
+    response = HttpResponse(drawn.svg, content_type="image/svg+xml")
+    if request.GET.get("v") == drawn.version:
+        response["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    else:
+        response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_safe
+def exercise_media(request: HttpRequest, pk: str) -> FileResponse:
+    """An uploaded photo or video, with the content type its checked format gives."""
+    media = ExerciseMedia.objects.filter(pk=pk).first()
+    if media is None or not media.file:
+        raise Http404("No such file.")
+    try:
+        handle = media.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such file.") from None
+    response = FileResponse(handle, content_type=media.content_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Content-Disposition"] = "inline"
+    return response
