@@ -16,14 +16,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# A development machine: DEBUG on (unless set), which lets manage.py, the worker and beat run
+# with the public development key (without it they refuse to start).
+run: export DEBUG ?= true
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalogue
-	$(PY) manage.py seed_demo
+	REHAB_PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Rehab planner: http://127.0.0.1:$(PORT)/   (admin: http://127.0.0.1:$(PORT)/admin/)"
+	@echo "  Starting web, worker and beat: the URL and the demo accounts follow once they are up."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-true} REHAB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" REHAB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/pytest
@@ -37,7 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
-	$(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff check --fix .

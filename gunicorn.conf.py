@@ -46,8 +46,10 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("REHAB_LOG_LEVEL", "INFO").lower()
-# %(U)s is the path without the query string; no %(r)s, %(q)s, %(f)s (referrer), %(a)s.
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# %(U)s is the path without the query string; no %(r)s, %(q)s, %(f)s (referrer), %(a)s. Last,
+# the request id the app answered with (X-Request-ID: the proxy's, or one of its own), which
+# its log lines, error reports and audit entries carry too.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 
 _RESET_TOKEN = re.compile(r"^(/accounts/reset/[^/]+/)(?!set-password/)[^/]+/")
 _CALENDAR_SECRET = re.compile(r"^/calendar/[^/]+\.ics$")
@@ -73,10 +75,11 @@ def on_starting(server: Any) -> None:
     stops gunicorn with one clear line instead of every worker failing to boot."""
     from django.conf import settings
 
-    from rehab.env import ConfigurationError
+    from rehab.env import ConfigurationError, refuse_development_key
 
     try:
-        settings.SECRET_KEY  # noqa: B018 (imports and checks the settings module)
+        # Imports and checks the settings module; then the check every process makes.
+        refuse_development_key(secret_key=settings.SECRET_KEY, debug=settings.DEBUG)
     except ConfigurationError as exc:
         server.log.error("Configuration error: %s", exc)
         sys.exit(2)

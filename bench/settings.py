@@ -16,6 +16,9 @@ from rehab.settings import REDIS_URL
 
 ROOT_URLCONF = "bench.urls"
 DEBUG = False
+# A key of the benchmarks' own: with DEBUG off every process refuses the public development key
+# (rehab.env.refuse_development_key), and benchmark data is generated, never real.
+SECRET_KEY = os.environ.get("SECRET_KEY") or "rehab-bench-only-key-signs-nothing-real-" + "b" * 20
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -22,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions/", activity.SessionLogListApi.as_view(), name="sessions"),
     path("sessions/<uuid:pk>/", activity.SessionLogDetailApi.as_view(), name="session"),
     path("check-ins/", activity.CheckInListApi.as_view(), name="check-ins"),
+    path("check-in/questions/", activity.CheckInQuestionsApi.as_view(), name="check-in-questions"),
     path("check-ins/<uuid:pk>/", activity.CheckInDetailApi.as_view(), name="check-in"),
     path("questionnaires/", questionnaires.QuestionnaireListApi.as_view(), name="questionnaires"),
     path(

@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("patients/new/", people.patient_create, name="patient_create"),
     path("patients/<uuid:pk>/", people.patient_detail, name="patient_detail"),
     path("patients/<uuid:pk>/invite/", people.patient_invite, name="patient_invite"),
+    path("patients/<uuid:pk>/contact/", people.patient_contact, name="patient_contact"),
     path(
         "patients/<uuid:pk>/export.json",
         privacy.patient_export,

@@ -7,6 +7,7 @@ CatalogueFileError naming the file and entry for anything malformed. Writing to 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -177,3 +178,9 @@ def _protocol(entry: dict[str, Any]) -> dict[str, Any]:
             item.setdefault("sources", [])
             item.setdefault("when", {})
     return entry
+
+
+@functools.cache
+def red_flag_slugs(directory: Path = CATALOGUE_DIR) -> tuple[str, ...]:
+    """Every red flag's slug, in catalogue order (the API schema's enum of red-flag answers)."""
+    return tuple(str(entry["slug"]) for entry in _entries(directory / "red_flags.yaml"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
@@ -279,6 +280,40 @@ class ProgrammeForm(forms.Form):
     def intake(self, *, assessed_on: date) -> Intake:
         """IntakeError if the data does not read as an intake (clean() shows it by field)."""
         return Intake.from_dict(self.intake_data(assessed_on=assessed_on))
+
+
+def intake_answers(intake: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A stored intake (Diagnosis.intake) as (question, answer) pairs in the words of the
+    intake form: the form's own labels and choices, the catalogue's names for the diagnosis,
+    protocol and red flags. Every question the form asks is listed; "Not recorded" where the
+    stored intake has no answer (an intake from before the question was asked)."""
+    catalogue = catalogue_snapshot()
+    red_flags = dict(RedFlag.objects.values_list("slug", "question"))
+    names: dict[str, Mapping[str, str]] = {
+        "condition": {slug: c.name for slug, c in catalogue.conditions.items()},
+        "protocol": {slug: p.name for slug, p in catalogue.protocols.items()},
+        "red_flags": red_flags,
+    }
+    fields = ProgrammeForm.base_fields
+    rows = []
+    for name in INTAKE_FIELDS:
+        field = fields[name]
+        value = intake.get(name)
+        choices = names.get(name) or {str(k): str(v) for k, v in getattr(field, "choices", [])}
+        if isinstance(value, list):
+            text = "; ".join(choices.get(v, v) for v in value) or "None"
+        elif isinstance(value, bool):
+            text = "Yes" if value else "No"
+        elif value is None or value == "":
+            text = "Default for the diagnosis" if name == "protocol" else "Not recorded"
+        else:
+            text = choices.get(str(value), str(value).replace("_", " ").capitalize())
+        rows.append((str(field.label or name.replace("_", " ").capitalize()), text))
+        if name == "recent_injury":  # asked the other way round on the form
+            bears = intake.get("able_to_bear_weight")
+            label = str(fields["cannot_bear_weight"].label)
+            rows.append((label, "Not recorded" if bears is None else ("No" if bears else "Yes")))
+    return rows
 
 
 # --- Adjusting ------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ patient passed in as any object the ORM accepts: programmes imports nothing of p
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
@@ -44,6 +46,7 @@ from programmes.models import (
     ProtocolItem,
     ProtocolPhase,
     RedFlag,
+    Source,
     Threshold,
     Timeframe,
 )
@@ -65,6 +68,7 @@ CATALOGUE_MODELS = (
     Threshold,
     IceHeatRule,
     IceHeatSchedule,
+    Source,
 )
 
 
@@ -135,6 +139,35 @@ def media_for(exercise: Exercise | ExerciseSpec | str) -> list[dict[str, Any]]:
         exercise = found
     figure = figure_media(exercise)
     return [*([figure] if figure else []), *uploaded_media().get(exercise.slug, ())]
+
+
+INFERENCE = "INFERENCE"
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source id resolved: its citation and its links (sources.yaml `url`, split)."""
+
+    code: str
+    citation: str
+    urls: tuple[str, ...]
+
+
+def citations() -> dict[str, Citation]:
+    """Every source id a catalogue entry may cite (sources.yaml, loaded into Source), in
+    reference order; kept beside the catalogue snapshot and forgotten with it."""
+    with _lock:
+        found = _cache.get("citations")
+        if found is None:
+            found = _cache["citations"] = {
+                s.code: Citation(
+                    code=s.code,
+                    citation=s.citation,
+                    urls=tuple(re.findall(r"https?://[^\s;]+", s.url)),
+                )
+                for s in Source.objects.order_by("id")
+            }
+        return found
 
 
 def forget_catalogue(**_: Any) -> None:

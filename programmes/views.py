@@ -1,13 +1,17 @@
-"""The exercise figures and uploaded media as files: public (catalogue content, no patient
-data), so an <img> on any page, the API's `media` URLs and the PDF handout can load them."""
+"""The programmes app's pages and files: the exercise figures and uploaded media, public
+(catalogue content, no patient data), so an <img> on any page, the API's `media` URLs and the
+PDF handout can load them; and the therapist's references page."""
 
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from programmes.figure_files import drawn_figures
-from programmes.models import ExerciseMedia
+from programmes.models import ExerciseMedia, Threshold, Timeframe
+from programmes.selectors import INFERENCE, citations
+from rehab.views import therapist_required
 
 YEAR = 365 * 24 * 3600
 
@@ -41,3 +45,20 @@ def exercise_media(request: HttpRequest, pk: str) -> FileResponse:
     response["Cache-Control"] = "public, max-age=86400"
     response["Content-Disposition"] = "inline"
     return response
+
+
+@therapist_required
+def references(request: HttpRequest) -> HttpResponse:
+    """Every source id resolved to its citation, and the catalogue's numbers that are our
+    own inference (with the reason each gives), so a clinician can check or sign them off.
+    Therapists only: the citations and inferences are not for patients."""
+    context = {
+        "citations": list(citations().values()),
+        "inferred_thresholds": [
+            t for t in Threshold.objects.order_by("slug") if INFERENCE in t.sources
+        ],
+        "inferred_timeframes": [
+            t for t in Timeframe.objects.order_by("after_days", "slug") if INFERENCE in t.sources
+        ],
+    }
+    return render(request, "programmes/references.html", context)

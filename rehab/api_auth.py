@@ -17,10 +17,10 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from rehab.api import InputSerializer, error_body
 from rehab.authentication import TokenAuthentication
+from rehab.throttling import AddressRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,17 @@ class LoginApi(LoginView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # Per client address, shared with the web's sign-in (rehab/throttling.py).
     throttle_scope = "login"
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AddressRateThrottle]
 
     @extend_schema(
         summary="Log in: get a token for this device",
+        description="Username and password in, a token for this device out (send it as "
+        "`Authorization: Token <token>`; valid 30 days, extended on use). After 5 failures "
+        "for one username from one address, that pair is locked out for 15 minutes (429 "
+        "`locked_out`, even with the right password); at most 10 logins a minute per address "
+        "(429 `throttled`).",
         tags=["auth"],
         request=LoginInput,
         responses={200: LoginOutput},

@@ -51,7 +51,19 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_representation(value)
 
 
-@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "21:00"})
+# A wall-clock time "HH:MM", 00:00 to 23:59.
+HOUR_MINUTE = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "08:00"}
+
+
+@extend_schema_field(HOUR_MINUTE)
+class HourMinuteInputField(serializers.CharField):
+    """A local time "HH:MM" in (the service parses and normalises it)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=5, **kwargs)
+
+
+@extend_schema_field(HOUR_MINUTE)
 class HourMinuteField(serializers.Field):
     """A wall-clock time out as "HH:MM" (read-only)."""
 

@@ -13,7 +13,13 @@ class RehabConfig(AppConfig):
     verbose_name = "Rehab"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from rehab import audit
+        from rehab.env import refuse_development_key
+
+        # First: a process with a public key stops here, before it serves or runs anything.
+        refuse_development_key(secret_key=settings.SECRET_KEY, debug=settings.DEBUG)
 
         audit.connect_signals()
         post_migrate.connect(ensure_clinic_admins_group, dispatch_uid="rehab_clinic_admins")

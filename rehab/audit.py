@@ -12,9 +12,9 @@ django-auditlog writes one `LogEntry` per create, update and delete of the model
   `bulk_update()` send no signals, so the audited models' querysets log them themselves.
   `delete()` on a queryset already sends per-row signals.
 - **No identifying text**: entries name an object by model and id, never by `str(obj)` (which
-  holds a patient's name), carry no actor e-mail, and redact free text and dates of birth in
-  their diffs (`redact`). So the trail can be kept for its full retention period and still
-  holds nothing to erase when a patient is anonymised.
+  holds a patient's name), carry no actor e-mail, and redact free text, phone numbers and dates
+  of birth in their diffs (`redact`). So the trail can be kept for its full retention period
+  and still holds nothing to erase when a patient is anonymised.
 - **Append-only**: entries cannot be changed or deleted through the ORM (`_refuse_change`),
   the admin (read-only) or, on PostgreSQL and SQLite, SQL `UPDATE` (and on PostgreSQL
   `DELETE`) — database triggers, migration rehab 0002.
@@ -24,6 +24,7 @@ django-auditlog writes one `LogEntry` per create, update and delete of the model
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
@@ -42,17 +43,32 @@ _request: ContextVar[HttpRequest | None] = ContextVar("rehab_audit_request", def
 _request_id: ContextVar[str | None] = ContextVar("rehab_audit_request_id", default=None)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Where the id is kept on the request too, for what is logged after the middleware has
+# returned (Django logs a 4xx response then): rehab.log_format.RequestIdFilter.
+REQUEST_ID_META = "rehab.request_id"
+# A proxy's request id we keep (nginx's $request_id, a UUID, …): 8 to 128 letters, digits and
+# . _ : - . Anything else (a client's junk, an attempt to forge log lines) gets our own id.
+WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+
+
+def new_request_id(request: HttpRequest) -> str:
+    """The reverse proxy's X-Request-ID when well-formed, so its access log, ours and the
+    audit trail share one id; otherwise a fresh one."""
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    return sent if WELL_FORMED_REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
 
 
 class AuditMiddleware:
-    """Remember the request (for `stamp`) and give it an id, returned as `X-Request-ID` and
-    stored as the correlation id of every audit entry the request writes."""
+    """Remember the request (for `stamp`) and give it an id (`new_request_id`), returned as
+    `X-Request-ID`, stored as the correlation id of every audit entry the request writes and
+    carried by every log line (rehab/log_format.py) and error report (rehab/sentry.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id(request)
+        request.META[REQUEST_ID_META] = request_id
         tokens = (_request.set(request), _request_id.set(request_id))
         try:
             response = self.get_response(request)

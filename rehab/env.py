@@ -24,6 +24,30 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+# The public key rehab.settings falls back to when SECRET_KEY is unset (laptops, tests). Its
+# django-insecure- prefix (that of Django's generated development keys) also makes Django's own
+# `check --deploy` report it (security.W009).
+DEVELOPMENT_SECRET_KEY = "django-insecure-rehab-development-key-" + "x" * 40
+
+
+def refuse_development_key(*, secret_key: str, debug: bool) -> None:
+    """Refuse a missing or public (development) SECRET_KEY unless DEBUG is on.
+
+    Anyone holding the key can forge session cookies, password-reset links and signed values,
+    so a process that may serve or work on real data must not run with one that is published.
+    Called when Django is set up (RehabConfig.ready), so the web (rehab/wsgi.py, gunicorn),
+    `manage.py` and the Celery worker and beat all stop; DEBUG=true marks a development machine.
+    """
+    if debug:
+        return
+    if not secret_key.strip() or secret_key.startswith("django-insecure-"):
+        raise ConfigurationError(
+            "SECRET_KEY is not set, or is the public development key, and DEBUG is off: set "
+            "SECRET_KEY to 50+ random characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or DEBUG=true on a development machine"
+        )
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":

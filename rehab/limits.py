@@ -45,14 +45,23 @@ DONE_SETS = Bounds(0, 50)
 DONE_REPS = Bounds(0, 500)
 DONE_HOLD_S = Bounds(0, 600)
 
+# How many days of history a page shows (?days= on the therapist's patient page).
+HISTORY_DAYS = Bounds(1, 3660)
 
-# Which dates a record may carry (web pages and the API both come here). A session, check-in
-# or questionnaire is dated on a day the patient has reached in their own time zone, plus
-# DATE_SLACK for a phone a little ahead across a zone edge; a date in the past is accepted
-# back to EARLIEST_DATE, however late it arrives (an offline phone keeps what it logged on the
-# day). No tighter floor such as the programme's start: existing clients and fixtures backfill
-# history before it, and a floor tied to today's date would refuse them as time passes.
+# Which dates a record may carry (web pages and the API both come here, through the recording
+# services). A session is dated from its programme's start, a check-in from the patient's
+# first diagnosis, both up to the patient's own today in their zone (the Today the app shows);
+# a date in between is accepted however late it arrives (an offline phone keeps what it logged
+# on the day). A questionnaire may come from the week before the start (a baseline), so it
+# keeps the wide window: EARLIEST_DATE to today + DATE_SLACK (a phone a little ahead across a
+# zone edge).
 DATE_SLACK = timedelta(days=1)
+
+# A patient may change (PUT, PATCH, or log the slot again) or delete a session log for this
+# long after its local date: long enough to fix a mistake made on the phone, short enough that
+# the history a therapist has reviewed (adherence, pain trends, the flags raised from them)
+# does not change under them. A product rule, not a clinical timeframe.
+CHANGE_WINDOW = timedelta(days=7)
 
 
 # The floor of every date the clinic records (as for device clocks, rehab/api_fields.py).

@@ -16,16 +16,24 @@ from typing import Any
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from rehab.env import BASE_DIR, env, env_bool, env_int, env_list, env_str
+from rehab.env import (
+    BASE_DIR,
+    DEVELOPMENT_SECRET_KEY,
+    ConfigurationError,
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
 
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", False)
-# These settings are for laptops and tests, so an unset SECRET_KEY means this public key. The
-# one switch for production is rehab.settings_production (gunicorn's default), which refuses a
-# missing or weak key and this one; its django-insecure- prefix also makes Django's own
-# `check --deploy` report it (security.W009) under any settings module.
-DEVELOPMENT_SECRET_KEY = "django-insecure-rehab-development-key-" + "x" * 40
+# These settings are for laptops and tests, so an unset SECRET_KEY means a public development
+# key (rehab.env.DEVELOPMENT_SECRET_KEY). Every process that sets Django up (web, manage.py,
+# Celery) refuses it unless DEBUG is on (rehab.env.refuse_development_key, from
+# RehabConfig.ready); rehab.settings_production (gunicorn's default) also refuses a weak key.
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
@@ -60,6 +68,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # No caching of anything a signed-in user is sent (rehab/middleware.py).
+    "rehab.middleware.NoStoreForSignedInMiddleware",
+    # Sign-in and password-reset POSTs per client address (rehab/throttling.py), before
+    # the view checks a password or sends an e-mail.
+    "rehab.throttling.SignInThrottleMiddleware",
     # After authentication: stamps every audit entry of the request with its actor, address
     # and request id (an API token user is read when the entry is written, after DRF's auth).
     "rehab.audit.AuditMiddleware",
@@ -136,6 +149,16 @@ else:
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 (argon2-cffi) for new and changed passwords, the memory-hard winner of the Password
+# Hashing Competition that OWASP lists first. Hashes made by the others still verify, and are
+# rehashed with Argon2 at the user's next successful sign-in (Django does this itself).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -225,10 +248,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rehab.api.exception_handler",
     # No OPTIONS introspection: the OpenAPI schema documents every operation (OPTIONS → 405).
     "DEFAULT_METADATA_CLASS": None,
-    # Scoped throttles only (views name their scope): token logins per client address,
-    # offline-sync batches per user (engineering-reference §4.6), and reads of one calendar
-    # link (patients/calendar/views.py; calendar apps read every few minutes at most).
-    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "sync": "120/min", "calendar": "60/hour"},
+    # Scoped throttles only (views name their scope): offline-sync batches per user
+    # (engineering-reference §4.6); sign-ins per client address, the API's token login, the
+    # web's and the admin's together, and web password-reset requests (rehab/throttling.py);
+    # reads of one calendar link (patients/calendar/views.py; calendar apps read every few
+    # minutes at most).
+    "DEFAULT_THROTTLE_RATES": {
+        "login": "10/min",
+        "password_reset": "10/hour",
+        "sync": "120/min",
+        "calendar": "60/hour",
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Per-device API tokens: stored hashed, expiring, revocable one by one or all at once.
@@ -243,6 +273,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Docstrings are written for developers (how a row is built, which issue): descriptions
+    # for API users come from extend_schema(description=...) and each field's help_text.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    # Also the hooks' defaults (enums), then ours: no defaults in PATCH bodies.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rehab.api_schema.strip_patch_defaults",
+        "rehab.api_schema.document_shared_responses",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -255,16 +294,18 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": ["programme", "referral"],
         "RoleEnum": ["patient", "therapist", "other"],
         "AnswerEnum": "programmes.vocab.Answer",
+        "UrgencyEnum": "programmes.vocab.Urgency",
+        "NotificationKindEnum": "patients.models.Notification.Kind",
     },
 }
 
 # --- Audit trail (django-auditlog; rehab/audit.py) ---------------------------------------
 # Every create, update and delete of these clinical records is logged with actor, time,
-# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text and
-# dates of birth are redacted in the diffs, and entries name objects by id only, so the
+# address and request id; bulk operations too (rehab.audit.AuditedQuerySet). Free text, phone
+# numbers and dates of birth are redacted in the diffs, and entries name objects by id only, so the
 # trail (append-only, kept) holds no identifying text and survives a patient's anonymisation.
 AUDITED_MODELS: dict[str, list[str]] = {
-    "patients.Patient": ["date_of_birth"],
+    "patients.Patient": ["date_of_birth", "phone"],
     "patients.Diagnosis": ["notes"],
     "patients.SessionLog": ["skip_reason"],
     "patients.ExerciseLog": ["load"],
@@ -329,6 +370,13 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The periodic sweeps. Each entry expires before its next run, so a backlog that built up
 # during an outage is dropped rather than replayed: the next run reads the database anyway.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Read by /health/ready (rehab/health.py): older than 2 minutes means beat, the broker or
+    # every worker has stopped.
+    "beat-heartbeat": {
+        "task": "rehab.beat_heartbeat",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "red-flag-sweep": {
         "task": "patients.tasks.red_flag_sweep",
         "schedule": 60.0,
@@ -370,8 +418,8 @@ REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
 # The number patients are told to call for an emergency red flag (the product is written for
 # the UK: 999; 112 also works there). Set it for a clinic elsewhere.
 REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
-# The clinic's name as patients read it on the printed programme handout.
-REHAB_CLINIC_NAME = env_str("REHAB_CLINIC_NAME", "Rehab planner")
+# The clinic's name, as patients know it: invitation e-mails and the printed handout name it.
+REHAB_CLINIC_NAME = env_str("REHAB_CLINIC_NAME", "Rehab planner clinic")
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
@@ -399,10 +447,40 @@ REHAB_PUSH_SERVICES = env_list(
     ],
 )
 
-LOGGING = {
+# /health/ready tells which check failed only to monitoring hosts: these client addresses
+# (comma-separated; read as the lockout reads them, REHAB_AXES_IPWARE_META), or a request with
+# "Authorization: Bearer <REHAB_HEALTH_TOKEN>". Everyone else gets the status word alone.
+REHAB_HEALTH_ADDRESSES = env_list("REHAB_HEALTH_ADDRESSES", [])
+REHAB_HEALTH_TOKEN = env_str("REHAB_HEALTH_TOKEN", "")
+
+# Log lines: "plain" (one readable line) or "json" (one JSON object a line with the request
+# id; rehab/log_format.py), which the production settings choose by default.
+REHAB_LOG_FORMAT = env_str("REHAB_LOG_FORMAT", "plain")
+LOG_FORMATS = ("plain", "json")
+if REHAB_LOG_FORMAT not in LOG_FORMATS:
+    raise ConfigurationError(f"REHAB_LOG_FORMAT must be plain or json, not {REHAB_LOG_FORMAT!r}")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "rehab.log_format.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "rehab.log_format.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": REHAB_LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("REHAB_LOG_LEVEL", "INFO")},
 }
+
+# Error reports (rehab/sentry.py): to Sentry or any server speaking its protocol, scrubbed of
+# request bodies, cookies, auth headers and personal data. Unset: nothing is sent.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from rehab.sentry import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

@@ -14,11 +14,12 @@ static files by whitenoise after `manage.py collectstatic`. See the README, "Dep
 
 from __future__ import annotations
 
+import copy
 import os
 
 from rehab.env import ConfigurationError, env_bool, env_int, env_list, env_str
 from rehab.settings import *  # noqa: F403
-from rehab.settings import STORAGES, redis_cache
+from rehab.settings import LOG_FORMATS, LOGGING, STORAGES, redis_cache
 
 # Django's own bar for a key (security.W009): 50+ characters, 5+ distinct ones, not a
 # generated-for-development key. Ours also refuses the development fallback of rehab.settings.
@@ -60,6 +61,8 @@ if not env_str("ALLOWED_HOSTS", "").strip():
 # HTTPS only. HSTS tells browsers never to use plain HTTP for this host (and its
 # subdomains) for a year; preload marks consent to browsers' built-in HSTS lists.
 SECURE_SSL_REDIRECT = True
+# Monitoring and load balancers may ask over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
 SECURE_HSTS_SECONDS = env_int("REHAB_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("REHAB_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("REHAB_HSTS_PRELOAD", True)
@@ -115,3 +118,13 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Logs as JSON, one object a line with the request id (rehab/log_format.py), for a log service;
+# REHAB_LOG_FORMAT=plain for reading them by eye. The Celery worker logs through the same
+# handler instead of installing its own.
+LOG_FORMAT = env_str("REHAB_LOG_FORMAT", "json")
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ConfigurationError(f"REHAB_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING = copy.deepcopy(LOGGING)
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from rehab.env import env_str
 from rehab.settings import *  # noqa: F403
+
+# A key of the tests' own (never the public development key, which every process refuses
+# without DEBUG): the suite runs with DEBUG off, like production.
+SECRET_KEY = env_str("SECRET_KEY", "rehab-tests-only-key-signs-nothing-real-" + "t" * 20)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -8,6 +8,9 @@ from typing import ParamSpec
 
 from celery import Task, shared_task
 from django.db import OperationalError
+from django.utils import timezone
+
+from rehab.health import write_beat_heartbeat
 
 P = ParamSpec("P")
 
@@ -33,3 +36,10 @@ def clinical_task(
         soft_time_limit=time_limit - 5,
         time_limit=time_limit,
     )
+
+
+@clinical_task(name="rehab.beat_heartbeat", time_limit=30)
+def beat_heartbeat() -> None:
+    """Every 30 s from beat: proves beat, the broker, a worker and the cache all work
+    (`/health/ready` reads it; rehab/health.py)."""
+    write_beat_heartbeat(now_s=timezone.now().timestamp())

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 
 from programmes.knowledge import Catalogue
 from programmes.selectors import build_catalogue, forget_catalogue
 from tests import factories
 from tests.factories import NOW, STARTED
+
+# The processes the tests start (manage.py, Celery workers, gunicorn) inherit a key of their
+# own: every process refuses the public development key while DEBUG is off, as the suite runs.
+# The tests of that refusal start theirs without it.
+os.environ.setdefault("SECRET_KEY", "rehab-test-run-" + secrets.token_urlsafe(40))
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +60,15 @@ def _fresh_catalogue_cache() -> Iterator[None]:
     # then rolls back, so drop the snapshot after every test.
     yield
     forget_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_history() -> Iterator[None]:
+    # Throttle counters (web and API sign-in) live in the cache, which outlives a test's
+    # transaction; every test is on the same frozen clock, so they would add up across tests.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import importlib
+import json
 import os
 import re
 import runpy
@@ -24,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from rehab.settings import DEVELOPMENT_SECRET_KEY
+from rehab.env import DEVELOPMENT_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = "rehab.settings_production"
@@ -46,6 +47,10 @@ KNOBS = (
     "REHAB_GUNICORN_BIND",
     "REHAB_GUNICORN_TIMEOUT",
     "WEB_CONCURRENCY",
+    "REHAB_LOG_FORMAT",
+    "SENTRY_DSN",
+    "REHAB_HEALTH_TOKEN",
+    "REHAB_HEALTH_ADDRESSES",
 )
 
 
@@ -106,27 +111,70 @@ def test_a_weak_secret_key_is_refused_without_being_echoed(key: str) -> None:
 
 
 def test_the_laptop_settings_key_is_reported_by_djangos_deploy_check() -> None:
-    """rehab.settings without SECRET_KEY runs on the public development key: never silently,
-    as Django's own deploy check names it (security.W009) whichever settings module is used."""
-    env = production_env(DJANGO_SETTINGS_MODULE="rehab.settings", SECRET_KEY=None)
+    """Under DEBUG (the one case it may run), rehab.settings' public development key is never
+    silent: Django's own deploy check names it (security.W009)."""
+    env = production_env(DJANGO_SETTINGS_MODULE="rehab.settings", SECRET_KEY=None, DEBUG="true")
     result = manage("check", "--deploy", env=env)
     assert "security.W009" in result.stdout + result.stderr
     assert "security.W009" not in manage("check", "--deploy", env=production_env()).stderr
 
 
-def test_debug_true_is_refused_by_the_production_settings() -> None:
-    result = manage("check", "--deploy", env=production_env(DEBUG="true"))
-    assert result.returncode != 0
-    assert "Configuration error: DEBUG must be false" in result.stderr
-    assert "Traceback" not in result.stderr
+# --- Every entry point refuses a missing or public key unless DEBUG is on (issue 18) --------
+
+REFUSED = "Configuration error: SECRET_KEY is not set, or is the public development key"
+ENTRY_POINTS = {
+    "manage.py": [sys.executable, "manage.py", "check"],
+    "wsgi": [sys.executable, "-c", "import rehab.wsgi"],
+    "celery worker": [sys.executable, "-m", "celery", "-A", "rehab", "worker", "--pool=solo"],
+    "celery beat": [sys.executable, "-m", "celery", "-A", "rehab", "beat"],
+}
 
 
-def test_turning_preload_off_is_reported_by_the_deploy_check() -> None:
-    """The check is real: a weakened setting shows up (as Django's security.W021)."""
-    env = production_env(REHAB_HSTS_PRELOAD="false")
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+def laptop_env(**values: str | None) -> dict[str, str]:
+    """rehab.settings (not production) on the filesystem broker, with no key unless given."""
+    return production_env(
+        **{"DJANGO_SETTINGS_MODULE": "rehab.settings", "REDIS_URL": None, "SECRET_KEY": None}
+        | values
+    )
+
+
+def start(entry_point: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # A worker or beat that is allowed to start keeps running: the timeout says it started.
+    try:
+        return subprocess.run(
+            ENTRY_POINTS[entry_point],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=12 if entry_point.startswith("celery") else 60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout or "")
+        return subprocess.CompletedProcess(exc.cmd, 0, out, "")
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+@pytest.mark.parametrize("key", [None, DEVELOPMENT_SECRET_KEY], ids=["missing", "development"])
+def test_every_entry_point_refuses_a_missing_or_development_key_without_debug(
+    entry_point: str, key: str | None, tmp_path: Path
+) -> None:
+    env = laptop_env(SECRET_KEY=key, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = start(entry_point, env)
     assert result.returncode != 0
-    assert "security.W021" in result.stderr
+    # manage.py and gunicorn print the one line; a bare import and Celery raise, ending on it.
+    output = (result.stdout + result.stderr).replace(
+        "rehab.env.ConfigurationError:", "Configuration error:"
+    )
+    assert REFUSED in output
+
+
+@pytest.mark.parametrize("entry_point", ["manage.py", "wsgi"])
+def test_with_debug_on_the_development_key_is_allowed(entry_point: str, tmp_path: Path) -> None:
+    env = laptop_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = start(entry_point, env)
+    assert result.returncode == 0, result.stderr
 
 
 # --- The settings themselves (imported in this process, with a chosen environment) ----------
@@ -176,6 +224,9 @@ def test_production_defaults_are_the_hardened_ones(load_production: Any) -> None
     directives = prod.CONTENT_SECURITY_POLICY["DIRECTIVES"]
     assert directives["script-src"] == ["'self'"]
     assert "csp.middleware.CSPMiddleware" in prod.MIDDLEWARE
+    # Logs as JSON lines with the request id; the Celery worker logs through the same handler.
+    assert prod.LOGGING["handlers"]["console"]["formatter"] == "json"
+    assert prod.CELERY_WORKER_HIJACK_ROOT_LOGGER is False
 
 
 def test_production_knobs_are_read_from_the_environment(load_production: Any) -> None:
@@ -192,6 +243,8 @@ def test_production_knobs_are_read_from_the_environment(load_production: Any) ->
     assert prod.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_SCHEME", "https")
     assert prod.CSRF_TRUSTED_ORIGINS == ["https://rehab.example.org", "https://app.example.org"]
     assert load_production(REHAB_PROXY_SSL_HEADER="off").SECURE_PROXY_SSL_HEADER is None
+    plain = load_production(REHAB_LOG_FORMAT="plain")
+    assert plain.LOGGING["handlers"]["console"]["formatter"] == "plain"
 
 
 SECURITY_SETTINGS = (
@@ -261,6 +314,7 @@ def test_signing_in_behind_the_proxy_under_the_production_settings(
         ({"REHAB_HSTS_PRELOAD": "maybe"}, "REHAB_HSTS_PRELOAD"),
         ({"REHAB_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "REHAB_PROXY_SSL_HEADER"),
         ({"REHAB_CSRF_TRUSTED_ORIGINS": "rehab.example.org"}, "REHAB_CSRF_TRUSTED_ORIGINS"),
+        ({"REHAB_LOG_FORMAT": "xml"}, "REHAB_LOG_FORMAT"),
     ],
 )
 def test_unsafe_or_malformed_production_settings_stop_start_up(
@@ -290,8 +344,10 @@ def test_gunicorn_config_sizes_workers_and_keeps_data_out_of_the_access_log(
     assert conf["timeout"] == 30
     fmt = conf["access_log_format"]
     assert "%(U)s" in fmt  # the path only
+    # No request header (cookies, tokens); of the response's, only the request id.
+    assert fmt.endswith(" %({x-request-id}o)s")
     for atom in ("%(r)s", "%(q)s", "%(f)s", "%(a)s", "{"):
-        assert atom not in fmt
+        assert atom not in fmt.removesuffix(" %({x-request-id}o)s")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert gunicorn_conf()["workers"] == 3
 
@@ -423,6 +479,14 @@ def test_gunicorn_and_whitenoise_serve_the_site_with_the_security_headers(
         static = request(port, css.group(1), **HTTPS)
         assert static.status == 200
         assert "immutable" in static.headers["Cache-Control"]
+
+        # Monitoring asks over plain HTTP on the private network: no redirect.
+        live = request(port, "/health/live")
+        assert live.status == 200
+        # The proxy's request id is kept, answered, and carried by the app's (JSON) log line.
+        missing = request(port, "/no-such-page/", **HTTPS, **{"X-Request-ID": "nginx-req-4242"})
+        assert missing.status == 404
+        assert missing.headers["X-Request-ID"] == "nginx-req-4242"
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -430,6 +494,13 @@ def test_gunicorn_and_whitenoise_serve_the_site_with_the_security_headers(
     access = log.read_text()
     assert '"GET /accounts/login/ HTTP/1.1" 200' in access
     assert "private-query" not in access  # no query strings in the access log
+    assert '"GET /no-such-page/ HTTP/1.1" 404' in access
+    assert access.count(" nginx-req-4242") == 1  # the access line, ending with the id
+    app_lines = [json.loads(line) for line in access.splitlines() if line.startswith("{")]
+    not_found = [line for line in app_lines if line["logger"] == "django.request"]
+    assert not_found, access
+    assert not_found[-1]["request_id"] == "nginx-req-4242"
+    assert not_found[-1]["level"] == "WARNING"
 
 
 def test_gunicorn_without_a_secret_key_stops_with_one_clear_line(site: dict[str, str]) -> None:

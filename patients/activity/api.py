@@ -26,10 +26,17 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from patients.activity import openapi
 from patients.activity.filters import CheckInFilter, SessionLogFilter
-from patients.activity.selectors import check_ins_of, session_logs_of, today_for
+from patients.activity.selectors import (
+    SWELLING_QUESTION,
+    check_in_questions_of,
+    check_ins_of,
+    session_logs_of,
+    today_for,
+)
 from patients.activity.serializers import (
     CheckInInput,
     CheckInOutput,
+    CheckInQuestionsOutput,
     SessionChangeInput,
     SessionLogInput,
     SessionLogOutput,
@@ -47,6 +54,7 @@ from patients.activity.sync import (
     update_session_log,
 )
 from patients.models import CheckIn, SessionLog
+from patients.monitoring.selectors import RED_FLAG_ANSWERED
 from patients.web import PatientApi, recorded_response
 from rehab.api import schema_generation, validated
 from rehab.shortcuts import get_or_404
@@ -66,6 +74,20 @@ class TodayApi(PatientApi):
         condition = today.programme.condition.slug if today.programme else ""
         context = {**self.get_serializer_context(), "for_patient": True, "condition": condition}
         return Response(TodayOutput(today, context=context).data)
+
+
+# --- The check-in's questions -------------------------------------------------------------
+
+
+@extend_schema_view(**openapi.CHECK_IN_QUESTIONS)
+class CheckInQuestionsApi(PatientApi):
+    def get(self, request: Request) -> Response:
+        body = {
+            "questions": check_in_questions_of(self.patient),
+            "swelling_question": SWELLING_QUESTION,
+            "answered_yes": RED_FLAG_ANSWERED,
+        }
+        return Response(CheckInQuestionsOutput(body).data)
 
 
 # --- Session logs -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from patients.activity.serializers import (
     CheckInInput,
     CheckInOutput,
+    CheckInQuestionsOutput,
     SessionChangeInput,
     SessionLogInput,
     SessionLogOutput,
@@ -17,7 +18,7 @@ from patients.activity.serializers import (
     SyncOutput,
     TodayOutput,
 )
-from patients.activity.sync import DELETE_WINDOW_DAYS
+from patients.activity.sync import CHANGE_WINDOW_DAYS
 from programmes.openapi import EXAMPLE_ITEM
 from rehab.api_schema import CONFLICT, EXAMPLE_UUID, Methods
 
@@ -62,6 +63,41 @@ TODAY: Methods = {
                     },
                 },
             ),
+        ],
+    ),
+}
+
+
+CHECK_IN_QUESTIONS: Methods = {
+    "get": extend_schema(
+        summary="The morning check-in's questions, and what to show after a yes",
+        description="Exactly what the web check-in asks this patient today: the red-flag "
+        "questions asked of everyone, their condition's own and, after a DVT risk, the DVT "
+        "questions. `POST /check-ins/` accepts exactly these slugs in `red_flags` (any other "
+        "is a 400). After a yes, show `answered_yes`, then the heading of the most urgent "
+        "yes (highest `urgency_rank`) and each yes's `urgency_label` and `advice`, most urgent "
+        "first, as the web does. Fetch it again when Today's `programme` changes.",
+        tags=["patient"],
+        responses=CheckInQuestionsOutput,
+        examples=[
+            OpenApiExample(
+                "Questions",
+                value={
+                    "questions": [
+                        {
+                            "slug": "cannot_bear_weight",
+                            "question": "Are you unable to put weight on the foot?",
+                            "urgency": "urgent",
+                            "urgency_rank": 2,
+                            "urgency_label": "Same day",
+                            "heading": "Get medical help today",
+                            "advice": "Stop the exercises and get seen today.",
+                        }
+                    ],
+                    "swelling_question": "Is the sore area swollen this morning?",
+                    "answered_yes": "You answered yes to a warning sign. …",
+                },
+            )
         ],
     ),
 }
@@ -147,7 +183,8 @@ SESSION_LOG: Methods = {
         examples=[OpenApiExample("A log", value=SESSION_OUTPUT_EXAMPLE, response_only=True)],
     ),
     "put": extend_schema(
-        summary="Replace what a session log holds (its date and slot stay)",
+        summary=f"Replace what a session log holds (its date and slot stay; within "
+        f"{CHANGE_WINDOW_DAYS} days of its date)",
         tags=["patient"],
         request=SessionChangeInput,
         responses=SessionLogOutput,
@@ -160,14 +197,15 @@ SESSION_LOG: Methods = {
         ],
     ),
     "patch": extend_schema(
-        summary="Change some of what a session log holds",
+        summary=f"Change some of what a session log holds (within {CHANGE_WINDOW_DAYS} days "
+        "of its date)",
         tags=["patient"],
         request=SessionChangeInput,
         responses=SessionLogOutput,
         examples=[OpenApiExample("Pain only", value={"pain_after_nrs": 4}, request_only=True)],
     ),
     "delete": extend_schema(
-        summary=f"Delete one of my session logs (within {DELETE_WINDOW_DAYS} days)",
+        summary=f"Delete one of my session logs (within {CHANGE_WINDOW_DAYS} days of its date)",
         tags=["patient"],
         responses={204: None},
     ),
@@ -247,6 +285,7 @@ SYNC: Methods = {
                             "type": "check_in",
                             "status": "created",
                             "id": EXAMPLE_UUID,
+                            "reported_late": False,
                         },
                         {
                             "index": 1,
@@ -256,6 +295,7 @@ SYNC: Methods = {
                             "code": "invalid",
                             "message": "Some exercises are not in the current programme.",
                             "fields": {"exercises": [f"Unknown item {EXAMPLE_ITEM}."]},
+                            "reported_late": False,
                         },
                     ],
                     "created": 1,

@@ -440,6 +440,32 @@ def _mean(values: list[int] | None) -> float | None:
 # --- Histories ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SessionPage:
+    """The session logs of the patient's last `days` local days, newest first, and whether
+    any older ones exist (the page's "show more")."""
+
+    logs: list[SessionLog]
+    days: int
+    since: date
+    has_older: bool
+
+
+def sessions_in_last_days(patient: Patient, *, days: int, now: datetime) -> SessionPage:
+    since = local_today(patient, now) - timedelta(days=days - 1)
+    logs = SessionLog.objects.filter(patient=patient)
+    return SessionPage(
+        logs=list(
+            logs.filter(local_date__gte=since)
+            .prefetch_related("exercises__exercise")
+            .order_by("-local_date", "-slot")
+        ),
+        days=days,
+        since=since,
+        has_older=logs.filter(local_date__lt=since).exists(),
+    )
+
+
 def recent_sessions(patient: Patient, limit: int = 30) -> list[SessionLog]:
     return list(
         SessionLog.objects.filter(patient=patient)
@@ -472,6 +498,15 @@ def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> l
         or (flag.check_in_for_condition and condition_id in conditions)
         or (dvt_risk and flag.slug in DVT_RISK_FLAGS)
     ]
+
+
+def check_in_questions_of(patient: Patient) -> list[RedFlag]:
+    """The red-flag questions this patient's check-in asks now (their active programme's
+    condition and DVT risk): what the web page shows, the API lists and both accept."""
+    programme = active_programme(patient)
+    if programme is None:
+        return check_in_questions()
+    return check_in_questions(programme.condition_id, dvt_risk=has_dvt_risk(programme))
 
 
 def recent_check_ins(patient: Patient, limit: int = 30) -> list[CheckIn]:

@@ -12,27 +12,40 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from patients.activity.selectors import SWELLING_QUESTION, Today
 from patients.activity.services import ExerciseDone, Outcome
 from patients.activity.sync import SyncItem
 from patients.models import CheckIn, SessionLog
+from patients.monitoring.selectors import known_urgency, urgency_heading
 from patients.monitoring.serializers import PauseOutput
 from patients.questionnaires.serializers import (
     QuestionnaireResponseInput,
     QuestionnaireResponseOutput,
 )
+from programmes.catalogue_files import red_flag_slugs
 from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.selectors import media_for
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
 from programmes.text import describe_dose
+from programmes.vocab import Urgency
 from rehab import limits
 from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
 from rehab.api_fields import AwareDateTimeField, datetime_output
 from rehab.exceptions import DomainError
 
 # --- Fields -------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": list(red_flag_slugs())})
+class RedFlagSlugField(serializers.CharField):
+    """A red-flag slug of the catalogue (the schema's enum); which of them a patient may
+    answer is their own check-in's list (GET /check-in/questions/), checked by the service."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=64, **kwargs)
 
 
 def _nrs(**kwargs: Any) -> serializers.IntegerField:
@@ -139,12 +152,12 @@ class CheckInInput(InputSerializer):
     morning_pain_nrs = _nrs()
     stiffness_minutes = serializers.IntegerField(min_value=0, max_value=24 * 60)
     red_flags = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=RedFlagSlugField(),
         required=False,
         default=list,
         max_length=20,
-        help_text="Slugs of the red-flag questions answered yes (GET /today/ lists the "
-        "questions to ask: check_in_questions).",
+        help_text="Slugs of the red-flag questions answered yes: only those of "
+        "GET /check-in/questions/ (another slug is a 400).",
     )
     swelling = serializers.BooleanField(
         required=False,
@@ -157,6 +170,8 @@ class CheckInInput(InputSerializer):
 
 
 class CheckInOutput(serializers.ModelSerializer):
+    # Plain strings out (no enum): a stored answer stays readable whatever the catalogue
+    # becomes, and a client never fails to read a red flag it was sent.
     red_flags = serializers.ListField(child=serializers.CharField())
     logged_at = AwareDateTimeField()
 
@@ -195,6 +210,49 @@ class CheckInQuestionOutput(serializers.Serializer):
     question = serializers.CharField(help_text="Patient-facing yes/no question.")
 
 
+class CheckInQuestionAdviceOutput(serializers.Serializer):
+    slug = serializers.CharField(
+        help_text="Send it in the check-in's `red_flags` when answered yes."
+    )
+    question = serializers.CharField(help_text="The yes/no question, as the web page asks it.")
+    urgency = serializers.ChoiceField(
+        Urgency.choices, help_text="How soon to act on a yes: routine, soon, urgent, emergency."
+    )
+    urgency_rank = serializers.SerializerMethodField(
+        help_text="0 (routine) to 3 (emergency): show the advice of the most urgent yes first."
+    )
+    urgency_label = serializers.SerializerMethodField(
+        help_text='Shown before the advice, e.g. "Same day".'
+    )
+    heading = serializers.SerializerMethodField(
+        help_text="The result's heading when this is the most urgent yes."
+    )
+    advice = serializers.CharField(help_text="What to do now, shown after a yes.")
+
+    def get_urgency_rank(self, obj: Any) -> int:
+        return known_urgency(obj.urgency).rank
+
+    def get_urgency_label(self, obj: Any) -> str:
+        return str(known_urgency(obj.urgency).label)
+
+    def get_heading(self, obj: Any) -> str:
+        return urgency_heading(obj.urgency)
+
+
+class CheckInQuestionsOutput(serializers.Serializer):
+    """The morning check-in as the web page asks it, with what to show after a yes."""
+
+    questions = CheckInQuestionAdviceOutput(
+        many=True, help_text="The red-flag questions, in the order to ask them."
+    )
+    swelling_question = serializers.CharField(
+        help_text="Answer in the check-in's `swelling` (true pauses heat, not ice)."
+    )
+    answered_yes = serializers.CharField(
+        help_text="Shown above the advice after any yes (the programme is paused)."
+    )
+
+
 class TodayOutput(serializers.Serializer):
     """What is due on the patient's own date (their time zone), and what is already logged."""
 
@@ -213,8 +271,8 @@ class TodayOutput(serializers.Serializer):
     )
     check_in_questions = CheckInQuestionOutput(
         many=True,
-        help_text="The red-flag questions of the morning check-in: those asked of everyone "
-        "plus the patient's condition's own.",
+        help_text="The red-flag questions of the morning check-in (slug and wording); "
+        "GET /check-in/questions/ gives them with the advice to show after a yes.",
     )
     swelling_question = serializers.SerializerMethodField(
         help_text="The check-in's swelling question (answer in the check-in's `swelling`)."
@@ -381,11 +439,39 @@ SYNC_OUTPUTS: dict[str, type[serializers.Serializer]] = {
 }
 
 
+class SyncSessionRecord(SessionLogInput):
+    type = serializers.ChoiceField(["session"])
+
+
+class SyncCheckInRecord(CheckInInput):
+    type = serializers.ChoiceField(["check_in"])
+
+
+class SyncQuestionnaireRecord(QuestionnaireResponseInput):
+    type = serializers.ChoiceField(["questionnaire"])
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="SyncRecord",
+        serializers={
+            "session": SyncSessionRecord,
+            "check_in": SyncCheckInRecord,
+            "questionnaire": SyncQuestionnaireRecord,
+        },
+        resource_type_field_name="type",
+    )
+)
+class SyncRecordField(serializers.DictField):
+    """One record of a batch, checked by its own type's serializer (`sync_item`), so that a
+    bad record is reported in its result rather than failing the batch."""
+
+
 class SyncInput(InputSerializer):
     checked_per_item = ("records",)  # each record is checked on its own (sync_item)
 
     records = serializers.ListField(
-        child=serializers.DictField(),
+        child=SyncRecordField(),
         min_length=1,
         max_length=500,
         help_text='Up to 500 records, each {"type": "session" | "check_in" | '
@@ -437,6 +523,11 @@ class SyncResultOutput(serializers.Serializer):
         source="error.fields",
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
+    )
+    reported_late = serializers.BooleanField(
+        help_text="True for a check-in whose red flag arrived after the monitoring window "
+        "(7 days) had passed its date: the flag is raised all the same, marked as reported "
+        "late; tell the patient their clinician has been told."
     )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:

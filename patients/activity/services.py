@@ -4,29 +4,32 @@ body under the same uuid is a conflict."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 
+from patients.activity.selectors import check_in_questions_of
 from patients.models import (
     CheckIn,
     ExerciseLog,
     Patient,
     SessionLog,
 )
+from patients.monitoring.rules import Morning, reported_late
 from patients.monitoring.selectors import pause_for
 from patients.monitoring.services import evaluate_patient
 from patients.reminders.services import replan_reminders
 from patients.schedule import local_today
 from programmes.models import Programme, ProgrammeItem
-from programmes.selectors import catalogue_snapshot
 from rehab.exceptions import DomainError, validate_model
-from rehab.limits import DATE_SLACK, EARLIEST_DATE
+from rehab.limits import CHANGE_WINDOW, DATE_SLACK, EARLIEST_DATE
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +37,50 @@ log = logging.getLogger(__name__)
 # --- What patients log --------------------------------------------------------------------
 
 
-def _check_local_date(patient: Patient, local_date: date, now: datetime) -> None:
-    latest = local_today(patient, now) + DATE_SLACK
+def _check_local_date(
+    patient: Patient,
+    local_date: date,
+    now: datetime,
+    *,
+    earliest: date = EARLIEST_DATE,
+    began: str = "",
+    slack: timedelta = DATE_SLACK,
+) -> None:
+    """`local_date` is from `earliest` (what `began` then, for the message) to the patient's
+    own today (+ `slack`)."""
+    latest = local_today(patient, now) + slack
     if local_date > latest:
         raise DomainError(
             "This date has not come yet in your time zone.",
             fields={"local_date": [f"Use a date up to {latest}."]},
         )
-    if local_date < EARLIEST_DATE:
+    if local_date < max(earliest, EARLIEST_DATE):
+        first = max(earliest, EARLIEST_DATE)
         raise DomainError(
-            "This date is too far in the past.",
-            fields={"local_date": [f"Use a date from {EARLIEST_DATE}."]},
+            f"This date is before {began}." if began else "This date is too far in the past.",
+            fields={"local_date": [f"Use a date from {first}."]},
         )
+
+
+def check_changeable(patient: Patient, log: SessionLog, now: datetime, *, delete: bool) -> None:
+    """A session log is changed or deleted only within CHANGE_WINDOW of its local date."""
+    if local_today(patient, now) - log.local_date <= CHANGE_WINDOW:
+        return
+    verb, code = ("deleted", "too_old_to_delete") if delete else ("changed", "too_old_to_change")
+    raise DomainError(
+        f"Sessions older than {CHANGE_WINDOW.days} days are part of your record and can no "
+        f"longer be {verb}; ask your therapist if one is wrong.",
+        code=code,
+    )
+
+
+def check_in_floor(patient: Patient) -> date:
+    """The first date a check-in may carry: the patient's first diagnosis, or without one
+    the day their account was made (in their zone); nothing was being monitored before."""
+    first = patient.diagnoses.order_by("made_on").values_list("made_on", flat=True).first()
+    if first is not None:
+        return first
+    return patient.user.date_joined.astimezone(patient.zone).date()
 
 
 class Outcome(models.TextChoices):
@@ -64,6 +99,27 @@ class Recorded:
 
     obj: Any
     outcome: Outcome
+    # A check-in whose red flag arrived after the red-flag window passed its date: the flag
+    # is raised all the same, marked as reported late (the sync result says so).
+    reported_late: bool = False
+
+
+def _digest(content: Mapping[str, Any]) -> str:
+    """A record's content, comparable between requests (`applied`)."""
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _applied_row(model: Any, patient: Patient, client_uuid: uuid.UUID) -> Any:
+    """The row this record was applied to: its own (first) record's row, or the row it
+    changed as an edit of the same slot or day."""
+    rows = list(
+        model.objects.filter(patient=patient).filter(
+            models.Q(client_uuid=client_uuid) | models.Q(applied__has_key=str(client_uuid))
+        )[:2]
+    )
+    own = [row for row in rows if row.client_uuid == client_uuid]
+    return (own or rows or [None])[0]
 
 
 def _replay_or_conflict(existing: Any, fields: Mapping[str, Any]) -> Recorded:
@@ -143,14 +199,27 @@ def record_check_in(
     same UUID with other content is a conflict. A second check-in for the same day updates it.
     A red-flag answer raises the therapist's flag in the same transaction (so it exists before
     the patient reads the advice, with or without a worker); the e-mail goes after commit, and
-    the red-flag sweep re-sends it if the broker was down."""
-    _check_local_date(patient, local_date, now)
-    known = set(catalogue_snapshot().red_flags)
-    unknown = sorted(set(red_flags) - known)
+    the red-flag sweep re-sends it if the broker was down.
+
+    Dated from the patient's first diagnosis (`check_in_floor`) to their own today. A red
+    flag in a check-in dated before the red-flag window (a phone offline for longer) is still
+    raised, marked as reported late (`Recorded.reported_late`)."""
+    _check_local_date(
+        patient,
+        local_date,
+        now,
+        earliest=check_in_floor(patient),
+        began="your diagnosis",
+        slack=timedelta(0),
+    )
+    # Exactly the questions this patient is asked (web page and API alike), not any flag
+    # of the catalogue: an answer to a question never asked is not a clinical answer.
+    asked = [flag.slug for flag in check_in_questions_of(patient)]
+    unknown = sorted(set(red_flags) - set(asked))
     if unknown:
         raise DomainError(
-            f"Unknown red flag(s): {', '.join(unknown)}.",
-            fields={"red_flags": [f"Valid: {', '.join(sorted(known))}."]},
+            f"Not a question of your check-in: {', '.join(unknown)}.",
+            fields={"red_flags": [f"Answer only these: {', '.join(asked)}."]},
         )
     fields = {
         "local_date": local_date,
@@ -159,8 +228,13 @@ def record_check_in(
         "red_flags": sorted(set(red_flags)),
         "swelling": swelling,
     }
-    existing = CheckIn.objects.filter(patient=patient, client_uuid=client_uuid).first()
+    digest = _digest(fields)
+    existing = _applied_row(CheckIn, patient, client_uuid)
     if existing is not None:
+        if existing.applied.get(str(client_uuid)) == digest:
+            return Recorded(existing, Outcome.ALREADY_PRESENT)  # sent before (maybe since edited)
+        if existing.client_uuid != client_uuid:
+            raise _conflict()
         return _replay_or_conflict(existing, fields)
     check_in = (
         CheckIn.objects.select_for_update().filter(patient=patient, local_date=local_date).first()
@@ -169,13 +243,23 @@ def record_check_in(
     if check_in is None:
         check_in = CheckIn(patient=patient, client_uuid=client_uuid, logged_at=logged_at)
         outcome = Outcome.CREATED
+    check_in.applied = {**check_in.applied, str(client_uuid): digest}
     if (raced := _save_or_replay(check_in, fields, logged_at)) is not None:
         return raced
+    late = bool(check_in.red_flags) and reported_late(
+        today=local_today(patient, now), on=check_in.local_date
+    )
     if check_in.red_flags:
-        evaluate_patient(patient=patient, now=now)
+        morning = Morning(
+            check_in.local_date,
+            check_in.morning_pain_nrs,
+            check_in.stiffness_minutes,
+            tuple(check_in.red_flags),
+        )
+        evaluate_patient(patient=patient, now=now, late_mornings=(morning,) if late else ())
         # F3: the pause removes the unsent session, ice, heat and questionnaire reminders.
         replan_reminders(patient_ids=[patient.pk], now=now)
-    return Recorded(check_in, outcome)
+    return Recorded(check_in, outcome, reported_late=late)
 
 
 PAUSED_MESSAGE = (
@@ -219,13 +303,19 @@ def record_session(
     )
     if programme is None:
         raise DomainError("There is no active programme to log against.", code="no_programme")
-    _check_local_date(patient, local_date, now)
+    _check_local_date(
+        patient,
+        local_date,
+        now,
+        earliest=programme.started_on,
+        began="your programme started",
+        slack=timedelta(0),
+    )
     if skipped and not skip_reason.strip():
         raise DomainError(
             "Say why the session was skipped.",
             fields={"skip_reason": ["A reason is required when skipping."]},
         )
-    existing = SessionLog.objects.filter(patient=patient, client_uuid=client_uuid).first()
     summary = {
         "local_date": local_date,
         "slot": slot,
@@ -233,9 +323,15 @@ def record_session(
         "pain_after_nrs": pain_after_nrs,
         "skip_reason": skip_reason.strip(),
     }
+    sent = set() if skipped else {_entry(e.item_key, e) for e in exercises}
+    digest = _digest({**summary, "exercises": sorted(sent, key=str)})
+    existing = _applied_row(SessionLog, patient, client_uuid)
     if existing is not None:
+        if existing.applied.get(str(client_uuid)) == digest:
+            return Recorded(existing, Outcome.ALREADY_PRESENT)  # sent before (maybe since edited)
+        if existing.client_uuid != client_uuid:
+            raise _conflict()
         # A replay must match the exercise entries too, or an edit would be lost silently.
-        sent = set() if skipped else {_entry(e.item_key, e) for e in exercises}
         if sent != {_entry(row.item_key, row) for row in existing.exercises.all()}:
             raise _conflict()
         return _replay_or_conflict(existing, summary)
@@ -267,6 +363,9 @@ def record_session(
     if log is None:
         log = SessionLog(patient=patient, programme=programme, client_uuid=client_uuid)
         outcome = Outcome.CREATED
+    else:  # logging a stored slot again changes it: the same window as PUT, PATCH, DELETE
+        check_changeable(patient, log, now, delete=False)
+    log.applied = {**log.applied, str(client_uuid): digest}
     if (raced := _save_or_replay(log, summary, logged_at)) is not None:
         return raced
     ExerciseLog.objects.filter(session=log).delete()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -19,19 +19,18 @@ from patients.activity.services import (
     ExerciseDone,
     Outcome,
     Recorded,
+    check_changeable,
     record_check_in,
     record_session,
 )
 from patients.models import Patient, SessionLog
 from patients.questionnaires.services import record_questionnaire
-from patients.schedule import local_today
 from programmes.models import Programme
 from rehab.exceptions import DomainError
+from rehab.limits import CHANGE_WINDOW
 
-# A patient may delete a session log for up to this many days after its local date: long
-# enough to fix a mistake made on the phone, short enough that the history a therapist has
-# reviewed (adherence, pain trends, the flags raised from them) does not change under them.
-DELETE_WINDOW_DAYS = 7
+# How long after its date a session log may be changed or deleted (rehab/limits.py).
+CHANGE_WINDOW_DAYS = CHANGE_WINDOW.days
 
 MAX_BATCH = 500
 
@@ -73,13 +72,15 @@ def update_session_log(
     skipped: bool = False,
     skip_reason: str = "",
 ) -> Recorded:
-    """Replace what a logged session holds (its date and slot stay: they are its identity).
+    """Replace what a logged session holds (its date and slot stay: they are its identity),
+    within CHANGE_WINDOW of its date, as for deleting.
 
     Goes through `record_session` with a fresh client UUID, so the slot's row is found and
     updated exactly as when a phone logs the same slot twice; the row keeps its own UUID."""
     if log.patient_id != patient.pk:
         raise DomainError("Only your own session logs can be changed.", code="permission_denied")
     lock_patient(patient)
+    check_changeable(patient, log, now, delete=False)
     is_current = Programme.objects.filter(
         pk=log.programme_id, status=Programme.Status.ACTIVE
     ).exists()
@@ -104,18 +105,13 @@ def update_session_log(
 @transaction.atomic
 def delete_session_log(*, patient: Patient, log: SessionLog, now: datetime) -> None:
     """Delete one of the patient's own session logs (and its exercise entries), only within
-    DELETE_WINDOW_DAYS of its local date in the patient's zone.
+    CHANGE_WINDOW of its local date in the patient's zone.
 
     Note: a phone that later resends the deleted log's original POST creates it again (no
     tombstone is kept); apps should drop a record from their outbox once it is acknowledged."""
     if log.patient_id != patient.pk:
         raise DomainError("Only your own session logs can be deleted.", code="permission_denied")
-    if local_today(patient, now) - log.local_date > timedelta(days=DELETE_WINDOW_DAYS):
-        raise DomainError(
-            f"Sessions older than {DELETE_WINDOW_DAYS} days are part of your record and can "
-            "no longer be deleted; ask your therapist if one is wrong.",
-            code="too_old_to_delete",
-        )
+    check_changeable(patient, log, now, delete=True)
     log.delete()
 
 
@@ -143,6 +139,7 @@ class SyncResult:
     status: str  # created / updated / already_present / rejected
     obj: Any = None
     error: DomainError | None = None
+    reported_late: bool = False  # a check-in's red flag raised after its window (Recorded)
 
 
 @transaction.atomic
@@ -170,7 +167,14 @@ def sync_records(*, patient: Patient, items: Sequence[SyncItem], now: datetime) 
             results.append(_rejected(item, error))
             continue
         results.append(
-            SyncResult(item.index, item.kind, item.client_uuid, recorded.outcome, recorded.obj)
+            SyncResult(
+                item.index,
+                item.kind,
+                item.client_uuid,
+                recorded.outcome,
+                recorded.obj,
+                reported_late=recorded.reported_late,
+            )
         )
     return results
 

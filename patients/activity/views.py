@@ -17,6 +17,7 @@ from patients.activity.selectors import (
 )
 from patients.activity.services import PAUSED_MESSAGE, record_check_in, record_session
 from patients.monitoring.selectors import (
+    RED_FLAG_ANSWERED,
     red_flag_advice,
     urgency_heading,
 )
@@ -121,6 +122,7 @@ def check_in_result(request: HttpRequest) -> HttpResponse:
         "check_in": plan.check_in,
         "advice": advice,
         "heading": heading,
+        "answered": RED_FLAG_ANSWERED,
         "nav": "check_in",
     }
     return render(request, "patients/check_in_result.html", context)

@@ -10,6 +10,7 @@ from patients.models.people import (  # the two functions: migrations name them 
     Patient,
     Therapist,
     default_session_times,
+    validate_phone,
     validate_time_zone,
 )
 from patients.models.reminders import Reminder, ReminderPlan
@@ -29,5 +30,6 @@ __all__ = [
     "SessionLog",
     "Therapist",
     "default_session_times",
+    "validate_phone",
     "validate_time_zone",
 ]

@@ -15,6 +15,13 @@ from rehab.models import PublicModel
 NRS = [MinValueValidator(0), MaxValueValidator(10)]
 
 
+# A row's `applied`: each client record that set what it holds (its own first, then each
+# edit of the same slot or day sent with another client_uuid), as {client_uuid: digest of
+# the content}, so a batch that holds an edit replays cleanly when sent again: every record
+# is found and answered `already_present`, none re-applied or taken for a conflict.
+APPLIED_HELP = "client_uuid → content digest of every record applied to this row."
+
+
 class SessionLog(PublicModel):
     """One exercise session (a slot on a local date), done or skipped.
 
@@ -36,6 +43,7 @@ class SessionLog(PublicModel):
     skip_reason = models.TextField(blank=True)
     pain_after_nrs = models.PositiveSmallIntegerField(null=True, blank=True, validators=NRS)
     logged_at = models.DateTimeField(help_text="When the patient logged it (device time).")
+    applied = models.JSONField(default=dict, blank=True, help_text=APPLIED_HELP)
 
     objects = AuditedQuerySet.as_manager()
 
@@ -97,6 +105,7 @@ class CheckIn(PublicModel):
     # latest answer (SEED-002: heat only without swelling). Null: not asked (older clients).
     swelling = models.BooleanField(null=True, blank=True)
     logged_at = models.DateTimeField()
+    applied = models.JSONField(default=dict, blank=True, help_text=APPLIED_HELP)
 
     objects = AuditedQuerySet.as_manager()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import time
 from functools import cache
@@ -31,6 +32,25 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+# A phone number as people write it: digits, spaces, "+", "-", "(", ")", 7 to 20 characters
+# with at least 7 digits. Not checked against any numbering plan: the clinic calls it.
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
+PHONE_HELP = "Digits, spaces and + only, e.g. +44 7700 900123."
+
+
+def validate_phone(value: str) -> None:
+    """The one phone-number rule (model, web form and API)."""
+    if value and (
+        not PHONE_RE.fullmatch(value) or len(re.sub(r"\D", "", value)) < 7 or len(value) > 20
+    ):
+        raise ValidationError(f"Enter a phone number of 7 to 20 characters. {PHONE_HELP}")
+
+
+def tel_href(value: str) -> str:
+    """The `tel:` link of a stored number: the digits and a leading + only (RFC 3966)."""
+    return "tel:" + ("+" if value.strip().startswith("+") else "") + re.sub(r"\D", "", value)
+
+
 def default_session_times() -> list[str]:
     """Morning and evening, so twice-daily protocols have two slots by default."""
     return ["08:00", "18:00"]
@@ -54,6 +74,8 @@ class Patient(PublicModel):
         max_length=64, default="Europe/London", validators=[validate_time_zone]
     )
     date_of_birth = models.DateField(null=True, blank=True)
+    # For the clinic to call ("contact the patient today"); optional, removed on anonymisation.
+    phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     # Reminder preferences: local wall-clock times, in the patient's own time zone.
     session_times = models.JSONField(default=default_session_times, blank=True)
     email_reminders = models.BooleanField(default=True)
@@ -72,6 +94,10 @@ class Patient(PublicModel):
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def phone_href(self) -> str:
+        return tel_href(self.phone) if self.phone else ""
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -121,6 +121,9 @@ class PatientState:
     # None: `days` and `mornings` hold everything read; else they hold the last two weeks and
     # the rest is summarised here (what the sweep builds; `summarise` gives the same).
     earlier: Earlier | None = None
+    # Mornings that arrived after RED_FLAG_WINDOW_DAYS had passed them (a phone offline for
+    # longer): their red flags are still raised, marked as reported late.
+    late_mornings: tuple[Morning, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,9 +324,24 @@ RED_FLAG_RESPONSE: Mapping[str, tuple[int, str, str]] = {
 }
 
 
+# The red-flag answers the rules read: those of the last week (today included). A check-in
+# dated before that window reaches them only as a late morning (`PatientState.late_mornings`).
+RED_FLAG_WINDOW_DAYS = WEEK
+
+
+def reported_late(*, today: date, on: date) -> bool:
+    """Whether a check-in dated `on` is outside the red-flag window on the patient's `today`."""
+    return on < today - timedelta(days=RED_FLAG_WINDOW_DAYS - 1)
+
+
 def _red_flags(state: PatientState) -> list[Finding]:
     findings = []
-    for morning in _recent(state, state.mornings, WEEK):
+    recent = _recent(state, state.mornings, RED_FLAG_WINDOW_DAYS)
+    late = [
+        m for m in state.late_mornings if reported_late(today=state.today, on=m.date)
+    ]  # safety never depends on where a red flag arrives from: late ones are raised too (F3)
+    for morning in recent + late:
+        is_late = morning in late
         for slug in morning.red_flags:
             flag = state.red_flags.get(slug)
             if flag is None:
@@ -332,19 +350,24 @@ def _red_flags(state: PatientState) -> list[Finding]:
             # stored as such so escalation and the pages read the same urgency.
             urgency = flag.urgency if flag.urgency in RED_FLAG_RESPONSE else "emergency"
             severity, label, suggestion = RED_FLAG_RESPONSE[urgency]
+            reported = (
+                f"reported late (on {state.today:%d %b}) for {morning.date:%d %b}"
+                if is_late
+                else f"reported on {morning.date:%d %b}"
+            )
+            late_evidence = {"reported_late": True, "reported_on": state.today.isoformat()}
             findings.append(
                 Finding(
                     rule=f"red_flag:{slug}",
                     episode=morning.date.isoformat(),
                     kind="red_flag",
                     severity=severity,
-                    message=(
-                        f"Red flag ({label}) reported on {morning.date:%d %b}: {flag.meaning}"
-                    ),
+                    message=f"Red flag ({label}) {reported}: {flag.meaning}",
                     evidence={
                         "date": morning.date.isoformat(),
                         "answer": slug,
                         "urgency": urgency,
+                        **(late_evidence if is_late else {}),
                     },
                     sources=flag.sources,
                     suggestion=suggestion,
@@ -575,11 +598,42 @@ def _not_adhering(state: PatientState, adherence: Adherence) -> Finding | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressionRule:
+    """When "ready to progress" is offered for a programme: a full week (WEEK days) with at
+    least `adherence` of its sessions done, every logged pain (during, after, mornings) at or
+    below `pain_max`, and no step back or red flag. The therapist's programme page explains
+    phases with this same rule."""
+
+    pain_max: float
+    pain_sources: tuple[str, ...]
+    adherence: ThresholdSpec
+    days: int = WEEK
+
+
+def progression_rule(
+    pain_limits: PainLimitsSpec | None, thresholds: Mapping[str, ThresholdSpec]
+) -> ProgressionRule:
+    """The protocol's own progression pain limit (F16), else thresholds.yaml's safe zone."""
+    pain_max: float
+    if pain_limits is not None:
+        pain_max, pain_sources = pain_limits.progress_max, pain_limits.sources
+    else:
+        safe = thresholds["pain_safe_max"]
+        pain_max, pain_sources = safe.value, safe.sources
+    return ProgressionRule(
+        pain_max=pain_max,
+        pain_sources=pain_sources,
+        adherence=thresholds["ready_to_progress_adherence_pct"],
+    )
+
+
 def _ready_to_progress(state: PatientState, adherence: Adherence) -> Finding | None:
     """A week of good adherence with every logged pain within the protocol's own progression
     limit (F16)."""
-    limit, limit_sources = _limit(state, "progress_max", "pain_safe_max")
-    needed = _threshold(state, "ready_to_progress_adherence_pct")
+    rule = progression_rule(state.pain_limits, state.thresholds)
+    limit, limit_sources = rule.pain_max, rule.pain_sources
+    needed = rule.adherence
     if adherence.days < WEEK or adherence.percent is None or adherence.percent < needed.value:
         return None
     days = _recent(state, state.days, WEEK)

@@ -202,14 +202,25 @@ URGENCY_HEADINGS = {
 UNKNOWN_URGENCY = Urgency.URGENT
 
 
+# What the check-in's result says above the advice after any yes (the web page and the API's
+# check-in questions alike).
+RED_FLAG_ANSWERED = (
+    "You answered yes to a warning sign. Your clinician has been told, and your exercises, "
+    "ice and heat are paused until they have looked at it. Please follow this advice:"
+)
+
+
 PAUSE_FALLBACK_ADVICE = "Stop your exercises and wait for your clinician to contact you."
+
+
+def known_urgency(urgency: str) -> Urgency:
+    return Urgency(urgency) if urgency in Urgency.values else UNKNOWN_URGENCY
 
 
 def urgency_heading(urgency: str) -> str:
     """The patient-facing heading for a red flag's urgency; the emergency number is a setting
     (REHAB_EMERGENCY_NUMBER)."""
-    value = Urgency(urgency) if urgency in Urgency.values else UNKNOWN_URGENCY
-    return URGENCY_HEADINGS[value].format(number=settings.REHAB_EMERGENCY_NUMBER)
+    return URGENCY_HEADINGS[known_urgency(urgency)].format(number=settings.REHAB_EMERGENCY_NUMBER)
 
 
 def unresolved_red_flags() -> QuerySet[Flag]:

@@ -19,6 +19,7 @@ from patients.models import (
     Therapist,
 )
 from patients.models.activity import CheckIn
+from patients.monitoring.rules import Morning
 from patients.monitoring.selectors import FlagGroup, flag_group, rule_label, suggested_regression
 from patients.monitoring.sweep import evaluate_chunk, evaluate_programmes
 from patients.notifications.services import mark_flag_notifications_read, notify
@@ -34,9 +35,13 @@ from rehab.roles import is_therapist_of
 log = logging.getLogger(__name__)
 
 
-def evaluate_patient(*, patient: Patient, now: datetime) -> list[Flag]:
+def evaluate_patient(
+    *, patient: Patient, now: datetime, late_mornings: tuple[Morning, ...] = ()
+) -> list[Flag]:
     """Run the monitoring rules for one patient and store each finding as a flag, once per
-    rule and episode; returns the flag of each finding.
+    rule and episode; returns the flag of each finding. `late_mornings`: check-ins that
+    arrived after the red-flag window had passed their date (their red flags are raised,
+    marked as reported late).
 
     The one pipeline (monitoring/sweep.py) with a chunk of one: a finding already stored as an
     open flag updates its evidence; an acknowledged or resolved flag for the same episode is
@@ -48,7 +53,8 @@ def evaluate_patient(*, patient: Patient, now: datetime) -> list[Flag]:
     )
     if programme_id is None:
         return []
-    chunk = evaluate_chunk(programme_ids=[programme_id], now=now)
+    late = {programme_id: late_mornings} if late_mornings else None
+    chunk = evaluate_chunk(programme_ids=[programme_id], now=now, late_mornings=late)
     return list(chunk.flags.get(programme_id, []))
 
 

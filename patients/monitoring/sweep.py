@@ -14,10 +14,12 @@ patient's `PatientState` (`states_for`), runs the pure `evaluate`, and stores th
 The pain during exercise, the costly figure to read, is read for the last week only: the only
 window the rules read it in. The rules read the last two weeks day by day and of the history
 before only a summary (`rules.Earlier`: sessions done, the rest-day mornings summed, the first
-week's and the first, last and worst mornings): the sweep folds the earlier rows into it as it
-reads them, exactly as `rules.summarise` does, so ~770,000 day and morning objects at 10,000
-patients become ~300,000. Rows are read straight from the cursor in programme (patient) and
-date order with the ids cast to text (`_rows`): no per-value converters, no sorting.
+week's and the first, last and worst mornings): the database computes it, exactly as
+`rules.summarise` does (`_SESSION_DAYS_SQL`, `_MORNINGS_SQL`, the same statements on
+PostgreSQL and SQLite but for a date step), so ~170,000 day and morning rows a sweep cross to
+Python at 10,000 patients instead of ~770,000. Each programme's dates (its own "today")
+reach those statements as one JSON parameter (`_CHUNK_TABLE`), the chunk's ids elsewhere as
+one array (`_AnyOf`).
 
 Each chunk is one transaction, so a sweep stopped half way keeps the chunks it finished and
 the next run carries on (it is idempotent). Memory stays flat: chunks are read by keyset on
@@ -40,17 +42,11 @@ from typing import Any
 from celery import current_app
 from django.db import connection, transaction
 from django.db.models import (
-    Case,
+    BooleanField,
     CharField,
-    Count,
     F,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
+    Func,
     QuerySet,
-    Subquery,
-    When,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -186,7 +182,12 @@ def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) ->
 
 
 @transaction.atomic
-def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chunk:
+def evaluate_chunk(
+    *,
+    programme_ids: Iterable[uuid.UUID],
+    now: datetime,
+    late_mornings: Mapping[uuid.UUID, tuple[Morning, ...]] | None = None,
+) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
     checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
@@ -194,6 +195,8 @@ def evaluate_chunk(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> Chun
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
+    if late_mornings:  # a check-in that arrived after the red-flag window (rules.reported_late)
+        read = [(p, replace(s, late_mornings=late_mornings.get(p.id, ()))) for p, s in read]
     findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
     created, updated, flags = _store(findings)
     report = SweepReport(
@@ -215,7 +218,7 @@ def _read(
     programmes = [
         _Programme(*row)
         for row in Programme.objects.filter(
-            pk__in=list(programme_ids),
+            _AnyOf("pk", programme_ids),
             status=Programme.Status.ACTIVE,
             # A programme is given its revision in the transaction that creates it; one
             # without is not readable by the rules.
@@ -255,16 +258,18 @@ def _read(
     programme_of_patient = {p.patient_id: p.id for p in programmes}
 
     per_week, regression, loading = _prescriptions(programmes)
-    # The rules read the last DETAIL_DAYS day by day and what came before in summary.
+    # The rules read the last DETAIL_DAYS day by day and what came before in summary,
+    # which the database computes (`_SESSION_DAYS_SQL`, `_MORNINGS_SQL`).
     cut = {p.id: today[p.id] - timedelta(days=DETAIL_DAYS - 1) for p in programmes}
-    days = _session_days(programmes, since, today, cut)
+    chunk = _chunk_table(programmes, since, today)
+    days = _session_days(programmes, chunk)
+    mornings = _mornings(programmes, chunk, cut)
     # VISA-A is read from the week before the start, however long ago: the 12- and 24-week
     # reviews compare with the first score (one row a week at most).
-    visa_since = {p.id: p.started_on - timedelta(days=WEEK) for p in programmes}
-    mornings, visa_a = _patient_reports(programmes, since, visa_since, cut, days)
+    visa_a = _visa_a(programmes, {p.id: p.started_on - timedelta(days=WEEK) for p in programmes})
     checkpoints = _checkpoints(programmes, catalogue)
     red_flagged = set(
-        Flag.objects.filter(patient_id__in=list(programme_of_patient), kind=Flag.Kind.RED_FLAG)
+        Flag.objects.filter(_AnyOf("patient_id", programme_of_patient), kind=Flag.Kind.RED_FLAG)
         .exclude(status=Flag.Status.RESOLVED)
         .values_list("patient_id", flat=True)
         .distinct()
@@ -277,8 +282,8 @@ def _read(
                 today=today[p.id],
                 started_on=p.started_on,
                 sessions_per_week=per_week[p.id],
-                days=days[p.id].days,
-                mornings=mornings[p.id][0],
+                days=tuple(days[n].days),
+                mornings=mornings[n][0],
                 visa_a=visa_a.get(p.id, ()),
                 checkpoints=checkpoints.get(p.id, ()),
                 thresholds=catalogue.thresholds,
@@ -288,10 +293,10 @@ def _read(
                 unresolved_red_flag=p.patient_id in red_flagged,
                 onset_on=_onset(p.onset),
                 loading=loading[p.id],
-                earlier=replace(mornings[p.id][1], sessions_done=days[p.id].done_earlier),
+                earlier=replace(mornings[n][1], sessions_done=days[n].done_earlier),
             ),
         )
-        for p in programmes
+        for n, p in enumerate(programmes)
     ]
 
 
@@ -322,7 +327,7 @@ def _prescriptions(
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
     for revision_id, exercise_id, times_per_day, days_per_week in (
         ProgrammeItem.objects.filter(
-            phase__revision_id__in=list(phase_of),
+            _AnyOf("phase__revision_id", phase_of),
             phase__position=F("phase__revision__current_phase"),
         )
         .order_by("phase_id", "position")
@@ -358,6 +363,34 @@ def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:
     return regression_suggestion(programme, items)
 
 
+class _AnyOf(Func):
+    """`column IN ids` with the ids bound as ONE parameter: PostgreSQL `IN (SELECT
+    unnest(uuid[]))`, SQLite `IN (SELECT value FROM json_each(…))`. A chunk's 500-id IN list
+    cost more to build (Django prepares each value) and to send (psycopg parses every
+    placeholder of a long statement at each run) than the database took to answer: one
+    array parameter keeps the statement short. (As a set to join rather than `= ANY(array)`,
+    PostgreSQL reaches the chunk's phases and programmes through their indexes instead of
+    testing every row of the table against the array: a third of the time at 10,000.)"""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, ids: Iterable[uuid.UUID]) -> None:
+        super().__init__(F(column))
+        self.ids = [i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            array = "{" + ",".join(str(i) for i in self.ids) + "}"
+            return f"{column} IN (SELECT unnest(%s::uuid[]))", [*params, array]
+        # Django stores a UUID on SQLite as its 32 hex digits.
+        return f"{column} IN (SELECT value FROM json_each(%s))", [
+            *params,
+            json.dumps([i.hex for i in self.ids]),
+        ]
+
+
 def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
     """The rows of a `values_list` query as the driver returns them, without Django's
     per-value converters and iteration (over a million calls a sweep at 10,000 patients).
@@ -369,130 +402,216 @@ def _rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+# The chunk's programmes as a table in the statement, from ONE parameter (a JSON array of
+# [n, programme id, patient id, since, started_on, days_from, mornings_from, first week's
+# end, pain_during_from] per programme, n its place in the chunk): the dates each
+# programme's rows are read and summarised by depend on its own "today" (its time zone).
+_CHUNK_TABLE = {
+    "postgresql": (
+        "SELECT (v->>0)::int AS n, (v->>1)::uuid AS id, (v->>2)::uuid AS patient,"
+        " (v->>3)::date AS since, (v->>4)::date AS started, (v->>5)::date AS days_from,"
+        " (v->>6)::date AS mornings_from, (v->>7)::date AS week_end,"
+        " (v->>8)::date AS recent"
+        " FROM json_array_elements(%s::json) AS e(v)"
+    ),
+    "sqlite": (
+        "SELECT json_extract(value, '$[0]') AS n, json_extract(value, '$[1]') AS id,"
+        " json_extract(value, '$[2]') AS patient, json_extract(value, '$[3]') AS since,"
+        " json_extract(value, '$[4]') AS started, json_extract(value, '$[5]') AS days_from,"
+        " json_extract(value, '$[6]') AS mornings_from, json_extract(value, '$[7]') AS week_end,"
+        " json_extract(value, '$[8]') AS recent"
+        " FROM json_each(%s)"
+    ),
+}
+# The local date before a check-in's (a date step is written per database).
+_DAY_BEFORE = {
+    "postgresql": "c.local_date - 1",
+    "sqlite": "date(c.local_date, '-1 day')",
+}
+
+# Per programme and local date from the day before `mornings_from`: sessions done, the
+# highest pain after and, from `recent` (its last PAIN_DURING_DAYS), the highest pain during
+# exercise; the days before in ONE row with no date: the sessions done since the start.
+# (The pain during exercise is the one figure that needs the exercise entries, looked up
+# per session through their index, and only for the last week: the rules that read it look
+# back one week. A join with the entries instead would read every entry for each chunk.)
+_SESSION_DAYS_SQL = """
+WITH p AS MATERIALIZED ({chunk})
+SELECT p.n,
+       CASE WHEN s.local_date >= p.days_from THEN s.local_date END AS day,
+       SUM(CASE WHEN s.status = '{done}'
+                 AND (s.local_date >= p.days_from OR s.local_date >= p.started)
+                THEN 1 ELSE 0 END) AS done,
+       MAX(CASE WHEN s.local_date >= p.recent THEN
+               (SELECT MAX(e.pain_during_nrs) FROM {exercise} e WHERE e.session_id = s.id)
+           END) AS pain_during,
+       MAX(CASE WHEN s.local_date >= p.days_from THEN s.pain_after_nrs END) AS pain_after
+FROM p JOIN {session} s ON s.programme_id = p.id AND s.local_date >= p.since
+GROUP BY 1, 2
+ORDER BY 1, 2
+"""
+
+# The mornings as `rules.summarise` leaves them: each one from `mornings_from`; before it
+# (and since the start: `early`) those of the first week and the first, last and worst
+# (highest pain, then latest); and, on every row, the early rest-day mornings (after the
+# start, no session done the day before within the window) summed: pain, number, first
+# date. Every window is over the programme's rows alone (one sort for them all).
+_MORNINGS_SQL = """
+WITH p AS MATERIALIZED ({chunk}),
+done AS (
+    SELECT s.programme_id AS id, s.local_date AS day
+    FROM p JOIN {session} s ON s.programme_id = p.id
+    WHERE s.status = '{done}' AND s.local_date >= p.since AND s.local_date < p.days_from
+    GROUP BY s.programme_id, s.local_date
+),
+m AS (
+    SELECT p.n, c.local_date AS day, c.morning_pain_nrs AS pain,
+           c.stiffness_minutes AS stiffness, c.red_flags AS answers,
+           p.mornings_from, p.week_end,
+           CASE WHEN c.local_date < p.mornings_from AND c.local_date >= p.started
+                THEN 1 ELSE 0 END AS early,
+           CASE WHEN c.local_date < p.mornings_from AND c.local_date > p.started
+                 AND d.id IS NULL THEN 1 ELSE 0 END AS rest
+    FROM p
+    JOIN {check_in} c ON c.patient_id = p.patient AND c.local_date >= p.since
+    LEFT JOIN done d ON d.id = p.id AND d.day = {day_before}
+),
+w1 AS (
+    SELECT m.*,
+           MIN(CASE WHEN early = 1 THEN day END) OVER w AS first_day,
+           MAX(CASE WHEN early = 1 THEN day END) OVER w AS last_day,
+           MAX(CASE WHEN early = 1 THEN pain END) OVER w AS top_pain,
+           SUM(rest * pain) OVER w AS rest_pain,
+           SUM(rest) OVER w AS rest_mornings,
+           MIN(CASE WHEN rest = 1 THEN day END) OVER w AS rest_first
+    FROM m
+    WINDOW w AS (PARTITION BY n)
+),
+w2 AS (
+    SELECT w1.*,
+           MAX(CASE WHEN early = 1 AND pain = top_pain THEN day END)
+               OVER (PARTITION BY n) AS worst_day
+    FROM w1
+)
+SELECT n, day, pain, stiffness, answers, rest_pain, rest_mornings, rest_first
+FROM w2
+WHERE day >= mornings_from
+   OR (early = 1 AND (day < week_end OR day = first_day OR day = last_day OR day = worst_day))
+ORDER BY n, day
+"""
+
+
+def _summary_sql(template: str) -> str:
+    vendor = connection.vendor
+    return template.format(
+        chunk=_CHUNK_TABLE[vendor],
+        day_before=_DAY_BEFORE[vendor],
+        done=SessionLog.Status.DONE,
+        session=SessionLog._meta.db_table,
+        exercise=ExerciseLog._meta.db_table,
+        check_in=CheckIn._meta.db_table,
+    )
+
+
+def _chunk_table(
+    programmes: list[_Programme], since: Mapping[uuid.UUID, date], today: Mapping[uuid.UUID, date]
+) -> str:
+    """The JSON parameter of `_CHUNK_TABLE`: for each programme (n: its place in the chunk)
+    the window's first day, the start, the first day carried day by day (the day before
+    the last DETAIL_DAYS; never before the window), the first morning carried, the end of
+    the first week and the first day whose pain during exercise is read."""
+    sqlite = connection.vendor == "sqlite"
+
+    def text(value: uuid.UUID) -> str:
+        return value.hex if sqlite else str(value)  # as each database stores a uuid
+
+    rows = []
+    for n, p in enumerate(programmes):
+        start, day = since[p.id], today[p.id]
+        cut = day - timedelta(days=DETAIL_DAYS - 1)
+        rows.append(
+            [
+                n,
+                text(p.id),
+                text(p.patient_id),
+                start.isoformat(),
+                p.started_on.isoformat(),
+                max(start, cut - ONE_DAY).isoformat(),
+                max(start, cut).isoformat(),
+                (p.started_on + timedelta(days=WEEK)).isoformat(),
+                (day - timedelta(days=PAIN_DURING_DAYS - 1)).isoformat(),
+            ]
+        )
+    return json.dumps(rows)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _as_date(value: Any) -> Any:
+    """A date computed in SQL: PostgreSQL returns a date, SQLite the ISO text (None stays)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 @dataclass(slots=True)
 class _Days:
-    """A programme's session days as the state carries them (from the day before the cut),
-    the sessions done from the start until then, and the earlier dates with a session done
-    (whether a summarised morning followed a rest day)."""
+    """A programme's session days as the state carries them (from the day before the last
+    DETAIL_DAYS) and the sessions done from the start until then."""
 
-    days: tuple[SessionDay, ...] = ()
+    days: list[SessionDay] = field(default_factory=list)
     done_earlier: int = 0
-    done_dates: set[date] = field(default_factory=set)
 
 
-def _session_days(
-    programmes: list[_Programme],
-    since: Mapping[uuid.UUID, date],
-    today: Mapping[uuid.UUID, date],
-    cut: Mapping[uuid.UUID, date],
-) -> dict[uuid.UUID, _Days]:
-    """Per programme and local date: sessions done and the highest pain after, and for the
-    last PAIN_DURING_DAYS the highest pain during exercise (older days carry None); the days
-    before the day before `cut` are only counted (`_Days`).
-
-    The pain during exercise is the one figure that needs the exercise entries, looked up per
-    session through their index; the rules that read it (pain above the limit, ready to
-    progress) look back one week, so older sessions are not looked up. Everything else is
-    aggregated by the database. (A join with the entries instead would make the database read
-    every entry in the table for each chunk.) The rows come in programme and date order, so
-    each programme's days are a run of rows, already sorted."""
-    earliest = min(since.values())
-    recent = min(today.values()) - timedelta(days=PAIN_DURING_DAYS - 1)
-    pain_during = (
-        ExerciseLog.objects.filter(session_id=OuterRef("pk"))
-        .order_by()
-        .values("session_id")
-        .annotate(highest=Max("pain_during_nrs"))
-        .values("highest")
-    )
-    of_key = {p.key: p for p in programmes}
-    found = {p.id: _Days() for p in programmes}
-    query = (
-        SessionLog.objects.filter(
-            programme_id__in=[p.id for p in programmes], local_date__gte=earliest
-        )
-        .values("programme_id", "local_date")
-        .annotate(
-            key=Cast("programme_id", output_field=CharField()),
-            done=Count("pk", filter=Q(status=SessionLog.Status.DONE)),
-            pain_during=Max(
-                Case(
-                    When(
-                        local_date__gte=recent,
-                        then=Subquery(pain_during, output_field=IntegerField()),
-                    ),
-                    default=None,
-                    output_field=IntegerField(),
-                )
-            ),
-            pain_after=Max("pain_after_nrs"),
-        )
-        .order_by("programme_id", "local_date")
-        .values_list("key", "local_date", "done", "pain_during", "pain_after")
-    )
-    current = None
-    start = started = carried = date.min
-    days: list[SessionDay] = []
-    counted = _Days()
-    for key, day, done, during, after in _rows(query):
-        if key != current:
-            if current is not None:
-                counted.days = tuple(days)
-            current = key
-            programme = of_key[key]
-            start, started = since[programme.id], programme.started_on
-            carried = max(start, cut[programme.id] - timedelta(days=1))
-            counted, days = found[programme.id], []
-        if day >= carried:
-            days.append(SessionDay(day, done, during, after))
-        elif day >= start and done:
-            counted.done_dates.add(day)
-            if day >= started:
-                counted.done_earlier += done
-    if current is not None:
-        counted.days = tuple(days)
+def _session_days(programmes: list[_Programme], chunk: str) -> list[_Days]:
+    """Each programme's session days (in chunk order): `_SESSION_DAYS_SQL`."""
+    found = [_Days() for _ in programmes]
+    for n, day, done, during, after in _fetch(_summary_sql(_SESSION_DAYS_SQL), [chunk]):
+        if day is None:
+            found[n].done_earlier = done
+        else:
+            found[n].days.append(SessionDay(_as_date(day), done, during, after))
     return found
 
 
-def _patient_reports(
-    programmes: list[_Programme],
-    since: Mapping[uuid.UUID, date],
-    visa_since: Mapping[uuid.UUID, date],
-    cut: Mapping[uuid.UUID, date],
-    days: Mapping[uuid.UUID, _Days],
-) -> tuple[
-    dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]], dict[uuid.UUID, tuple[ScoreOn, ...]]
-]:
-    """Morning check-ins since each programme's window opened, those before `cut` summarised
-    as `rules.summarise` does (`Earlier`), and VISA-A scores since the week before it
-    started."""
-    patients = [p.patient_id for p in programmes]
-    of_key = {p.patient_key: p for p in programmes}
-    earliest = min(since.values())
-    check_ins = CheckIn.objects.filter(patient_id__in=patients, local_date__gte=earliest).annotate(
-        key=Cast("patient_id", output_field=CharField())
-    )
-    mornings: dict[uuid.UUID, tuple[tuple[Morning, ...], Earlier]] = {
-        p.id: ((), Earlier(cut[p.id])) for p in programmes
-    }
-    # One check-in a day: in patient and date order, each patient's mornings are a sorted run.
-    runs = groupby(
-        _rows(
-            check_ins.order_by("patient_id", "local_date").values_list(
-                "key", "local_date", "morning_pain_nrs", "stiffness_minutes", "red_flags"
+def _mornings(
+    programmes: list[_Programme], chunk: str, cut: Mapping[uuid.UUID, date]
+) -> list[tuple[tuple[Morning, ...], Earlier]]:
+    """Each programme's mornings as `rules.summarise` leaves them and the summary of the
+    earlier ones (`Earlier`, without the sessions done): `_MORNINGS_SQL`. The red-flag
+    answers come as the stored JSON text, decoded only when not an empty list (rare)."""
+    mornings: list[list[Morning]] = [[] for _ in programmes]
+    earlier = [Earlier(cut[p.id]) for p in programmes]
+    rows = _fetch(_summary_sql(_MORNINGS_SQL), [chunk])
+    for n, day, pain, stiffness, answers, rest_pain, rest_mornings, rest_first in rows:
+        found = mornings[n]
+        if not found and rest_mornings:
+            earlier[n] = Earlier(
+                earlier[n].mornings_from,
+                rest_pain=rest_pain,
+                rest_mornings=rest_mornings,
+                rest_first=_as_date(rest_first),
             )
-        ),
-        key=itemgetter(0),
-    )
-    for key, rows in runs:
-        p = of_key[key]
-        mornings[p.id] = _mornings(
-            rows, since[p.id], p.started_on, cut[p.id], days[p.id].done_dates
-        )
+        found.append(Morning(_as_date(day), pain, stiffness, _answers(answers)))
+    return [(tuple(found), summary) for found, summary in zip(mornings, earlier, strict=True)]
+
+
+def _answers(stored: str) -> tuple[str, ...]:
+    """A check-in's red-flag answers from the stored JSON text (nearly always "[]")."""
+    return () if stored == "[]" else tuple(json.loads(stored))
+
+
+def _visa_a(
+    programmes: list[_Programme], visa_since: Mapping[uuid.UUID, date]
+) -> dict[uuid.UUID, tuple[ScoreOn, ...]]:
+    """VISA-A scores since the week before each programme started."""
+    of_key = {p.patient_key: p for p in programmes}
     scores: dict[uuid.UUID, list[ScoreOn]] = {p.id: [] for p in programmes}
     for key, day, value in (
         QuestionnaireResponse.objects.filter(
-            patient_id__in=patients,
+            _AnyOf("patient_id", [p.patient_id for p in programmes]),
             questionnaire="visa_a",
             local_date__gte=min(visa_since.values()),
         )
@@ -503,61 +622,7 @@ def _patient_reports(
         p = of_key[key]
         if day >= visa_since[p.id] and value is not None:  # only the FAAM has no total
             scores[p.id].append(ScoreOn(day, value))
-    return mornings, {key: tuple(value) for key, value in scores.items()}
-
-
-def _mornings(
-    rows: Iterable[tuple[str, date, int, int, str]],
-    start: date,
-    started: date,
-    cut: date,
-    done_dates: set[date],
-) -> tuple[tuple[Morning, ...], Earlier]:
-    """One patient's mornings (in date order) as `rules.summarise` leaves them: from `cut` on
-    each one; before it the first week's and the first, last and worst since the start, and
-    the rest-day mornings summed (`Earlier`). The red-flag answers come as the stored JSON
-    text, decoded only when not an empty list (rare)."""
-    first_week_ends = started + timedelta(days=WEEK)
-    carried_from = max(cut, start)
-    carried: list[Morning] = []
-    notable: list[tuple[date, int, int, str]] = []
-    first = last = worst = None
-    rest_pain = rest_count = 0
-    rest_first = None
-    for _, day, pain, stiffness, answers in rows:
-        if day >= carried_from:
-            carried.append(Morning(day, pain, stiffness, _answers(answers)))
-        elif day >= start and day >= started:
-            row = (day, pain, stiffness, answers)
-            if first is None:
-                first = row
-            last = row
-            if worst is None or pain >= worst[1]:  # the latest of the highest
-                worst = row
-            if day < first_week_ends:
-                notable.append(row)
-            if day > started and day - ONE_DAY not in done_dates:
-                rest_pain += pain
-                rest_count += 1
-                if rest_first is None:
-                    rest_first = day
-    if first is not None and last is not None and worst is not None:  # all three, or none
-        notable += (first, last, worst)
-    earlier = [
-        Morning(day, pain, stiffness, _answers(answers))
-        for day, pain, stiffness, answers in sorted(set(notable))
-    ]
-    return tuple(earlier + carried), Earlier(
-        cut,
-        rest_pain=rest_pain,
-        rest_mornings=rest_count,
-        rest_first=rest_first,
-    )
-
-
-def _answers(stored: str) -> tuple[str, ...]:
-    """A check-in's red-flag answers from the stored JSON text (nearly always "[]")."""
-    return () if stored == "[]" else tuple(json.loads(stored))
+    return {key: tuple(value) for key, value in scores.items()}
 
 
 def _checkpoints(
@@ -569,7 +634,7 @@ def _checkpoints(
     shared: dict[tuple[str, date], DueCheckpoint] = {}
     due: dict[uuid.UUID, tuple[DueCheckpoint, ...]] = {}
     rows = _rows(
-        Checkpoint.objects.filter(programme_id__in=[p.id for p in programmes])
+        Checkpoint.objects.filter(_AnyOf("programme_id", [p.id for p in programmes]))
         .annotate(key=Cast("programme_id", output_field=CharField()))
         .order_by("programme_id", "after_days")
         .values_list("key", "timeframe__slug", "due_on")
@@ -601,7 +666,7 @@ def _store(
     current: dict[FlagKey, Flag] = {
         (flag.patient_id, flag.rule, flag.episode): flag
         for flag in Flag.objects.filter(
-            patient_id__in={k[0] for k in keys}, episode__in={k[2] for k in keys}
+            _AnyOf("patient_id", {k[0] for k in keys}), episode__in={k[2] for k in keys}
         )
         if (flag.patient_id, flag.rule, flag.episode) in keys
     }

@@ -1,4 +1,4 @@
-"""The therapist's form for adding a patient."""
+"""The therapist's forms for adding a patient and correcting their contact details."""
 
 from __future__ import annotations
 
@@ -8,7 +8,28 @@ from typing import Any
 from django import forms
 
 from patients.forms import TimeZoneField
+from patients.models.people import PHONE_HELP, validate_phone
 from patients.people.services import patient_account_problems
+
+
+def phone_field() -> forms.CharField:
+    return forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=20,
+        validators=[validate_phone],
+        help_text=f"Optional. {PHONE_HELP}",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+
+
+class ContactForm(forms.Form):
+    """How the clinic reaches the patient (people/services.py update_contact)."""
+
+    phone = phone_field()
+    email = forms.EmailField(
+        label="E-mail", required=False, help_text="Needed for an invitation and reminders."
+    )
 
 
 class PatientForm(forms.Form):
@@ -23,6 +44,7 @@ class PatientForm(forms.Form):
         max_length=150, help_text="What the patient types to sign in, e.g. alex.morgan."
     )
     email = forms.EmailField(required=False, help_text="Needed for an invitation and reminders.")
+    phone = phone_field()
     date_of_birth = forms.DateField(
         required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )

@@ -9,18 +9,20 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from patients.activity.serializers import PhaseSummaryOutput, ProgressOutput, SessionLogOutput
-from patients.models.people import validate_time_zone
+from patients.models.people import PHONE_HELP, validate_phone, validate_time_zone
 from patients.monitoring.serializers import FlagSummaryOutput, PatientSummaryOutput
 from patients.people.selectors import CaseloadRow
 from rehab.api import InputSerializer
-from rehab.api_fields import HourMinuteField, datetime_output
+from rehab.api_fields import HourMinuteField, HourMinuteInputField, datetime_output
 
 
 class PatientProfileOutput(serializers.Serializer):
     id = serializers.UUIDField()
     time_zone = serializers.CharField()
     date_of_birth = serializers.DateField(allow_null=True)
-    session_times = serializers.ListField(child=serializers.CharField())
+    session_times = serializers.ListField(
+        child=HourMinuteInputField(), help_text='Local times "HH:MM", sorted.'
+    )
     email_reminders = serializers.BooleanField()
     quiet_start = HourMinuteField(help_text='Start of quiet hours, "HH:MM" local.')
     quiet_end = HourMinuteField(help_text='End of quiet hours, "HH:MM" local.')
@@ -52,7 +54,7 @@ class MeUpdateInput(InputSerializer):
 
     time_zone = serializers.CharField(required=False, max_length=64, help_text="IANA name.")
     session_times = serializers.ListField(
-        child=serializers.CharField(max_length=5),
+        child=HourMinuteInputField(),
         required=False,
         min_length=1,
         max_length=6,
@@ -130,6 +132,7 @@ class PatientDetailOutput(serializers.Serializer):
     name = serializers.CharField(source="patient.__str__")
     username = serializers.CharField(source="patient.user.username")
     email = serializers.CharField(source="patient.user.email", help_text="May be empty.")
+    phone = serializers.CharField(source="patient.phone", help_text="May be empty.")
     time_zone = serializers.CharField(source="patient.time_zone")
     date_of_birth = serializers.DateField(source="patient.date_of_birth", allow_null=True)
     programme = serializers.UUIDField(source="progress.programme.pk", allow_null=True, default=None)
@@ -146,6 +149,14 @@ class PatientCreateInput(InputSerializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        default="",
+        validators=[validate_phone],
+        help_text=PHONE_HELP,
+    )
     time_zone = serializers.CharField(max_length=64, required=False, default="Europe/London")
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     password = serializers.CharField(

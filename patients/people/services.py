@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from programmes.planner import (
 from programmes.selectors import catalogue_snapshot
 from rehab.exceptions import DomainError, validate_model
 from rehab.limits import DATE_SLACK, EARLIEST_BIRTH
+from rehab.roles import is_therapist_of
 
 
 @transaction.atomic
@@ -93,6 +95,7 @@ def create_patient(
     email: str = "",
     time_zone: str = "Europe/London",
     date_of_birth: date | None = None,
+    phone: str = "",
     now: datetime,
 ) -> Patient:
     """A patient account on `therapist`'s caseload. No password → the account cannot log in
@@ -111,10 +114,34 @@ def create_patient(
     validate_model(user)
     user.save()
     patient = Patient(
-        user=user, therapist=therapist, time_zone=time_zone, date_of_birth=date_of_birth
+        user=user,
+        therapist=therapist,
+        time_zone=time_zone,
+        date_of_birth=date_of_birth,
+        phone=phone.strip(),
     )
     validate_model(patient)
     patient.save()
+    return patient
+
+
+@transaction.atomic
+def update_contact(*, patient: Patient, by: Any, phone: str, email: str) -> Patient:
+    """The therapist corrects how to reach their patient: phone and e-mail (either may be
+    blank). Refused for anyone but the patient's own therapist, and once anonymised."""
+    if not is_therapist_of(by, patient):
+        raise DomainError(
+            "Only the patient's therapist can change their contact details.",
+            code="permission_denied",
+        )
+    if patient.anonymised_at is not None:
+        raise DomainError("This patient is anonymised.", code="already_anonymised")
+    patient.phone = phone.strip()
+    patient.user.email = email.strip()
+    validate_model(patient)
+    validate_model(patient.user)
+    patient.user.save(update_fields=["email"])
+    patient.save(update_fields=["phone", "updated_at"])
     return patient
 
 
@@ -147,21 +174,42 @@ def record_diagnosis(
 
 
 def send_invitation(*, patient: Patient, set_password_url: str) -> None:
-    """E-mail the patient a one-time link to choose their password.
+    """E-mail the patient a one-time link to choose their password, naming the clinic and
+    their therapist, how long the link lasts and what happens next.
 
     `set_password_url` is built by the caller from Django's password-reset token for this
-    user, so the link stops working once a password is set."""
+    user, so the link stops working once a password is set or after
+    settings.PASSWORD_RESET_TIMEOUT."""
     user = patient.user
     if not user.email:
         raise DomainError(
             "The patient has no e-mail address for the invitation.",
             fields={"email": ["Add an e-mail address to send an invitation."]},
         )
+    clinic = settings.REHAB_CLINIC_NAME
+    therapist = str(patient.therapist)
+    greeting = f"Hello {user.first_name}," if user.first_name else "Hello,"
     send_mail(
-        "Your home exercise programme",
-        f"Your therapist has set up an account for you.\n\n"
-        f"Choose your password here: {set_password_url}\n\n"
-        f"Your username is {user.get_username()}.",
+        f"{clinic}: your home exercise programme",
+        f"{greeting}\n\n"
+        f"{therapist} at {clinic} has set up an account for you to follow your home exercise "
+        "programme.\n\n"
+        f"Choose your password here: {set_password_url}\n"
+        f"The link works once and lasts {link_lifetime()}. If it has expired, ask {therapist} "
+        "for a new one.\n\n"
+        f"Your username is {user.get_username()}.\n\n"
+        "What happens next: once your password is set, sign in to see today's exercises. Each "
+        "morning you answer a short check-in, and after each session you note how it went. "
+        f"{therapist} follows this and adjusts your programme as you progress.\n",
         None,
         [user.email],
     )
+
+
+def link_lifetime() -> str:
+    """settings.PASSWORD_RESET_TIMEOUT in words: "3 days", "12 hours"."""
+    seconds = int(settings.PASSWORD_RESET_TIMEOUT)
+    days, hours = seconds // 86400, seconds // 3600
+    if days and seconds % 86400 == 0:
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{max(hours, 1)} hour{'s' if hours != 1 else ''}"

@@ -4,6 +4,7 @@ patient's record."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_POST
 from patients.activity.charts import progress_charts
 from patients.activity.selectors import (
     recent_check_ins,
-    recent_sessions,
+    sessions_in_last_days,
     today_for,
     weekly_progress,
 )
@@ -28,15 +29,17 @@ from patients.monitoring.selectors import (
     group_flags,
     patient_flags,
 )
-from patients.people.forms import PatientForm
+from patients.people.forms import ContactForm, PatientForm
 from patients.people.selectors import caseload as caseload_selector
 from patients.people.selectors import visible_patient
-from patients.people.services import create_patient, send_invitation
+from patients.people.services import create_patient, send_invitation, update_contact
 from patients.questionnaires.selectors import questionnaire_history
+from programmes.forms import intake_answers
 from programmes.selectors import catalogue_snapshot, programmes_of
 from rehab.audit import log_view
 from rehab.exceptions import DomainError
 from rehab.forms import add_domain_error
+from rehab.limits import HISTORY_DAYS
 from rehab.views import therapist_required
 
 
@@ -71,6 +74,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 **{k: data[k] for k in ("username", "first_name", "last_name", "email")},
                 time_zone=data["time_zone"],
                 date_of_birth=data["date_of_birth"],
+                phone=data["phone"],
                 now=timezone.now(),
             )
             if invite:
@@ -86,27 +90,73 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/patient_form.html", {"form": form, "nav": "patient_create"})
 
 
+# The session logs shown at first, and how many more days each "show more" adds.
+SESSION_DAYS = 7
+
+
 @therapist_required
 def patient_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     patient = visible_patient(request.user, pk)
     log_view(request.user, patient)
+    contact = ContactForm(initial={"phone": patient.phone, "email": patient.user.email})
+    return render(
+        request, "patients/patient_detail.html", _detail_context(request, patient, contact)
+    )
+
+
+def _detail_context(request: HttpRequest, patient: Patient, contact_form: Any) -> dict[str, Any]:
     now = timezone.now()
     progress = weekly_progress(patient, now)
-    context = {
+    days = _history_days(request.GET.get("days"))
+    today = today_for(patient, now)
+    diagnosis = (today.programme.diagnosis if today.programme else None) or (
+        patient.diagnoses.select_related("therapist__user").first()
+    )
+    return {
         "patient": patient,
-        "today": today_for(patient, now),
+        "today": today,
         "progress": progress,
         "charts": progress_charts(
             progress, thresholds=catalogue_snapshot().thresholds, for_clinician=True
         ),
         "flags": group_flags(patient_flags(patient)),
-        "sessions": recent_sessions(patient),
+        "sessions": sessions_in_last_days(patient, days=days, now=now),
+        "more_days": days + SESSION_DAYS,
         "check_ins": recent_check_ins(patient),
         "responses": questionnaire_history(patient),
         "programmes": programmes_of(patient),
         "resolve_form": ResolveFlagForm(),
+        "contact_form": contact_form,
+        "diagnosis": diagnosis,
+        "intake": intake_answers(diagnosis.intake) if diagnosis else [],
     }
-    return render(request, "patients/patient_detail.html", context)
+
+
+def _history_days(value: str | None) -> int:
+    """?days= as typed in a URL: a number out of bounds is clamped, anything else ignored."""
+    try:
+        days = int(value or SESSION_DAYS)
+    except ValueError:
+        return SESSION_DAYS
+    return min(max(days, HISTORY_DAYS.minimum), HISTORY_DAYS.maximum)
+
+
+@therapist_required
+@require_POST
+def patient_contact(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The therapist corrects the phone number and e-mail; errors show on the patient page."""
+    patient = visible_patient(request.user, pk)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            update_contact(patient=patient, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Contact details saved.")
+            return redirect(f"{reverse('patient_detail', args=[patient.pk])}#about")
+    context = _detail_context(request, patient, form)
+    return render(request, "patients/patient_detail.html", context, status=400)
 
 
 @therapist_required

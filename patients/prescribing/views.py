@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,16 +12,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.monitoring.rules import progression_rule
 from patients.people.selectors import patients_visible_to
 from patients.prescribing.selectors import my_programme, patient_programme
 from patients.prescribing.services import end_programme, revise_programme, start_programme
-from patients.schedule import local_today
+from patients.schedule import local_today, programme_week
 from patients.web import current_patient
 from programmes.forms import ADJUST_FORMS, AdjustForm, EndProgrammeForm, ProgrammeForm
 from programmes.models import Programme
 from programmes.planner import PlanResult, Referral
 from programmes.selectors import (
     active_programme,
+    catalogue_snapshot,
     programme_detail,
     revision_history,
     visible_programme,
@@ -103,6 +106,25 @@ def _active_programme_of(request: HttpRequest, patient_id: str | None) -> Progra
     return active_programme(patient) if patient else None
 
 
+def _advancing(programme: Any, phases: list[Any]) -> dict[str, Any]:
+    """How and when this programme's phases advance: the monitoring's own progression rule,
+    the week the programme is in, and the phase the protocol's weeks suggest for it."""
+    catalogue = catalogue_snapshot()
+    protocol = catalogue.protocols.get(programme.protocol.slug)
+    week = programme_week(programme, local_today(programme.patient, timezone.now()))
+    position = programme.current_revision.current_phase
+    current = next((p for p in phases if p.position == position), None)
+    # The protocol's weeks overlap (a phase may start before the last one ends): only a phase
+    # whose own weeks are over is "behind the calendar", and the next one is suggested.
+    behind = current is not None and current.end_week is not None and week > current.end_week
+    by_calendar = next((p for p in phases if p.position == position + 1), None) if behind else None
+    return {
+        "rule": progression_rule(protocol.pain_limits if protocol else None, catalogue.thresholds),
+        "week": week,
+        "by_calendar": by_calendar,
+    }
+
+
 def _patients_today(request: HttpRequest, patient_id: str | None) -> date:
     """The chosen patient's own date (their time zone), as the API dates a prescription; the
     clinic's date until a patient is chosen."""
@@ -168,6 +190,7 @@ def programme_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "history": revision_history(programme),
         "end_form": EndProgrammeForm(phases=phases, programme=programme),
         "open_panel": "dose" if request.GET.get("dose-item") else None,
+        "advancing": _advancing(programme, phases),
     }
     return render(request, "patients/programme_adjust.html", context)
 

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 
 from patients.activity.openapi import SESSION_OUTPUT_EXAMPLE
+from patients.privacy.serializers import ExportOutput
 from rehab.api_schema import EXAMPLE_UUID, Methods
 
 EXPORT_DESCRIPTION = (
@@ -32,13 +33,49 @@ ZIP_RESPONSE = {
 EXPORT_EXAMPLE = {
     "format_version": 1,
     "exported_at": "2026-11-20T09:00:00+00:00",
-    "patient": {"id": EXAMPLE_UUID, "username": "pat.achilles", "time_zone": "Europe/London"},
+    "patient": {
+        "id": EXAMPLE_UUID,
+        "username": "pat.achilles",
+        "first_name": "Pat",
+        "last_name": "Achilles",
+        "email": "",
+        "phone": "",
+        "date_of_birth": None,
+        "time_zone": "Europe/London",
+        "session_times": ["08:00", "18:00"],
+        "email_reminders": True,
+        "quiet_start": "21:00:00",
+        "quiet_end": "07:00:00",
+        "therapist": "Dana Therapist",
+        "joined": "2026-11-01T10:00:00+00:00",
+    },
     "diagnoses": [],
     "programmes": [],
-    "session_logs": [SESSION_OUTPUT_EXAMPLE],
+    "session_logs": [
+        {
+            name: SESSION_OUTPUT_EXAMPLE[name]
+            for name in (
+                "id",
+                "programme",
+                "local_date",
+                "slot",
+                "status",
+                "skip_reason",
+                "pain_after_nrs",
+                "logged_at",
+            )
+        }
+        | {
+            "exercises": [
+                {k: v for k, v in entry.items() if k != "item_key"}
+                for entry in SESSION_OUTPUT_EXAMPLE["exercises"]  # type: ignore[attr-defined]
+            ]
+        }
+    ],
     "check_ins": [],
     "questionnaire_responses": [],
     "flags": [],
+    "push_devices": [],
 }
 
 
@@ -50,7 +87,7 @@ MY_EXPORT: Methods = {
         summary="Download all my data as one JSON document",
         description=EXPORT_DESCRIPTION,
         tags=["patient"],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ExportOutput},
         examples=EXPORT_EXAMPLES,
     ),
 }
@@ -71,7 +108,7 @@ PATIENT_EXPORT: Methods = {
         summary="Export a patient's whole record as JSON (recorded in the audit trail)",
         description=EXPORT_DESCRIPTION,
         tags=["therapist"],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ExportOutput},
         examples=EXPORT_EXAMPLES,
     ),
 }

@@ -89,6 +89,7 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "email": user.email,
+            "phone": patient.phone,
             "date_of_birth": _when(patient.date_of_birth),
             "time_zone": patient.time_zone,
             "session_times": list(patient.session_times),
@@ -365,9 +366,9 @@ REMOVED = "[removed on anonymisation]"
 def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) -> Patient:
     """Remove what identifies `patient`, keep their clinical history.
 
-    Removed: name, username (replaced by `anonymised-<id>`), e-mail, date of birth, password,
-    API tokens, the calendar link and sign-in sessions, login-lockout records, stored API
-    replies, their own notifications, and every free-text field written about them
+    Removed: name, username (replaced by `anonymised-<id>`), e-mail, phone, date of birth,
+    password, API tokens, the calendar link and sign-in sessions, login-lockout records,
+    stored API replies, their own notifications, and every free-text field written about them
     (diagnosis notes, skip reasons, loads typed in, flag resolution notes, revision reasons).
     Their name is also removed from their therapist's notifications. Kept: programmes and
     revisions (doses, phases), session logs, check-ins, questionnaire scores and flags, with
@@ -390,6 +391,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     user.set_unusable_password()
     user.save()
     patient.date_of_birth = None
+    patient.phone = ""
     patient.email_reminders = False
     patient.anonymised_at = now
     patient.save()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import SafeString
 
 from patients.monitoring.selectors import group_flags
 from patients.monitoring.selectors import rule_label as monitoring_rule_label
 from patients.notifications.selectors import notifications_for
 from programmes.knowledge import DoseSpec
 from programmes.models import Dose, RedFlag
-from programmes.selectors import catalogue_snapshot
+from programmes.selectors import INFERENCE, catalogue_snapshot, citations
 from programmes.text import describe_dose
 from programmes.vocab import Urgency
 from rehab.roles import role_of
@@ -37,6 +41,43 @@ def patient_cautions(exercise: Any, condition: str) -> list[str]:
     """The plain-words cautions for a patient with `condition` (never another condition's,
     never the clinician's notes)."""
     return list(exercise.patient_cautions_for(condition))
+
+
+INFERENCE_TITLE = "Our inference, not a source's figure: needs clinician sign-off."
+
+
+@register.filter
+def sources(codes: Any) -> SafeString:
+    """Source ids ("R6", "SEED-001", "INFERENCE") as links to the references page, each with
+    its citation as a tooltip: the one place therapist pages turn source ids into text. Never
+    used on a patient's page (the references page is for clinicians)."""
+    page = reverse("references")
+    known = citations()
+
+    def link(code: str) -> tuple[str, str, str, str]:
+        if code == INFERENCE:
+            return (f"{page}#inference", INFERENCE_TITLE, "source inference", code)
+        cited = known.get(code)
+        title = cited.citation if cited else "Not in the reference list"
+        return (f"{page}#{code}", title, "source", code)
+
+    return format_html_join(
+        ", ", '<a href="{}" title="{}" class="{}">{}</a>', (link(str(c)) for c in codes or ())
+    )
+
+
+SOURCE_ID_IN_TEXT = re.compile(r"\b(SEED-00\d|R\d{1,2}[a-c]?|INFERENCE)\b")
+
+
+@register.filter
+def link_sources(text: str) -> SafeString:
+    """Clinician text ("… [R6]", "R29, R30") with each source id in it linked as `sources`
+    does; the rest escaped."""
+    parts = SOURCE_ID_IN_TEXT.split(str(text or ""))
+    # split() with one group: even indexes are the text between, odd ones the ids.
+    return SafeString(
+        "".join(sources([part]) if i % 2 else escape(part) for i, part in enumerate(parts))
+    )
 
 
 @register.filter

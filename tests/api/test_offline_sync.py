@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from patients.models import CheckIn, QuestionnaireResponse, SessionLog
+from patients.models import CheckIn, Flag, QuestionnaireResponse, SessionLog
 from tests import factories
 from tests.api.conftest import local_today, session_body
 from tests.factories import api_client_for, current_items
 
+ONE_DAY = timedelta(days=1)
 LEFS_ANSWERS = {f"a{n}": 3 for n in range(1, 21)}
 
 
@@ -146,9 +147,10 @@ def stored_rows() -> int:
     )
 
 
-def test_a_batch_of_500_sent_twice_stores_500_rows(
-    as_patient: Any, patient: Any, programme: Any
-) -> None:
+def test_a_batch_of_500_sent_twice_stores_500_rows(patient: Any) -> None:
+    # 200 days of history: a programme (and diagnosis) from before them all.
+    programme = factories.prescribe(patient, started_on=local_today(patient) - timedelta(days=210))
+    as_patient = api_client_for(patient.user)
     records = batch_of_500(patient, programme)
     started = time.perf_counter()
     first = as_patient.post("/api/v1/sync/", {"records": records})
@@ -210,3 +212,152 @@ def test_more_than_500_records_is_a_400(as_patient: Any) -> None:
     response = as_patient.post("/api/v1/sync/", {"records": [{"type": "session"}] * 501})
     assert response.status_code == 400
     assert "records" in response.json()["fields"]
+
+
+# --- History has rules: dates, the change window, red flags reported late -----------------
+
+
+def _sync(client: Any, *records: dict[str, Any]) -> list[dict[str, Any]]:
+    response = client.post("/api/v1/sync/", {"records": list(records)}, format="json")
+    assert response.status_code == 200
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
+def _check_in(patient: Any, days_ago: int, **overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "check_in",
+        "client_uuid": str(uuid.uuid4()),
+        "local_date": (local_today(patient) - timedelta(days=days_ago)).isoformat(),
+        "morning_pain_nrs": 2,
+        "stiffness_minutes": 5,
+    } | overrides
+
+
+def test_a_red_flag_reported_late_still_raises_its_flag_marked_late(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """A phone offline for longer than the red-flag window (7 days) sends a check-in with a
+    red flag from 10 days ago: the flag is raised (and the programme paused) all the same."""
+    on_time, late = _sync(
+        as_patient,
+        _check_in(patient, 2),
+        _check_in(patient, 10, red_flags=["cannot_bear_weight"]),
+    )
+    assert (on_time["status"], on_time["reported_late"]) == ("created", False)
+    assert (late["status"], late["reported_late"]) == ("created", True)
+    flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
+    assert flag.rule == "red_flag:cannot_bear_weight"
+    assert flag.evidence["reported_late"] is True
+    assert flag.evidence["date"] == (local_today(patient) - timedelta(days=10)).isoformat()
+    assert "reported late" in flag.message
+    assert as_patient.get("/api/v1/today/").json()["paused"] is not None
+
+
+def test_a_red_flag_within_the_window_is_not_marked_late(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    (result,) = _sync(as_patient, _check_in(patient, 3, red_flags=["cannot_bear_weight"]))
+    assert result["reported_late"] is False
+    flag = Flag.objects.get(patient=patient, kind=Flag.Kind.RED_FLAG)
+    assert "reported_late" not in flag.evidence
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/sessions/", lambda p, g: session_body(p, g, local_date=g.started_on - ONE_DAY)),
+        ("/api/v1/sessions/", lambda p, g: session_body(p, g, local_date=local_today(p) + ONE_DAY)),
+        (
+            "/api/v1/check-ins/",
+            lambda p, g: _check_in(p, 0, local_date=str(g.started_on - ONE_DAY)),
+        ),
+        ("/api/v1/check-ins/", lambda p, g: _check_in(p, -1)),
+    ],
+    ids=[
+        "session_before_start",
+        "session_tomorrow",
+        "check_in_before_diagnosis",
+        "check_in_tomorrow",
+    ],
+)
+def test_a_record_dated_outside_the_programme_or_after_today_is_refused(
+    as_patient: Any, patient: Any, programme: Any, path: str, body: Any
+) -> None:
+    record = body(patient, programme)
+    record.pop("type", None)
+    response = as_patient.post(path, record, format="json")
+    assert response.status_code == 400
+    assert "local_date" in response.json()["fields"]
+    (result,) = _sync(
+        as_patient, {"type": "session" if "sessions" in path else "check_in", **record}
+    )
+    assert result["status"] == "rejected"
+    assert not SessionLog.objects.exists()
+    assert not CheckIn.objects.exists()
+
+
+def test_the_first_day_of_the_programme_and_today_are_accepted(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    first = session_body(patient, programme, local_date=programme.started_on.isoformat())
+    assert as_patient.post("/api/v1/sessions/", first).status_code == 201
+    check_in = _check_in(patient, 0, local_date=programme.diagnosis.made_on.isoformat())
+    check_in.pop("type")
+    assert as_patient.post("/api/v1/check-ins/", check_in).status_code == 201
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "post"])
+def test_an_old_log_cannot_be_changed_as_it_cannot_be_deleted(
+    as_patient: Any, patient: Any, programme: Any, method: str
+) -> None:
+    old = (local_today(patient) - timedelta(days=8)).isoformat()
+    body = session_body(patient, programme, local_date=old)
+    log_id = as_patient.post("/api/v1/sessions/", body).json()["id"]
+    if method == "post":  # the same slot logged again (another client_uuid) is a change too
+        again = body | {"client_uuid": str(uuid.uuid4()), "pain_after_nrs": 6}
+        response = as_patient.post("/api/v1/sessions/", again)
+    else:
+        response = getattr(as_patient, method)(
+            f"/api/v1/sessions/{log_id}/", {"status": "done", "pain_after_nrs": 6}
+        )
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_old_to_change"
+    assert SessionLog.objects.get().pain_after_nrs == 3
+
+
+def test_a_log_a_week_old_can_still_be_changed(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    week_ago = (local_today(patient) - timedelta(days=7)).isoformat()
+    log_id = as_patient.post(
+        "/api/v1/sessions/", session_body(patient, programme, local_date=week_ago)
+    ).json()["id"]
+    response = as_patient.patch(f"/api/v1/sessions/{log_id}/", {"pain_after_nrs": 6})
+    assert response.status_code == 200
+
+
+def test_a_batch_holding_an_edit_sent_twice_is_already_present_throughout(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """The phone logged a slot, then edited it offline (another client_uuid, same slot), and
+    sends the batch twice: the second time nothing is re-applied or taken for a conflict."""
+    first = session_body(patient, programme) | {"type": "session"}
+    edit = first | {"client_uuid": str(uuid.uuid4()), "pain_after_nrs": 6}
+    check_in = _check_in(patient, 0)
+    check_in_edit = check_in | {"client_uuid": str(uuid.uuid4()), "morning_pain_nrs": 5}
+    batch = [first, edit, check_in, check_in_edit]
+    assert [r["status"] for r in _sync(as_patient, *batch)] == [
+        "created",
+        "updated",
+        "created",
+        "updated",
+    ]
+    again = _sync(as_patient, *batch)
+    assert [r["status"] for r in again] == ["already_present"] * 4
+    assert SessionLog.objects.get().pain_after_nrs == 6
+    assert CheckIn.objects.get().morning_pain_nrs == 5
+    # A client_uuid reused for other content is still a conflict, however it was applied.
+    reused = edit | {"pain_after_nrs": 2}
+    (result,) = _sync(as_patient, reused)
+    assert (result["status"], result["code"]) == ("rejected", "conflict")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from patients.models import CheckIn, Notification, QuestionnaireResponse, SessionLog
+from programmes.models import RedFlag
 from tests.api.conftest import local_today, session_body
 from tests.factories import current_items
 
@@ -244,6 +246,17 @@ def test_patch_changes_only_what_is_sent(as_patient: Any, patient: Any, programm
     assert bad.status_code == 400
 
 
+def test_patching_the_pain_of_a_skipped_session_leaves_it_skipped(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    body = session_body(patient, programme, status="skipped", skip_reason="Sore calf.")
+    log_id = as_patient.post("/api/v1/sessions/", body).json()["id"]
+    response = as_patient.patch(f"/api/v1/sessions/{log_id}/", {"pain_after_nrs": 4})
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["skip_reason"]) == ("skipped", "Sore calf.")
+    assert response.json()["pain_after_nrs"] == 4
+
+
 def test_the_client_cannot_set_whose_log_it_is(
     as_patient: Any, patient: Any, programme: Any, stranger: Any
 ) -> None:
@@ -299,6 +312,71 @@ def test_a_bad_check_in_is_a_400(as_patient: Any, patient: Any, override: dict, 
     assert response.status_code == 400
     assert field in response.json()["fields"]
     assert not CheckIn.objects.exists()
+
+
+def test_the_api_refuses_a_red_flag_the_check_in_does_not_ask(
+    as_patient: Any, patient: Any
+) -> None:
+    """The web asks the patient's own questions (5 of the 22 catalogue flags for this
+    condition); the API accepts exactly those, so both record the same answers."""
+    asked = [q["slug"] for q in as_patient.get("/api/v1/today/").json()["check_in_questions"]]
+    assert "cauda_equina_signs" not in asked
+    response = as_patient.post(
+        "/api/v1/check-ins/",
+        check_in_body(patient, red_flags=["cauda_equina_signs"]),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "red_flags" in response.json()["fields"]
+    assert not CheckIn.objects.exists()
+    ok = as_patient.post(
+        "/api/v1/check-ins/", check_in_body(patient, red_flags=asked[:1]), format="json"
+    )
+    assert ok.status_code == 201
+
+
+def test_the_check_in_questions_are_the_web_pages_with_their_advice(
+    as_patient: Any, patient: Any, client: Any
+) -> None:
+    body = as_patient.get("/api/v1/check-in/questions/").json()
+    client.force_login(patient.user)
+    page = client.get("/check-in/").content.decode()
+    slugs = [q["slug"] for q in body["questions"]]
+    assert len(slugs) == page.count('type="radio" name="flag_') // 2  # yes and no each
+    for question in body["questions"]:
+        assert f'name="flag_{question["slug"]}"' in page
+        flag = RedFlag.objects.get(slug=question["slug"])
+        assert (question["question"], question["advice"]) == (flag.question, flag.advice)
+        assert question["urgency"] == flag.urgency
+    assert body["swelling_question"] in page
+    # After a yes the web shows the same words the API gives.
+    urgent = next(q for q in body["questions"] if q["slug"] == "cannot_bear_weight")
+    assert (urgent["urgency_rank"], urgent["urgency_label"]) == (2, "Same day")
+    client.post(
+        "/check-in/",
+        {"client_uuid": str(uuid.uuid4()), "morning_pain_nrs": 2, "stiffness_minutes": 0,
+         "swelling": "no", **{f"flag_{s}": "no" for s in slugs}, "flag_cannot_bear_weight": "yes"},
+    )  # fmt: skip
+    result = client.get("/check-in/done/").content.decode()
+    for text in (body["answered_yes"], urgent["heading"], urgent["advice"]):
+        assert html.escape(text, quote=False) in result
+
+
+def test_the_check_in_questions_follow_a_dvt_risk(as_patient: Any, patient: Any) -> None:
+    diagnosis = patient.programmes.get().diagnosis
+    diagnosis.intake = {**diagnosis.intake, "dvt_risks": ["immobilised"]}
+    diagnosis.save()
+    body = as_patient.get("/api/v1/check-in/questions/").json()
+    assert {"dvt_signs", "pe_signs"} <= {q["slug"] for q in body["questions"]}
+    response = as_patient.post(
+        "/api/v1/check-ins/", check_in_body(patient, red_flags=["dvt_signs"]), format="json"
+    )
+    assert response.status_code == 201
+
+
+def test_the_check_in_questions_are_for_patients(as_therapist: Any, anonymous: Any) -> None:
+    assert as_therapist.get("/api/v1/check-in/questions/").status_code == 403
+    assert anonymous.get("/api/v1/check-in/questions/").status_code == 401
 
 
 # --- Questionnaires -----------------------------------------------------------------------

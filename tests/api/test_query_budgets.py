@@ -20,12 +20,13 @@ from tests.factories import api_client_for, current_items
 
 def sessions(patient: Any, programme: Any, n: int) -> None:
     items = current_items(programme)
-    for day in range(n):
+    # Six slots a day: 50 logs fit between the programme's start and today.
+    for row in range(n):
         record_session(
             patient=patient,
             client_uuid=uuid.uuid4(),
-            local_date=local_today(patient) - timedelta(days=day),
-            slot=1,
+            local_date=local_today(patient) - timedelta(days=row // 6),
+            slot=row % 6 + 1,
             logged_at=_now(),
             exercises=[ExerciseDone(item_key=item.key, sets_done=1) for item in items],
             now=_now(),

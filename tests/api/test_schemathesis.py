@@ -24,7 +24,7 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from knox.models import AuthToken
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from tests import factories
 
@@ -58,7 +58,10 @@ def test_the_api_honours_its_schema(case: Any, seeded: dict[str, Any]) -> None:
     role = "therapist" if THERAPIST_TAGS & set(case.operation.tags or []) else "patient"
     # A fresh token per request: a generated logout must not disarm the next example.
     _, token = AuthToken.objects.create(seeded[role].user)
-    case.call_and_validate(
-        headers={"Authorization": f"Token {token}"},
-        excluded_checks=[positive_data_acceptance],
-    )
+    excluded = [positive_data_acceptance]
+    if case.operation.path == "/api/v1/sync/":
+        # A batch whose envelope is valid is answered 200 with a result per record: a record
+        # that breaks its type's schema is `rejected` there, by design (one bad record never
+        # blocks the others), so a schema-violating record is not refused as a whole.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(headers={"Authorization": f"Token {token}"}, excluded_checks=excluded)

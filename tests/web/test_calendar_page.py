@@ -35,7 +35,7 @@ def test_turning_it_on_shows_the_link_once_with_a_qr_code_and_copy_button(
     cache.clear()
     response = patient_client.post(reverse("calendar_link"), {"action": "on"})
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"  # the page holds the secret
+    assert response["Cache-Control"] == "no-store, private"  # the page holds the secret
     page = response.content.decode()
     https = _link(page)
     webcal = "webcal://" + https.split("://", 1)[1]

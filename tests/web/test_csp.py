@@ -109,6 +109,7 @@ def test_every_page_sends_a_strict_policy_and_holds_no_inline_code(
         (therapist_client, reverse("programme_new")),
         (therapist_client, reverse("programme_adjust", args=[programme.pk])),
         (therapist_client, reverse("notifications")),
+        (therapist_client, reverse("references")),
         (therapist_client, reverse("password_change")),
         (patient_client, reverse("today")),  # paused by the red flag: the banner
         (patient_client, reverse("my_programme")),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import CheckIn, ExerciseLog, SessionLog
+from patients.schedule import local_today
 from rehab.exceptions import DomainError
 from tests import factories
 from tests.factories import NOW
@@ -113,8 +114,10 @@ def test_a_session_stores_target_beside_actual(programme: Any) -> None:
 
 def test_logging_the_same_slot_again_updates_it(programme: Any) -> None:
     item = factories.current_items(programme)[0]
+    # A recent date: a slot more than a week old can no longer be changed (CHANGE_WINDOW).
+    today = local_today(programme.patient, timezone.now())
     for pain in (3, 5):
-        log_pain(programme.patient, item, NOW.date(), slot=1, pain=pain)
+        log_pain(programme.patient, item, today, slot=1, pain=pain)
     assert SessionLog.objects.count() == 1
     assert ExerciseLog.objects.get().pain_during_nrs == 5
 

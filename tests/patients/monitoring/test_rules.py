@@ -16,6 +16,7 @@ from patients.monitoring.rules import (
     SessionDay,
     adherence_over,
     evaluate,
+    reported_late,
 )
 from programmes.knowledge import Catalogue
 
@@ -91,6 +92,28 @@ def test_red_flags_in_a_check_in_are_findings(
     for finding in findings:
         assert finding.episode == "2026-11-20"
         assert finding.sources
+
+
+@pytest.mark.parametrize(("days_ago", "late"), [(6, False), (7, True), (30, True)])
+def test_a_red_flag_reported_after_its_window_is_a_finding_marked_late(
+    state: PatientState, days_ago: int, late: bool
+) -> None:
+    """The rules read the last week's red-flag answers; one that arrives later (a phone
+    offline for longer) is passed as a late morning and still found, marked late."""
+    on = TODAY - timedelta(days=days_ago)
+    assert reported_late(today=TODAY, on=on) is late
+    morning = Morning(on, 3, 10, ("sudden_pop",))
+    judged = dataclasses.replace(state, late_mornings=(morning,) if late else ())
+    if not late:
+        judged = dataclasses.replace(judged, mornings=(*state.mornings, morning))
+    (finding,) = [f for f in evaluate(judged) if f.kind == "red_flag"]
+    assert finding.episode == on.isoformat()
+    assert finding.evidence.get("reported_late", False) is late
+    assert ("reported late" in finding.message) is late
+    # Without the late morning, an answer that old is not read at all.
+    if late:
+        old = dataclasses.replace(state, mornings=(*state.mornings, morning))
+        assert not [f for f in evaluate(old) if f.kind == "red_flag"]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import Flag, Patient
@@ -361,9 +364,11 @@ def test_evaluate_patient_is_the_sweep_with_a_chunk_of_one(
     _pain_log(patient, NOW.date(), 1, 8)
     chunks: list[list[uuid.UUID]] = []
 
-    def spy(*, programme_ids: Any, now: datetime) -> sweep.Chunk:
+    def spy(*, programme_ids: Any, now: datetime, late_mornings: Any = None) -> sweep.Chunk:
         chunks.append(list(programme_ids))
-        return sweep.evaluate_chunk(programme_ids=programme_ids, now=now)
+        return sweep.evaluate_chunk(
+            programme_ids=programme_ids, now=now, late_mornings=late_mornings
+        )
 
     monkeypatch.setattr(services, "evaluate_chunk", spy)
     catalogue_snapshot()
@@ -547,3 +552,104 @@ def test_the_state_is_the_full_history_summarised(clinic: list[Patient]) -> None
     assert rest is not None
     assert rest.rest_mornings > 0
     assert rest.sessions_done > 0
+
+
+class _Rollback(Exception):
+    pass
+
+
+_SESSION = st.tuples(
+    st.sampled_from(["done", "done", "skipped"]),
+    st.one_of(st.none(), st.integers(0, 10)),  # pain after
+    st.lists(st.one_of(st.none(), st.integers(0, 10)), max_size=2),  # pain during, per entry
+)
+_MORNING = st.one_of(
+    st.none(), st.tuples(st.integers(0, 10), st.sampled_from([0, 5, 30]), st.booleans())
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    started_ago=st.integers(0, 160),
+    time_zone=st.sampled_from(["Europe/London", "Pacific/Auckland", "America/Los_Angeles"]),
+    # Day by day back from the patient's today (the sessions and the morning of each day),
+    # older than the 120 days read included.
+    history=st.integers(0, 130).flatmap(
+        lambda days: st.lists(
+            st.tuples(st.lists(_SESSION, max_size=3), _MORNING), min_size=days, max_size=days
+        )
+    ),
+)
+def test_the_database_summary_is_rules_summarise_of_the_same_rows(
+    patient: Patient,
+    started_ago: int,
+    time_zone: str,
+    history: list[
+        tuple[list[tuple[str, int | None, list[int | None]]], tuple[int, int, bool] | None]
+    ],
+) -> None:
+    """The database folds the history before the last two weeks (`_SESSION_DAYS_SQL`,
+    `_MORNINGS_SQL`: sessions done since the start, the rest-day mornings, the first, last,
+    worst and first-week mornings) exactly as `rules.summarise` folds every row read
+    naively, whatever the history: gaps, several sessions a day, skipped ones, rows before
+    the window and before the start, ties for the worst morning, any time zone."""
+    from patients.models import CheckIn, ExerciseLog, SessionLog
+    from patients.monitoring.sweep import states_for
+    from programmes.models import Exercise
+
+    try:
+        with transaction.atomic():
+            Patient.objects.filter(pk=patient.pk).update(time_zone=time_zone)
+            patient.refresh_from_db()
+            today = local_today(patient, NOW)
+            programme = factories.prescribe(patient, started_on=today - timedelta(started_ago))
+            exercise = Exercise.objects.first()
+            logs, entries = [], []
+            for back, (slots, _) in enumerate(history):
+                for slot, (status, after, during) in enumerate(slots, start=1):
+                    log = SessionLog(
+                        patient=patient,
+                        programme=programme,
+                        client_uuid=uuid.uuid4(),
+                        local_date=today - timedelta(back),
+                        slot=slot,
+                        status=status,
+                        pain_after_nrs=after,
+                        logged_at=NOW,
+                    )
+                    logs.append(log)
+                    entries += [
+                        ExerciseLog(
+                            session=log, item_key=uuid.uuid4(), exercise=exercise, pain_during_nrs=p
+                        )
+                        for p in during
+                    ]
+            SessionLog.objects.bulk_create(logs)
+            ExerciseLog.objects.bulk_create(entries)
+            CheckIn.objects.bulk_create(
+                CheckIn(
+                    patient=patient,
+                    client_uuid=uuid.uuid4(),
+                    local_date=today - timedelta(back),
+                    morning_pain_nrs=pain,
+                    stiffness_minutes=stiffness,
+                    red_flags=["numbness_tingling"] if red else [],
+                    logged_at=NOW,
+                )
+                for back, (_, morning) in enumerate(history)
+                if morning is not None
+                for pain, stiffness, red in [morning]
+            )
+
+            state = states_for(programme_ids=[programme.pk], now=NOW)[programme.pk]
+            full = _full_state(programme, state)
+
+            assert state == summarise(full)
+            assert evaluate(state) == evaluate(full)
+            raise _Rollback
+    except _Rollback:
+        pass

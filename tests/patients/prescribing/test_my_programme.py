@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -169,7 +170,7 @@ def test_the_api_and_the_page_present_the_same_programme(programme: Any) -> None
         rule for p in mine.ice_heat for rule in p.slot.safety_rules
     ]
     assert body["therapist"] == programme.patient.therapist.user.get_full_name()
-    assert body["clinic"] == "Rehab planner"
+    assert body["clinic"] == settings.REHAB_CLINIC_NAME
     assert SOURCE_ID.findall(str(body)) == []
 
 

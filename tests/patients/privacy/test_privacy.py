@@ -34,6 +34,7 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.services import resolve_flag
+from patients.privacy.serializers import ExportOutput
 from patients.privacy.services import REMOVED, anonymise_patient, export_csv_zip, patient_export
 from patients.questionnaires.services import record_questionnaire
 from programmes.models import ProgrammeItem, ProgrammeRevision
@@ -133,6 +134,15 @@ def test_the_export_holds_every_kind_of_record_and_nobody_elses(
     mine = {str(s.pk) for s in SessionLog.objects.filter(patient=patient)}
     assert {s["id"] for s in data["session_logs"]} == mine
     json.dumps(data)  # JSON-ready as it is
+
+
+def test_the_export_has_the_shape_the_api_schema_gives_it(patient: Any) -> None:
+    """The JSON export is built by hand; its schema (ExportOutput) must name every field it
+    holds, and nothing it does not, so a generated client reads it whole."""
+    a_history(patient)
+    data = json.loads(json.dumps(patient_export(patient, now=timezone.now())))
+    assert all(data[name] for name in ("programmes", "session_logs", "check_ins", "flags"))
+    assert json.loads(json.dumps(ExportOutput(data).data)) == data
 
 
 def test_the_export_costs_the_same_queries_for_a_short_or_long_history(therapist: Any) -> None:
