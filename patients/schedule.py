@@ -96,6 +96,25 @@ def ice_heat_due_on(
     ]
 
 
+def ice_heat_dates(
+    slot: IceHeatSlot, started_on: date, injured_on: date | None = None
+) -> tuple[date, date | None] | None:
+    """The first and last date `slot` falls due (last None: while the programme runs), as
+    `ice_heat_due_on` counts the days; None when its days are over before the programme
+    starts."""
+    day_zero = min(injured_on or started_on, started_on)
+    first = max(started_on, day_zero + timedelta(days=slot.from_day))
+    last = None if slot.to_day is None else day_zero + timedelta(days=slot.to_day)
+    if last is not None and last < first:
+        return None
+    return first, last
+
+
+def phase_start(started_on: date, start_week: int) -> date:
+    """The first day of programme week `start_week` (week 1 starts on `started_on`)."""
+    return started_on + timedelta(days=(start_week - 1) * WEEK)
+
+
 class Started(Protocol):
     """What `programme_week` reads of a programme."""
 

@@ -9,6 +9,7 @@ from patients.calendar import views as calendar
 from patients.monitoring import views as monitoring
 from patients.notifications import views as notifications
 from patients.people import views as people
+from patients.prescribing import views as prescribing
 from patients.privacy import views as privacy
 from patients.questionnaires import views as questionnaires
 from patients.reminders import views as reminders
@@ -43,6 +44,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("check-in/done/", activity.check_in_result, name="check_in_result"),
     path("questionnaires/", questionnaires.questionnaires, name="questionnaires"),
     path("questionnaires/new/", questionnaires.questionnaire_new, name="questionnaire_new"),
+    path("my-programme/", prescribing.my_programme_page, name="my_programme"),
+    path("my-programme/handout.pdf", prescribing.my_programme_handout, name="my_programme_handout"),
     path("progress/", activity.progress, name="progress"),
     path("reminders/", reminders.preferences, name="preferences"),
     path("push/subscriptions/", notifications.push_subscribe, name="push_subscribe"),

@@ -151,6 +151,8 @@ PROGRAMME_EXAMPLE = {
                     "dose_notes": "",
                     "override_reason": "",
                     "sources": ["R6"],
+                    "dose_text": "5 holds of 45 seconds, rest 2 minutes in between, once a day, "
+                    "every day",
                 }
             ],
         }
@@ -162,7 +164,7 @@ REVISION_EXAMPLE = {
     "number": 2,
     "kind": "dose_changed",
     "reason": "Pain settled; more load.",
-    "summary": "Isometric calf hold: 5 × 45 s → 5 × 60 s",
+    "summary": "Isometric calf hold: 5 holds of 45 seconds → 5 holds of 1 minute",
     "override_reason": "",
     "changed_by": "Dana Therapist",
     "current_phase": 1,

@@ -360,9 +360,15 @@ def current_phase_items(programme: Programme) -> list[ProgrammeItem]:
 
 
 def programmes_visible_to(user: Any) -> QuerySet[Programme]:
-    """A patient's own programmes; a therapist's caseload's programmes."""
+    """A patient's own programmes; a therapist's caseload's programmes (with the patient, their
+    therapist and the diagnosis, which My programme and the handout name and read)."""
     return Programme.objects.filter(visible_patients(user, via="patient")).select_related(
-        "condition", "protocol", "current_revision", "patient__user"
+        "condition",
+        "protocol",
+        "current_revision",
+        "patient__user",
+        "patient__therapist__user",
+        "diagnosis",
     )
 
 

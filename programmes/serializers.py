@@ -8,10 +8,11 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from programmes.models import Condition, Exercise, IceHeatSlot, ProgrammeRevision
+from programmes.models import Condition, Exercise, IceHeatSlot, ProgrammeItem, ProgrammeRevision
 from programmes.planner import ACTIVITIES, Intake, IntakeError, validate_intake
 from programmes.selectors import catalogue_snapshot, media_for
 from programmes.services import CHANGE_KINDS
+from programmes.text import describe_dose
 from programmes.vocab import (
     Answer,
     Comorbidity,
@@ -193,6 +194,12 @@ class ProgrammeItemOutput(serializers.Serializer):
     dose_notes = serializers.CharField()
     override_reason = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
+    dose_text = serializers.SerializerMethodField(
+        help_text="The dose in plain words, as the web pages and the handout show it."
+    )
+
+    def get_dose_text(self, obj: ProgrammeItem) -> str:
+        return describe_dose(obj)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         """For the patient: no clinician notes or source ids (plain text only)."""

@@ -10,23 +10,37 @@ from programmes.planner import Note, PlanResult, Referral
 
 
 def describe_dose(dose: DoseSpec | Dose) -> str:
-    """'3 × 15, twice a day, 7 days a week' — only the parts the dose sets. A catalogue or
-    planned dose, or a prescribed one (a programme item)."""
+    """A dose in plain words, only the parts it sets: '3 sets of 15, twice a day, every day';
+    '5 holds of 45 seconds, rest 2 minutes in between'. The one wording of a dose everywhere
+    (Today, My programme, the handout, the therapist's pages, revision summaries). A
+    catalogue or planned dose, or a prescribed one (a programme item)."""
     if not isinstance(dose, DoseSpec):
         dose = DoseSpec(**{k: v for k, v in dose.dose_dict().items() if v is not None})
-    parts = []
     reps = None
     if dose.reps is not None:
         reps = f"{dose.reps}–{dose.reps_max}" if dose.reps_max else str(dose.reps)
+    parts = []
     if dose.hold_s is not None:
-        hold = f"{dose.hold_s} s hold"
-        reps = f"{reps} × {hold}" if reps else hold
-    if dose.sets is not None and reps:
-        parts.append(f"{dose.sets} × {reps}")
+        hold = plain_duration(dose.hold_s)
+        if dose.sets is not None and reps and reps != "1":
+            parts.append(f"{dose.sets} sets of {reps}, holding each for {hold}")
+        elif dose.sets is not None or reps:
+            count = str(dose.sets) if dose.sets is not None else str(reps)
+            parts.append(f"{count} {'hold' if count == '1' else 'holds'} of {hold}")
+        else:
+            parts.append(f"hold for {hold}")
+    elif dose.sets is not None and reps:
+        parts.append(f"{dose.sets} {'set' if dose.sets == 1 else 'sets'} of {reps}")
     elif dose.sets is not None:
-        parts.append(f"{dose.sets} sets")
+        parts.append(f"{dose.sets} {'set' if dose.sets == 1 else 'sets'}")
     elif reps:
-        parts.append(reps)
+        parts.append(f"{reps} {'time' if reps == '1' else 'times'}")
+    if dose.load:
+        parts.append(plain_load(dose.load))
+    if dose.tempo:
+        parts.append(plain_tempo(dose.tempo))
+    if dose.rest_s is not None and parts:
+        parts.append(f"rest {plain_duration(dose.rest_s)} in between")
     if dose.times_per_day is not None:
         parts.append(
             {1: "once a day", 2: "twice a day"}.get(
@@ -37,11 +51,15 @@ def describe_dose(dose: DoseSpec | Dose) -> str:
         parts.append(
             "every day" if dose.days_per_week == 7 else f"{dose.days_per_week} days a week"
         )
-    if dose.load:
-        parts.append(plain_load(dose.load))
-    if dose.tempo:
-        parts.append(plain_tempo(dose.tempo))
     return ", ".join(parts) or "dose set by your clinician"
+
+
+def plain_duration(seconds: int) -> str:
+    """45 → '45 seconds'; 60 → '1 minute'; 150 → '150 seconds' (whole minutes only)."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 _REPETITION_MAXIMUM = re.compile(r"^\s*(\d+)\s*RM\s*$", re.IGNORECASE)

@@ -418,7 +418,7 @@ REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
 # The number patients are told to call for an emergency red flag (the product is written for
 # the UK: 999; 112 also works there). Set it for a clinic elsewhere.
 REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
-# The clinic's name, as patients know it: invitation e-mails name it.
+# The clinic's name, as patients know it: invitation e-mails and the printed handout name it.
 REHAB_CLINIC_NAME = env_str("REHAB_CLINIC_NAME", "Rehab planner clinic")
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.

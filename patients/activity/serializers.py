@@ -29,6 +29,7 @@ from programmes.catalogue_files import red_flag_slugs
 from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.selectors import media_for
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
+from programmes.text import describe_dose
 from programmes.vocab import Urgency
 from rehab import limits
 from rehab.api import InputSerializer, bounded, flatten_errors, has_unstorable_text
@@ -356,6 +357,7 @@ def _item_json(item: ProgrammeItem, for_patient: bool, condition: str) -> dict[s
         "dose_notes": "" if for_patient else item.dose_notes,
         "override_reason": "" if for_patient else item.override_reason,
         "sources": [] if for_patient else [str(source) for source in item.sources],
+        "dose_text": describe_dose(item),
     }
 
 

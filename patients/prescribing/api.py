@@ -13,11 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients.monitoring.selectors import pause_for
 from patients.people.selectors import visible_patient
 from patients.prescribing import openapi
+from patients.prescribing.selectors import my_programme
 from patients.prescribing.serializers import MyProgrammeOutput
 from patients.prescribing.services import end_programme, revise_programme, start_programme
+from patients.schedule import local_today
 from patients.web import PatientApi
 from programmes.models import Programme
 from programmes.planner import Intake
@@ -38,8 +39,12 @@ from rehab.shortcuts import get_or_404
 
 
 def programme_output(programme: Programme, *, for_patient: bool = False) -> dict[str, Any]:
-    """`for_patient`: leave out clinician notes and source ids from the items, and say
-    whether a red flag has paused the programme."""
+    """`for_patient`: the patient's whole programme as My programme shows it (no clinician
+    notes or source ids; warning signs, review dates, the pause)."""
+    context = {"for_patient": for_patient, "condition": programme.condition.slug}
+    if for_patient:
+        today = local_today(programme.patient, timezone.now())
+        return MyProgrammeOutput(my_programme(programme, today=today), context=context).data
     data = {
         "programme": programme,
         "phases": programme_detail(programme),
@@ -47,10 +52,6 @@ def programme_output(programme: Programme, *, for_patient: bool = False) -> dict
         if programme.current_revision
         else [],
     }
-    context = {"for_patient": for_patient, "condition": programme.condition.slug}
-    if for_patient:
-        data["paused"] = pause_for(programme.patient)
-        return MyProgrammeOutput(data, context=context).data
     return ProgrammeOutput(data, context=context).data
 
 

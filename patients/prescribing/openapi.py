@@ -5,6 +5,8 @@ request; the shared error responses come from rehab/api_schema.py."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from patients.prescribing.serializers import MyProgrammeOutput
@@ -19,12 +21,53 @@ from programmes.serializers import (
 )
 from rehab.api_schema import EXAMPLE_UUID, Methods
 
+
+def _for_patient(phase: dict[str, Any]) -> dict[str, Any]:
+    items = [{**item, "sources": []} for item in phase["items"]]
+    return {**phase, "sources": [], "items": items, "starts_on": "2026-11-02"}
+
+
+MY_PROGRAMME_EXAMPLE = {
+    **PROGRAMME_EXAMPLE,
+    "phases": [_for_patient(phase) for phase in cast(list[Any], PROGRAMME_EXAMPLE["phases"])],
+    "ice_heat": [
+        {
+            "modality": "ice",
+            "max_minutes": 15,
+            "min_gap_hours": 3,
+            "times": ["12:00", "19:00"],
+            "from_day": 0,
+            "to_day": None,
+            "first_on": "2026-11-02",
+            "last_on": None,
+            "finished": False,
+            "safety_rules": ["Always keep a towel or cloth between the ice and your skin."],
+            "sources": [],
+        }
+    ],
+    "warning_signs": [
+        {
+            "slug": "sudden_pop",
+            "question": "Did you feel a sudden sharp pain, a pop, or a feeling like being kicked "
+            "at the back of your ankle?",
+            "advice": "Stop all of your exercises and do not try to stretch or test the ankle.",
+            "urgency": "urgent",
+            "heading": "Get medical help today",
+        }
+    ],
+    "reviews": [{"due_on": "2027-01-25", "passed": False}],
+    "therapist": "Dana Therapist",
+    "clinic": "Rehab planner",
+    "paused": None,
+}
+
 CURRENT_PROGRAMME: Methods = {
     "get": extend_schema(
-        summary="My current programme: phases, items, exercise instructions, ice/heat",
+        summary="My whole programme: phases and what moves each on, each exercise with its "
+        "dose in words, the ice/heat plan and its safety rules, warning signs, review dates",
         tags=["patient"],
         responses=MyProgrammeOutput,
-        examples=[OpenApiExample("Programme", value=PROGRAMME_EXAMPLE)],
+        examples=[OpenApiExample("Programme", value=MY_PROGRAMME_EXAMPLE)],
     ),
 }
 

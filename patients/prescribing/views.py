@@ -7,15 +7,17 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from patients.monitoring.rules import progression_rule
 from patients.people.selectors import patients_visible_to
+from patients.prescribing.selectors import my_programme, patient_programme
 from patients.prescribing.services import end_programme, revise_programme, start_programme
 from patients.schedule import local_today, programme_week
+from patients.web import current_patient
 from programmes.forms import ADJUST_FORMS, AdjustForm, EndProgrammeForm, ProgrammeForm
 from programmes.models import Programme
 from programmes.planner import PlanResult, Referral
@@ -27,10 +29,10 @@ from programmes.selectors import (
     visible_programme,
 )
 from programmes.services import preview_plan
-from rehab.audit import log_view
+from rehab.audit import log_access, log_view
 from rehab.exceptions import DomainError
 from rehab.forms import add_domain_error
-from rehab.views import therapist_required
+from rehab.views import patient_required, therapist_required
 
 
 @therapist_required
@@ -223,3 +225,57 @@ def programme_end(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             return redirect("programme_adjust", pk=programme.pk)
     context = {"programme": programme, "form": form, "then_prescribe": then_prescribe}
     return render(request, "patients/programme_end.html", context)
+
+
+# --- The patient's whole programme, and its printed handout --------------------------------
+
+
+@patient_required
+def my_programme_page(request: HttpRequest) -> HttpResponse:
+    patient = current_patient(request)
+    programme = patient_programme(request.user)
+    mine = (
+        my_programme(programme, today=local_today(patient, timezone.now())) if programme else None
+    )
+    return render(request, "patients/my_programme.html", {"mine": mine, "nav": "my_programme"})
+
+
+@patient_required
+def my_programme_handout(request: HttpRequest) -> HttpResponse:
+    programme = patient_programme(request.user)
+    if programme is None:
+        raise Http404("You have no active programme.")
+    return handout_response(request, programme)
+
+
+@therapist_required
+def programme_handout(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The handout of a programme on the therapist's own caseload; only while it runs (an
+    ended programme is not one to hand a patient)."""
+    programme = visible_programme(request.user, pk)
+    if programme.status != Programme.Status.ACTIVE:
+        raise Http404("This programme has ended.")
+    return handout_response(request, programme)
+
+
+def handout_response(request: HttpRequest, programme: Programme) -> HttpResponse:
+    """The PDF, recorded in the audit trail as an export of the patient's record (whoever
+    prints it), and never stored by a browser or proxy cache."""
+    # Imported here: WeasyPrint loads Pango when imported, so a machine without Debian's
+    # Pango (deploying.md) still serves every other page.
+    from patients.prescribing.handout import handout_pdf
+
+    today = local_today(programme.patient, timezone.now())
+    pdf = handout_pdf(
+        my_programme(programme, today=today),
+        sign_in_url=request.build_absolute_uri(reverse("login")),
+    )
+    log_access(programme.patient, what="export:handout")
+    return HttpResponse(
+        pdf,
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="exercise-programme-{today:%Y-%m-%d}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

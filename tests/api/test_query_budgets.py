@@ -174,6 +174,7 @@ def test_the_programme_costs_a_fixed_number_of_queries(
 ) -> None:
     url = url.format(programme=programme.pk)
     as_patient.get(url)
-    # 11 with the patient's pause (F3): one read of their unresolved red flags.
-    with django_assert_max_num_queries(11):
+    # 12 with the patient's pause (F3): one read of their unresolved red flags; and the
+    # review dates (issue 15): one read of the checkpoints.
+    with django_assert_max_num_queries(12):
         assert as_patient.get(url).status_code == 200

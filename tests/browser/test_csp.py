@@ -145,6 +145,7 @@ def test_no_page_breaks_the_content_security_policy(
     Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.RESOLVED, resolved_at=now)
     for url in (
         reverse("today"),
+        reverse("my_programme"),
         reverse("check_in"),
         reverse("questionnaires"),
         reverse("questionnaire_new"),

@@ -112,6 +112,7 @@ def test_every_page_sends_a_strict_policy_and_holds_no_inline_code(
         (therapist_client, reverse("references")),
         (therapist_client, reverse("password_change")),
         (patient_client, reverse("today")),  # paused by the red flag: the banner
+        (patient_client, reverse("my_programme")),
         (patient_client, reverse("check_in")),
         (patient_client, reverse("questionnaires")),
         (patient_client, reverse("questionnaire_new")),

@@ -136,7 +136,7 @@ def test_a_session_event_lists_the_exercises_and_doses_of_that_session(programme
     assert sorted(str(session_2["DESCRIPTION"]).splitlines()) == sorted(
         line for line in str(session_1["DESCRIPTION"]).splitlines() if line.split(":")[0] in twice
     )
-    assert "3 × 10" in str(session_1["DESCRIPTION"])  # the dose, in the catalogue's words
+    assert "3 sets of 10" in str(session_1["DESCRIPTION"])  # the dose, in plain words
 
 
 def test_quiet_hours_and_the_daily_cap_hold_in_the_feed_as_in_the_reminders(
@@ -189,7 +189,7 @@ def test_a_programme_change_bumps_the_sequence_and_replaces_events_under_the_sam
     assert set(after) == set(before)  # the same events: a calendar updates them in place
     assert {int(e["SEQUENCE"]) for e in after.values()} == {2}
     session = event_uid(patient, TODAY, "session:1")
-    assert f"{item.exercise.name}: 2 × 8" in str(after[session]["DESCRIPTION"])
+    assert f"{item.exercise.name}: 2 sets of 8" in str(after[session]["DESCRIPTION"])
     assert str(after[session]["DESCRIPTION"]) != str(before[session]["DESCRIPTION"])
 
     adjust_programme(
