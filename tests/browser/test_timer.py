@@ -88,7 +88,7 @@ def test_the_hold_timer_counts_down_and_the_counter_counts_on_a_phone(
     assert phone.violations() == []
 
 
-def test_a_rep_counter_moves_to_the_next_set(
+def test_a_rep_counter_moves_to_the_next_set_and_one_timer_runs_at_a_time(
     live_server: Any, loaded_catalogue: None, browser: Browser
 ) -> None:
     base = live_server.url
@@ -96,6 +96,7 @@ def test_a_rep_counter_moves_to_the_next_set(
     # Silbernagel, week 1: ankle pumps 2 sets of 10 first.
     factories.prescribe(patient, started_on=timezone.localdate())
     phone = Watcher(browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True))
+    phone.page.clock.install()
     sign_in(phone, base, patient.user.username)
     page = phone.visit(base + reverse("today"))
     workout = page.locator("[data-workout][data-reps='10'][data-sets='2']").first
@@ -111,4 +112,17 @@ def test_a_rep_counter_moves_to_the_next_set(
         add.click()
     expect(counter).to_have_text("Reps: 10 of 10 · set 2 of 2 · all done")
     expect(add).to_be_disabled()
+    assert phone.violations() == []
+
+    # Two stretches (30 s holds): starting the second pauses the first.
+    first, second = (page.locator("[data-workout][data-hold-s='30']").nth(n) for n in (0, 1))
+    for workout in (first, second):
+        workout.locator("xpath=ancestor::details").locator("summary").click()
+    first.get_by_role("button", name="Start").click()
+    page.clock.run_for(2100)
+    second.get_by_role("button", name="Start").click()
+    page.clock.run_for(1100)
+    expect(first.locator("[data-timer-phase]")).to_have_text("Paused")
+    expect(first.get_by_role("timer")).to_have_text("28")
+    expect(second.get_by_role("timer")).to_have_text("29")
     assert phone.violations() == []

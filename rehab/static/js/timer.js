@@ -6,7 +6,8 @@
  *   to the next set; "Next set" appears once the lower end of a range is reached.
  * - for a hold: Start counts hold_s down; at zero the hold is counted, then rest_s counts down
  *   and the next hold starts by itself. Without a rest_s in the dose nothing is invented: the
- *   patient presses Start for the next hold. Pause and Reset do what they say.
+ *   patient presses Start for the next hold. Pause and Reset do what they say. One exercise
+ *   at a time: starting a timer quietly pauses any other that is running.
  * The polite live region says "Hold", "Rest", "Set 2 of 3" and "All done" only when the phase
  * changes; the countdown (role=timer) is not announced every second. Time is read from
  * Date.now(), so a throttled background tab still ends a hold on time. A short vibration
@@ -63,7 +64,7 @@
     this.el.reset.addEventListener("click", function () { self.resetAll(); self.say("Reset"); });
     if (!this.holdS) { return; }
     this.el.start.addEventListener("click", function () { self.start(); });
-    this.el.pause.addEventListener("click", function () { self.pause(); });
+    this.el.pause.addEventListener("click", function () { self.pause(false); });
   };
 
   Workout.prototype.say = function (text) {
@@ -144,6 +145,9 @@
 
   Workout.prototype.start = function () {
     if (this.state === "done") { return; }
+    // One exercise at a time: starting this timer pauses any other that is running.
+    var self = this;
+    all.forEach(function (other) { if (other !== self) { other.pause(true); } });
     if (this.state === "paused") {
       this.run(this.resumeAs, this.left);
       return;
@@ -202,13 +206,14 @@
     this.show("All done", 0, this.holdS);
   };
 
-  Workout.prototype.pause = function () {
+  // quiet: paused because another timer started (that one speaks, this one does not).
+  Workout.prototype.pause = function (quiet) {
     if (this.state !== "hold" && this.state !== "rest") { return; }
     this.left = Math.max(0, this.endsAt - Date.now());
     this.resumeAs = this.state;
     this.stopTicking();
     this.state = "paused";
-    this.say("Paused");
+    if (!quiet) { this.say("Paused"); }
     var of = this.resumeAs === "rest" ? this.restS : this.holdS;
     this.show("Paused", Math.ceil(this.left / 1000), of);
   };
@@ -232,9 +237,19 @@
     this.wakeLock = null;
   };
 
+  var all = [];
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-workout]").forEach(function (root) {
-      new Workout(root);
+      all.push(new Workout(root));
+    });
+  });
+
+  // The browser drops the wake lock when the page is hidden; take it again on return.
+  document.addEventListener("visibilitychange", function () {
+    all.forEach(function (w) {
+      w.wakeLock = null;
+      if (w.ticker) { w.keepAwake(); }
     });
   });
 })();
