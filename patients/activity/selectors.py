@@ -46,6 +46,7 @@ from patients.schedule import (
     sessions_due_on,
     sessions_per_week,
 )
+from programmes.knowledge import PainLimitsSpec
 from programmes.models import (
     Exercise,
     IceHeatSlot,
@@ -54,7 +55,12 @@ from programmes.models import (
     ProgrammePhase,
     RedFlag,
 )
-from programmes.selectors import active_programme, current_phase_items, red_flags_asked
+from programmes.selectors import (
+    active_programme,
+    catalogue_snapshot,
+    current_phase_items,
+    red_flags_asked,
+)
 from programmes.vocab import Modality
 from rehab.json_rows import json_list, json_rows, model_from_json, row_json
 from rehab.prepared import Param, PreparedQuery
@@ -90,6 +96,9 @@ class Today:
     paused: Pause | None = None
     check_in_questions: list[RedFlag] = field(default_factory=list)
     swelling: bool = False  # the latest check-in does not rule swelling out: no heat
+    # The protocol's own pain limits (protocols.yaml pain_limits) for "How your pain guides
+    # you"; None when the protocol has none (the page then defers to the therapist).
+    pain_limits: PainLimitsSpec | None = None
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
@@ -158,7 +167,15 @@ def today_for(patient: Patient, now: datetime) -> Today:
             programme.condition_id, dvt_risk=has_dvt_risk(programme)
         ),
         swelling=swelling,
+        pain_limits=pain_limits_of(programme.protocol.slug),
     )
+
+
+def pain_limits_of(protocol: str) -> PainLimitsSpec | None:
+    """A protocol's own pain limits from the catalogue snapshot, as the monitoring rules read
+    them (patients/monitoring/sweep.py); None for a protocol without them."""
+    spec = catalogue_snapshot().protocols.get(protocol)
+    return spec.pain_limits if spec is not None else None
 
 
 def _programme_with_facts_query() -> QuerySet[Programme]:
@@ -182,7 +199,7 @@ def _programme_with_facts_query() -> QuerySet[Programme]:
         Programme.objects.filter(
             patient_id=Param("patient", UUIDField()), status=Programme.Status.ACTIVE
         )
-        .select_related("current_revision", "condition", "diagnosis")
+        .select_related("current_revision", "condition", "diagnosis", "protocol")
         .annotate(
             last_response_on=Subquery(
                 QuestionnaireResponse.objects.filter(
