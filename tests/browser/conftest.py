@@ -51,3 +51,14 @@ def screenshot() -> Any:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts(browser: Any) -> Any:
+    """Every browser context a test opened is closed after it. An open context keeps its
+    keep-alive connections to the live server, and each of the server's threads holds a
+    database connection until its socket closes: left open, they used up PostgreSQL's
+    connections by the end of the suite (100), and the integration tests after it failed."""
+    yield
+    for context in browser.contexts:
+        context.close()
