@@ -326,6 +326,26 @@ def deliver_wave(
     }
 
 
+def _clients_at_once(send: Any, clients: int) -> float:
+    """Run `send(n)` for each of `clients` clients at once, in threads; the seconds taken."""
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
+    with stopwatch() as elapsed:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return elapsed()
+
+
+def _floor(messages: int, clients: int, seconds: float) -> dict[str, Any]:
+    return {
+        "messages": messages,
+        "clients": clients,
+        "seconds": round(seconds, 2),
+        "messages_per_second": round(messages / seconds, 1),
+    }
+
+
 def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
     """The SMTP server alone: `clients` bare smtplib clients, one connection each."""
     with tempfile.TemporaryDirectory() as folder:
@@ -344,21 +364,10 @@ def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
                         message.set_content("Your session 1 of today's programme is due.")
                         server.send_message(message)
 
-            threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
-            with stopwatch() as elapsed:
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-            seconds = elapsed()
+            seconds = _clients_at_once(send, clients)
         finally:
             stop([sink])
-    return {
-        "messages": each * clients,
-        "clients": clients,
-        "seconds": round(seconds, 2),
-        "messages_per_second": round(each * clients / seconds, 1),
-    }
+    return _floor(each * clients, clients, seconds)
 
 
 def push_floor(messages: int, clients: int = 2) -> dict[str, Any]:
@@ -393,21 +402,10 @@ def push_floor(messages: int, clients: int = 2) -> dict[str, Any]:
                     for _ in range(each):
                         session.post(endpoint, data=body, headers=headers, timeout=10)
 
-            threads = [threading.Thread(target=send, args=(n,)) for n in range(clients)]
-            with stopwatch() as elapsed:
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-            seconds = elapsed()
+            seconds = _clients_at_once(send, clients)
         finally:
             stop([receiver])
-    return {
-        "messages": each * clients,
-        "clients": clients,
-        "seconds": round(seconds, 2),
-        "messages_per_second": round(each * clients / seconds, 1),
-    }
+    return _floor(each * clients, clients, seconds)
 
 
 def database_floor(wave: list[Any]) -> dict[str, Any]:
