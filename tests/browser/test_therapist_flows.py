@@ -133,3 +133,26 @@ def test_a_bad_dose_shows_the_error_summary_in_view_focused_with_links_to_the_fi
     links.nth(2).click()
     expect(page.locator("#id_dose-reason")).to_be_focused()
     screenshot(page, f"therapist-dose-errors-{viewport['width']}")
+
+
+@VIEWPORTS
+def test_the_programme_page_reaches_an_adjustment_without_scrolling_past_the_programme(
+    live_server: Any, loaded_catalogue: None, browser: Browser, screenshot: Any, viewport: Any
+) -> None:
+    """Compact on a phone (requirement 6): the "Adjust:" links sit above the programme and
+    unfold the panel they lead to; only the current phase is open; nothing scrolls sideways."""
+    on_programme, _ = _cast()
+    programme = Programme.objects.get(patient=on_programme)
+    page = _therapist_page(browser, live_server.url, viewport)
+    page.goto(f"{live_server.url}/programmes/{programme.pk}/")
+    jump = page.get_by_role("navigation", name="Adjust this programme")
+    expect(jump).to_be_in_viewport()
+    jump.get_by_role("link", name="Swap an exercise").click()
+    panel = page.locator("#adjust-swap")
+    expect(panel).to_have_attribute("open", "")
+    expect(panel.locator("summary")).to_be_in_viewport()  # the page went to it
+    current = programme.current_revision.current_phase
+    expect(page.locator(f"#phase-{current}-card")).to_have_attribute("open", "")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    name = "phone" if viewport == PHONE else "desktop"
+    screenshot(page, f"therapist-programme-compact-{name}")

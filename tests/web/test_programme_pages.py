@@ -362,3 +362,23 @@ def test_a_patient_cannot_end_their_programme_on_the_web(
     assert response.status_code in (302, 403, 404)
     programme.refresh_from_db()
     assert programme.status == "active"
+
+
+def test_the_programme_page_leads_to_every_adjustment_first_and_folds_the_other_phases(
+    therapist_client: Client, patient: Any
+) -> None:
+    """Compact on a phone (issue 17, requirement 6): the adjust actions are linked before the
+    programme, and only the current phase is unfolded."""
+    from tests import factories
+
+    programme = factories.prescribe(patient)
+    html = therapist_client.get(reverse("programme_adjust", args=[programme.pk])).content.decode()
+    jump = html[html.index('<nav class="jump"') : html.index("</nav>", html.index('class="jump"'))]
+    for panel in ("dose", "add", "remove", "swap", "phase", "end"):
+        assert f'href="#adjust-{panel}"' in jump
+        assert f'id="adjust-{panel}"' in html
+    assert html.index('class="jump"') < html.index('id="phase-1"')
+    current = programme.current_revision.current_phase
+    for phase in programme.current_revision.phases.all():
+        tag = html[html.index(f'id="phase-{phase.position}-card"') :].split(">", 1)[0]
+        assert (" open" in tag) == (phase.position == current), tag

@@ -11,6 +11,7 @@
  *    summary, else a fresh preview) is scrolled to and focused when the page loads; a link in
  *    the error summary focuses its field (opening a closed <details> around it) and shows
  *    the field's label or legend with it.
+ * 5. A link to a folded section (a <details>, or something inside one) unfolds it.
  */
 (function () {
   "use strict";
@@ -93,4 +94,15 @@
     label.scrollIntoView({ block: "start" });
     field.focus({ preventScroll: true });
   });
+
+  // A link to a folded section (the programme page's "Adjust:" links, "Advance or step back
+  // a phase") unfolds it: the target itself if it is a <details>, and any around it.
+  function openTarget() {
+    var target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+    if (!target) { return; }
+    if (target.tagName === "DETAILS") { target.open = true; }
+    reveal(target);
+  }
+  window.addEventListener("hashchange", openTarget);
+  document.addEventListener("DOMContentLoaded", openTarget);
 })();
