@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from patients.activity.serializers import ExerciseLogOutput
 from programmes.serializers import DoseOutput
 
 
@@ -72,16 +73,12 @@ class ExportProgrammeOutput(serializers.Serializer):
     revisions = ExportRevisionOutput(many=True)
 
 
-class ExportExerciseEntryOutput(serializers.Serializer):
+class ExportExerciseEntryOutput(ExerciseLogOutput):
+    """An exercise entry as the API gives it, without the programme item's key, the exercise
+    by its slug (the export is built from plain values)."""
+
+    item_key = None  # type: ignore[assignment]
     exercise = serializers.CharField()
-    target_sets = serializers.IntegerField(allow_null=True)
-    target_reps = serializers.IntegerField(allow_null=True)
-    target_hold_s = serializers.IntegerField(allow_null=True)
-    sets_done = serializers.IntegerField(allow_null=True)
-    reps_done = serializers.IntegerField(allow_null=True)
-    hold_s_done = serializers.IntegerField(allow_null=True)
-    load = serializers.CharField()
-    pain_during_nrs = serializers.IntegerField(allow_null=True)
 
 
 class ExportSessionOutput(serializers.Serializer):
