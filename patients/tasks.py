@@ -18,6 +18,7 @@ from patients.reminders.tasks import (
     reminder_sweep,
     send_nudges_task,
     send_reminder_emails_task,
+    send_reminder_mobile_pushes_task,
     send_reminder_pushes_task,
     send_reminder_task,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "reminder_sweep",
     "send_nudges_task",
     "send_reminder_emails_task",
+    "send_reminder_mobile_pushes_task",
     "send_reminder_pushes_task",
     "send_reminder_task",
 ]

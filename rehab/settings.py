@@ -447,6 +447,34 @@ REHAB_PUSH_SERVICES = env_list(
     ],
 )
 
+# Push to the clinic's mobile apps (patients/notifications/mobile.py), each service off until
+# it is configured. Firebase Cloud Messaging (Android), HTTP v1 API: the service account's JSON
+# key (the file's path, or its text), whose project it sends for unless another is named.
+REHAB_FCM_CREDENTIALS_FILE = env_str("REHAB_FCM_CREDENTIALS_FILE", "")
+REHAB_FCM_CREDENTIALS = env_str("REHAB_FCM_CREDENTIALS", "")
+REHAB_FCM_PROJECT_ID = env_str("REHAB_FCM_PROJECT_ID", "")
+REHAB_FCM_URL = env_str("REHAB_FCM_URL", "https://fcm.googleapis.com")
+# Apple Push Notification service (iOS), token auth: the .p8 signing key (path, or its PEM
+# text), its key id, the team id, and the app's bundle id (the topic). The sandbox is for
+# development builds of the app.
+REHAB_APNS_KEY_FILE = env_str("REHAB_APNS_KEY_FILE", "")
+REHAB_APNS_KEY = env_str("REHAB_APNS_KEY", "")
+REHAB_APNS_KEY_ID = env_str("REHAB_APNS_KEY_ID", "")
+REHAB_APNS_TEAM_ID = env_str("REHAB_APNS_TEAM_ID", "")
+REHAB_APNS_TOPIC = env_str("REHAB_APNS_TOPIC", "")
+REHAB_APNS_USE_SANDBOX = env_bool("REHAB_APNS_USE_SANDBOX", False)
+REHAB_APNS_URL = env_str(
+    "REHAB_APNS_URL",
+    "https://api.sandbox.push.apple.com"
+    if REHAB_APNS_USE_SANDBOX
+    else "https://api.push.apple.com",
+)
+# A service that answers "too many requests" or "unavailable" is asked again this many times
+# at most, never sooner than its Retry-After, and not at all when that is longer than the
+# longest wait (that device then misses this one reminder).
+REHAB_MOBILE_PUSH_ATTEMPTS = env_int("REHAB_MOBILE_PUSH_ATTEMPTS", 3)
+REHAB_MOBILE_PUSH_MAX_WAIT = env_int("REHAB_MOBILE_PUSH_MAX_WAIT", 30)
+
 # /health/ready tells which check failed only to monitoring hosts: these client addresses
 # (comma-separated; read as the lockout reads them, REHAB_AXES_IPWARE_META), or a request with
 # "Authorization: Bearer <REHAB_HEALTH_TOKEN>". Everyone else gets the status word alone.

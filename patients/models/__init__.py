@@ -4,7 +4,7 @@ and the rest of the code may import them from `patients.models` or from their mo
 from patients.models.activity import CheckIn, ExerciseLog, QuestionnaireResponse, SessionLog
 from patients.models.calendar import CalendarFeed
 from patients.models.flags import Flag
-from patients.models.notifications import Notification, PushSubscription
+from patients.models.notifications import Device, Notification, PushSubscription
 from patients.models.people import (  # the two functions: migrations name them here
     Diagnosis,
     Patient,
@@ -18,6 +18,7 @@ from patients.models.reminders import Reminder, ReminderPlan
 __all__ = [
     "CalendarFeed",
     "CheckIn",
+    "Device",
     "Diagnosis",
     "ExerciseLog",
     "Flag",

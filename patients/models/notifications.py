@@ -48,6 +48,12 @@ class Notification(PublicModel):
     pushed_at = models.DateTimeField(null=True, blank=True)
     push_claim = models.UUIDField(null=True, blank=True)
     push_claimed_until = models.DateTimeField(null=True, blank=True)
+    # The mobile-app copy owed (a third outbox, claimed the same way): wanted when the patient
+    # had a registered app (FCM or APNs) and mobile push on as the notification was made.
+    mobile_wanted = models.BooleanField(default=False, db_default=False)
+    mobile_pushed_at = models.DateTimeField(null=True, blank=True)
+    mobile_claim = models.UUIDField(null=True, blank=True)
+    mobile_claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -62,6 +68,11 @@ class Notification(PublicModel):
                 fields=["created_at"],
                 name="notification_push_owed",
                 condition=models.Q(pushed_at__isnull=True, push_wanted=True),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="notification_mobile_owed",
+                condition=models.Q(mobile_pushed_at__isnull=True, mobile_wanted=True),
             ),
         ]
 
@@ -89,3 +100,35 @@ class PushSubscription(PublicModel):
 
     def __str__(self) -> str:
         return self.device or "Browser"
+
+
+class Device(PublicModel):
+    """A phone or tablet running one of the clinic's mobile apps, registered through the API
+    with the token its push service gave it: Firebase Cloud Messaging (Android) or the Apple
+    Push Notification service (iOS). A token belongs to one app install, so it is unique per
+    service: registering it again moves it to whoever is signed in there now. Removed by the
+    patient, by "log out this device", or when the service says the token is no longer
+    valid."""
+
+    class Platform(models.TextChoices):
+        FCM = "fcm", "Android (Firebase Cloud Messaging)"
+        APNS = "apns", "iOS (Apple Push Notification service)"
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="devices"
+    )
+    platform = models.CharField(max_length=8, choices=Platform.choices)
+    token = models.CharField(max_length=512)
+    name = models.CharField(max_length=100, blank=True, help_text="A name the patient knows.")
+    app_version = models.CharField(max_length=50, blank=True)
+    last_seen_at = models.DateTimeField(help_text="When the app last registered this token.")
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "token"], name="device_token_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"{self.get_platform_display().split(' ')[0]} app"

@@ -78,7 +78,12 @@ class Patient(PublicModel):
     phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     # Reminder preferences: local wall-clock times, in the patient's own time zone.
     session_times = models.JSONField(default=default_session_times, blank=True)
+    # The channels the patient chose for reminders (the in-app notice is always on; the
+    # calendar is its link, on or off). Each channel also needs its own set-up: an e-mail
+    # address, a browser subscribed to web push, a registered mobile app.
     email_reminders = models.BooleanField(default=True)
+    push_reminders = models.BooleanField(default=True, db_default=True)
+    mobile_reminders = models.BooleanField(default=True, db_default=True)
     quiet_start = models.TimeField(default=time(21, 0))
     quiet_end = models.TimeField(default=time(7, 0))
     daily_reminder_cap = models.PositiveSmallIntegerField(default=6)

@@ -87,12 +87,15 @@ def new_private_key() -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def push_message(note_id: Any, kind: str) -> dict[str, str]:
+    """The message every push carries (web push and the mobile apps alike): a title and the
+    notification's own link (which marks it read and leads to Today or wherever it belongs).
+    Nothing else, ever: no name, condition, pain or dose."""
+    return {"title": PUSH_TITLES.get(kind, DEFAULT_TITLE), "url": f"/notifications/{note_id}/"}
+
+
 def payload(note_id: Any, kind: str) -> bytes:
-    """The message: a title and the notification's own link (which marks it read and leads
-    to Today or wherever it belongs)."""
-    return json.dumps(
-        {"title": PUSH_TITLES.get(kind, DEFAULT_TITLE), "url": f"/notifications/{note_id}/"}
-    ).encode()
+    return json.dumps(push_message(note_id, kind)).encode()
 
 
 def _b64url(value: Any) -> bytes | None:
@@ -167,11 +170,12 @@ def unsubscribe(*, user: Any, pk: Any = None, endpoint: str | None = None) -> in
 
 
 def wants_push(user_ids: set[Any]) -> set[Any]:
-    """Which of these users have a device to push to (one query, for a delivery batch)."""
+    """Which of these users chose web push and have a browser to push to (one query, for a
+    delivery batch)."""
     if not push_enabled() or not user_ids:
         return set()
     return set(
-        PushSubscription.objects.filter(user_id__in=user_ids)
+        PushSubscription.objects.filter(user_id__in=user_ids, user__patient__push_reminders=True)
         .values_list("user_id", flat=True)
         .distinct()
     )

@@ -23,7 +23,8 @@ from patients.models import (
 
 # E-mails sent over one SMTP connection by one outbox batch.
 EMAIL_BATCH = 250
-# Web pushes sent by one outbox batch (over one HTTP session per push service).
+# Web pushes sent by one outbox batch (over one HTTP session per push service); the mobile
+# apps' pushes likewise.
 PUSH_BATCH = 250
 
 
@@ -60,9 +61,10 @@ def email_address(address: str, *, wanted: bool) -> str:
 
 @dataclass(frozen=True)
 class Outbox:
-    """A channel's copies owed for notifications (e-mail, web push), kept on the notification:
-    which are wanted, when each went out, and the batch holding it. Every channel is claimed
-    the same way, so each copy goes out once whichever other channel fails."""
+    """A channel's copies owed for notifications (e-mail, web push, mobile push), kept on the
+    notification: which are wanted, when each went out, and the batch holding it. Every
+    channel is claimed the same way, so each copy goes out once whichever other channel
+    fails."""
 
     wanted: Q
     done: str  # when the copy went out
@@ -117,6 +119,13 @@ PUSHES = Outbox(
     done="pushed_at",
     claim="push_claim",
     until="push_claimed_until",
+    batch=PUSH_BATCH,
+)
+MOBILE_PUSHES = Outbox(
+    wanted=Q(mobile_wanted=True),
+    done="mobile_pushed_at",
+    claim="mobile_claim",
+    until="mobile_claimed_until",
     batch=PUSH_BATCH,
 )
 

@@ -22,6 +22,8 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.selectors import injury_date, paused_patient_ids
+from patients.notifications.devices import wants_mobile_push
+from patients.notifications.mobile import enabled_platforms, send_mobile_batch
 from patients.notifications.push import send_push_batch, wants_push
 from patients.notifications.services import (
     claim_emails,
@@ -209,6 +211,7 @@ class Delivered:
     skipped: int
     emails: int  # e-mail copies owed (the outbox sends them)
     pushes: int = 0  # web-push copies owed (their outbox too)
+    mobile: int = 0  # mobile-app copies owed (a third outbox)
 
 
 class Due(NamedTuple):
@@ -259,7 +262,7 @@ def deliver_due_reminders(
             return Delivered(0, 0, 0)
         unwanted = unwanted_reminders(batch)
         minutes = _max_minutes({r.patient_id for r in batch if r.kind in {"ice", "heat"}})
-        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
+        pushed_to, apps = _push_channels({r.user_id for r in batch if r.pk not in unwanted})
         notes = []
         for reminder in batch:
             if reminder.pk in unwanted:
@@ -276,6 +279,7 @@ def deliver_due_reminders(
                     ),
                     email_to=email_address(reminder.email, wanted=reminder.wants_email),
                     push_wanted=reminder.user_id in pushed_to,
+                    mobile_wanted=reminder.user_id in apps,
                 )
             )
         Notification.objects.bulk_create(notes)
@@ -291,7 +295,14 @@ def deliver_due_reminders(
         len(unwanted),
         sum(1 for n in notes if n.email_to),
         sum(1 for n in notes if n.push_wanted),
+        sum(1 for n in notes if n.mobile_wanted),
     )
+
+
+def _push_channels(user_ids: set[Any]) -> tuple[set[Any], set[Any]]:
+    """Of these users, who get a web push and who a mobile-app push: each chose it and has a
+    browser or an app to send it to."""
+    return wants_push(user_ids), wants_mobile_push(user_ids, enabled_platforms())
 
 
 def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
@@ -302,6 +313,8 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
         send_reminder_emails(token=uuid.uuid4(), now=now)
     if delivered.pushes:
         send_reminder_pushes(token=uuid.uuid4(), now=now)
+    if delivered.mobile:
+        send_reminder_mobile_pushes(token=uuid.uuid4(), now=now)
     return delivered.sent == 1
 
 
@@ -315,6 +328,12 @@ def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
 def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:
     """Send up to one batch of owed web pushes (outbox); how many devices accepted one."""
     return send_push_batch(token=token, now=now, since=now - CATCH_UP)
+
+
+def send_reminder_mobile_pushes(*, token: uuid.UUID, now: datetime) -> int:
+    """Send up to one batch of owed mobile-app pushes (outbox); how many devices accepted
+    one."""
+    return send_mobile_batch(token=token, now=now, since=now - CATCH_UP)
 
 
 def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
@@ -437,7 +456,7 @@ def nudge_batch(*, now: datetime, limit: int = BATCH) -> int:
         if not batch:
             return 0
         unwanted = unwanted_reminders(batch)
-        pushed_to = wants_push({r.user_id for r in batch if r.pk not in unwanted})
+        pushed_to, apps = _push_channels({r.user_id for r in batch if r.pk not in unwanted})
         notes = [
             Notification(
                 user_id=r.user_id,
@@ -445,6 +464,7 @@ def nudge_batch(*, now: datetime, limit: int = BATCH) -> int:
                 title="Still time for today's exercises",
                 body="Nothing logged yet for this session. Log it or mark it skipped.",
                 push_wanted=r.user_id in pushed_to,
+                mobile_wanted=r.user_id in apps,
             )
             for r in batch
             if r.pk not in unwanted

@@ -1,8 +1,8 @@
 """Reminder tasks: the planner materialises each patient's local days ahead; the per-minute
 sweep counts what falls due and starts enough batch tasks to deliver it; each batch claims
 its reminders (row locks, SKIP LOCKED) and delivers them in one transaction, and leaves their
-e-mail and web-push copies to outbox tasks (a batch over one SMTP connection, or one HTTP
-session): the pushes are queued first, as they are the quicker to reach the phone."""
+e-mail, web-push and mobile-app copies to outbox tasks (a batch over one SMTP connection, or
+one HTTP session): the pushes are queued first, as they are the quicker to reach the phone."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import uuid
 
 from django.utils import timezone
 
+from patients.notifications.mobile import enabled_platforms
 from patients.notifications.push import push_enabled
-from patients.notifications.services import EMAIL_BATCH, PUSHES, owed_emails
+from patients.notifications.services import EMAIL_BATCH, MOBILE_PUSHES, PUSHES, owed_emails
 from patients.reminders.services import (
     BATCH,
     CATCH_UP,
@@ -22,6 +23,7 @@ from patients.reminders.services import (
     nudges_due,
     plan_reminders,
     send_reminder_emails,
+    send_reminder_mobile_pushes,
     send_reminder_pushes,
 )
 from rehab.tasks import clinical_task
@@ -54,6 +56,10 @@ def reminder_sweep() -> None:
     if push_enabled():
         for _ in range(batches(PUSHES.owed(now=now, since=now - CATCH_UP).count(), PUSHES.batch)):
             send_reminder_pushes_task.delay()
+    if enabled_platforms():
+        owed = MOBILE_PUSHES.owed(now=now, since=now - CATCH_UP).count()
+        for _ in range(batches(owed, MOBILE_PUSHES.batch)):
+            send_reminder_mobile_pushes_task.delay()
     for _ in range(batches(nudges_due(now=now).count(), BATCH)):
         send_nudges_task.delay()
 
@@ -65,6 +71,8 @@ def deliver_reminders_task() -> None:
     delivered = deliver_due_reminders(now=timezone.now())
     if delivered.pushes:
         send_reminder_pushes_task.delay()
+    if delivered.mobile:
+        send_reminder_mobile_pushes_task.delay()
     if delivered.emails:
         send_reminder_emails_task.delay()
 
@@ -76,6 +84,8 @@ def send_nudges_task() -> None:
     nudge_batch(now=timezone.now())
     if push_enabled():
         send_reminder_pushes_task.delay()
+    if enabled_platforms():
+        send_reminder_mobile_pushes_task.delay()
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")
@@ -86,6 +96,14 @@ def send_reminder_emails_task() -> None:
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_pushes_task")
 def send_reminder_pushes_task() -> None:
     send_reminder_pushes(token=uuid.uuid4(), now=timezone.now())
+
+
+@clinical_task(time_limit=300, name="patients.tasks.send_reminder_mobile_pushes_task")
+def send_reminder_mobile_pushes_task() -> None:
+    """One batch of mobile-app pushes; its retries of throttled devices wait within the
+    batch (REHAB_MOBILE_PUSH_ATTEMPTS × REHAB_MOBILE_PUSH_MAX_WAIT at most, well inside the
+    time limit), while the e-mail and web-push batches run in tasks of their own."""
+    send_reminder_mobile_pushes(token=uuid.uuid4(), now=timezone.now())
 
 
 @clinical_task(name="patients.tasks.send_reminder_task")
