@@ -14,6 +14,8 @@ from patients.privacy import api as privacy
 from patients.questionnaires import api as questionnaires
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The API's logout (rehab/api_auth.py) that also removes the device's push registration.
+    path("auth/logout/", notifications.LogoutApi.as_view(), name="logout"),
     path("me/", people.MeApi.as_view(), name="me"),
     path("me/calendar/", calendar.MyCalendarApi.as_view(), name="me-calendar"),
     path("me/export/", privacy.MyExportApi.as_view(), name="me-export"),
@@ -47,6 +49,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         notifications.MarkNotificationsReadApi.as_view(),
         name="notifications-mark-read",
     ),
+    path("devices/", notifications.DeviceListApi.as_view(), name="devices"),
+    path("devices/<uuid:pk>/", notifications.DeviceDetailApi.as_view(), name="device"),
     path("caseload/", people.CaseloadApi.as_view(), name="caseload"),
     path("patients/<uuid:pk>/", people.PatientDetailApi.as_view(), name="patient"),
     path("patients/<uuid:pk>/export/", privacy.PatientExportApi.as_view(), name="patient-export"),

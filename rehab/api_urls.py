@@ -18,7 +18,7 @@ app_name = "api"
 urlpatterns: list[URLPattern | URLResolver] = [
     # Accounts and tokens
     path("auth/login/", auth.LoginApi.as_view(), name="login"),
-    path("auth/logout/", auth.LogoutApi.as_view(), name="logout"),
+    # auth/logout/ is in patients/api_urls.py: it also removes the device's push registration.
     path("auth/logout-all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("", include("patients.api_urls")),
     path("", include("programmes.api_urls")),

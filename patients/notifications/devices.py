@@ -62,9 +62,10 @@ def register_device(
             "last_seen_at": now,
         },
     )
-    if created:
-        surplus = devices_of(patient).order_by("-last_seen_at", "-created_at")[MAX_DEVICES:]
-        Device.objects.filter(pk__in=list(surplus.values_list("pk", flat=True))).delete()
+    others = devices_of(patient).exclude(pk=device.pk).order_by("last_seen_at", "created_at")
+    surplus = others.count() + 1 - MAX_DEVICES
+    if surplus > 0:
+        Device.objects.filter(pk__in=list(others.values_list("pk", flat=True)[:surplus])).delete()
     return device, created
 
 
