@@ -35,6 +35,8 @@ ME: Methods = {
                         "date_of_birth": "1985-03-02",
                         "session_times": ["08:00", "18:00"],
                         "email_reminders": True,
+                        "push_reminders": True,
+                        "mobile_reminders": True,
                         "quiet_start": "21:00:00",
                         "quiet_end": "07:00:00",
                         "daily_reminder_cap": 6,
@@ -47,6 +49,11 @@ ME: Methods = {
     ),
     "patch": extend_schema(
         summary="Change a patient's time zone and reminder preferences",
+        description="Send only what changes. The channels a reminder takes besides the "
+        "in-app notice (always on): `email_reminders`, `push_reminders` (web push) and "
+        "`mobile_reminders` (the mobile apps, /devices/); the calendar is its link, turned "
+        "on and off at /me/calendar/. Each channel is delivered on its own: one that fails "
+        "never holds up another, and none sends a reminder twice.",
         tags=["me"],
         request=MeUpdateInput,
         responses=MeOutput,
@@ -55,7 +62,12 @@ ME: Methods = {
                 "Evening only, in New York",
                 value={"time_zone": "America/New_York", "session_times": ["19:30"]},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Reminders on the phone only",
+                value={"email_reminders": False, "push_reminders": False, "mobile_reminders": True},
+                request_only=True,
+            ),
         ],
     ),
 }

@@ -23,7 +23,13 @@ class PatientProfileOutput(serializers.Serializer):
     session_times = serializers.ListField(
         child=HourMinuteInputField(), help_text='Local times "HH:MM", sorted.'
     )
-    email_reminders = serializers.BooleanField()
+    email_reminders = serializers.BooleanField(help_text="Reminders by e-mail too.")
+    push_reminders = serializers.BooleanField(
+        help_text="Reminders as web push to the browsers the patient turned it on in."
+    )
+    mobile_reminders = serializers.BooleanField(
+        help_text="Reminders as push notifications to the mobile apps registered at /devices/."
+    )
     quiet_start = HourMinuteField(help_text='Start of quiet hours, "HH:MM" local.')
     quiet_end = HourMinuteField(help_text='End of quiet hours, "HH:MM" local.')
     daily_reminder_cap = serializers.IntegerField()
@@ -60,7 +66,15 @@ class MeUpdateInput(InputSerializer):
         max_length=6,
         help_text='Local times "HH:MM".',
     )
-    email_reminders = serializers.BooleanField(required=False)
+    email_reminders = serializers.BooleanField(
+        required=False, help_text="Reminders by e-mail too (to the account's address)."
+    )
+    push_reminders = serializers.BooleanField(
+        required=False, help_text="Reminders as web push, in each browser turned on for it."
+    )
+    mobile_reminders = serializers.BooleanField(
+        required=False, help_text="Reminders as push notifications to the registered apps."
+    )
 
     def validate_time_zone(self, value: str) -> str:
         return known_time_zone(value)

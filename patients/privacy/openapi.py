@@ -44,6 +44,8 @@ EXPORT_EXAMPLE = {
         "time_zone": "Europe/London",
         "session_times": ["08:00", "18:00"],
         "email_reminders": True,
+        "push_reminders": True,
+        "mobile_reminders": True,
         "quiet_start": "21:00:00",
         "quiet_end": "07:00:00",
         "therapist": "Dana Therapist",
@@ -76,6 +78,7 @@ EXPORT_EXAMPLE = {
     "questionnaire_responses": [],
     "flags": [],
     "push_devices": [],
+    "app_devices": [],
 }
 
 

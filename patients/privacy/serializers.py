@@ -20,6 +20,8 @@ class ExportPatientOutput(serializers.Serializer):
     time_zone = serializers.CharField()
     session_times = serializers.ListField(child=serializers.CharField())
     email_reminders = serializers.BooleanField()
+    push_reminders = serializers.BooleanField()
+    mobile_reminders = serializers.BooleanField()
     quiet_start = serializers.CharField(help_text='"HH:MM:SS" in the patient\'s zone.')
     quiet_end = serializers.CharField(help_text='"HH:MM:SS" in the patient\'s zone.')
     therapist = serializers.CharField(help_text="The therapist's name.")
@@ -137,6 +139,16 @@ class ExportPushDeviceOutput(serializers.Serializer):
     last_pushed_at = serializers.DateTimeField(allow_null=True)
 
 
+class ExportAppDeviceOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    platform = serializers.ChoiceField(choices=["fcm", "apns"])
+    name = serializers.CharField()
+    app_version = serializers.CharField()
+    added = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    last_pushed_at = serializers.DateTimeField(allow_null=True)
+
+
 class ExportOutput(serializers.Serializer):
     format_version = serializers.IntegerField()
     exported_at = serializers.DateTimeField()
@@ -149,4 +161,7 @@ class ExportOutput(serializers.Serializer):
     flags = ExportFlagOutput(many=True)
     push_devices = ExportPushDeviceOutput(
         many=True, help_text="The browsers that get web push (not their push addresses or keys)."
+    )
+    app_devices = ExportAppDeviceOutput(
+        many=True, help_text="The mobile apps registered for push (not their push tokens)."
     )

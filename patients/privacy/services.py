@@ -31,6 +31,7 @@ from knox.models import AuthToken  # type: ignore[import-untyped]
 from patients.models import (
     CalendarFeed,
     CheckIn,
+    Device,
     Diagnosis,
     ExerciseLog,
     Flag,
@@ -94,6 +95,8 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
             "time_zone": patient.time_zone,
             "session_times": list(patient.session_times),
             "email_reminders": patient.email_reminders,
+            "push_reminders": patient.push_reminders,
+            "mobile_reminders": patient.mobile_reminders,
             "quiet_start": patient.quiet_start.isoformat(),
             "quiet_end": patient.quiet_end.isoformat(),
             "therapist": _name(patient.therapist.user),
@@ -194,6 +197,19 @@ def patient_export(patient: Patient, *, now: datetime) -> dict[str, Any]:
                 "last_pushed_at": _when(d.last_pushed_at),
             }
             for d in PushSubscription.objects.filter(user=user)
+        ],
+        # The mobile apps registered for push (their tokens left out, likewise).
+        "app_devices": [
+            {
+                "id": str(d.pk),
+                "platform": d.platform,
+                "name": d.name,
+                "app_version": d.app_version,
+                "added": _when(d.created_at),
+                "last_seen_at": _when(d.last_seen_at),
+                "last_pushed_at": _when(d.last_pushed_at),
+            }
+            for d in Device.objects.filter(patient=patient)
         ],
     }
 
@@ -305,6 +321,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
         "questionnaire_responses": data["questionnaire_responses"],
         "flags": data["flags"],
         "push_devices": data["push_devices"],
+        "app_devices": data["app_devices"],
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -323,6 +340,7 @@ def export_csv_zip(data: Mapping[str, Any]) -> bytes:
 # Column names for tables with no rows yet, so every file has a header.
 _EMPTY_COLUMNS = {
     "push_devices": ["id", "device", "added", "last_pushed_at"],
+    "app_devices": ["id", "platform", "name", "app_version", "added", "last_seen_at"],
     "diagnoses": ["id", "condition", "condition_name", "side", "made_on", "intake", "notes"],
     "programmes": ["id", "condition", "condition_name", "protocol", "side", "status"],
     "programme_revisions": ["programme", "number", "kind", "reason", "changed_at"],
@@ -392,7 +410,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
     user.save()
     patient.date_of_birth = None
     patient.phone = ""
-    patient.email_reminders = False
+    patient.email_reminders = patient.push_reminders = patient.mobile_reminders = False
     patient.anonymised_at = now
     patient.save()
 
@@ -407,6 +425,7 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
 
     Notification.objects.filter(user=user).delete()
     PushSubscription.objects.filter(user=user).delete()
+    Device.objects.filter(patient=patient).delete()
     mentions = Q()
     for name in names:
         mentions |= Q(title__contains=name) | Q(body__contains=name)

@@ -492,9 +492,12 @@ def update_reminder_preferences(
     session_times: list[str] | None = None,
     time_zone: str | None = None,
     email_reminders: bool | None = None,
+    push_reminders: bool | None = None,
+    mobile_reminders: bool | None = None,
     now: datetime,
 ) -> Patient:
-    """Change what the patient chose; times are 'HH:MM' in their own zone, sorted, unique."""
+    """Change what the patient chose (None: leave as it is); times are 'HH:MM' in their own
+    zone, sorted, unique. The channels apply to reminders delivered from now on."""
     if session_times is not None:
         parsed = []
         for value in session_times:
@@ -513,8 +516,13 @@ def update_reminder_preferences(
         patient.session_times = sorted(set(parsed))
     if time_zone is not None:
         patient.time_zone = time_zone
-    if email_reminders is not None:
-        patient.email_reminders = email_reminders
+    for channel, chosen in (
+        ("email_reminders", email_reminders),
+        ("push_reminders", push_reminders),
+        ("mobile_reminders", mobile_reminders),
+    ):
+        if chosen is not None:
+            setattr(patient, channel, chosen)
     validate_model(patient)
     patient.save()
     # New times or a new zone move the unsent reminders: replace them.

@@ -137,3 +137,26 @@ def test_logging_out_with_a_malformed_device_id_is_a_400_that_keeps_the_session(
     assert "device_id" in response.json()["fields"]
     assert as_patient.get(DEVICES).status_code == 200
 
+
+def test_a_patient_chooses_the_channels_through_me(as_patient: APIClient, patient: Any) -> None:
+    me = as_patient.get("/api/v1/me/").json()["patient"]
+    assert (me["email_reminders"], me["push_reminders"], me["mobile_reminders"]) == (
+        True,
+        True,
+        True,
+    )
+    response = as_patient.patch(
+        "/api/v1/me/", {"push_reminders": False, "mobile_reminders": False}, format="json"
+    )
+    assert response.status_code == 200
+    me = response.json()["patient"]
+    assert (me["email_reminders"], me["push_reminders"], me["mobile_reminders"]) == (
+        True,
+        False,
+        False,
+    )
+    patient.refresh_from_db()
+    assert patient.mobile_reminders is False
+    bad = as_patient.patch("/api/v1/me/", {"mobile_reminders": "no"}, format="json")
+    assert bad.status_code == 400
+    assert "mobile_reminders" in bad.json()["fields"]

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 import pytest
 
+from patients.models import Device
 from rehab.api_schema import OPTIONAL_OUTPUT_FIELDS
 from tests.factories import PASSWORD, STARTED
 
@@ -166,8 +167,19 @@ def test_a_phone_app_built_on_the_generated_client_alone_does_the_whole_journey(
     M = phone.model
     logged_at = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
-    # 1. Log in: a device token.
+    # 1. Log in: a device token. Register the phone for push, as on every app start: the
+    #    same token again is the same device, updated.
     phone.log_in(patient.user.username)
+    android = M("DeviceInputRequest")(
+        platform=M("PlatformEnum").FCM, token="dQw4w9WgXcQ:APA91bH" + "x" * 140,
+        app_version="2.3.1", name="Pixel 8",
+    )  # fmt: skip
+    device = phone.ok("devices.devices_create", 201, "DeviceOutput", body=android)
+    android.app_version = "2.4.0"
+    again_registered = phone.ok("devices.devices_create", 200, "DeviceOutput", body=android)
+    assert (again_registered.id, again_registered.app_version) == (device.id, "2.4.0")
+    listed = phone.ok("devices.devices_list", 200, "PaginatedDeviceOutputList")
+    assert [d.id for d in listed.results] == [device.id]
 
     # 2. Today, in the patient's own zone: two sessions due, nothing paused.
     today = phone.ok("patient.today_retrieve", 200, "TodayOutput")
@@ -299,3 +311,9 @@ def test_a_phone_app_built_on_the_generated_client_alone_does_the_whole_journey(
 
     # The flag resolved, the phone's programme goes on.
     assert phone.ok("patient.today_retrieve", 200, "TodayOutput").paused is None
+
+    # 10. Log out of the phone, and stop its pushes in the same call.
+    bye = M("LogoutInputRequest")(device_id=device.id)
+    phone.call("auth.auth_logout_create", 204, body=bye)
+    assert not Device.objects.filter(pk=device.id).exists()
+    phone.call("patient.today_retrieve", 401)
