@@ -101,6 +101,7 @@ def test_every_periodic_job_run_twice_changes_nothing_the_second_time(
         tasks.send_reminder_emails_task,
         tasks.send_nudges_task,
         tasks.send_reminder_pushes_task,
+        tasks.send_reminder_mobile_pushes_task,
         tasks.notify_flag_task,
         tasks.monitoring_chunk_task,
         tasks.flag_digest_task,
@@ -148,6 +149,7 @@ WIRE_NAMES = {
     "patients.tasks.send_reminder_emails_task",
     "patients.tasks.send_nudges_task",
     "patients.tasks.send_reminder_pushes_task",
+    "patients.tasks.send_reminder_mobile_pushes_task",
 }
 
 
