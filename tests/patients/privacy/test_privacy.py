@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from patients.activity.services import ExerciseDone, record_check_in, record_session
 from patients.models import (
     CheckIn,
+    Device,
     Flag,
     Notification,
     PushSubscription,
@@ -34,6 +35,7 @@ from patients.models import (
     SessionLog,
 )
 from patients.monitoring.services import resolve_flag
+from patients.notifications.devices import register_device
 from patients.privacy.serializers import ExportOutput
 from patients.privacy.services import REMOVED, anonymise_patient, export_csv_zip, patient_export
 from patients.questionnaires.services import record_questionnaire
@@ -279,6 +281,7 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     PushSubscription.objects.create(
         user=user, endpoint="https://fcm.googleapis.com/fcm/send/x", p256dh="k", auth="a"
     )
+    register_device(patient=patient, platform="fcm", token="t" * 40, now=timezone.now())
     Notification.objects.create(
         user=patient.therapist.user, kind="red_flag", title=f"Urgent: {user.get_full_name()}"
     )
@@ -301,6 +304,12 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     assert not AuthToken.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
     assert not PushSubscription.objects.filter(user=user).exists()  # no more pushes to them
+    assert not Device.objects.filter(patient=patient).exists()
+    assert (patient.email_reminders, patient.push_reminders, patient.mobile_reminders) == (
+        False,
+        False,
+        False,
+    )
 
     everything = json.dumps(patient_export(patient, now=timezone.now()))
     audit = str(list(LogEntry.objects.values()))
