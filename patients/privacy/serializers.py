@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from patients.activity.serializers import ExerciseLogOutput
+from patients.models import Device
 from programmes.serializers import DoseOutput
 
 
@@ -141,7 +142,7 @@ class ExportPushDeviceOutput(serializers.Serializer):
 
 class ExportAppDeviceOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    platform = serializers.ChoiceField(choices=["fcm", "apns"])
+    platform = serializers.ChoiceField(choices=Device.Platform.choices)
     name = serializers.CharField()
     app_version = serializers.CharField()
     added = serializers.DateTimeField()
