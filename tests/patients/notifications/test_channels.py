@@ -174,7 +174,7 @@ def test_a_bad_time_beside_the_channels_is_shown_by_the_field_with_a_summary(
     client.force_login(patient.user)
     form = {"session_times": "25:61", "time_zone": "Europe/London", "push_reminders": "on"}
     page = client.post(reverse("preferences"), form).content.decode()
-    assert 'class="errorlist nonfield" role="alert"' in page
-    assert "is not a time like 08:00" in page
+    assert 'class="error-summary' in page  # the page's summary at the top (base.html)
+    assert page.count("is not a time like 08:00") == 2  # in it, and beside the field
     patient.refresh_from_db()
     assert patient.email_reminders is True  # nothing saved
