@@ -106,9 +106,9 @@ class Device(PublicModel):
     """A phone or tablet running one of the clinic's mobile apps, registered through the API
     with the token its push service gave it: Firebase Cloud Messaging (Android) or the Apple
     Push Notification service (iOS). A token belongs to one app install, so it is unique per
-    service: registering it again moves it to whoever is signed in there now. Removed by the
-    patient, by "log out this device", or when the service says the token is no longer
-    valid."""
+    service: registered by another patient (who signed in on that phone), it becomes theirs,
+    as a new device. Removed by the patient, by "log out this device", or when the service
+    says the token is no longer valid."""
 
     class Platform(models.TextChoices):
         FCM = "fcm", "Android (Firebase Cloud Messaging)"

@@ -43,8 +43,9 @@ def register_device(
     """Store the app's push token for this patient; returns the device and whether it is new.
 
     Idempotent on (platform, token): registering again (every app start may) updates the app
-    version, name and last-seen time, and moves the token to this patient if another account
-    had it (a shared phone: the pushes follow whoever is signed in)."""
+    version, name and last-seen time. A token another patient had registered (a shared phone:
+    the pushes follow whoever is signed in) is taken from them and becomes a new device of
+    this patient: nothing of theirs (its id, its name) is shown to this one."""
     if platform == Device.Platform.APNS:
         token = token.lower()
         if not APNS_TOKEN.fullmatch(token):
@@ -52,11 +53,12 @@ def register_device(
                 "Please correct the highlighted fields.",
                 fields={"token": ["An APNs device token is 64 to 200 hexadecimal digits."]},
             )
+    Device.objects.filter(platform=platform, token=token).exclude(patient=patient).delete()
     device, created = Device.objects.update_or_create(
         platform=platform,
         token=token,
+        patient=patient,
         defaults={
-            "patient": patient,
             "app_version": app_version,
             "name": name,
             "last_seen_at": now,

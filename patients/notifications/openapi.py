@@ -88,8 +88,9 @@ DEVICES: Methods = {
         summary="Register this device for push notifications (again, on every app start)",
         description=PUSH_DESCRIPTION
         + " Idempotent on the token: registering it again answers 200 with the same id and "
-        "updates `app_version`, `name` and `last_seen_at`; a token another account had "
-        "registered (a shared phone) moves to this one. Send a new token when the platform "
+        "updates `app_version`, `name` and `last_seen_at`. A token another account had "
+        "registered (a shared phone) is taken from it and registered here as a new device "
+        "(201, a new id). Send a new token when the platform "
         f"gives you one. A patient keeps at most {MAX_DEVICES} devices: a new one past that "
         "replaces the one seen least recently.",
         tags=["devices"],

@@ -36,7 +36,7 @@ def test_a_patient_registers_lists_and_removes_their_devices(as_patient: APIClie
     assert list(Device.objects.values_list("platform", flat=True)) == ["apns"]
 
 
-def test_registering_the_same_token_again_updates_it_and_moves_it_to_whoever_is_signed_in(
+def test_registering_the_same_token_again_updates_it_and_gives_it_to_whoever_signs_in(
     as_patient: APIClient, patient: Any, stranger: Any
 ) -> None:
     first = as_patient.post(DEVICES, ANDROID).json()
@@ -46,9 +46,13 @@ def test_registering_the_same_token_again_updates_it_and_moves_it_to_whoever_is_
     assert again.json()["app_version"] == "2.4.0"
     assert Device.objects.count() == 1
 
-    # The phone changes hands: the same app install, another patient signed in.
+    # The phone changes hands: the same app install, another patient signed in. It becomes
+    # a new device of theirs: nothing of the first patient's (id, name) reaches them.
+    as_patient.post(DEVICES, {**ANDROID, "name": "Pat's phone"})
     moved = api_client_for(stranger.user).post(DEVICES, ANDROID)
-    assert moved.status_code == 200
+    assert moved.status_code == 201
+    assert moved.json()["id"] != first["id"]
+    assert moved.json()["name"] == ""
     assert Device.objects.get().patient == stranger
     assert as_patient.get(DEVICES).json()["results"] == []
 
