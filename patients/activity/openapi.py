@@ -25,17 +25,26 @@ from rehab.api_schema import CONFLICT, EXAMPLE_UUID, Methods
 TODAY: Methods = {
     "get": extend_schema(
         summary="Today: what is due on the patient's own date, and what is already logged",
+        description="`sessions` come by slot, each with its `state` at the moment of the "
+        "request (from the patient's own reminder times, in their zone). Show the session "
+        "`current_slot` first, then the others still to do, then those logged, as the web "
+        "page does; when `late_in_day`, say plainly what is still to do today.",
         tags=["patient"],
         responses=TodayOutput,
         examples=[
             OpenApiExample(
-                "Nothing logged yet",
+                "Late in the day, nothing logged yet",
                 value={
                     "local_date": "2026-11-03",
                     "programme": EXAMPLE_UUID,
                     "phase": {"position": 1, "name": "Isometric loading"},
                     "week": 1,
-                    "sessions": [{"slot": 1, "time": "08:00", "items": [], "log": None}],
+                    "sessions": [
+                        {"slot": 1, "time": "08:00", "state": "missed", "items": [], "log": None},
+                        {"slot": 2, "time": "18:00", "state": "due", "items": [], "log": None},
+                    ],
+                    "current_slot": 2,
+                    "late_in_day": True,
                     "ice_heat": [],
                     "check_in": None,
                     "questionnaire": "visa_a",
@@ -51,6 +60,8 @@ TODAY: Methods = {
                     "phase": {"position": 1, "name": "Isometric loading"},
                     "week": 1,
                     "sessions": [],
+                    "current_slot": None,
+                    "late_in_day": False,
                     "ice_heat": [],
                     "check_in": None,
                     "questionnaire": "visa_a",
