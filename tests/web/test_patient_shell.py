@@ -135,6 +135,7 @@ def test_in_the_morning_the_first_session_is_due_and_comes_first(
     ]
     assert 'id="late"' not in page
     assert "How is your ankle this morning?" in page
+    assert page.index('id="checkin-h"') < page.index('id="session-1"')
 
 
 def test_late_in_the_day_the_page_says_what_remains_and_which_were_missed(
@@ -152,6 +153,8 @@ def test_late_in_the_day_the_page_says_what_remains_and_which_were_missed(
     assert 'href="#session-2">Session 2 (18:00)' in late
     assert "The morning check-in" in late
     assert "You have not done today's check-in yet" in page
+    # The list names the check-in; its card comes after the sessions, the one to do now first.
+    assert page.index('id="session-2"') < page.index('id="checkin-h"')
 
 
 def test_late_in_the_day_with_everything_logged_says_so(
