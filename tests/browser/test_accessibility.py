@@ -40,7 +40,7 @@ NOT_PAGES = ("/accounts/logout", "/export", "handout", ".pdf", ".ics", "/calenda
 # The pages (URL names) each role must be able to reach by following links.
 PATIENT_PAGES = {
     "today", "my_programme", "check_in", "questionnaires", "questionnaire_new", "progress",
-    "preferences", "my_data", "notifications", "log_session", "password_change",
+    "preferences", "my_data", "notifications", "log_session", "password_change", "more",
 }  # fmt: skip
 THERAPIST_PAGES = {
     "caseload", "patient_detail", "patient_create", "programme_adjust", "programme_new",
