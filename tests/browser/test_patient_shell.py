@@ -3,13 +3,12 @@ place of the top menu (and not on a desktop), each tab going where it says and m
 the last button on Today clear of the bar, the missed / still-to-do states late in the day in
 the patient's own zone, the More page and the branded 404; axe-core on each.
 
-Screenshots for review go to /work/shots/patient-shell/ (and tests/browser/screenshots/)."""
+Screenshots for review go to tests/browser/screenshots/patient-shell-*.png."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +18,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import factories
 from tests.browser.checks import assert_no_axe_violations
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_csp import Watcher, sign_in
 from tests.browser.test_journey import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/work/shots/patient-shell")
+SHOTS = SCREENSHOTS  # gitignored, for review
 NEW_YORK = "America/New_York"
 DAY = date(2026, 11, 2)  # a Monday
 MORNING = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -47,7 +47,7 @@ def _open(browser: Browser, viewport: Any, base: str, username: str) -> Watcher:
 
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"browser-{name}.png"))
+    page.screenshot(path=str(SHOTS / f"patient-shell-{name}.png"))
 
 
 def test_on_a_phone_the_tab_bar_replaces_the_top_menu_and_each_tab_marks_itself(
@@ -77,7 +77,7 @@ def test_on_a_phone_the_tab_bar_replaces_the_top_menu_and_each_tab_marks_itself(
         _shot(page, "phone-today-morning")
 
         # Scrolled to the end, the page's last line clears the bar; and the last button, brought
-        # into view from above (to the bottom of the screen), stops above the bar instead of under it.
+        # into view at the bottom of the screen, stops above the bar instead of under it.
         page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
         bar_box = bar.bounding_box()
         footer_box = page.locator("footer.site").bounding_box()
@@ -164,7 +164,7 @@ def test_late_in_the_evening_today_says_what_was_missed_and_what_is_still_to_do(
         expect(sessions.nth(1)).to_contain_text("Missed, but you can still do it today")
         assert_no_axe_violations(page, "Today late in the evening")
         name = "phone" if viewport == PHONE else "desktop"
-        page.screenshot(path=str(SHOTS / f"browser-{name}-today-late.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"patient-shell-{name}-today-late.png"), full_page=True)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
