@@ -150,9 +150,11 @@ class SessionState(models.TextChoices):
 
 
 def _clock(value: str) -> time | None:
+    """A stored "HH:MM" reminder time; None for anything else (an empty slot time, or a value
+    the admin let through), which then cuts nothing."""
     try:
         return time.fromisoformat(value)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
