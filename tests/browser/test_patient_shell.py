@@ -186,3 +186,25 @@ def test_a_missing_page_is_the_branded_404_with_the_way_back(
     page.locator("main").get_by_role("link", name="Back to Today").click()
     page.wait_for_url(base + reverse("today"))
     assert not watcher.violations()
+
+
+def test_the_tab_bar_works_without_javascript(
+    live_server: Any, loaded_catalogue: None, browser: Browser
+) -> None:
+    base = live_server.url
+    patient = _patient()
+    with time_machine.travel(MORNING, tick=True):
+        context = browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, java_script_enabled=False
+        )
+        page = context.new_page()
+        page.goto(base + reverse("login"))
+        page.get_by_label("Username").fill(patient.user.username)
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        bar = page.locator("nav.tabbar")
+        expect(bar).to_be_visible()
+        expect(page.locator("header.site nav")).to_be_hidden()
+        bar.get_by_role("link", name="Progress").click()
+        page.wait_for_url(base + reverse("progress"))
+        expect(bar.get_by_role("link", name="Progress")).to_have_attribute("aria-current", "page")
