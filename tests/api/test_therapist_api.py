@@ -13,6 +13,7 @@ from django.db import connection
 
 from patients.models import Flag, Patient
 from patients.monitoring.services import notify_flag
+from patients.people.forms import ContactForm
 from programmes.models import Programme, ProgrammeRevision
 from rehab.models import IdempotencyKey
 from tests import factories
@@ -55,6 +56,56 @@ def test_patient_detail_has_trends_sessions_and_flags(
     assert body["programme"] == str(programme.pk)
     assert body["progress"]["weeks"][0]["week"] == 1
     assert len(body["open_flags"]) == 1
+
+
+def test_a_therapist_corrects_the_phone_number_as_on_the_web(
+    as_therapist: Any, patient: Any
+) -> None:
+    patient.user.email = "pat@example.org"
+    patient.user.save()
+    response = as_therapist.patch(
+        f"/api/v1/patients/{patient.pk}/", {"phone": " +44 7700 900123 "}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["phone"], response.json()["email"]) == (
+        "+44 7700 900123",
+        "pat@example.org",
+    )  # stripped as the web form does; the e-mail, not sent, is kept
+    patient.refresh_from_db()
+    assert patient.phone == "+44 7700 900123"
+
+    cleared = as_therapist.patch(f"/api/v1/patients/{patient.pk}/", {"phone": ""}, format="json")
+    assert cleared.json()["phone"] == ""
+
+
+@pytest.mark.parametrize("phone", ["call me", "12 34", "+44 7700 900123 ext 42"])
+def test_a_bad_phone_number_is_a_400_with_the_web_forms_message(
+    as_therapist: Any, patient: Any, phone: str
+) -> None:
+    response = as_therapist.patch(
+        f"/api/v1/patients/{patient.pk}/", {"phone": phone}, format="json"
+    )
+    assert response.status_code == 400
+    web_form = ContactForm({"phone": phone, "email": ""})
+    assert not web_form.is_valid()
+    assert response.json()["fields"]["phone"] == web_form.errors["phone"]
+    patient.refresh_from_db()
+    assert patient.phone == ""
+
+
+def test_only_the_patients_therapist_changes_their_phone(
+    as_colleague: Any, as_patient: Any, patient: Any
+) -> None:
+    body = {"phone": "+44 7700 900123"}
+    assert (
+        as_colleague.patch(f"/api/v1/patients/{patient.pk}/", body, format="json").status_code
+        == 404
+    )
+    assert (
+        as_patient.patch(f"/api/v1/patients/{patient.pk}/", body, format="json").status_code == 404
+    )
+    patient.refresh_from_db()
+    assert patient.phone == ""
 
 
 def test_a_therapist_adds_a_patient(as_therapist: Any, therapist: Any) -> None:
