@@ -27,7 +27,7 @@ import attrs
 import pytest
 
 from rehab.api_schema import OPTIONAL_OUTPUT_FIELDS
-from tests.factories import PASSWORD, STARTED
+from tests.factories import PASSWORD, STARTED, make_worsening
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -281,3 +281,20 @@ def test_a_phone_app_built_on_the_generated_client_alone_does_the_whole_journey(
 
     # The flag resolved, the phone's programme goes on.
     assert phone.ok("patient.today_retrieve", 200, "TodayOutput").paused is None
+
+    # 10. The therapist corrects the phone number, then applies a worsening's suggestion: one
+    #     card of three findings, applied with the reason the web offers.
+    contact = M("PatchedPatientContactInputRequest")(phone=" +44 7700 900123 ")
+    record = desk.ok("therapist.patients_partial_update", 200, "PatientDetailOutput", patient.pk,
+                     body=contact)  # fmt: skip
+    assert record.phone == "+44 7700 900123"
+    worsening = make_worsening(programme)
+    card = desk.ok("therapist.flags_retrieve", 200, "FlagOutput", worsening[0].pk).group
+    assert len(card.findings) == 3
+    assert card.can_apply_suggestion
+    reason = M("ApplySuggestionInputRequest")(reason=card.suggested_reason)
+    applied = desk.ok("therapist.flags_apply_suggestion_create", 201, "ApplySuggestionOutput",
+                      card.lead, body=reason)  # fmt: skip
+    assert applied.revisions
+    assert applied.revisions[-1].reason == card.suggested_reason
+    assert applied.flag.group.status == M("FlagStatusEnum").RESOLVED
