@@ -5,6 +5,9 @@ shared error responses come from rehab/api_schema.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from patients.activity.serializers import (
@@ -19,8 +22,21 @@ from patients.activity.serializers import (
     TodayOutput,
 )
 from patients.activity.sync import CHANGE_WINDOW_DAYS
+from programmes.catalogue_files import check_in_red_flag_slugs
 from programmes.openapi import EXAMPLE_ITEM
 from rehab.api_schema import CONFLICT, EXAMPLE_UUID, Methods
+
+
+class RedFlagSlugFieldSchema(OpenApiSerializerFieldExtension):
+    """A red-flag answer's enum: every question some check-in can ask, read from the catalogue
+    files each time the schema is made (one home: programmes/catalogue/red_flags.yaml and
+    conditions.yaml, by the check-in's own rule, catalogue_files.asked_in_check_in)."""
+
+    target_class = "patients.activity.serializers.RedFlagSlugField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {"type": "string", "enum": list(check_in_red_flag_slugs())}
+
 
 TODAY: Methods = {
     "get": extend_schema(

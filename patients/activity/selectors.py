@@ -50,6 +50,7 @@ from patients.schedule import (
     sessions_due_on,
     sessions_per_week,
 )
+from programmes.catalogue_files import asked_in_check_in
 from programmes.knowledge import PainLimitsSpec
 from programmes.models import (
     Exercise,
@@ -536,11 +537,6 @@ def recent_sessions(patient: Patient, limit: int = 30) -> list[SessionLog]:
 SWELLING_QUESTION = "Is the sore area swollen this morning?"
 
 
-# Asked every morning of a patient whose intake recorded a DVT risk (a boot or other
-# immobilisation, surgery, long travel), whatever their condition lists (requirement 6).
-DVT_RISK_FLAGS = ("dvt_signs", "pe_signs")
-
-
 def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> list[RedFlag]:
     """The red-flag questions of the morning check-in, in catalogue order, with their
     patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
@@ -549,9 +545,13 @@ def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> l
     return [
         flag
         for flag, conditions in red_flags_asked()
-        if flag.check_in
-        or (flag.check_in_for_condition and condition_id in conditions)
-        or (dvt_risk and flag.slug in DVT_RISK_FLAGS)
+        if asked_in_check_in(
+            slug=flag.slug,
+            check_in=flag.check_in,
+            check_in_for_condition=flag.check_in_for_condition,
+            listed=condition_id in conditions,
+            dvt_risk=dvt_risk,
+        )
     ]
 
 

@@ -26,7 +26,6 @@ from patients.questionnaires.serializers import (
     QuestionnaireResponseOutput,
 )
 from patients.schedule import SessionState
-from programmes.catalogue_files import red_flag_slugs
 from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.selectors import media_for
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
@@ -40,10 +39,11 @@ from rehab.exceptions import DomainError
 # --- Fields -------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "enum": list(red_flag_slugs())})
 class RedFlagSlugField(serializers.CharField):
-    """A red-flag slug of the catalogue (the schema's enum); which of them a patient may
-    answer is their own check-in's list (GET /check-in/questions/), checked by the service."""
+    """A red-flag slug; the schema's enum is every question a check-in can ask, read from the
+    catalogue when the schema is made (openapi.RedFlagSlugFieldSchema). Which of them a
+    patient may answer is their own check-in's list (GET /check-in/questions/), checked by
+    the service."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=64, **kwargs)
