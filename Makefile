@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint check-migrations format bench bench-quick bench-data bench-soak clean
+BROWSER_CHECKS := tests/browser/node_modules/.installed
+
+.PHONY: install install-browser-checks run test test-fast lint check-migrations format bench bench-quick bench-data bench-soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -15,6 +17,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core and Lighthouse for the browser tests' accessibility checks (tests/browser/checks.py),
+# from the npm registry at the versions in tests/browser/package-lock.json. Without npm the
+# checks skip on a laptop (and fail in CI, whose .ci/run installs Node.js when missing).
+$(BROWSER_CHECKS): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the accessibility checks will skip (apt-get install nodejs npm)"; fi
+
+install-browser-checks: $(BROWSER_CHECKS)
 
 # A development machine: DEBUG on (unless set), which lets manage.py, the worker and beat run
 # with the public development key (without it they refuse to start).
@@ -28,7 +40,7 @@ run: install
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" REHAB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: install
+test: install install-browser-checks
 	$(BIN)/pytest
 
 # The inner loop: no schemathesis, browser, deploy or integration tests (CI runs `make test`).

@@ -369,24 +369,26 @@ class Clinic:
                 if draw < adherence:
                     session_id = _uuid(rng)
                     after = _nrs(pain + rng.uniform(-1.5, 1.5)) if rng.random() < 0.8 else None
-                    rows.sessions.append(
-                        (session_id, stamp, stamp, patient_id, programme_id, _uuid(rng), day,
-                         slot, "done", "", after, logged)
-                    )  # fmt: skip
+                    session: tuple[Any, ...] = (
+                        session_id, stamp, stamp, patient_id, programme_id, _uuid(rng), day,
+                        slot, "done", "", after, logged, {})  # fmt: skip
+                    entries: list[tuple[Any, ...]] = []
                     for i in due:
                         if (i.times_per_day or 1) < slot:
                             continue
                         sets = i.sets if rng.random() < 0.85 else max(1, (i.sets or 2) - 1)
                         during = _nrs(pain + rng.uniform(-2, 1.5)) if rng.random() < 0.7 else None
-                        rows.exercises.append(
+                        entries.append(
                             (session_id, i.key, i.exercise_id, i.sets, i.reps, i.hold_s, sets,
                              i.reps, i.hold_s, i.load, during)
                         )  # fmt: skip
+                    rows.sessions.append(session)
+                    rows.exercises += entries
                 elif draw < adherence + (1 - adherence) * 0.15:
                     reason = rng.choice(["Too busy.", "Too sore.", "Away."])
                     rows.sessions.append(
                         (_uuid(rng), stamp, stamp, patient_id, programme_id, _uuid(rng), day,
-                         slot, "skipped", reason, None, logged)
+                         slot, "skipped", reason, None, logged, {})
                     )  # fmt: skip
             if rng.random() < min(0.95, adherence + 0.1):
                 morning = _nrs(pain + rng.uniform(-1, 1))
@@ -394,7 +396,7 @@ class Clinic:
                 rows.check_ins.append(
                     (_uuid(rng), stamp, stamp, patient_id, _uuid(rng), day, morning,
                      max(0, morning * 6 + rng.randint(-5, 10)), flags,
-                     _local(day, time(7, 30), zone))
+                     _local(day, time(7, 30), zone), {})
                 )  # fmt: skip
             if offset % 7 == 0 and rng.random() < 0.85:
                 answers, total, subscales = self._answers(questionnaire, round(10 - pain))
@@ -494,7 +496,7 @@ def _columns() -> dict[str, tuple[Any, tuple[str, ...]]]:
         "sessions": (
             SessionLog,
             (*public, "programme", "client_uuid", "local_date", "slot", "status", "skip_reason",
-             "pain_after_nrs", "logged_at"),
+             "pain_after_nrs", "logged_at", "applied"),
         ),
         "exercises": (
             ExerciseLog,
@@ -504,7 +506,7 @@ def _columns() -> dict[str, tuple[Any, tuple[str, ...]]]:
         "check_ins": (
             CheckIn,
             (*public, "client_uuid", "local_date", "morning_pain_nrs", "stiffness_minutes",
-             "red_flags", "logged_at"),
+             "red_flags", "logged_at", "applied"),
         ),
         "questionnaires": (
             QuestionnaireResponse,

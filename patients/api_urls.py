@@ -73,6 +73,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="flag-accept-progression",
     ),
     path(
+        "flags/<uuid:pk>/apply-suggestion/",
+        monitoring.ApplySuggestionApi.as_view(),
+        name="flag-apply-suggestion",
+    ),
+    path(
         "programmes/<uuid:pk>/adjustments/",
         prescribing.AdjustProgrammeApi.as_view(),
         name="programme-adjust",

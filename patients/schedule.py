@@ -6,9 +6,11 @@ and reminders/services.py) and the monitoring rules alike.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
+
+from django.db import models
 
 from patients.models import (
     Patient,
@@ -131,3 +133,72 @@ def training_weekdays(days_per_week: int) -> frozenset[int]:
     """Spread n training days evenly over the week (Monday = 0): 3 → Mon, Wed, Fri."""
     n = max(0, min(WEEK, days_per_week))
     return frozenset(round(i * WEEK / n) % WEEK for i in range(n)) if n else frozenset()
+
+
+# --- A day's sessions against the clock ---------------------------------------------------
+
+
+class SessionState(models.TextChoices):
+    """Where one of today's sessions stands at a moment of the patient's day; the label is
+    what Today shows beside it."""
+
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+    MISSED = "missed", "Missed, but you can still do it today"
+    DUE = "due", "Due now"
+    UPCOMING = "upcoming", "Still to do"
+
+
+def _clock(value: str) -> time | None:
+    """A stored "HH:MM" reminder time; None for anything else (an empty slot time, or a value
+    the admin let through), which then cuts nothing."""
+    try:
+        return time.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def session_states(
+    *, slots: Sequence[tuple[int, str]], times: Sequence[str], logged: Mapping[int, str], now: time
+) -> dict[int, SessionState]:
+    """The state of each of today's sessions (`slots`: slot number and its "HH:MM" time) at
+    the patient's wall-clock `now`, given the day's logs (`logged`: slot → "done" or
+    "skipped").
+
+    No threshold of its own: the patient's reminder times (`times`) cut the day into
+    stretches. A session is upcoming before its time, due from its time until the patient's
+    next reminder time (the last one until midnight), missed after that while not logged. A
+    session without a time (more sessions than reminder times) is due all day."""
+    marks = sorted(t for t in (_clock(v) for v in times) if t is not None)
+    states = {}
+    for slot, value in slots:
+        if slot in logged:
+            states[slot] = SessionState(logged[slot])
+            continue
+        at = _clock(value)
+        if at is None:
+            states[slot] = SessionState.DUE
+        elif now < at:
+            states[slot] = SessionState.UPCOMING
+        elif any(at < mark <= now for mark in marks):
+            states[slot] = SessionState.MISSED
+        else:
+            states[slot] = SessionState.DUE
+    return states
+
+
+def late_in_day(*, times: Sequence[str], now: time) -> bool:
+    """Late in the patient's day: at or after their last reminder time (their own session
+    times; no clock of ours)."""
+    marks = [t for t in (_clock(v) for v in times) if t is not None]
+    return bool(marks) and now >= max(marks)
+
+
+def current_slot(states: Mapping[int, SessionState]) -> int | None:
+    """The session to show first: the first one due now, else the next one to come, else the
+    first missed one; None when every session is logged."""
+    for wanted in (SessionState.DUE, SessionState.UPCOMING, SessionState.MISSED):
+        found = [slot for slot, state in sorted(states.items()) if state == wanted]
+        if found:
+            return found[0]
+    return None

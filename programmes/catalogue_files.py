@@ -180,7 +180,42 @@ def _protocol(entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+# Asked every morning of a patient whose intake recorded a DVT risk (a boot or other
+# immobilisation, surgery, long travel), whatever their condition lists (requirement 6).
+DVT_RISK_FLAGS = ("dvt_signs", "pe_signs")
+
+
+def asked_in_check_in(
+    *, slug: str, check_in: bool, check_in_for_condition: bool, listed: bool, dvt_risk: bool
+) -> bool:
+    """The one rule for whether the morning check-in asks a red flag: asked of everyone
+    (`check_in`), or the patient's condition lists it (`listed`) and it is marked
+    `check_in_for_condition` (F14), or the patient has a DVT risk and it is a DVT question."""
+    return check_in or (check_in_for_condition and listed) or (dvt_risk and slug in DVT_RISK_FLAGS)
+
+
+def check_in_red_flag_slugs(directory: Path | None = None) -> tuple[str, ...]:
+    """Every red flag some patient's check-in can ask (any condition, with a DVT risk), in
+    catalogue order, read from the catalogue files (`CATALOGUE_DIR` as it is when called):
+    the API schema's enum of red-flag answers, which GET /check-in/questions/ serves."""
+    return _check_in_red_flag_slugs(directory or CATALOGUE_DIR)
+
+
 @functools.cache
-def red_flag_slugs(directory: Path = CATALOGUE_DIR) -> tuple[str, ...]:
-    """Every red flag's slug, in catalogue order (the API schema's enum of red-flag answers)."""
-    return tuple(str(entry["slug"]) for entry in _entries(directory / "red_flags.yaml"))
+def _check_in_red_flag_slugs(directory: Path) -> tuple[str, ...]:
+    listed = {
+        str(slug)
+        for condition in _entries(directory / "conditions.yaml")
+        for slug in condition.get("red_flags") or []
+    }
+    return tuple(
+        str(entry["slug"])
+        for entry in _entries(directory / "red_flags.yaml")
+        if asked_in_check_in(
+            slug=str(entry["slug"]),
+            check_in=bool(entry.get("check_in")),
+            check_in_for_condition=bool(entry.get("check_in_for_condition")),
+            listed=entry["slug"] in listed,
+            dvt_risk=True,
+        )
+    )

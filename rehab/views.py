@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 
@@ -56,6 +56,13 @@ patient_required = _role_required("patient")
 
 member_required = _role_required("therapist", "patient")
 """Anonymous → login page; signed in as neither therapist nor patient (e.g. staff) → 404."""
+
+
+@patient_required
+def more(request: HttpRequest) -> HttpResponse:
+    """The "More" tab on a phone: every patient page that has no tab of its own, changing the
+    password and signing out (the top menu is folded away on a phone)."""
+    return render(request, "rehab/more.html", {"nav": "more"})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

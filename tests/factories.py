@@ -125,6 +125,25 @@ def make_flag(patient: Patient, kind: str = Flag.Kind.STEP_BACK, **extra: Any) -
     )
 
 
+def make_worsening(programme: Any) -> list[Flag]:
+    """Three step-back findings of one worsening, as the sweep raises them (one card)."""
+    return [
+        make_flag(
+            programme.patient,
+            rule=rule,
+            programme=programme,
+            suggestion="Step back.",
+            sources=[source],
+            evidence=evidence,
+        )
+        for rule, source, evidence in (
+            ("weekly_trend", "R5", {"this_week": 4.5, "last_week": 3.0}),
+            ("next_morning_above_baseline_repeated", "R5b", {"mornings": 3}),
+            ("pain_during_above_max", "R5", {"pain_during": 7, "limit": 5}),
+        )
+    ]
+
+
 def current_items(programme: Any) -> list[ProgrammeItem]:
     """The items of the programme's current phase, in its current revision."""
     revision = programme.current_revision

@@ -5,6 +5,9 @@ shared error responses come from rehab/api_schema.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from patients.activity.serializers import (
@@ -19,23 +22,45 @@ from patients.activity.serializers import (
     TodayOutput,
 )
 from patients.activity.sync import CHANGE_WINDOW_DAYS
+from programmes.catalogue_files import check_in_red_flag_slugs
 from programmes.openapi import EXAMPLE_ITEM
 from rehab.api_schema import CONFLICT, EXAMPLE_UUID, Methods
+
+
+class RedFlagSlugFieldSchema(OpenApiSerializerFieldExtension):
+    """A red-flag answer's enum: every question some check-in can ask, read from the catalogue
+    files each time the schema is made (one home: programmes/catalogue/red_flags.yaml and
+    conditions.yaml, by the check-in's own rule, catalogue_files.asked_in_check_in)."""
+
+    target_class = "patients.activity.serializers.RedFlagSlugField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {"type": "string", "enum": list(check_in_red_flag_slugs())}
+
 
 TODAY: Methods = {
     "get": extend_schema(
         summary="Today: what is due on the patient's own date, and what is already logged",
+        description="`sessions` come by slot, each with its `state` at the moment of the "
+        "request (from the patient's own reminder times, in their zone). Show the session "
+        "`current_slot` first, then the others still to do, then those logged, as the web "
+        "page does; when `late_in_day`, say plainly what is still to do today.",
         tags=["patient"],
         responses=TodayOutput,
         examples=[
             OpenApiExample(
-                "Nothing logged yet",
+                "Late in the day, nothing logged yet",
                 value={
                     "local_date": "2026-11-03",
                     "programme": EXAMPLE_UUID,
                     "phase": {"position": 1, "name": "Isometric loading"},
                     "week": 1,
-                    "sessions": [{"slot": 1, "time": "08:00", "items": [], "log": None}],
+                    "sessions": [
+                        {"slot": 1, "time": "08:00", "state": "missed", "items": [], "log": None},
+                        {"slot": 2, "time": "18:00", "state": "due", "items": [], "log": None},
+                    ],
+                    "current_slot": 2,
+                    "late_in_day": True,
                     "ice_heat": [],
                     "check_in": None,
                     "questionnaire": "visa_a",
@@ -51,6 +76,8 @@ TODAY: Methods = {
                     "phase": {"position": 1, "name": "Isometric loading"},
                     "week": 1,
                     "sessions": [],
+                    "current_slot": None,
+                    "late_in_day": False,
                     "ice_heat": [],
                     "check_in": None,
                     "questionnaire": "visa_a",

@@ -37,15 +37,20 @@ from patients.monitoring.selectors import (
     unresolved_red_flags,
 )
 from patients.schedule import (
+    SessionState,
+    current_slot,
     ice_heat_due_on,
     items_in_session,
+    late_in_day,
     local_today,
     programme_week,
     questionnaire_due,
     questionnaire_due_on,
+    session_states,
     sessions_due_on,
     sessions_per_week,
 )
+from programmes.catalogue_files import asked_in_check_in
 from programmes.knowledge import PainLimitsSpec
 from programmes.models import (
     Exercise,
@@ -76,6 +81,8 @@ class DueSession:
     time: str
     items: list[ProgrammeItem]
     log: SessionLog | None
+    # Where it stands at the moment Today was read (schedule.session_states).
+    state: SessionState = SessionState.UPCOMING
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,24 @@ class Today:
     # The protocol's own pain limits (protocols.yaml pain_limits) for "How your pain guides
     # you"; None when the protocol has none (the page then defers to the therapist).
     pain_limits: PainLimitsSpec | None = None
+    # The session to show first (due now, else next, else missed; schedule.current_slot) and
+    # whether it is late in the patient's day (after their last reminder time).
+    current_slot: int | None = None
+    late_in_day: bool = False
+
+    @property
+    def sessions_in_order(self) -> list[DueSession]:
+        """The sessions as Today shows them: the current one first, then the others still to
+        do, then those logged (each group by slot)."""
+        return sorted(
+            self.sessions,
+            key=lambda s: (s.slot != self.current_slot, s.log is not None, s.slot),
+        )
+
+    @property
+    def still_to_do(self) -> list[DueSession]:
+        """The sessions not logged yet, by slot."""
+        return [s for s in self.sessions if s.log is None]
 
 
 def today_for(patient: Patient, now: datetime) -> Today:
@@ -127,14 +152,26 @@ def today_for(patient: Patient, now: datetime) -> Today:
     phase, items = _phase_and_items_of(programme, exercises, db)
     logs = {} if paused else _logs_of(programme, exercises, db)
     times = list(patient.session_times)
+    slots = [
+        (slot, times[slot - 1] if slot <= len(times) else "")
+        for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
+    ]
+    clock = now.astimezone(patient.zone).time()
+    states = session_states(
+        slots=slots,
+        times=times,
+        logged={slot: str(log.status) for slot, log in logs.items()},
+        now=clock,
+    )
     sessions = [
         DueSession(
             slot=slot,
-            time=times[slot - 1] if slot <= len(times) else "",
+            time=at,
             items=items_in_session(items, today, programme.started_on, slot),
             log=logs.get(slot),
+            state=states[slot],
         )
-        for slot in range(1, sessions_due_on(items, today, programme.started_on) + 1)
+        for slot, at in slots
     ]
     questionnaire = programme.condition.questionnaire
     last_response = programme.last_response_on  # type: ignore[attr-defined]
@@ -168,6 +205,8 @@ def today_for(patient: Patient, now: datetime) -> Today:
         ),
         swelling=swelling,
         pain_limits=pain_limits_of(programme.protocol.slug),
+        current_slot=None if paused else current_slot(states),
+        late_in_day=late_in_day(times=times, now=clock),
     )
 
 
@@ -498,11 +537,6 @@ def recent_sessions(patient: Patient, limit: int = 30) -> list[SessionLog]:
 SWELLING_QUESTION = "Is the sore area swollen this morning?"
 
 
-# Asked every morning of a patient whose intake recorded a DVT risk (a boot or other
-# immobilisation, surgery, long travel), whatever their condition lists (requirement 6).
-DVT_RISK_FLAGS = ("dvt_signs", "pe_signs")
-
-
 def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> list[RedFlag]:
     """The red-flag questions of the morning check-in, in catalogue order, with their
     patient-facing question and advice: those asked of everyone (`check_in`) plus, for a
@@ -511,9 +545,13 @@ def check_in_questions(condition_id: Any = None, *, dvt_risk: bool = False) -> l
     return [
         flag
         for flag, conditions in red_flags_asked()
-        if flag.check_in
-        or (flag.check_in_for_condition and condition_id in conditions)
-        or (dvt_risk and flag.slug in DVT_RISK_FLAGS)
+        if asked_in_check_in(
+            slug=flag.slug,
+            check_in=flag.check_in,
+            check_in_for_condition=flag.check_in_for_condition,
+            listed=condition_id in conditions,
+            dvt_risk=dvt_risk,
+        )
     ]
 
 

@@ -25,7 +25,7 @@ from patients.questionnaires.serializers import (
     QuestionnaireResponseInput,
     QuestionnaireResponseOutput,
 )
-from programmes.catalogue_files import red_flag_slugs
+from patients.schedule import SessionState
 from programmes.models import IceHeatSlot, ProgrammeItem
 from programmes.selectors import media_for
 from programmes.serializers import IceHeatSlotOutput, ProgrammeItemOutput
@@ -39,10 +39,11 @@ from rehab.exceptions import DomainError
 # --- Fields -------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "enum": list(red_flag_slugs())})
 class RedFlagSlugField(serializers.CharField):
-    """A red-flag slug of the catalogue (the schema's enum); which of them a patient may
-    answer is their own check-in's list (GET /check-in/questions/), checked by the service."""
+    """A red-flag slug; the schema's enum is every question a check-in can ask, read from the
+    catalogue when the schema is made (openapi.RedFlagSlugFieldSchema). Which of them a
+    patient may answer is their own check-in's list (GET /check-in/questions/), checked by
+    the service."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=64, **kwargs)
@@ -201,6 +202,15 @@ class PhaseSummaryOutput(serializers.Serializer):
 class DueSessionOutput(serializers.Serializer):
     slot = serializers.IntegerField()
     time = serializers.CharField(help_text='Reminder time "HH:MM" in the patient\'s zone.')
+    state = serializers.ChoiceField(
+        SessionState.choices,
+        help_text="Where the session stands now, from the patient's own reminder times: "
+        '`done` or `skipped` (logged); `upcoming` (its time has not come: "Still to do"); '
+        "`due` (from its time until the patient's next reminder time, the last one until "
+        'midnight: "Due now"); `missed` (not logged and the next reminder time has '
+        'passed: "Missed, but you can still do it today"). A session without a time is '
+        "`due` all day.",
+    )
     items = ProgrammeItemOutput(many=True)
     log = SessionLogOutput(allow_null=True, help_text="What is already logged for this slot.")
 
@@ -260,7 +270,16 @@ class TodayOutput(serializers.Serializer):
     programme = serializers.UUIDField(source="programme.pk", allow_null=True, default=None)
     phase = PhaseSummaryOutput(allow_null=True)
     week = serializers.IntegerField()
-    sessions = DueSessionOutput(many=True)
+    sessions = DueSessionOutput(many=True, help_text="By slot.")
+    current_slot = serializers.IntegerField(
+        allow_null=True,
+        help_text="The session to show first: the first one due now, else the next to come, "
+        "else the first missed; null when all are logged (or while paused).",
+    )
+    late_in_day = serializers.BooleanField(
+        help_text="At or after the patient's last reminder time today: say plainly what is "
+        "still to do (the sessions not logged, the check-in if not done)."
+    )
     ice_heat = IceHeatSlotOutput(many=True)
     check_in = CheckInOutput(allow_null=True)
     questionnaire = serializers.CharField()
@@ -300,11 +319,14 @@ class TodayOutput(serializers.Serializer):
                 {
                     "slot": session.slot,
                     "time": session.time,
+                    "state": str(session.state),
                     "items": [_item_json(i, for_patient, condition) for i in session.items],
                     "log": None if session.log is None else _log_json(session.log, zone),
                 }
                 for session in day.sessions
             ],
+            "current_slot": day.current_slot,
+            "late_in_day": day.late_in_day,
             "ice_heat": [_slot_json(slot, for_patient) for slot in day.ice_heat],
             "check_in": None if check_in is None else _check_in_json(check_in, zone),
             "questionnaire": day.questionnaire,

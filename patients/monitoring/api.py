@@ -1,4 +1,5 @@
-"""A therapist's flags through the API: list, read, acknowledge, resolve."""
+"""A therapist's flags through the API: list, read (each with the card it is shown in on the
+patient page), acknowledge, resolve, accept a progression, apply a step back's suggestion."""
 
 from __future__ import annotations
 
@@ -15,9 +16,19 @@ from rest_framework.views import APIView
 from patients.models import Flag
 from patients.monitoring import openapi
 from patients.monitoring.filters import FlagFilter
-from patients.monitoring.selectors import flags_visible_to, visible_flag
-from patients.monitoring.serializers import FlagOutput, ResolveFlagInput
-from patients.monitoring.services import accept_progression, acknowledge_flag, resolve_flag
+from patients.monitoring.selectors import flag_groups, flags_visible_to, visible_flag
+from patients.monitoring.serializers import (
+    ApplySuggestionInput,
+    ApplySuggestionOutput,
+    FlagOutput,
+    ResolveFlagInput,
+)
+from patients.monitoring.services import (
+    accept_progression,
+    acknowledge_flag,
+    apply_regression,
+    resolve_flag,
+)
 from programmes.serializers import (
     RevisionOutput,
 )
@@ -37,6 +48,11 @@ class FlagListApi(generics.ListAPIView):
         if schema_generation(self):
             return self.queryset
         return flags_visible_to(self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())) or [])
+        context = self.get_serializer_context() | {"flag_groups": flag_groups(page)}
+        return self.get_paginated_response(FlagOutput(page, many=True, context=context).data)
 
 
 @extend_schema_view(**openapi.FLAG)
@@ -81,3 +97,17 @@ class AcceptProgressionApi(APIView):
         flag = visible_flag(request.user, pk)
         revision = accept_progression(flag=flag, by=request.user, now=timezone.now())
         return Response(RevisionOutput(revision).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(**openapi.APPLY_SUGGESTION)
+class ApplySuggestionApi(APIView):
+    permission_classes = [IsAuthenticated, IsTherapist]
+
+    @idempotent
+    def post(self, request: Request, pk: str) -> Response:
+        flag = visible_flag(request.user, pk)
+        reason = validated(ApplySuggestionInput, request.data)["reason"]
+        revisions = apply_regression(flag=flag, by=request.user, reason=reason, now=timezone.now())
+        flag.refresh_from_db()
+        body = {"revisions": revisions, "flag": flag}
+        return Response(ApplySuggestionOutput(body).data, status=status.HTTP_201_CREATED)

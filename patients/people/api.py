@@ -1,5 +1,5 @@
-"""People through the API: me (read, update), a therapist's caseload, a patient's record,
-adding a patient."""
+"""People through the API: me (read, update), a therapist's caseload, a patient's record
+(read; correct the phone and e-mail), adding a patient."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ from patients.people.serializers import (
     CaseloadRowOutput,
     MeOutput,
     MeUpdateInput,
+    PatientContactInput,
     PatientCreateInput,
     PatientDetailOutput,
 )
-from patients.people.services import create_patient
+from patients.people.services import create_patient, update_contact
 from patients.reminders.services import update_reminder_preferences
 from rehab.api import IsTherapist, idempotent, schema_generation, validated
 from rehab.audit import log_view
@@ -109,5 +110,17 @@ class PatientDetailApi(APIView):
     def get(self, request: Request, pk: str) -> Response:
         patient = visible_patient(request.user, pk)
         log_view(request.user, patient)
+        context = {"zone": patient.zone}
+        return Response(PatientDetailOutput(_patient_detail(patient), context=context).data)
+
+    def patch(self, request: Request, pk: str) -> Response:
+        patient = visible_patient(request.user, pk)
+        data = validated(PatientContactInput, request.data)
+        update_contact(
+            patient=patient,
+            by=request.user,
+            phone=data.get("phone", patient.phone),
+            email=data.get("email", patient.user.email),
+        )  # the web's contact form service: what was not sent is kept
         context = {"zone": patient.zone}
         return Response(PatientDetailOutput(_patient_detail(patient), context=context).data)

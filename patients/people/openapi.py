@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from patients.people.serializers import (
     MeOutput,
     MeUpdateInput,
+    PatientContactInput,
     PatientCreateInput,
     PatientDetailOutput,
 )
@@ -150,6 +151,21 @@ PATIENT_DETAIL: Methods = {
                     "recent_sessions": [],
                     "open_flags": [],
                 },
+            )
+        ],
+    ),
+    "patch": extend_schema(
+        summary="Correct how the clinic reaches a patient: phone number and e-mail",
+        description="As the patient page's contact form: send only what changes; an empty "
+        "string clears it. The phone number follows the web form's rule and messages (digits, "
+        "spaces, +, -, brackets; 7 to 20 characters with at least 7 digits), surrounding "
+        "spaces removed. Only the patient's own therapist (another's patient is a 404).",
+        tags=["therapist"],
+        request=PatientContactInput,
+        responses=PatientDetailOutput,
+        examples=[
+            OpenApiExample(
+                "New mobile number", value={"phone": "+44 7700 900123"}, request_only=True
             )
         ],
     ),

@@ -6,14 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.activity.serializers import PhaseSummaryOutput, ProgressOutput, SessionLogOutput
-from patients.models.people import PHONE_HELP, validate_phone, validate_time_zone
+from patients.models.people import PHONE_HELP, validate_time_zone
 from patients.monitoring.serializers import FlagSummaryOutput, PatientSummaryOutput
+from patients.people.forms import phone_field
 from patients.people.selectors import CaseloadRow
 from rehab.api import InputSerializer
 from rehab.api_fields import HourMinuteField, HourMinuteInputField, datetime_output
+
+
+@extend_schema_field({"type": "string", "maxLength": 20, "description": PHONE_HELP})
+class PhoneInputField(serializers.CharField):
+    """A phone number checked by the web form's own field (people/forms.py `phone_field`):
+    the same rule, messages and normalisation (surrounding spaces removed); may be blank."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return str(phone_field().clean(value))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
 
 
 class PatientProfileOutput(serializers.Serializer):
@@ -155,6 +173,14 @@ class PatientDetailOutput(serializers.Serializer):
     open_flags = FlagSummaryOutput(many=True)
 
 
+class PatientContactInput(InputSerializer):
+    """How the clinic reaches the patient, as the patient page's contact form: send only what
+    changes."""
+
+    phone = PhoneInputField(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+
 class PatientCreateInput(InputSerializer):
     """A new patient on the caller's caseload; without a password the account cannot log in
     until one is set."""
@@ -163,14 +189,7 @@ class PatientCreateInput(InputSerializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=20,
-        default="",
-        validators=[validate_phone],
-        help_text=PHONE_HELP,
-    )
+    phone = PhoneInputField(required=False, default="")
     time_zone = serializers.CharField(max_length=64, required=False, default="Europe/London")
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     password = serializers.CharField(

@@ -32,8 +32,28 @@ class ZipRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else JSONRenderer().render(data)
 
 
+class OctetStreamRenderer(ZipRenderer):
+    """The zip for a client that asks for `Accept: application/octet-stream` (the file type
+    generated clients read: openapi.ZIP_RESPONSE documents both)."""
+
+    media_type = "application/octet-stream"
+    format = "bin"
+
+
+ZIP_RENDERERS = [JSONRenderer, ZipRenderer, OctetStreamRenderer]
+
+
 def _export(patient: Patient, fmt: str) -> HttpResponse:
     return download(export_file(patient, fmt=fmt, now=timezone.now()))
+
+
+def _export_zip(request: Request, patient: Patient) -> HttpResponse:
+    """The zip, typed as the client asked: `application/octet-stream` only if its Accept
+    header chose that, otherwise `application/zip`."""
+    response = _export(patient, "zip")
+    if request.accepted_media_type == OctetStreamRenderer.media_type:
+        response["Content-Type"] = OctetStreamRenderer.media_type
+    return response
 
 
 @extend_schema_view(**openapi.MY_EXPORT)
@@ -44,10 +64,10 @@ class MyExportApi(PatientApi):
 
 @extend_schema_view(**openapi.MY_EXPORT_ZIP)
 class MyExportZipApi(PatientApi):
-    renderer_classes = [JSONRenderer, ZipRenderer]
+    renderer_classes = ZIP_RENDERERS
 
     def get(self, request: Request) -> HttpResponse:
-        return _export(self.patient, "zip")
+        return _export_zip(request, self.patient)
 
 
 @extend_schema_view(**openapi.PATIENT_EXPORT)
@@ -61,7 +81,7 @@ class PatientExportApi(APIView):
 @extend_schema_view(**openapi.PATIENT_EXPORT_ZIP)
 class PatientExportZipApi(APIView):
     permission_classes = [IsAuthenticated, IsTherapist]
-    renderer_classes = [JSONRenderer, ZipRenderer]
+    renderer_classes = ZIP_RENDERERS
 
     def get(self, request: Request, pk: str) -> HttpResponse:
-        return _export(visible_patient(request.user, pk), "zip")
+        return _export_zip(request, visible_patient(request.user, pk))

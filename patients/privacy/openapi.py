@@ -19,14 +19,21 @@ EXPORT_DESCRIPTION = (
 )
 
 
+ZIP_DESCRIPTION = (
+    "A zip of CSV files: patient.csv, diagnoses.csv, programmes.csv, programme_revisions.csv, "
+    "prescribed_exercises.csv, session_logs.csv, exercise_entries.csv, check_ins.csv, "
+    "questionnaire_responses.csv, flags.csv. Sent as `application/zip`, or as "
+    "`application/octet-stream` to a client whose Accept header asks only for that."
+)
+# The same file under both types: generated clients read `application/octet-stream` as a
+# file (openapi-python-client has no reader for `application/zip` and would drop the 200).
 ZIP_RESPONSE = {
-    (200, "application/zip"): OpenApiResponse(
+    (200, media_type): OpenApiResponse(
         OpenApiTypes.BINARY,
-        description="A zip of CSV files: patient.csv, diagnoses.csv, programmes.csv, "
-        "programme_revisions.csv, prescribed_exercises.csv, session_logs.csv, "
-        "exercise_entries.csv, check_ins.csv, questionnaire_responses.csv, flags.csv.",
+        description=ZIP_DESCRIPTION,
         examples=[OpenApiExample("Zip", value="(binary zip file)", response_only=True)],
     )
+    for media_type in ("application/zip", "application/octet-stream")
 }
 
 

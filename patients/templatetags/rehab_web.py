@@ -30,6 +30,19 @@ def role(user: Any) -> str:
     return role_of(user)
 
 
+# The pages each tab of the patient's tab bar stands for (rehab/_tab_bar.html): the log form
+# belongs to Today and the check-in's result to Check-in; every other patient page is reached
+# from More.
+_TABS = {"today": "today", "check_in": "check_in", "progress": "progress"}
+
+
+@register.filter
+def patient_tab(nav: str) -> str:
+    """The tab a page belongs to, from its `nav`: 'today', 'check_in', 'progress', 'more', or
+    '' for a page of none (an error page)."""
+    return _TABS.get(nav, "more") if nav else ""
+
+
 @register.filter
 def dose(row: Dose | DoseSpec) -> str:
     """A prescribed, planned or catalogue dose in words: '3 × 15, twice a day, every day'."""

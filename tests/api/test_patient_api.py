@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import html
+import shutil
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from patients.models import CheckIn, Notification, QuestionnaireResponse, SessionLog
-from programmes.models import RedFlag
+from programmes import catalogue_files
+from programmes.models import Condition, Programme, RedFlag
+from programmes.services import load_catalogue
 from tests.api.conftest import local_today, session_body
 from tests.factories import current_items
 
@@ -372,6 +377,63 @@ def test_the_check_in_questions_follow_a_dvt_risk(as_patient: Any, patient: Any)
         "/api/v1/check-ins/", check_in_body(patient, red_flags=["dvt_signs"]), format="json"
     )
     assert response.status_code == 201
+
+
+def schema_red_flags(client: Any) -> list[str]:
+    """The red-flag answers the served schema allows (the enum of a check-in's red_flags)."""
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    return schema["components"]["schemas"]["RedFlagsEnum"]["enum"]
+
+
+def test_the_schemas_red_flags_are_every_question_a_check_in_can_ask(
+    as_patient: Any, patient: Any, programme: Any
+) -> None:
+    """One home: the enum is the check-in's questions over every condition (with a DVT risk),
+    not every catalogue flag (an examination finding is never asked of a patient)."""
+    served: set[str] = set()
+    diagnosis = programme.diagnosis
+    diagnosis.intake = {**diagnosis.intake, "dvt_risks": ["immobilised"]}
+    diagnosis.save()
+    for condition in Condition.objects.all():
+        Programme.objects.filter(pk=programme.pk).update(condition=condition)
+        body = as_patient.get("/api/v1/check-in/questions/").json()
+        served |= {q["slug"] for q in body["questions"]}
+    enum = schema_red_flags(as_patient)
+    assert enum == [f.slug for f in RedFlag.objects.order_by("id") if f.slug in served]
+    assert "rupture_exam_signs" not in enum
+    assert {"sudden_pop", "dvt_signs", "pe_signs"} <= set(enum)
+
+
+NEW_FLAG = """
+- slug: new_morning_question
+  question: Is there something new this morning?
+  meaning: A question added to the catalogue (test).
+  urgency: soon
+  advice: Arrange to see your clinician within the next few days.
+  check_in: true
+  sources: [SEED-001]
+"""
+
+
+def test_a_red_flag_added_to_the_catalogue_is_in_the_schema_and_accepted(
+    as_patient: Any, patient: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "new_morning_question" not in schema_red_flags(as_patient)
+    shutil.copytree(catalogue_files.CATALOGUE_DIR, tmp_path / "catalogue")
+    with (tmp_path / "catalogue" / "red_flags.yaml").open("a", encoding="utf-8") as handle:
+        handle.write(NEW_FLAG)
+    load_catalogue(directory=tmp_path / "catalogue")
+    monkeypatch.setattr(catalogue_files, "CATALOGUE_DIR", tmp_path / "catalogue")
+
+    assert "new_morning_question" in schema_red_flags(as_patient)
+    asked = as_patient.get("/api/v1/check-in/questions/").json()["questions"]
+    assert "new_morning_question" in {q["slug"] for q in asked}
+    response = as_patient.post(
+        "/api/v1/check-ins/",
+        check_in_body(patient, red_flags=["new_morning_question"]),
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
 
 
 def test_the_check_in_questions_are_for_patients(as_therapist: Any, anonymous: Any) -> None:

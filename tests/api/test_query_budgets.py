@@ -121,7 +121,8 @@ LISTS: list[tuple[str, str, Rows, int]] = [
     ("patient", "/api/v1/check-ins/", check_ins, 5),
     ("patient", "/api/v1/questionnaire-responses/", responses, 5),
     ("patient", "/api/v1/notifications/", notifications, 4),
-    ("therapist", "/api/v1/flags/", flags, 5),
+    # flags: + 1 for the step backs shown with them (each flag's `group`).
+    ("therapist", "/api/v1/flags/", flags, 6),
     # caseload: 3 + the count, the page (patients with programme and flags), done sessions.
     ("therapist", "/api/v1/caseload/", caseload, 6),
     ("patient", "/api/v1/programmes/{programme}/revisions/", revisions, 7),

@@ -138,7 +138,9 @@ def test_the_schema_states_the_limits_the_server_enforces(db: None) -> None:
     page = next(p for p in sessions if p["name"] == "page")
     assert page["schema"]["minimum"] == 1
     components = schema["components"]["schemas"]
-    assert "cauda_equina_signs" in components["RedFlagsEnum"]["enum"]
+    # Only what a check-in can ask (tests/api/test_patient_api.py: the questions served).
+    assert "sudden_pop" in components["RedFlagsEnum"]["enum"]
+    assert "cauda_equina_signs" not in components["RedFlagsEnum"]["enum"]
     assert "reminder:session" in components["NotificationKindEnum"]["enum"]
     assert components["UrgencyEnum"]["enum"] == ["routine", "soon", "urgent", "emergency"]
 

@@ -12,7 +12,10 @@ import pytest
 from django.db import connection
 
 from patients.models import Flag, Patient
-from patients.monitoring.services import notify_flag
+from patients.monitoring.forms import ApplySuggestionForm
+from patients.monitoring.selectors import flag_group, suggested_regression
+from patients.monitoring.services import default_step_back_reason, notify_flag
+from patients.people.forms import ContactForm
 from programmes.models import Programme, ProgrammeRevision
 from rehab.models import IdempotencyKey
 from tests import factories
@@ -55,6 +58,56 @@ def test_patient_detail_has_trends_sessions_and_flags(
     assert body["programme"] == str(programme.pk)
     assert body["progress"]["weeks"][0]["week"] == 1
     assert len(body["open_flags"]) == 1
+
+
+def test_a_therapist_corrects_the_phone_number_as_on_the_web(
+    as_therapist: Any, patient: Any
+) -> None:
+    patient.user.email = "pat@example.org"
+    patient.user.save()
+    response = as_therapist.patch(
+        f"/api/v1/patients/{patient.pk}/", {"phone": " +44 7700 900123 "}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["phone"], response.json()["email"]) == (
+        "+44 7700 900123",
+        "pat@example.org",
+    )  # stripped as the web form does; the e-mail, not sent, is kept
+    patient.refresh_from_db()
+    assert patient.phone == "+44 7700 900123"
+
+    cleared = as_therapist.patch(f"/api/v1/patients/{patient.pk}/", {"phone": ""}, format="json")
+    assert cleared.json()["phone"] == ""
+
+
+@pytest.mark.parametrize("phone", ["call me", "12 34", "+44 7700 900123 ext 42"])
+def test_a_bad_phone_number_is_a_400_with_the_web_forms_message(
+    as_therapist: Any, patient: Any, phone: str
+) -> None:
+    response = as_therapist.patch(
+        f"/api/v1/patients/{patient.pk}/", {"phone": phone}, format="json"
+    )
+    assert response.status_code == 400
+    web_form = ContactForm({"phone": phone, "email": ""})
+    assert not web_form.is_valid()
+    assert response.json()["fields"]["phone"] == web_form.errors["phone"]
+    patient.refresh_from_db()
+    assert patient.phone == ""
+
+
+def test_only_the_patients_therapist_changes_their_phone(
+    as_colleague: Any, as_patient: Any, patient: Any
+) -> None:
+    body = {"phone": "+44 7700 900123"}
+    assert (
+        as_colleague.patch(f"/api/v1/patients/{patient.pk}/", body, format="json").status_code
+        == 404
+    )
+    assert (
+        as_patient.patch(f"/api/v1/patients/{patient.pk}/", body, format="json").status_code == 404
+    )
+    patient.refresh_from_db()
+    assert patient.phone == ""
 
 
 def test_a_therapist_adds_a_patient(as_therapist: Any, therapist: Any) -> None:
@@ -310,6 +363,94 @@ def test_accepting_progression_advances_the_phase(
     assert flag.status == Flag.Status.RESOLVED
     other = factories.make_flag(patient)
     assert as_therapist.post(f"/api/v1/flags/{other.pk}/accept-progression/").status_code == 400
+
+
+def test_one_worsening_is_one_group_with_each_rules_evidence_as_on_the_web(
+    as_therapist: Any, programme: Any
+) -> None:
+    worsening = factories.make_worsening(programme)
+    red = factories.make_flag(programme.patient, kind=Flag.Kind.RED_FLAG, rule="red_flag:x")
+    rows = {row["id"]: row for row in as_therapist.get("/api/v1/flags/").json()["results"]}
+    assert len(rows) == 4  # one row per flag, as before
+    groups = [rows[str(flag.pk)]["group"] for flag in worsening]
+    assert groups[0] == groups[1] == groups[2]  # the same card from any of its findings
+    group = groups[0]
+    web_card = flag_group(worsening[0])
+    assert group["lead"] == str(web_card.pk)
+    assert [f["id"] for f in group["findings"]] == [str(f.pk) for f in web_card.flags]
+    by_rule = {f["rule"]: f for f in group["findings"]}
+    assert by_rule["pain_during_above_max"]["evidence"] == {"pain_during": 7, "limit": 5}
+    assert by_rule["pain_during_above_max"]["rule_label"] == "Pain during exercise over the limit"
+    assert by_rule["weekly_trend"]["sources"] == ["R5"]
+    assert group["suggestions"] == ["Step back."]
+    assert sorted(group["sources"]) == ["R5", "R5b"]
+    assert group["status"] == "open"
+    assert group["can_apply_suggestion"] is True
+    assert group["suggested_reason"] == default_step_back_reason(web_card)
+
+    alone = rows[str(red.pk)]["group"]
+    assert (alone["lead"], [f["id"] for f in alone["findings"]]) == (str(red.pk), [str(red.pk)])
+    assert (alone["can_apply_suggestion"], alone["suggested_reason"]) == (False, "")
+    detail = as_therapist.get(f"/api/v1/flags/{worsening[2].pk}/").json()
+    assert detail["group"] == group
+    assert detail["rule"] == "pain_during_above_max"  # the flag's own fields are kept
+
+
+def test_applying_a_suggestion_over_the_api_is_the_webs_apply(
+    as_therapist: Any, programme: Any
+) -> None:
+    worsening = factories.make_worsening(programme)
+    regression = suggested_regression(programme, factories.current_items(programme))
+    assert regression.swaps
+    response = as_therapist.post(
+        f"/api/v1/flags/{worsening[1].pk}/apply-suggestion/", {"reason": "Flare-up."}
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert len(body["revisions"]) == len(regression.swaps)
+    assert body["revisions"][-1]["reason"] == "Flare-up."
+    assert body["flag"]["status"] == "resolved"
+    assert body["flag"]["group"]["can_apply_suggestion"] is False
+    programme.refresh_from_db()
+    exercises = {i.key: i.exercise.slug for i in factories.current_items(programme)}
+    for item, easier in regression.swaps:
+        assert exercises[item.key] == easier.slug
+    assert set(Flag.objects.values_list("status", flat=True)) == {"resolved"}
+    note = Flag.objects.values_list("resolution_note", flat=True).first()
+    assert note.startswith("Applied the suggestion: Swapped ")
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "  "}, {"reason": "x" * 2001}])
+def test_applying_a_suggestion_needs_a_reason_and_changes_nothing_without_one(
+    as_therapist: Any, programme: Any, body: dict[str, Any]
+) -> None:
+    flag = factories.make_worsening(programme)[0]
+    response = as_therapist.post(f"/api/v1/flags/{flag.pk}/apply-suggestion/", body, format="json")
+    assert response.status_code == 400
+    if len(body.get("reason", "")) <= 2000:  # a missing reason: the web form's own words
+        assert response.json()["fields"]["reason"] == ApplySuggestionForm(body).errors["reason"]
+    assert "reason" in response.json()["fields"]
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+    assert set(Flag.objects.values_list("status", flat=True)) == {"open"}
+
+
+def test_only_a_step_back_has_a_suggestion_to_apply(as_therapist: Any, programme: Any) -> None:
+    red = factories.make_flag(programme.patient, kind=Flag.Kind.RED_FLAG, programme=programme)
+    response = as_therapist.post(f"/api/v1/flags/{red.pk}/apply-suggestion/", {"reason": "x"})
+    assert response.status_code == 400
+    assert "step back" in response.json()["message"]
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+
+
+def test_another_therapists_flag_is_a_404_to_apply(
+    as_colleague: Any, as_patient: Any, programme: Any
+) -> None:
+    flag = factories.make_worsening(programme)[0]
+    url = f"/api/v1/flags/{flag.pk}/apply-suggestion/"
+    assert as_colleague.post(url, {"reason": "Flare-up."}).status_code == 404
+    assert as_patient.post(url, {"reason": "Flare-up."}).status_code == 404
+    assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
+    assert set(Flag.objects.values_list("status", flat=True)) == {"open"}
 
 
 def test_a_patient_cannot_see_flags(as_patient: Any, patient: Any) -> None:

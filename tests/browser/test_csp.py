@@ -151,6 +151,7 @@ def test_no_page_breaks_the_content_security_policy(
         reverse("questionnaire_new"),
         reverse("preferences"),
         reverse("notifications"),
+        reverse("more"),
     ):
         phone.visit(base + url)
         check(phone, url)

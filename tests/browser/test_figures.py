@@ -59,3 +59,28 @@ def test_today_on_a_phone_shows_every_figure_with_alt_text_and_no_csp_violation(
     for img in page.locator("figure.exercise-figure img").all():
         assert img.evaluate("img => img.complete && img.naturalWidth > 0")
     assert phone.violations() == []
+
+
+def test_today_on_a_desktop_shows_every_figure_beside_a_readable_page(
+    live_server: Any, loaded_catalogue: None, browser: Browser, screenshot: Any
+) -> None:
+    """At desktop width each figure loads and is shown at a size that reads at arm's length
+    without filling the screen."""
+    base = live_server.url
+    patient = factories.PatientFactory()
+    factories.prescribe(patient, started_on=timezone.localdate() - timedelta(days=3))
+    desktop = Watcher(browser.new_context(viewport={"width": 1280, "height": 900}))
+    sign_in(desktop, base, patient.user.username)
+    page = desktop.visit(base + reverse("today"))
+    exercises = page.locator("details.exercise")
+    assert exercises.count() >= 2
+    for index in range(exercises.count()):
+        exercise = exercises.nth(index)
+        exercise.locator("summary").click()
+        figure = exercise.locator("figure.exercise-figure img")
+        expect(figure).to_be_visible()
+        assert figure.evaluate("img => img.complete && img.naturalWidth > 0")
+        width = figure.bounding_box()["width"]  # type: ignore[index]
+        assert 280 <= width <= 720, f"figure {index} is {width} px wide"
+    screenshot(page, "today_figures_desktop")
+    assert desktop.violations() == []

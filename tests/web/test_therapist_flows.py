@@ -285,24 +285,10 @@ def test_changing_one_dose_field_keeps_the_others(therapist_client: Client, prog
 # --- 3. Flags a clinician can act on ----------------------------------------------------------
 
 
-def _worsening(programme: Any) -> list[Flag]:
-    """Three step-back findings of one worsening, as the sweep raises them."""
-    return [
-        factories.make_flag(
-            programme.patient, rule=rule, programme=programme, suggestion="Step back.", sources=[s]
-        )
-        for rule, s in (
-            ("weekly_trend", "R5"),
-            ("next_morning_above_baseline_repeated", "R5b"),
-            ("pain_during_above_max", "R5"),
-        )
-    ]
-
-
 def test_one_worsening_is_one_card_with_each_rules_evidence(
     therapist_client: Client, programme: Any
 ) -> None:
-    flags = _worsening(programme)
+    flags = factories.make_worsening(programme)
     page = therapist_client.get(
         reverse("patient_detail", args=[programme.patient_id])
     ).content.decode()
@@ -320,7 +306,7 @@ def test_one_worsening_is_one_card_with_each_rules_evidence(
 def test_resolving_the_card_resolves_every_finding_in_it(
     therapist_client: Client, programme: Any
 ) -> None:
-    _worsening(programme)
+    factories.make_worsening(programme)
     lead = Flag.objects.filter(patient=programme.patient).order_by("-created_at").first()
     therapist_client.post(reverse("flag_resolve", args=[lead.pk]), {"note": "Phoned; easing."})
     assert set(Flag.objects.values_list("status", flat=True)) == {"resolved"}
@@ -330,7 +316,7 @@ def test_resolving_the_card_resolves_every_finding_in_it(
 def test_acknowledging_the_card_acknowledges_every_open_finding(
     therapist_client: Client, programme: Any
 ) -> None:
-    flags = _worsening(programme)
+    flags = factories.make_worsening(programme)
     therapist_client.post(reverse("flag_acknowledge", args=[flags[1].pk]))
     assert set(Flag.objects.values_list("status", flat=True)) == {"acknowledged"}
 
@@ -338,7 +324,7 @@ def test_acknowledging_the_card_acknowledges_every_open_finding(
 def test_apply_suggestion_shows_the_swaps_then_applies_them_and_resolves_the_flag(
     therapist_client: Client, programme: Any
 ) -> None:
-    flags = _worsening(programme)
+    flags = factories.make_worsening(programme)
     url = reverse("flag_apply", args=[flags[0].pk])
     page = therapist_client.get(url)
     regression = page.context["regression"]
@@ -374,7 +360,7 @@ def test_apply_suggestion_in_a_later_phase_steps_back_a_phase(
         change=MovePhase(to_phase=2),
         reason="Ready.",
     )
-    flag = _worsening(programme)[0]
+    flag = factories.make_worsening(programme)[0]
     therapist_client.post(reverse("flag_apply", args=[flag.pk]), {"reason": "Flare-up."})
     programme.refresh_from_db()
     assert programme.current_revision.current_phase == 1
@@ -384,7 +370,7 @@ def test_apply_suggestion_in_a_later_phase_steps_back_a_phase(
 def test_apply_suggestion_needs_a_reason_and_changes_nothing_without_one(
     therapist_client: Client, programme: Any
 ) -> None:
-    flag = _worsening(programme)[0]
+    flag = factories.make_worsening(programme)[0]
     response = therapist_client.post(reverse("flag_apply", args=[flag.pk]), {"reason": ""})
     assert 'href="#id_reason"' in _summary(response.content.decode())
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 1
@@ -394,7 +380,7 @@ def test_apply_suggestion_needs_a_reason_and_changes_nothing_without_one(
 def test_another_therapist_cannot_apply_a_suggestion(
     colleague_client: Client, programme: Any
 ) -> None:
-    flag = _worsening(programme)[0]
+    flag = factories.make_worsening(programme)[0]
     url = reverse("flag_apply", args=[flag.pk])
     assert colleague_client.get(url).status_code == 404
     assert colleague_client.post(url, {"reason": "x"}).status_code == 404
@@ -422,7 +408,7 @@ def test_apply_suggestion_with_no_easier_version_sends_the_therapist_to_the_dose
     from programmes.models import Exercise
 
     Exercise.objects.update(regression=None)  # rolled back with the test
-    flag = _worsening(programme)[0]
+    flag = factories.make_worsening(programme)[0]
     url = reverse("flag_apply", args=[flag.pk])
     page = therapist_client.get(url).content.decode()
     assert "No exercise in this phase has an easier version" in page
@@ -443,7 +429,7 @@ def test_a_contraindicated_easier_version_is_refused_and_nothing_changes(
     assert len(items) >= 2
     clinic_only = Exercise.objects.get(slug="pt_joint_mobilisation")
     Exercise.objects.filter(pk=items[-1].exercise_id).update(regression=clinic_only)
-    flag = _worsening(programme)[0]
+    flag = factories.make_worsening(programme)[0]
     refused = therapist_client.post(reverse("flag_apply", args=[flag.pk]), {"reason": "Flare."})
     assert "This is given in clinic only, not at home." in refused.content.decode()
     assert ProgrammeRevision.objects.filter(programme=programme).count() == 1

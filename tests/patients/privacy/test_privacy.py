@@ -250,6 +250,25 @@ def test_the_api_exports_for_the_patient_and_their_therapist(patient: Any, colle
     )
 
 
+def test_the_api_sends_the_zip_as_octet_stream_to_a_client_that_asks_only_for_that(
+    patient: Any,
+) -> None:
+    a_history(patient)
+    me = api_client_for(patient.user)
+
+    as_file = me.get("/api/v1/me/export/csv/", HTTP_ACCEPT="application/octet-stream")
+    assert as_file.status_code == 200
+    assert as_file["Content-Type"] == "application/octet-stream"
+    assert "session_logs.csv" in zipfile.ZipFile(io.BytesIO(as_file.content)).namelist()
+    plain = me.get("/api/v1/me/export/csv/")
+    assert plain["Content-Type"] == "application/zip"
+    therapist = api_client_for(patient.therapist.user)
+    theirs = therapist.get(
+        f"/api/v1/patients/{patient.pk}/export/csv/", HTTP_ACCEPT="application/octet-stream"
+    )
+    assert theirs["Content-Type"] == "application/octet-stream"
+
+
 # --- Anonymisation ------------------------------------------------------------------------
 
 
