@@ -18,6 +18,7 @@ app_name = "api"
 urlpatterns: list[URLPattern | URLResolver] = [
     # Accounts and tokens
     path("auth/login/", auth.LoginApi.as_view(), name="login"),
+    path("auth/login/code/", auth.LoginCodeApi.as_view(), name="login-code"),
     path("auth/logout/", auth.LogoutApi.as_view(), name="logout"),
     path("auth/logout-all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("", include("patients.api_urls")),

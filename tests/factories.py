@@ -7,6 +7,10 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -16,6 +20,7 @@ from programmes.models import ProgrammeItem
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import prescribe_programme
+from rehab.two_factor import APP_DEVICE_NAME, authenticator, needs_second_step
 
 PASSWORD = "correct-horse-battery"
 
@@ -143,8 +148,39 @@ def api_client_for(user: Any) -> APIClient:
     return client
 
 
-def web_client_for(user: Any) -> Client:
-    """A browser-like client with `user` logged in."""
-    client = Client()
+def give_authenticator(user: Any) -> TOTPDevice:
+    """A confirmed authenticator app for `user`, as setting one up leaves it (a therapist
+    signs in with it; a patient with one has turned two-step sign-in on)."""
+    return TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
+
+
+def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code the person's app shows now (`steps_ahead`: the one 30 s later, which is
+    accepted too: a second sign-in at the same frozen instant needs it, as a code works once)."""
+    value = totp(device.bin_key, step=device.step, t0=device.t0,
+                 digits=device.digits, drift=device.drift + steps_ahead)  # fmt: skip
+    return str(value).zfill(device.digits)
+
+
+def give_recovery_codes(user: Any, codes: tuple[str, ...] = ("abcd2345", "efgh6723")) -> None:
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    for code in codes:
+        StaticToken.objects.create(device=device, token=code)
+
+
+def sign_in(client: Client, user: Any) -> Client:
+    """Log `user` in on `client`, past the second step when their account needs one (the
+    session marked verified by their app, created if they have none), as a real sign-in
+    leaves it. The sign-in itself is tested in tests/web/test_two_factor.py."""
     client.force_login(user)
+    if needs_second_step(user):
+        device = authenticator(user) or give_authenticator(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
+
+
+def web_client_for(user: Any) -> Client:
+    """A browser-like client with `user` signed in (past the second step if they need it)."""
+    return sign_in(Client(), user)

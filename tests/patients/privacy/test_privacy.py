@@ -213,9 +213,9 @@ def test_a_patient_downloads_their_own_data_on_the_web(patient: Any) -> None:
 def test_a_therapist_exports_their_own_patient_only(patient: Any, colleague: Any) -> None:
     a_history(patient)
     mine = Client()
-    mine.force_login(patient.therapist.user)
+    factories.sign_in(mine, patient.therapist.user)
     theirs = Client()
-    theirs.force_login(colleague.user)
+    factories.sign_in(theirs, colleague.user)
 
     assert mine.get(reverse("patient_export_json", args=[patient.pk])).status_code == 200
     assert theirs.get(reverse("patient_export_json", args=[patient.pk])).status_code == 404
@@ -343,7 +343,7 @@ def test_anonymising_twice_is_refused(patient: Any, staff: Any) -> None:
 
 def test_an_admin_anonymises_through_a_confirmation_page(patient: Any, staff: Any) -> None:
     client = Client()
-    client.force_login(staff)
+    factories.sign_in(client, staff)
     changelist = reverse("admin:patients_patient_changelist")
     selected = {"action": "anonymise", "_selected_action": [str(patient.pk)]}
 
@@ -365,7 +365,7 @@ def test_staff_without_the_permission_are_not_offered_the_action(patient: Any) -
     user = factories.UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_patient"))
     client = Client()
-    client.force_login(user)
+    factories.sign_in(client, user)
     client.post(
         reverse("admin:patients_patient_changelist"),
         {
