@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 
 from rehab import two_factor
 from rehab.exceptions import DomainError
-from rehab.forms import LoginForm, add_domain_error
+from rehab.forms import LoginForm
 
 CODES_KEY = "rehab.two_factor.codes"
 CODES_NEXT_KEY = "rehab.two_factor.codes_next"
@@ -79,7 +79,7 @@ def code(request: HttpRequest) -> HttpResponse:
             request.axes_credentials = {"username": user.get_username()}  # type: ignore[attr-defined]
             return redirect("login")
         except DomainError as error:
-            add_domain_error(form, error)
+            form.add_error("code", error.message)
         else:
             return redirect(two_factor.complete_sign_in(request, user, device))
     return render(request, "two_factor/code.html", {"form": form, "pending": user})
@@ -100,7 +100,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
         try:
             device, codes = two_factor.confirm_set_up(user=user, code=form.cleaned_data["code"])
         except DomainError as error:
-            add_domain_error(form, error)
+            form.add_error("code", error.message)
         else:
             if signing_in:
                 after = two_factor.complete_sign_in(request, user, device)
@@ -178,7 +178,7 @@ def account(request: HttpRequest) -> HttpResponse:
             request.axes_credentials = {"username": user.get_username()}  # type: ignore[attr-defined]
             return redirect("two_factor")
         except DomainError as error:
-            add_domain_error(turn_off_form, error)
+            turn_off_form.add_error("code", error.message)
         else:
             return redirect("two_factor")
     context: dict[str, Any] = {
