@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import time
 import uuid
+from base64 import b32decode
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -160,6 +162,20 @@ def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     value = totp(device.bin_key, step=device.step, t0=device.t0,
                  digits=device.digits, drift=device.drift + steps_ahead)  # fmt: skip
     return str(value).zfill(device.digits)
+
+
+def unused_code(device: TOTPDevice) -> str:
+    """A code the app shows now that was not used yet (a code works once: a second sign-in
+    within the same 30 seconds takes the next one, which is accepted too)."""
+    device.refresh_from_db()
+    now_t = (int(time.time()) - device.t0) // device.step + device.drift
+    return code_for(device, steps_ahead=max(0, device.last_t + 1 - now_t))
+
+
+def code_from_secret(secret: str) -> str:
+    """The code an authenticator app makes now from the secret typed in (the set-up page
+    shows it in base32, in groups of four)."""
+    return str(totp(b32decode(secret.replace(" ", "")))).zfill(6)
 
 
 def give_recovery_codes(user: Any, codes: tuple[str, ...] = ("abcd2345", "efgh6723")) -> None:
