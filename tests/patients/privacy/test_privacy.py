@@ -21,6 +21,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -276,6 +278,8 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     user = patient.user
     private = [user.first_name, user.last_name, user.username, user.email]
     AuthToken.objects.create(user)
+    factories.give_authenticator(user)  # two-step sign-in on
+    factories.give_recovery_codes(user)
     PushSubscription.objects.create(
         user=user, endpoint="https://fcm.googleapis.com/fcm/send/x", p256dh="k", auth="a"
     )
@@ -299,6 +303,8 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     assert {r.reason for r in ProgrammeRevision.objects.filter(programme=programme)} == {REMOVED}
     assert Flag.objects.get(patient=patient, kind="red_flag").resolution_note == REMOVED
     assert not AuthToken.objects.filter(user=user).exists()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not StaticDevice.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
     assert not PushSubscription.objects.filter(user=user).exists()  # no more pushes to them
 
