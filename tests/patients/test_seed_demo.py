@@ -95,7 +95,7 @@ def test_the_demo_therapist_signs_in_with_the_key_the_banner_prints(settings: An
     `seed_demo --code` (DEBUG only) the code it shows now."""
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
-    key = re.search(r"time-based: ([A-Z2-7 ]+),", out.getvalue())
+    key = re.search(r"add the key ([A-Z2-7 ]+) to an", out.getvalue())
     assert key
     client = Client()
     client.post(reverse("login"), {"username": "demo.therapist", "password": "rehab-demo-2026"})

@@ -272,10 +272,10 @@ class Command(BaseCommand):
         out("  " + "=" * 70)
         out(f"  Rehab planner is running: {url}")
         out(f"  Demo accounts (password for all: {DEMO_PASSWORD}):")
-        out(f"    therapist  {THERAPIST:<16} caseload of {len(STORIES)} patients")
-        out("               then a code (two-step sign-in): add this key to an authenticator")
-        out(f"               app, time-based: {secret_text(_demo_app())},")
-        out("               or run `make demo-code` for the current code")
+        caseload = f"caseload of {len(STORIES)} patients; signs in with a code too:"
+        out(f"    therapist  {THERAPIST:<16} {caseload}")
+        out(f"               add the key {secret_text(_demo_app())} to an")
+        out("               authenticator app (time-based), or run `make demo-code` for the code")
         for story in STORIES:
             out(f"    patient    {story.username:<16} {story.story}")
         out(f"  Clinic admin: {url}admin/ (createsuperuser first)")
