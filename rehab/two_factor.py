@@ -37,11 +37,11 @@ from typing import Any
 
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model, logout, user_login_failed
 from django.contrib.auth import login as auth_login
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django_otp import login as otp_login
@@ -266,7 +266,7 @@ class SecondStepMiddleware:
         if user.is_authenticated and not user.is_verified() and needs_second_step(user):
             logout(request)
             if not request.path.startswith("/api/"):
-                return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+                return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -59,6 +60,7 @@ class SignInView(auth_views.LoginView):
         return redirect("two_factor_set_up")
 
 
+@never_cache  # half-way signed in: not "signed in" for NoStoreForSignedInMiddleware
 def code(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a code from the app, or a recovery code."""
     user = two_factor.pending_user(request)
@@ -85,6 +87,7 @@ def code(request: HttpRequest) -> HttpResponse:
     return render(request, "two_factor/code.html", {"form": form, "pending": user})
 
 
+@never_cache  # it shows the app's secret
 def set_up(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: at a therapist's first sign-in (half-way signed in), or
     a signed-in patient turning two-step sign-in on."""

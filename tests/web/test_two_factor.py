@@ -181,7 +181,9 @@ def test_a_therapist_without_an_app_sets_one_up_before_any_page(therapist: Any) 
     assert password_step(client, therapist.user)["Location"] == reverse("two_factor_set_up")
     assert client.get(reverse("two_factor_code"))["Location"] == reverse("two_factor_set_up")
     assert client.get(reverse("caseload")).status_code == 302
-    page = client.get(reverse("two_factor_set_up")).content.decode()
+    response = client.get(reverse("two_factor_set_up"))
+    assert "no-store" in response["Cache-Control"]  # it shows the secret
+    page = response.content.decode()
     assert "Set up two-step sign-in" in page
     assert re.search(r'<svg [^>]*class="qr"', page)
     assert "style=" not in page.split("<main", 1)[1]  # the CSP allows no inline style
