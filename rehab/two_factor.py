@@ -212,7 +212,10 @@ def check_code(*, request: HttpRequest, user: Any, code: str) -> Device:
 
 
 def begin_pending(request: HttpRequest, user: Any, *, next_url: str) -> None:
-    """After the right password: remember whose sign-in this is, signed in as nobody."""
+    """After the right password: remember whose sign-in this is, signed in as nobody (in a
+    session with a new key, as a sign-in would give: a session id planted before it is no
+    use half-way)."""
+    request.session.cycle_key()
     request.session[PENDING_KEY] = {
         "user": user.pk,
         "backend": user.backend,
