@@ -7,7 +7,7 @@ PORT ?= 8000
 
 BROWSER_CHECKS := tests/browser/node_modules/.installed
 
-.PHONY: install install-browser-checks run test test-fast lint check-migrations format bench bench-quick bench-data bench-soak clean
+.PHONY: install install-browser-checks run demo-code test test-fast lint check-migrations format bench bench-quick bench-data bench-soak clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -39,6 +39,11 @@ run: install
 	@echo "  Starting web, worker and beat: the URL and the demo accounts follow once they are up."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" REHAB_PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+# The demo therapist's second sign-in step: the code their authenticator app would show now.
+demo-code: export DEBUG ?= true
+demo-code: install
+	@$(PY) manage.py seed_demo --code
 
 test: install install-browser-checks
 	$(BIN)/pytest

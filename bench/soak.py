@@ -113,6 +113,7 @@ class TherapistPlan:
     username: str
     token: str
     patient_ids: list[str]
+    app_key: str = ""  # their authenticator app's secret (hex): therapists log in in two steps
 
 
 @dataclass
@@ -335,6 +336,7 @@ def plans(patient_limit: int, therapists: int) -> tuple[list[PatientPlan], list[
     in the patient's own zone; the therapists (with 100 patients) to log in."""
     from django.apps import apps
     from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from patients.activity.selectors import today_for
     from patients.models import Patient, Therapist
@@ -369,27 +371,42 @@ def plans(patient_limit: int, therapists: int) -> tuple[list[PatientPlan], list[
     ):
         ids = [str(pk) for pk in therapist.patients.values_list("pk", flat=True)]
         if len(ids) == 100:
-            therapist_plans.append(TherapistPlan(therapist.user.username, "", ids))
+            app, _ = TOTPDevice.objects.get_or_create(
+                user=therapist.user, confirmed=True, defaults={"name": "Authenticator app"}
+            )
+            therapist_plans.append(TherapistPlan(therapist.user.username, "", ids, app.key))
         if len(therapist_plans) == therapists:
             break
     return patient_plans, therapist_plans
 
 
 def log_in(port: int, plan: TherapistPlan) -> int:
-    """POST /auth/login/ as a therapist app would; keeps the token; returns the status."""
-    body = _json({"username": plan.username, "password": PASSWORD, "device_name": "soak"})
+    """POST /auth/login/ as a therapist app would, then the second step with the code their
+    authenticator app shows (rehab/two_factor.py); keeps the token; returns the status."""
+    from django_otp.oath import totp
+
+    body = {"username": plan.username, "password": PASSWORD, "device_name": "soak"}
+    try:
+        status, answer = _post(port, "/api/v1/auth/login/", body)
+        if status == 202:
+            code = str(totp(bytes.fromhex(plan.app_key))).zfill(6)
+            step = {"challenge": answer["challenge"], "code": code, "device_name": "soak"}
+            status, answer = _post(port, "/api/v1/auth/login/code/", step)
+        plan.token = answer["token"]
+        return status
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def _post(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(
-        f"http://{HOST}:{port}/api/v1/auth/login/",
-        data=body,
+        f"http://{HOST}:{port}{path}",
+        data=_json(body),
         headers={"Content-Type": "application/json", "Accept": "application/json"},
         method="POST",
     )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            plan.token = json.loads(response.read())["token"]
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return int(response.status), json.loads(response.read())
 
 
 def warm_up(port: int, patient: PatientPlan, therapist: TherapistPlan) -> list[int]:

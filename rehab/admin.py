@@ -7,9 +7,15 @@ from typing import Any
 
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from rehab import two_factor
 from rehab.audit import log_access
 
 admin.site.unregister(LogEntry)
@@ -50,3 +56,38 @@ class AccessLoggedAdmin(admin.ModelAdmin):
         if response.status_code == 200 and obj is not None:
             log_access(obj, what="admin view")
         return response
+
+
+# --- Two-step sign-in (rehab/two_factor.py) ------------------------------------------------
+# django-otp's own admin pages show each secret and recovery code: not for anyone's eyes.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Django's user admin, with whether two-step sign-in is on and a reset for someone who
+    lost their phone (audited; they set up an app again at their next sign-in)."""
+
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "two_step")
+    actions = ["reset_two_step"]
+
+    @admin.display(description="Two-step sign-in", boolean=True)
+    def two_step(self, obj: Any) -> bool:
+        return two_factor.has_two_factor(obj)
+
+    @admin.action(description="Reset two-step sign-in (lost phone)", permissions=["change"])
+    def reset_two_step(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for user in queryset:
+            two_factor.turn_off(user=user, by=request.user)
+        self.message_user(
+            request,
+            f"Two-step sign-in reset for {queryset.count()} account(s): they set up an app "
+            "again at their next sign-in (therapists and staff must).",
+            messages.SUCCESS,
+        )

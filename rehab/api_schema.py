@@ -172,6 +172,9 @@ COMPONENT_DESCRIPTIONS = {
     "MeOutput": "The signed-in account; `patient` holds the profile and reminder preferences "
     "(null for a therapist).",
     "EndProgrammeInput": "Why the programme is ending (optional).",
+    "SecondStepOutput": "The password was right and the account uses two-step sign-in: no "
+    "token yet. Send `challenge` with a code to /auth/login/code/.",
+    "LoginCodeInput": "The second step of a login: the challenge and a code.",
 }
 
 
@@ -231,7 +234,7 @@ def document_shared_responses(result: dict[str, Any], **_: Any) -> dict[str, Any
                         responses[code].setdefault("headers", {}).update(REPLAYED_HEADER_SCHEMA)
             for parameter in parameters:
                 _limit_parameter(parameter)
-            if operation.get("operationId") == "auth_login_create":
+            if operation.get("operationId") in ("auth_login_create", "auth_login_code_create"):
                 operation["security"] = []  # username and password are the credentials
     for name, component in result.get("components", {}).get("schemas", {}).items():
         base = name.removeprefix("Patched").removesuffix("Request")

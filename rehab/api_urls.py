@@ -18,6 +18,7 @@ app_name = "api"
 urlpatterns: list[URLPattern | URLResolver] = [
     # Accounts and tokens
     path("auth/login/", auth.LoginApi.as_view(), name="login"),
+    path("auth/login/code/", auth.LoginCodeApi.as_view(), name="login-code"),
     # auth/logout/ is in patients/api_urls.py: it also removes the device's push registration.
     path("auth/logout-all/", auth.LogoutAllApi.as_view(), name="logout-all"),
     path("", include("patients.api_urls")),

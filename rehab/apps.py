@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 CLINIC_ADMINS = "Clinic admins"
 
 
 class RehabConfig(AppConfig):
+    default = True
     name = "rehab"
     verbose_name = "Rehab"
 
@@ -37,3 +39,10 @@ def ensure_clinic_admins_group(sender: Any = None, **kwargs: Any) -> None:
         return  # auditlog's permissions are created by its own post_migrate, later
     group, _ = Group.objects.get_or_create(name=CLINIC_ADMINS)
     group.permissions.add(permission)
+
+
+class RehabAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on a site that admits only sessions that passed the second step."""
+
+    default = False  # named in INSTALLED_APPS; RehabConfig is this module's default
+    default_site = "rehab.admin_site.VerifiedAdminSite"

@@ -19,6 +19,7 @@ django-auditlog writes one `LogEntry` per create, update and delete of the model
   the admin (read-only) or, on PostgreSQL and SQLite, SQL `UPDATE` (and on PostgreSQL
   `DELETE`) — database triggers, migration rehab 0002.
 - **Reads**: `log_access` records a therapist's view or an export of a patient's record.
+- **Sign-in security**: `log_account_event` records two-step sign-in events on an account.
 """
 
 from __future__ import annotations
@@ -149,6 +150,27 @@ def log_access(obj: models.Model, *, what: str, actor: Any = None, **details: An
         force_log=True,
         additional_data={"access": what, **details},
         actor=actor,  # None: `stamp` fills in the signed-in user
+    )
+    assert entry is not None  # force_log always writes
+    return entry
+
+
+def log_account_event(
+    user: Any, *, what: str, change: bool = False, actor: Any = None, **details: Any
+) -> LogEntry:
+    """Record a sign-in security event on `user`'s account (rehab/two_factor.py): a code
+    accepted or refused at sign-in (an access), or two-step sign-in turned on or off, reset
+    by an admin, recovery codes made again (`change`). `what` names it; `details` are codes
+    and counts, never a secret. The actor is `actor`, else the signed-in user (none while a
+    sign-in is still half-way)."""
+    from auditlog.models import LogEntry
+
+    entry = LogEntry.objects.log_create(
+        user,
+        action=LogEntry.Action.UPDATE if change else LogEntry.Action.ACCESS,
+        force_log=True,
+        additional_data={"account": what, **details},
+        actor=actor,
     )
     assert entry is not None  # force_log always writes
     return entry

@@ -39,7 +39,8 @@ SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on our admin site: it needs a second step too (rehab/admin_site.py).
+    "rehab.apps.RehabAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +55,10 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "auditlog",
+    # Two-step sign-in (rehab/two_factor.py): authenticator apps (TOTP) and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rehab",
     "programmes",
     "patients",
@@ -68,6 +73,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second step; then ours
+    # signs out a session that needs the second step and has not passed it (rehab/two_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    "rehab.two_factor.SecondStepMiddleware",
     # No caching of anything a signed-in user is sent (rehab/middleware.py).
     "rehab.middleware.NoStoreForSignedInMiddleware",
     # Sign-in and password-reset POSTs per client address (rehab/throttling.py), before
@@ -420,6 +429,15 @@ REHAB_ESCALATE_AFTER_MINUTES = env_int("REHAB_ESCALATE_AFTER_MINUTES", 30)
 REHAB_EMERGENCY_NUMBER = env_str("REHAB_EMERGENCY_NUMBER", "999")
 # The clinic's name, as patients know it: invitation e-mails and the printed handout name it.
 REHAB_CLINIC_NAME = env_str("REHAB_CLINIC_NAME", "Rehab planner clinic")
+# Two-step sign-in (rehab/two_factor.py): required for therapists and staff, a choice for
+# patients. The authenticator app shows this name beside the account.
+OTP_TOTP_ISSUER = REHAB_CLINIC_NAME
+# django-otp's own per-device back-off stays on (after n wrong codes for one device, the next
+# is refused for 2^(n-1) seconds): it is what slows a guess spread over many addresses, which
+# the lockout (AXES_*, per username and address) and the per-address throttle cannot see.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
 REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)

@@ -28,6 +28,10 @@ from rehab.audit import client_address
 THROTTLED_WEB_VIEWS = {
     "login": "login",
     "admin:login": "login",
+    # The second step (rehab/two_factor.py): each code tried counts as a sign-in.
+    "two_factor_code": "login",
+    "two_factor_set_up": "login",
+    "two_factor": "login",
     "password_reset": "password_reset",
 }
 

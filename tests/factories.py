@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import time
 import uuid
+from base64 import b32decode
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -16,6 +22,7 @@ from programmes.models import ProgrammeItem
 from programmes.planner import Intake, ProgrammePlan, plan
 from programmes.selectors import catalogue_snapshot
 from programmes.services import prescribe_programme
+from rehab.two_factor import APP_DEVICE_NAME, authenticator, needs_second_step
 
 PASSWORD = "correct-horse-battery"
 
@@ -162,8 +169,53 @@ def api_client_for(user: Any) -> APIClient:
     return client
 
 
-def web_client_for(user: Any) -> Client:
-    """A browser-like client with `user` logged in."""
-    client = Client()
+def give_authenticator(user: Any) -> TOTPDevice:
+    """A confirmed authenticator app for `user`, as setting one up leaves it (a therapist
+    signs in with it; a patient with one has turned two-step sign-in on)."""
+    return TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=True)
+
+
+def code_for(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code the person's app shows now (`steps_ahead`: the one 30 s later, which is
+    accepted too: a second sign-in at the same frozen instant needs it, as a code works once)."""
+    value = totp(device.bin_key, step=device.step, t0=device.t0,
+                 digits=device.digits, drift=device.drift + steps_ahead)  # fmt: skip
+    return str(value).zfill(device.digits)
+
+
+def unused_code(device: TOTPDevice) -> str:
+    """A code the app shows now that was not used yet (a code works once: a second sign-in
+    within the same 30 seconds takes the next one, which is accepted too)."""
+    device.refresh_from_db()
+    now_t = (int(time.time()) - device.t0) // device.step + device.drift
+    return code_for(device, steps_ahead=max(0, device.last_t + 1 - now_t))
+
+
+def code_from_secret(secret: str) -> str:
+    """The code an authenticator app makes now from the secret typed in (the set-up page
+    shows it in base32, in groups of four)."""
+    return str(totp(b32decode(secret.replace(" ", "")))).zfill(6)
+
+
+def give_recovery_codes(user: Any, codes: tuple[str, ...] = ("abcd2345", "efgh6723")) -> None:
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    for code in codes:
+        StaticToken.objects.create(device=device, token=code)
+
+
+def sign_in(client: Client, user: Any) -> Client:
+    """Log `user` in on `client`, past the second step when their account needs one (the
+    session marked verified by their app, created if they have none), as a real sign-in
+    leaves it. The sign-in itself is tested in tests/web/test_two_factor.py."""
     client.force_login(user)
+    if needs_second_step(user):
+        device = authenticator(user) or give_authenticator(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
+
+
+def web_client_for(user: Any) -> Client:
+    """A browser-like client with `user` signed in (past the second step if they need it)."""
+    return sign_in(Client(), user)

@@ -29,7 +29,7 @@ def staff_client(patient: Any) -> Client:
     Group.objects.create(name="Clinic staff")
     user = get_user_model().objects.create_superuser("clinic.admin", "a@example.org", "pw-12345")
     client = Client()
-    client.force_login(user)
+    factories.sign_in(client, user)
     return client
 
 

@@ -181,7 +181,7 @@ def test_a_forged_forwarded_for_header_is_not_taken_as_the_address(
     patient: Any, programme: Any
 ) -> None:
     client = Client()
-    client.force_login(patient.therapist.user)
+    factories.sign_in(client, patient.therapist.user)
     client.get(
         reverse("patient_detail", args=[patient.pk]),
         REMOTE_ADDR="198.51.100.4",
@@ -196,7 +196,7 @@ def test_a_therapist_viewing_a_patient_is_logged_on_the_web_and_the_api(
 ) -> None:
     therapist_user = patient.therapist.user
     web = Client()
-    web.force_login(therapist_user)
+    factories.sign_in(web, therapist_user)
     assert web.get(reverse("patient_detail", args=[patient.pk])).status_code == 200
     assert web.get(reverse("programme_adjust", args=[programme.pk])).status_code == 200
     api = api_client_for(therapist_user)
@@ -223,7 +223,7 @@ def test_another_therapist_is_refused_and_nothing_is_logged_as_viewed(
     patient: Any, programme: Any, colleague: Any
 ) -> None:
     web = Client()
-    web.force_login(colleague.user)
+    factories.sign_in(web, colleague.user)
     assert web.get(reverse("patient_detail", args=[patient.pk])).status_code == 404
     assert entries_for(patient, ACTION.ACCESS) == []
 
@@ -273,7 +273,7 @@ def _staff(*, clinic_admin: bool, superuser: bool = False) -> Any:
 
 def test_clinic_admins_read_the_trail_in_the_admin_but_cannot_change_it(entry: LogEntry) -> None:
     client = Client()
-    client.force_login(_staff(clinic_admin=True))
+    factories.sign_in(client, _staff(clinic_admin=True))
     changelist = reverse("admin:auditlog_logentry_changelist")
     page = client.get(changelist)
     assert page.status_code == 200
@@ -286,7 +286,7 @@ def test_clinic_admins_read_the_trail_in_the_admin_but_cannot_change_it(entry: L
 
 def test_not_even_a_superuser_can_add_or_delete_entries(entry: LogEntry) -> None:
     client = Client()
-    client.force_login(_staff(clinic_admin=False, superuser=True))
+    factories.sign_in(client, _staff(clinic_admin=False, superuser=True))
     delete = reverse("admin:auditlog_logentry_delete", args=[entry.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     bulk = client.post(
@@ -299,13 +299,13 @@ def test_not_even_a_superuser_can_add_or_delete_entries(entry: LogEntry) -> None
 
 def test_staff_outside_the_clinic_admins_group_cannot_read_the_trail(entry: LogEntry) -> None:
     client = Client()
-    client.force_login(_staff(clinic_admin=False))
+    factories.sign_in(client, _staff(clinic_admin=False))
     assert client.get(reverse("admin:auditlog_logentry_changelist")).status_code == 403
 
 
 def test_opening_a_patient_in_the_admin_is_logged(patient: Any) -> None:
     client = Client()
-    client.force_login(_staff(clinic_admin=False, superuser=True))
+    factories.sign_in(client, _staff(clinic_admin=False, superuser=True))
     page = client.get(reverse("admin:patients_patient_change", args=[patient.pk]))
     assert page.status_code == 200
     (view,) = entries_for(patient, ACTION.ACCESS)

@@ -266,8 +266,9 @@ SECURITY_SETTINGS = (
 def test_signing_in_behind_the_proxy_under_the_production_settings(
     load_production: Any, settings: Any, client: Any, therapist: Any
 ) -> None:
-    from tests.factories import PASSWORD
+    from tests.factories import PASSWORD, code_for, give_authenticator
 
+    app = give_authenticator(therapist.user)
     prod = load_production()
     for name in SECURITY_SETTINGS:
         setattr(settings, name, getattr(prod, name))
@@ -282,11 +283,13 @@ def test_signing_in_behind_the_proxy_under_the_production_settings(
     form = client.get("/accounts/login/", **proxied)
     assert form.status_code == 200
     assert form["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
-    signed_in = client.post(
+    half_way = client.post(
         "/accounts/login/",
         {"username": therapist.user.username, "password": PASSWORD},
         **proxied,
     )
+    assert half_way["Location"] == "/accounts/login/code/"  # the second step
+    signed_in = client.post("/accounts/login/code/", {"code": code_for(app)}, **proxied)
     assert signed_in.status_code == 302, signed_in.content
     session = signed_in.cookies["sessionid"]
     assert session["secure"]

@@ -26,6 +26,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # type: igno
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken  # type: ignore[import-untyped]
 
 from patients.models import (
@@ -438,6 +440,8 @@ def anonymise_patient(*, patient: Patient, by: Any, reason: str, now: datetime) 
         note.save(update_fields=["title", "body"])
 
     AuthToken.objects.filter(user=user).delete()
+    for device in (TOTPDevice, StaticDevice):  # two-step sign-in: their app's secret, codes
+        device.objects.filter(user=user).delete()
     CalendarFeed.objects.filter(patient=patient).delete()  # the feed stops at once
     IdempotencyKey.objects.filter(user=user).delete()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

@@ -1,6 +1,7 @@
 """The generated client is the test: a Python client generated from the live schema with
 openapi-python-client (as a mobile team would) runs the phone's whole journey against a live
-server, and the therapist's after it. No request here is written by hand, and no output field
+server, and the therapist's after it (logging in with the second step, a code from their
+authenticator app). No request here is written by hand, and no output field
 the server always sends is checked for `Unset`: if one came back `Unset`, or a status came
 back that the schema does not list (the client raises), the schema would be lying.
 
@@ -25,10 +26,11 @@ from typing import Any
 
 import attrs
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.models import Device
 from rehab.api_schema import OPTIONAL_OUTPUT_FIELDS
-from tests.factories import PASSWORD, STARTED, make_worsening
+from tests.factories import PASSWORD, STARTED, code_for, give_authenticator, make_worsening
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,11 +124,20 @@ class Phone:
                 found += self.unset_in(field_value, where)
         return found
 
-    def log_in(self, username: str) -> None:
+    def log_in(self, username: str, app: TOTPDevice | None = None) -> None:
+        """Log in; with the person's authenticator `app`, in two steps (the password gets a
+        challenge, the challenge and the app's code get the token)."""
         body = self.model("LoginInputRequest")(
             username=username, password=PASSWORD, device_name="generated client"
         )
-        login = self.ok("auth.auth_login_create", 200, "LoginOutput", body=body)
+        if app is None:
+            login = self.ok("auth.auth_login_create", 200, "LoginOutput", body=body)
+        else:
+            second = self.ok("auth.auth_login_create", 202, "SecondStepOutput", body=body)
+            code = self.model("LoginCodeInputRequest")(
+                challenge=second.challenge, code=code_for(app), device_name="generated client"
+            )
+            login = self.ok("auth.auth_login_code_create", 200, "LoginOutput", body=code)
         self.client = self.package.AuthenticatedClient(
             base_url=self.base_url, token=login.token, prefix="Token",
             raise_on_unexpected_status=True,
@@ -264,7 +275,7 @@ def test_a_phone_app_built_on_the_generated_client_alone_does_the_whole_journey(
 
     # 9. The therapist: the caseload shows the open flag; resolve it (replayed by its key).
     desk = Phone(package, live_server.url)
-    desk.log_in(therapist.user.username)
+    desk.log_in(therapist.user.username, app=give_authenticator(therapist.user))
     caseload = desk.ok("therapist.caseload_list", 200, "PaginatedCaseloadRowOutputList")
     (row,) = caseload.results
     assert row.patient.id == patient.pk

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
 from patients.people.services import create_therapist
+from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +28,29 @@ def sign_in(page: Page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
+
+
+def pass_second_step(page: Page, username: str) -> None:
+    """After the password, as a person would: a therapist's first sign-in sets up an
+    authenticator app from the secret on the page and saves the recovery codes; a later one
+    types the code the app shows. Nothing for a patient without two-step sign-in."""
+    path = urlparse(page.url).path
+    if path == reverse("two_factor_set_up"):
+        secret = page.locator("#secret").inner_text()
+        page.get_by_label("Code").fill(factories.code_from_secret(secret))
+        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+        expect(page.locator("ol.codes li")).to_have_count(10)
+        with page.expect_navigation():
+            page.get_by_role("button", name="I have saved them: continue").click()
+    elif path == reverse("two_factor_code"):
+        app = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Code").fill(factories.unused_code(app))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Continue").click()
 
 
 def test_therapist_and_patient_journey(

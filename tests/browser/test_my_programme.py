@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import factories
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_journey import pass_second_step
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +30,9 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}{reverse('login')}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)  # a therapist sets up an app, then types its code
     page.wait_for_load_state("networkidle")
 
 

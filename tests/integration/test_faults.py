@@ -189,7 +189,7 @@ def test_with_redis_down_every_log_is_stored_and_reminders_catch_up_once(
     factories.prescribe(quiet, started_on=today - timedelta(days=3))
     item = ProgrammeItem.objects.filter(phase__revision=programme.current_revision).first()
     api, web = api_client_for(logger.user), Client()
-    web.force_login(logger.user)
+    factories.sign_in(web, logger.user)
 
     answers = []
     for day in (1, 2):  # the last two days, through the API

@@ -4,10 +4,13 @@ written by the real services, and a second run that changes nothing."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from patients.models import (
     CheckIn,
@@ -19,6 +22,7 @@ from patients.models import (
 )
 from patients.monitoring.selectors import pause_for
 from programmes.models import Programme, ProgrammeRevision
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +88,24 @@ def test_the_banner_alone_writes_nothing(capsys: Any) -> None:
     assert Patient.objects.count() == 0
     assert "http://127.0.0.1:" in out.getvalue()
     assert "pat.redflag" in out.getvalue()
+
+
+def test_the_demo_therapist_signs_in_with_the_key_the_banner_prints(settings: Any) -> None:
+    """Therapists sign in in two steps: the banner prints the demo app's key, and
+    `seed_demo --code` (DEBUG only) the code it shows now."""
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    key = re.search(r"add the key ([A-Z2-7 ]+) to an", out.getvalue())
+    assert key
+    client = Client()
+    client.post(reverse("login"), {"username": "demo.therapist", "password": "rehab-demo-2026"})
+    code = factories.code_from_secret(key[1])
+    assert client.post(reverse("two_factor_code"), {"code": code})["Location"] == reverse("home")
+
+    settings.DEBUG = True
+    printed = io.StringIO()
+    call_command("seed_demo", "--code", stdout=printed)
+    assert printed.getvalue().strip() != code  # that one was used: the next one
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG on"):
+        call_command("seed_demo", "--code", stdout=io.StringIO())

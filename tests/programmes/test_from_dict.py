@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -41,6 +40,7 @@ from programmes.services import (
 )
 from rehab import limits
 from rehab.exceptions import DomainError
+from tests.factories import web_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -175,8 +175,7 @@ def test_a_missing_required_screen_is_the_same_field_error_on_the_web_api_and_cl
 
 
 def test_the_web_page_shows_the_error_beside_the_field(therapist: Any, patient: Any) -> None:
-    client = Client()
-    client.force_login(therapist.user)
+    client = web_client_for(therapist.user)
     response = client.post(
         reverse("programme_new"),
         WEB_FORM | {"patient": str(patient.pk), "ottawa": "", "preview": "1"},

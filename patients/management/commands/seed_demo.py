@@ -11,8 +11,10 @@ pseudo-random sequence per patient), so every fresh database gets the same demo.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+import time as clock
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -24,9 +26,12 @@ from typing import Any
 from urllib.error import HTTPError
 from urllib.request import urlopen
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.activity.selectors import today_for
 from patients.activity.services import ExerciseDone, record_check_in, record_session
@@ -44,9 +49,14 @@ from patients.reminders.services import replan_reminders, update_reminder_prefer
 from patients.schedule import local_today
 from programmes.planner import Intake
 from programmes.vocab import Category
+from rehab.two_factor import APP_DEVICE_NAME, secret_text
 
 DEMO_PASSWORD = "rehab-demo-2026"
 THERAPIST = "demo.therapist"
+# Therapists sign in in two steps (rehab/two_factor.py). The demo therapist's authenticator
+# app has this secret, public like the password, the same in every demo database: add it to
+# an app once (the banner prints it), or ask `seed_demo --code` (DEBUG only) for the code.
+DEMO_APP_KEY = hashlib.sha1(b"rehab-demo-2026 two-step sign-in").hexdigest()
 # Demo identifiers only: numbers from the UK's and the US's ranges reserved for drama
 # (Ofcom 07700 900xxx, NANP 555-01xx); e-mail at example.com (RFC 2606).
 NAMESPACE = uuid.UUID("6f1d2f0e-6a8c-4d0b-9a57-0d3c5f7e9b11")
@@ -232,8 +242,17 @@ class Command(BaseCommand):
             help="With --banner: first wait (up to SECONDS) until the web server answers, "
             "then a few seconds more for the workers' banners (the Procfile's last word).",
         )
+        parser.add_argument(
+            "--code",
+            action="store_true",
+            help="Print the code the demo therapist's authenticator app would show now "
+            "(a development machine only: DEBUG on).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["code"]:
+            self.stdout.write(_demo_code())
+            return
         if options["banner"] and options["wait"]:
             _wait_for_web(_url(), seconds=options["wait"])
         if not options["banner"]:
@@ -253,7 +272,10 @@ class Command(BaseCommand):
         out("  " + "=" * 70)
         out(f"  Rehab planner is running: {url}")
         out(f"  Demo accounts (password for all: {DEMO_PASSWORD}):")
-        out(f"    therapist  {THERAPIST:<16} caseload of {len(STORIES)} patients")
+        caseload = f"caseload of {len(STORIES)} patients; signs in with a code too:"
+        out(f"    therapist  {THERAPIST:<16} {caseload}")
+        out(f"               add the key {secret_text(_demo_app())} to an")
+        out("               authenticator app (time-based), or run `make demo-code` for the code")
         for story in STORIES:
             out(f"    patient    {story.username:<16} {story.story}")
         out(f"  Clinic admin: {url}admin/ (createsuperuser first)")
@@ -294,7 +316,28 @@ def _therapist() -> Therapist:
             last_name="Demo",
             email="jo.demo@example.com",
         )
+    if not TOTPDevice.objects.filter(user=therapist.user).exists():
+        TOTPDevice.objects.create(
+            user=therapist.user, name=APP_DEVICE_NAME, key=DEMO_APP_KEY, confirmed=True
+        )
     return therapist
+
+
+def _demo_app() -> TOTPDevice:
+    """The demo therapist's app as the banner shows it (unsaved before the first seed)."""
+    device = TOTPDevice.objects.filter(user__username=THERAPIST, confirmed=True).first()
+    return device or TOTPDevice(name=APP_DEVICE_NAME, key=DEMO_APP_KEY)
+
+
+def _demo_code() -> str:
+    """The demo app's code now, or the next one when this one was used (a code works once).
+    Only with DEBUG on: on a real server, nobody's code is printed."""
+    if not settings.DEBUG:
+        raise CommandError("--code is for a development machine (DEBUG on) only.")
+    device = _demo_app()
+    now_t = (int(clock.time()) - device.t0) // device.step + device.drift
+    ahead = max(0, device.last_t + 1 - now_t)
+    return str(totp(device.bin_key, drift=device.drift + ahead)).zfill(device.digits)
 
 
 def _clock(at: datetime) -> AbstractContextManager[Any]:

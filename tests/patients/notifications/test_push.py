@@ -249,7 +249,7 @@ def test_bad_json_and_the_wrong_role_are_refused(receiver: PushReceiver, client:
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     therapist = factories.TherapistFactory()
-    client.force_login(therapist.user)
+    factories.sign_in(client, therapist.user)
     receiver.device("phone")
     body = json.dumps(receiver.subscription("phone"))
     assert client.post(reverse("push_subscribe"), body, "application/json").status_code == 404

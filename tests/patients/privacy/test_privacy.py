@@ -21,6 +21,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -215,9 +217,9 @@ def test_a_patient_downloads_their_own_data_on_the_web(patient: Any) -> None:
 def test_a_therapist_exports_their_own_patient_only(patient: Any, colleague: Any) -> None:
     a_history(patient)
     mine = Client()
-    mine.force_login(patient.therapist.user)
+    factories.sign_in(mine, patient.therapist.user)
     theirs = Client()
-    theirs.force_login(colleague.user)
+    factories.sign_in(theirs, colleague.user)
 
     assert mine.get(reverse("patient_export_json", args=[patient.pk])).status_code == 200
     assert theirs.get(reverse("patient_export_json", args=[patient.pk])).status_code == 404
@@ -297,6 +299,8 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     user = patient.user
     private = [user.first_name, user.last_name, user.username, user.email]
     AuthToken.objects.create(user)
+    factories.give_authenticator(user)  # two-step sign-in on
+    factories.give_recovery_codes(user)
     PushSubscription.objects.create(
         user=user, endpoint="https://fcm.googleapis.com/fcm/send/x", p256dh="k", auth="a"
     )
@@ -321,6 +325,8 @@ def test_anonymising_removes_identity_and_free_text_and_keeps_the_history(
     assert {r.reason for r in ProgrammeRevision.objects.filter(programme=programme)} == {REMOVED}
     assert Flag.objects.get(patient=patient, kind="red_flag").resolution_note == REMOVED
     assert not AuthToken.objects.filter(user=user).exists()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not StaticDevice.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
     assert not PushSubscription.objects.filter(user=user).exists()  # no more pushes to them
     assert not Device.objects.filter(patient=patient).exists()
@@ -371,7 +377,7 @@ def test_anonymising_twice_is_refused(patient: Any, staff: Any) -> None:
 
 def test_an_admin_anonymises_through_a_confirmation_page(patient: Any, staff: Any) -> None:
     client = Client()
-    client.force_login(staff)
+    factories.sign_in(client, staff)
     changelist = reverse("admin:patients_patient_changelist")
     selected = {"action": "anonymise", "_selected_action": [str(patient.pk)]}
 
@@ -393,7 +399,7 @@ def test_staff_without_the_permission_are_not_offered_the_action(patient: Any) -
     user = factories.UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_patient"))
     client = Client()
-    client.force_login(user)
+    factories.sign_in(client, user)
     client.post(
         reverse("admin:patients_patient_changelist"),
         {
