@@ -324,6 +324,13 @@ class Apns:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
         self.base = settings.REHAB_APNS_URL.rstrip("/")
+        # One request at a time on the connection. With several threads starting requests at
+        # once, httpx's HTTP/2 connection put a stream's HEADERS on the wire after a higher
+        # stream id's (seen in CI on a loaded machine: the server's h2 raised
+        # StreamIDTooLowError and dropped the connection, failing every push in flight); a
+        # real APNs answers that with GOAWAY (RFC 9113 §5.1.1). Correctness over multiplexing
+        # until a client that orders its streams is measured.
+        self.lock = threading.Lock()
 
     def send(self, token: str, message: dict[str, str]) -> Outcome:
         headers = {
@@ -336,12 +343,13 @@ class Apns:
         body = {"aps": {"alert": {"title": message["title"]}, "sound": "default"}, **message}
         del body["title"]
         try:
-            response = self.client.post(
-                f"{self.base}/3/device/{token}",
-                json=body,
-                headers=headers,
-                timeout=settings.REHAB_PUSH_TIMEOUT,
-            )
+            with self.lock:
+                response = self.client.post(
+                    f"{self.base}/3/device/{token}",
+                    json=body,
+                    headers=headers,
+                    timeout=settings.REHAB_PUSH_TIMEOUT,
+                )
         except httpx.HTTPError as error:
             log.warning("APNs push failed: %s", type(error).__name__)
             return FAILED
@@ -374,7 +382,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
 @contextmanager
 def senders(platforms: set[str]) -> Iterator[dict[str, Sender]]:
     """A sender per platform for one batch, each over one HTTP client (kept-alive
-    connections; APNs' one HTTP/2 connection carries every request at once)."""
+    connections; APNs' one HTTP/2 connection, one request at a time: see Apns)."""
     with ExitStack() as stack:
         made: dict[str, Sender] = {}
         if Device.Platform.FCM in platforms:

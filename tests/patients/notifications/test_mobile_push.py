@@ -249,3 +249,19 @@ def test_the_credentials_can_be_files(tmp_path: Any, fcm: FakeFcm, apns: FakeApn
         assert _send() == 6
     mobile._fcm_tokens.clear()
     mobile._apns_tokens.clear()
+
+
+def test_many_apns_pushes_at_once_share_the_connection_without_a_protocol_error(
+    configured: None, apns: FakeApns
+) -> None:
+    """The batch sends from several threads over APNs' one HTTP/2 connection. Streams must
+    reach the server in the order of their ids (RFC 9113 §5.1.1; a server answers a lower id
+    with a connection error): seen broken in CI, when two threads started requests at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tokens = [f"{i:064x}" for i in range(80)]
+    with mobile.senders({Device.Platform.APNS}) as made, ThreadPoolExecutor(8) as pool:
+        sender = made[Device.Platform.APNS]
+        outcomes = list(pool.map(lambda t: sender.send(t, {"title": "T", "url": "/"}), tokens))
+    assert [o.status for o in outcomes] == ["sent"] * len(tokens)
+    assert sorted(r.token for r in apns.received) == sorted(tokens)
