@@ -26,7 +26,7 @@ def test_the_page_offers_to_turn_the_calendar_link_on(
     assert "Reminders in your phone's calendar" in page
     assert "Your calendar link is <strong>off</strong>" in page
     assert 'value="on">Turn on calendar link</button>' in page
-    assert "<svg" not in page
+    assert 'class="qr"' not in page  # no QR code until the link is on
 
 
 def test_turning_it_on_shows_the_link_once_with_a_qr_code_and_copy_button(
@@ -51,7 +51,7 @@ def test_turning_it_on_shows_the_link_once_with_a_qr_code_and_copy_button(
     assert "Your calendar link is <strong>on</strong>" in later
     assert "Your calendar last updated from it 20 Nov 2026, 09:00" in later
     assert https not in later
-    assert "<svg" not in later
+    assert 'class="qr"' not in later
     cache.clear()
 
 
