@@ -101,27 +101,25 @@ def _crawl(page: Page, base: str, limit: int = 80) -> dict[str, str]:
     return visited
 
 
-@VIEWPORTS
-def test_every_patient_page_has_no_axe_violation(
-    demo: str, browser: Browser, viewport: Any
-) -> None:
-    page = _page(browser, viewport)
-    sign_in(page, demo, "pat.achilles", DEMO_PASSWORD)
-    visited = _crawl(page, demo)
-    missing = PATIENT_PAGES - set(visited.values())
-    assert not missing, f"no link led to {sorted(missing)}; visited {sorted(visited)}"
-    assert not {"caseload", "patient_detail", "references"} & set(visited.values())
+# Who signs in, the pages they must reach, and the pages they must never reach.
+ROLES = {
+    "patient": ("pat.achilles", PATIENT_PAGES, {"caseload", "patient_detail", "references"}),
+    "therapist": ("demo.therapist", THERAPIST_PAGES, set()),
+}
 
 
 @VIEWPORTS
-def test_every_therapist_page_has_no_axe_violation(
-    demo: str, browser: Browser, viewport: Any
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_has_no_axe_violation(
+    demo: str, browser: Browser, viewport: Any, role: str
 ) -> None:
+    username, required, forbidden = ROLES[role]
     page = _page(browser, viewport)
-    sign_in(page, demo, "demo.therapist", DEMO_PASSWORD)
-    visited = _crawl(page, demo)
-    missing = THERAPIST_PAGES - set(visited.values())
+    sign_in(page, demo, username, DEMO_PASSWORD)
+    visited = set(_crawl(page, demo).values())
+    missing = required - visited
     assert not missing, f"no link led to {sorted(missing)}; visited {sorted(visited)}"
+    assert not forbidden & visited
 
 
 @VIEWPORTS
