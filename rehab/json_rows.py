@@ -5,15 +5,20 @@ PostgreSQL alike; for reads that want one statement where a prefetch would take 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import (
     Aggregate,
+    CharField,
     DateTimeField,
     F,
+    Field,
     Func,
+    IntegerField,
     JSONField,
     Model,
     QuerySet,
@@ -61,30 +66,68 @@ class NestedJSONObject(JSONObject):
         return Func.as_sql(copy, compiler, connection, function="JSON_BUILD_OBJECT", **extra)
 
 
-def row_json(model: type[Model], via: str = "") -> JSONObject:
-    """A row of `model` (or of the row `via` names) as one JSON object of its columns (read
-    back by `model_from_json`)."""
+def row_json(
+    model: type[Model], via: str = "", fields: tuple[str, ...] | None = None
+) -> JSONObject:
+    """A row of `model` (or of the row `via` names) as one JSON object of its columns, or of
+    only `fields` (column names; read back by `model_from_json` with the same `fields`)."""
     prefix = f"{via}__" if via else ""
-    return JSONObject(**{f.attname: F(prefix + f.attname) for f in model._meta.concrete_fields})
+    names = fields or [f.attname for f in model._meta.concrete_fields]
+    return JSONObject(**{name: F(prefix + name) for name in names})
 
 
-def model_from_json(model: type[M], data: dict[str, Any], db: str) -> M:
-    """The model instance for a row read as JSON: each value back to its field's type."""
-    names, values = [], []
-    for f in model._meta.concrete_fields:
-        value = data[f.attname]
-        if isinstance(f, JSONField):
-            # SQLite nests a JSON column as its text; PostgreSQL as JSON.
-            sqlite_text = connections[db].vendor == "sqlite" and isinstance(value, str)
-            value = json.loads(value) if sqlite_text else value
-        elif isinstance(f, DateTimeField) and isinstance(value, str):
-            parsed = parse_datetime(value)
-            value = parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        else:
-            value = f.to_python(value)
-        names.append(f.attname)
-        values.append(value)
-    return model.from_db(db, names, values)
+def model_from_json(
+    model: type[M], data: dict[str, Any], db: str, fields: tuple[str, ...] | None = None
+) -> M:
+    """The model instance for a row read as JSON: each value back to its field's type. With
+    `fields` (as given to `row_json`), an instance with only those loaded: reading another
+    field costs a query, as with `QuerySet.only`."""
+    converters = _converters(model, connections[db].vendor, fields)
+    values = [
+        data[name] if convert is None else convert(data[name]) for name, convert in converters
+    ]
+    return model.from_db(db, [name for name, _ in converters], values)
+
+
+# Columns whose JSON value is already the Python value: a JSON object of the row holds a
+# text column as a string, an integer column as an integer, or null.
+_AS_READ = (CharField, TextField, IntegerField)
+
+
+@cache
+def _converters(
+    model: type[Model], vendor: str, fields: tuple[str, ...] | None
+) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Per column of `model` (or of `fields`): its name and what turns its JSON value into the
+    field's type (None: nothing to do). Worked out once per model, vendor and fields: a page
+    of rows asked each field what to do for every value (issue 14)."""
+    return tuple(
+        (f.attname, _converter(f, vendor))
+        for f in model._meta.concrete_fields
+        if fields is None or f.attname in fields
+    )
+
+
+def _converter(field: Field[Any, Any], vendor: str) -> Callable[[Any], Any] | None:
+    if isinstance(field, JSONField):
+        # SQLite nests a JSON column as its text; PostgreSQL as JSON.
+        return _json_text if vendor == "sqlite" else None
+    if isinstance(field, DateTimeField):
+        return partial(_datetime, field)
+    if isinstance(field, _AS_READ):
+        return None  # what to_python would return for a JSON string, integer or null
+    return field.to_python
+
+
+def _json_text(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _datetime(field: DateTimeField, value: Any) -> Any:
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return field.to_python(value)
 
 
 def json_rows(rows: QuerySet[Any], by: str, row: Any, nested: bool = False) -> Subquery:

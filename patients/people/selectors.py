@@ -113,11 +113,27 @@ def _caseload_patients(therapist_id: Any) -> QuerySet[Patient]:
             latest_pain_on=Subquery(latest.values("local_date")[:1]),
             # Read for the page's rows only (the database orders and limits first): each
             # patient's open flags, and their active programme as a row shows it.
-            open_flag_rows=json_rows(open_flags, "patient", row_json(Flag)),
+            open_flag_rows=json_rows(open_flags, "patient", row_json(Flag, fields=FLAG_FIELDS)),
             programme_row=Subquery(programme.order_by().values(row=_caseload_programme())[:1]),
         )
         .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
     )
+
+
+# What a caseload row shows of an open flag, and groups flags by (`group_flags`): a flag's
+# evidence, suggestion and sources are for the patient's page. Reading another field of a
+# caseload flag costs a query (as `QuerySet.only`); the caseload's tests count them.
+FLAG_FIELDS = (
+    "id",
+    "patient_id",
+    "programme_id",
+    "kind",
+    "severity",
+    "status",
+    "message",
+    "created_at",
+    "resolved_at",
+)
 
 
 # The caseload's patients compiled once per process (rehab.prepared): building the statement
@@ -305,7 +321,9 @@ def _nested(value: Any) -> Any:
 
 def _open_flags(patient: Any, db: str) -> list[Flag]:
     """The patient's open flags (read with the page), most severe first, then newest."""
-    flags = [model_from_json(Flag, row, db) for row in json_list(patient.open_flag_rows)]
+    flags = [
+        model_from_json(Flag, row, db, FLAG_FIELDS) for row in json_list(patient.open_flag_rows)
+    ]
     flags.sort(key=lambda flag: flag.created_at, reverse=True)
     flags.sort(key=lambda flag: flag.severity, reverse=True)
     return flags

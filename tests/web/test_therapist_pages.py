@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
 from patients.activity.services import record_check_in
 from patients.models import Flag, Patient
 from programmes.models import RedFlag
-from tests.factories import NOW
+from tests import factories
+from tests.factories import NOW, STARTED
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +262,36 @@ def test_accepting_a_ready_to_progress_flag_moves_to_the_next_phase(
     therapist_client.post(reverse("flag_accept", args=[flag.pk]))
     programme.refresh_from_db()
     assert programme.current_revision.current_phase == 2
+
+
+def _flagged_patients(therapist: Any, count: int) -> None:
+    for n in range(count):
+        patient = factories.PatientFactory(therapist=therapist)
+        factories.prescribe(patient, started_on=STARTED)
+        for kind, severity in (("step_back", 2), ("step_back", 2), ("red_flag", 3)):
+            Flag.objects.create(
+                patient=patient,
+                programme=patient.programmes.get(),
+                rule=f"{kind}:{n}:{severity}:{uuid.uuid4()}",
+                episode="e",
+                kind=kind,
+                severity=severity,
+                message="m",
+                evidence={"noted": n},
+            )
+
+
+def test_the_caseload_page_costs_the_same_queries_for_one_flagged_patient_or_ten(
+    therapist_client: Client, therapist: Any, django_assert_num_queries: Any
+) -> None:
+    """The caseload reads only the flag fields its rows show and group by (issue 14): a field
+    read from a caseload flag beyond those would cost a query per flag and fail this."""
+    _flagged_patients(therapist, 1)
+    therapist_client.get(reverse("caseload"))  # warm the compiled statement and the session
+    with CaptureQueriesContext(connection) as one:
+        page = therapist_client.get(reverse("caseload")).content.decode()
+    assert page.count("findings") == 1  # the two step backs shown as one card
+    _flagged_patients(therapist, 9)
+    with django_assert_num_queries(len(one)):
+        page = therapist_client.get(reverse("caseload")).content.decode()
+    assert page.count("findings") == 10
