@@ -178,7 +178,7 @@ class Chunk:
 
 def evaluate_programmes(*, programme_ids: Iterable[uuid.UUID], now: datetime) -> SweepReport:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries."""
-    return evaluate_chunk(programme_ids=programme_ids, now=now).report
+    return evaluate_chunk(programme_ids=programme_ids, now=now, with_flags=False).report
 
 
 @transaction.atomic
@@ -187,18 +187,19 @@ def evaluate_chunk(
     programme_ids: Iterable[uuid.UUID],
     now: datetime,
     late_mornings: Mapping[uuid.UUID, tuple[Morning, ...]] | None = None,
+    with_flags: bool = True,
 ) -> Chunk:
     """Evaluate one chunk of programmes (those still active) in a fixed number of queries:
     programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
     checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
-    flags."""
+    flags. `with_flags=False` leaves `Chunk.flags` empty (the sweep does not read them)."""
     read = _read(programme_ids, now)
     if not read:
         return Chunk(SweepReport(), {})
     if late_mornings:  # a check-in that arrived after the red-flag window (rules.reported_late)
         read = [(p, replace(s, late_mornings=late_mornings.get(p.id, ()))) for p, s in read]
     findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
-    created, updated, flags = _store(findings)
+    created, updated, flags = _store(findings, with_flags=with_flags)
     report = SweepReport(
         programmes=len(read), findings=len(findings), created=created, updated=updated
     )
@@ -655,40 +656,72 @@ def _checkpoints(
 FlagKey = tuple[uuid.UUID, str, str]
 
 
+@dataclass(slots=True)
+class _Stored:
+    """A stored flag as the sweep compares a finding with it; `flag` the instance, read only
+    when the caller wants the flags back (`evaluate_chunk(with_flags=True)`)."""
+
+    pk: uuid.UUID
+    status: str
+    evidence: Any
+    flag: Flag | None = None
+
+
 def _store(
-    findings: list[tuple[_Programme, Finding]],
+    findings: list[tuple[_Programme, Finding]], *, with_flags: bool = True
 ) -> tuple[int, int, dict[uuid.UUID, list[Flag]]]:
     """Create, update or leave each finding's flag in a fixed number of statements; returns
-    (created, updated, the flag of each finding per programme)."""
+    (created, updated, and with `with_flags` the flag of each finding per programme). Without
+    it the stored flags are read as the few values compared (the hourly sweep: building ~600
+    flag instances a chunk, their three JSON columns decoded, cost more than their read)."""
     if not findings:
         return 0, 0, {}
     keys = {(p.patient_id, f.rule, f.episode) for p, f in findings}
-    current: dict[FlagKey, Flag] = {
-        (flag.patient_id, flag.rule, flag.episode): flag
-        for flag in Flag.objects.filter(
-            _AnyOf("patient_id", {k[0] for k in keys}), episode__in={k[2] for k in keys}
-        )
-        if (flag.patient_id, flag.rule, flag.episode) in keys
-    }
+    rows = Flag.objects.filter(
+        _AnyOf("patient_id", {k[0] for k in keys}), episode__in={k[2] for k in keys}
+    )
+    stored: dict[FlagKey, _Stored]
+    if with_flags:
+        stored = {
+            (f.patient_id, f.rule, f.episode): _Stored(f.pk, f.status, f.evidence, f) for f in rows
+        }
+    else:
+        stored = {
+            (patient_id, rule, episode): _Stored(pk, status, evidence)
+            for pk, patient_id, rule, episode, status, evidence in rows.order_by().values_list(
+                "pk", "patient_id", "rule", "episode", "status", "evidence"
+            )
+        }
     new: dict[FlagKey, Flag] = {}
     changed: dict[FlagKey, Flag] = {}
     # In order: a later finding for the same key updates the flag an earlier one created.
     for p, finding in findings:
         key = (p.patient_id, finding.rule, finding.episode)
         values = _values(p, finding)
-        flag = current.get(key)
-        if flag is None:
+        flag = new.get(key)
+        if flag is not None:
+            if flag.evidence != values["evidence"]:
+                _set(flag, values)
+            continue
+        found = stored.get(key)
+        if found is None:
             flag = Flag(patient_id=p.patient_id, rule=finding.rule, episode=finding.episode)
             _set(flag, values)
-            current[key] = new[key] = flag
-        elif flag.status == Flag.Status.OPEN and flag.evidence != values["evidence"]:
+            new[key] = flag
+        elif found.status == Flag.Status.OPEN and found.evidence != values["evidence"]:
+            flag = changed.get(key) or found.flag
+            if flag is None:  # all bulk_update writes: the values and updated_at, by pk
+                flag = Flag(
+                    pk=found.pk, patient_id=p.patient_id, rule=finding.rule, episode=finding.episode
+                )
             _set(flag, values)
-            if key not in new:
-                changed[key] = flag
+            changed[key] = flag
+            found.evidence = values["evidence"]
     # A flag another process created since we read (an evaluate_patient_task for a fresh
     # check-in) wins: ignore_conflicts skips ours, and only the rows really inserted count
     # (the audited bulk_create returns just those, and writes an audit entry for each).
     inserted = {flag.pk for flag in Flag.objects.bulk_create(new.values(), ignore_conflicts=True)}
+    current: dict[FlagKey, Flag] = {}
     if len(inserted) < len(new):
         # Rare (a race): read the flags that won, so callers get the stored rows.
         lost = [key for key, flag in new.items() if flag.pk not in inserted]
@@ -708,8 +741,12 @@ def _store(
             flag_id = str(flag.pk)
             transaction.on_commit(lambda f=flag_id: _notify(f), robust=True)  # type: ignore[misc]
     flags: dict[uuid.UUID, list[Flag]] = defaultdict(list)
-    for p, finding in findings:
-        flags[p.id].append(current[(p.patient_id, finding.rule, finding.episode)])
+    if with_flags:
+        for p, finding in findings:
+            key = (p.patient_id, finding.rule, finding.episode)
+            flag = current.get(key) or new.get(key) or changed.get(key) or stored[key].flag
+            assert flag is not None  # read with the flags
+            flags[p.id].append(flag)
     return len(inserted), len(changed), dict(flags)
 
 
