@@ -64,8 +64,17 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 
 
 def start_workers(
-    count: int, database: str, redis: str, port: int, extra: dict[str, str] | None = None
+    count: int,
+    database: str,
+    redis: str,
+    port: int,
+    extra: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> list[Any]:
+    """`count` worker processes (one task at a time each). With `log`, each logs at INFO to
+    that file (Celery's line for each task that succeeds), otherwise warnings only, nowhere."""
+    level = "INFO" if log else "WARNING"
+    output = log.open("a") if log else subprocess.DEVNULL
     env = {
         **(extra or {}),
         **os.environ,
@@ -75,7 +84,7 @@ def start_workers(
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(port),
-        "REHAB_LOG_LEVEL": "WARNING",
+        "REHAB_LOG_LEVEL": level,
     }
     return [
         subprocess.Popen(
@@ -91,12 +100,12 @@ def start_workers(
                 f"--hostname=bench-delivery-{n}@%h",
                 "--without-mingle",
                 "--without-gossip",
-                "--loglevel=WARNING",
+                f"--loglevel={level}",
             ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=output,
         )
         for n in range(count)
     ]
@@ -199,6 +208,7 @@ def deliver_wave(
     replicate: int = 1,
     email: bool = True,
     push: bool = False,
+    smtp_server: str = "aiosmtpd",
 ) -> dict[str, Any]:
     import redis as redis_client
     from django.db.models import Count
@@ -212,7 +222,7 @@ def deliver_wave(
         mail_log = Path(folder) / "mail.log"
         push_log = Path(folder) / "push.log"
         push_log.touch()
-        sink, port = start_sink(mail_log)
+        sink, port = start_sink(mail_log, smtp_server)
         services = [sink]
         extra = {}
         # Every patient's phone on one local push service (one key pair for all of them).
@@ -322,6 +332,7 @@ def deliver_wave(
         "replicated": replicate,
         "email_reminders": email,
         "web_push": push,
+        "smtp_server": smtp_server,
         "floor_database": floor,
     }
 
@@ -346,10 +357,10 @@ def _floor(messages: int, clients: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def smtp_floor(messages: int, clients: int = 2) -> dict[str, Any]:
+def smtp_floor(messages: int, clients: int = 2, server: str = "aiosmtpd") -> dict[str, Any]:
     """The SMTP server alone: `clients` bare smtplib clients, one connection each."""
     with tempfile.TemporaryDirectory() as folder:
-        sink, port = start_sink(Path(folder) / "mail.log")
+        sink, port = start_sink(Path(folder) / "mail.log", server)
         try:
             each = messages // clients
 
@@ -466,6 +477,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="every patient has e-mail reminders off for the run: the in-app delivery alone",
     )
+    parser.add_argument(
+        "--smtp-server",
+        choices=["aiosmtpd", "postfix"],
+        default="aiosmtpd",
+        help="the local mail server: aiosmtpd (Python), or Postfix's smtp-sink (C, faster)",
+    )
     args = parser.parse_args(argv)
     if not args.database.startswith("postgres"):
         raise SystemExit("the workers are separate processes: use a PostgreSQL bench database")
@@ -487,8 +504,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             replicate=args.replicate,
             email=not args.without_email,
             push=args.with_push,
+            smtp_server=args.smtp_server,
         )
-        smtp = smtp_floor(max(wave["emails_owed"], 2)) if wave["emails_owed"] else None
+        smtp = (
+            smtp_floor(max(wave["emails_owed"], 2), server=args.smtp_server)
+            if wave["emails_owed"]
+            else None
+        )
         pushes = push_floor(max(wave["pushes_owed"], 2)) if wave["pushes_owed"] else None
         floor = wave["floor_database"]
         result[name] = {

@@ -11,6 +11,11 @@ MODE is one of:
            window, the exercise entries of the last week's sessions, check-ins, VISA-A scores,
            checkpoints) and aggregates them per programme: what the database alone needs, with
            no rules, no Python objects and no writes;
+- workers: the sweep as the hourly task runs it: `monitoring_sweep` cuts the chunks and queues
+           one task each, and `--workers` real `celery worker` processes (one task at a time
+           each) share them through Redis (`--redis`); timed from the cut until the last chunk
+           is done (Celery's own "succeeded" line for each chunk task), `--repeat` times after
+           a first sweep that warms the workers. The workers run on the real clock;
 - check:   on a sample of `--limit` programmes, the batched sweep's flags equal those of
            evaluate_patient (both in a transaction that is rolled back), and "today" finds the
            generated sessions.
@@ -23,8 +28,13 @@ machine wall time also measures the wait for a core).
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import tempfile
+import time
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from bench.common import bench_now, cpu_meter, emit, peak_rss_mb, setup_django, stopwatch
@@ -128,6 +138,117 @@ def sweep(today: date, *, fresh: bool) -> dict[str, Any]:
     }
 
 
+CHUNK_DONE = re.compile(
+    r"Task patients\.tasks\.monitoring_chunk_task\[([0-9a-f-]+)\] succeeded in ([0-9.]+)s"
+)
+CHUNK_REPORT = re.compile(
+    r"monitoring chunk: (\d+) programmes, (\d+) findings, (\d+) flags created, (\d+) updated"
+)
+CHUNK_FAILED = re.compile(
+    r"Task patients\.tasks\.monitoring_chunk_task\[[0-9a-f-]+\] (raised|retry)"
+)
+
+
+class _Tail:
+    """The lines added to a log file since the last read (read from where it stopped, so
+    waiting on it costs the bench process next to nothing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = path.open()
+        self.partial = ""
+
+    def lines(self) -> list[str]:
+        text = self.partial + self.file.read()
+        *complete, self.partial = text.split("\n")
+        return complete
+
+
+def on_workers(
+    *, database: str, redis: str, workers: int, repeat: int, timeout: float
+) -> dict[str, Any]:
+    """The hourly sweep shared by `workers` worker processes: each run from the cut until every
+    chunk task has succeeded (read from the workers' log)."""
+    import redis as redis_client
+    from django.conf import settings
+
+    from bench.delivery import start_workers, stop, wait_for_workers
+    from bench.smtp_sink import start_sink
+    from patients.models import Flag
+    from patients.monitoring.sweep import chunk_bounds
+    from patients.monitoring.tasks import monitoring_sweep
+
+    redis_client.Redis.from_url(redis).flushdb()  # our own db (check_redis_url: never 0)
+    chunks = sum(1 for _ in chunk_bounds(chunk_size=settings.REHAB_SWEEP_CHUNK_SIZE))
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "workers.log"
+        log.touch()
+        tail = _Tail(log)
+        # An urgent flag's notice goes to a real (local) mail server, not to an error.
+        sink, port = start_sink(Path(folder) / "mail.log")
+        processes = start_workers(workers, database, redis, port, log=log)
+        try:
+            wait_for_workers(workers)
+            for run in range(repeat + 1):
+                tail.lines()  # what earlier runs logged
+                done: dict[str, float] = {}
+                reports: list[tuple[str, ...]] = []
+                load = os.getloadavg()[0]
+                with stopwatch() as elapsed:
+                    monitoring_sweep()  # the task's body: cut the chunks, queue one task each
+                    while len(done) < chunks:
+                        time.sleep(0.01)
+                        for line in tail.lines():
+                            if found := CHUNK_DONE.search(line):
+                                done[found[1]] = float(found[2])
+                            elif found := CHUNK_REPORT.search(line):
+                                reports.append(found.groups())
+                            elif CHUNK_FAILED.search(line):
+                                raise SystemExit(f"a chunk task failed: {line}")
+                        if elapsed() > timeout:
+                            raise SystemExit(f"the sweep did not finish in {timeout:.0f} s")
+                seconds = elapsed()
+                time.sleep(0.2)  # the last chunk's report line, logged just before "succeeded"
+                reports += [f.groups() for f in map(CHUNK_REPORT.search, tail.lines()) if f]
+                runs.append(
+                    {
+                        "run": "warm-up" if run == 0 else run,
+                        "seconds": round(seconds, 3),
+                        "chunk_task_seconds": round(sum(done.values()), 3),
+                        "load_average_before": round(load, 2),
+                        "programmes": sum(int(r[0]) for r in reports),
+                        "findings": sum(int(r[1]) for r in reports),
+                        "created": sum(int(r[2]) for r in reports),
+                        "updated": sum(int(r[3]) for r in reports),
+                    }
+                )
+            peaks = _worker_peak_rss(processes)
+        finally:
+            stop(processes)
+            stop([sink])
+    timed = sorted(r["seconds"] for r in runs[1:])
+    return {
+        "workers": workers,
+        "chunks": chunks,
+        "chunk_size": settings.REHAB_SWEEP_CHUNK_SIZE,
+        "seconds": timed[len(timed) // 2] if timed else None,
+        "runs": runs,
+        "worker_peak_rss_mb": peaks,
+        "flags": Flag.objects.count(),
+    }
+
+
+def _worker_peak_rss(processes: list[Any]) -> list[float]:
+    """Peak RSS (MiB) of each worker's pool process: the one that runs the chunks."""
+    peaks = []
+    for process in processes:
+        for child in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(round(int(line.split()[1]) / 1024, 1))
+    return peaks
+
+
 def legacy(today: date, *, limit: int) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -205,15 +326,29 @@ def check(today: date, *, limit: int) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="monitoring sweep benchmark (one mode)")
-    parser.add_argument("mode", choices=["sweep", "legacy", "floor", "check"])
+    parser.add_argument("mode", choices=["sweep", "workers", "legacy", "floor", "check"])
     parser.add_argument("--database", required=True)
     parser.add_argument("--today", type=date.fromisoformat, required=True)
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--fresh", action="store_true", help="delete all flags first")
+    parser.add_argument("--redis", default="", help="workers: the broker (a bench db, not 0)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args(argv)
-    setup_django(args.database)
+    if args.mode == "workers" and not (args.redis and args.database.startswith("postgres")):
+        parser.error("workers needs --redis and a PostgreSQL --database (separate processes)")
+    setup_django(args.database, args.redis)
     if args.mode == "sweep":
         result = sweep(args.today, fresh=args.fresh)
+    elif args.mode == "workers":
+        result = on_workers(
+            database=args.database,
+            redis=args.redis,
+            workers=args.workers,
+            repeat=args.repeat,
+            timeout=args.timeout,
+        )
     elif args.mode == "legacy":
         result = legacy(args.today, limit=args.limit)
     elif args.mode == "floor":
