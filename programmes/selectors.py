@@ -170,6 +170,26 @@ def citations() -> dict[str, Citation]:
         return found
 
 
+def exercises_with_regressions() -> dict[Any, Exercise]:
+    """Every exercise by id, with its easier version: kept beside the catalogue snapshot and
+    forgotten with it (the monitoring sweep asked for them once a chunk)."""
+    with _lock:
+        found = _cache.get("exercises")
+        if found is None:
+            found = _cache["exercises"] = {
+                e.pk: e for e in Exercise.objects.select_related("regression")
+            }
+        return found
+
+
+def catalogue_memo(name: str) -> dict[Any, Any]:
+    """A dict for values worked out from the catalogue (and from rows that never change, such
+    as a revision's items), kept beside the catalogue snapshot and forgotten with it."""
+    with _lock:
+        memo: dict[Any, Any] = _cache.setdefault(f"memo:{name}", {})
+        return memo
+
+
 def forget_catalogue(**_: Any) -> None:
     _cache.clear()
 

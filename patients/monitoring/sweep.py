@@ -69,13 +69,12 @@ from patients.schedule import sessions_per_week
 from programmes.knowledge import Catalogue, PainLimitsSpec
 from programmes.models import (
     Checkpoint,
-    Exercise,
     Programme,
     ProgrammeItem,
     ProgrammeRevision,
 )
 from programmes.planner import LOADING_CATEGORIES
-from programmes.selectors import catalogue_snapshot
+from programmes.selectors import catalogue_memo, catalogue_snapshot, exercises_with_regressions
 
 CHUNK_SIZE = 500
 # How far back the pain during exercise is read: the rules that use it look back one week.
@@ -329,40 +328,51 @@ def _prescriptions(
 ) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, str], dict[uuid.UUID, bool]]:
     """Sessions per week, the regression suggestion and whether the current phase loads the
     tendon (F19), for each programme's current phase."""
-    exercises = {e.pk: e for e in Exercise.objects.select_related("regression")}
     phase_of = {p.revision_id: p for p in programmes}
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
-    for revision_id, exercise_id, times_per_day, days_per_week in (
+    for revision_id, exercise_id, times_per_day, days_per_week in _rows(
         ProgrammeItem.objects.filter(
             _AnyOf("phase__revision_id", phase_of),
             phase__position=F("phase__revision__current_phase"),
         )
         .order_by("phase_id", "position")
-        .values_list("phase__revision_id", "exercise_id", "times_per_day", "days_per_week")
+        .annotate(revision_key=Cast("phase__revision_id", output_field=CharField()))
+        .values_list("revision_key", "exercise_id", "times_per_day", "days_per_week")
     ):
-        items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
+        items[phase_of[uuid.UUID(revision_id)].id].append(
+            (exercise_id, times_per_day, days_per_week)
+        )
 
-    # Many programmes share a prescription: compute each distinct one once.
-    memo: dict[
-        tuple[int, tuple[tuple[int, int | None, int | None], ...]], tuple[int, str, bool]
-    ] = {}
+    # Many programmes share a prescription: each distinct one is worked out once per process
+    # (until the catalogue changes: the regressions are the catalogue's), not once a chunk.
+    memo: dict[_PrescriptionKey, tuple[int, str, bool]] = catalogue_memo("sweep_prescriptions")
+    if len(memo) > MEMO_LIMIT:  # therapists' own doses make new ones: never without bound
+        memo.clear()
     per_week: dict[uuid.UUID, int] = {}
     regression: dict[uuid.UUID, str] = {}
     loading: dict[uuid.UUID, bool] = {}
     for p in programmes:
         key = (p.current_phase, tuple(items.get(p.id, ())))
-        if key not in memo:
+        found = memo.get(key)
+        if found is None:
+            exercises = exercises_with_regressions()
             rows = [
                 ProgrammeItem(exercise=exercises[e], times_per_day=t, days_per_week=d)
                 for e, t, d in key[1]
             ]
-            memo[key] = (
+            found = memo[key] = (
                 sessions_per_week(rows),
                 _regression(p.current_phase, rows),
                 any(row.exercise.category in LOADING_CATEGORIES for row in rows),
             )
-        per_week[p.id], regression[p.id], loading[p.id] = memo[key]
+        per_week[p.id], regression[p.id], loading[p.id] = found
     return per_week, regression, loading
+
+
+# A prescription as the rules read it: the current phase and its items' (exercise, times a
+# day, days a week); and how many distinct ones a process keeps (each a few hundred bytes).
+_PrescriptionKey = tuple[int, tuple[tuple[int, int | None, int | None], ...]]
+MEMO_LIMIT = 20_000
 
 
 def _regression(current_phase: int, items: list[ProgrammeItem]) -> str:

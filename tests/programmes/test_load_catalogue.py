@@ -135,3 +135,19 @@ def test_an_unknown_source_id_is_refused(tmp_path: Path) -> None:
     _edit(directory / "conditions.yaml", bad_source)
     with pytest.raises(CommandError, match="R99"):
         call_command("load_catalogue", directory=directory)
+
+
+def test_what_is_worked_out_from_the_catalogue_is_forgotten_when_an_exercise_changes() -> None:
+    """The sweep keeps each prescription's regression beside the catalogue snapshot
+    (`catalogue_memo`, `exercises_with_regressions`): an edited exercise must not leave a
+    process suggesting the easier version the catalogue no longer names."""
+    from programmes.selectors import catalogue_memo, exercises_with_regressions
+
+    exercise = Exercise.objects.exclude(regression=None).first()
+    assert exercise is not None
+    assert exercises_with_regressions()[exercise.pk].regression_id == exercise.regression_id
+    catalogue_memo("sweep_prescriptions")["key"] = "worked out"
+    exercise.regression = None
+    exercise.save()
+    assert catalogue_memo("sweep_prescriptions") == {}
+    assert exercises_with_regressions()[exercise.pk].regression_id is None
