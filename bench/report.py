@@ -53,8 +53,9 @@ def monitoring(mode: str) -> list[str]:
     data = _load(mode, "monitoring") or {}
     lines = [
         "| database | patients | SQL floor s | sweep s (no flags) | sweep s (again) | "
-        "sweep ÷ floor | peak RSS MiB (sweep) | per-patient sweep s (extrapolated) |",
-        "|---|---|---|---|---|---|---|---|",
+        "sweep ÷ floor (no flags / again) | on two workers s (÷ floor) | "
+        "peak RSS MiB (sweep) | per-patient sweep s (extrapolated) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     groups = [("postgresql", data.get("postgresql"))]
     if data.get("sqlite"):
@@ -64,13 +65,20 @@ def monitoring(mode: str) -> list[str]:
             continue
         for run in runs:
             if "sweep_fresh" not in run:
-                lines.append(f"| {name} | {_f(run['patients'])} | {run.get('result', '–')} |||||")
+                lines.append(f"| {name} | {_f(run['patients'])} | {run.get('result', '–')} ||||||")
                 continue
             floor, fresh, steady = run.get("floor", {}), run["sweep_fresh"], run["sweep_steady"]
+            workers = run.get("sweep_workers") or {}
+            on_workers = (
+                f"{_f(workers['seconds'], 2)} ({_f(run.get('workers_ratio_to_floor'), 2)})"
+                if workers.get("seconds")
+                else "–"
+            )
             lines.append(
                 f"| {name} | {_f(run['patients'])} | {_f(floor.get('seconds'), 2)} | "
                 f"{_f(fresh.get('seconds'), 2)} | {_f(steady.get('seconds'), 2)} | "
-                f"{_f(run.get('ratio_to_floor'), 2)} | {_f(fresh.get('peak_rss_mb'))} | "
+                f"{_f(run.get('ratio_to_floor'), 2)} / {_f(run.get('steady_ratio_to_floor'), 2)} | "
+                f"{on_workers} | {_f(fresh.get('peak_rss_mb'))} | "
                 f"{_f(run.get('legacy_extrapolated_seconds'))} |"
             )
     return lines

@@ -133,10 +133,17 @@ class Runner:
 
 
 def monitoring(
-    runner: Runner, database: str, size: int, cfg: dict[str, Any], *, compare: bool = True
+    runner: Runner,
+    database: str,
+    size: int,
+    cfg: dict[str, Any],
+    *,
+    compare: bool = True,
+    redis: str | None = None,
 ) -> dict[str, Any]:
-    """Floor, sweep (fresh and steady) and, with `compare`, the equivalence check (smallest
-    size) and the per-patient sweep on a sample (up to 10,000 patients)."""
+    """Floor, sweep (fresh and steady; with `redis`, also as the hourly task runs it, on two
+    worker processes) and, with `compare`, the equivalence check (smallest size) and the
+    per-patient sweep on a sample (up to 10,000 patients)."""
     today = runner.today.isoformat()
     args = ["--database", database, "--today", today]
     out: dict[str, Any] = {"patients": size}
@@ -157,6 +164,13 @@ def monitoring(
     out["sweep_steady"] = runner.step(
         f"sweep again ({size})", lambda: runner.child("bench.monitoring", "sweep", *args)
     )
+    if redis:
+        out["sweep_workers"] = runner.step(
+            f"sweep on two workers ({size})",
+            lambda: runner.child(
+                "bench.monitoring", "workers", *args, "--redis", redis, "--repeat", "2"
+            ),
+        )
     if compare and size <= 10000:
         out["legacy"] = runner.step(
             f"per-patient sweep, first {cfg['legacy_limit']} ({size})",
@@ -168,6 +182,12 @@ def monitoring(
     sweep_s = out["sweep_fresh"].get("seconds")
     if floor_s and sweep_s:
         out["ratio_to_floor"] = round(sweep_s / floor_s, 2)
+    steady_s = out["sweep_steady"].get("seconds")
+    if floor_s and steady_s:
+        out["steady_ratio_to_floor"] = round(steady_s / floor_s, 2)
+    workers_s = out.get("sweep_workers", {}).get("seconds")
+    if floor_s and workers_s:
+        out["workers_ratio_to_floor"] = round(workers_s / floor_s, 2)
     legacy = out.get("legacy", {})
     if legacy.get("patients") and sweep_s:
         per_patient = legacy["seconds"] / legacy["patients"]
@@ -300,7 +320,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             sweeps.append({"patients": size, "result": f"skipped: the database holds {held}"})
             continue
         if wanted("sweep"):
-            sweeps.append(monitoring(runner, args.postgres, size, cfg))
+            sweeps.append(
+                monitoring(
+                    runner, args.postgres, size, cfg, redis=None if redis_skip else args.redis
+                )
+            )
             runner.save("monitoring", {"postgresql": sweeps})
         if wanted("reminders") and not reminders and size in cfg["reminder_sizes"]:
             delivered.append(reminder_delivery(runner, args.postgres, args.redis, size, cfg))
