@@ -33,6 +33,7 @@ import uuid
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -192,17 +193,51 @@ def evaluate_chunk(
     programmes, exercises, current-phase items, session days, check-ins, VISA-A scores,
     checkpoints, unresolved red-flag flags, stored flags, then the inserts and updates of
     flags. `with_flags=False` leaves `Chunk.flags` empty (the sweep does not read them)."""
-    read = _read(programme_ids, now)
-    if not read:
-        return Chunk(SweepReport(), {})
-    if late_mornings:  # a check-in that arrived after the red-flag window (rules.reported_late)
-        read = [(p, replace(s, late_mornings=late_mornings.get(p.id, ()))) for p, s in read]
-    findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
-    created, updated, flags = _store(findings, with_flags=with_flags)
+    with _planned_for_a_chunk():
+        read = _read(programme_ids, now)
+        if not read:
+            return Chunk(SweepReport(), {})
+        if late_mornings:  # a check-in arrived after the red-flag window (rules.reported_late)
+            read = [(p, replace(s, late_mornings=late_mornings.get(p.id, ()))) for p, s in read]
+        findings = [(p, finding) for p, state in read for finding in evaluate_state(state)]
+        created, updated, flags = _store(findings, with_flags=with_flags)
     report = SweepReport(
         programmes=len(read), findings=len(findings), created=created, updated=updated
     )
     return Chunk(report, flags)
+
+
+@contextmanager
+def _planned_for_a_chunk() -> Iterator[None]:
+    """PostgreSQL planner settings for one chunk's statements, put back as they were after.
+
+    Without JIT: PostgreSQL compiles the chunk's aggregate (its cost estimate is high) in
+    0.5–1 s, longer than the query then runs. Without sequential scans where an index serves:
+    every read here is of one chunk's rows by key, yet the planner chose to scan the whole
+    flags table for the chunk's 500 patients (19 and 32 ms a chunk at 100,000 patients,
+    against 1 ms through the patient index, so the sweep grew faster than the clinic), and the
+    checkpoints table at 10,000. (A table no index serves, as the catalogue's small ones, is
+    still scanned.) The settings are local to the transaction and restored on the way out, so
+    a caller's transaction (a red-flag check-in evaluated as it is recorded) goes on planning
+    as before; on an error the rollback of the chunk's savepoint undoes them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        # OFFSET 0 keeps the subquery apart, so the settings are read before they are set.
+        cursor.execute(
+            "SELECT was.jit, was.seqscan, set_config('jit', 'off', true),"
+            " set_config('enable_seqscan', 'off', true)"
+            " FROM (SELECT current_setting('jit') AS jit,"
+            " current_setting('enable_seqscan') AS seqscan OFFSET 0) AS was"
+        )
+        jit, seqscan, _, _ = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', %s, true), set_config('enable_seqscan', %s, true)",
+            [jit, seqscan],
+        )
 
 
 def states_for(
@@ -244,17 +279,6 @@ def _read(
     ]
     if not programmes:
         return []
-    if connection.vendor == "postgresql":
-        # PostgreSQL's JIT compiles the chunk's aggregate (its cost estimate is high) in
-        # 0.5–1 s, longer than the query then runs; this transaction does without it. And
-        # every read here is of one chunk's rows, by key: the planner chose to scan the whole
-        # flags table for the chunk's 500 patients (19 and 32 ms a chunk at 100,000 patients,
-        # against 1 ms through the patient index, so the sweep grew faster than the clinic),
-        # and the checkpoints table at 10,000. Scans are discouraged for this transaction
-        # only (still taken where no index serves, as for the catalogue's small tables).
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL enable_seqscan = off")
     catalogue = catalogue_snapshot()
     today = {p.id: now.astimezone(zoneinfo.ZoneInfo(p.time_zone)).date() for p in programmes}
     since = {

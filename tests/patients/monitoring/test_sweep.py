@@ -653,3 +653,41 @@ def test_the_database_summary_is_rules_summarise_of_the_same_rows(
             raise _Rollback
     except _Rollback:
         pass
+
+
+def _planner_settings() -> tuple[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('enable_seqscan')")
+        jit, seqscan = cursor.fetchone()
+    return jit, seqscan
+
+
+def test_a_chunk_reads_by_key_and_leaves_the_callers_planner_as_it_was(
+    patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep plans each chunk's reads without JIT and without whole-table scans (at
+    100,000 patients the flags were scanned whole for every chunk), and puts both settings
+    back: a red-flag check-in evaluated inside its own transaction goes on planning as before."""
+    from django.db import connection
+
+    from patients.monitoring import sweep
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL planner settings")
+    factories.prescribe(patient, started_on=NOW.date() - timedelta(days=3))
+    during: list[tuple[str, str]] = []
+    read = sweep._read
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        during.append(_planner_settings())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "_read", spy)
+    with transaction.atomic():
+        before = _planner_settings()
+        evaluate_patient(patient=patient, now=NOW)
+        after = _planner_settings()
+    assert during == [("off", "off")]
+    assert after == before == (before[0], "on")
