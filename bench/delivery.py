@@ -209,6 +209,7 @@ def deliver_wave(
     email: bool = True,
     push: bool = False,
     smtp_server: str = "aiosmtpd",
+    worker_log: Path | None = None,
 ) -> dict[str, Any]:
     import redis as redis_client
     from django.db.models import Count
@@ -231,7 +232,7 @@ def deliver_wave(
             receiver, origin = push_receiver.start_receiver_process(push_log, phone)
             services.append(receiver)
             extra = {"REHAB_VAPID_PRIVATE_KEY": new_private_key(), "REHAB_PUSH_SERVICES": origin}
-        processes = start_workers(workers, database, redis, port, extra)
+        processes = start_workers(workers, database, redis, port, extra, log=worker_log)
         try:
             wait_for_workers(workers)
             Patient.objects.update(email_reminders=email)
@@ -483,6 +484,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="aiosmtpd",
         help="the local mail server: aiosmtpd (Python), or Postfix's smtp-sink (C, faster)",
     )
+    parser.add_argument(
+        "--worker-log",
+        type=Path,
+        help="the workers log at INFO to this file: Celery's line for each task, with its time",
+    )
     args = parser.parse_args(argv)
     if not args.database.startswith("postgres"):
         raise SystemExit("the workers are separate processes: use a PostgreSQL bench database")
@@ -505,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             email=not args.without_email,
             push=args.with_push,
             smtp_server=args.smtp_server,
+            worker_log=args.worker_log,
         )
         smtp = (
             smtp_floor(max(wave["emails_owed"], 2), server=args.smtp_server)
