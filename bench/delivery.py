@@ -74,7 +74,6 @@ def start_workers(
     """`count` worker processes (one task at a time each). With `log`, each logs at INFO to
     that file (Celery's line for each task that succeeds), otherwise warnings only, nowhere."""
     level = "INFO" if log else "WARNING"
-    output = log.open("a") if log else subprocess.DEVNULL
     env = {
         **(extra or {}),
         **os.environ,
@@ -86,29 +85,30 @@ def start_workers(
         "EMAIL_PORT": str(port),
         "REHAB_LOG_LEVEL": level,
     }
-    return [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "rehab",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                f"--hostname=bench-delivery-{n}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                f"--loglevel={level}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=output,
-        )
-        for n in range(count)
-    ]
+    with log.open("a") if log else open(os.devnull, "w") as output:  # each child keeps a copy
+        return [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "rehab",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    f"--hostname=bench-delivery-{n}@%h",
+                    "--without-mingle",
+                    "--without-gossip",
+                    f"--loglevel={level}",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=output,
+            )
+            for n in range(count)
+        ]
 
 
 def wait_for_workers(count: int, timeout: float = 120) -> None:

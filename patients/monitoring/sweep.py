@@ -354,18 +354,15 @@ def _prescriptions(
     tendon (F19), for each programme's current phase."""
     phase_of = {p.revision_id: p for p in programmes}
     items: dict[uuid.UUID, list[tuple[int, int | None, int | None]]] = defaultdict(list)
-    for revision_id, exercise_id, times_per_day, days_per_week in _rows(
+    for revision_id, exercise_id, times_per_day, days_per_week in (
         ProgrammeItem.objects.filter(
             _AnyOf("phase__revision_id", phase_of),
             phase__position=F("phase__revision__current_phase"),
         )
         .order_by("phase_id", "position")
-        .annotate(revision_key=Cast("phase__revision_id", output_field=CharField()))
-        .values_list("revision_key", "exercise_id", "times_per_day", "days_per_week")
+        .values_list("phase__revision_id", "exercise_id", "times_per_day", "days_per_week")
     ):
-        items[phase_of[uuid.UUID(revision_id)].id].append(
-            (exercise_id, times_per_day, days_per_week)
-        )
+        items[phase_of[revision_id].id].append((exercise_id, times_per_day, days_per_week))
 
     # Many programmes share a prescription: each distinct one is worked out once per process
     # (until the catalogue changes: the regressions are the catalogue's), not once a chunk.
