@@ -473,9 +473,7 @@ _DAY_BEFORE = {
 # (The pain during exercise is the one figure that needs the exercise entries, looked up
 # per session through their index, and only for the last week: the rules that read it look
 # back one week. A join with the entries instead would read every entry for each chunk.)
-_SESSION_DAYS_SQL = """
-WITH p AS MATERIALIZED ({chunk})
-SELECT p.n,
+_SESSION_DAY_COLUMNS = """
        CASE WHEN s.local_date >= p.days_from THEN s.local_date END AS day,
        SUM(CASE WHEN s.status = '{done}'
                  AND (s.local_date >= p.days_from OR s.local_date >= p.started)
@@ -483,67 +481,88 @@ SELECT p.n,
        MAX(CASE WHEN s.local_date >= p.recent THEN
                (SELECT MAX(e.pain_during_nrs) FROM {exercise} e WHERE e.session_id = s.id)
            END) AS pain_during,
-       MAX(CASE WHEN s.local_date >= p.days_from THEN s.pain_after_nrs END) AS pain_after
-FROM p JOIN {session} s ON s.programme_id = p.id AND s.local_date >= p.since
+       MAX(CASE WHEN s.local_date >= p.days_from THEN s.pain_after_nrs END) AS pain_after"""
+# PostgreSQL groups each programme's ~60 sessions on their own (LATERAL: a fifth less time at
+# 10,000 than one sort of the chunk's 30,000); SQLite, which has no LATERAL, groups the join.
+_SESSION_DAYS_SQL = {
+    "postgresql": f"""
+WITH p AS MATERIALIZED ({{chunk}})
+SELECT p.n, x.day, x.done, x.pain_during, x.pain_after
+FROM p CROSS JOIN LATERAL (
+    SELECT {_SESSION_DAY_COLUMNS}
+    FROM {{session}} s WHERE s.programme_id = p.id AND s.local_date >= p.since
+    GROUP BY 1
+) AS x
+ORDER BY 1, 2
+""",
+    "sqlite": f"""
+WITH p AS MATERIALIZED ({{chunk}})
+SELECT p.n, {_SESSION_DAY_COLUMNS}
+FROM p JOIN {{session}} s ON s.programme_id = p.id AND s.local_date >= p.since
 GROUP BY 1, 2
 ORDER BY 1, 2
-"""
+""",
+}
 
 # The mornings as `rules.summarise` leaves them: each one from `mornings_from`; before it
 # (and since the start: `early`) those of the first week and the first, last and worst
-# (highest pain, then latest); and, on every row, the early rest-day mornings (after the
-# start, no session done the day before within the window) summed: pain, number, first
-# date. Every window is over the programme's rows alone (one sort for them all).
+# (highest pain, then latest: the largest `{worst}` key); and, on every row, the early
+# rest-day mornings (after the start, no session done the day before within the window)
+# summed: pain, number, first date. The summaries are one grouping of the chunk's mornings
+# (`a`), joined back to pick the rows; the days a session was done are one hashed set
+# (NOT IN): together a quarter less time than window functions and a grouped join.
 _MORNINGS_SQL = """
 WITH p AS MATERIALIZED ({chunk}),
-done AS (
-    SELECT s.programme_id AS id, s.local_date AS day
-    FROM p JOIN {session} s ON s.programme_id = p.id
-    WHERE s.status = '{done}' AND s.local_date >= p.since AND s.local_date < p.days_from
-    GROUP BY s.programme_id, s.local_date
-),
-m AS (
+m AS MATERIALIZED (
     SELECT p.n, c.local_date AS day, c.morning_pain_nrs AS pain,
            c.stiffness_minutes AS stiffness, c.red_flags AS answers,
            p.mornings_from, p.week_end,
            CASE WHEN c.local_date < p.mornings_from AND c.local_date >= p.started
                 THEN 1 ELSE 0 END AS early,
            CASE WHEN c.local_date < p.mornings_from AND c.local_date > p.started
-                 AND d.id IS NULL THEN 1 ELSE 0 END AS rest
+                 AND (p.id, {day_before}) NOT IN (
+                     SELECT s.programme_id, s.local_date
+                     FROM p JOIN {session} s ON s.programme_id = p.id
+                     WHERE s.status = '{done}'
+                       AND s.local_date >= p.since AND s.local_date < p.days_from
+                 )
+                THEN 1 ELSE 0 END AS rest
     FROM p
     JOIN {check_in} c ON c.patient_id = p.patient AND c.local_date >= p.since
-    LEFT JOIN done d ON d.id = p.id AND d.day = {day_before}
 ),
-w1 AS (
-    SELECT m.*,
-           MIN(CASE WHEN early = 1 THEN day END) OVER w AS first_day,
-           MAX(CASE WHEN early = 1 THEN day END) OVER w AS last_day,
-           MAX(CASE WHEN early = 1 THEN pain END) OVER w AS top_pain,
-           SUM(rest * pain) OVER w AS rest_pain,
-           SUM(rest) OVER w AS rest_mornings,
-           MIN(CASE WHEN rest = 1 THEN day END) OVER w AS rest_first
+a AS (
+    SELECT m.n,
+           MIN(CASE WHEN m.early = 1 THEN m.day END) AS first_day,
+           MAX(CASE WHEN m.early = 1 THEN m.day END) AS last_day,
+           MAX(CASE WHEN m.early = 1 THEN {worst} END) AS worst,
+           SUM(m.rest * m.pain) AS rest_pain,
+           SUM(m.rest) AS rest_mornings,
+           MIN(CASE WHEN m.rest = 1 THEN m.day END) AS rest_first
     FROM m
-    WINDOW w AS (PARTITION BY n)
-),
-w2 AS (
-    SELECT w1.*,
-           MAX(CASE WHEN early = 1 AND pain = top_pain THEN day END)
-               OVER (PARTITION BY n) AS worst_day
-    FROM w1
+    GROUP BY m.n
 )
-SELECT n, day, pain, stiffness, answers, rest_pain, rest_mornings, rest_first
-FROM w2
-WHERE day >= mornings_from
-   OR (early = 1 AND (day < week_end OR day = first_day OR day = last_day OR day = worst_day))
-ORDER BY n, day
+SELECT m.n, m.day, m.pain, m.stiffness, m.answers, a.rest_pain, a.rest_mornings, a.rest_first
+FROM m JOIN a ON a.n = m.n
+WHERE m.day >= m.mornings_from
+   OR (m.early = 1 AND (m.day < m.week_end OR m.day = a.first_day OR m.day = a.last_day
+                        OR {worst} = a.worst))
+ORDER BY m.n, m.day
 """
+# A morning's rank for "worst": its pain, then its date, as one integer (the pain is 0-10).
+_WORST = {
+    "postgresql": "m.pain * 100000 + (m.day - DATE '2000-01-01')",
+    "sqlite": "m.pain * 10000000 + CAST(julianday(m.day) AS INTEGER)",
+}
 
 
-def _summary_sql(template: str) -> str:
+def _summary_sql(template: str | Mapping[str, str]) -> str:
     vendor = connection.vendor
+    if not isinstance(template, str):
+        template = template[vendor]
     return template.format(
         chunk=_CHUNK_TABLE[vendor],
         day_before=_DAY_BEFORE[vendor],
+        worst=_WORST[vendor],
         done=SessionLog.Status.DONE,
         session=SessionLog._meta.db_table,
         exercise=ExerciseLog._meta.db_table,
