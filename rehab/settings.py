@@ -440,7 +440,7 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 
 # Programmes the hourly monitoring sweep evaluates per transaction (monitoring/sweep.py): a
 # killed or failed sweep keeps the chunks it finished, and the next run carries on.
-REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 500)
+REHAB_SWEEP_CHUNK_SIZE = env_int("REHAB_SWEEP_CHUNK_SIZE", 1000)
 # How long a batch of reminder e-mails holds what it claimed: after this, the per-minute job
 # hands them to another worker (the first one died, or hangs).
 REHAB_DELIVERY_LEASE_SECONDS = env_int("REHAB_DELIVERY_LEASE_SECONDS", 120)
