@@ -103,8 +103,23 @@ class Outbox:
 
     def mark_done(self, pk: Any, now: datetime) -> None:
         """Marked at once, in one statement (autocommit): the window in which a kill would
-        send this copy again is this one round trip."""
-        Notification.objects.filter(pk=pk).update(**{self.done: now})
+        send this copy again is this one round trip. Written as that statement, not built
+        through the ORM for every copy (a third of the worker's time per e-mail went on
+        building the same UPDATE); the id goes through the field, as each database stores it.
+        (Notifications are not in the audit trail, `AUDITED_MODELS`: no entry is skipped.)"""
+        table = Notification._meta.db_table
+        field = Notification._meta.get_field(self.done)
+        column = connection.ops.quote_name(field.column)
+        id_column = connection.ops.quote_name(Notification._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {connection.ops.quote_name(table)} SET {column} = %s"
+                f" WHERE {id_column} = %s",
+                [
+                    field.get_db_prep_value(now, connection),
+                    Notification._meta.pk.get_db_prep_value(pk, connection),
+                ],
+            )
 
 
 EMAILS = Outbox(
@@ -143,23 +158,23 @@ def send_claimed_emails(*, token: uuid.UUID, now: datetime) -> int:
     the server accepts it, so a worker killed mid-batch leaves at most the one message in
     flight to be sent again (with the same Message-ID, by which a mail system can tell it is
     the same message). Returns how many the server accepted."""
-    batch = list(EMAILS.claimed(token))
+    batch = list(EMAILS.claimed(token).values_list("pk", "title", "body", "email_to"))
     if not batch:
         return 0
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
     sent = 0
     with get_connection() as mail, marks_without_waiting_for_disk():
-        for note in batch:
+        for pk, title, body, email_to in batch:
             message = EmailMessage(
-                note.title,
-                note.body,
+                title,
+                body,
                 None,
-                [note.email_to],
-                headers={"Message-ID": f"<notification-{note.pk}@{domain}>"},
+                [email_to],
+                headers={"Message-ID": f"<notification-{pk}@{domain}>"},
                 connection=mail,
             )
             message.send()
-            EMAILS.mark_done(note.pk, now)
+            EMAILS.mark_done(pk, now)
             sent += 1
     return sent
 
