@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet
 
 from patients.models import (
     Flag,
@@ -109,6 +109,7 @@ class Outbox:
         (Notifications are not in the audit trail, `AUDITED_MODELS`: no entry is skipped.)"""
         table = Notification._meta.db_table
         field = Notification._meta.get_field(self.done)
+        assert isinstance(field, DateTimeField)  # emailed_at, pushed_at, mobile_pushed_at
         column = connection.ops.quote_name(field.column)
         id_column = connection.ops.quote_name(Notification._meta.pk.column)
         with connection.cursor() as cursor:
