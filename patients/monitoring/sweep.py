@@ -595,11 +595,10 @@ _WORST = {
 }
 
 
-def _summary_sql(template: str | Mapping[str, str]) -> str:
+def _summary_sql(templates: Mapping[str, str]) -> str:
+    """The statement of `templates` for this database, its tables and date steps filled in."""
     vendor = connection.vendor
-    if not isinstance(template, str):
-        template = template[vendor]
-    return template.format(
+    return templates[vendor].format(
         chunk=_CHUNK_TABLE[vendor],
         day_before=_DAY_BEFORE[vendor],
         worst=_WORST[vendor],
