@@ -20,6 +20,9 @@ statements under 4 kB), and with server-side binding it prepares a statement run
 on a connection, so that later runs skip PostgreSQL's parsing and planning too (persistent
 connections: CONN_MAX_AGE).
 
+`statement(sql)` gives the same cursor for one write run once per item of a batch (an
+outbox marking each copy sent, patients/notifications/services.py).
+
 Not for querysets with prefetch_related (run those apart) or whose SQL depends on a value
 (an `__in` list: its length is in the SQL). Slice with `fetch(limit=, offset=)`: a sliced
 queryset's bounds are written into its SQL.
@@ -28,7 +31,8 @@ queryset's bounds are written into its SQL.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from threading import Lock
@@ -125,6 +129,29 @@ def _cursor(connection: Any) -> Any:
         if connection.timezone != loader.timezone:
             register_tzloader(connection.timezone, cursor)
         return connection._prepare_cursor(cursor)
+
+
+@contextmanager
+def statement(sql: str, using: str = "default") -> Iterator[Callable[[list[Any]], int]]:
+    """`run(params)` for one statement written with Django's `%s` placeholders, run once per
+    item of a batch through one cursor (the one above: on PostgreSQL prepared once it has run
+    five times on a connection), for a write whose parsing and planning cost more than the
+    write itself. Logged and counted like any other query. `run` returns the rows changed."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        sql = _numbered_once(sql)
+    with _cursor(connection) as cursor:
+
+        def run(params: list[Any]) -> int:
+            cursor.execute(sql, params)
+            return int(cursor.rowcount)
+
+        yield run
+
+
+@cache
+def _numbered_once(sql: str) -> str:
+    return _numbered(sql)
 
 
 class PreparedQuery(Generic[M]):

@@ -11,8 +11,10 @@ Started as `celery -A tests.support.killable_delivery_worker worker …` (tests/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +40,30 @@ def _stall_delivery() -> None:
             time.sleep(300)  # killed here by the test, the batch's transaction open
         return real(batch)
 
-    services.unwanted_reminders = stalling  # type: ignore[assignment]
+    services.unwanted_reminders = stalling
 
 
 def _slow_email_marks() -> None:
     from patients.notifications import services
 
-    real = services.Outbox.mark_done
+    real = services.Outbox.marks
 
-    def slow(outbox: Any, pk: Any, now: Any) -> None:
-        if outbox is services.EMAILS:
-            if not _marker().exists():
-                _marker().write_text(str(os.getpid()))
-            time.sleep(0.2)
-        real(outbox, pk, now)
+    @contextlib.contextmanager
+    def slow(outbox: Any, now: Any) -> Iterator[Callable[[Any], None]]:
+        with real(outbox, now) as mark:
+            if outbox is not services.EMAILS:
+                yield mark
+                return
 
-    services.Outbox.mark_done = slow  # type: ignore[method-assign]
+            def slow_mark(pk: Any) -> None:
+                if not _marker().exists():
+                    _marker().write_text(str(os.getpid()))
+                time.sleep(0.2)
+                mark(pk)
+
+            yield slow_mark
+
+    services.Outbox.marks = slow  # type: ignore[method-assign,assignment]
 
 
 @worker_process_init.connect
