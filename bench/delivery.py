@@ -17,8 +17,9 @@ notification (created − due) and of each e-mail (accepted by the SMTP server �
 p50/p90/p99/max; counted: notifications per reminder (duplicates, lost) and e-mails per
 Message-ID (duplicates, lost). The wave's due times and statuses are put back afterwards.
 
-Floors, in the same run: the SMTP server alone (two bare `smtplib` clients, one connection
-each, the same number of messages: the most this mail server takes on this machine) and the
+Floors, in the same run: the SMTP server alone (two bare clients, one connection each, the
+same number of messages built beforehand, pipelined as the workers send them: the most this
+mail server takes on this machine from clients that wait for each message's answer) and the
 database alone (one INSERT … SELECT writing the wave's notifications and one UPDATE marking it
 sent, rolled back).
 """
@@ -38,6 +39,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -367,27 +369,42 @@ def _floor(messages: int, clients: int, seconds: float) -> dict[str, Any]:
 
 
 def smtp_floor(messages: int, clients: int = 2, server: str = "aiosmtpd") -> dict[str, Any]:
-    """The SMTP server alone: `clients` bare smtplib clients, one connection each."""
+    """The SMTP server alone: `clients` bare clients, one connection each, sending messages
+    built beforehand, pipelined as the workers send them (a message's content and the next
+    one's envelope in one write; each message's answer read before the next content goes)."""
+    each = messages // clients
+    built = [[_floor_message(n, i) for i in range(each)] for n in range(clients)]
     with tempfile.TemporaryDirectory() as folder:
         sink, port = start_sink(Path(folder) / "mail.log", server)
         try:
-            each = messages // clients
 
             def send(n: int) -> None:
-                with smtplib.SMTP("127.0.0.1", port) as server:
-                    for i in range(each):
-                        message = EmailMessage()
-                        message["Subject"] = "Time for your exercises"
-                        message["From"] = "rehab@localhost"
-                        message["To"] = f"floor-{n}-{i}@example.org"
-                        message["Message-ID"] = f"<floor-{n}-{i}@localhost>"
-                        message.set_content("Your session 1 of today's programme is due.")
-                        server.send_message(message)
+                writes = [b"", *(content for _, content in built[n])]
+                envelopes = [*(envelope for envelope, _ in built[n]), b""]
+                with smtplib.SMTP("127.0.0.1", port) as smtp:
+                    smtp.ehlo()
+                    assert smtp.has_extn("pipelining")
+                    for i, (content, envelope) in enumerate(zip(writes, envelopes, strict=True)):
+                        smtp.send(content + envelope)
+                        replies = [smtp.getreply() for _ in range((i > 0) + 3 * (i < each))]
+                        assert all(code in (250, 354) for code, _ in replies), replies
 
             seconds = _clients_at_once(send, clients)
         finally:
             stop([sink])
     return _floor(each * clients, clients, seconds)
+
+
+def _floor_message(n: int, i: int) -> tuple[bytes, bytes]:
+    """A floor client's message as SMTP sends it: its envelope's commands and its content."""
+    message = EmailMessage()
+    message["Subject"] = "Time for your exercises"
+    message["From"] = "rehab@localhost"
+    message["To"] = to = f"floor-{n}-{i}@example.org"
+    message["Message-ID"] = f"<floor-{n}-{i}@localhost>"
+    message.set_content("Your session 1 of today's programme is due.")
+    envelope = f"MAIL FROM:<rehab@localhost>\r\nRCPT TO:<{to}>\r\nDATA\r\n".encode()
+    return envelope, message.as_bytes(policy=SMTP) + b".\r\n"
 
 
 def push_floor(messages: int, clients: int = 2) -> dict[str, Any]:
