@@ -151,10 +151,13 @@ else:
     # Their plan is made once (generic): PostgreSQL's default re-planned the day's statement at
     # every run, which took longer than running it (bench/README.md). Only prepared statements
     # are concerned, and only those are prepared.
+    # No JIT compilation: every statement here is an indexed read or write of a few rows, or a
+    # sweep chunk of 1,000 programmes. A generic plan's cost can still pass jit_above_cost: the
+    # caseload's page then spent 50 ms compiling a statement that runs in 10 (issue 14).
     _never = env_str("REHAB_PG_PREPARE_THRESHOLD", "5").lower() == "off"
     DATABASES["default"]["OPTIONS"].update(
         prepare_threshold=None if _never else env_int("REHAB_PG_PREPARE_THRESHOLD", 5),
-        options="-c plan_cache_mode=force_generic_plan",
+        options="-c plan_cache_mode=force_generic_plan -c jit=off",
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -49,6 +49,18 @@ def test_ci_runs_against_postgresql() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.django_db
+def test_postgresql_plans_once_and_never_compiles_a_statement() -> None:
+    """A generic plan (made once per prepared statement) and no JIT: compiling the caseload's
+    statement took five times as long as running it (issue 14)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("DATABASE_URL is not PostgreSQL on this machine")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
+        assert cursor.fetchone() == ("off", "force_generic_plan")
+
+
+@pytest.mark.integration
 def test_the_celery_broker_is_the_redis_server_when_configured() -> None:
     if not os.environ.get("REDIS_URL"):
         if os.environ.get("CI"):
