@@ -228,13 +228,18 @@ def caseload_page(therapist: Any, now: Any, size: int) -> list[Any]:
     caseload, then its first `size` rows)."""
     from patients.people import selectors
 
-    if hasattr(selectors, "caseload_pages"):  # the API's paginator reads this one
-        page = selectors.caseload_pages(therapist)[:size]
-        return selectors.caseload(therapist, now, patients=page)
-    if hasattr(selectors, "caseload_patients"):
-        page = list(selectors.caseload_patients(therapist)[:size])
-        return selectors.caseload(therapist, now, patients=page)
-    return selectors.caseload(therapist, now)[:size]
+    # The code of an earlier commit (a "before" run) may have older signatures: call through Any.
+    people: Any = selectors
+    if hasattr(people, "caseload_pages"):  # the API's paginator reads this one
+        try:
+            page = people.caseload_pages(therapist, now)[:size]
+        except TypeError:  # before the page read the week's sessions too: no `now`
+            page = people.caseload_pages(therapist)[:size]
+        return people.caseload(therapist, now, patients=page)
+    if hasattr(people, "caseload_patients"):
+        page = list(people.caseload_patients(therapist)[:size])
+        return people.caseload(therapist, now, patients=page)
+    return people.caseload(therapist, now)[:size]
 
 
 def measure(patients: int, repeat: int) -> dict[str, Any]:

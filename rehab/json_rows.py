@@ -24,7 +24,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     TextField,
+    signals,
 )
+from django.db.models.base import ModelState
 from django.db.models.functions import Cast, JSONObject
 from django.utils.dateparse import parse_datetime
 
@@ -83,10 +85,33 @@ def model_from_json(
     `fields` (as given to `row_json`), an instance with only those loaded: reading another
     field costs a query, as with `QuerySet.only`."""
     converters = _converters(model, connections[db].vendor, fields)
-    values = [
-        data[name] if convert is None else convert(data[name]) for name, convert in converters
-    ]
-    return model.from_db(db, [name for name, _ in converters], values)
+    values = {
+        name: data[name] if convert is None else convert(data[name]) for name, convert in converters
+    }
+    if not _plain(model):
+        return model.from_db(db, list(values), list(values.values()))
+    # What Model.from_db and Model.__init__ do for the columns read, without walking every
+    # field of the model for each instance: a caseload page makes a hundred (issue 14).
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    instance._state.adding, instance._state.db = False, db
+    instance.__dict__.update(values)
+    return instance
+
+
+def _plain(model: type[Model]) -> bool:
+    """Whether an instance of `model` is made as Django makes any: its own from_db and
+    __init__, and no receiver of pre_init or post_init (those may be connected at any time)."""
+    return (
+        _django_init(model)
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    )
+
+
+@cache
+def _django_init(model: type[Model]) -> bool:
+    return model.__init__ is Model.__init__ and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
 
 
 # Columns whose JSON value is already the Python value: a JSON object of the row holds a

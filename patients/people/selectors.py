@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, overload
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, UUIDField
+from django.db.models import DateField, F, OuterRef, QuerySet, Subquery, UUIDField
 from django.db.models.functions import Coalesce, JSONObject
 
 from patients.models import (
@@ -84,15 +84,21 @@ class CaseloadRow:
     open_flags: list[Flag]
 
 
-def caseload_patients(therapist: Therapist) -> QuerySet[Patient]:
+def caseload_patients(therapist: Therapist, now: datetime) -> QuerySet[Patient]:
     """The therapist's patients, most urgent first (the highest open-flag severity, then name),
-    each with their latest morning pain, open flags and active programme (read by `caseload`).
-    Ordered in the database so the API pages through it without building every row
-    (`caseload_pages`)."""
-    return _caseload_patients(therapist.pk)
+    each with their latest morning pain, open flags and active programme with the sessions
+    done in the week to `now` (read by `caseload`). Ordered in the database so the API pages
+    through it without building every row (`caseload_pages`)."""
+    return _caseload_patients(therapist.pk, _done_since(now))
 
 
-def _caseload_patients(therapist_id: Any) -> QuerySet[Patient]:
+def _done_since(now: datetime) -> date:
+    """The first day whose done sessions a caseload reads at `now`: a week before the earliest
+    local date anyone has then (a day before the UTC date, from UTC-12)."""
+    return now.astimezone(UTC).date() - timedelta(days=WEEK + 1)
+
+
+def _caseload_patients(therapist_id: Any, since: Any) -> QuerySet[Patient]:
     worst = (
         Flag.objects.filter(patient=OuterRef("pk"))
         .exclude(status=Flag.Status.RESOLVED)
@@ -114,7 +120,7 @@ def _caseload_patients(therapist_id: Any) -> QuerySet[Patient]:
             # Read for the page's rows only (the database orders and limits first): each
             # patient's open flags, and their active programme as a row shows it.
             open_flag_rows=json_rows(open_flags, "patient", row_json(Flag, fields=FLAG_FIELDS)),
-            programme_row=Subquery(programme.order_by().values(row=_caseload_programme())[:1]),
+            programme_row=Subquery(programme.order_by().values(row=_caseload_programme(since))[:1]),
         )
         .order_by("-worst_open_flag", "user__last_name", "user__first_name", "user__username")
     )
@@ -138,15 +144,18 @@ FLAG_FIELDS = (
 
 # The caseload's patients compiled once per process (rehab.prepared): building the statement
 # with its JSON subqueries cost more than running it (issue 14).
-_CASELOAD = PreparedQuery(lambda: _caseload_patients(Param("therapist", UUIDField())))
+_CASELOAD = PreparedQuery(
+    lambda: _caseload_patients(Param("therapist", UUIDField()), Param("since", DateField()))
+)
 
 
 class CaseloadPages:
     """`caseload_patients` for a paginator: its count, and the patients of a slice read in
     one prepared statement (the slice's bounds bound as parameters)."""
 
-    def __init__(self, therapist: Therapist) -> None:
+    def __init__(self, therapist: Therapist, now: datetime) -> None:
         self.therapist = therapist
+        self.since = _done_since(now)
 
     def count(self) -> int:
         return Patient.objects.filter(therapist=self.therapist).count()
@@ -166,12 +175,17 @@ class CaseloadPages:
         start, stop, step = index.indices(self.count() if index.stop is None else index.stop)
         if step != 1:
             raise ValueError("A caseload page is a contiguous slice.")
-        pk = self.therapist.pk
-        return _CASELOAD.fetch(therapist=pk, offset=start, limit=max(0, stop - start))
+        return _CASELOAD.fetch(
+            therapist=self.therapist.pk,
+            since=self.since,
+            offset=start,
+            limit=max(0, stop - start),
+        )
 
 
-def caseload_pages(therapist: Therapist) -> CaseloadPages:
-    return CaseloadPages(therapist)
+def caseload_pages(therapist: Therapist, now: datetime) -> CaseloadPages:
+    """The caseload at `now` for a paginator (give `caseload` the same `now`)."""
+    return CaseloadPages(therapist, now)
 
 
 class SessionCount(NamedTuple):
@@ -181,15 +195,19 @@ class SessionCount(NamedTuple):
     days_per_week: int | None
 
 
-def _caseload_programme() -> JSONObject:
+def _caseload_programme(since: Any) -> JSONObject:
     """A programme as a caseload row shows it, as JSON: its condition's name, the current
-    phase (an index lookup, not a join back through every revision) and the phase's doses."""
+    phase (an index lookup, not a join back through every revision), the phase's doses and the
+    day of each session done from `since` on (for adherence)."""
     current = {
         "revision": OuterRef("current_revision"),
         "position": OuterRef("current_revision__current_phase"),
     }
     phase = ProgrammePhase.objects.filter(**current).order_by()  # the default joins upwards
     doses = ProgrammeItem.objects.filter(**{f"phase__{k}": v for k, v in current.items()})
+    done = SessionLog.objects.filter(
+        programme=OuterRef("pk"), status=SessionLog.Status.DONE, local_date__gte=since
+    )
     return JSONObject(
         **{name: F(name) for name in CASELOAD_PROGRAMME_FIELDS},
         condition_name=F("condition__name"),
@@ -202,6 +220,7 @@ def _caseload_programme() -> JSONObject:
             NestedJSONObject(**{name: F(name) for name in SESSION_COUNT_FIELDS}),
             nested=True,
         ),
+        done_on=json_rows(done, "programme", F("local_date"), nested=True),
     )
 
 
@@ -224,18 +243,19 @@ def caseload(
 ) -> list[CaseloadRow]:
     """The therapist's patients (or a page of `caseload_patients`, whose annotations it reads)
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
-    (most severe first), most urgent first. Two statements, whatever the caseload or page
-    size: the patients (`caseload_patients`: with their programme, its phase and doses, and
-    open flags, as JSON) and the week's done sessions. The programme and phase are plain
+    (most severe first), most urgent first. One statement, whatever the caseload or page
+    size: the patients (`caseload_patients` at `now`: with their programme, its phase, doses
+    and the week's done sessions, and open flags, as JSON). The programme and phase are plain
     values (`CaseloadProgramme`, `CaseloadPhase`), not model instances."""
     if patients is None:
-        patients = _CASELOAD.fetch(therapist=therapist.pk)
+        patients = _CASELOAD.fetch(therapist=therapist.pk, since=_done_since(now))
     patients = list(patients)
     db = (patients[0]._state.db if patients else None) or "default"
     programmes: dict[Any, CaseloadProgramme] = {}
     phases: dict[Any, CaseloadPhase] = {}
     doses: dict[Any, list[SessionCount]] = {}
     conditions: dict[Any, CaseloadCondition] = {}
+    done: dict[Any, Counter[date]] = {}  # sessions done per day, from `_done_since(now)`
     revised: set[uuid.UUID] = set()  # programmes with a current revision (a prescription)
     for patient in patients:
         row = patient.programme_row  # type: ignore[attr-defined]
@@ -259,23 +279,10 @@ def caseload(
             SessionCount(d["times_per_day"], d["days_per_week"])
             for d in json_list(_nested(row["doses"]))
         ]
+        done[programme.pk] = Counter(map(_day, _nested(row["done_on"]) or []))
         programmes[patient.pk] = programme
         if row["current_revision_id"] is not None:
             revised.add(programme.pk)
-    earliest = min((local_today(p, now) for p in patients), default=now.date())
-    done: dict[Any, Counter[date]] = defaultdict(Counter)
-    for programme_id, day, count in (
-        SessionLog.objects.filter(
-            programme_id__in=[p.pk for p in programmes.values()],
-            status=SessionLog.Status.DONE,
-            local_date__gte=earliest - timedelta(days=WEEK),
-        )
-        .order_by()
-        .values_list("programme_id", "local_date")
-        .annotate(n=Count("id"))
-    ):
-        done[programme_id][day] = count
-
     rows = []
     for patient in patients:
         active = programmes.get(patient.pk)
