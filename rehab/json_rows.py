@@ -88,10 +88,16 @@ def model_from_json(
     values = {
         name: data[name] if convert is None else convert(data[name]) for name, convert in converters
     }
+    return loaded(model, db, values)
+
+
+def loaded(model: type[M], db: str, values: dict[str, Any]) -> M:
+    """`model.from_db(db, names, values)` for a row's columns by attname: the same instance
+    (the other fields deferred), made without walking every field of the model in __init__
+    where nothing else can tell the difference (a caseload page makes several hundred,
+    issue 14)."""
     if not _plain(model):
         return model.from_db(db, list(values), list(values.values()))
-    # What Model.from_db and Model.__init__ do for the columns read, without walking every
-    # field of the model for each instance: a caseload page makes a hundred (issue 14).
     instance = model.__new__(model)
     instance._state = ModelState()
     instance._state.adding, instance._state.db = False, db

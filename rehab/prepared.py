@@ -11,8 +11,8 @@ The queryset is built and compiled on first use for each database (alias and ven
 `Param` where a value changes between calls; each call binds the values (adapted by the
 param's field, as Django adapts a filter value) and turns the rows into model instances the
 way `QuerySet.__iter__` does: the same SQL, the same instances, select_related and
-annotations included. The query goes through Django's cursor wrapper, so it is logged and
-counted like any other.
+annotations included (made by `rehab.json_rows.loaded`). The query goes through Django's
+cursor wrapper, so it is logged and counted like any other.
 
 On PostgreSQL the statement is sent with native `$n` placeholders (psycopg's RawCursor):
 psycopg re-parses a longer statement's `%s` placeholders at every call (it caches only
@@ -41,6 +41,8 @@ from typing import Any, Generic, TypeVar
 from django.db import connections
 from django.db.models import Expression, Field, Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
+
+from rehab.json_rows import loaded
 
 M = TypeVar("M", bound=Model)
 
@@ -215,10 +217,27 @@ class PreparedQuery(Generic[M]):
         start, end = compiled.fields
         objects = []
         for row in rows:
-            obj = model.from_db(using, compiled.init_list, row[start:end])
+            obj = loaded(model, using, dict(zip(compiled.init_list, row[start:end], strict=True)))
             for populator in compiled.populators:
-                populator.populate(row, obj)
+                _populate(populator, row, obj)
             for name, position in compiled.annotations.items():
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
+
+
+def _populate(populator: Any, row: Any, from_obj: Model) -> None:
+    """Django's RelatedPopulator.populate (5.2), the related instance made by `loaded`."""
+    if populator.reorder_for_init:
+        data = populator.reorder_for_init(row)
+    else:
+        data = row[populator.cols_start : populator.cols_end]
+    obj = None
+    if data[populator.pk_idx] is not None:
+        values = dict(zip(populator.init_list, data, strict=True))
+        obj = loaded(populator.model_cls, populator.db, values)
+        for related in populator.related_populators:
+            _populate(related, row, obj)
+    populator.local_setter(from_obj, obj)
+    if obj is not None:
+        populator.remote_setter(obj, from_obj)
