@@ -123,8 +123,8 @@ LISTS: list[tuple[str, str, Rows, int]] = [
     ("patient", "/api/v1/notifications/", notifications, 4),
     # flags: + 1 for the step backs shown with them (each flag's `group`).
     ("therapist", "/api/v1/flags/", flags, 6),
-    # caseload: 3 + the count, the page (patients with programme and flags), done sessions.
-    ("therapist", "/api/v1/caseload/", caseload, 6),
+    # caseload: 3 + the count, the page (patients with programme, done sessions and flags).
+    ("therapist", "/api/v1/caseload/", caseload, 5),
     ("patient", "/api/v1/programmes/{programme}/revisions/", revisions, 7),
     ("therapist", "/api/v1/patients/{patient}/", sessions, 14),
     # today: 3 for authentication and the role + its one statement (issue 14).
