@@ -232,9 +232,10 @@ def caseload_page(therapist: Any, now: Any, size: int) -> list[Any]:
     people: Any = selectors
     if hasattr(people, "caseload_pages"):  # the API's paginator reads this one
         try:
-            page = people.caseload_pages(therapist, now)[:size]
+            pages = people.caseload_pages(therapist, now)
         except TypeError:  # before the page read the week's sessions too: no `now`
-            page = people.caseload_pages(therapist)[:size]
+            pages = people.caseload_pages(therapist)
+        page = pages[:size]
         return people.caseload(therapist, now, patients=page)
     if hasattr(people, "caseload_patients"):
         page = list(people.caseload_patients(therapist)[:size])

@@ -117,7 +117,14 @@ def _plain(model: type[Model]) -> bool:
 
 @cache
 def _django_init(model: type[Model]) -> bool:
-    return model.__init__ is Model.__init__ and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+    """No class of `model` makes or sets up an instance its own way: from_db, __init__ (a
+    mixin's runs from Model.__init__) and __setattr__ are Django's."""
+    own = (c for c in model.__mro__ if c not in (Model, object) and "__init__" in vars(c))
+    return (
+        model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        and model.__setattr__ is object.__setattr__
+        and next(own, None) is None
+    )
 
 
 # Columns whose JSON value is already the Python value: a JSON object of the row holds a

@@ -14,7 +14,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -32,20 +32,43 @@ def send_each(
 ) -> int:
     """Send `messages` (each with a key of the caller's) over `mail`, an open connection
     (`with get_connection() as mail`), and call `accepted(key)` as soon as the server has taken
-    a message, before the next one goes.
-    Returns how many were taken. Fails as `EmailMessage.send` does (an SMTPException, unless
-    the connection was made with fail_silently), the messages taken before it confirmed."""
-    smtp = mail.connection if isinstance(mail, SMTPBackend) else None
-    if smtp is not None:
-        smtp.ehlo_or_helo_if_needed()
-    if smtp is None or not smtp.has_extn("pipelining"):
+    a message, before the next one goes. Returns how many were taken.
+
+    Fails as `EmailMessage.send` does (an SMTPException, or a ValueError for a message that
+    cannot be made), the messages taken before it confirmed; the rest of the batch is not sent.
+    With fail_silently an SMTPException ends the batch quietly instead. After a failure while
+    pipelining, the connection is dropped (closed without QUIT: the server may be mid-message)."""
+    if not isinstance(mail, SMTPBackend) or mail.connection is None:
         return _one_by_one(mail, messages, accepted)
+    smtp = mail.connection
+    sent = 0
+
+    def confirm(key: K) -> None:
+        nonlocal sent
+        accepted(key)
+        sent += 1
+
     try:
-        return _pipelined(smtp, messages, accepted)
+        smtp.ehlo_or_helo_if_needed()
+        if not smtp.has_extn("pipelining"):
+            return _one_by_one(mail, messages, accepted)
+        _pipelined(smtp, messages, confirm)
     except smtplib.SMTPException:
+        _drop(mail)
         if not mail.fail_silently:
             raise
-        return 0
+    except BaseException:
+        _drop(mail)
+        raise
+    return sent
+
+
+def _drop(mail: SMTPBackend) -> None:
+    """Close the connection without a goodbye (Django's close() would send QUIT and wait for
+    an answer a server in the middle of a message does not give), and forget it."""
+    if mail.connection is not None:
+        mail.connection.close()
+        mail.connection = None
 
 
 def _one_by_one(
@@ -108,7 +131,7 @@ class _Envelope(Generic[K]):
 
 def _pipelined(
     smtp: smtplib.SMTP, messages: Iterable[tuple[K, EmailMessage]], accepted: Callable[[K], None]
-) -> int:
+) -> None:
     """One write a message: the content of the message the server is waiting for, then the
     next message's envelope; then the content's answer (the message is confirmed to the caller
     before anything else is read or sent), then the envelope's."""
@@ -118,37 +141,36 @@ def _pipelined(
     )
     waiting: _Envelope[K] | None = None  # the server has answered its DATA with 354
     following = next(envelopes, None)
-    sent = 0
     while waiting is not None or following is not None:
         smtp.send(
             (waiting.content if waiting else b"") + (following.commands if following else b"")
         )
-        after = next(envelopes, None)  # made while the server reads and answers
-        if waiting is not None:
-            code, reply = smtp.getreply()
-            if code != 250:
-                raise smtplib.SMTPDataError(code, reply)
-            accepted(waiting.key)
-            sent += 1
+        try:
+            after = next(envelopes, None)  # made while the server reads and answers
+        finally:  # the message sent is confirmed even when the next one cannot be made
+            if waiting is not None:
+                code, reply = smtp.getreply()
+                if code != 250:
+                    raise smtplib.SMTPDataError(code, reply)
+                accepted(waiting.key)
         if following is not None:
             following.read_replies(smtp)
         waiting, following = following, after
-    return sent
 
 
 class _Contents:
     """Each message's content, as `message.message().as_bytes()` gives it. The messages of a
     batch of reminders differ mostly in their recipient and Message-ID alone: one of a kind
-    (the same sender, subject and body, nothing else added) is made from the content Django
-    built for the first of that kind, its recipient and Message-ID swapped in. Building each
+    (the same sender, subject and body, nothing else added, a Message-ID of the same length)
+    is made from the content Django built for the first of that kind, its recipient and
+    Message-ID swapped in, and the first one's Date (a batch takes seconds). Building each
     message with the e-mail package took a third of the worker's time per e-mail (issue 14);
-    tests/rehab/test_mail.py checks the two give the same bytes."""
+    tests/test_mail.py checks the two give the same bytes."""
 
     TO = "recipient@swap.invalid"
-    ID = "<message-id@swap.invalid>"
 
     def __init__(self) -> None:
-        self.templates: dict[tuple[str, ...], bytes | None] = {}
+        self.templates: dict[tuple[Any, ...], bytes | None] = {}
 
     def of(self, message: EmailMessage) -> bytes:
         kind = _kind(message)
@@ -159,31 +181,32 @@ class _Contents:
         template = self.templates[kind]
         if template is None:
             return _built(message)
-        to, message_id = message.to[0], message.extra_headers["Message-ID"]
-        return template.replace(
-            b"\r\nTo: %s\r\n" % self.TO.encode(), b"\r\nTo: %s\r\n" % to.encode(), 1
-        ).replace(
-            b"\r\nMessage-ID: %s\r\n" % self.ID.encode(),
-            b"\r\nMessage-ID: %s\r\n" % message_id.encode(),
-            1,
+        message_id = message.extra_headers["Message-ID"]
+        return template.replace(self.TO.encode(), message.to[0].encode(), 1).replace(
+            _stand_in_id(len(message_id)).encode(), message_id.encode(), 1
         )
 
     def _template(self, message: EmailMessage) -> bytes | None:
-        """Django's content for this kind of message, sent to TO under ID; None (build each
-        one) unless each appears exactly once, on a line of its own."""
+        """Django's content for this kind of message, sent to TO under a stand-in Message-ID
+        as long as the message's (a header is folded by its length: the same length folds the
+        same way); None (build each one) unless each stand-in appears exactly once."""
+        stand_in_id = _stand_in_id(len(message.extra_headers["Message-ID"]))
         stand_in = EmailMessage(
             message.subject,
             message.body,
             message.from_email,
             [self.TO],
-            headers={"Message-ID": self.ID},
+            headers={"Message-ID": stand_in_id},
         )
         stand_in.encoding = message.encoding
         built = _built(stand_in)
-        lines = (b"\r\nTo: %s\r\n" % self.TO.encode(), b"\r\nMessage-ID: %s\r\n" % self.ID.encode())
-        unique = all(built.count(line) == 1 for line in lines)
-        alone = built.count(self.TO.encode()) == 1 and built.count(self.ID.encode()) == 1
-        return built if unique and alone else None
+        once = built.count(self.TO.encode()) == 1 and built.count(stand_in_id.encode()) == 1
+        return built if once else None
+
+
+def _stand_in_id(length: int) -> str:
+    """A Message-ID of `length` characters that no real message has."""
+    return "<" + "swap.invalid"[: length - 2].ljust(length - 2, "x") + ">"
 
 
 def _built(message: EmailMessage) -> bytes:
@@ -195,24 +218,34 @@ def _built(message: EmailMessage) -> bytes:
 _PLAIN_MESSAGE_ID = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{1,200}>")
 
 
-def _kind(message: EmailMessage) -> tuple[str, ...] | None:
-    """What messages of one kind share (sender, subject, body, encoding), if `message` differs
-    from the others of its kind only in one plain recipient and a plain Message-ID; else None."""
+def _kind(message: EmailMessage) -> tuple[Any, ...] | None:
+    """What messages of one kind share (sender, subject, body, encoding, the Message-ID's
+    length), if `message` is plain text and differs from the others of its kind only in one
+    plain recipient (short enough never to be folded) and a plain Message-ID; else None."""
     plain = (
         type(message) is EmailMessage
+        and message.content_subtype == "plain"
         and len(message.to) == 1
         and not (message.cc or message.bcc or message.reply_to or message.attachments)
         and list(message.extra_headers) == ["Message-ID"]
         and len(message.to[0]) <= 64
+        and "=?" not in message.to[0]
         and _PLAIN_ADDRESS.fullmatch(message.to[0]) is not None
         and _PLAIN_MESSAGE_ID.fullmatch(message.extra_headers["Message-ID"]) is not None
     )
     if not plain:
         return None
-    return (message.from_email, str(message.subject), str(message.body), message.encoding or "")
+    return (
+        message.from_email,
+        str(message.subject),
+        str(message.body),
+        message.encoding or "",
+        len(message.extra_headers["Message-ID"]),
+    )
 
 
-# An address `sanitize_address` gives back unchanged: ASCII, a dot-atom before the @ (RFC 5322)
+# An address `sanitize_address` gives back unchanged (unless it holds an RFC 2047 encoded
+# word, =?…?=, which it decodes): ASCII, a dot-atom before the @ (RFC 5322)
 # and a domain of labels of letters, digits and hyphens (IDNA leaves those as they are).
 # Parsing one with the e-mail package was a fifth of the worker's time per e-mail (issue 14).
 _PLAIN_ADDRESS = re.compile(
@@ -223,7 +256,7 @@ _PLAIN_ADDRESS = re.compile(
 
 def _envelope_address(address: str, encoding: str) -> str:
     """An address as the envelope gives it (as Django's SMTP backend: `sanitize_address`)."""
-    if _PLAIN_ADDRESS.fullmatch(address):
+    if "=?" not in address and _PLAIN_ADDRESS.fullmatch(address):  # =?…?= is an encoded word
         return address
     return _sanitized(address, encoding)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db.models import signals
+from django.db.models import Model, signals
+from django.test.utils import isolate_apps
 
 from patients.models import Flag
 from patients.people.selectors import FLAG_FIELDS
@@ -67,3 +68,47 @@ def test_receivers_of_pre_init_and_post_init_still_hear_of_each_instance() -> No
         signals.post_init.disconnect(receiver, sender=Flag)
     assert heard == [Flag, Flag]
     assert made == flag
+
+
+@pytest.fixture
+def inits(monkeypatch: pytest.MonkeyPatch) -> list[type]:
+    """The models whose Model.__init__ runs from here on."""
+    made: list[type] = []
+    real = Model.__init__
+
+    def counting(self: Model, *args: Any, **kwargs: Any) -> None:
+        made.append(type(self))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "__init__", counting)
+    return made
+
+
+def test_an_instance_is_made_without_walking_the_models_fields(inits: list[type]) -> None:
+    flag = factories.make_flag(factories.PatientFactory())
+    row = _read_as_json(flag, FLAG_FIELDS)
+    inits.clear()
+    made = model_from_json(Flag, row, "default", FLAG_FIELDS)
+    assert inits == []  # what this module is for (issue 14): no Model.__init__
+    assert made == flag
+
+
+def test_a_model_of_its_own_making_goes_through_from_db(inits: list[type]) -> None:
+    class Mixin:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.mixed_in = True
+            super().__init__(*args, **kwargs)
+
+    with isolate_apps("patients"):  # kept out of the project's registry
+
+        class MixedFlag(Flag, Mixin):  # type: ignore[misc]
+            class Meta:
+                proxy = True
+                app_label = "patients"
+
+    flag = factories.make_flag(factories.PatientFactory())
+    row = _read_as_json(flag, FLAG_FIELDS)
+    inits.clear()
+    made = model_from_json(MixedFlag, row, "default", FLAG_FIELDS)
+    assert made.mixed_in is True  # type: ignore[attr-defined]
+    assert inits == [MixedFlag]
