@@ -116,14 +116,10 @@ class _Envelope(Generic[K]):
             for address, reply in zip(self.recipients, replies[1:-1], strict=True)
             if reply[0] not in (250, 251)
         }
-        if 421 in (code for code, _ in replies):
-            smtp.close()  # the server is closing the connection
+        # On any of these, send_each drops the connection (the server may wait for content).
         if mail_code != 250:
             raise smtplib.SMTPSenderRefused(mail_code, mail_reply, self.message.from_email)
         if len(refused) == len(self.recipients):
-            if data[0] == 354:  # a server that takes DATA with no recipient: end it empty
-                smtp.send(b".\r\n")
-                smtp.getreply()
             raise smtplib.SMTPRecipientsRefused(refused)
         if data[0] != 354:
             raise smtplib.SMTPDataError(*data)
