@@ -58,6 +58,11 @@ class SessionLog(PublicModel):
                 condition=models.Q(pain_after_nrs__lte=10), name="session_pain_after_0_10"
             ),
         ]
+        indexes = [
+            # A patient's sessions on a day, whatever the programme (the reminders' "already
+            # done?", a batch of them at a time: issue 14).
+            models.Index(fields=["patient", "local_date"], name="session_patient_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} {self.local_date} session {self.slot} ({self.status})"

@@ -260,7 +260,8 @@ def paused_patient_ids(patient_ids: list[Any] | None = None) -> set[Any]:
     flags = unresolved_red_flags()
     if patient_ids is not None:
         flags = flags.filter(patient_id__in=patient_ids)
-    return set(flags.values_list("patient_id", flat=True).distinct())
+    # Unordered: the flags' default ordering would be added to the DISTINCT.
+    return set(flags.order_by().values_list("patient_id", flat=True).distinct())
 
 
 @dataclass(frozen=True)

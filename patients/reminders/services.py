@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -343,29 +346,28 @@ def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
     leaves swelling possible (planned before the patient said so). A few queries per batch,
     not per reminder."""
     patients = {r.patient_id for r in batch}
-    dates = {r.local_date for r in batch}
     # The active programme's questionnaire, per patient with one.
     questionnaire_of = dict(
-        Programme.objects.filter(
-            patient_id__in=patients, status=Programme.Status.ACTIVE
-        ).values_list("patient_id", "condition__questionnaire")
+        Programme.objects.filter(patient_id__in=patients, status=Programme.Status.ACTIVE)
+        .order_by()
+        .values_list("patient_id", "condition__questionnaire")
     )
-    sessions = {r for r in batch if r.kind == "session"}
+    sessions = [r for r in batch if r.kind == "session"]
     done_sessions = (
         set(
-            SessionLog.objects.filter(
-                patient_id__in={r.patient_id for r in sessions}, local_date__in=dates
-            ).values_list("patient_id", "local_date", "slot")
+            SessionLog.objects.filter(_on_their_days(sessions))
+            .order_by()
+            .values_list("patient_id", "local_date", "slot")
         )
         if sessions
         else set()
     )
-    check_ins = {r for r in batch if r.kind == "check_in"}
+    check_ins = [r for r in batch if r.kind == "check_in"]
     checked_in = (
         set(
-            CheckIn.objects.filter(
-                patient_id__in={r.patient_id for r in check_ins}, local_date__in=dates
-            ).values_list("patient_id", "local_date")
+            CheckIn.objects.filter(_on_their_days(check_ins))
+            .order_by()
+            .values_list("patient_id", "local_date")
         )
         if check_ins
         else set()
@@ -397,6 +399,19 @@ def unwanted_reminders(batch: Sequence[Due]) -> set[Any]:
         ):
             unwanted.add(r.pk)
     return unwanted
+
+
+def _on_their_days(reminders: Sequence[Due]) -> Q:
+    """Rows of the reminders' patients on the reminders' own local dates: each day with its
+    patients, so an index on (patient, local date) finds each pair. Asking for every patient
+    on every date of the batch read each patient's whole history and kept one day: at
+    100,000 patients the batch's two lookups cost ~70 ms instead of a few (issue 14)."""
+    by_day: dict[date, set[Any]] = defaultdict(set)
+    for r in reminders:
+        by_day[r.local_date].add(r.patient_id)
+    return reduce(
+        or_, (Q(local_date=day, patient_id__in=ids) for day, ids in sorted(by_day.items()))
+    )
 
 
 def not_wanted(reminder: Reminder) -> bool:

@@ -15,7 +15,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from patients.models import Notification, Reminder
+from patients.models import Notification, Reminder, SessionLog
 from patients.notifications.services import lease
 from patients.reminders.services import (
     deliver_due_reminders,
@@ -123,6 +123,38 @@ def test_a_batch_skips_what_is_no_longer_wanted_and_sends_the_rest() -> None:
     delivered = deliver_due_reminders(now=AT_0805)
     assert (delivered.sent, delivered.skipped) == (3, 3)
     assert set(_due().filter(patient=ended.patient).values_list("status", flat=True)) == {"skipped"}
+
+
+def test_a_session_counts_as_done_only_for_its_own_patient_on_the_reminder_s_own_day() -> None:
+    """One batch, patients on different local dates (time zones): a session reminder is
+    skipped for a session its own patient logged on the reminder's own date, never for one
+    logged on another date of the batch (the lookup is by patient and day together)."""
+    _clinic(3)
+    day = AT_0805.date()
+    sessions = list(_due().filter(kind="session").select_related("patient"))
+    first, second, third = (r.patient for r in sessions)
+    # The second patient's reminders fall on the day before (a zone west of London).
+    Reminder.objects.filter(patient=second).exclude(local_date=day).delete()
+    Reminder.objects.filter(patient=second).update(local_date=day - timedelta(days=1))
+
+    def log(patient: Any, on: date) -> None:
+        SessionLog.objects.create(
+            patient=patient,
+            programme=patient.programmes.get(),
+            client_uuid=uuid.uuid4(),
+            local_date=on,
+            slot=1,
+            logged_at=AT_0805,
+        )
+
+    log(first, day - timedelta(days=1))  # the second's date, not the first's
+    log(second, day)  # the first's date, not the second's
+    log(third, day)  # its own: done
+    assert deliver_due_reminders(now=AT_0805).skipped == 1
+    statuses = dict(
+        Reminder.objects.filter(pk__in=[r.pk for r in sessions]).values_list("patient", "status")
+    )
+    assert statuses == {first.pk: "sent", second.pk: "sent", third.pk: "skipped"}
 
 
 def test_e_mail_copies_go_over_one_connection_with_a_message_id_of_their_own(

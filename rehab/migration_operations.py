@@ -1,0 +1,26 @@
+"""Migration operations of our own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db.migrations.operations import AddIndex
+
+
+class AddIndexWithoutLocking(AddIndexConcurrently):
+    """An index built without blocking writes on PostgreSQL (CREATE INDEX CONCURRENTLY: a
+    table of millions of rows goes on taking them while it builds), as a plain CREATE INDEX
+    elsewhere (SQLite, on a laptop). Its migration must be `atomic = False`."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, *args)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, *args)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, *args)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, *args)
