@@ -11,7 +11,7 @@ from django.test.utils import isolate_apps
 
 from patients.models import Flag
 from patients.people.selectors import FLAG_FIELDS
-from rehab.json_rows import json_list, json_rows, model_from_json, row_json
+from rehab.json_rows import json_list, json_rows, model_from_json, models_from_json, row_json
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,18 @@ def test_an_instance_made_from_json_is_the_one_django_makes(fields: Any) -> None
         assert getattr(made, name) == getattr(loaded, name), name
     assert made.get_deferred_fields() == loaded.get_deferred_fields()
     assert (made._state.db, made._state.adding) == ("default", False)
+
+
+def test_many_rows_at_once_make_the_instances_django_makes_in_their_order() -> None:
+    flags = [factories.make_flag(factories.PatientFactory()) for _ in range(3)]
+    rows = [_read_as_json(flag, FLAG_FIELDS) for flag in reversed(flags)]
+    made = models_from_json(Flag, rows, "default", FLAG_FIELDS)
+    loaded = Flag.objects.only(*FLAG_FIELDS).in_bulk([flag.pk for flag in flags])
+    assert [m.pk for m in made] == [flag.pk for flag in reversed(flags)]
+    for one in made:
+        for name in loaded[one.pk].__dict__.keys() - {"_state"}:
+            assert getattr(one, name) == getattr(loaded[one.pk], name), name
+            assert type(getattr(one, name)) is type(getattr(loaded[one.pk], name)), name
 
 
 def test_a_deferred_column_is_read_when_asked_for(django_assert_num_queries: Any) -> None:

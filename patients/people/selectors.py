@@ -30,7 +30,7 @@ from programmes.models import (
     ProgrammeItem,
     ProgrammePhase,
 )
-from rehab.json_rows import NestedJSONObject, json_list, json_rows, model_from_json, row_json
+from rehab.json_rows import NestedJSONObject, json_list, json_rows, models_from_json, row_json
 from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
@@ -283,6 +283,7 @@ def caseload(
         programmes[patient.pk] = programme
         if row["current_revision_id"] is not None:
             revised.add(programme.pk)
+    open_flags = _open_flags(patients, db)
     rows = []
     for patient in patients:
         active = programmes.get(patient.pk)
@@ -306,7 +307,7 @@ def caseload(
                 adherence_7d=percent,
                 latest_pain_nrs=patient.latest_pain_nrs,  # type: ignore[attr-defined]
                 latest_pain_on=patient.latest_pain_on,  # type: ignore[attr-defined]
-                open_flags=_open_flags(patient, db),
+                open_flags=open_flags[patient.pk],
             )
         )
     return rows
@@ -326,11 +327,14 @@ def _nested(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _open_flags(patient: Any, db: str) -> list[Flag]:
-    """The patient's open flags (read with the page), most severe first, then newest."""
-    flags = [
-        model_from_json(Flag, row, db, FLAG_FIELDS) for row in json_list(patient.open_flag_rows)
-    ]
-    flags.sort(key=lambda flag: flag.created_at, reverse=True)
-    flags.sort(key=lambda flag: flag.severity, reverse=True)
+def _open_flags(patients: list[Patient], db: str) -> dict[Any, list[Flag]]:
+    """Each patient's open flags (read with the page), most severe first, then newest: made
+    for the whole page at once, then given to their patients."""
+    rows = [row for patient in patients for row in json_list(patient.open_flag_rows)]  # type: ignore[attr-defined]
+    flags: dict[Any, list[Flag]] = {patient.pk: [] for patient in patients}
+    for flag in models_from_json(Flag, rows, db, FLAG_FIELDS):
+        flags[flag.patient_id].append(flag)
+    for of_one in flags.values():
+        of_one.sort(key=lambda flag: flag.created_at, reverse=True)
+        of_one.sort(key=lambda flag: flag.severity, reverse=True)
     return flags
