@@ -375,6 +375,10 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes a worker's database connections around every task unless this is set; then
+# only after this many tasks. CONN_MAX_AGE (and a broken connection) decide instead, as for
+# the web (rehab/celery.py, reuse_database_connections).
+CELERY_DB_REUSE_MAX = 100_000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 270
