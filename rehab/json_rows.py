@@ -18,6 +18,7 @@ from django.db.models import (
     DateTimeField,
     F,
     Field,
+    ForeignKey,
     Func,
     IntegerField,
     JSONField,
@@ -168,7 +169,7 @@ def _converter(field: Field[Any, Any], vendor: str) -> Callable[[Any], Any] | No
         return _json_text if vendor == "sqlite" else None
     if isinstance(field, DateTimeField):
         return partial(_datetime, field)
-    if isinstance(field.target_field if field.is_relation else field, UUIDField):
+    if isinstance(field.target_field if isinstance(field, ForeignKey) else field, UUIDField):
         return _uuid  # a key: to_python through the relation to the UUIDField takes 3 calls
     if isinstance(field, _AS_READ):
         return None  # what to_python would return for a JSON string, integer or null
