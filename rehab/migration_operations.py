@@ -13,13 +13,19 @@ class AddIndexWithoutLocking(AddIndexConcurrently):
     table of millions of rows goes on taking them while it builds), as a plain CREATE INDEX
     elsewhere (SQLite, on a laptop). Its migration must be `atomic = False`."""
 
+    def describe(self) -> str:
+        return f"Create index {self.index.name} on {self.model_name}, without locking writes"
+
     def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        # Everywhere, so a migration that forgot `atomic = False` fails on a laptop too.
+        self._ensure_not_in_transaction(schema_editor)
         if schema_editor.connection.vendor == "postgresql":
             super().database_forwards(app_label, schema_editor, *args)
         else:
             AddIndex.database_forwards(self, app_label, schema_editor, *args)
 
     def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._ensure_not_in_transaction(schema_editor)
         if schema_editor.connection.vendor == "postgresql":
             super().database_backwards(app_label, schema_editor, *args)
         else:

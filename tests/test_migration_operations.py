@@ -4,12 +4,15 @@ dropped the same way when the migration is reversed."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
-from django.db import connection
+from django.db import NotSupportedError, connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from patients.models import SessionLog
+from rehab.migration_operations import AddIndexWithoutLocking
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +33,8 @@ def _migrate(target: tuple[str, str]) -> None:
 
 def test_the_sessions_patient_and_day_index_comes_and_goes_with_its_migration() -> None:
     assert _indexes()["session_patient_day"] == ["patient_id", "local_date"]
-    _migrate(BEFORE)
+    with CaptureQueriesContext(connection) as back:
+        _migrate(BEFORE)
     try:
         assert "session_patient_day" not in _indexes()
     finally:
@@ -38,5 +42,25 @@ def test_the_sessions_patient_and_day_index_comes_and_goes_with_its_migration() 
             _migrate(AFTER)
     assert _indexes()["session_patient_day"] == ["patient_id", "local_date"]
     (create,) = [q["sql"] for q in ran if "CREATE INDEX" in q["sql"]]
-    # Writes go on while PostgreSQL builds it; SQLite has no such thing.
+    (drop,) = [q["sql"] for q in back if "DROP INDEX" in q["sql"]]
+    # Writes go on while PostgreSQL builds or drops it; SQLite has no such thing.
     assert ("CONCURRENTLY" in create) == (connection.vendor == "postgresql")
+    assert ("CONCURRENTLY" in drop) == (connection.vendor == "postgresql")
+
+
+def test_the_operation_refuses_to_run_inside_a_transaction_on_any_database() -> None:
+    """A migration using it must say `atomic = False`: caught on a laptop's SQLite as well
+    as on PostgreSQL (where CREATE INDEX CONCURRENTLY would refuse), before anything runs."""
+    operation = AddIndexWithoutLocking(
+        model_name="sessionlog",
+        index=models.Index(fields=["local_date"], name="session_day_probe"),
+    )
+    state = MigrationExecutor(connection).loader.project_state(AFTER)
+    after = state.clone()
+    operation.state_forwards("patients", after)
+    editor = SimpleNamespace(connection=connection)  # nothing is ever asked of it
+    with transaction.atomic():
+        with pytest.raises(NotSupportedError):
+            operation.database_forwards("patients", editor, state, after)
+        with pytest.raises(NotSupportedError):
+            operation.database_backwards("patients", editor, after, state)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
+from celery.signals import task_postrun
+from django.db import connection, connections
 
 from rehab.celery import app
 
@@ -29,10 +30,20 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, every: float = 0.
 @pytest.fixture
 def worker(loaded_catalogue: None) -> Iterator[Any]:
     """A real Celery worker (in a thread) on the configured broker: Redis in CI, the
-    filesystem broker on a laptop."""
+    filesystem broker on a laptop. Its thread's database connection is closed after each
+    task: a worker keeps it between tasks (rehab/celery.py), and one left open by a stopped
+    thread would keep the test database from being dropped."""
     app.loader.import_default_modules()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
-        yield w
+    task_postrun.connect(_close_thread_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
+            yield w
+    finally:
+        task_postrun.disconnect(_close_thread_connections)
+
+
+def _close_thread_connections(**kwargs: Any) -> None:
+    connections.close_all()
 
 
 def needs_real_services() -> None:

@@ -128,7 +128,8 @@ def test_a_batch_skips_what_is_no_longer_wanted_and_sends_the_rest() -> None:
 def test_a_session_counts_as_done_only_for_its_own_patient_on_the_reminder_s_own_day() -> None:
     """One batch, patients on different local dates (time zones): a session reminder is
     skipped for a session its own patient logged on the reminder's own date, never for one
-    logged on another date of the batch (the lookup is by patient and day together)."""
+    logged on another date of the batch. (The rule; what the lookup costs is measured in
+    bench/README.md.)"""
     _clinic(3)
     day = AT_0805.date()
     sessions = list(_due().filter(kind="session").select_related("patient"))
