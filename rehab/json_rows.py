@@ -96,7 +96,7 @@ def models_from_json(
     """`model_from_json` for many rows of one model: what to do with each column, and how an
     instance is made, worked out once for all of them (a caseload page reads ~130 flags)."""
     converters = _converters(model, connections[db].vendor, fields)
-    make = partial(loaded, model, db) if not _plain(model) else partial(_made, model, db)
+    make = partial(_made if _plain(model) else _from_db, model, db)
     return [
         make({name: data[name] if c is None else c(data[name]) for name, c in converters})
         for data in rows
@@ -108,9 +108,11 @@ def loaded(model: type[M], db: str, values: dict[str, Any]) -> M:
     (the other fields deferred), made without walking every field of the model in __init__
     where nothing else can tell the difference (a caseload page makes several hundred,
     issue 14)."""
-    if not _plain(model):
-        return model.from_db(db, list(values), list(values.values()))
-    return _made(model, db, values)
+    return (_made if _plain(model) else _from_db)(model, db, values)
+
+
+def _from_db(model: type[M], db: str, values: dict[str, Any]) -> M:
+    return model.from_db(db, list(values), list(values.values()))
 
 
 def _made(model: type[M], db: str, values: dict[str, Any]) -> M:

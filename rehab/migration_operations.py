@@ -17,16 +17,16 @@ class AddIndexWithoutLocking(AddIndexConcurrently):
         return f"Create index {self.index.name} on {self.model_name}, without locking writes"
 
     def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
-        # Everywhere, so a migration that forgot `atomic = False` fails on a laptop too.
-        self._ensure_not_in_transaction(schema_editor)
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, *args)
-        else:
-            AddIndex.database_forwards(self, app_label, schema_editor, *args)
+        self._run("database_forwards", app_label, schema_editor, *args)
 
     def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._run("database_backwards", app_label, schema_editor, *args)
+
+    def _run(self, direction: str, app_label: str, schema_editor: Any, *args: Any) -> None:
+        """`direction` done concurrently on PostgreSQL, plainly elsewhere. Refused inside a
+        transaction everywhere, so a migration that forgot `atomic = False` fails on a
+        laptop too."""
         self._ensure_not_in_transaction(schema_editor)
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, *args)
-        else:
-            AddIndex.database_backwards(self, app_label, schema_editor, *args)
+        concurrently = schema_editor.connection.vendor == "postgresql"
+        done_by = AddIndexConcurrently if concurrently else AddIndex
+        getattr(done_by, direction)(self, app_label, schema_editor, *args)
