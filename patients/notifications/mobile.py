@@ -410,9 +410,12 @@ def send_mobile_batch(*, token: uuid.UUID, now: datetime, since: datetime) -> in
     services accepted (one per device reached). Requests go out from REHAB_PUSH_CONCURRENCY
     threads; the database is used from this thread only."""
     platforms = enabled_platforms()
-    if not platforms or not MOBILE_PUSHES.claim_batch(token=token, now=now, since=since):
+    if not platforms:
         return 0
-    batch = list(MOBILE_PUSHES.claimed(token).values_list("pk", "user_id", "kind"))
+    claimed = MOBILE_PUSHES.claim_batch(token=token, now=now, since=since)
+    batch = list(claimed.values_list("pk", "user_id", "kind"))
+    if not batch:
+        return 0
     devices: dict[Any, list[Target]] = defaultdict(list)
     rows = Device.objects.filter(
         patient__user_id__in={u for _, u, _ in batch}, platform__in=platforms

@@ -189,9 +189,13 @@ def send_push_batch(*, token: uuid.UUID, now: datetime, since: datetime) -> int:
     keep-alive session; a push service answers in milliseconds to a second, and the requests
     wait on the network, not the processor); the database is used from this thread only,
     which marks each copy sent as its requests come back, in order."""
-    if not push_enabled() or not PUSHES.claim_batch(token=token, now=now, since=since):
+    if not push_enabled():
         return 0
-    batch = list(PUSHES.claimed(token).values_list("pk", "user_id", "kind"))
+    batch = list(
+        PUSHES.claim_batch(token=token, now=now, since=since).values_list("pk", "user_id", "kind")
+    )
+    if not batch:
+        return 0
     devices: dict[Any, list[PushSubscription]] = defaultdict(list)
     for subscription in PushSubscription.objects.filter(user_id__in={u for _, u, _ in batch}):
         devices[subscription.user_id].append(subscription)

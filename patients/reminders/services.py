@@ -323,9 +323,7 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
 
 def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
     """Send up to one batch of owed e-mail copies over one SMTP connection (outbox)."""
-    if not claim_emails(token=token, now=now, since=now - CATCH_UP):
-        return 0
-    return send_claimed_emails(token=token, now=now)
+    return send_claimed_emails(claim_emails(token=token, now=now, since=now - CATCH_UP), now=now)
 
 
 def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:

@@ -176,6 +176,22 @@ def test_e_mail_copies_go_over_one_connection_with_a_message_id_of_their_own(
     assert len(mail.outbox) == 9
 
 
+def test_an_e_mail_batch_reads_its_messages_by_id_whatever_the_notifications_before() -> None:
+    """The outbox finds the copies it claimed by their ids (the primary key's index): by its
+    token alone, which no index holds, each batch read every notification ever made."""
+    _clinic(3)
+    deliver_due_reminders(now=AT_0805)
+    with CaptureQueriesContext(connection) as captured:
+        assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 9
+    reads = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("SELECT") and '"email_claim" =' in q["sql"]
+    ]
+    assert reads
+    assert all('"patients_notification"."id" IN (' in sql for sql in reads)
+
+
 def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
