@@ -63,6 +63,23 @@ def email_address(address: str, *, wanted: bool) -> str:
 
 
 @dataclass(frozen=True)
+class Held:
+    """Copies an outbox batch took as their notifications were made (`Outbox.hold`): the
+    batch's token and the notifications' ids, for the task that sends them."""
+
+    token: uuid.UUID
+    ids: tuple[Any, ...]
+
+    def as_args(self) -> tuple[str, list[str]]:
+        """As a task's arguments (JSON)."""
+        return str(self.token), [str(pk) for pk in self.ids]
+
+    @classmethod
+    def from_args(cls, token: str, ids: list[str]) -> Held:
+        return cls(uuid.UUID(token), tuple(uuid.UUID(pk) for pk in ids))
+
+
+@dataclass(frozen=True)
 class Outbox:
     """A channel's copies owed for notifications (e-mail, web push, mobile push), kept on the
     notification: which are wanted, when each went out, and the batch holding it. Every
@@ -100,6 +117,32 @@ class Outbox:
             if batch:
                 owed.filter(pk__in=batch).update(**{self.claim: token, self.until: now + lease()})
         return self.claimed(token, batch)
+
+    def hold(self, notes: list[Notification], *, now: datetime) -> Held | None:
+        """Claim the copies of notifications about to be made (unsaved, each with a copy
+        owed), for one batch that the caller starts next: written with the notifications,
+        the claim costs no statement and no second write of each row, which at the peak was
+        a quarter of the database's work per e-mail (issue 14). Until the lease is over no
+        other batch takes them; if the batch's task is lost, the outbox then claims them as
+        any copies owed."""
+        if not notes:
+            return None
+        token, until = uuid.uuid4(), now + lease()
+        for note in notes:
+            setattr(note, self.claim, token)
+            setattr(note, self.until, until)
+        return Held(token, tuple(note.pk for note in notes))
+
+    def held(self, held: Held, *, now: datetime) -> QuerySet[Notification]:
+        """The copies of `held` still owed and still this batch's, held for a whole lease
+        from `now` if less than half of it was left (the task may have waited in the queue
+        behind a wave's deliveries): compare-and-set on the token, so copies another batch
+        took once the lease was over stay with that batch."""
+        claimed = self.claimed(held.token, list(held.ids))
+        claimed.filter(**{f"{self.until}__lt": now + lease() / 2}).update(
+            **{self.until: now + lease()}
+        )
+        return claimed
 
     def claimed(self, token: uuid.UUID, ids: list[Any]) -> QuerySet[Notification]:
         """Batch `token`'s copies still to send, found by their ids. By the token alone no
@@ -169,8 +212,14 @@ def owed_emails(*, now: datetime, since: datetime) -> QuerySet[Notification]:
     return EMAILS.owed(now=now, since=since)
 
 
-def claim_emails(*, token: uuid.UUID, now: datetime, since: datetime) -> QuerySet[Notification]:
-    return EMAILS.claim_batch(token=token, now=now, since=since)
+def claim_emails(
+    *, now: datetime, since: datetime, held: Held | None = None
+) -> QuerySet[Notification]:
+    """A batch of owed e-mail copies: `held` (taken as their notifications were made), or
+    up to EMAIL_BATCH of those owed since `since`, claimed now."""
+    if held is not None:
+        return EMAILS.held(held, now=now)
+    return EMAILS.claim_batch(token=uuid.uuid4(), now=now, since=since)
 
 
 def send_claimed_emails(claimed: QuerySet[Notification], *, now: datetime) -> int:

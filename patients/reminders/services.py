@@ -29,6 +29,8 @@ from patients.notifications.devices import wants_mobile_push
 from patients.notifications.mobile import enabled_platforms, send_mobile_batch
 from patients.notifications.push import send_push_batch, wants_push
 from patients.notifications.services import (
+    EMAILS,
+    Held,
     claim_emails,
     email_address,
     send_claimed_emails,
@@ -215,6 +217,7 @@ class Delivered:
     emails: int  # e-mail copies owed (the outbox sends them)
     pushes: int = 0  # web-push copies owed (their outbox too)
     mobile: int = 0  # mobile-app copies owed (a third outbox)
+    email_batch: Held | None = None  # the e-mail copies, held for the task sending them
 
 
 class Due(NamedTuple):
@@ -285,6 +288,7 @@ def deliver_due_reminders(
                     mobile_wanted=reminder.user_id in apps,
                 )
             )
+        email_batch = EMAILS.hold([n for n in notes if n.email_to], now=now)
         Notification.objects.bulk_create(notes)
         done = {"attempts": F("attempts") + 1, "updated_at": now}
         batch_ids = [r.pk for r in batch]
@@ -299,6 +303,7 @@ def deliver_due_reminders(
         sum(1 for n in notes if n.email_to),
         sum(1 for n in notes if n.push_wanted),
         sum(1 for n in notes if n.mobile_wanted),
+        email_batch,
     )
 
 
@@ -312,8 +317,8 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     """Send one reminder now, its e-mail included (a message from before batches, the shell,
     tests): a batch of one."""
     delivered = deliver_due_reminders(now=now, ids=[reminder_id], limit=1)
-    if delivered.emails:
-        send_reminder_emails(token=uuid.uuid4(), now=now)
+    if delivered.email_batch:
+        send_reminder_emails(now=now, held=delivered.email_batch)
     if delivered.pushes:
         send_reminder_pushes(token=uuid.uuid4(), now=now)
     if delivered.mobile:
@@ -321,9 +326,11 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
     return delivered.sent == 1
 
 
-def send_reminder_emails(*, token: uuid.UUID, now: datetime) -> int:
-    """Send up to one batch of owed e-mail copies over one SMTP connection (outbox)."""
-    return send_claimed_emails(claim_emails(token=token, now=now, since=now - CATCH_UP), now=now)
+def send_reminder_emails(*, now: datetime, held: Held | None = None) -> int:
+    """Send one batch of e-mail copies over one SMTP connection (outbox): those a delivery
+    `held` for this batch, or up to a batch of those owed."""
+    claimed = claim_emails(now=now, since=now - CATCH_UP, held=held)
+    return send_claimed_emails(claimed, now=now)
 
 
 def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:

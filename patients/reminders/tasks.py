@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from patients.notifications.mobile import enabled_platforms
 from patients.notifications.push import push_enabled
-from patients.notifications.services import EMAIL_BATCH, MOBILE_PUSHES, PUSHES, owed_emails
+from patients.notifications.services import (
+    EMAIL_BATCH,
+    MOBILE_PUSHES,
+    PUSHES,
+    Held,
+    owed_emails,
+)
 from patients.reminders.services import (
     BATCH,
     CATCH_UP,
@@ -73,8 +79,8 @@ def deliver_reminders_task() -> None:
         send_reminder_pushes_task.delay()
     if delivered.mobile:
         send_reminder_mobile_pushes_task.delay()
-    if delivered.emails:
-        send_reminder_emails_task.delay()
+    if delivered.email_batch:
+        send_reminder_emails_task.delay(*delivered.email_batch.as_args())
 
 
 @clinical_task(time_limit=120, name="patients.tasks.send_nudges_task")
@@ -89,8 +95,11 @@ def send_nudges_task() -> None:
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")
-def send_reminder_emails_task() -> None:
-    send_reminder_emails(token=uuid.uuid4(), now=timezone.now())
+def send_reminder_emails_task(token: str | None = None, ids: list[str] | None = None) -> None:
+    """The e-mails a delivery held for this batch (`token`, `ids`), or, without them (the
+    per-minute sweep, a message from before held batches), a batch of those owed."""
+    held = Held.from_args(token, ids) if token is not None and ids is not None else None
+    send_reminder_emails(now=timezone.now(), held=held)
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_pushes_task")

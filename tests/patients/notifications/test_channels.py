@@ -23,6 +23,7 @@ from patients.notifications import mobile
 from patients.notifications.devices import register_device
 from patients.notifications.push import new_private_key, subscribe
 from patients.reminders.services import (
+    Delivered,
     deliver_due_reminders,
     plan_reminders,
     send_reminder_emails,
@@ -66,11 +67,11 @@ def _patient_on_every_channel(receiver: PushReceiver, **choices: bool) -> Any:
     return patient
 
 
-def _every_outbox(now: datetime) -> tuple[int, int, int]:
+def _every_outbox(now: datetime, delivered: Delivered) -> tuple[int, int, int]:
     """Each channel's batch, the failing one first: (mobile, e-mail, web push) sent."""
     return (
         send_reminder_mobile_pushes(token=uuid.uuid4(), now=now),
-        send_reminder_emails(token=uuid.uuid4(), now=now),
+        send_reminder_emails(now=now, held=delivered.email_batch),
         send_reminder_pushes(token=uuid.uuid4(), now=now),
     )
 
@@ -85,7 +86,7 @@ def test_fcm_failing_holds_up_neither_email_nor_web_push_and_a_replay_resends_no
     delivered = deliver_due_reminders(now=AT_0805)
     assert (delivered.sent, delivered.emails, delivered.pushes, delivered.mobile) == (3, 3, 3, 3)
     with override_settings(REHAB_MOBILE_PUSH_ATTEMPTS=1):
-        assert _every_outbox(AT_0805) == (0, 3, 3)
+        assert _every_outbox(AT_0805, delivered) == (0, 3, 3)
     assert len(mail.outbox) == 3
     assert len(receiver.received) == 3
     assert len(fcm.received) == 6  # each reminder tried, then once more after Retry-After
@@ -95,7 +96,7 @@ def test_fcm_failing_holds_up_neither_email_nor_web_push_and_a_replay_resends_no
     fcm.answer(ANDROID, "ok")
     for later in (AT_0805, AT_0805 + timedelta(minutes=10)):
         assert deliver_due_reminders(now=later).sent == 0
-        assert _every_outbox(later) == (0, 0, 0)
+        assert _every_outbox(later, delivered) == (0, 0, 0)
     assert len(mail.outbox) == 3
     assert len(receiver.received) == 3
     assert len(fcm.received) == 6
@@ -120,7 +121,7 @@ def test_delivery_honours_the_channels_the_patient_chose(
     delivered = deliver_due_reminders(now=AT_0805)
     assert delivered.sent == 3  # the in-app notice whatever the choice
     assert (delivered.emails, delivered.pushes, delivered.mobile) == expected
-    mobile_sent, emailed, pushed = _every_outbox(AT_0805)
+    mobile_sent, emailed, pushed = _every_outbox(AT_0805, delivered)
     assert (emailed, pushed, mobile_sent) == expected
     assert len(mail.outbox) == expected[0]
     assert len(receiver.received) == expected[1]

@@ -130,7 +130,7 @@ def test_a_gone_device_is_removed_and_a_failing_one_blocks_neither_the_others_no
     assert 1 <= [r.device for r in receiver.received].count("old-phone") <= 3
     # Every copy is settled (at most once per channel); e-mail goes out regardless.
     assert not Notification.objects.filter(push_wanted=True, pushed_at__isnull=True).exists()
-    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == delivered.emails == 3
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == delivered.emails == 3
     assert len(mail.outbox) == 3
 
 

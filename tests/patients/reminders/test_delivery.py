@@ -11,13 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from patients.models import Notification, Reminder, SessionLog
-from patients.notifications.services import lease
+from patients.notifications.services import lease, owed_emails
+from patients.reminders import tasks
 from patients.reminders.services import (
+    CATCH_UP,
     deliver_due_reminders,
     deliver_reminder,
     due_reminder_ids,
@@ -66,8 +69,9 @@ def test_a_whole_batch_runs_outside_any_transaction_as_a_worker_runs_it(
     """A worker calls these in autocommit mode, not inside a test's transaction (on
     PostgreSQL, FOR UPDATE outside a transaction is an error)."""
     _clinic(1)
-    assert deliver_due_reminders(now=AT_0805).sent == 3
-    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 3
+    delivered = deliver_due_reminders(now=AT_0805)
+    assert delivered.sent == 3
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 3
 
 
 def test_a_batch_delivered_twice_sends_each_reminder_once() -> None:
@@ -166,30 +170,79 @@ def test_e_mail_copies_go_over_one_connection_with_a_message_id_of_their_own(
     backend = type(mail.get_connection())
     real_open = backend.open
     monkeypatch.setattr(backend, "open", lambda self: opened.append(None) or real_open(self))
-    assert deliver_due_reminders(now=AT_0805).emails == 9
+    delivered = deliver_due_reminders(now=AT_0805)
+    assert delivered.emails == 9
     assert mail.outbox == []  # the in-app notifications commit first; e-mail is the outbox's
-    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 9
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 9
     assert len(opened) == 1
     ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
     assert ids == {f"<notification-{n.pk}@localhost>" for n in Notification.objects.all()}
-    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 0  # each sent once
+    # Each sent once: the batch run again (Redis delivered its task twice), the sweep's own.
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 0
+    assert send_reminder_emails(now=AT_0805 + lease() * 2) == 0
     assert len(mail.outbox) == 9
 
 
 def test_an_e_mail_batch_reads_its_messages_by_id_whatever_the_notifications_before() -> None:
-    """The outbox finds the copies it claimed by their ids (the primary key's index): by its
-    token alone, which no index holds, each batch read every notification ever made."""
+    """The outbox finds the copies a batch holds by their ids (the primary key's index),
+    whether held by the delivery or claimed later: by the batch's token alone, which no index
+    holds, each batch read every notification ever made."""
     _clinic(3)
-    deliver_due_reminders(now=AT_0805)
+    held = deliver_due_reminders(now=AT_0805, limit=6).email_batch
+    deliver_due_reminders(now=AT_0805)  # the rest, its task lost: claimed once the lease is over
     with CaptureQueriesContext(connection) as captured:
-        assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 9
-    reads = [
-        q["sql"]
-        for q in captured
-        if q["sql"].startswith("SELECT") and '"email_claim" =' in q["sql"]
-    ]
-    assert reads
+        assert send_reminder_emails(now=AT_0805, held=held) == 6
+        assert send_reminder_emails(now=AT_0805 + lease() * 2) == 3
+    reads = [q["sql"] for q in captured if '"email_claim" =' in q["sql"]]
+    assert len(reads) >= 2
     assert all('"patients_notification"."id" IN (' in sql for sql in reads)
+
+
+def test_a_delivery_holds_its_e_mails_for_its_own_batch_and_a_lost_task_costs_only_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The delivery claims its e-mail copies as it makes the notifications, for the task it
+    starts: the per-minute sweep starts no batch for them meanwhile. If that task is lost,
+    the copies are owed again once the lease is over and go out once; the lost task, run
+    after all, sends nothing."""
+    _clinic(1)
+    started: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(tasks.send_reminder_emails_task, "delay", lambda *a: started.append(a))
+    with time_machine.travel(AT_0805, tick=False):
+        tasks.deliver_reminders_task.apply().get()
+    assert len(started) == 1  # one batch task, told which copies are its own
+    assert owed_emails(now=AT_0805, since=AT_0805 - CATCH_UP).count() == 0
+    assert send_reminder_emails(now=AT_0805) == 0  # another batch finds nothing to take
+    later = AT_0805 + lease() + timedelta(seconds=1)
+    assert send_reminder_emails(now=later) == 3
+    with time_machine.travel(later, tick=False):
+        tasks.send_reminder_emails_task.apply(args=started[0]).get()
+    assert len(mail.outbox) == 3
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 3
+
+
+def test_a_held_batch_run_late_holds_its_e_mails_for_a_whole_lease_from_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch task that waited in the queue behind a wave's deliveries holds its copies for
+    a whole lease from when it runs, so no batch takes them while it sends."""
+    _clinic(1)
+    delivered = deliver_due_reminders(now=AT_0805)
+    backend = type(mail.get_connection())
+    real_send = backend.send_messages
+    late = AT_0805 + lease() * 0.75
+    after_first_lease = AT_0805 + lease() + timedelta(seconds=1)
+    taken_meanwhile: list[int] = []
+
+    def slow(self: Any, messages: Any) -> int:
+        # A second worker's batch, as this one sends: once the first lease would be over.
+        taken_meanwhile.append(send_reminder_emails(now=after_first_lease))
+        return real_send(self, messages)
+
+    monkeypatch.setattr(backend, "send_messages", slow)
+    assert send_reminder_emails(now=late, held=delivered.email_batch) == 3
+    assert taken_meanwhile == [0, 0, 0]
+    assert len(mail.outbox) == 3
 
 
 def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
@@ -210,17 +263,17 @@ def test_a_mail_server_failure_keeps_the_reminder_sent_and_the_e_mail_owed(
         return real_send(self, messages)
 
     monkeypatch.setattr(backend, "send_messages", flaky)
-    deliver_due_reminders(now=AT_0805)
+    delivered = deliver_due_reminders(now=AT_0805)
     with pytest.raises(smtplib.SMTPServerDisconnected):
-        send_reminder_emails(token=uuid.uuid4(), now=AT_0805)
+        send_reminder_emails(now=AT_0805, held=delivered.email_batch)
     reminder.refresh_from_db()
     assert reminder.status == "sent"
     assert _reminder_notifications() == 3
     assert len(mail.outbox) == 1  # the first was accepted (and marked) before the failure
     # The failed batch holds the other two until its lease is over; then they go, once.
-    assert send_reminder_emails(token=uuid.uuid4(), now=AT_0805) == 0
+    assert send_reminder_emails(now=AT_0805) == 0
     later = AT_0805 + lease() + timedelta(seconds=1)
-    assert send_reminder_emails(token=uuid.uuid4(), now=later) == 2
+    assert send_reminder_emails(now=later) == 2
     assert len(mail.outbox) == 3
     assert len({m.to[0] for m in mail.outbox}) == 1
     assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 3
