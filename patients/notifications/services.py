@@ -5,14 +5,17 @@ and the state change that caused it commit together."""
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
+from itertools import takewhile
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Q, QuerySet
@@ -26,6 +29,8 @@ from rehab.mail import send_each
 
 # E-mails sent over one SMTP connection by one outbox batch.
 EMAIL_BATCH = 250
+# The batch's own clock for when to stop sending (a test moves it on).
+_clock = time.monotonic
 # Web pushes sent by one outbox batch (over one HTTP session per push service); the mobile
 # apps' pushes likewise.
 PUSH_BATCH = 250
@@ -82,9 +87,10 @@ class Held:
 @dataclass(frozen=True)
 class Outbox:
     """A channel's copies owed for notifications (e-mail, web push, mobile push), kept on the
-    notification: which are wanted, when each went out, and the batch holding it. Every
-    channel is claimed the same way, so each copy goes out once whichever other channel
-    fails."""
+    notification: which are wanted, when each went out, and the batch holding it. Each
+    channel is claimed apart (by compare-and-set with a lease; e-mail copies of reminders also
+    when their notifications are made, `hold`), so each copy goes out once whichever other
+    channel fails."""
 
     wanted: Q
     done: str  # when the copy went out
@@ -143,6 +149,20 @@ class Outbox:
             **{self.until: now + lease()}
         )
         return claimed
+
+    @contextlib.contextmanager
+    def alone(self, held: Held) -> Iterator[bool]:
+        """Whether this is the only run of batch `held` now. The broker may deliver a task's
+        message twice at once (a redelivery after a lost connection), and both runs would hold
+        the same token: a key in Django's cache (Redis in production, shared by every worker)
+        marks the batch as running while it sends, or for a lease if the worker dies."""
+        key = f"outbox:{self.claim}:{held.token}"
+        mine = django_cache.add(key, 1, timeout=lease().total_seconds())
+        try:
+            yield mine
+        finally:
+            if mine:
+                django_cache.delete(key)
 
     def claimed(self, token: uuid.UUID, ids: list[Any]) -> QuerySet[Notification]:
         """Batch `token`'s copies still to send, found by their ids. By the token alone no
@@ -226,12 +246,19 @@ def send_claimed_emails(claimed: QuerySet[Notification], *, now: datetime) -> in
     """Send a claimed batch's e-mails (`claim_emails`) over one SMTP connection; each is
     marked sent as soon as the server accepts it, so a worker killed mid-batch leaves at most
     the one message in flight to be sent again (with the same Message-ID, by which a mail
-    system can tell it is the same message). Returns how many the server accepted."""
-    batch = list(claimed.values_list("pk", "title", "body", "email_to"))
+    system can tell it is the same message). Returns how many the server accepted.
+
+    Only while the batch holds its copies, less a tenth of the lease (12 s of the default 120;
+    other workers' clocks may differ a little): a slow mail server may outlast the lease, and
+    then another batch may claim what is left, so the copies not sent by then are left to it
+    rather than sent by both."""
+    batch = list(claimed.values_list("pk", "title", "body", "email_to", EMAILS.until))
     if not batch:
         return 0
+    held_for = min(until for *_, until in batch) - now - lease() / 10
+    stop_at = _clock() + held_for.total_seconds()
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-    messages = (
+    made = (
         (
             pk,
             EmailMessage(
@@ -242,8 +269,10 @@ def send_claimed_emails(claimed: QuerySet[Notification], *, now: datetime) -> in
                 headers={"Message-ID": f"<notification-{pk}@{domain}>"},
             ),
         )
-        for pk, title, body, email_to in batch
+        for pk, title, body, email_to, _ in batch
     )
+    # Each made and sent only while the batch still holds its copies.
+    messages = takewhile(lambda _: _clock() < stop_at, made)
     with get_connection() as mail, marks_without_waiting_for_disk(), EMAILS.marks(now) as mark:
         # Each marked as soon as the server has it, before the next one's content goes.
         return send_each(mail, messages, mark)

@@ -329,8 +329,12 @@ def deliver_reminder(*, reminder_id: str, now: datetime) -> bool:
 def send_reminder_emails(*, now: datetime, held: Held | None = None) -> int:
     """Send one batch of e-mail copies over one SMTP connection (outbox): those a delivery
     `held` for this batch, or up to a batch of those owed."""
-    claimed = claim_emails(now=now, since=now - CATCH_UP, held=held)
-    return send_claimed_emails(claimed, now=now)
+    if held is None:
+        return send_claimed_emails(claim_emails(now=now, since=now - CATCH_UP), now=now)
+    with EMAILS.alone(held) as alone:
+        if not alone:
+            return 0  # the same batch is being sent by another run of its message
+        return send_claimed_emails(claim_emails(now=now, since=now - CATCH_UP, held=held), now=now)
 
 
 def send_reminder_pushes(*, token: uuid.UUID, now: datetime) -> int:

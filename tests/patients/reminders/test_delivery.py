@@ -5,6 +5,7 @@ lease, sends it over one SMTP connection and marks each message as the server ac
 
 from __future__ import annotations
 
+import json
 import smtplib
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from patients.models import Notification, Reminder, SessionLog
-from patients.notifications.services import lease, owed_emails
+from patients.notifications import services as notification_services
+from patients.notifications.services import EMAILS, lease, owed_emails
 from patients.reminders import tasks
 from patients.reminders.services import (
     CATCH_UP,
@@ -196,6 +198,62 @@ def test_an_e_mail_batch_reads_its_messages_by_id_whatever_the_notifications_bef
     reads = [q["sql"] for q in captured if '"email_claim" =' in q["sql"]]
     assert len(reads) >= 2
     assert all('"patients_notification"."id" IN (' in sql for sql in reads)
+
+
+def test_the_delivery_task_hands_its_e_mail_batch_to_the_task_it_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The e-mail task is told which copies are its own (through the broker, as JSON) and
+    sends them at once; without them it would find them held and wait for the lease."""
+    _clinic(1)
+
+    def through_the_broker(*args: Any) -> None:
+        tasks.send_reminder_emails_task.apply(args=json.loads(json.dumps(args))).get()
+
+    monkeypatch.setattr(tasks.send_reminder_emails_task, "delay", through_the_broker)
+    with time_machine.travel(AT_0805, tick=False):
+        tasks.deliver_reminders_task.apply().get()
+    assert len(mail.outbox) == 3
+    assert not Notification.objects.filter(emailed_at__isnull=True).exclude(email_to="").exists()
+
+
+def test_a_batch_s_message_run_twice_at_once_sends_each_e_mail_once() -> None:
+    """The broker may deliver the e-mail task's message twice at the same time (after a lost
+    connection): both runs hold the same token, so only one of them sends."""
+    _clinic(1)
+    delivered = deliver_due_reminders(now=AT_0805)
+    assert delivered.email_batch is not None
+    with EMAILS.alone(delivered.email_batch) as first:  # the other run, still sending
+        assert first
+        assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 0
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 3
+    assert len(mail.outbox) == 3
+
+
+def test_a_batch_stops_sending_before_its_hold_is_over_and_leaves_the_rest_to_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mail server slow enough to outlast the lease: the batch stops sending while it still
+    holds the copies, so the batch that claims the rest afterwards never sends one of them at
+    the same time; each copy goes once."""
+    _clinic(1)
+    delivered = deliver_due_reminders(now=AT_0805)
+    backend = type(mail.get_connection())
+    real_send = backend.send_messages
+    clock = [0.0]
+    monkeypatch.setattr(notification_services, "_clock", lambda: clock[0])
+
+    def slow(self: Any, messages: Any) -> int:
+        clock[0] += lease().total_seconds() * 0.95  # one message took nearly the whole lease
+        return real_send(self, messages)
+
+    monkeypatch.setattr(backend, "send_messages", slow)
+    assert send_reminder_emails(now=AT_0805, held=delivered.email_batch) == 1
+    assert send_reminder_emails(now=AT_0805 + lease() / 2) == 0  # still held
+    later = AT_0805 + lease() + timedelta(seconds=1)
+    monkeypatch.setattr(backend, "send_messages", real_send)
+    assert send_reminder_emails(now=later) == 2
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == len(mail.outbox) == 3
 
 
 def test_a_delivery_holds_its_e_mails_for_its_own_batch_and_a_lost_task_costs_only_time(
