@@ -52,9 +52,8 @@ def reminder_sweep() -> None:
     """Every minute: count the reminders due now (one indexed query) and start one batch
     task per BATCH of them; likewise for e-mail copies still owed (their batch's lease ran
     out: a worker died, or its task was lost or did not start in time) and for the nudges
-    due. A batch task takes whichever due
-    reminders are still pending and unlocked when it runs, so a task started twice, or one
-    too many, costs one empty read."""
+    due. A batch task takes whichever due reminders are still pending and unlocked when it
+    runs, so a task started twice, or one too many, costs one empty read."""
     now = timezone.now()
     for _ in range(batches(due_reminders(now=now).count(), BATCH)):
         deliver_reminders_task.delay()
