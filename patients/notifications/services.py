@@ -75,13 +75,16 @@ class Held:
     token: uuid.UUID
     ids: tuple[Any, ...]
 
-    def as_args(self) -> tuple[str, list[str]]:
-        """As a task's arguments (JSON)."""
-        return str(self.token), [str(pk) for pk in self.ids]
+    @property
+    def batch_id(self) -> str:
+        """The batch as one id for a task's message (ids only, as every task takes): the token,
+        then the notifications' ids."""
+        return " ".join(str(value) for value in (self.token, *self.ids))
 
     @classmethod
-    def from_args(cls, token: str, ids: list[str]) -> Held:
-        return cls(uuid.UUID(token), tuple(uuid.UUID(pk) for pk in ids))
+    def from_batch_id(cls, batch_id: str) -> Held:
+        token, *ids = (uuid.UUID(value) for value in batch_id.split())
+        return cls(token, tuple(ids))
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ def deliver_reminders_task() -> None:
     if delivered.mobile:
         send_reminder_mobile_pushes_task.delay()
     if delivered.email_batch:
-        send_reminder_emails_task.delay(*delivered.email_batch.as_args())
+        batch_id = delivered.email_batch.batch_id
+        send_reminder_emails_task.delay(batch_id)
 
 
 @clinical_task(time_limit=120, name="patients.tasks.send_nudges_task")
@@ -95,10 +96,10 @@ def send_nudges_task() -> None:
 
 
 @clinical_task(time_limit=300, name="patients.tasks.send_reminder_emails_task")
-def send_reminder_emails_task(token: str | None = None, ids: list[str] | None = None) -> None:
-    """The e-mails a delivery held for this batch (`token`, `ids`), or, without them (the
+def send_reminder_emails_task(batch_id: str = "") -> None:
+    """The e-mails a delivery held for this batch (`Held.batch_id`), or, without it (the
     per-minute sweep, a message from before held batches), a batch of those owed."""
-    held = Held.from_args(token, ids) if token is not None and ids is not None else None
+    held = Held.from_batch_id(batch_id) if batch_id else None
     send_reminder_emails(now=timezone.now(), held=held)
 
 
