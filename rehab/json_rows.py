@@ -96,19 +96,20 @@ def models_from_json(
     """`model_from_json` for many rows of one model: what to do with each column, and how an
     instance is made, worked out once for all of them (a caseload page reads ~130 flags)."""
     converters = _converters(model, connections[db].vendor, fields)
-    make = partial(_made if _plain(model) else _from_db, model, db)
+    make = maker(model, db)
     return [
         make({name: data[name] if c is None else c(data[name]) for name, c in converters})
         for data in rows
     ]
 
 
-def loaded(model: type[M], db: str, values: dict[str, Any]) -> M:
-    """`model.from_db(db, names, values)` for a row's columns by attname: the same instance
-    (the other fields deferred), made without walking every field of the model in __init__
-    where nothing else can tell the difference (a caseload page makes several hundred,
-    issue 14)."""
-    return (_made if _plain(model) else _from_db)(model, db, values)
+def maker(model: type[M], db: str) -> Callable[[dict[str, Any]], M]:
+    """What makes `model.from_db(db, names, values)` of a row's columns by attname: the same
+    instance (the other fields deferred), made without walking every field of the model in
+    __init__ where nothing else can tell the difference (a caseload page makes several
+    hundred, issue 14). Ask once per read, not per row: whether anything listens to the
+    model's init signals costs more than making the instance."""
+    return partial(_made if _plain(model) else _from_db, model, db)
 
 
 def _from_db(model: type[M], db: str, values: dict[str, Any]) -> M:

@@ -11,7 +11,7 @@ The queryset is built and compiled on first use for each database (alias and ven
 `Param` where a value changes between calls; each call binds the values (adapted by the
 param's field, as Django adapts a filter value) and turns the rows into model instances the
 way `QuerySet.__iter__` does: the same SQL, the same instances, select_related and
-annotations included (made by `rehab.json_rows.loaded`). The query goes through Django's
+annotations included (made by `rehab.json_rows.maker`). The query goes through Django's
 cursor wrapper, so it is logged and counted like any other.
 
 On PostgreSQL the statement is sent with native `$n` placeholders (psycopg's RawCursor):
@@ -42,7 +42,7 @@ from django.db import connections
 from django.db.models import Expression, Field, Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
-from rehab.json_rows import loaded
+from rehab.json_rows import maker
 
 M = TypeVar("M", bound=Model)
 
@@ -213,31 +213,37 @@ class PreparedQuery(Generic[M]):
             rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
-        model = compiled.compiler.klass_info["model"]
         start, end = compiled.fields
+        make = maker(compiled.compiler.klass_info["model"], using)
+        makers: dict[Any, Callable[[dict[str, Any]], Model]] = {}  # select_related's, by populator
         objects = []
         for row in rows:
-            obj = loaded(model, using, dict(zip(compiled.init_list, row[start:end], strict=True)))
+            obj = make(dict(zip(compiled.init_list, row[start:end], strict=True)))
             for populator in compiled.populators:
-                _populate(populator, row, obj)
+                _populate(populator, row, obj, makers)
             for name, position in compiled.annotations.items():
                 setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 
 
-def _populate(populator: Any, row: Any, from_obj: Model) -> None:
-    """Django's RelatedPopulator.populate (5.2), the related instance made by `loaded`."""
+def _populate(
+    populator: Any, row: Any, from_obj: Model, makers: dict[Any, Callable[[dict[str, Any]], Model]]
+) -> None:
+    """Django's RelatedPopulator.populate (5.2), the related instance made by `maker` (asked
+    once per fetch for each populator, kept in `makers`)."""
     if populator.reorder_for_init:
         data = populator.reorder_for_init(row)
     else:
         data = row[populator.cols_start : populator.cols_end]
     obj = None
     if data[populator.pk_idx] is not None:
-        values = dict(zip(populator.init_list, data, strict=True))
-        obj = loaded(populator.model_cls, populator.db, values)
+        make = makers.get(populator)
+        if make is None:
+            make = makers[populator] = maker(populator.model_cls, populator.db)
+        obj = make(dict(zip(populator.init_list, data, strict=True)))
         for related in populator.related_populators:
-            _populate(related, row, obj)
+            _populate(related, row, obj, makers)
     populator.local_setter(from_obj, obj)
     if obj is not None:
         populator.remote_setter(obj, from_obj)

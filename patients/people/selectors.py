@@ -279,7 +279,11 @@ def caseload(
             SessionCount(d["times_per_day"], d["days_per_week"])
             for d in json_list(_nested(row["doses"]))
         ]
-        done[programme.pk] = Counter(map(_day, _nested(row["done_on"]) or []))
+        # Counted as read, then each distinct day parsed once (a week holds ~10 sessions
+        # on at most 9 days).
+        done[programme.pk] = Counter(
+            {_day(day): n for day, n in Counter(_nested(row["done_on"]) or ()).items()}
+        )
         programmes[patient.pk] = programme
         if row["current_revision_id"] is not None:
             revised.add(programme.pk)
