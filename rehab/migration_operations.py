@@ -1,20 +1,21 @@
-"""Migration operations of our own."""
+"""Migration operations of our own: indexes added and dropped on PostgreSQL without blocking
+writes to a table of millions of rows (CONCURRENTLY, outside a transaction), and plainly
+elsewhere (SQLite, on a laptop). A migration using them must be `atomic = False`; they refuse
+to run inside a transaction on every database, so one that forgot fails on a laptop too."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db.migrations.operations import AddIndex
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
 
 
-class AddIndexWithoutLocking(AddIndexConcurrently):
-    """An index built without blocking writes on PostgreSQL (CREATE INDEX CONCURRENTLY: a
-    table of millions of rows goes on taking them while it builds), as a plain CREATE INDEX
-    elsewhere (SQLite, on a laptop). Its migration must be `atomic = False`."""
+class _WithoutLocking:
+    """`direction` done by `concurrent` on PostgreSQL, by `plain` elsewhere."""
 
-    def describe(self) -> str:
-        return f"Create index {self.index.name} on {self.model_name}, without locking writes"
+    concurrent: type[Any]
+    plain: type[Any]
 
     def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
         self._run("database_forwards", app_label, schema_editor, *args)
@@ -23,10 +24,64 @@ class AddIndexWithoutLocking(AddIndexConcurrently):
         self._run("database_backwards", app_label, schema_editor, *args)
 
     def _run(self, direction: str, app_label: str, schema_editor: Any, *args: Any) -> None:
-        """`direction` done concurrently on PostgreSQL, plainly elsewhere. Refused inside a
-        transaction everywhere, so a migration that forgot `atomic = False` fails on a
-        laptop too."""
-        self._ensure_not_in_transaction(schema_editor)
+        self._ensure_not_in_transaction(schema_editor)  # type: ignore[attr-defined]
         concurrently = schema_editor.connection.vendor == "postgresql"
-        done_by = AddIndexConcurrently if concurrently else AddIndex
+        done_by = self.concurrent if concurrently else self.plain
         getattr(done_by, direction)(self, app_label, schema_editor, *args)
+
+
+class AddIndexWithoutLocking(_WithoutLocking, AddIndexConcurrently):
+    """An index built without blocking writes on PostgreSQL (CREATE INDEX CONCURRENTLY: a
+    table of millions of rows goes on taking them while it builds), as a plain CREATE INDEX
+    elsewhere."""
+
+    concurrent, plain = AddIndexConcurrently, AddIndex
+
+    def describe(self) -> str:
+        return f"Create index {self.index.name} on {self.model_name}, without locking writes"
+
+
+class RemoveIndexWithoutLocking(_WithoutLocking, RemoveIndexConcurrently):
+    """An index dropped without blocking writes on PostgreSQL (DROP INDEX CONCURRENTLY waits
+    for the transactions using it instead of locking the table), plainly elsewhere."""
+
+    concurrent, plain = RemoveIndexConcurrently, RemoveIndex
+
+    def describe(self) -> str:
+        return f"Remove index {self.name} from {self.model_name}, without locking writes"
+
+
+class DropFieldIndexWithoutLocking(AlterField):
+    """A field's own index (`db_index`, on by default for a foreign key) turned off: the
+    field's new definition must differ from the old only by `db_index=False`. On PostgreSQL
+    the index is dropped (and, reversed, built) CONCURRENTLY; elsewhere as AlterField does."""
+
+    def describe(self) -> str:
+        return f"Drop the index of {self.model_name}.{self.name}, without locking writes"
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._run(app_label, schema_editor, *args, drop=True)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        self._run(app_label, schema_editor, *args, drop=False)
+
+    def _run(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any, *, drop: bool
+    ) -> None:
+        RemoveIndexConcurrently._ensure_not_in_transaction(self, schema_editor)  # type: ignore[arg-type]
+        direction = "database_forwards" if drop else "database_backwards"
+        if schema_editor.connection.vendor != "postgresql":
+            getattr(AlterField, direction)(self, app_label, schema_editor, from_state, to_state)
+            return
+        # The model on the side where the field has its index.
+        model = (from_state if drop else to_state).apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field = model._meta.get_field(self.name)
+        if drop:
+            name = schema_editor._create_index_name(model._meta.db_table, [field.column])
+            schema_editor.execute(schema_editor._delete_index_sql(model, name, concurrently=True))
+        else:
+            schema_editor.execute(
+                schema_editor._create_index_sql(model, fields=[field], concurrently=True)
+            )

@@ -1,28 +1,29 @@
-"""rehab.migration_operations: an index added without locking the table on PostgreSQL
-(CREATE INDEX CONCURRENTLY, outside a transaction) and as a plain index elsewhere, and
-dropped the same way when the migration is reversed."""
+"""rehab.migration_operations: indexes added and dropped without locking the table on
+PostgreSQL (CREATE and DROP INDEX CONCURRENTLY, outside a transaction) and plainly elsewhere,
+and the other way when the migration is reversed."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.db import NotSupportedError, connection, models, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
-from patients.models import SessionLog
+from patients.models import Notification, Reminder, SessionLog
 from rehab.migration_operations import AddIndexWithoutLocking
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("patients", "0023_device")
-AFTER = ("patients", "0024_session_patient_day")
+AFTER = ("patients", "0025_reminder_partial_indexes")
 
 
-def _indexes() -> dict[str, list[str]]:
+def _indexes(model: Any = SessionLog) -> dict[str, list[str]]:
     with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, SessionLog._meta.db_table)
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
     return {name: c["columns"] for name, c in found.items() if c["index"]}
 
 
@@ -31,21 +32,47 @@ def _migrate(target: tuple[str, str]) -> None:
     executor.migrate([target])
 
 
-def test_the_sessions_patient_and_day_index_comes_and_goes_with_its_migration() -> None:
-    assert _indexes()["session_patient_day"] == ["patient_id", "local_date"]
+# The indexes patients 0024 and 0025 add (and drop when reversed), and the ones 0025 drops.
+ADDED = {
+    (SessionLog, "session_patient_day"): ["patient_id", "local_date"],
+    (Reminder, "reminder_pending_due"): ["due_at"],
+    (Reminder, "reminder_nudge_owed"): ["due_at"],
+    (Notification, "notification_flag"): ["flag_id"],
+}
+DROPPED = {
+    (Reminder, "patients_re_status_31cb58_idx"): ["status", "due_at"],
+    (Reminder, "patients_reminder_patient_id_7c651980"): ["patient_id"],
+    (Notification, "patients_notification_flag_id_94c3a71d"): ["flag_id"],
+}
+
+
+def _present(wanted: dict[tuple[Any, str], list[str]]) -> dict[tuple[Any, str], list[str]]:
+    return {(model, name): _indexes(model).get(name, []) for model, name in wanted}
+
+
+def test_the_indexes_come_and_go_with_their_migrations_without_locking() -> None:
+    absent: dict[tuple[Any, str], list[str]] = {key: [] for key in ADDED}
+    assert _present(ADDED) == ADDED
+    assert _present(DROPPED) == {key: [] for key in DROPPED}
     with CaptureQueriesContext(connection) as back:
         _migrate(BEFORE)
     try:
-        assert "session_patient_day" not in _indexes()
+        assert _present(ADDED) == absent
+        assert _present(DROPPED) == DROPPED
     finally:
         with CaptureQueriesContext(connection) as ran:
             _migrate(AFTER)
-    assert _indexes()["session_patient_day"] == ["patient_id", "local_date"]
-    (create,) = [q["sql"] for q in ran if "CREATE INDEX" in q["sql"]]
-    (drop,) = [q["sql"] for q in back if "DROP INDEX" in q["sql"]]
-    # Writes go on while PostgreSQL builds or drops it; SQLite has no such thing.
-    assert ("CONCURRENTLY" in create) == (connection.vendor == "postgresql")
-    assert ("CONCURRENTLY" in drop) == (connection.vendor == "postgresql")
+    assert _present(ADDED) == ADDED
+    assert _present(DROPPED) == {key: [] for key in DROPPED}
+    statements = [q["sql"] for q in [*ran, *back] if " INDEX " in q["sql"]]
+    if connection.vendor != "postgresql":
+        # SQLite has no such thing, and drops a foreign key's index by copying the table.
+        assert not [sql for sql in statements if "CONCURRENTLY" in sql]
+        return
+    # Writes go on while PostgreSQL builds or drops each of them, once each way.
+    assert all("CONCURRENTLY" in sql for sql in statements), statements
+    assert len([s for s in statements if "CREATE INDEX" in s]) == len(ADDED) + len(DROPPED)
+    assert len([s for s in statements if "DROP INDEX" in s]) == len(ADDED) + len(DROPPED)
 
 
 def test_the_operation_refuses_to_run_inside_a_transaction_on_any_database() -> None:

@@ -30,9 +30,15 @@ class Notification(PublicModel):
     body = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     # The flag it is about (a red flag, its escalation), so the bell can link to it and show
-    # its current status; kept (as null) if the flag is ever deleted.
+    # its current status; kept (as null) if the flag is ever deleted. Indexed only where set
+    # (`notification_flag`): nearly every notification is a reminder, with no flag.
     flag = models.ForeignKey(
-        "patients.Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "patients.Flag",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # The e-mail copy owed for this notification (an outbox): the address it goes to, when
     # the mail server accepted it, and the batch sending it (claimed like reminders).
@@ -58,6 +64,10 @@ class Notification(PublicModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The notifications of a flag (set to null when it is deleted).
+            models.Index(
+                fields=["flag"], name="notification_flag", condition=models.Q(flag__isnull=False)
+            ),
             # The outbox: only e-mails still owed are indexed, so the index stays small.
             models.Index(
                 fields=["created_at"],

@@ -25,7 +25,11 @@ class Reminder(PublicModel):
         HEAT = "heat", "Heat"
         QUESTIONNAIRE = "questionnaire", "Weekly questionnaire"
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    # No index of its own: the unique key (patient, local_date, slot) leads with it, and every
+    # index of a reminder is written again each time it is sent and nudged (issue 14).
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="reminders", db_index=False
+    )
     local_date = models.DateField()
     slot = models.CharField(max_length=32)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -42,7 +46,23 @@ class Reminder(PublicModel):
                 fields=["patient", "local_date", "slot"], name="one_reminder_per_slot"
             )
         ]
-        indexes = [models.Index(fields=["status", "due_at"])]
+        # Partial indexes, each holding only the rows a job still has to look at: a row leaves
+        # one by its next update (sent, nudged) without a new entry, so sending and nudging
+        # write fewer index entries, and each job's read stays as small as its work (issue 14).
+        indexes = [
+            # The per-minute job's read (due_reminders) and the missed count.
+            models.Index(
+                fields=["due_at"],
+                name="reminder_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            # Session reminders sent and not yet looked at for a nudge (nudges_due).
+            models.Index(
+                fields=["due_at"],
+                name="reminder_nudge_owed",
+                condition=models.Q(kind="session", status="sent", nudged_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} {self.local_date} {self.slot} ({self.status})"

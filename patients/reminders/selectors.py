@@ -30,7 +30,7 @@ class Backlog:
 
 
 def delivery_backlog(*, now: datetime) -> Backlog:
-    """Three indexed reads: (status, due_at) for reminders, the partial index on e-mails owed."""
+    """Three indexed reads: the partial indexes of pending reminders and of e-mails owed."""
     due = due_reminders(now=now).aggregate(n=Count("pk"), oldest=Min("due_at"))
     owed = Notification.objects.filter(
         ~Q(email_to=""), emailed_at__isnull=True, created_at__gt=now - CATCH_UP

@@ -188,8 +188,9 @@ def _plan(patient_ids: list[Any], *, now: datetime, replace: bool) -> int:
 
 
 def due_reminders(*, now: datetime) -> QuerySet[Reminder]:
-    """The pending reminders due now, including ones whose earlier batch died: bounded by
-    the (status, due_at) index, whatever the number of patients."""
+    """The pending reminders due now, including ones whose earlier batch died: a range of the
+    partial index of pending reminders (`reminder_pending_due`), whatever the number of
+    patients."""
     return Reminder.objects.filter(
         status=Reminder.Status.PENDING,
         due_at__gt=now - CATCH_UP,
@@ -448,7 +449,8 @@ def _max_minutes(patient_ids: set[Any]) -> dict[tuple[Any, str], int]:
 
 def nudges_due(*, now: datetime) -> QuerySet[Reminder]:
     """Session reminders sent at least the set delay ago, still not nudged: bounded by the
-    (status, due_at) index, whatever the number of patients."""
+    partial index of session reminders not yet looked at for a nudge (`reminder_nudge_owed`),
+    whatever the number of patients."""
     delay = timedelta(minutes=settings.REHAB_NUDGE_AFTER_MINUTES)
     return Reminder.objects.filter(
         kind="session",
@@ -457,7 +459,8 @@ def nudges_due(*, now: datetime) -> QuerySet[Reminder]:
         sent_at__lte=now - delay,
         sent_at__gt=now - delay - CATCH_UP,
         # Always true (a reminder is sent within CATCH_UP of its due time); it lets the
-        # (status, due_at) index bound the scan instead of every reminder ever sent.
+        # index bound the scan to a window instead of every reminder ever left un-nudged (sent
+        # while the nudges were not running).
         due_at__gt=now - delay - 2 * CATCH_UP,
     )
 
