@@ -40,6 +40,31 @@ class AddIndexWithoutLocking(_WithoutLocking, AddIndexConcurrently):
     def describe(self) -> str:
         return f"Create index {self.index.name} on {self.model_name}, without locking writes"
 
+    def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
+        """On PostgreSQL, safe to run again after an interrupted migration (which is recorded
+        as applied only once all its operations are done): an index it already built is
+        kept, and one it left `INVALID` (its build cut short) is dropped and built again."""
+        if schema_editor.connection.vendor == "postgresql":
+            self._ensure_not_in_transaction(schema_editor)
+            valid = _index_is_valid(schema_editor, self.index.name)
+            if valid:
+                return
+            if valid is not None:
+                name = schema_editor.quote_name(self.index.name)
+                schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        super().database_forwards(app_label, schema_editor, *args)
+
+
+def _index_is_valid(schema_editor: Any, name: str) -> bool | None:
+    """Whether the index `name` (on the search path) is valid; None if there is none."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
+            [schema_editor.quote_name(name)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
 
 class RemoveIndexWithoutLocking(_WithoutLocking, RemoveIndexConcurrently):
     """An index dropped without blocking writes on PostgreSQL (DROP INDEX CONCURRENTLY waits

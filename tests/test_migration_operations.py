@@ -13,7 +13,12 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from patients.models import Notification, Reminder, SessionLog
-from rehab.migration_operations import AddIndexWithoutLocking
+from rehab.migration_operations import (
+    AddIndexWithoutLocking,
+    DropFieldIndexWithoutLocking,
+    RemoveIndexWithoutLocking,
+)
+from tests.integration.conftest import needs_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,13 +80,27 @@ def test_the_indexes_come_and_go_with_their_migrations_without_locking() -> None
     assert len([s for s in statements if "DROP INDEX" in s]) == len(ADDED) + len(DROPPED)
 
 
-def test_the_operation_refuses_to_run_inside_a_transaction_on_any_database() -> None:
-    """A migration using it must say `atomic = False`: caught on a laptop's SQLite as well
-    as on PostgreSQL (where CREATE INDEX CONCURRENTLY would refuse), before anything runs."""
-    operation = AddIndexWithoutLocking(
+OPERATIONS = {
+    "add": lambda: AddIndexWithoutLocking(
         model_name="sessionlog",
         index=models.Index(fields=["local_date"], name="session_day_probe"),
-    )
+    ),
+    "remove": lambda: RemoveIndexWithoutLocking(
+        model_name="sessionlog", name="session_patient_day"
+    ),
+    "drop a field's index": lambda: DropFieldIndexWithoutLocking(
+        model_name="reminder",
+        name="local_date",
+        field=models.DateField(db_index=False),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", OPERATIONS)
+def test_each_operation_refuses_to_run_inside_a_transaction_on_any_database(kind: str) -> None:
+    """A migration using one must say `atomic = False`: caught on a laptop's SQLite as well
+    as on PostgreSQL (where CREATE INDEX CONCURRENTLY would refuse), before anything runs."""
+    operation = OPERATIONS[kind]()
     state = MigrationExecutor(connection).loader.project_state(AFTER)
     after = state.clone()
     operation.state_forwards("patients", after)
@@ -91,3 +110,33 @@ def test_the_operation_refuses_to_run_inside_a_transaction_on_any_database() -> 
             operation.database_forwards("patients", editor, state, after)
         with pytest.raises(NotSupportedError):
             operation.database_backwards("patients", editor, after, state)
+
+
+@pytest.mark.integration
+def test_a_migration_cut_short_on_postgresql_can_run_again() -> None:
+    """0025 is recorded as applied only when all its steps are done. Run again after an
+    interruption, an index it already built is kept (CREATE INDEX would fail: it exists),
+    and one whose build was cut short (left INVALID) is dropped and built again."""
+    needs_postgresql()
+    loader = MigrationExecutor(connection).loader
+    (add,) = [
+        op
+        for op in loader.get_migration(*AFTER).operations
+        if getattr(op, "index", None) is not None and op.index.name == "reminder_pending_due"
+    ]
+    before, after = loader.project_state(BEFORE), loader.project_state(AFTER)
+    with connection.schema_editor(atomic=False) as editor:
+        with CaptureQueriesContext(connection) as ran:
+            add.database_forwards("patients", editor, before, after)  # built already: kept
+        assert not [q for q in ran if "CREATE INDEX" in q["sql"]]
+        with connection.cursor() as cursor:  # as a cut-short CREATE INDEX CONCURRENTLY leaves it
+            cursor.execute(
+                "UPDATE pg_index SET indisvalid = false"
+                " WHERE indexrelid = 'reminder_pending_due'::regclass"
+            )
+        add.database_forwards("patients", editor, before, after)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'reminder_pending_due'::regclass"
+        )
+        assert cursor.fetchone() == (True,)

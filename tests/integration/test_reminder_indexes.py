@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from patients.models import Notification, Reminder
+from patients.reminders.selectors import delivery_backlog
 from patients.reminders.services import due_reminders, nudges_due, plan_reminders
 from tests import factories
 from tests.integration.conftest import needs_postgresql
@@ -42,6 +44,15 @@ def test_the_per_minute_jobs_reads_are_answered_by_the_partial_indexes() -> None
         cursor.execute("SET LOCAL enable_seqscan = off")
     assert "reminder_pending_due" in due_reminders(now=AT_0805).explain()
     assert "reminder_nudge_owed" in nudges_due(now=AT_0805).explain()
+    # What operations watch (manage.py delivery_status): the due and the missed counts.
+    with CaptureQueriesContext(connection) as ran:
+        delivery_backlog(now=AT_0805)
+    reads = [q["sql"] for q in ran if Reminder._meta.db_table in q["sql"]]
+    assert len(reads) == 2
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute(f"EXPLAIN {sql}")
+            assert "reminder_pending_due" in str(cursor.fetchall()), sql
 
 
 def test_every_index_that_takes_an_entry_for_each_send_is_one_something_reads() -> None:
