@@ -84,6 +84,16 @@ class DropFieldIndexWithoutLocking(AlterField):
     def describe(self) -> str:
         return f"Drop the index of {self.model_name}.{self.name}, without locking writes"
 
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        """Refuses a field changed in any other way: on PostgreSQL only the index changes."""
+        old = state.models[app_label, self.model_name_lower].fields[self.name]
+        if _without_index(old) != _without_index(self.field) or not old.db_index:
+            raise ValueError(
+                f"{self.model_name}.{self.name}: {type(self).__name__} only turns off a "
+                "field's own index (db_index=False); change anything else with AlterField."
+            )
+        super().state_forwards(app_label, state)
+
     def database_forwards(self, app_label: str, schema_editor: Any, *args: Any) -> None:
         self._run(app_label, schema_editor, *args, drop=True)
 
@@ -110,3 +120,10 @@ class DropFieldIndexWithoutLocking(AlterField):
             schema_editor.execute(
                 schema_editor._create_index_sql(model, fields=[field], concurrently=True)
             )
+
+
+def _without_index(field: Any) -> tuple[Any, ...]:
+    """A field's definition, its `db_index` aside."""
+    _, path, args, kwargs = field.deconstruct()
+    kwargs.pop("db_index", None)
+    return path, args, kwargs

@@ -89,9 +89,14 @@ OPERATIONS = {
         model_name="sessionlog", name="session_patient_day"
     ),
     "drop a field's index": lambda: DropFieldIndexWithoutLocking(
-        model_name="reminder",
-        name="local_date",
-        field=models.DateField(db_index=False),
+        model_name="sessionlog",
+        name="programme",
+        field=models.ForeignKey(
+            db_index=False,
+            on_delete=models.PROTECT,
+            related_name="session_logs",
+            to="programmes.programme",
+        ),
     ),
 }
 
@@ -140,3 +145,18 @@ def test_a_migration_cut_short_on_postgresql_can_run_again() -> None:
             "SELECT indisvalid FROM pg_index WHERE indexrelid = 'reminder_pending_due'::regclass"
         )
         assert cursor.fetchone() == (True,)
+
+
+def test_dropping_a_fields_index_refuses_any_other_change_to_the_field() -> None:
+    """On PostgreSQL the operation only drops the index: a field changed otherwise as well
+    would be changed in the migration state but not in the database."""
+    state = MigrationExecutor(connection).loader.project_state(BEFORE)
+    operation = DropFieldIndexWithoutLocking(
+        model_name="reminder",
+        name="patient",
+        field=models.ForeignKey(
+            db_index=False, null=True, on_delete=models.CASCADE, to="patients.patient"
+        ),
+    )
+    with pytest.raises(ValueError, match="only turns off"):
+        operation.state_forwards("patients", state.clone())
