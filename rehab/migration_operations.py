@@ -113,10 +113,11 @@ class DropFieldIndexWithoutLocking(AlterField):
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
         field = model._meta.get_field(self.name)
-        if drop:
-            name = schema_editor._create_index_name(model._meta.db_table, [field.column])
+        name = schema_editor._create_index_name(model._meta.db_table, [field.column])
+        valid = _index_is_valid(schema_editor, name)
+        if drop or valid is False:  # dropped, or (reversed) left INVALID by a build cut short
             schema_editor.execute(schema_editor._delete_index_sql(model, name, concurrently=True))
-        else:
+        if not drop and not valid:  # reversed: built unless a run cut short built it already
             schema_editor.execute(
                 schema_editor._create_index_sql(model, fields=[field], concurrently=True)
             )
