@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.contrib.postgres.operations import (
+    AddIndexConcurrently,
+    NotInTransactionMixin,
+    RemoveIndexConcurrently,
+)
 from django.db.migrations.operations import AddIndex, AlterField, RemoveIndex
 
 
@@ -76,7 +80,7 @@ class RemoveIndexWithoutLocking(_WithoutLocking, RemoveIndexConcurrently):
         return f"Remove index {self.name} from {self.model_name}, without locking writes"
 
 
-class DropFieldIndexWithoutLocking(AlterField):
+class DropFieldIndexWithoutLocking(NotInTransactionMixin, AlterField):
     """A field's own index (`db_index`, on by default for a foreign key) turned off: the
     field's new definition must differ from the old only by `db_index=False`. On PostgreSQL
     the index is dropped (and, reversed, built) CONCURRENTLY; elsewhere as AlterField does."""
@@ -103,7 +107,7 @@ class DropFieldIndexWithoutLocking(AlterField):
     def _run(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any, *, drop: bool
     ) -> None:
-        RemoveIndexConcurrently._ensure_not_in_transaction(self, schema_editor)  # type: ignore[arg-type]
+        self._ensure_not_in_transaction(schema_editor)
         direction = "database_forwards" if drop else "database_backwards"
         if schema_editor.connection.vendor != "postgresql":
             getattr(AlterField, direction)(self, app_label, schema_editor, from_state, to_state)
