@@ -30,7 +30,7 @@ from programmes.models import (
     ProgrammeItem,
     ProgrammePhase,
 )
-from rehab.json_rows import NestedJSONObject, json_list, json_rows, models_from_json, row_json
+from rehab.json_rows import NestedJSONObject, json_list, json_rows, row_json
 from rehab.prepared import Param, PreparedQuery
 from rehab.roles import visible_patients
 from rehab.shortcuts import get_or_404
@@ -72,6 +72,33 @@ class CaseloadPhase:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class CaseloadFlag:
+    """An open flag as a caseload row shows it and groups it (`group_flags`), read as plain
+    values with the page: making a page of `Flag` instances, and writing their ids and times
+    back out, cost a caseload page more than its whole programme (issue 14)."""
+
+    id: str  # as the API writes a UUID (with dashes)
+    patient_id: str  # as read: compared only with the same patient's other flags
+    programme_id: str | None
+    kind: str
+    severity: int
+    status: str
+    message: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+    def get_kind_display(self) -> str:
+        return str(Flag.Kind(self.kind).label)
+
+    def get_severity_display(self) -> str:
+        return str(Flag.Severity(self.severity).label)
+
+
 @dataclass(frozen=True)
 class CaseloadRow:
     patient: Patient
@@ -81,7 +108,7 @@ class CaseloadRow:
     adherence_7d: float | None  # percent, None when nothing was prescribed yet
     latest_pain_nrs: int | None
     latest_pain_on: date | None
-    open_flags: list[Flag]
+    open_flags: list[CaseloadFlag]
 
 
 def caseload_patients(therapist: Therapist, now: datetime) -> QuerySet[Patient]:
@@ -127,8 +154,7 @@ def _caseload_patients(therapist_id: Any, since: Any) -> QuerySet[Patient]:
 
 
 # What a caseload row shows of an open flag, and groups flags by (`group_flags`): a flag's
-# evidence, suggestion and sources are for the patient's page. Reading another field of a
-# caseload flag costs a query (as `QuerySet.only`); the caseload's tests count them.
+# evidence, suggestion and sources are for the patient's page (`CaseloadFlag` has no others).
 FLAG_FIELDS = (
     "id",
     "patient_id",
@@ -245,76 +271,74 @@ def caseload(
     with condition, week and phase, 7-day adherence, the latest morning pain and open flags
     (most severe first), most urgent first. One statement, whatever the caseload or page
     size: the patients (`caseload_patients` at `now`: with their programme, its phase, doses
-    and the week's done sessions, and open flags, as JSON). The programme and phase are plain
-    values (`CaseloadProgramme`, `CaseloadPhase`), not model instances."""
+    and the week's done sessions, and open flags, as JSON). Each row is made in one pass over
+    its patient, of plain values (`CaseloadProgramme`, `CaseloadPhase`, `CaseloadFlag`), not
+    model instances: a page of instances cost more than its read (issue 14)."""
     if patients is None:
         patients = _CASELOAD.fetch(therapist=therapist.pk, since=_done_since(now))
-    patients = list(patients)
-    db = (patients[0]._state.db if patients else None) or "default"
-    programmes: dict[Any, CaseloadProgramme] = {}
-    phases: dict[Any, CaseloadPhase] = {}
-    doses: dict[Any, list[SessionCount]] = {}
-    conditions: dict[Any, CaseloadCondition] = {}
-    done: dict[Any, Counter[date]] = {}  # sessions done per day, from `_done_since(now)`
-    revised: set[uuid.UUID] = set()  # programmes with a current revision (a prescription)
-    for patient in patients:
-        row = patient.programme_row  # type: ignore[attr-defined]
-        if row is None:
-            continue
-        condition = conditions.get(row["condition_id"])
-        if condition is None:
-            condition = conditions[row["condition_id"]] = CaseloadCondition(row["condition_name"])
-        programme = CaseloadProgramme(
-            pk=_uuid(row["id"]),
-            side=row["side"],
-            started_on=_day(row["started_on"]),
-            status=row["status"],
-            condition=condition,
-        )
-        if row["phase_id"] is not None:
-            phases[programme.pk] = CaseloadPhase(
-                pk=row["phase_id"], position=row["current_phase"], name=row["phase_name"]
-            )
-        doses[programme.pk] = [
-            SessionCount(d["times_per_day"], d["days_per_week"])
-            for d in json_list(_nested(row["doses"]))
-        ]
-        # Counted as read, then each distinct day parsed once (a week holds ~10 sessions
-        # on at most 9 days).
-        done[programme.pk] = Counter(
-            {_day(day): n for day, n in Counter(_nested(row["done_on"]) or ()).items()}
-        )
-        programmes[patient.pk] = programme
-        if row["current_revision_id"] is not None:
-            revised.add(programme.pk)
-    open_flags = _open_flags(patients, db)
+    conditions: dict[Any, CaseloadCondition] = {}  # shared by the rows of a condition
     rows = []
     for patient in patients:
-        active = programmes.get(patient.pk)
-        today = local_today(patient, now)
-        phase = week = percent = None
-        if active is not None and active.pk in revised:
-            phase = phases.get(active.pk)
-            week = programme_week(active, today)
-            percent = adherence(
-                started_on=active.started_on,
-                today=today,
-                sessions_per_week=sessions_per_week(doses[active.pk] if phase else []),
-                done_on=done[active.pk],
-            ).percent
+        programme, phase, week, percent = _programme_facts(
+            patient.programme_row,  # type: ignore[attr-defined]
+            local_today(patient, now),
+            conditions,
+        )
         rows.append(
             CaseloadRow(
                 patient=patient,
-                programme=active,
+                programme=programme,
                 week=week,
                 phase=phase,
                 adherence_7d=percent,
                 latest_pain_nrs=patient.latest_pain_nrs,  # type: ignore[attr-defined]
                 latest_pain_on=patient.latest_pain_on,  # type: ignore[attr-defined]
-                open_flags=open_flags[patient.pk],
+                open_flags=_open_flags(patient.open_flag_rows),  # type: ignore[attr-defined]
             )
         )
     return rows
+
+
+def _programme_facts(
+    row: dict[str, Any] | None, today: date, conditions: dict[Any, CaseloadCondition]
+) -> tuple[CaseloadProgramme | None, CaseloadPhase | None, int | None, float | None]:
+    """A patient's active programme read as JSON (`_caseload_programme`), its current phase,
+    week and 7-day adherence on `today`; the last three only once it has been prescribed (has
+    a current revision)."""
+    if row is None:
+        return None, None, None, None
+    condition = conditions.get(row["condition_id"])
+    if condition is None:
+        condition = conditions[row["condition_id"]] = CaseloadCondition(row["condition_name"])
+    programme = CaseloadProgramme(
+        pk=_uuid(row["id"]),
+        side=row["side"],
+        started_on=_day(row["started_on"]),
+        status=row["status"],
+        condition=condition,
+    )
+    if row["current_revision_id"] is None:
+        return programme, None, None, None
+    phase = None
+    doses: list[SessionCount] = []
+    if row["phase_id"] is not None:
+        phase = CaseloadPhase(
+            pk=row["phase_id"], position=row["current_phase"], name=row["phase_name"]
+        )
+        doses = [
+            SessionCount(d["times_per_day"], d["days_per_week"])
+            for d in json_list(_nested(row["doses"]))
+        ]
+    # Counted as read, then each distinct day parsed once (a week holds ~10 sessions on at
+    # most 9 days).
+    done = Counter({_day(day): n for day, n in Counter(_nested(row["done_on"]) or ()).items()})
+    percent = adherence(
+        started_on=programme.started_on,
+        today=today,
+        sessions_per_week=sessions_per_week(doses),
+        done_on=done,
+    ).percent
+    return programme, phase, programme_week(programme, today), percent
 
 
 def _day(value: Any) -> date:
@@ -326,19 +350,37 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
+def _uuid_text(value: str) -> str:
+    """A UUID read as JSON, as the API writes it (SQLite stores 32 hex digits)."""
+    return value if len(value) == 36 else str(uuid.UUID(value))
+
+
+def _moment(value: str) -> datetime:
+    """A time read as JSON: PostgreSQL writes it with its offset, SQLite as naive UTC."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _nested(value: Any) -> Any:
     """JSON nested in JSON: SQLite gives an inner subquery's JSON as its text."""
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _open_flags(patients: list[Patient], db: str) -> dict[Any, list[Flag]]:
-    """Each patient's open flags (read with the page), most severe first, then newest: made
-    for the whole page at once, then given to their patients."""
-    rows = [row for patient in patients for row in json_list(patient.open_flag_rows)]  # type: ignore[attr-defined]
-    flags: dict[Any, list[Flag]] = {patient.pk: [] for patient in patients}
-    for flag in models_from_json(Flag, rows, db, FLAG_FIELDS):
-        flags[flag.patient_id].append(flag)
-    for of_one in flags.values():
-        of_one.sort(key=lambda flag: flag.created_at, reverse=True)
-        of_one.sort(key=lambda flag: flag.severity, reverse=True)
+def _open_flags(rows: Any) -> list[CaseloadFlag]:
+    """A patient's open flags (read with the page as JSON), most severe first, then newest."""
+    flags = [
+        CaseloadFlag(
+            id=_uuid_text(row["id"]),
+            patient_id=row["patient_id"],
+            programme_id=row["programme_id"],
+            kind=row["kind"],
+            severity=row["severity"],
+            status=row["status"],
+            message=row["message"],
+            created_at=_moment(row["created_at"]),
+            resolved_at=None if row["resolved_at"] is None else _moment(row["resolved_at"]),
+        )
+        for row in json_list(rows)
+    ]
+    flags.sort(key=lambda flag: (flag.severity, flag.created_at), reverse=True)  # stable
     return flags

@@ -145,7 +145,7 @@ class CaseloadRowOutput(serializers.Serializer):
             else row.latest_pain_on.isoformat(),
             "open_flags": [
                 {
-                    "id": str(flag.pk),
+                    "id": flag.id,
                     "kind": flag.kind,
                     "severity": flag.severity,
                     "status": flag.status,

@@ -30,7 +30,7 @@ def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_firs
         session_on(quiet, STARTED + timedelta(days=day), slot=1)
         session_on(quiet, STARTED + timedelta(days=day), slot=2)
     morning_check_in(quiet, STARTED + timedelta(days=6), pain=2)
-    Flag.objects.create(
+    red = Flag.objects.create(
         patient=worried,
         rule="red_flag:pop",
         episode="x",
@@ -38,7 +38,7 @@ def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_firs
         severity=3,
         message="m",
     )
-    Flag.objects.create(
+    behind = Flag.objects.create(
         patient=worried,
         rule="not_adhering",
         episode="y",
@@ -51,6 +51,12 @@ def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_firs
 
     assert [r.patient for r in rows] == [worried, quiet]
     assert [f.severity for f in rows[0].open_flags] == [3, 2]
+    # As the API writes them, on every database (SQLite stores a UUID as 32 hex digits).
+    assert [(f.id, f.created_at) for f in rows[0].open_flags] == [
+        (str(red.pk), red.created_at),
+        (str(behind.pk), behind.created_at),
+    ]
+    assert [f.get_kind_display() for f in rows[0].open_flags] == ["Red flag", "Not doing it"]
     by_patient = {r.patient: r for r in rows}
     assert by_patient[quiet].week == 1
     assert by_patient[quiet].phase.position == 1
@@ -58,6 +64,30 @@ def test_the_caseload_shows_week_phase_adherence_pain_and_flags_most_urgent_firs
     assert by_patient[worried].adherence_7d == 0
     assert by_patient[quiet].latest_pain_nrs == 2
     assert by_patient[worried].latest_pain_nrs is None
+
+
+def test_a_caseload_page_makes_no_model_instance_of_its_flags(therapist: Any) -> None:
+    """Issue 14: a page's open flags are plain values read with it (`CaseloadFlag`); making a
+    `Flag` of each, and writing its id and time back out, cost more than the page's read."""
+    from django.db.models.signals import post_init
+
+    patient = factories.PatientFactory(therapist=therapist)
+    for severity in (1, 2, 3):
+        Flag.objects.create(
+            patient=patient, rule=f"r{severity}", episode="e", kind="step_back", severity=severity
+        )
+    made: list[Any] = []
+
+    def count(sender: Any, instance: Any, **kwargs: Any) -> None:
+        made.append(instance)
+
+    post_init.connect(count, sender=Flag)
+    try:
+        rows = caseload(therapist, FIRST_MORNING)
+    finally:
+        post_init.disconnect(count, sender=Flag)
+    assert [f.severity for f in rows[0].open_flags] == [3, 2, 1]
+    assert made == []
 
 
 def test_resolved_flags_leave_the_caseload(therapist: Any, patient: Any) -> None:
