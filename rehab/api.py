@@ -13,8 +13,9 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
+from time import monotonic
 from typing import Any, ClassVar, cast
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -37,6 +38,7 @@ from rehab.api_parsers import RequestTooLarge
 from rehab.exceptions import DomainError
 from rehab.limits import Bounds
 from rehab.models import IdempotencyKey
+from rehab.retention import CHUNK, Pruned
 
 logger = logging.getLogger(__name__)
 
@@ -310,6 +312,20 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 REPLAYED_HEADER = "Idempotent-Replayed"
 # A structured-field string (the IETF draft): printable ASCII, here at most 255 characters.
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+def prune_idempotency_keys(*, now: datetime, budget: timedelta | None = None) -> Pruned:
+    """Delete the keys no longer honoured (made over IDEMPOTENCY_KEY_TTL ago): a range of
+    their creation time's index, a chunk per statement, until none is left or `budget` is
+    spent (checked between chunks)."""
+    deadline = None if budget is None else monotonic() + budget.total_seconds()
+    expired = IdempotencyKey.objects.filter(created_at__lt=now - IDEMPOTENCY_KEY_TTL)
+    deleted = 0
+    while ids := list(expired.order_by("created_at").values_list("pk", flat=True)[:CHUNK]):
+        deleted += IdempotencyKey.objects.filter(pk__in=ids).delete()[0]
+        if deadline is not None and monotonic() > deadline:
+            return Pruned(deleted, finished=len(ids) < CHUNK)
+    return Pruned(deleted, finished=True)
 
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:

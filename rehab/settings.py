@@ -424,8 +424,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=17),
         "options": {"expires": 3000},
     },
+    # Hourly, so each run deletes about an hour's worth of old reminders and notifications
+    # (REHAB_MESSAGE_RETENTION_DAYS) and expired idempotency keys, away from :00 and :17.
+    "retention-sweep": {
+        "task": "patients.tasks.retention_sweep",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 3000},
+    },
 }
 
+# Days reminders and in-app notifications are kept, then deleted by the hourly retention job
+# (`retention-sweep`; a notification about a flag not yet resolved is kept until it is). They
+# are messages, not the record: sessions, check-ins, flags and the audit trail are never
+# deleted by it. At least a week: the delivery report reads the last day's reminders.
+REHAB_MESSAGE_RETENTION_DAYS = env_int("REHAB_MESSAGE_RETENTION_DAYS", 90)
+if REHAB_MESSAGE_RETENTION_DAYS < 7:
+    raise ConfigurationError(
+        f"REHAB_MESSAGE_RETENTION_DAYS must be at least 7, not {REHAB_MESSAGE_RETENTION_DAYS}"
+    )
 # Minutes after a session reminder before one follow-up nudge if nothing is logged.
 REHAB_NUDGE_AFTER_MINUTES = env_int("REHAB_NUDGE_AFTER_MINUTES", 120)
 # Minutes a same-day or emergency red flag may stay unacknowledged before it is escalated to

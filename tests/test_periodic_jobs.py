@@ -144,6 +144,7 @@ WIRE_NAMES = {
     "patients.tasks.flag_digest_task",
     "patients.tasks.reminder_plan_sweep",
     "patients.tasks.reminder_sweep",
+    "patients.tasks.retention_sweep",
     "patients.tasks.send_reminder_task",
     "patients.tasks.deliver_reminders_task",
     "patients.tasks.send_reminder_emails_task",

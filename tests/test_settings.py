@@ -181,3 +181,22 @@ def test_prepared_statements_can_be_turned_off_for_a_connection_pooler(
     )
     result = _in_a_clean_process(script, env)
     assert result.stdout.split()[-1] == expected
+
+
+def test_a_message_retention_shorter_than_a_week_stops_start_up() -> None:
+    """The delivery report reads the last day's reminders, and a nudge follows its reminder
+    by hours: keeping reminders for less than a week is a mistake, said at start-up."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="rehab.settings")
+    script = "import django; django.setup()"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env | {"REHAB_MESSAGE_RETENTION_DAYS": "3"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "REHAB_MESSAGE_RETENTION_DAYS must be at least 7, not 3" in result.stderr
+    _in_a_clean_process(script, env | {"REHAB_MESSAGE_RETENTION_DAYS": "7"})

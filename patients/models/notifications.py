@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from rehab.models import PublicModel
+from rehab.models import PublicModel, TimeOrderedModel
 
 
-class Notification(PublicModel):
+class Notification(TimeOrderedModel):
     """An in-app message (shown on the web, listed by the API)."""
 
     class Kind(models.TextChoices):

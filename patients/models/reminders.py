@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.db import models
 
 from patients.models.people import Patient
-from rehab.models import PublicModel
+from rehab.models import TimeOrderedModel
 
 
-class Reminder(PublicModel):
+class Reminder(TimeOrderedModel):
     """One reminder for one slot on one local date; the unique key makes a second sweep, a
     racing worker or a redelivered task find the existing row instead of reminding twice."""
 

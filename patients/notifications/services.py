@@ -26,6 +26,7 @@ from patients.models import (
 )
 from rehab import prepared
 from rehab.mail import send_each
+from rehab.retention import Pruned, delete_made_before
 
 # E-mails sent over one SMTP connection by one outbox batch.
 EMAIL_BATCH = 250
@@ -314,3 +315,30 @@ def mark_flag_notifications_read(*, flag: Flag, user: Any, now: datetime) -> int
     return Notification.objects.filter(flag=flag, user=user, read_at__isnull=True).update(
         read_at=now
     )
+
+
+def prune_notifications(*, now: datetime, budget: timedelta | None = None) -> Pruned:
+    """Delete the notifications made more than REHAB_MESSAGE_RETENTION_DAYS ago, read or not,
+    except those about a flag not yet resolved (open or acknowledged): the bell keeps linking
+    to it however old (the safer choice). Their e-mail and push copies were long since sent or
+    given up (CATCH_UP)."""
+    before = now - timedelta(days=settings.REHAB_MESSAGE_RETENTION_DAYS)
+    return delete_made_before(
+        Notification.objects.all(), before=before, now=now, budget=budget, spare=_about_open_flags
+    )
+
+
+def _about_open_flags(ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these notifications are about a flag not yet resolved: the few with a flag
+    (read by their keys), then those flags (by theirs)."""
+    about = dict(
+        Notification.objects.filter(pk__in=ids, flag__isnull=False).values_list("pk", "flag_id")
+    )
+    if not about:
+        return set()
+    unresolved = set(
+        Flag.objects.filter(pk__in=set(about.values()))
+        .exclude(status=Flag.Status.RESOLVED)
+        .values_list("pk", flat=True)
+    )
+    return {pk for pk, flag_id in about.items() if flag_id in unresolved}

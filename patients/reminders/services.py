@@ -41,6 +41,7 @@ from patients.schedule import WEEK, local_today, questionnaire_due
 from programmes.models import IceHeatSlot, Programme
 from programmes.selectors import current_phase_items
 from rehab.exceptions import DomainError, validate_model
+from rehab.retention import Pruned, delete_made_before
 
 # Patients planned per transaction by the planner (one chunk task each from the beat).
 PLAN_CHUNK = 500
@@ -559,3 +560,11 @@ def update_reminder_preferences(
 
 # One per session of the most frequent daily dose in the catalogue (times_per_day is 1–6).
 MAX_SESSION_TIMES = 6
+
+
+def prune_reminders(*, now: datetime, budget: timedelta | None = None) -> Pruned:
+    """Delete the reminders planned more than REHAB_MESSAGE_RETENTION_DAYS ago, whatever
+    became of them: long past their day, the catch-up window and any nudge (the planner
+    writes no day before yesterday again, so the one-per-slot key has nothing to keep)."""
+    before = now - timedelta(days=settings.REHAB_MESSAGE_RETENTION_DAYS)
+    return delete_made_before(Reminder.objects.all(), before=before, now=now, budget=budget)

@@ -6,7 +6,9 @@ one HTTP session): the pushes are queued first, as they are the quicker to reach
 
 from __future__ import annotations
 
+import logging
 import uuid
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from patients.notifications.services import (
     PUSHES,
     Held,
     owed_emails,
+    prune_notifications,
 )
 from patients.reminders.services import (
     BATCH,
@@ -28,11 +31,15 @@ from patients.reminders.services import (
     nudge_batch,
     nudges_due,
     plan_reminders,
+    prune_reminders,
     send_reminder_emails,
     send_reminder_mobile_pushes,
     send_reminder_pushes,
 )
+from rehab.api import prune_idempotency_keys
 from rehab.tasks import clinical_task
+
+logger = logging.getLogger(__name__)
 
 
 @clinical_task(time_limit=900, name="patients.tasks.reminder_plan_sweep")
@@ -120,3 +127,28 @@ def send_reminder_mobile_pushes_task() -> None:
 def send_reminder_task(reminder_id: str) -> None:
     """One reminder by id: messages queued before delivery went in batches still arrive."""
     deliver_reminder(reminder_id=reminder_id, now=timezone.now())
+
+
+# Each kind of row a retention run deletes for at most this long, checked between chunks of
+# 2,000 (three kinds: well inside its time limit); what is left waits for the next hourly run.
+RETENTION_BUDGET = timedelta(seconds=60)
+
+
+@clinical_task(time_limit=300, name="patients.tasks.retention_sweep")
+def retention_sweep() -> None:
+    """Hourly: delete the reminders and notifications older than REHAB_MESSAGE_RETENTION_DAYS
+    and the idempotency keys no longer honoured, a chunk per transaction. Each run deletes
+    about an hour's worth (what became old since the last); a backlog (the first runs after
+    an upgrade) goes RETENTION_BUDGET per kind an hour."""
+    now = timezone.now()
+    reminders = prune_reminders(now=now, budget=RETENTION_BUDGET)
+    notifications = prune_notifications(now=now, budget=RETENTION_BUDGET)
+    keys = prune_idempotency_keys(now=now, budget=RETENTION_BUDGET)
+    finished = reminders.finished and notifications.finished and keys.finished
+    logger.info(
+        "retention: deleted %d reminders, %d notifications, %d idempotency keys%s",
+        reminders.deleted,
+        notifications.deleted,
+        keys.deleted,
+        "" if finished else " (more left for the next run)",
+    )

@@ -11,12 +11,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from patients.models import Notification, Reminder
+from patients.models import Flag, Notification, Reminder
+from patients.notifications.services import prune_notifications
 from patients.reminders.selectors import delivery_backlog
-from patients.reminders.services import due_reminders, nudges_due, plan_reminders
+from patients.reminders.services import due_reminders, nudges_due, plan_reminders, prune_reminders
 from tests import factories
 from tests.integration.conftest import needs_postgresql
 
@@ -74,3 +77,42 @@ def test_every_index_that_takes_an_entry_for_each_send_is_one_something_reads() 
         ],
     }
     assert _indexes(Notification._meta.db_table)["notification_flag"] == "(flag_id IS NOT NULL)"
+
+
+def test_a_retention_run_reads_old_rows_by_a_range_of_their_primary_key() -> None:
+    """The hourly retention job needs no index of its own: old reminders and notifications
+    are a range of their time-ordered keys (rehab/retention.py), and whether a notification's
+    flag is still open is looked up by the flags' keys, so no statement of a run reads a
+    whole table. With sequential scans off, a plan that can only scan one still shows it."""
+    needs_postgresql()
+    patient = factories.PatientFactory()
+    factories.prescribe(patient, started_on=date(2026, 11, 2))
+    plan_reminders(now=AT_0805)
+    long_ago = timezone.now() - timedelta(days=200)
+    with time_machine.travel(long_ago, tick=False):
+        flag = Flag.objects.create(
+            patient=patient, rule="red_flag:pop", episode="e", kind="red_flag", severity=3
+        )
+        about_flag = Notification.objects.create(
+            user=patient.user, kind="red_flag", title="t", flag=flag
+        )
+        Notification.objects.create(user=patient.user, kind="reminder:session", title="t")
+    assert {r.pk.version for r in Reminder.objects.all()} == {7}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    with CaptureQueriesContext(connection) as ran:
+        assert prune_reminders(now=timezone.now()).deleted == 0
+        assert prune_notifications(now=timezone.now()).deleted == 1
+    assert list(Notification.objects.filter(created_at__lt=long_ago + timedelta(days=1))) == [
+        about_flag
+    ]
+    reads = [q["sql"] for q in ran if q["sql"].startswith("SELECT")]
+    assert any(Flag._meta.db_table in sql for sql in reads)  # the flag looked up
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Seq Scan" not in plan, plan
+            if 'FROM "patients_reminder"' in sql:
+                assert "patients_reminder_pkey" in plan, plan
+                assert "Index Cond: (id " in plan, plan
