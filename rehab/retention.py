@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from rehab.models import uuid7_floor
 
@@ -45,17 +45,18 @@ def delete_made_before(
     before: datetime,
     now: datetime,
     budget: timedelta | None = None,
-    spare: Callable[[list[Any]], Collection[Any]] | None = None,
+    reads: tuple[str, ...] = (),
+    spare: Callable[[list[tuple[Any, ...]]], Collection[Any]] | None = None,
     chunk: int = CHUNK,
 ) -> Pruned:
     """Delete the rows of `rows` (a `TimeOrderedModel`'s) created before `before`, reading
-    `chunk` keys at a time in order, until both ranges are walked or `budget` is spent
-    (checked between chunks). `spare`, given ids about to be deleted, says which of them to
-    keep: a condition checked by index lookups of those rows, where a filter on `rows` could
-    have the planner read a whole other table for every chunk."""
+    `chunk` keys at a time in order and deleting that stretch of keys in one statement, until
+    both ranges are walked or `budget` is spent (checked between chunks). `spare`, given a
+    chunk's rows as (key, *reads), says which keys to keep: a condition checked on the
+    columns read with the chunk, where a filter on `rows` could have the planner read a
+    whole other table for every chunk."""
     deadline = None if budget is None else monotonic() + budget.total_seconds()
-    model: type[Model] = rows.model
-    place = f"retention:{model._meta.db_table}:random-keys-after"
+    place = f"retention:{rows.model._meta.db_table}:random-keys-after"
     ranges = (
         (Q(pk__lt=uuid7_floor(before)), None),  # time-ordered keys of old rows
         (Q(pk__gte=uuid7_floor(now + CLOCK_MARGIN)), place),  # random keys above them all
@@ -71,14 +72,16 @@ def delete_made_before(
             keys = rows.filter(in_range).order_by("pk")
             if after is not None:
                 keys = keys.filter(pk__gt=after)
-            page = list(keys.values_list("pk", "created_at")[:chunk])
-            old = [pk for pk, made in page if made < before]
-            if old and spare is not None:
-                kept = set(spare(old))
-                old = [pk for pk in old if pk not in kept]
-            if old:
+            page = list(keys.values_list("pk", *reads)[:chunk])
+            if page:
+                # The stretch of keys read, old rows only: a key range, not a list of keys (no
+                # row can join a stretch of old time-ordered keys; a young one is not deleted).
+                doomed = rows.filter(pk__gte=page[0][0], pk__lte=page[-1][0], created_at__lt=before)
+                kept = set(spare(page)) if spare is not None else set()
+                if kept:
+                    doomed = doomed.exclude(pk__in=kept)
                 with transaction.atomic():
-                    deleted += model._base_manager.filter(pk__in=old).delete()[0]
+                    deleted += doomed.delete()[0]
             if len(page) < chunk:
                 break
             after = page[-1][0]

@@ -324,21 +324,24 @@ def prune_notifications(*, now: datetime, budget: timedelta | None = None) -> Pr
     given up (CATCH_UP)."""
     before = now - timedelta(days=settings.REHAB_MESSAGE_RETENTION_DAYS)
     return delete_made_before(
-        Notification.objects.all(), before=before, now=now, budget=budget, spare=_about_open_flags
+        Notification.objects.all(),
+        before=before,
+        now=now,
+        budget=budget,
+        reads=("flag_id",),
+        spare=_about_open_flags,
     )
 
 
-def _about_open_flags(ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these notifications are about a flag not yet resolved: the few with a flag
-    (read by their keys), then those flags (by theirs)."""
-    about = dict(
-        Notification.objects.filter(pk__in=ids, flag__isnull=False).values_list("pk", "flag_id")
-    )
-    if not about:
+def _about_open_flags(rows: list[tuple[uuid.UUID, uuid.UUID | None]]) -> set[uuid.UUID]:
+    """Which of these notifications (key, flag) are about a flag not yet resolved: the flags
+    read by their keys, only when a chunk has any (nearly every notification is a reminder)."""
+    flags = {flag_id for _, flag_id in rows if flag_id is not None}
+    if not flags:
         return set()
     unresolved = set(
-        Flag.objects.filter(pk__in=set(about.values()))
+        Flag.objects.filter(pk__in=flags)
         .exclude(status=Flag.Status.RESOLVED)
         .values_list("pk", flat=True)
     )
-    return {pk for pk, flag_id in about.items() if flag_id in unresolved}
+    return {pk for pk, flag_id in rows if flag_id in unresolved}
