@@ -125,6 +125,12 @@ def test_therapist_and_patient_journey(
     # --- The therapist sees the flag and resolves it -------------------------------------
     therapist.reload()
     expect(therapist.get_by_text("Urgent").first).to_be_visible()
+    # The caseload's flag column (plain flag values read with the page, issue 14).
+    expect(therapist.locator("li.flag.severity-3")).to_contain_text("Urgent Red flag")
+    screenshot(therapist, "01b-caseload-with-red-flag")
+    therapist.set_viewport_size(PHONE)
+    screenshot(therapist, "01c-caseload-with-red-flag-phone")
+    therapist.set_viewport_size(DESKTOP)
     therapist.get_by_role("link", name="Alex Morgan").click()
     flag = therapist.locator("article.flag", has_text="red flag").first
     expect(flag).to_contain_text("Urgent")
