@@ -86,7 +86,7 @@ from schemathesis.wfc.escalation import EscalatingAuthProvider
 from schemathesis.wfc.providers import FixedHeaderAuthProvider
 from werkzeug.test import Client
 
-from patients.models import Patient
+from patients.models import Flag, Patient
 from programmes.models import Programme, ProgrammeItem
 from programmes.selectors import catalogue_snapshot
 from tests import factories
@@ -863,13 +863,24 @@ def idempotency_headers() -> st.SearchStrategy[dict[str, str]]:
 
 @pytest.fixture
 def cast(therapist: Any, colleague: Any, keep_the_test_connection: None) -> Cast:
-    """Two clinics: each therapist with one patient on a prescribed programme; real tokens."""
+    """Two clinics: each therapist with one patient on a prescribed programme and an open
+    flag (so the caseload and the flags list show one from the first step: a run whose draws
+    raised no red flag still probes flags); real tokens."""
     identities = []
     patients = {}
     therapists = {"a": therapist, "b": colleague}
     for side, clinician in therapists.items():
         patient = factories.PatientFactory(therapist=clinician)
-        factories.prescribe(patient, started_on=STARTED)
+        programme = factories.prescribe(patient, started_on=STARTED)
+        Flag.objects.create(
+            patient=patient,
+            programme=programme,
+            rule="not_adhering",
+            episode=f"seeded-{side}",
+            kind=Flag.Kind.NOT_ADHERING,
+            severity=Flag.Severity.REVIEW,
+            message="Fewer sessions done than prescribed.",
+        )
         patients[side] = patient
         for role, user, patient_id in (
             ("patient", patient.user, str(patient.pk)),
