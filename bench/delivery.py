@@ -150,6 +150,13 @@ def plan(today: date) -> dict[str, Any]:
     }
 
 
+def made_by_runs(notes: Any, today: date) -> Any:
+    """The notifications of `notes` made by this benchmark's runs, which deliver `today` (the
+    day after the generated data's): made on the real clock, on or after midnight UTC of the
+    generated day. An aged clinic's history (bench.age) is older, and stays."""
+    return notes.filter(created_at__gte=datetime.combine(today - timedelta(days=1), clock(0), UTC))
+
+
 def prepare(
     today: date, local: clock, t0: datetime, replicate: int = 1
 ) -> tuple[list[Any], datetime]:
@@ -162,7 +169,7 @@ def prepare(
     from patients.models import Notification, Reminder
 
     due = datetime.combine(today, local, tzinfo=LONDON).astimezone(UTC)
-    Notification.objects.filter(kind__startswith="reminder:").delete()
+    made_by_runs(Notification.objects.filter(kind__startswith="reminder:"), today).delete()
     Reminder.objects.filter(local_date__gt=today).delete()  # copies left by an earlier run
     if replicate > 1:
         with connection.cursor() as cursor:
@@ -291,7 +298,7 @@ def deliver_wave(
             PushSubscription.objects.all().delete()
         received = read_log(mail_log)
         pushed = push_receiver.read_log(push_log)
-    notes = Notification.objects.filter(kind__startswith="reminder:")
+    notes = made_by_runs(Notification.objects.filter(kind__startswith="reminder:"), today)
     created = [(c - t0).total_seconds() for c in notes.values_list("created_at", flat=True)]
     statuses = dict(
         Reminder.objects.filter(due_at=t0).values_list("status").annotate(n=Count("pk")).order_by()
