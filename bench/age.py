@@ -8,7 +8,7 @@ against tables and indexes of their real size rather than freshly made ones.
 Run it on a copy whose reminders are planned (bench.delivery's first run, or `plan`). Each of
 the `--days` days before `today` gets a copy of `today`'s planned reminders, sent (session
 reminders looked at for a nudge), and a notification for each of those, e-mailed, about half
-of them read: about 1.15 million of each a day at 100,000 patients. The keys are those of the
+of them read: about 380,000 of each a day at 100,000 patients. The keys are those of the
 code being measured: `time-ordered` (UUID version 7 of each row's creation time, as
 `rehab.models.uuid7` makes them) or `random` (version 4, as the code before migration 0026 made
 them; the planned days' reminders are given random keys too). The tables are then vacuumed and

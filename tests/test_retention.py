@@ -1,7 +1,7 @@
 """Reminders and notifications are kept for REHAB_MESSAGE_RETENTION_DAYS, then deleted by the
 hourly retention job, found by a range of their time-ordered keys (`uuid7`); rows written
-with random keys before those (version 4) are never deleted early (issue 14: 1.15 million of
-each a day at 100,000 patients, kept for ever before)."""
+with random keys before those (version 4) are never deleted early (issue 14: about 380,000
+of each a day at 100,000 patients, kept for ever before)."""
 
 from __future__ import annotations
 
