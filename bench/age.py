@@ -65,11 +65,11 @@ def age(today: date, days: int, keys: str) -> dict[str, Any]:
     if Notification.objects.filter(created_at__lte=before_today).exists():
         raise NotReady("this clinic is aged already")
     key = "pg_temp.uuid7_at({})" if keys == "time-ordered" else "gen_random_uuid()"
-    titles = " ".join(f"WHEN '{kind}' THEN %s" for kind in TEXT)  # our own constants
+    # A text for each kind, as parameters: the title's CASE, then the body's.
+    by_kind = " ".join(f"WHEN '{kind}' THEN %s" for kind in TEXT)  # our own constants
     text = [title for title, _ in TEXT.values()] + [
         body.format(slot="1", minutes="N") for _, body in TEXT.values()
     ]
-    bodies = " ".join(f"WHEN '{kind}' THEN %s" for kind in TEXT)
     result: dict[str, Any] = {"days": days, "keys": keys}
     with connection.cursor() as cursor, stopwatch() as elapsed:
         if keys == "time-ordered":
@@ -97,7 +97,7 @@ def age(today: date, days: int, keys: str) -> dict[str, Any]:
                 f"INSERT INTO {notifications} (id, created_at, updated_at, user_id, kind, title,"
                 " body, read_at, email_to, emailed_at, push_wanted, mobile_wanted)"
                 f" SELECT {key.format('made')}, made, made, user_id, 'reminder:' || kind,"
-                f" CASE kind {titles} END, CASE kind {bodies} END,"
+                f" CASE kind {by_kind} END, CASE kind {by_kind} END,"
                 " CASE WHEN random() < 0.5 THEN made + interval '1 hour' END,"
                 " 'patient@example.org', made + interval '5 seconds', false, false"
                 f" FROM (SELECT LEAST(r.due_at - {shift} + interval '1 second', %s) AS made,"
